@@ -1,0 +1,21 @@
+#pragma once
+// spur::detail::RouteMatch — the router's verdict for one request, kept on the request.
+
+#include <cstddef>
+#include <string>
+
+namespace spur::detail {
+
+struct Route;  // defined in the library; opaque to users
+
+/// What the router decided for a request; filled before middleware runs.
+struct RouteMatch {
+    enum class Kind { unmatched, found, auto_options, method_not_allowed, not_found, bad_request };
+    Kind kind = Kind::unmatched;
+    const Route* route = nullptr;  ///< set when kind == found
+    std::string allow;             ///< "GET, HEAD, OPTIONS" for 405 and automatic OPTIONS
+};
+
+struct RequestAccess;  // library-internal access to Request's routing state
+
+}  // namespace spur::detail

@@ -1,0 +1,72 @@
+#pragma once
+// spur handler, middleware and error-handler types, and Next — the rest of the chain.
+
+#include <spur/http_error.hpp>
+#include <spur/request.hpp>
+#include <spur/response.hpp>
+#include <spur/task.hpp>
+
+#include <concepts>
+#include <cstddef>
+#include <functional>
+#include <type_traits>
+#include <utility>
+
+namespace spur {
+
+namespace detail { class Chain; }
+
+/// A route handler: `void(Request&, Response&)` or `Task<>(Request&, Response&)`.
+/// Synchronous handlers are called directly, without a coroutine frame.
+class Handler {
+public:
+    using Sync = std::function<void(Request&, Response&)>;
+    using Async = std::function<Task<>(Request&, Response&)>;
+
+    Handler() = default;
+    template <class F>
+        requires(!std::same_as<std::remove_cvref_t<F>, Handler> && std::invocable<F&, Request&, Response&>)
+    Handler(F f) {  // NOLINT(google-explicit-constructor): lambdas convert implicitly, as in Express
+        using R = std::invoke_result_t<F&, Request&, Response&>;
+        if constexpr (std::is_same_v<R, Task<>>) {
+            async_ = std::move(f);
+        } else {
+            static_assert(std::is_void_v<R>, "a spur handler returns void or spur::Task<>");
+            sync_ = std::move(f);
+        }
+    }
+
+    /// Whether a callable is held.
+    explicit operator bool() const noexcept { return sync_ || async_; }
+    /// The synchronous callable, empty for a coroutine handler.
+    const Sync& sync() const noexcept { return sync_; }
+    /// Runs the handler whichever kind it is.
+    Task<> operator()(Request& req, Response& res) const;
+
+private:
+    Sync sync_;
+    Async async_;
+};
+
+/// Continues the middleware chain: `co_await next();` runs everything after the
+/// current middleware (and the handler) and returns when they are done.
+class Next {
+public:
+    /// Runs the rest of the chain. Calling it more than once throws std::logic_error.
+    Task<> operator()() const;
+
+private:
+    friend class detail::Chain;
+    Next(detail::Chain* chain, std::size_t index) noexcept : chain_(chain), index_(index) {}
+    detail::Chain* chain_;
+    std::size_t index_;
+};
+
+/// Middleware: answer and return to short-circuit, or `co_await next()` and post-process.
+using Middleware = std::function<Task<>(Request&, Response&, Next)>;
+
+/// Renders an error (HttpError thrown, 404/405 from the router, or an unexpected
+/// exception turned into a 500) into the response.
+using ErrorHandler = std::function<Task<>(Request&, Response&, const HttpError&)>;
+
+}  // namespace spur

@@ -1,0 +1,44 @@
+#pragma once
+// spur::HttpError — an expected failure that becomes an HTTP status and a JSON error body.
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace spur {
+
+/// Thrown from a handler or middleware to answer with `status` and
+/// `{"success":false,"error":{"code":code,"message":message}}`.
+/// The message is sent to the client, so it must not carry internals.
+class HttpError : public std::runtime_error {
+public:
+    /// Builds an error; throws std::invalid_argument if status is outside 400..599.
+    HttpError(int status, std::string code, std::string message);
+
+    /// The HTTP status code (400..599).
+    int status() const noexcept { return status_; }
+    /// The machine-readable error code, e.g. "not_found".
+    const std::string& code() const noexcept { return code_; }
+    /// The human-readable message sent to the client.
+    const std::string& message() const noexcept { return message_; }
+
+    /// Adds a header to the error response (e.g. `Allow`, `Retry-After`, `WWW-Authenticate`).
+    HttpError& with_header(std::string name, std::string value);
+    /// Headers added by with_header, in order.
+    const std::vector<std::pair<std::string, std::string>>& headers() const noexcept { return headers_; }
+
+private:
+    int status_;
+    std::string code_;
+    std::string message_;
+    std::vector<std::pair<std::string, std::string>> headers_;
+};
+
+/// The standard reason phrase for a status, or "Error" / "Unknown" when there is none.
+const char* reason_phrase(int status) noexcept;
+
+/// The default error code for a status: 404 -> "not_found", 413 -> "payload_too_large", ...
+const char* default_error_code(int status) noexcept;
+
+}  // namespace spur

@@ -1,0 +1,44 @@
+#pragma once
+// spur::offload — run blocking or CPU-heavy work off the I/O threads and co_await its result.
+
+#include <spur/task.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/execution_context.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace spur {
+
+namespace detail {
+/// The executor of the blocking pool that belongs to `context` (created on first use).
+boost::asio::thread_pool::executor_type blocking_executor(boost::asio::execution_context& context);
+}  // namespace detail
+
+/// Sets the thread count of `context`'s blocking pool; effective only before the pool's first use.
+void set_blocking_threads(boost::asio::execution_context& context, unsigned threads);
+
+/// Runs `fn()` on the blocking pool of the current io_context and resumes the caller on its
+/// own executor with the result; an exception thrown by `fn` is rethrown to the caller.
+/// Other connections keep being served meanwhile: `auto hash = co_await spur::offload([&]{ return bcrypt(pw); });`
+template <class F>
+Task<std::invoke_result_t<F&>> offload(F fn) {
+    using R = std::invoke_result_t<F&>;
+    auto executor = co_await boost::asio::this_coro::executor;
+    auto pool = detail::blocking_executor(executor.context());
+    if constexpr (std::is_void_v<R>) {
+        co_await boost::asio::co_spawn(pool, [&fn]() -> Task<> { fn(); co_return; }, boost::asio::use_awaitable);
+    } else {
+        // optional<> because co_spawn needs a default-constructible result type.
+        auto result = co_await boost::asio::co_spawn(
+            pool, [&fn]() -> Task<std::optional<R>> { co_return std::optional<R>(fn()); }, boost::asio::use_awaitable);
+        co_return std::move(*result);
+    }
+}
+
+}  // namespace spur

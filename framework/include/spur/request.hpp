@@ -1,0 +1,104 @@
+#pragma once
+// spur::Request — one parsed HTTP request as handlers see it.
+
+#include <spur/detail/route_match.hpp>
+#include <spur/locals.hpp>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace spur {
+
+/// An HTTP request: method, target, headers, body, route params and per-request locals.
+/// Query and cookies are parsed on first use. Not thread-safe; owned by one coroutine.
+class Request {
+public:
+    /// The underlying Beast message type.
+    using Message = boost::beast::http::request<boost::beast::http::string_body>;
+
+    Request();
+    /// Wraps a parsed message; remote_address is the peer ("127.0.0.1") and must outlive the request.
+    explicit Request(Message message, std::string_view remote_address = {});
+    // Views into the message are handed out; the request stays where it was built.
+    Request(const Request&) = delete;
+    Request& operator=(const Request&) = delete;
+
+    /// Method as sent, e.g. "GET".
+    std::string_view method() const noexcept;
+    /// The request target as sent: "/a/b?x=1".
+    std::string_view target() const noexcept { return message_.target(); }
+    /// The path of the target, still percent-encoded: "/a/b". Absolute-form targets are reduced to their path.
+    std::string_view path() const noexcept { return path_; }
+    /// The raw query string without '?': "x=1".
+    std::string_view query_string() const noexcept { return query_string_; }
+    /// HTTP version as 10 or 11.
+    unsigned version() const noexcept { return message_.version(); }
+    /// Whether the client wants the connection kept open after this request.
+    bool keep_alive() const { return message_.keep_alive(); }
+
+    /// The decoded value of route parameter `name` (":name" or "*name"), or "" if the route has none.
+    std::string_view param(std::string_view name) const noexcept;
+    /// All route parameters in path order.
+    const std::vector<std::pair<std::string_view, std::string>>& params() const noexcept { return params_; }
+
+    /// The first decoded value of query key `key` ("+" reads as a space), or nullopt.
+    std::optional<std::string_view> query(std::string_view key) const;
+    /// Every decoded value of a repeated query key, in order ("?tag=a&tag=b").
+    std::vector<std::string_view> query_all(std::string_view key) const;
+
+    /// The value of header `name` (case-insensitive), or "" if absent.
+    std::string_view header(std::string_view name) const;
+    /// Whether header `name` is present.
+    bool has_header(std::string_view name) const;
+    /// All request headers.
+    const boost::beast::http::fields& headers() const noexcept { return message_.base(); }
+
+    /// The decoded value of cookie `name` from the Cookie header, or nullopt.
+    std::optional<std::string_view> cookie(std::string_view name) const;
+
+    /// The raw request body.
+    const std::string& body() const noexcept { return message_.body(); }
+    std::string& body() noexcept { return message_.body(); }
+    /// The body parsed as JSON. Throws HttpError(400, "invalid_json") if it is not valid JSON.
+    boost::json::value json() const;
+
+    /// The peer address, e.g. "127.0.0.1" or "::1"; "" in the in-process test client unless set.
+    std::string_view remote_address() const noexcept { return remote_address_; }
+
+    /// Per-request storage for middleware to pass data to handlers (e.g. the authenticated user).
+    Locals& locals() noexcept { return locals_; }
+    const Locals& locals() const noexcept { return locals_; }
+
+    /// The underlying Beast message, for anything this class does not cover.
+    Message& message() noexcept { return message_; }
+    const Message& message() const noexcept { return message_; }
+
+    /// What the router decided for this request (filled by the app before middleware runs).
+    const detail::RouteMatch& route_match() const noexcept { return match_; }
+
+private:
+    friend struct detail::RequestAccess;
+    void split_target() noexcept;
+    void parse_query() const;
+    void parse_cookies() const;
+
+    Message message_;
+    std::string_view remote_address_;
+    std::string_view path_;
+    std::string_view query_string_;
+    std::vector<std::pair<std::string_view, std::string>> params_;
+    mutable std::optional<std::vector<std::pair<std::string, std::string>>> query_;
+    mutable std::optional<std::vector<std::pair<std::string, std::string>>> cookies_;
+    Locals locals_;
+    detail::RouteMatch match_;
+};
+
+}  // namespace spur

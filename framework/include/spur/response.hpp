@@ -1,0 +1,103 @@
+#pragma once
+// spur::Response — what a handler builds: status, headers, and a buffered or streamed body.
+
+#include <spur/cookie.hpp>
+#include <spur/task.hpp>
+
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace spur {
+
+/// Where a streamed body writes its chunks; implemented by the connection and the test client.
+class BodyWriter {
+public:
+    virtual ~BodyWriter() = default;
+    /// Sends one chunk; completes when the bytes are handed to the transport. Throws on a broken connection.
+    virtual Task<> write(std::string_view chunk) = 0;
+};
+
+/// Produces a streamed body by calling BodyWriter::write as many times as it likes.
+using BodyProducer = std::function<Task<>(BodyWriter&)>;
+
+/// An HTTP response under construction. Every setter returns *this for chaining:
+/// `res.status(201).set("Location", url).json(obj);`
+class Response {
+public:
+    /// The Beast header type holding status and fields.
+    using Header = boost::beast::http::response_header<>;
+
+    Response();
+
+    /// Sets the status code. Throws std::invalid_argument outside 100..599.
+    Response& status(int code);
+    /// The status code (200 until set).
+    int status() const noexcept;
+
+    /// Sets header `name` to `value`, replacing earlier values. Throws std::invalid_argument
+    /// if the name is not an RFC 9110 token or the value holds CR, LF or NUL (no response splitting).
+    Response& set(std::string_view name, std::string_view value);
+    /// Adds another `name: value` line, keeping earlier ones; validated like set().
+    Response& append(std::string_view name, std::string_view value);
+    /// Removes header `name`.
+    Response& unset(std::string_view name);
+    /// The value of header `name`, or "" if absent.
+    std::string_view get(std::string_view name) const;
+    /// Sets Content-Type; "json", "html", "text" and "bin" are shorthands.
+    Response& type(std::string_view content_type);
+
+    /// Sends `body`; Content-Type defaults to text/plain; charset=utf-8.
+    Response& send(std::string body);
+    Response& send(std::string_view body) { return send(std::string(body)); }
+    Response& send(const char* body) { return send(std::string(body)); }
+    /// Serialises `value` as the body with Content-Type application/json.
+    Response& json(const boost::json::value& value);
+    /// Answers `status` (3xx) with a Location header. Throws std::invalid_argument on CR/LF/NUL in url.
+    Response& redirect(std::string_view url, int status = 302);
+    /// Ends the response with the current status and no body (e.g. `res.status(204).end()`).
+    Response& end();
+
+    /// Adds a Set-Cookie header. Throws std::invalid_argument for an invalid name.
+    Response& cookie(std::string_view name, std::string_view value, const CookieOptions& options = {});
+    /// Adds a Set-Cookie header that expires cookie `name` (path and domain must match the original).
+    Response& clear_cookie(std::string_view name, const CookieOptions& options = {});
+
+    /// Streams the body from `producer` after the headers are sent. With a known
+    /// content_length the body is sent as-is (the producer must write exactly that many
+    /// bytes); without one it is sent chunked (HTTP/1.1) or until close (HTTP/1.0).
+    Response& stream(BodyProducer producer, std::optional<std::uint64_t> content_length = std::nullopt);
+
+    /// Whether send/json/redirect/end/stream has been called.
+    bool ended() const noexcept { return ended_; }
+    /// The buffered body (empty for streamed responses).
+    const std::string& body() const noexcept { return body_; }
+    std::string& body() noexcept { return body_; }
+    /// The streamed-body producer, if any.
+    const BodyProducer& producer() const noexcept { return producer_; }
+    /// The declared length of a streamed body, if known.
+    std::optional<std::uint64_t> stream_length() const noexcept { return stream_length_; }
+    /// Status and header fields, for anything this class does not cover.
+    Header& header() noexcept { return header_; }
+    const Header& header() const noexcept { return header_; }
+
+private:
+    Header header_;
+    std::string body_;
+    BodyProducer producer_;
+    std::optional<std::uint64_t> stream_length_;
+    bool ended_ = false;
+};
+
+/// Whether `name` is a valid header field name (RFC 9110 token).
+bool is_valid_header_name(std::string_view name) noexcept;
+/// Whether `value` is safe as a header value (no CR, LF or NUL).
+bool is_valid_header_value(std::string_view value) noexcept;
+
+}  // namespace spur

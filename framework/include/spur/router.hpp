@@ -1,0 +1,111 @@
+#pragma once
+// spur::Router — a group of routes with shared middleware, mounted under a prefix (express.Router, Flask blueprints).
+
+#include <spur/handler.hpp>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+namespace spur {
+
+namespace detail {
+struct Route;
+class RouteTree;
+template <class... Fs>
+void split_handlers(std::vector<Middleware>& middleware, Handler& handler, Fs&&... fs);
+}  // namespace detail
+
+/// Per-route settings, returned by get/post/...: `app.post("/upload", h).body_limit(8 << 20);`
+class RouteConfig {
+public:
+    explicit RouteConfig(std::shared_ptr<detail::Route> route) noexcept : route_(std::move(route)) {}
+    /// Overrides the server's maximum body size for this route (413 above it).
+    RouteConfig& body_limit(std::size_t bytes);
+
+private:
+    std::shared_ptr<detail::Route> route_;
+};
+
+/// The verb methods shared by App and Router. Each takes a path pattern, then any
+/// number of route middleware, then the handler:
+/// `get("/users/:id", auth, [](Request& req, Response& res) {...})`.
+/// Patterns: static segments, `:name` segments, and a final `*` or `*name` taking the rest.
+template <class Derived>
+class RouteMethods {
+public:
+    template <class... Fs> RouteConfig get(std::string_view path, Fs&&... fs) { return add("GET", path, std::forward<Fs>(fs)...); }
+    template <class... Fs> RouteConfig post(std::string_view path, Fs&&... fs) { return add("POST", path, std::forward<Fs>(fs)...); }
+    template <class... Fs> RouteConfig put(std::string_view path, Fs&&... fs) { return add("PUT", path, std::forward<Fs>(fs)...); }
+    template <class... Fs> RouteConfig patch(std::string_view path, Fs&&... fs) { return add("PATCH", path, std::forward<Fs>(fs)...); }
+    template <class... Fs> RouteConfig del(std::string_view path, Fs&&... fs) { return add("DELETE", path, std::forward<Fs>(fs)...); }
+    template <class... Fs> RouteConfig head(std::string_view path, Fs&&... fs) { return add("HEAD", path, std::forward<Fs>(fs)...); }
+    template <class... Fs> RouteConfig options(std::string_view path, Fs&&... fs) { return add("OPTIONS", path, std::forward<Fs>(fs)...); }
+    /// Matches every method not registered explicitly on the same path.
+    template <class... Fs> RouteConfig all(std::string_view path, Fs&&... fs) { return add("*", path, std::forward<Fs>(fs)...); }
+    /// Any method by name, e.g. route("PROPFIND", "/dav", h).
+    template <class... Fs> RouteConfig route(std::string_view method, std::string_view path, Fs&&... fs) {
+        return add(method, path, std::forward<Fs>(fs)...);
+    }
+
+private:
+    template <class... Fs>
+    RouteConfig add(std::string_view method, std::string_view path, Fs&&... fs) {
+        static_assert(sizeof...(Fs) >= 1, "a route needs a handler");
+        std::vector<Middleware> middleware;
+        Handler handler;
+        detail::split_handlers(middleware, handler, std::forward<Fs>(fs)...);
+        return static_cast<Derived&>(*this).add_route(method, path, std::move(middleware), std::move(handler));
+    }
+};
+
+/// A mountable group of routes. Its middleware (use) runs for its own routes only,
+/// after the app's global middleware and before each route's middleware.
+/// Mounting copies the routes: change the router before mounting it.
+class Router : public RouteMethods<Router> {
+public:
+    Router();
+    ~Router();
+    Router(Router&&) noexcept;
+    Router& operator=(Router&&) noexcept;
+
+    /// Adds middleware that runs before every route of this router.
+    Router& use(Middleware middleware);
+    /// Copies `child`'s routes under `prefix` (e.g. "/v1"). Throws std::logic_error on a route conflict.
+    Router& mount(std::string_view prefix, const Router& child);
+
+    /// Registers a route. Throws std::invalid_argument for a malformed pattern and
+    /// std::logic_error if it conflicts with an existing route.
+    RouteConfig add_route(std::string_view method, std::string_view path, std::vector<Middleware> middleware,
+                          Handler handler);
+
+    /// The routes with this router's middleware applied, for mounting.
+    std::vector<std::shared_ptr<detail::Route>> flattened(std::string_view prefix) const;
+
+private:
+    std::vector<Middleware> middleware_;
+    std::vector<std::shared_ptr<detail::Route>> routes_;
+    std::unique_ptr<detail::RouteTree> tree_;  // only to report conflicts at registration
+};
+
+namespace detail {
+template <class Tuple, std::size_t... I>
+void split_handlers_impl(std::vector<Middleware>& middleware, Handler& handler, Tuple&& args,
+                         std::index_sequence<I...>) {
+    (middleware.emplace_back(std::get<I>(std::move(args))), ...);
+    handler = Handler(std::get<sizeof...(I)>(std::move(args)));
+}
+
+// All arguments but the last are middleware; the last is the handler.
+template <class... Fs>
+void split_handlers(std::vector<Middleware>& middleware, Handler& handler, Fs&&... fs) {
+    split_handlers_impl(middleware, handler, std::forward_as_tuple(std::forward<Fs>(fs)...),
+                        std::make_index_sequence<sizeof...(Fs) - 1>{});
+}
+}  // namespace detail
+
+}  // namespace spur

@@ -1,0 +1,56 @@
+#pragma once
+// spur::Server — serves an App over HTTP/1.1 with limits, timeouts and graceful shutdown.
+
+#include <spur/app.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+namespace spur {
+
+/// Server settings. Every default is safe for a public-facing server.
+struct ServerOptions {
+    std::string host = "0.0.0.0";            ///< address to bind; "::" for IPv6
+    unsigned short port = 3000;              ///< 0 picks a free port; see Server::port()
+    unsigned threads = 0;                    ///< I/O threads; 0 = hardware threads
+    unsigned blocking_threads = 0;           ///< threads for spur::offload; 0 = hardware threads
+    std::size_t max_request_line = 8 * 1024;   ///< longer request line -> 414
+    std::size_t max_header_bytes = 16 * 1024;  ///< larger header block -> 431
+    std::size_t max_body_bytes = 1024 * 1024;  ///< larger body -> 413; routes may override
+    std::chrono::milliseconds header_timeout{10'000};  ///< whole header must arrive within this
+    std::chrono::milliseconds body_timeout{30'000};    ///< whole body must arrive within this
+    std::chrono::milliseconds idle_timeout{30'000};    ///< keep-alive wait for the next request
+    std::chrono::milliseconds write_timeout{30'000};   ///< one response write (slow readers)
+    std::chrono::milliseconds drain_timeout{10'000};   ///< graceful shutdown waits this long
+    bool handle_signals = true;              ///< SIGINT/SIGTERM start a graceful shutdown
+};
+
+/// Serves an App. start() binds; run() blocks serving on the I/O threads until
+/// shutdown() (or a signal) has drained every connection.
+class Server {
+public:
+    /// The app must outlive the server; its routes are frozen by start().
+    explicit Server(App& app, ServerOptions options = {});
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// Binds and starts accepting; returns the bound port. Throws std::system_error if binding fails.
+    unsigned short start();
+    /// Runs the I/O threads (the caller is one of them) until shutdown completes.
+    void run();
+    /// Begins a graceful shutdown: stop accepting, close idle connections, let in-flight
+    /// requests finish within drain_timeout, then close the rest. Safe from any thread.
+    void shutdown();
+    /// The bound port (after start()).
+    unsigned short port() const noexcept;
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace spur

@@ -1,0 +1,14 @@
+#pragma once
+// spur — everything a typical application needs, in one include.
+
+#include <spur/app.hpp>
+#include <spur/cookie.hpp>
+#include <spur/handler.hpp>
+#include <spur/http_error.hpp>
+#include <spur/log.hpp>
+#include <spur/offload.hpp>
+#include <spur/request.hpp>
+#include <spur/response.hpp>
+#include <spur/router.hpp>
+#include <spur/server.hpp>
+#include <spur/task.hpp>

@@ -1,0 +1,223 @@
+#include "connection.hpp"
+
+#include "app_impl.hpp"
+#include "finish.hpp"
+#include "framing.hpp"
+#include "writer.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <limits>
+
+namespace spur::detail {
+
+namespace {
+
+constexpr std::size_t read_chunk = 16 * 1024;
+constexpr std::chrono::seconds linger_time{2};
+constexpr std::size_t linger_bytes = 256 * 1024;
+constexpr std::chrono::seconds reject_write_timeout{5};
+
+using Parser = http::request_parser<http::string_body>;
+
+bool iequals(std::string_view a, std::string_view b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                      [](char x, char y) { return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y)); });
+}
+
+bool peer_gone(const boost::system::error_code& ec) {
+    return ec == http::error::end_of_stream || ec == http::error::partial_message || ec == net::error::eof ||
+           ec == net::error::connection_reset || ec == net::error::operation_aborted ||
+           ec == net::error::broken_pipe || ec == net::error::bad_descriptor;
+}
+
+// Chunked trailers must never masquerade as headers (an Authorization trailer must not
+// authenticate); Beast 1.81 appends them to the header fields, so drop what it appended.
+void drop_trailers(http::fields& fields, std::size_t header_count) {
+    std::size_t i = 0;
+    for (auto it = fields.begin(); it != fields.end();) {
+        if (i++ >= header_count) {
+            it = fields.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+class Connection {
+public:
+    Connection(ServerContext& server, ConnectionState& state)
+        : server_(server), options_(server.options), state_(state), stream_(state.stream),
+          // Bounded: oversized chunk extensions or trailers fail as buffer_overflow
+          // instead of growing memory or throwing out of Beast.
+          buffer_(options_.max_request_line + options_.max_header_bytes + 8 * 1024) {
+        boost::system::error_code ec;
+        auto endpoint = stream_.socket().remote_endpoint(ec);
+        if (!ec) remote_ = endpoint.address().to_string();
+    }
+
+    Task<> run() {
+        bool first = true;
+        for (;;) {
+            if (!co_await wait_for_request(first)) break;
+            first = false;
+            Step step = co_await serve_one();
+            if (step == Step::keep_alive) continue;
+            if (step == Step::linger) co_await lingering_close();
+            break;
+        }
+        boost::system::error_code ec;
+        stream_.socket().close(ec);
+    }
+
+private:
+    enum class Step { keep_alive, linger, close };
+
+    std::size_t free_space() const { return buffer_.max_size() - buffer_.size(); }
+
+    Task<std::size_t> read_some(boost::system::error_code& ec) {
+        auto n = co_await stream_.async_read_some(buffer_.prepare(std::min(read_chunk, free_space())),
+                                                  net::redirect_error(net::use_awaitable, ec));
+        buffer_.commit(n);
+        co_return n;
+    }
+
+    // Waits for the first byte of the next request; false means close quietly
+    // (peer left, idle timeout, or the server is draining).
+    Task<bool> wait_for_request(bool first) {
+        if (buffer_.size() > 0) co_return true;  // a pipelined request is already here
+        if (server_.stopping.load(std::memory_order_relaxed)) co_return false;
+        state_.idle = true;
+        stream_.expires_after(first ? options_.header_timeout : options_.idle_timeout);
+        boost::system::error_code ec;
+        co_await read_some(ec);
+        state_.idle = false;
+        co_return !ec;
+    }
+
+    Task<Step> serve_one() {
+        // 1. The header block, scanned by spur before Beast sees it.
+        HeaderScanner scanner(options_.max_request_line, options_.max_header_bytes);
+        stream_.expires_after(options_.header_timeout);
+        for (;;) {
+            auto state = scanner.scan(buffered());
+            if (state == HeaderScanner::State::complete) break;
+            if (state == HeaderScanner::State::rejected) co_return co_await reject(scanner.rejection());
+            if (free_space() == 0)
+                co_return co_await reject({431, "headers_too_large", "Request header fields too large"});
+            boost::system::error_code ec;
+            co_await read_some(ec);
+            if (ec == beast::error::timeout && scanner.started())
+                co_return co_await reject({408, "request_timeout", "Request header timeout"});
+            if (ec) co_return Step::close;
+        }
+
+        // 2. Beast parses the header; spur checks what Beast lets through.
+        Parser parser;
+        parser.header_limit(std::numeric_limits<std::uint32_t>::max());  // the scanner enforces limits
+        parser.body_limit(boost::none);  // set per route below, once the target is known
+        boost::system::error_code ec;
+        auto view = buffered();
+        parser.put(net::buffer(view.data() + scanner.begin(), scanner.end() - scanner.begin()), ec);
+        buffer_.consume(scanner.end());
+        if (ec || !parser.is_header_done())
+            co_return co_await reject({400, "bad_request", "Malformed request header"});
+        if (auto rejection = check_framing(parser.get().base())) co_return co_await reject(rejection);
+
+        // 3. The body, within the route's limit and the body timeout.
+        if (!parser.is_done()) {
+            auto& message = parser.get();
+            const std::size_t limit =
+                server_.app.impl().body_limit_for(message.method_string(), message.target(), options_.max_body_bytes);
+            if (auto length = parser.content_length(); length && *length > limit)
+                co_return co_await reject({413, "payload_too_large", "Request body too large"});
+            if (auto expect = message[http::field::expect]; !expect.empty()) {
+                if (!iequals(expect, "100-continue"))
+                    co_return co_await reject({417, "expectation_failed", "Unsupported Expect header"});
+                if (message.version() == 11) {
+                    static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+                    stream_.expires_after(options_.write_timeout);
+                    co_await net::async_write(stream_, net::buffer(interim.data(), interim.size()),
+                                              net::redirect_error(net::use_awaitable, ec));
+                    if (ec) co_return Step::close;
+                }
+            }
+            parser.body_limit(limit);
+            const auto header_count = static_cast<std::size_t>(std::distance(message.begin(), message.end()));
+            stream_.expires_after(options_.body_timeout);
+            co_await http::async_read(stream_, buffer_, parser, net::redirect_error(net::use_awaitable, ec));
+            if (ec == http::error::body_limit)
+                co_return co_await reject({413, "payload_too_large", "Request body too large"});
+            if (ec == beast::error::timeout) co_return co_await reject({408, "request_timeout", "Request body timeout"});
+            if (ec && peer_gone(ec)) co_return Step::close;
+            if (ec) co_return co_await reject({400, "bad_request", "Malformed request body"});
+            if (parser.chunked()) drop_trailers(parser.get().base(), header_count);
+        }
+
+        // 4. The app, then the response.
+        Request req(parser.release(), remote_);
+        Response res;
+        co_await server_.app.handle(req, res);
+        const bool keep_alive = req.keep_alive() && !server_.stopping.load(std::memory_order_relaxed);
+        auto framing = finish_response(res, req.version(), req.method() == "HEAD", keep_alive);
+        ec = co_await write_response(stream_, res, framing, options_.write_timeout, server_.app.log());
+        if (ec) co_return Step::close;
+        co_return framing.keep_alive ? Step::keep_alive : Step::linger;
+    }
+
+    std::string_view buffered() const {
+        auto data = buffer_.data();
+        return {static_cast<const char*>(data.data()), data.size()};
+    }
+
+    // Answers a request spur refuses before the app sees it, then closes: after a framing
+    // error the rest of the stream cannot be trusted.
+    Task<Step> reject(const Rejection& rejection) {
+        Response res;
+        render_error(res, rejection.status, rejection.code, rejection.message);
+        auto framing = finish_response(res, 11, false, false);
+        auto timeout = std::min<std::chrono::milliseconds>(options_.write_timeout, reject_write_timeout);
+        auto ec = co_await write_response(stream_, res, framing, timeout, server_.app.log());
+        co_return ec ? Step::close : Step::linger;
+    }
+
+    // Half-close, then read and discard for a moment, so that unread request bytes do not
+    // make the kernel answer with RST and destroy the response before the client reads it.
+    Task<> lingering_close() {
+        boost::system::error_code ec;
+        stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+        if (ec) co_return;
+        stream_.expires_after(linger_time);
+        char scratch[4096];
+        std::size_t total = 0;
+        while (total < linger_bytes) {
+            auto n = co_await stream_.async_read_some(net::buffer(scratch), net::redirect_error(net::use_awaitable, ec));
+            if (ec) break;
+            total += n;
+        }
+    }
+
+    ServerContext& server_;
+    const ServerOptions& options_;
+    ConnectionState& state_;
+    beast::tcp_stream& stream_;
+    beast::flat_buffer buffer_;
+    std::string remote_;
+};
+
+}  // namespace
+
+Task<> serve_connection(ServerContext& server, std::shared_ptr<ConnectionState> state) {
+    Connection connection(server, *state);
+    co_await connection.run();
+}
+
+}  // namespace spur::detail

@@ -1,0 +1,28 @@
+#include "http_date.hpp"
+
+#include <ctime>
+
+namespace spur::detail {
+
+std::string format_http_date(std::chrono::system_clock::time_point t) {
+    std::time_t secs = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return std::string(buf, n);
+}
+
+std::string_view current_http_date() {
+    // Per-thread cache: I/O threads never share it, so no lock is needed.
+    thread_local std::time_t cached_second = 0;
+    thread_local std::string cached;
+    std::time_t now = std::time(nullptr);
+    if (now != cached_second) {
+        cached_second = now;
+        cached = format_http_date(std::chrono::system_clock::from_time_t(now));
+    }
+    return cached;
+}
+
+}  // namespace spur::detail

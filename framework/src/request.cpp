@@ -1,0 +1,80 @@
+#include <spur/request.hpp>
+
+#include <spur/cookie.hpp>
+#include <spur/http_error.hpp>
+
+#include "net.hpp"
+#include "url.hpp"
+
+#include <boost/json/parse.hpp>
+
+namespace spur {
+
+
+Request::Request() { split_target(); }
+
+Request::Request(Message message, std::string_view remote_address)
+    : message_(std::move(message)), remote_address_(remote_address) {
+    split_target();
+}
+
+void Request::split_target() noexcept {
+    path_ = detail::target_path(message_.target());
+    query_string_ = detail::target_query(message_.target());
+}
+
+std::string_view Request::method() const noexcept { return message_.method_string(); }
+
+std::string_view Request::param(std::string_view name) const noexcept {
+    for (const auto& [key, value] : params_)
+        if (key == name) return value;
+    return {};
+}
+
+void Request::parse_query() const {
+    if (!query_) query_ = detail::parse_query(query_string_);
+}
+
+std::optional<std::string_view> Request::query(std::string_view key) const {
+    parse_query();
+    for (const auto& [k, v] : *query_)
+        if (k == key) return std::string_view(v);
+    return std::nullopt;
+}
+
+std::vector<std::string_view> Request::query_all(std::string_view key) const {
+    parse_query();
+    std::vector<std::string_view> out;
+    for (const auto& [k, v] : *query_)
+        if (k == key) out.emplace_back(v);
+    return out;
+}
+
+std::string_view Request::header(std::string_view name) const { return message_[name]; }
+
+bool Request::has_header(std::string_view name) const { return message_.find(name) != message_.end(); }
+
+void Request::parse_cookies() const {
+    if (cookies_) return;
+    cookies_.emplace();
+    for (auto it = message_.find(http::field::cookie); it != message_.end() && it->name() == http::field::cookie; ++it) {
+        auto pairs = parse_cookie_header(it->value());
+        cookies_->insert(cookies_->end(), std::make_move_iterator(pairs.begin()), std::make_move_iterator(pairs.end()));
+    }
+}
+
+std::optional<std::string_view> Request::cookie(std::string_view name) const {
+    parse_cookies();
+    for (const auto& [k, v] : *cookies_)
+        if (k == name) return std::string_view(v);
+    return std::nullopt;
+}
+
+json::value Request::json() const {
+    boost::system::error_code ec;
+    json::value v = json::parse(message_.body(), ec);
+    if (ec) throw HttpError(400, "invalid_json", "Request body is not valid JSON");
+    return v;
+}
+
+}  // namespace spur

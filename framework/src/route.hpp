@@ -1,0 +1,27 @@
+#pragma once
+// spur::detail::Route — one registered route: method, pattern, middleware, handler, limits.
+
+#include <spur/handler.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace spur::detail {
+
+struct Route {
+    std::string method;   ///< upper-case, or "*" for all()
+    std::string pattern;  ///< normalised: "/users/:id"
+    std::vector<Middleware> middleware;
+    Handler handler;
+    std::optional<std::size_t> body_limit;
+};
+
+/// Upper-cases a method token and checks it; throws std::invalid_argument if it is not a token.
+std::string normalize_method(std::string_view method);
+
+/// Joins a mount prefix and a pattern ("/api" + "/items" -> "/api/items"), normalising slashes.
+std::string join_pattern(std::string_view prefix, std::string_view pattern);
+
+}  // namespace spur::detail

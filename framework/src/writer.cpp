@@ -1,0 +1,89 @@
+#include "writer.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <fmt/core.h>
+
+namespace spur::detail {
+
+namespace {
+
+class StreamWriter : public BodyWriter {
+public:
+    StreamWriter(beast::tcp_stream& stream, bool chunked, std::chrono::milliseconds timeout)
+        : stream_(stream), chunked_(chunked), timeout_(timeout) {}
+
+    Task<> write(std::string_view chunk) override {
+        if (chunk.empty()) co_return;  // an empty chunk would end a chunked body early
+        stream_.expires_after(timeout_);
+        if (chunked_) {
+            co_await net::async_write(stream_, http::make_chunk(net::buffer(chunk.data(), chunk.size())),
+                                      net::use_awaitable);
+        } else {
+            co_await net::async_write(stream_, net::buffer(chunk.data(), chunk.size()), net::use_awaitable);
+        }
+        written_ += chunk.size();
+    }
+
+    std::uint64_t written() const noexcept { return written_; }
+
+private:
+    beast::tcp_stream& stream_;
+    bool chunked_;
+    std::chrono::milliseconds timeout_;
+    std::uint64_t written_ = 0;
+};
+
+}  // namespace
+
+Task<boost::system::error_code> write_response(beast::tcp_stream& stream, Response& res, const BodyFraming& framing,
+                                               std::chrono::milliseconds timeout, const LogSink& log) {
+    boost::system::error_code ec;
+    stream.expires_after(timeout);
+    if (!framing.stream) {
+        http::response<http::string_body> message(std::move(res.header()), std::move(res.body()));
+        co_await http::async_write(stream, message, net::redirect_error(net::use_awaitable, ec));
+        co_return ec;
+    }
+
+    http::response<http::empty_body> message(std::move(res.header()));
+    http::response_serializer<http::empty_body> serializer(message);
+    co_await http::async_write_header(stream, serializer, net::redirect_error(net::use_awaitable, ec));
+    if (ec) co_return ec;
+
+    StreamWriter writer(stream, framing.chunked, timeout);
+    // Headers are out: a failing producer can only end the connection, never become a 500.
+    std::string failure;
+    try {
+        co_await res.producer()(writer);
+    } catch (const boost::system::system_error& e) {
+        co_return e.code();  // the peer went away mid-body
+    } catch (const std::exception& e) {
+        failure = e.what();
+    } catch (...) {
+        failure = "non-standard exception";
+    }
+    if (!failure.empty()) {
+        log(LogLevel::error, fmt::format("streamed body failed after headers were sent: {}", failure));
+        co_return make_error_code(boost::system::errc::io_error);
+    }
+    if (framing.chunked) {
+        stream.expires_after(timeout);
+        co_await net::async_write(stream, http::make_chunk_last(), net::redirect_error(net::use_awaitable, ec));
+        co_return ec;
+    }
+    if (auto declared = res.stream_length(); declared && *declared != writer.written()) {
+        log(LogLevel::error, fmt::format("streamed body wrote {} bytes but declared Content-Length {}",
+                                         writer.written(), *declared));
+        co_return make_error_code(boost::system::errc::io_error);
+    }
+    co_return ec;
+}
+
+}  // namespace spur::detail

@@ -1,0 +1,22 @@
+#pragma once
+// Sends a finished Response over a stream: buffered, streamed with a length, or chunked.
+
+#include "finish.hpp"
+#include "net.hpp"
+
+#include <spur/log.hpp>
+#include <spur/response.hpp>
+
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <chrono>
+
+namespace spur::detail {
+
+/// Writes `res` as `framing` says; every single write is bounded by `timeout`.
+/// Returns an error if the peer is gone, too slow, or a streamed body failed or wrote
+/// a different length than declared — the connection must then be closed.
+Task<boost::system::error_code> write_response(beast::tcp_stream& stream, Response& res, const BodyFraming& framing,
+                                               std::chrono::milliseconds timeout, const LogSink& log);
+
+}  // namespace spur::detail
