@@ -164,6 +164,8 @@ RouteConfig App::add_route(std::string_view method, std::string_view path, std::
                            Handler handler) {
     impl_->check_not_frozen();
     if (!handler) throw std::invalid_argument("route needs a handler");
+    if (path.empty() || path.front() != '/')
+        throw std::invalid_argument("route pattern must start with '/': \"" + std::string(path) + "\"");
     auto route = std::make_shared<detail::Route>();
     route->method = detail::normalize_method(method);
     route->pattern = detail::join_pattern("", path);

@@ -22,7 +22,8 @@ namespace spur::detail {
 namespace {
 
 constexpr std::size_t read_chunk = 16 * 1024;
-constexpr std::chrono::seconds linger_time{2};
+constexpr std::chrono::milliseconds linger_time{2000};
+constexpr std::chrono::milliseconds linger_time_draining{250};
 constexpr std::size_t linger_bytes = 256 * 1024;
 constexpr std::chrono::seconds reject_write_timeout{5};
 
@@ -115,8 +116,8 @@ private:
                 co_return co_await reject({431, "headers_too_large", "Request header fields too large"});
             boost::system::error_code ec;
             co_await read_some(ec);
-            if (ec == beast::error::timeout && scanner.started())
-                co_return co_await reject({408, "request_timeout", "Request header timeout"});
+            // tcp_stream closes the socket when its deadline passes, so a slow client is
+            // dropped without an answer (as nginx does).
             if (ec) co_return Step::close;
         }
 
@@ -156,8 +157,7 @@ private:
             co_await http::async_read(stream_, buffer_, parser, net::redirect_error(net::use_awaitable, ec));
             if (ec == http::error::body_limit)
                 co_return co_await reject({413, "payload_too_large", "Request body too large"});
-            if (ec == beast::error::timeout) co_return co_await reject({408, "request_timeout", "Request body timeout"});
-            if (ec && peer_gone(ec)) co_return Step::close;
+            if (ec == beast::error::timeout || (ec && peer_gone(ec))) co_return Step::close;
             if (ec) co_return co_await reject({400, "bad_request", "Malformed request body"});
             if (parser.chunked()) drop_trailers(parser.get().base(), header_count);
         }
@@ -195,7 +195,7 @@ private:
         boost::system::error_code ec;
         stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
         if (ec) co_return;
-        stream_.expires_after(linger_time);
+        stream_.expires_after(server_.stopping.load(std::memory_order_relaxed) ? linger_time_draining : linger_time);
         char scratch[4096];
         std::size_t total = 0;
         while (total < linger_bytes) {

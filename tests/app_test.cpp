@@ -1,0 +1,272 @@
+#include <spur/app.hpp>
+
+#include <spur/offload.hpp>
+#include <spur/testing/client.hpp>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <mutex>
+#include <thread>
+
+using spur::App;
+using spur::HttpError;
+using spur::Next;
+using spur::Request;
+using spur::Response;
+using spur::Task;
+using spur::testing::Client;
+
+namespace {
+struct CapturedLog {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    spur::LogSink sink() {
+        return [this](spur::LogLevel, std::string_view line) {
+            std::lock_guard lock(mutex);
+            lines.emplace_back(line);
+        };
+    }
+};
+}  // namespace
+
+TEST_CASE("middleware is an onion: code after next() runs after the handler", "[app]") {
+    App app;
+    std::vector<std::string> trace;
+    app.use([&](Request&, Response& res, Next next) -> Task<> {
+        trace.push_back("outer in");
+        co_await next();
+        trace.push_back("outer out");
+        res.set("X-Outer", "1");
+    });
+    app.use([&](Request&, Response&, Next next) -> Task<> {
+        trace.push_back("inner in");
+        co_await next();
+        trace.push_back("inner out");
+    });
+    app.get("/", [&](Request&, Response& res) {
+        trace.push_back("handler");
+        res.send("ok");
+    });
+    Client c(app);
+    auto r = c.get("/");
+    CHECK(r.body == "ok");
+    CHECK(r.header("X-Outer") == "1");
+    CHECK(trace == std::vector<std::string>{"outer in", "inner in", "handler", "inner out", "outer out"});
+}
+
+TEST_CASE("middleware that does not call next() answers and short-circuits", "[app]") {
+    App app;
+    bool handler_ran = false;
+    app.use([](Request& req, Response& res, Next next) -> Task<> {
+        if (req.header("Authorization").empty()) {
+            res.status(401).json({{"success", false}});
+            co_return;
+        }
+        co_await next();
+    });
+    app.get("/secret", [&](Request&, Response& res) {
+        handler_ran = true;
+        res.send("secret");
+    });
+    Client c(app);
+    CHECK(c.get("/secret").status == 401);
+    CHECK_FALSE(handler_ran);
+    CHECK(c.get("/secret", {{"Authorization", "x"}}).body == "secret");
+}
+
+TEST_CASE("global middleware also sees 404s", "[app]") {
+    App app;
+    int seen = 0;
+    app.use([&](Request&, Response&, Next next) -> Task<> {
+        ++seen;
+        co_await next();
+    });
+    Client c(app);
+    CHECK(c.get("/missing").status == 404);
+    CHECK(seen == 1);
+}
+
+TEST_CASE("locals carry data from middleware to the handler", "[app]") {
+    App app;
+    app.use([](Request& req, Response&, Next next) -> Task<> {
+        req.locals().set("user", std::string("ada"));
+        req.locals().set("uid", 7);
+        co_await next();
+    });
+    app.get("/me", [](Request& req, Response& res) {
+        auto* user = req.locals().get<std::string>("user");
+        auto* uid = req.locals().get<int>("uid");
+        CHECK(req.locals().get<double>("uid") == nullptr);  // wrong type is null, not UB
+        res.json({{"user", user ? *user : ""}, {"uid", uid ? *uid : 0}});
+    });
+    Client c(app);
+    CHECK(c.get("/me").json() == boost::json::parse(R"({"user":"ada","uid":7})"));
+}
+
+TEST_CASE("coroutine handlers can await timers and other async work", "[app]") {
+    App app;
+    app.post("/echo", [](Request& req, Response& res) -> Task<> {
+        boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, std::chrono::milliseconds(5));
+        co_await timer.async_wait(boost::asio::use_awaitable);
+        res.status(201).send(req.body());
+    });
+    Client c(app);
+    auto r = c.post("/echo", "payload");
+    CHECK(r.status == 201);
+    CHECK(r.body == "payload");
+}
+
+TEST_CASE("HttpError becomes its status and the JSON error body", "[app][errors]") {
+    App app;
+    app.get("/conflict", [](Request&, Response&) { throw HttpError(409, "email_taken", "Email already registered"); });
+    app.get("/limited", [](Request&, Response&) {
+        throw HttpError(429, "too_many_requests", "Slow down").with_header("Retry-After", "3");
+    });
+    Client c(app);
+    auto r = c.get("/conflict");
+    CHECK(r.status == 409);
+    CHECK(r.json() ==
+          boost::json::parse(R"({"success":false,"error":{"code":"email_taken","message":"Email already registered"}})"));
+    auto l = c.get("/limited");
+    CHECK(l.status == 429);
+    CHECK(l.header("Retry-After") == "3");
+}
+
+TEST_CASE("an unexpected exception is a 500 that leaks nothing and is logged", "[app][errors]") {
+    CapturedLog log;
+    App app(spur::AppOptions{log.sink()});
+    app.get("/boom", [](Request&, Response& res) {
+        res.set("Content-Type", "text/html");
+        throw std::runtime_error("db password is hunter2");
+    });
+    Client c(app);
+    auto r = c.get("/boom");
+    CHECK(r.status == 500);
+    CHECK(r.header("Content-Type") == "application/json");
+    CHECK(r.json() == boost::json::parse(
+                          R"({"success":false,"error":{"code":"internal_error","message":"Internal Server Error"}})"));
+    CHECK(r.body.find("hunter2") == std::string::npos);
+    REQUIRE(log.lines.size() == 1);
+    CHECK(log.lines[0].find("GET /boom") != std::string::npos);
+    CHECK(log.lines[0].find("hunter2") != std::string::npos);
+}
+
+TEST_CASE("exceptions thrown after next() in middleware are handled too", "[app][errors]") {
+    App app(spur::AppOptions{[](spur::LogLevel, std::string_view) {}});
+    app.use([](Request&, Response&, Next next) -> Task<> {
+        co_await next();
+        throw std::runtime_error("late failure");
+    });
+    app.get("/", [](Request&, Response& res) { res.send("fine"); });
+    Client c(app);
+    CHECK(c.get("/").status == 500);
+}
+
+TEST_CASE("headers set before an error survive it (CORS on error responses)", "[app][errors]") {
+    App app;
+    app.use([](Request&, Response& res, Next next) -> Task<> {
+        res.set("Access-Control-Allow-Origin", "https://example.com");
+        co_await next();
+    });
+    app.get("/x", [](Request&, Response&) { throw HttpError(403, "forbidden", "No"); });
+    Client c(app);
+    auto r = c.get("/x");
+    CHECK(r.status == 403);
+    CHECK(r.header("Access-Control-Allow-Origin") == "https://example.com");
+}
+
+TEST_CASE("a custom error handler renders every error, including 404", "[app][errors]") {
+    App app;
+    app.on_error([](Request& req, Response& res, const HttpError& e) -> Task<> {
+        res.type("html").send("<h1>" + std::to_string(e.status()) + " " + e.code() + "</h1> at " + std::string(req.path()));
+        co_return;
+    });
+    app.get("/teapot", [](Request&, Response&) { throw HttpError(418, "teapot", "I'm a teapot"); });
+    Client c(app);
+    auto r = c.get("/teapot");
+    CHECK(r.status == 418);
+    CHECK(r.header("Content-Type") == "text/html; charset=utf-8");
+    CHECK(r.body == "<h1>418 teapot</h1> at /teapot");
+    auto missing = c.get("/nowhere");
+    CHECK(missing.status == 404);
+    CHECK(missing.body == "<h1>404 not_found</h1> at /nowhere");
+}
+
+TEST_CASE("a failing error handler falls back to a plain 500", "[app][errors]") {
+    App app(spur::AppOptions{[](spur::LogLevel, std::string_view) {}});
+    app.on_error([](Request&, Response&, const HttpError&) -> Task<> {
+        throw std::runtime_error("renderer broke");
+        co_return;
+    });
+    app.get("/x", [](Request&, Response&) { throw HttpError(400, "bad", "Bad"); });
+    Client c(app);
+    auto r = c.get("/x");
+    CHECK(r.status == 500);
+    CHECK(r.json().at("error").at("code") == "internal_error");
+}
+
+TEST_CASE("calling next() twice is refused", "[app][errors]") {
+    App app(spur::AppOptions{[](spur::LogLevel, std::string_view) {}});
+    int handler_runs = 0;
+    app.use([](Request&, Response&, Next next) -> Task<> {
+        co_await next();
+        co_await next();
+    });
+    app.get("/", [&](Request&, Response& res) {
+        ++handler_runs;
+        res.send("x");
+    });
+    Client c(app);
+    CHECK(c.get("/").status == 500);
+    CHECK(handler_runs == 1);
+}
+
+TEST_CASE("a header value with CR/LF set by a handler is refused: no response splitting", "[app][errors]") {
+    App app(spur::AppOptions{[](spur::LogLevel, std::string_view) {}});
+    app.get("/split", [](Request& req, Response& res) {
+        res.set("X-Echo", std::string(req.query("v").value_or(""))).send("ok");
+    });
+    Client c(app);
+    auto r = c.get("/split?v=a%0D%0ASet-Cookie:%20evil=1");
+    CHECK(r.status == 500);
+    CHECK(r.header("Set-Cookie").empty());
+    CHECK(r.header("X-Echo").empty());
+    CHECK(c.get("/split?v=fine").header("X-Echo") == "fine");
+}
+
+TEST_CASE("a handler that sends nothing answers its status with an empty body", "[app]") {
+    App app;
+    app.del("/thing", [](Request&, Response& res) { res.status(204); });
+    app.get("/empty", [](Request&, Response&) {});
+    Client c(app);
+    auto r = c.del("/thing");
+    CHECK(r.status == 204);
+    CHECK(r.header("Content-Length").empty());
+    auto e = c.get("/empty");
+    CHECK(e.status == 200);
+    CHECK(e.header("Content-Length") == "0");
+}
+
+TEST_CASE("offload runs work on another thread and resumes with its result", "[app][offload]") {
+    App app;
+    app.get("/hash", [](Request&, Response& res) -> Task<> {
+        auto io_thread = std::this_thread::get_id();
+        auto [value, worker] = co_await spur::offload([] { return std::make_pair(6 * 7, std::this_thread::get_id()); });
+        CHECK(worker != io_thread);
+        CHECK(std::this_thread::get_id() == io_thread);
+        res.json({{"value", value}});
+    });
+    app.get("/fail", [](Request&, Response&) -> Task<> {
+        co_await spur::offload([] { throw HttpError(422, "invalid", "Rejected by worker"); });
+    });
+    Client c(app);
+    CHECK(c.get("/hash").json().at("value") == 42);
+    auto f = c.get("/fail");
+    CHECK(f.status == 422);
+    CHECK(f.json().at("error").at("code") == "invalid");
+}

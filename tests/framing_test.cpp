@@ -1,0 +1,66 @@
+#include "framing.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+using spur::detail::HeaderScanner;
+using State = HeaderScanner::State;
+
+namespace {
+// Feeds `data` one byte at a time, as a slow client would, and returns the final state.
+State feed_bytewise(HeaderScanner& s, std::string_view data) {
+    State st = State::need_more;
+    for (std::size_t n = 1; n <= data.size() && st == State::need_more; ++n) st = s.scan(data.substr(0, n));
+    return st;
+}
+}  // namespace
+
+TEST_CASE("the scanner finds the end of the header, whole or byte by byte", "[framing]") {
+    std::string_view req = "GET / HTTP/1.1\r\nHost: a\r\n\r\nBODY";
+    HeaderScanner whole(100, 100);
+    CHECK(whole.scan(req) == State::complete);
+    CHECK(whole.end() == req.find("BODY"));
+    HeaderScanner slow(100, 100);
+    CHECK(feed_bytewise(slow, req) == State::complete);
+    CHECK(slow.end() == req.find("BODY"));
+}
+
+TEST_CASE("empty lines before the request line are skipped", "[framing]") {
+    std::string_view req = "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    HeaderScanner s(100, 100);
+    CHECK(s.scan(req) == State::complete);
+    CHECK(s.begin() == 4);
+}
+
+TEST_CASE("an overlong request line is 414 before its end arrives", "[framing]") {
+    HeaderScanner s(16, 1000);
+    CHECK(s.scan("GET /0123456789abcdef") == State::rejected);
+    CHECK(s.rejection().status == 414);
+}
+
+TEST_CASE("oversized header fields are 431", "[framing]") {
+    HeaderScanner s(100, 32);
+    CHECK(s.scan("GET / HTTP/1.1\r\nX-Long: " + std::string(40, 'a')) == State::rejected);
+    CHECK(s.rejection().status == 431);
+}
+
+TEST_CASE("bare LF, bare CR, NUL and obs-fold are 400", "[framing]") {
+    for (std::string_view bad : std::vector<std::string_view>{"GET / HTTP/1.1\nHost: a\n\n", "GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n",
+                                 std::string_view("GET / HTTP/1.1\r\nHost: a\0\r\n\r\n", 27),
+                                 "GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n  folded\r\n\r\n",
+                                 "GET / HTTP/1.1\r\n Host: a\r\n\r\n"}) {
+        HeaderScanner s(100, 100);
+        INFO(bad);
+        CHECK(feed_bytewise(s, bad) == State::rejected);
+        CHECK(s.rejection().status == 400);
+    }
+}
+
+TEST_CASE("started() tells an idle peer from one that sent part of a request", "[framing]") {
+    HeaderScanner s(100, 100);
+    CHECK(s.scan("") == State::need_more);
+    CHECK_FALSE(s.started());
+    CHECK(s.scan("GE") == State::need_more);
+    CHECK(s.started());
+}

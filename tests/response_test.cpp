@@ -1,0 +1,117 @@
+#include <spur/response.hpp>
+
+#include <spur/app.hpp>
+#include <spur/testing/client.hpp>
+
+#include <catch2/catch.hpp>
+
+using spur::Request;
+using spur::Response;
+using spur::testing::Client;
+
+TEST_CASE("status and headers chain; set replaces and append adds", "[response]") {
+    Response res;
+    res.status(201).set("X-A", "1").set("X-A", "2").append("X-B", "1").append("X-B", "2");
+    CHECK(res.status() == 201);
+    CHECK(res.get("x-a") == "2");
+    CHECK(res.header().count("X-B") == 2);
+    res.unset("X-A");
+    CHECK(res.get("X-A").empty());
+}
+
+TEST_CASE("invalid status codes and header names or values are refused", "[response]") {
+    Response res;
+    CHECK_THROWS_AS(res.status(99), std::invalid_argument);
+    CHECK_THROWS_AS(res.status(600), std::invalid_argument);
+    CHECK_THROWS_AS(res.set("X-Bad", "a\r\nSet-Cookie: x=1"), std::invalid_argument);
+    CHECK_THROWS_AS(res.set("X-Bad", "a\nb"), std::invalid_argument);
+    CHECK_THROWS_AS(res.set("X-Bad", std::string("a\0b", 3)), std::invalid_argument);
+    CHECK_THROWS_AS(res.set("Bad Name", "v"), std::invalid_argument);
+    CHECK_THROWS_AS(res.set("Bad:Name", "v"), std::invalid_argument);
+    CHECK_THROWS_AS(res.set("", "v"), std::invalid_argument);
+    CHECK_THROWS_AS(res.append("X\r\n", "v"), std::invalid_argument);
+    CHECK_THROWS_AS(res.redirect("/a\r\nX: y"), std::invalid_argument);
+    CHECK(res.header().begin() == res.header().end());  // nothing half-applied
+}
+
+TEST_CASE("send defaults to text/plain and keeps an explicit type", "[response]") {
+    Response a;
+    a.send("hi");
+    CHECK(a.get("Content-Type") == "text/plain; charset=utf-8");
+    CHECK(a.body() == "hi");
+    CHECK(a.ended());
+    Response b;
+    b.type("html").send("<p>");
+    CHECK(b.get("Content-Type") == "text/html; charset=utf-8");
+    Response c;
+    c.type("application/problem+json").json({{"x", 1}});
+    CHECK(c.get("Content-Type") == "application/problem+json");
+    CHECK(c.body() == R"({"x":1})");
+}
+
+TEST_CASE("redirect sets Location and a 3xx status", "[response]") {
+    Response res;
+    res.redirect("/login?next=%2F", 303);
+    CHECK(res.status() == 303);
+    CHECK(res.get("Location") == "/login?next=%2F");
+    CHECK_THROWS_AS(Response().redirect("/x", 200), std::invalid_argument);
+}
+
+TEST_CASE("finished responses carry Content-Length, Date and Server", "[response]") {
+    spur::App app;
+    app.get("/", [](Request&, Response& res) { res.send("hello"); });
+    Client c(app);
+    auto r = c.get("/");
+    CHECK(r.header("Content-Length") == "5");
+    CHECK(r.header("Server") == "spur");
+    CHECK(r.header("Date").size() == 29);  // "Sun, 06 Nov 1994 08:49:37 GMT"
+    CHECK(r.header("Date").substr(26) == "GMT");
+}
+
+TEST_CASE("cookies are set with every attribute and cleared with an expired copy", "[response]") {
+    spur::App app;
+    app.get("/login", [](Request&, Response& res) {
+        spur::CookieOptions o;
+        o.max_age = std::chrono::hours(1);
+        o.secure = true;
+        o.same_site = spur::SameSite::strict;
+        o.domain = "example.com";
+        o.path = "/app";
+        res.cookie("sid", "a b;c", o).cookie("plain", "v").send("ok");
+    });
+    app.get("/logout", [](Request&, Response& res) { res.clear_cookie("sid").end(); });
+    Client c(app);
+    auto r = c.get("/login");
+    std::vector<std::string> cookies;
+    for (auto it = r.headers.find("Set-Cookie"); it != r.headers.end() && it->name_string() == "Set-Cookie"; ++it)
+        cookies.emplace_back(it->value());
+    REQUIRE(cookies.size() == 2);
+    CHECK(cookies[0] == "sid=a%20b%3Bc; Path=/app; Domain=example.com; Max-Age=3600; HttpOnly; Secure; SameSite=Strict");
+    CHECK(cookies[1] == "plain=v; Path=/; HttpOnly; SameSite=Lax");
+    auto out = c.get("/logout");
+    CHECK(out.header("Set-Cookie") ==
+          "sid=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax");
+}
+
+TEST_CASE("streamed responses are collected whole; HEAD skips the producer", "[response]") {
+    spur::App app;
+    int produced = 0;
+    app.get("/stream", [&](Request&, Response& res) {
+        res.type("text").stream([&](spur::BodyWriter& w) -> spur::Task<> {
+            ++produced;
+            for (int i = 0; i < 3; ++i) co_await w.write("part" + std::to_string(i) + ";");
+        });
+    });
+    app.get("/sized", [](Request&, Response& res) {
+        res.stream([](spur::BodyWriter& w) -> spur::Task<> { co_await w.write("12345"); }, 5);
+    });
+    Client c(app);
+    auto r = c.get("/stream");
+    CHECK(r.body == "part0;part1;part2;");
+    CHECK(r.header("Transfer-Encoding") == "chunked");
+    CHECK(r.header("Content-Length").empty());
+    CHECK(c.get("/sized").header("Content-Length") == "5");
+    auto h = c.head("/stream");
+    CHECK(h.body.empty());
+    CHECK(produced == 1);
+}

@@ -1,0 +1,124 @@
+#pragma once
+// A real spur::Server on 127.0.0.1:<free port> running in a background thread, and a raw
+// TCP client that sends exact bytes — for the behaviour that only shows on the wire.
+
+#include <spur/server.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace spur::test {
+
+/// Options suited to tests: loopback, port 0, two I/O threads, no signal handling.
+inline ServerOptions test_options() {
+    ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.threads = 2;
+    o.handle_signals = false;
+    return o;
+}
+
+/// Runs `app` until destroyed; the destructor drains like SIGTERM would.
+class TestServer {
+public:
+    explicit TestServer(App& app, ServerOptions options = test_options())
+        : server_(app, std::move(options)), port_(server_.start()), thread_([this] { server_.run(); }) {}
+    ~TestServer() { stop(); }
+
+    unsigned short port() const { return port_; }
+    Server& server() { return server_; }
+
+    /// Starts the graceful shutdown and waits until run() returned.
+    void stop() {
+        if (thread_.joinable()) {
+            server_.shutdown();
+            thread_.join();
+        }
+    }
+
+private:
+    Server server_;
+    unsigned short port_;
+    std::thread thread_;
+};
+
+using RawResponse = boost::beast::http::response<boost::beast::http::string_body>;
+
+/// A blocking loopback client; every read gives up after the receive timeout.
+class RawConnection {
+public:
+    explicit RawConnection(unsigned short port, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000))
+        : socket_(io_) {
+        socket_.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+        set_timeout(timeout);
+    }
+
+    void set_timeout(std::chrono::milliseconds timeout) {
+        timeval tv{};
+        tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+        tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+        ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
+
+    void send(std::string_view bytes) { boost::asio::write(socket_, boost::asio::buffer(bytes.data(), bytes.size())); }
+
+    /// Sends and returns true, or false if the peer has already closed/reset.
+    bool try_send(std::string_view bytes) {
+        boost::system::error_code ec;
+        boost::asio::write(socket_, boost::asio::buffer(bytes.data(), bytes.size()), ec);
+        return !ec;
+    }
+
+    /// Reads one response; nullopt if the connection closed or the read timed out first.
+    std::optional<RawResponse> read_response(bool head_request = false) {
+        boost::beast::http::response_parser<boost::beast::http::string_body> parser;
+        parser.body_limit(64 * 1024 * 1024);
+        if (head_request) parser.skip(true);
+        boost::system::error_code ec;
+        boost::beast::http::read(socket_, buffer_, parser, ec);
+        if (ec) return std::nullopt;
+        return parser.release();
+    }
+
+    /// Reads until the peer closes (true) or the timeout expires (false). Data is discarded.
+    bool wait_closed() {
+        char scratch[4096];
+        buffer_.clear();
+        for (;;) {
+            boost::system::error_code ec;
+            socket_.read_some(boost::asio::buffer(scratch), ec);
+            if (ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset) return true;
+            if (ec) return false;  // timed out: still open
+        }
+    }
+
+private:
+    boost::asio::io_context io_;
+    boost::asio::ip::tcp::socket socket_;
+    boost::beast::flat_buffer buffer_;
+};
+
+/// One request on a fresh connection; the response or nullopt.
+inline std::optional<RawResponse> round_trip(unsigned short port, std::string_view raw, bool head = false) {
+    RawConnection c(port);
+    c.send(raw);
+    return c.read_response(head);
+}
+
+}  // namespace spur::test
