@@ -180,7 +180,7 @@ TEST_CASE("headers set before an error survive it (CORS on error responses)", "[
     CHECK(r.header("Access-Control-Allow-Origin") == "https://example.com");
 }
 
-TEST_CASE("a custom error handler renders every error, including 404", "[app][errors]") {
+TEST_CASE("a custom error handler renders every error - including 404", "[app][errors]") {
     App app;
     app.on_error([](Request& req, Response& res, const HttpError& e) -> Task<> {
         res.type("html").send("<h1>" + std::to_string(e.status()) + " " + e.code() + "</h1> at " + std::string(req.path()));

@@ -31,9 +31,14 @@ TEST_CASE("values round-trip through serialize and parse", "[cookie]") {
     CHECK(parsed[0].second == value);
 }
 
-TEST_CASE("malformed cookie pairs are skipped, not fatal", "[cookie]") {
+TEST_CASE("malformed cookie pairs are skipped - not fatal", "[cookie]") {
     auto parsed = spur::parse_cookie_header(";;novalue; =x;  a = 1 ;b=2;");
     REQUIRE(parsed.size() == 2);
     CHECK(parsed[0] == std::pair<std::string, std::string>{"a", "1"});
     CHECK(parsed[1] == std::pair<std::string, std::string>{"b", "2"});
+}
+
+TEST_CASE("options read well with designated initializers as the guide shows", "[cookie]") {
+    auto header = spur::serialize_cookie("sid", "t", {.max_age = std::chrono::hours(1), .secure = true});
+    CHECK(header == "sid=t; Path=/; Max-Age=3600; HttpOnly; Secure; SameSite=Lax");
 }

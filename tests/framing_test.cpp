@@ -16,7 +16,7 @@ State feed_bytewise(HeaderScanner& s, std::string_view data) {
 }
 }  // namespace
 
-TEST_CASE("the scanner finds the end of the header, whole or byte by byte", "[framing]") {
+TEST_CASE("the scanner finds the end of the header - whole or byte by byte", "[framing]") {
     std::string_view req = "GET / HTTP/1.1\r\nHost: a\r\n\r\nBODY";
     HeaderScanner whole(100, 100);
     CHECK(whole.scan(req) == State::complete);
@@ -45,7 +45,7 @@ TEST_CASE("oversized header fields are 431", "[framing]") {
     CHECK(s.rejection().status == 431);
 }
 
-TEST_CASE("bare LF, bare CR, NUL and obs-fold are 400", "[framing]") {
+TEST_CASE("bare LF - bare CR - NUL and obs-fold are 400", "[framing]") {
     for (std::string_view bad : std::vector<std::string_view>{"GET / HTTP/1.1\nHost: a\n\n", "GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n",
                                  std::string_view("GET / HTTP/1.1\r\nHost: a\0\r\n\r\n", 27),
                                  "GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n  folded\r\n\r\n",

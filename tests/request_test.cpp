@@ -39,7 +39,7 @@ TEST_CASE("absolute-form targets route by their path", "[request]") {
     CHECK(make("https://example.com").path() == "/");
 }
 
-TEST_CASE("query values are decoded, '+' is a space, repeated keys are kept in order", "[request]") {
+TEST_CASE("query values are decoded - '+' is a space - repeated keys are kept in order", "[request]") {
     auto req = make("/s?q=caf%C3%A9+au+lait&tag=a&tag=b&empty=&flag&bad=%zz");
     CHECK(req.query("q") == std::optional<std::string_view>("café au lait"));
     CHECK(req.query_all("tag") == std::vector<std::string_view>{"a", "b"});
@@ -68,7 +68,7 @@ TEST_CASE("cookies are parsed from every Cookie header and decoded", "[request]"
     CHECK_FALSE(req.cookie("none").has_value());
 }
 
-TEST_CASE("json() parses the body; invalid JSON is HttpError 400 invalid_json", "[request]") {
+TEST_CASE("json() parses the body - invalid JSON is HttpError 400 invalid_json", "[request]") {
     auto ok = make("/", {}, R"({"a":[1,2,{"b":null}]})");
     CHECK(ok.json() == boost::json::parse(R"({"a":[1,2,{"b":null}]})"));
     for (std::string bad : {"", "{", "{\"a\":}", "[1,2", "nul", "{\"a\":1} trailing"}) {

@@ -9,7 +9,7 @@ using spur::Request;
 using spur::Response;
 using spur::testing::Client;
 
-TEST_CASE("status and headers chain; set replaces and append adds", "[response]") {
+TEST_CASE("status and headers chain - set replaces and append adds", "[response]") {
     Response res;
     res.status(201).set("X-A", "1").set("X-A", "2").append("X-B", "1").append("X-B", "2");
     CHECK(res.status() == 201);
@@ -57,7 +57,7 @@ TEST_CASE("redirect sets Location and a 3xx status", "[response]") {
     CHECK_THROWS_AS(Response().redirect("/x", 200), std::invalid_argument);
 }
 
-TEST_CASE("finished responses carry Content-Length, Date and Server", "[response]") {
+TEST_CASE("finished responses carry Content-Length - Date and Server", "[response]") {
     spur::App app;
     app.get("/", [](Request&, Response& res) { res.send("hello"); });
     Client c(app);
@@ -93,7 +93,7 @@ TEST_CASE("cookies are set with every attribute and cleared with an expired copy
           "sid=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax");
 }
 
-TEST_CASE("streamed responses are collected whole; HEAD skips the producer", "[response]") {
+TEST_CASE("streamed responses are collected whole - HEAD skips the producer", "[response]") {
     spur::App app;
     int produced = 0;
     app.get("/stream", [&](Request&, Response& res) {

@@ -19,7 +19,7 @@ auto reply(std::string text) {
 App quiet_app() { return App(spur::AppOptions{[](spur::LogLevel, std::string_view) {}}); }
 }  // namespace
 
-TEST_CASE("static segments beat parameters, which beat wildcards", "[router]") {
+TEST_CASE("static segments beat parameters - which beat wildcards", "[router]") {
     App app;
     app.get("/users/me", reply("me"));
     app.get("/users/:id", [](Request& req, Response& res) { res.send("id=" + std::string(req.param("id"))); });
@@ -119,7 +119,7 @@ TEST_CASE("all() matches any method not registered explicitly", "[router]") {
     CHECK(c.del("/any").body == "DELETE");
 }
 
-TEST_CASE("route params are percent-decoded; a malformed escape is 400", "[router]") {
+TEST_CASE("route params are percent-decoded - a malformed escape is 400", "[router]") {
     App app;
     app.get("/files/:name", [](Request& req, Response& res) { res.send(std::string(req.param("name"))); });
     Client c(app);
@@ -146,7 +146,7 @@ TEST_CASE("wildcard also matches an empty remainder", "[router]") {
     CHECK(c.get("/static/css/site.css").body == "[css/site.css]");
 }
 
-TEST_CASE("conflicting registrations are errors at startup, not silent shadows", "[router]") {
+TEST_CASE("conflicting registrations are errors at startup - not silent shadows", "[router]") {
     App app;
     app.get("/users/:id", reply("a"));
     CHECK_THROWS_AS(app.get("/users/:id", reply("b")), std::logic_error);
@@ -167,7 +167,7 @@ TEST_CASE("malformed patterns are rejected", "[router]") {
     CHECK_THROWS_AS(app.route("GE T", "/x", reply("x")), std::invalid_argument);
 }
 
-TEST_CASE("mounted routers get the prefix and their own middleware, in order", "[router]") {
+TEST_CASE("mounted routers get the prefix and their own middleware - in order", "[router]") {
     App app;
     std::vector<std::string> trace;
     app.use([&](Request&, Response&, spur::Next next) -> spur::Task<> {

@@ -147,7 +147,7 @@ TEST_CASE("HEAD over the wire has Content-Length and no body", "[server]") {
     CHECK(next->body() == "next");  // no stray body bytes between the two
 }
 
-TEST_CASE("a body over the limit is 413 before it is read; per-route limits override", "[server][limits]") {
+TEST_CASE("a body over the limit is 413 before it is read - per-route limits override", "[server][limits]") {
     App app;
     add_basic_routes(app);
     app.post("/small", [](Request& req, Response& res) { res.send(req.body()); }).body_limit(10);
@@ -180,7 +180,7 @@ TEST_CASE("a body over the limit is 413 before it is read; per-route limits over
     CHECK(chunked->result_int() == 413);
 }
 
-TEST_CASE("Expect: 100-continue gets an interim response; other expectations 417", "[server]") {
+TEST_CASE("Expect: 100-continue gets an interim response - other expectations 417", "[server]") {
     App app;
     add_basic_routes(app);
     TestServer srv(app);
@@ -226,7 +226,7 @@ struct FramingCase {
 };
 }  // namespace
 
-TEST_CASE("ambiguous or malformed framing is refused, the connection closed, and nothing after it answered",
+TEST_CASE("ambiguous or malformed framing is refused - the connection closed - and nothing after it answered",
           "[server][framing]") {
     App app;
     add_basic_routes(app);
@@ -388,12 +388,12 @@ TEST_CASE("a throwing handler answers 500 and the server keeps serving", "[serve
     CHECK(ok->body() == "root");
 }
 
-TEST_CASE("offloaded blocking work does not stall other connections, even on one I/O thread", "[server][offload]") {
+TEST_CASE("offloaded blocking work does not stall other connections - even on one I/O thread", "[server][offload]") {
     App app;
     std::promise<void> release;
     auto released = release.get_future().share();
-    app.get("/blocking", [released](Request&, Response& res) -> Task<> {
-        co_await spur::offload([released] { released.wait(); });
+    app.get("/blocking", [&released](Request&, Response& res) -> Task<> {
+        co_await spur::offload([&released] { released.wait(); });
         res.send("unblocked");
     });
     app.get("/fast", [](Request&, Response& res) { res.send("fast"); });
@@ -413,7 +413,7 @@ TEST_CASE("offloaded blocking work does not stall other connections, even on one
     CHECK(slow->body() == "unblocked");
 }
 
-TEST_CASE("streamed responses go out chunked, or with their declared length", "[server]") {
+TEST_CASE("streamed responses go out chunked - or with their declared length", "[server]") {
     App app;
     app.get("/chunks", [](Request&, Response& res) {
         res.stream([](spur::BodyWriter& w) -> Task<> {
@@ -449,7 +449,7 @@ TEST_CASE("absolute-form targets are routed by their path", "[server]") {
     CHECK(r->body() == "abs");
 }
 
-TEST_CASE("graceful shutdown finishes in-flight requests, closes idle ones, then returns", "[server][shutdown]") {
+TEST_CASE("graceful shutdown finishes in-flight requests - closes idle ones - then returns", "[server][shutdown]") {
     App app;
     app.get("/work", [](Request&, Response& res) -> Task<> {
         co_await sleep_for(std::chrono::milliseconds(400));

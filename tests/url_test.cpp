@@ -4,7 +4,7 @@
 
 using namespace spur::detail;
 
-TEST_CASE("percent_decode is strict; the lenient form keeps bad escapes", "[url]") {
+TEST_CASE("percent_decode is strict - the lenient form keeps bad escapes", "[url]") {
     CHECK(percent_decode("a%20b%2f") == std::optional<std::string>("a b/"));
     CHECK(percent_decode("a+b") == std::optional<std::string>("a+b"));
     CHECK(percent_decode("a+b", true) == std::optional<std::string>("a b"));

@@ -25,9 +25,19 @@ void set_blocking_threads(boost::asio::execution_context& context, unsigned thre
 
 /// Runs `fn()` on the blocking pool of the current io_context and resumes the caller on its
 /// own executor with the result; an exception thrown by `fn` is rethrown to the caller.
-/// Other connections keep being served meanwhile: `auto hash = co_await spur::offload([&]{ return bcrypt(pw); });`
+/// Other connections keep being served meanwhile:
+///     auto hash = co_await spur::offload([&] { return bcrypt(password); });
+/// `fn` is used by reference: it must live until the co_await completes (a temporary does).
 template <class F>
-Task<std::invoke_result_t<F&>> offload(F fn) {
+Task<std::invoke_result_t<F&>> offload(F&& fn) {
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+    // GCC 12 destroys an aggregate temporary (such as a lambda with by-value captures) in a
+    // co_await expression twice: a double free. Refuse it here rather than corrupt memory.
+    static_assert(std::is_lvalue_reference_v<F> || std::is_trivially_destructible_v<std::remove_reference_t<F>>,
+                  "GCC 12 bug: a lambda with non-trivial by-value captures written inside `co_await offload(...)` "
+                  "is destroyed twice. Name it first (`auto work = [x]{...}; co_await spur::offload(work);`) "
+                  "or capture by reference.");
+#endif
     using R = std::invoke_result_t<F&>;
     auto executor = co_await boost::asio::this_coro::executor;
     auto pool = detail::blocking_executor(executor.context());
