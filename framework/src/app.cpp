@@ -111,14 +111,16 @@ void App::Impl::route(Request& req) const {
     }
 }
 
-bool App::Impl::has_body_limit_overrides() const {
+void App::Impl::freeze() {
+    if (frozen.load(std::memory_order_acquire)) return;
+    body_limit_overrides = false;
     for (const auto& r : routes)
-        if (r->body_limit) return true;
-    return false;
+        if (r->body_limit) body_limit_overrides = true;
+    frozen.store(true, std::memory_order_release);
 }
 
 std::size_t App::Impl::body_limit_for(std::string_view method, std::string_view target, std::size_t fallback) const {
-    if (!has_body_limit_overrides()) return fallback;
+    if (!body_limit_overrides) return fallback;
     detail::RouteMatch match;
     detail::RawParams raw;
     tree.match(method, detail::target_path(target), match, raw);
@@ -193,7 +195,7 @@ std::string describe(const Request& req) {
 }  // namespace
 
 Task<> App::handle(Request& req, Response& res) {
-    impl_->frozen.store(true, std::memory_order_relaxed);
+    impl_->freeze();
     if (req.route_match().kind == detail::RouteMatch::Kind::unmatched) impl_->route(req);
 
     // C++ forbids co_await inside a catch block, so the failure is carried out of it.

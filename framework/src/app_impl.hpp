@@ -20,6 +20,7 @@ struct App::Impl {
     std::vector<std::shared_ptr<detail::Route>> routes;
     ErrorHandler error_handler;
     std::atomic<bool> frozen{false};
+    bool body_limit_overrides = false;  // computed once by freeze()
 
     /// Fills req's route match and decoded params (never throws for bad input).
     void route(Request& req) const;
@@ -27,8 +28,15 @@ struct App::Impl {
     std::size_t body_limit_for(std::string_view method, std::string_view target, std::size_t fallback) const;
     /// Rejects registration once serving has started.
     void check_not_frozen() const;
-
-    bool has_body_limit_overrides() const;
+    /// Ends setup: later registration throws, and derived lookups are computed once.
+    /// Called before any I/O thread runs (Server::start) or by a single-threaded test client.
+    void freeze();
 };
+
+namespace detail {
+struct AppAccess {
+    static App::Impl& impl(App& app) noexcept { return *app.impl_; }
+};
+}  // namespace detail
 
 }  // namespace spur

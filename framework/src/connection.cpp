@@ -137,7 +137,7 @@ private:
         if (!parser.is_done()) {
             auto& message = parser.get();
             const std::size_t limit =
-                server_.app.impl().body_limit_for(message.method_string(), message.target(), options_.max_body_bytes);
+                AppAccess::impl(server_.app).body_limit_for(message.method_string(), message.target(), options_.max_body_bytes);
             if (auto length = parser.content_length(); length && *length > limit)
                 co_return co_await reject({413, "payload_too_large", "Request body too large"});
             if (auto expect = message[http::field::expect]; !expect.empty()) {

@@ -160,7 +160,7 @@ Server::~Server() {
 
 unsigned short Server::start() {
     auto& s = *impl_;
-    s.app.impl().frozen = true;
+    detail::AppAccess::impl(s.app).freeze();
     set_blocking_threads(s.io, s.options.blocking_threads);
 
     std::string host = s.options.host == "localhost" ? "127.0.0.1" : s.options.host;

@@ -13,6 +13,7 @@
 namespace spur {
 
 struct ServerOptions;
+namespace detail { struct AppAccess; }
 
 /// Settings of an App.
 struct AppOptions {
@@ -55,10 +56,9 @@ public:
     const LogSink& log() const noexcept;
 
     struct Impl;
-    /// Library-internal state (used by the server and the test client).
-    Impl& impl() noexcept { return *impl_; }
 
 private:
+    friend struct detail::AppAccess;  // the server and the test client reach the internals
     std::unique_ptr<Impl> impl_;
 };
 
