@@ -180,6 +180,7 @@ RouteConfig App::add_route(std::string_view method, std::string_view path, std::
 
 const LogSink& App::log() const noexcept { return impl_->options.log; }
 
+
 namespace {
 
 void apply_error_headers(Response& res, const HttpError& error) {
@@ -193,6 +194,19 @@ std::string describe(const Request& req) {
 }
 
 }  // namespace
+
+void App::Impl::run_finish_hooks(Request& req, Response& res) const {
+    auto& hooks = res.finish_hooks();
+    for (auto it = hooks.rbegin(); it != hooks.rend(); ++it) {
+        try {
+            (*it)(res);
+        } catch (const std::exception& e) {
+            options.log(LogLevel::error, fmt::format("finish hook failed in {}: {}", describe(req), e.what()));
+        } catch (...) {
+            options.log(LogLevel::error, fmt::format("finish hook failed in {}", describe(req)));
+        }
+    }
+}
 
 Task<> App::handle(Request& req, Response& res) {
     impl_->freeze();
@@ -212,7 +226,10 @@ Task<> App::handle(Request& req, Response& res) {
         impl_->options.log(LogLevel::error, fmt::format("unhandled non-standard exception in {}", describe(req)));
         failure.emplace(500, "internal_error", "Internal Server Error");
     }
-    if (!failure) co_return;
+    if (!failure) {
+        impl_->run_finish_hooks(req, res);
+        co_return;
+    }
 
     bool rendered = false;
     try {
@@ -226,6 +243,7 @@ Task<> App::handle(Request& req, Response& res) {
         impl_->options.log(LogLevel::error, fmt::format("error handler failed in {}", describe(req)));
     }
     if (!rendered) detail::render_error(res, 500, "internal_error", "Internal Server Error");
+    impl_->run_finish_hooks(req, res);
 }
 
 void App::listen(unsigned short port) {

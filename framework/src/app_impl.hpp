@@ -31,6 +31,8 @@ struct App::Impl {
     /// Ends setup: later registration throws, and derived lookups are computed once.
     /// Called before any I/O thread runs (Server::start) or by a single-threaded test client.
     void freeze();
+    /// Runs the response's finish hooks, logging (not propagating) their failures.
+    void run_finish_hooks(Request& req, Response& res) const;
 };
 
 namespace detail {

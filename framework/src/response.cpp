@@ -122,6 +122,11 @@ Response& Response::clear_cookie(std::string_view name, const CookieOptions& opt
     return cookie(name, "", expired);
 }
 
+Response& Response::on_finish(std::function<void(Response&)> hook) {
+    if (hook) finish_hooks_.push_back(std::move(hook));
+    return *this;
+}
+
 Response& Response::stream(BodyProducer producer, std::optional<std::uint64_t> content_length) {
     if (!producer) throw std::invalid_argument("stream() needs a producer");
     producer_ = std::move(producer);

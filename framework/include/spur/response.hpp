@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace spur {
 
@@ -74,6 +75,12 @@ public:
     /// bytes); without one it is sent chunked (HTTP/1.1) or until close (HTTP/1.0).
     Response& stream(BodyProducer producer, std::optional<std::uint64_t> content_length = std::nullopt);
 
+    /// Runs `hook` once the response is final — after error handling, before it is written —
+    /// innermost registration first. For logging and metrics; a throwing hook is logged and ignored.
+    Response& on_finish(std::function<void(Response&)> hook);
+    /// The registered finish hooks (run by App::handle).
+    std::vector<std::function<void(Response&)>>& finish_hooks() noexcept { return finish_hooks_; }
+
     /// Whether send/json/redirect/end/stream has been called.
     bool ended() const noexcept { return ended_; }
     /// The buffered body (empty for streamed responses).
@@ -92,6 +99,7 @@ private:
     std::string body_;
     BodyProducer producer_;
     std::optional<std::uint64_t> stream_length_;
+    std::vector<std::function<void(Response&)>> finish_hooks_;
     bool ended_ = false;
 };
 

@@ -1,0 +1,31 @@
+#pragma once
+// spur::middleware::access_log — one line per request: method, path, status, bytes, duration, request id.
+
+#include <spur/handler.hpp>
+
+#include <functional>
+#include <string_view>
+
+namespace spur::middleware {
+
+/// Line formats of access_log().
+enum class AccessLogFormat {
+    dev,       ///< `GET /path 200 512B 1.234ms id=…` — short, for a terminal
+    combined,  ///< Apache/nginx "combined", then duration in ms and the request id
+    json,      ///< one JSON object per line, for log shippers
+};
+
+/// Options of access_log().
+struct AccessLogOptions {
+    AccessLogFormat format = AccessLogFormat::dev;
+    /// Receives each line without a newline; called from I/O threads, so it must be thread-safe.
+    /// Default: stderr, one write per line.
+    std::function<void(std::string_view line)> sink;
+};
+
+/// Logs every request once its response is final (so errors rendered by the error handler
+/// log their real status). Put it first so it also times the other middleware. The request
+/// id comes from request_id() when that runs before the response is finished.
+Middleware access_log(AccessLogOptions options = {});
+
+}  // namespace spur::middleware

@@ -1,0 +1,27 @@
+#pragma once
+// spur::middleware::request_id — one id per request, for logs and for the client to quote.
+
+#include <spur/handler.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace spur::middleware {
+
+/// Options of request_id().
+struct RequestIdOptions {
+    std::string header = "X-Request-Id";  ///< read from the request, written to the response
+    bool trust_incoming = true;           ///< reuse a sane incoming id (e.g. set by a proxy)
+    std::size_t max_length = 128;         ///< longer incoming ids are replaced
+};
+
+/// Gives each request an id: a sane incoming one (1..max_length characters of
+/// [A-Za-z0-9._:-]) or a fresh random UUIDv4. Stores it in req.locals() as "request_id"
+/// (std::string), where the access log and the 500 log find it, and echoes it in the response.
+Middleware request_id(RequestIdOptions options = {});
+
+/// The id request_id() gave this request, or "" if it did not run.
+std::string_view request_id_of(const Request& req);
+
+}  // namespace spur::middleware

@@ -1,0 +1,99 @@
+#include <spur/middleware/access_log.hpp>
+
+#include <spur/middleware/request_id.hpp>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <fmt/chrono.h>
+#include <fmt/core.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+namespace spur::middleware {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Quoted fields of the combined format must not break the line's structure.
+std::string escape_quoted(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(static_cast<char>(c));
+        } else if (c < 0x20 || c == 0x7F) {
+            out += fmt::format("\\x{:02x}", c);
+        } else {
+            out.push_back(static_cast<char>(c));
+        }
+    }
+    return out;
+}
+
+std::uint64_t body_bytes(const Response& res) {
+    if (res.producer()) return res.stream_length().value_or(0);
+    return res.body().size();
+}
+
+std::string format_line(AccessLogFormat format, const Request& req, const Response& res, double ms) {
+    const auto id = request_id_of(req);
+    switch (format) {
+        case AccessLogFormat::dev:
+            return fmt::format("{} {} {} {}B {:.3f}ms{}{}", req.method(), req.target(), res.status(), body_bytes(res),
+                               ms, id.empty() ? "" : " id=", id);
+        case AccessLogFormat::combined: {
+            auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+            std::string referer = escape_quoted(req.header("Referer"));
+            std::string agent = escape_quoted(req.header("User-Agent"));
+            return fmt::format("{} - - [{:%d/%b/%Y:%H:%M:%S} +0000] \"{} {} HTTP/{}.{}\" {} {} \"{}\" \"{}\" {:.3f} {}",
+                               req.remote_address().empty() ? "-" : req.remote_address(), now, req.method(),
+                               escape_quoted(req.target()), req.version() / 10, req.version() % 10, res.status(),
+                               body_bytes(res), referer.empty() ? "-" : referer, agent.empty() ? "-" : agent, ms,
+                               id.empty() ? "-" : id);
+        }
+        case AccessLogFormat::json: {
+            boost::json::object o;
+            o["time"] = fmt::format("{:%FT%TZ}", std::chrono::time_point_cast<std::chrono::milliseconds>(
+                                                     std::chrono::system_clock::now()));
+            o["method"] = req.method();
+            o["path"] = req.target();
+            o["status"] = res.status();
+            o["bytes"] = body_bytes(res);
+            o["duration_ms"] = ms;
+            o["remote"] = req.remote_address();
+            if (!id.empty()) o["request_id"] = id;
+            if (auto ua = req.header("User-Agent"); !ua.empty()) o["user_agent"] = ua;
+            return boost::json::serialize(o);
+        }
+    }
+    return {};
+}
+
+}  // namespace
+
+Middleware access_log(AccessLogOptions options) {
+    if (!options.sink) {
+        options.sink = [](std::string_view line) {
+            std::string out(line);
+            out.push_back('\n');
+            std::fwrite(out.data(), 1, out.size(), stderr);
+        };
+    }
+    auto shared = std::make_shared<const AccessLogOptions>(std::move(options));
+    return [shared](Request& req, Response& res, Next next) -> Task<> {
+        const auto start = Clock::now();
+        const AccessLogOptions* opts = shared.get();  // lives as long as the middleware
+        res.on_finish([opts, &req, start](Response& r) {
+            double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+            opts->sink(format_line(opts->format, req, r, ms));
+        });
+        co_await next();
+    };
+}
+
+}  // namespace spur::middleware

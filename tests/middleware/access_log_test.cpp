@@ -1,0 +1,86 @@
+#include <spur/middleware/access_log.hpp>
+
+#include <spur/app.hpp>
+#include <spur/middleware/request_id.hpp>
+#include <spur/testing/client.hpp>
+
+#include <boost/json/parse.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <regex>
+
+using namespace spur;
+
+namespace {
+struct Lines {
+    std::vector<std::string> lines;
+    middleware::AccessLogOptions options(middleware::AccessLogFormat f) {
+        middleware::AccessLogOptions o;
+        o.format = f;
+        o.sink = [this](std::string_view l) { lines.emplace_back(l); };
+        return o;
+    }
+};
+App quiet() { return App(AppOptions{[](LogLevel, std::string_view) {}}); }
+}  // namespace
+
+TEST_CASE("dev format logs method, target, status, bytes, duration and id", "[middleware][access_log]") {
+    Lines log;
+    App app;
+    app.use(middleware::access_log(log.options(middleware::AccessLogFormat::dev)));
+    app.use(middleware::request_id());
+    app.get("/hello", [](Request&, Response& res) { res.send("12345"); });
+    testing::Client c(app);
+    c.get("/hello?x=1", {{"X-Request-Id", "req-1"}});
+    REQUIRE(log.lines.size() == 1);
+    CHECK(std::regex_match(log.lines[0], std::regex(R"(GET /hello\?x=1 200 5B \d+\.\d{3}ms id=req-1)")));
+}
+
+TEST_CASE("the logged status is the final one, after error handling", "[middleware][access_log]") {
+    Lines log;
+    App app = quiet();
+    app.use(middleware::access_log(log.options(middleware::AccessLogFormat::dev)));
+    app.get("/boom", [](Request&, Response&) { throw std::runtime_error("x"); });
+    app.get("/gone", [](Request&, Response&) { throw HttpError(410, "gone", "Gone"); });
+    testing::Client c(app);
+    c.get("/boom");
+    c.get("/gone");
+    c.get("/missing");
+    REQUIRE(log.lines.size() == 3);
+    CHECK(log.lines[0].rfind("GET /boom 500 ", 0) == 0);
+    CHECK(log.lines[1].rfind("GET /gone 410 ", 0) == 0);
+    CHECK(log.lines[2].rfind("GET /missing 404 ", 0) == 0);
+}
+
+TEST_CASE("combined format quotes hostile header values safely", "[middleware][access_log]") {
+    Lines log;
+    App app;
+    app.use(middleware::access_log(log.options(middleware::AccessLogFormat::combined)));
+    app.get("/", [](Request&, Response& res) { res.send("ok"); });
+    testing::Client c(app);
+    c.get("/", {{"User-Agent", "evil\" 200 9999 \"x"}, {"Referer", "https://r.example/"}});
+    REQUIRE(log.lines.size() == 1);
+    const auto& l = log.lines[0];
+    CHECK(std::regex_match(
+        l, std::regex(R"re(127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET / HTTP/1\.1" 200 2 "https://r\.example/" "evil\\" 200 9999 \\"x" \d+\.\d{3} -)re")));
+}
+
+TEST_CASE("json format is one parseable object per line", "[middleware][access_log]") {
+    Lines log;
+    App app;
+    app.use(middleware::request_id());
+    app.use(middleware::access_log(log.options(middleware::AccessLogFormat::json)));
+    app.post("/items", [](Request&, Response& res) { res.status(201).json({{"id", 1}}); });
+    testing::Client c(app);
+    c.post("/items", "{}", {{"X-Request-Id", "abc"}, {"User-Agent", "tester \"q\""}});
+    REQUIRE(log.lines.size() == 1);
+    auto v = boost::json::parse(log.lines[0]).as_object();
+    CHECK(v.at("method") == "POST");
+    CHECK(v.at("path") == "/items");
+    CHECK(v.at("status") == 201);
+    CHECK(v.at("bytes") == 8);
+    CHECK(v.at("request_id") == "abc");
+    CHECK(v.at("user_agent") == "tester \"q\"");
+    CHECK(v.at("duration_ms").is_double());
+}

@@ -1,0 +1,54 @@
+#include <spur/middleware/request_id.hpp>
+
+#include <spur/app.hpp>
+#include <spur/testing/client.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <regex>
+
+using namespace spur;
+
+namespace {
+void add_echo(App& app) {
+    app.get("/id", [](Request& req, Response& res) { res.send(std::string(middleware::request_id_of(req))); });
+}
+const std::regex uuid4("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+}  // namespace
+
+TEST_CASE("a fresh UUIDv4 is generated, echoed, and visible to handlers", "[middleware][request_id]") {
+    App app;
+    app.use(middleware::request_id());
+    add_echo(app);
+    testing::Client c(app);
+    auto a = c.get("/id");
+    auto b = c.get("/id");
+    CHECK(std::regex_match(a.body, uuid4));
+    CHECK(a.header("X-Request-Id") == a.body);
+    CHECK(a.body != b.body);
+}
+
+TEST_CASE("a sane incoming id is kept and an insane one replaced", "[middleware][request_id]") {
+    App app;
+    app.use(middleware::request_id());
+    add_echo(app);
+    testing::Client c(app);
+    CHECK(c.get("/id", {{"X-Request-Id", "edge-1234.abc:9"}}).body == "edge-1234.abc:9");
+    for (std::string bad : {std::string("has space"), std::string("<script>"), std::string(129, 'a'), std::string("")}) {
+        auto r = c.get("/id", {{"X-Request-Id", bad}});
+        CHECK(std::regex_match(r.body, uuid4));
+    }
+}
+
+TEST_CASE("incoming ids can be ignored and the header renamed", "[middleware][request_id]") {
+    App app;
+    middleware::RequestIdOptions o;
+    o.trust_incoming = false;
+    o.header = "X-Correlation-Id";
+    app.use(middleware::request_id(o));
+    add_echo(app);
+    testing::Client c(app);
+    auto r = c.get("/id", {{"X-Correlation-Id", "client-chosen"}});
+    CHECK(std::regex_match(r.body, uuid4));
+    CHECK(r.header("X-Correlation-Id") == r.body);
+}
