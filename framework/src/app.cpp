@@ -139,6 +139,8 @@ App::App(AppOptions options) : impl_(std::make_unique<Impl>()) {
 }
 
 App::~App() = default;
+App::App(App&&) noexcept = default;
+App& App::operator=(App&&) noexcept = default;
 
 App& App::use(Middleware middleware) {
     impl_->check_not_frozen();

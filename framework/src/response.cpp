@@ -4,6 +4,7 @@
 
 #include "net.hpp"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <stdexcept>
@@ -71,6 +72,21 @@ Response& Response::unset(std::string_view name) {
 }
 
 std::string_view Response::get(std::string_view name) const { return header_[name]; }
+
+Response& Response::vary(std::string_view field) {
+    std::string_view current = header_[http::field::vary];
+    if (current == "*") return *this;
+    std::string_view rest = current;
+    while (!rest.empty()) {
+        auto comma = rest.find(',');
+        auto item = rest.substr(0, comma);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        if (beast::iequals(item, field)) return *this;
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    return set("Vary", current.empty() ? std::string(field) : std::string(current) + ", " + std::string(field));
+}
 
 Response& Response::type(std::string_view content_type) {
     if (content_type == "json") return set("Content-Type", "application/json");

@@ -30,6 +30,9 @@ public:
     ~App();
     App(const App&) = delete;
     App& operator=(const App&) = delete;
+    /// Movable: the routes and middleware live behind a stable pointer. Not while serving.
+    App(App&&) noexcept;
+    App& operator=(App&&) noexcept;
 
     /// Adds global middleware: runs for every request, in registration order,
     /// before routing decides (so it also sees 404 and 405).

@@ -1,0 +1,37 @@
+#include <spur/middleware/security_headers.hpp>
+
+#include <memory>
+#include <utility>
+#include <vector>
+
+namespace spur::middleware {
+
+Middleware security_headers(SecurityHeadersOptions o) {
+    // Built once; each request only copies them onto its response.
+    auto headers = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
+    auto add = [&](const char* name, const std::string& value) {
+        if (!value.empty()) headers->emplace_back(name, value);
+    };
+    if (o.no_sniff) add("X-Content-Type-Options", "nosniff");
+    add("X-Frame-Options", o.frame_options);
+    add("Content-Security-Policy", o.content_security_policy);
+    add("Referrer-Policy", o.referrer_policy);
+    add("Cross-Origin-Opener-Policy", o.cross_origin_opener_policy);
+    add("Cross-Origin-Resource-Policy", o.cross_origin_resource_policy);
+    if (o.hsts_max_age) {
+        std::string v = "max-age=" + std::to_string(o.hsts_max_age->count());
+        if (o.hsts_include_subdomains) v += "; includeSubDomains";
+        if (o.hsts_preload) v += "; preload";
+        add("Strict-Transport-Security", v);
+    }
+    // Validate once at setup rather than on every request.
+    Response probe;
+    for (const auto& [name, value] : *headers) probe.set(name, value);
+
+    return [headers](Request&, Response& res, Next next) -> Task<> {
+        for (const auto& [name, value] : *headers) res.set(name, value);
+        co_await next();
+    };
+}
+
+}  // namespace spur::middleware
