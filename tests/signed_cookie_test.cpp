@@ -1,0 +1,69 @@
+#include <spur/signed_cookie.hpp>
+
+#include <spur/app.hpp>
+#include <spur/testing/client.hpp>
+
+#include "base64.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace spur;
+
+namespace {
+const std::string secret(32, 'k');
+const std::string other(32, 'o');
+}  // namespace
+
+TEST_CASE("a signed value verifies and any change to it is rejected", "[signed_cookie]") {
+    CookieSigner signer(secret);
+    auto s = signer.sign("session", "user=42");
+    CHECK(signer.verify("session", s) == std::optional<std::string>("user=42"));
+
+    auto tampered = s;
+    tampered[5] = '3';  // user=43
+    CHECK_FALSE(signer.verify("session", tampered));
+    auto bad_sig = s;
+    bad_sig.back() = bad_sig.back() == 'A' ? 'B' : 'A';
+    CHECK_FALSE(signer.verify("session", bad_sig));
+    CHECK_FALSE(signer.verify("session", "user=42"));                  // unsigned
+    CHECK_FALSE(signer.verify("session", "user=42."));                 // empty signature
+    CHECK_FALSE(signer.verify("other_cookie", s));                     // moved to another cookie
+    CHECK_FALSE(CookieSigner(other).verify("session", s));             // another key
+}
+
+TEST_CASE("short secrets are refused and previous secrets still verify", "[signed_cookie]") {
+    CHECK_THROWS_AS(CookieSigner("short"), std::invalid_argument);
+    CHECK_THROWS_AS(CookieSigner(secret, {"old-but-short"}), std::invalid_argument);
+    auto old_signed = CookieSigner(other).sign("sid", "v");
+    CookieSigner rotated(secret, {other});
+    CHECK(rotated.verify("sid", old_signed) == std::optional<std::string>("v"));
+    CHECK(rotated.sign("sid", "v") != old_signed);  // new cookies use the new secret
+}
+
+TEST_CASE("signed cookies round-trip through responses and requests", "[signed_cookie]") {
+    CookieSigner signer(secret);
+    App app;
+    app.get("/set", [&](Request&, Response& res) { signer.set(res, "prefs", "theme=dark; lang=de"); res.end(); });
+    app.get("/get", [&](Request& req, Response& res) { res.send(signer.get(req, "prefs").value_or("<rejected>")); });
+    testing::Client c(app);
+    auto set = c.get("/set");
+    std::string header(set.header("Set-Cookie"));
+    std::string pair = header.substr(0, header.find(';'));
+    CHECK(c.get("/get", {{"Cookie", pair}}).body == "theme=dark; lang=de");
+    std::string forged = "prefs=" + std::string("theme=light.") + pair.substr(pair.rfind('.') + 1);
+    CHECK(c.get("/get", {{"Cookie", forged}}).body == "<rejected>");
+    CHECK(c.get("/get").body == "<rejected>");
+}
+
+TEST_CASE("base64url round-trips and rejects non-canonical input", "[signed_cookie]") {
+    for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\xfe", 3)}) {
+        auto e = detail::base64url_encode(s);
+        CHECK(e.find_first_of("+/=") == std::string::npos);
+        CHECK(detail::base64url_decode(e) == std::optional<std::string>(s));
+    }
+    CHECK(detail::base64url_encode("foobar") == "Zm9vYmFy");
+    CHECK_FALSE(detail::base64url_decode("Zm9v+mFy"));
+    CHECK_FALSE(detail::base64url_decode("Zm9=") );
+    CHECK_FALSE(detail::base64url_decode("Z"));
+    CHECK_FALSE(detail::base64url_decode("Zh"));  // non-zero leftover bits
+}
