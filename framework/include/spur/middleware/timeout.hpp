@@ -1,0 +1,18 @@
+#pragma once
+// spur::middleware::timeout — a deadline for the rest of the chain.
+
+#include <spur/handler.hpp>
+
+#include <chrono>
+
+namespace spur::middleware {
+
+/// Gives everything after it (usually: one route's handler) `limit` to finish. At the
+/// deadline the rest of the chain is cancelled — its pending timer, socket or database
+/// wait throws operation_aborted and unwinds, so nothing keeps running against the request —
+/// and the answer is `status` (503 by default, or 504) with code "timeout".
+/// Work that cannot be interrupted (a blocking call inside spur::offload) is waited for:
+/// the error answer then goes out when that work returns.
+Middleware timeout(std::chrono::milliseconds limit, int status = 503);
+
+}  // namespace spur::middleware

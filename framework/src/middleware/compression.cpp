@@ -1,0 +1,128 @@
+#include <spur/middleware/compression.hpp>
+
+#include <spur/offload.hpp>
+
+#include <boost/beast/core/string.hpp>
+#include <zlib.h>
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace spur::middleware {
+
+namespace {
+
+enum class Encoding { gzip, deflate };
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+bool default_compressible(std::string_view type) {
+    type = type.substr(0, type.find(';'));
+    type = trim(type);
+    auto starts = [&](std::string_view p) { return type.size() >= p.size() && boost::beast::iequals(type.substr(0, p.size()), p); };
+    auto ends = [&](std::string_view p) {
+        return type.size() >= p.size() && boost::beast::iequals(type.substr(type.size() - p.size()), p);
+    };
+    return starts("text/") || boost::beast::iequals(type, "application/json") ||
+           boost::beast::iequals(type, "application/javascript") || boost::beast::iequals(type, "application/xml") ||
+           boost::beast::iequals(type, "image/svg+xml") || ends("+json") || ends("+xml");
+}
+
+// The q-value of a coding in Accept-Encoding (RFC 9110 §12.5.3): explicit entry, else "*", else 0.
+double quality(std::string_view header, std::string_view coding) {
+    std::optional<double> exact;
+    std::optional<double> any;
+    while (!header.empty()) {
+        auto comma = header.find(',');
+        auto item = trim(header.substr(0, comma));
+        header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+        auto semi = item.find(';');
+        auto name = trim(item.substr(0, semi));
+        double q = 1.0;
+        if (semi != std::string_view::npos) {
+            auto param = trim(item.substr(semi + 1));
+            if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+                try {
+                    q = std::stod(std::string(param.substr(2)));
+                } catch (...) {
+                    q = 0;
+                }
+            }
+        }
+        if (boost::beast::iequals(name, coding)) exact = q;
+        else if (name == "*") any = q;
+    }
+    return exact ? *exact : any.value_or(0.0);
+}
+
+std::optional<Encoding> choose(std::string_view accept) {
+    if (accept.empty()) return std::nullopt;
+    double g = quality(accept, "gzip");
+    double d = quality(accept, "deflate");
+    if (g <= 0 && d <= 0) return std::nullopt;
+    return g >= d ? Encoding::gzip : Encoding::deflate;
+}
+
+std::string deflate_body(const std::string& input, Encoding encoding, int level) {
+    z_stream zs{};
+    // windowBits 15 + 16 writes a gzip wrapper; plain 15 a zlib one (HTTP's "deflate").
+    int window = encoding == Encoding::gzip ? 15 + 16 : 15;
+    if (deflateInit2(&zs, level, Z_DEFLATED, window, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        throw std::runtime_error("zlib deflateInit2 failed");
+    std::string out;
+    out.resize(deflateBound(&zs, static_cast<uLong>(input.size())));
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+    zs.avail_in = static_cast<uInt>(input.size());
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    zs.avail_out = static_cast<uInt>(out.size());
+    int rc = deflate(&zs, Z_FINISH);
+    out.resize(zs.total_out);
+    deflateEnd(&zs);
+    if (rc != Z_STREAM_END) throw std::runtime_error("zlib deflate failed");
+    return out;
+}
+
+bool skip(const Request& req, const Response& res) {
+    const int status = res.status();
+    return req.method() == "HEAD" || status < 200 || status == 204 || status == 206 || status == 304 ||
+           res.producer() || !res.get("Content-Encoding").empty();
+}
+
+}  // namespace
+
+Middleware compression(CompressionOptions options) {
+    if (!options.compressible) options.compressible = default_compressible;
+    if (options.level < 1 || options.level > 9) throw std::invalid_argument("compression level must be 1..9");
+    auto opts = std::make_shared<const CompressionOptions>(std::move(options));
+    return [opts](Request& req, Response& res, Next next) -> Task<> {
+        co_await next();
+        if (skip(req, res) || !opts->compressible(res.get("Content-Type"))) co_return;
+        res.vary("Accept-Encoding");
+        if (res.body().size() < opts->threshold) co_return;
+        if (res.get("Cache-Control").find("no-transform") != std::string_view::npos) co_return;
+        auto encoding = choose(req.header("Accept-Encoding"));
+        if (!encoding) co_return;
+
+        const int level = opts->level;
+        const std::string& body = res.body();
+        std::string compressed;
+        if (body.size() > opts->offload_above) {
+            auto work = [&body, encoding, level] { return deflate_body(body, *encoding, level); };
+            compressed = co_await spur::offload(work);
+        } else {
+            compressed = deflate_body(body, *encoding, level);
+        }
+        if (compressed.size() >= body.size()) co_return;
+        res.body() = std::move(compressed);
+        res.set("Content-Encoding", *encoding == Encoding::gzip ? "gzip" : "deflate");
+        if (auto etag = res.get("ETag"); !etag.empty() && etag.substr(0, 2) != "W/") res.set("ETag", "W/" + std::string(etag));
+    };
+}
+
+}  // namespace spur::middleware
