@@ -113,19 +113,24 @@ void App::Impl::route(Request& req) const {
 
 void App::Impl::freeze() {
     if (frozen.load(std::memory_order_acquire)) return;
-    body_limit_overrides = false;
+    route_body_settings = false;
     for (const auto& r : routes)
-        if (r->body_limit) body_limit_overrides = true;
+        if (r->body_limit || r->stream_body) route_body_settings = true;
     frozen.store(true, std::memory_order_release);
 }
 
-std::size_t App::Impl::body_limit_for(std::string_view method, std::string_view target, std::size_t fallback) const {
-    if (!body_limit_overrides) return fallback;
+App::Impl::BodySettings App::Impl::body_settings_for(std::string_view method, std::string_view target,
+                                                     std::size_t default_limit) const {
+    BodySettings settings{default_limit, false};
+    if (!route_body_settings) return settings;
     detail::RouteMatch match;
     detail::RawParams raw;
     tree.match(method, detail::target_path(target), match, raw);
-    if (match.kind == detail::RouteMatch::Kind::found && match.route->body_limit) return *match.route->body_limit;
-    return fallback;
+    if (match.kind == detail::RouteMatch::Kind::found) {
+        settings.limit = match.route->body_limit.value_or(default_limit);
+        settings.stream = match.route->stream_body;
+    }
+    return settings;
 }
 
 void App::Impl::check_not_frozen() const {

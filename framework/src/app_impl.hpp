@@ -20,12 +20,17 @@ struct App::Impl {
     std::vector<std::shared_ptr<detail::Route>> routes;
     ErrorHandler error_handler;
     std::atomic<bool> frozen{false};
-    bool body_limit_overrides = false;  // computed once by freeze()
+    bool route_body_settings = false;  // any route with body_limit or stream_body; set by freeze()
 
     /// Fills req's route match and decoded params (never throws for bad input).
     void route(Request& req) const;
-    /// The body limit for a request, looking the route up only if some route overrides it.
-    std::size_t body_limit_for(std::string_view method, std::string_view target, std::size_t fallback) const;
+    /// How the connection must read a request's body.
+    struct BodySettings {
+        std::size_t limit;
+        bool stream = false;
+    };
+    /// The body settings for a request; looks the route up only if some route overrides them.
+    BodySettings body_settings_for(std::string_view method, std::string_view target, std::size_t default_limit) const;
     /// Rejects registration once serving has started.
     void check_not_frozen() const;
     /// Ends setup: later registration throws, and derived lookups are computed once.

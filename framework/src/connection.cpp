@@ -1,6 +1,7 @@
 #include "connection.hpp"
 
 #include "app_impl.hpp"
+#include "request_access.hpp"
 #include "finish.hpp"
 #include "framing.hpp"
 #include "writer.hpp"
@@ -8,6 +9,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -133,12 +135,14 @@ private:
             co_return co_await reject({400, "bad_request", "Malformed request header"});
         if (auto rejection = check_framing(parser.get().base())) co_return co_await reject(rejection);
 
-        // 3. The body, within the route's limit and the body timeout.
+        // 3. The body, within the route's limit and the body timeout — or, on a
+        //    stream_body() route, left on the socket for the handler to read in chunks.
+        bool stream_body = false;
         if (!parser.is_done()) {
             auto& message = parser.get();
-            const std::size_t limit =
-                AppAccess::impl(server_.app).body_limit_for(message.method_string(), message.target(), options_.max_body_bytes);
-            if (auto length = parser.content_length(); length && *length > limit)
+            const auto settings = AppAccess::impl(server_.app).body_settings_for(message.method_string(), message.target(),
+                                                                                 options_.max_body_bytes);
+            if (auto length = parser.content_length(); length && *length > settings.limit)
                 co_return co_await reject({413, "payload_too_large", "Request body too large"});
             if (auto expect = message[http::field::expect]; !expect.empty()) {
                 if (!iequals(expect, "100-continue"))
@@ -151,27 +155,86 @@ private:
                     if (ec) co_return Step::close;
                 }
             }
-            parser.body_limit(limit);
-            const auto header_count = static_cast<std::size_t>(std::distance(message.begin(), message.end()));
-            stream_.expires_after(options_.body_timeout);
-            co_await http::async_read(stream_, buffer_, parser, net::redirect_error(net::use_awaitable, ec));
-            if (ec == http::error::body_limit)
-                co_return co_await reject({413, "payload_too_large", "Request body too large"});
-            if (ec == beast::error::timeout || (ec && peer_gone(ec))) co_return Step::close;
-            if (ec) co_return co_await reject({400, "bad_request", "Malformed request body"});
-            if (parser.chunked()) drop_trailers(parser.get().base(), header_count);
+            parser.body_limit(settings.limit);
+            stream_body = settings.stream;
+            if (!stream_body) {
+                const auto header_count = static_cast<std::size_t>(std::distance(message.begin(), message.end()));
+                stream_.expires_after(options_.body_timeout);
+                co_await http::async_read(stream_, buffer_, parser, net::redirect_error(net::use_awaitable, ec));
+                if (ec == http::error::body_limit)
+                    co_return co_await reject({413, "payload_too_large", "Request body too large"});
+                if (ec == beast::error::timeout || (ec && peer_gone(ec))) co_return Step::close;
+                if (ec) co_return co_await reject({400, "bad_request", "Malformed request body"});
+                if (parser.chunked()) drop_trailers(parser.get().base(), header_count);
+            }
         }
 
         // 4. The app, then the response.
+        if (stream_body) {
+            // Switch body type now that the header is parsed; the header moves into the
+            // Request and the body is read into the handler's chunks. Trailers land in the
+            // parser's moved-from header, never in the Request's.
+            http::request_parser<http::buffer_body> body_parser(std::move(parser));
+            Request req(Request::Message(std::move(body_parser.get().base())), remote_);
+            StreamedBody source(*this, body_parser);
+            RequestAccess::set_body_source(req, &source);
+            co_return co_await respond(req, [&] { return body_parser.is_done() && !source.failed(); });
+        }
         Request req(parser.release(), remote_);
+        co_return co_await respond(req, [] { return true; });
+    }
+
+    // Runs the app and writes its response. Keep-alive also needs the body fully consumed,
+    // or the next "request" would start inside it.
+    template <class BodyConsumed>
+    Task<Step> respond(Request& req, BodyConsumed body_consumed) {
         Response res;
         co_await server_.app.handle(req, res);
-        const bool keep_alive = req.keep_alive() && !server_.stopping.load(std::memory_order_relaxed);
+        const bool keep_alive =
+            req.keep_alive() && body_consumed() && !server_.stopping.load(std::memory_order_relaxed);
         auto framing = finish_response(res, req.version(), req.method() == "HEAD", keep_alive);
-        ec = co_await write_response(stream_, res, framing, options_.write_timeout, server_.app.log());
+        auto ec = co_await write_response(stream_, res, framing, options_.write_timeout, server_.app.log());
         if (ec) co_return Step::close;
         co_return framing.keep_alive ? Step::keep_alive : Step::linger;
     }
+
+    // Feeds a stream_body() route's handler: each next() reads at least one byte of body
+    // (or reports the end) under the body timeout.
+    class StreamedBody : public BodySource {
+    public:
+        StreamedBody(Connection& c, http::request_parser<http::buffer_body>& parser) : c_(c), parser_(parser) {}
+
+        Task<std::string_view> next() override {
+            for (;;) {
+                if (parser_.is_done() || failed_) co_return std::string_view{};
+                auto& body = parser_.get().body();
+                body.data = chunk_;
+                body.size = sizeof chunk_;
+                c_.stream_.expires_after(c_.options_.body_timeout);
+                boost::system::error_code ec;
+                co_await http::async_read_some(c_.stream_, c_.buffer_, parser_, net::redirect_error(net::use_awaitable, ec));
+                if (ec == http::error::need_buffer) ec = {};  // our chunk is full: hand it over
+                if (ec == http::error::body_limit) {
+                    failed_ = true;
+                    throw HttpError(413, "payload_too_large", "Request body too large");
+                }
+                if (ec) {
+                    failed_ = true;
+                    throw HttpError(400, "bad_request", "Request body could not be read");
+                }
+                const std::size_t n = sizeof chunk_ - body.size;
+                if (n > 0) co_return std::string_view(chunk_, n);
+            }
+        }
+
+        bool failed() const noexcept { return failed_; }
+
+    private:
+        Connection& c_;
+        http::request_parser<http::buffer_body>& parser_;
+        char chunk_[16 * 1024];
+        bool failed_ = false;
+    };
 
     std::string_view buffered() const {
         auto data = buffer_.data();

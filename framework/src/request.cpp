@@ -70,11 +70,20 @@ std::optional<std::string_view> Request::cookie(std::string_view name) const {
     return std::nullopt;
 }
 
-json::value Request::json() const {
+const json::value& Request::json() const {
+    if (json_) return *json_;
     boost::system::error_code ec;
     json::value v = json::parse(message_.body(), ec);
     if (ec) throw HttpError(400, "invalid_json", "Request body is not valid JSON");
-    return v;
+    json_ = std::move(v);
+    return *json_;
+}
+
+Task<std::string_view> Request::read_body_chunk() {
+    if (body_source_) co_return co_await body_source_->next();
+    if (body_read_) co_return std::string_view{};
+    body_read_ = true;
+    co_return std::string_view(message_.body());
 }
 
 }  // namespace spur

@@ -16,6 +16,7 @@ struct Route {
     std::vector<Middleware> middleware;
     Handler handler;
     std::optional<std::size_t> body_limit;
+    bool stream_body = false;
 };
 
 /// Upper-cases a method token and checks it; throws std::invalid_argument if it is not a token.

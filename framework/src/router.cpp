@@ -41,6 +41,11 @@ RouteConfig& RouteConfig::body_limit(std::size_t bytes) {
     return *this;
 }
 
+RouteConfig& RouteConfig::stream_body() {
+    route_->stream_body = true;
+    return *this;
+}
+
 Router::Router() : tree_(std::make_unique<detail::RouteTree>()) {}
 Router::~Router() = default;
 Router::Router(Router&&) noexcept = default;

@@ -8,7 +8,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <regex>
+#include "support/text_shape.hpp"
 
 using namespace spur;
 
@@ -34,7 +34,8 @@ TEST_CASE("dev format logs method, target, status, bytes, duration and id", "[mi
     testing::Client c(app);
     c.get("/hello?x=1", {{"X-Request-Id", "req-1"}});
     REQUIRE(log.lines.size() == 1);
-    CHECK(std::regex_match(log.lines[0], std::regex(R"(GET /hello\?x=1 200 5B \d+\.\d{3}ms id=req-1)")));
+    CHECK(spur::test::digits_to_9(log.lines[0]) == "GET /hello?x=9 9 9B 9.9ms id=req-9");
+    CHECK(log.lines[0].rfind("GET /hello?x=1 200 5B ", 0) == 0);
 }
 
 TEST_CASE("the logged status is the final one, after error handling", "[middleware][access_log]") {
@@ -62,8 +63,12 @@ TEST_CASE("combined format quotes hostile header values safely", "[middleware][a
     c.get("/", {{"User-Agent", "evil\" 200 9999 \"x"}, {"Referer", "https://r.example/"}});
     REQUIRE(log.lines.size() == 1);
     const auto& l = log.lines[0];
-    CHECK(std::regex_match(
-        l, std::regex(R"re(127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET / HTTP/1\.1" 200 2 "https://r\.example/" "evil\\" 200 9999 \\"x" \d+\.\d{3} -)re")));
+    REQUIRE(l.find("] ") != std::string::npos);
+    auto time = l.substr(0, l.find("] ") + 2);
+    auto rest = l.substr(l.find("] ") + 2);
+    CHECK(time.rfind("127.0.0.1 - - [", 0) == 0);
+    CHECK(time.ends_with(" +0000] "));
+    CHECK(spur::test::digits_to_9(rest) == R"("GET / HTTP/9.9" 9 9 "https://r.example/" "evil\" 9 9 \"x" 9.9 -)");
 }
 
 TEST_CASE("json format is one parseable object per line", "[middleware][access_log]") {

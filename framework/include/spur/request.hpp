@@ -3,6 +3,7 @@
 
 #include <spur/detail/route_match.hpp>
 #include <spur/locals.hpp>
+#include <spur/task.hpp>
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -67,8 +68,18 @@ public:
     /// The raw request body.
     const std::string& body() const noexcept { return message_.body(); }
     std::string& body() noexcept { return message_.body(); }
-    /// The body parsed as JSON. Throws HttpError(400, "invalid_json") if it is not valid JSON.
-    boost::json::value json() const;
+    /// The body parsed as JSON (parsed once, then cached). Throws HttpError(400, "invalid_json")
+    /// if it is not valid JSON. On a stream_body() route, read the body first (json_body() does).
+    const boost::json::value& json() const;
+
+    /// Reads the next piece of the body. On a buffered route the first call returns the whole
+    /// body; on a route with stream_body() each call reads the next chunk from the socket, so
+    /// large uploads never sit in memory whole. Returns "" once the body is complete. The view
+    /// is valid until the next call. Throws HttpError(413) past the route's body limit and
+    /// HttpError(400) for broken framing or a client that stops sending.
+    Task<std::string_view> read_body_chunk();
+    /// Whether this request's body arrives through read_body_chunk() only (a stream_body() route).
+    bool body_is_streamed() const noexcept { return body_source_ != nullptr; }
 
     /// The peer address, e.g. "127.0.0.1" or "::1"; "" in the in-process test client unless set.
     std::string_view remote_address() const noexcept { return remote_address_; }
@@ -99,6 +110,9 @@ private:
     mutable std::optional<std::vector<std::pair<std::string, std::string>>> cookies_;
     Locals locals_;
     detail::RouteMatch match_;
+    detail::BodySource* body_source_ = nullptr;  // set by the connection on stream_body() routes
+    bool body_read_ = false;
+    mutable std::optional<boost::json::value> json_;
 };
 
 }  // namespace spur

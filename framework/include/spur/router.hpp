@@ -26,6 +26,9 @@ public:
     explicit RouteConfig(std::shared_ptr<detail::Route> route) noexcept : route_(std::move(route)) {}
     /// Overrides the server's maximum body size for this route (413 above it).
     RouteConfig& body_limit(std::size_t bytes);
+    /// Hands the body to the handler chunk by chunk (Request::read_body_chunk) instead of
+    /// reading it whole first — for uploads with multipart().
+    RouteConfig& stream_body();
 
 private:
     std::shared_ptr<detail::Route> route_;

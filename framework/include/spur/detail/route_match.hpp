@@ -3,6 +3,9 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
 
 namespace spur::detail {
 
@@ -17,5 +20,13 @@ struct RouteMatch {
 };
 
 struct RequestAccess;  // library-internal access to Request's routing state
+
+/// Where a streamed request body comes from (the connection); see Request::read_body_chunk.
+class BodySource {
+public:
+    virtual ~BodySource() = default;
+    /// The next chunk, or "" at the end.
+    virtual boost::asio::awaitable<std::string_view> next() = 0;
+};
 
 }  // namespace spur::detail

@@ -1,0 +1,169 @@
+#include <spur/middleware/multipart.hpp>
+
+#include <spur/offload.hpp>
+
+#include "../form_key.hpp"
+#include "../multipart_parser.hpp"
+#include "collect_body.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace spur::middleware {
+
+namespace {
+
+// A file part bound for disk: bytes wait in `pending` until the next flush on the blocking pool.
+struct Spool {
+    std::size_t file_index;
+    int fd = -1;
+    std::string pending;
+};
+
+class Upload {
+public:
+    Upload(const MultipartOptions& options, std::shared_ptr<FormData> form) : o_(options), form_(std::move(form)) {}
+    ~Upload() {
+        for (auto& s : spools_)
+            if (s.fd >= 0) ::close(s.fd);
+    }
+
+    detail::MultipartParser::Handler handler() {
+        return {[this](detail::PartInfo&& info) { begin(std::move(info)); },
+                [this](std::string_view data) { append(data); }, [this] { end(); }};
+    }
+
+    // Runs on the blocking pool: creates spool files as needed and writes what is pending.
+    void flush() {
+        for (auto& s : spools_) {
+            if (s.pending.empty()) continue;
+            UploadedFile& f = form_->files[s.file_index];
+            if (s.fd < 0) {
+                std::string name = (temp_dir() / "spur-upload-XXXXXX").string();
+                s.fd = ::mkstemp(name.data());  // 0600, unique, created atomically
+                if (s.fd < 0) throw std::system_error(errno, std::generic_category(), "cannot create upload file");
+                f.path = name;
+            }
+            std::string_view rest = s.pending;
+            while (!rest.empty()) {
+                ssize_t n = ::write(s.fd, rest.data(), rest.size());
+                if (n < 0 && errno == EINTR) continue;
+                if (n < 0) throw std::system_error(errno, std::generic_category(), "cannot write upload file");
+                rest.remove_prefix(static_cast<std::size_t>(n));
+            }
+            s.pending.clear();
+        }
+    }
+
+    bool has_pending() const {
+        for (const auto& s : spools_)
+            if (!s.pending.empty()) return true;
+        return false;
+    }
+
+private:
+    std::filesystem::path temp_dir() const {
+        return o_.temp_dir.empty() ? std::filesystem::temp_directory_path() : o_.temp_dir;
+    }
+
+    void begin(detail::PartInfo&& info) {
+        if (++parts_ > o_.max_parts) throw HttpError(413, "payload_too_large", "Too many parts in the form");
+        if (info.filename) {
+            UploadedFile f;
+            f.field = std::move(info.name);
+            f.filename = std::move(*info.filename);
+            f.content_type = std::move(info.content_type);
+            form_->files.push_back(std::move(f));
+            current_file_ = form_->files.size() - 1;
+            spool_ = nullptr;
+        } else {
+            form_->fields.emplace_back(std::move(info.name), std::string{});
+            current_file_.reset();
+        }
+    }
+
+    void append(std::string_view data) {
+        if (!current_file_) {
+            std::string& value = form_->fields.back().second;
+            if (value.size() + data.size() > o_.max_field_bytes)
+                throw HttpError(413, "payload_too_large", "Form field too large");
+            value.append(data);
+            return;
+        }
+        UploadedFile& f = form_->files[*current_file_];
+        f.size += data.size();
+        if (f.size > o_.max_file_bytes) throw HttpError(413, "payload_too_large", "Uploaded file too large");
+        if (!spool_ && f.size > o_.memory_threshold) {
+            // Past the threshold: what was kept in memory moves to the spool, and so does the rest.
+            spools_.push_back(Spool{*current_file_, -1, std::move(f.data)});
+            f.data.clear();
+            spool_ = &spools_.back();
+        }
+        if (spool_) {
+            spool_->pending.append(data);
+        } else {
+            f.data.append(data);
+        }
+    }
+
+    void end() {
+        current_file_.reset();
+        spool_ = nullptr;
+    }
+
+    const MultipartOptions& o_;
+    std::shared_ptr<FormData> form_;
+    std::vector<Spool> spools_;  // reserved up front: spool_ points into it
+    Spool* spool_ = nullptr;
+    std::optional<std::size_t> current_file_;
+    std::size_t parts_ = 0;
+
+public:
+    void reserve_spools(std::size_t n) { spools_.reserve(n); }
+};
+
+}  // namespace
+
+Middleware multipart(MultipartOptions options) {
+    return [options](Request& req, Response&, Next next) -> Task<> {
+        const std::string_view content_type = req.header("Content-Type");
+        if (!detail::media_type_is(content_type, "multipart/form-data")) {
+            co_await next();
+            co_return;
+        }
+        auto boundary = detail::multipart_boundary(content_type);
+        if (!boundary) throw HttpError(400, "bad_request", "multipart/form-data without a valid boundary");
+
+        auto form = std::make_shared<FormData>();
+        {
+            Upload upload(options, form);
+            upload.reserve_spools(options.max_parts);
+            detail::MultipartParser parser(*boundary, upload.handler());
+            auto flush = [&upload] { upload.flush(); };
+            std::size_t total = 0;
+            for (;;) {
+                std::string_view chunk = co_await req.read_body_chunk();
+                if (chunk.empty()) break;
+                total += chunk.size();
+                if (total > options.max_total_bytes) throw HttpError(413, "payload_too_large", "Request body too large");
+                if (!parser.feed(chunk))
+                    throw HttpError(400, "bad_request", std::string("Malformed multipart body: ") + parser.error());
+                if (upload.has_pending()) co_await spur::offload(flush);
+            }
+            if (!parser.done()) throw HttpError(400, "bad_request", "Malformed multipart body: truncated");
+            if (upload.has_pending()) co_await spur::offload(flush);
+        }
+        req.locals().set(detail::form_locals_key, std::move(form));
+        co_await next();
+    };
+}
+
+}  // namespace spur::middleware

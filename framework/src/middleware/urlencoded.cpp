@@ -1,0 +1,30 @@
+#include <spur/middleware/urlencoded.hpp>
+
+#include "../form_key.hpp"
+#include "../url.hpp"
+#include "collect_body.hpp"
+
+#include <algorithm>
+#include <memory>
+
+namespace spur::middleware {
+
+Middleware urlencoded(UrlencodedOptions options) {
+    return [options](Request& req, Response&, Next next) -> Task<> {
+        if (!detail::media_type_is(req.header("Content-Type"), "application/x-www-form-urlencoded")) {
+            co_await next();
+            co_return;
+        }
+        co_await detail::collect_body(req, options.limit);
+        const std::string& body = req.body();
+        if (body.size() > options.limit) throw HttpError(413, "payload_too_large", "Request body too large");
+        if (static_cast<std::size_t>(std::count(body.begin(), body.end(), '&')) >= options.max_fields)
+            throw HttpError(413, "payload_too_large", "Too many form fields");
+        auto form = std::make_shared<FormData>();
+        form->fields = detail::parse_query(body);
+        req.locals().set(detail::form_locals_key, std::move(form));
+        co_await next();
+    };
+}
+
+}  // namespace spur::middleware
