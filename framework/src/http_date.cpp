@@ -1,6 +1,7 @@
 #include "http_date.hpp"
 
 #include <ctime>
+#include <string>
 
 namespace spur::detail {
 
@@ -11,6 +12,15 @@ std::string format_http_date(std::chrono::system_clock::time_point t) {
     char buf[64];
     std::size_t n = std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
     return std::string(buf, n);
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text) {
+    if (text.size() != 29 || text.substr(25) != " GMT") return std::nullopt;
+    std::string copy(text);
+    std::tm tm{};
+    const char* end = strptime(copy.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    if (!end || *end != '\0') return std::nullopt;
+    return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
 std::string_view current_http_date() {
