@@ -1,0 +1,71 @@
+#pragma once
+// spur::mysql::Connection — one server connection driven by Connector/C's non-blocking API.
+
+#include <spur/mysql/config.hpp>
+#include <spur/mysql/result.hpp>
+#include <spur/mysql/value.hpp>
+#include <spur/task.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace spur::mysql {
+
+/// A connection whose every round trip suspends the calling coroutine instead of blocking
+/// its thread. Usually leased from a Pool. One coroutine at a time; not thread-safe.
+/// Sessions use utf8mb4 and the UTC time zone.
+class Connection {
+public:
+    /// Connects from the current coroutine's executor. Throws Error.
+    static Task<std::unique_ptr<Connection>> connect(const Config& config);
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    /// Runs `sql` as a prepared statement (cached per connection) with `args` bound to its
+    /// `?` placeholders — never spliced into the SQL. Throws Error.
+    template <class... Args>
+    Task<Result> execute(std::string_view sql, Args&&... args) {
+        return execute_values(sql, std::vector<Value>{Value(std::forward<Args>(args))...});
+    }
+    Task<Result> execute_values(std::string_view sql, std::vector<Value> params);
+
+    /// Runs SQL text without parameters; several statements separated by ';' are allowed
+    /// (for migrations). Returns the last statement's result. Throws Error.
+    Task<Result> query(std::string_view sql);
+
+    Task<> ping();
+    Task<> begin();
+    Task<> commit();
+    Task<> rollback();
+    /// Rolls back, and marks the connection broken if even that fails (it is then dropped).
+    Task<> rollback_or_discard() noexcept;
+    /// Closes politely (COM_QUIT); the destructor closes too, without waiting.
+    Task<> close();
+
+    /// Whether the connection must not be reused (lost, timed out, or interrupted mid-protocol).
+    bool broken() const noexcept;
+    /// Whether the server reports an open transaction.
+    bool in_transaction() const noexcept;
+    /// The server's id for this connection (for KILL, or logs).
+    std::uint64_t thread_id() const noexcept;
+    /// The executor its socket is bound to (that of the coroutine that connected it).
+    boost::asio::any_io_executor get_executor() const noexcept;
+
+    /// When the pool last handed this connection back (for validation and idle expiry).
+    std::chrono::steady_clock::time_point idle_since;
+
+    struct Impl;
+
+private:
+    explicit Connection(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace spur::mysql

@@ -1,0 +1,31 @@
+#pragma once
+// spur::mysql::Error — a failure reported by the server or the client library.
+
+#include <stdexcept>
+#include <string>
+
+namespace spur::mysql {
+
+/// A MySQL/MariaDB error with its number and SQLSTATE, e.g. 1062 / "23000" for a duplicate key.
+class Error : public std::runtime_error {
+public:
+    Error(unsigned number, std::string sqlstate, const std::string& message)
+        : std::runtime_error(message), number_(number), sqlstate_(std::move(sqlstate)) {}
+
+    /// The server or client error number (ER_* / CR_*); 0 for spur's own errors.
+    unsigned number() const noexcept { return number_; }
+    /// The five-character SQLSTATE ("HY000" when unknown).
+    const std::string& sqlstate() const noexcept { return sqlstate_; }
+    /// A duplicate key (1062) — map it to 409.
+    bool duplicate_key() const noexcept { return number_ == 1062; }
+    /// The connection died (server gone, lost, killed, timed out); the pool drops such connections.
+    bool connection_lost() const noexcept;
+    /// No connection became free within acquire_timeout.
+    bool pool_timeout() const noexcept { return number_ == 0 && sqlstate_ == "HYT00"; }
+
+private:
+    unsigned number_;
+    std::string sqlstate_;
+};
+
+}  // namespace spur::mysql

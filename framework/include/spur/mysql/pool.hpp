@@ -1,0 +1,122 @@
+#pragma once
+// spur::mysql::Pool — a bounded, thread-safe pool of non-blocking connections.
+
+#include <spur/mysql/connection.hpp>
+
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace spur::mysql {
+
+namespace detail { struct PoolState; }
+
+/// A connection leased from a Pool; it goes back (or is dropped, if broken or mid-transaction)
+/// when the lease is destroyed.
+class PooledConnection {
+public:
+    PooledConnection(std::shared_ptr<detail::PoolState> pool, std::unique_ptr<Connection> connection) noexcept;
+    PooledConnection(PooledConnection&&) noexcept;
+    PooledConnection& operator=(PooledConnection&&) = delete;
+    ~PooledConnection();
+
+    Connection* operator->() const noexcept { return connection_.get(); }
+    Connection& operator*() const noexcept { return *connection_; }
+
+private:
+    std::shared_ptr<detail::PoolState> pool_;
+    std::unique_ptr<Connection> connection_;
+};
+
+/// Counts for health checks and metrics.
+struct PoolStats {
+    std::size_t open;     ///< connections that exist (idle + in use + being opened)
+    std::size_t idle;
+    std::size_t in_use;
+    std::size_t waiting;  ///< coroutines waiting for a connection
+};
+
+/// Hands out connections, opening up to pool_max and keeping pool_min; safe to share between
+/// I/O threads. `co_await pool.execute("SELECT name FROM users WHERE id = ?", id)`.
+/// It runs no background task: connections belong to the executor of the coroutine that opened
+/// them, and idle ones above pool_min expire as the pool is used.
+class Pool {
+public:
+    /// Opens nothing yet. Throws std::invalid_argument for pool_max == 0.
+    explicit Pool(Config config);
+    ~Pool();
+    Pool(const Pool&) = delete;
+    Pool& operator=(const Pool&) = delete;
+
+    /// Leases a connection: an idle one (pinged first if idle longer than validate_after), a new
+    /// one while below pool_max, or the next one released. Throws Error (pool_timeout()) after
+    /// acquire_timeout, or the connect error.
+    Task<PooledConnection> acquire();
+
+    /// Runs one prepared statement on a leased connection. Throws Error.
+    template <class... Args>
+    Task<Result> execute(std::string_view sql, Args&&... args) {
+        return execute_values(sql, std::vector<Value>{Value(std::forward<Args>(args))...});
+    }
+    Task<Result> execute_values(std::string_view sql, std::vector<Value> params);
+    /// Runs SQL text without parameters (see Connection::query).
+    Task<Result> query(std::string_view sql);
+
+    /// Runs `work(Connection&)` (returning Task<R>) inside a transaction: commits when it
+    /// returns, rolls back when it throws (and rethrows). The connection goes back clean either way.
+    template <class F>
+    auto transaction(F&& work) -> std::invoke_result_t<F&, Connection&>;
+
+    PoolStats stats() const;
+    /// Closes idle connections; later acquires throw. Leased connections close when returned.
+    Task<> close();
+
+private:
+    std::shared_ptr<detail::PoolState> state_;
+};
+
+template <class F>
+auto Pool::transaction(F&& work) -> std::invoke_result_t<F&, Connection&> {
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+    // See spur::offload: GCC 12 destroys such temporaries in a co_await expression twice.
+    static_assert(std::is_lvalue_reference_v<F> || std::is_trivially_destructible_v<std::remove_reference_t<F>>,
+                  "GCC 12 bug: name a lambda with non-trivial by-value captures before passing it to "
+                  "`co_await pool.transaction(...)`, or capture by reference.");
+#endif
+    using TaskType = std::invoke_result_t<F&, Connection&>;
+    using R = typename TaskType::value_type;
+    auto lease = co_await acquire();
+    co_await lease->begin();
+    std::exception_ptr failure;
+    if constexpr (std::is_void_v<R>) {
+        try {
+            co_await work(*lease);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (!failure) {
+            co_await lease->commit();
+            co_return;
+        }
+        co_await lease->rollback_or_discard();
+        std::rethrow_exception(failure);
+    } else {
+        std::optional<R> result;
+        try {
+            result.emplace(co_await work(*lease));
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        if (!failure) {
+            co_await lease->commit();
+            co_return std::move(*result);
+        }
+        co_await lease->rollback_or_discard();
+        std::rethrow_exception(failure);
+    }
+}
+
+}  // namespace spur::mysql

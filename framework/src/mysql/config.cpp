@@ -1,0 +1,71 @@
+#include <spur/mysql/config.hpp>
+
+#include "../url.hpp"
+
+#include <charconv>
+#include <stdexcept>
+
+namespace spur::mysql {
+
+namespace {
+std::string decode(std::string_view s) {
+    auto d = spur::detail::percent_decode(s);
+    if (!d) throw std::invalid_argument("malformed percent-encoding in database URL");
+    return *d;
+}
+
+template <class T>
+T number(std::string_view key, std::string_view v) {
+    T out{};
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (ec != std::errc() || p != v.data() + v.size())
+        throw std::invalid_argument("database URL parameter " + std::string(key) + " is not a number");
+    return out;
+}
+}  // namespace
+
+Config parse_url(std::string_view url) {
+    if (url.substr(0, 8) == "mysql://") url.remove_prefix(8);
+    else if (url.substr(0, 10) == "mariadb://") url.remove_prefix(10);
+    else throw std::invalid_argument("database URL must start with mysql:// or mariadb://");
+    Config c;
+    auto query_pos = url.find('?');
+    std::string_view query = query_pos == std::string_view::npos ? std::string_view{} : url.substr(query_pos + 1);
+    url = url.substr(0, query_pos);
+    auto slash = url.find('/');
+    std::string_view authority = url.substr(0, slash);
+    if (slash != std::string_view::npos) c.database = decode(url.substr(slash + 1));
+    auto at = authority.rfind('@');
+    if (at != std::string_view::npos) {
+        auto userinfo = authority.substr(0, at);
+        authority = authority.substr(at + 1);
+        auto colon = userinfo.find(':');
+        c.user = decode(userinfo.substr(0, colon));
+        if (colon != std::string_view::npos) c.password = decode(userinfo.substr(colon + 1));
+    }
+    if (!authority.empty()) {
+        auto colon = authority.rfind(':');
+        if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+            c.port = number<unsigned short>("port", authority.substr(colon + 1));
+            authority = authority.substr(0, colon);
+        }
+        c.host = std::string(authority);
+    }
+    for (const auto& [key, value] : spur::detail::parse_query(query)) {
+        using ms = std::chrono::milliseconds;
+        if (key == "socket") c.socket = value;
+        else if (key == "pool_min") c.pool_min = number<std::size_t>(key, value);
+        else if (key == "pool_max") c.pool_max = number<std::size_t>(key, value);
+        else if (key == "acquire_timeout_ms") c.acquire_timeout = ms(number<long>(key, value));
+        else if (key == "connect_timeout_ms") c.connect_timeout = ms(number<long>(key, value));
+        else if (key == "query_timeout_ms") c.query_timeout = ms(number<long>(key, value));
+        else if (key == "idle_timeout_ms") c.idle_timeout = ms(number<long>(key, value));
+        else if (key == "validate_after_ms") c.validate_after = ms(number<long>(key, value));
+        else if (key == "statement_cache") c.statement_cache = number<std::size_t>(key, value);
+        else throw std::invalid_argument("unknown database URL parameter: " + key);
+    }
+    if (c.pool_max == 0 || c.pool_min > c.pool_max) throw std::invalid_argument("database URL: need 0 <= pool_min <= pool_max, pool_max > 0");
+    return c;
+}
+
+}  // namespace spur::mysql

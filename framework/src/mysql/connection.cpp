@@ -1,0 +1,521 @@
+#include <spur/mysql/connection.hpp>
+
+#include <spur/mysql/error.hpp>
+
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/core.h>
+#include <mysql.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+namespace spur::mysql {
+
+namespace net = boost::asio;
+
+namespace {
+
+unsigned seconds_at_least_1(std::chrono::milliseconds ms) {
+    return static_cast<unsigned>(std::max<long long>(1, (ms.count() + 999) / 1000));
+}
+
+bool is_lost(unsigned number) { return Error(number, "", "").connection_lost(); }
+
+// Charset 63 ("binary") marks BLOB/BINARY columns — but numeric types such as DECIMAL carry it too.
+bool binary_column(const MYSQL_FIELD& f) {
+    switch (f.type) {
+        case MYSQL_TYPE_BLOB: case MYSQL_TYPE_TINY_BLOB: case MYSQL_TYPE_MEDIUM_BLOB: case MYSQL_TYPE_LONG_BLOB:
+        case MYSQL_TYPE_STRING: case MYSQL_TYPE_VAR_STRING: case MYSQL_TYPE_VARCHAR:
+            return f.charsetnr == 63;
+        default:
+            return false;
+    }
+}
+
+// Column values of the text protocol (query()) arrive as strings; give them their type.
+Value text_value(const MYSQL_FIELD& f, const char* data, unsigned long length) {
+    if (!data) return Value();
+    std::string_view s(data, length);
+    switch (f.type) {
+        case MYSQL_TYPE_TINY: case MYSQL_TYPE_SHORT: case MYSQL_TYPE_LONG: case MYSQL_TYPE_LONGLONG:
+        case MYSQL_TYPE_INT24: case MYSQL_TYPE_YEAR:
+            if (f.flags & UNSIGNED_FLAG) return Value(static_cast<std::uint64_t>(std::strtoull(data, nullptr, 10)));
+            return Value(static_cast<std::int64_t>(std::strtoll(data, nullptr, 10)));
+        case MYSQL_TYPE_FLOAT: case MYSQL_TYPE_DOUBLE:
+            return Value(std::strtod(data, nullptr));
+        case MYSQL_TYPE_DATE: case MYSQL_TYPE_DATETIME: case MYSQL_TYPE_TIMESTAMP: {
+            DateTime d;
+            char frac[8] = {0};
+            std::sscanf(data, "%d-%d-%d %d:%d:%d.%6s", &d.year, &d.month, &d.day, &d.hour, &d.minute, &d.second, frac);
+            if (frac[0]) {
+                std::string digits(frac);
+                digits.resize(6, '0');
+                d.microsecond = std::atoi(digits.c_str());
+            }
+            return Value(d);
+        }
+        default:
+            if (binary_column(f)) return Value(Blob(std::string(s)));
+            return Value(std::string(s));
+    }
+}
+
+std::shared_ptr<const std::vector<std::string>> column_names(MYSQL_RES* meta) {
+    auto names = std::make_shared<std::vector<std::string>>();
+    unsigned n = mysql_num_fields(meta);
+    MYSQL_FIELD* fields = mysql_fetch_fields(meta);
+    for (unsigned i = 0; i < n; ++i) names->emplace_back(fields[i].name, fields[i].name_length);
+    return names;
+}
+
+}  // namespace
+
+struct Connection::Impl {
+    Impl(net::any_io_executor ex, Config c) : config(std::move(c)), executor(ex), timer(ex) {}
+
+    ~Impl() {
+        // libmariadb owns the socket: asio must forget it, not close it.
+        if (socket) socket->release();
+        if (mysql) mysql_close(mysql);
+        for (auto& [sql, stmt] : statements) mysql_stmt_close(stmt);  // detached by mysql_close: no I/O
+    }
+
+    Config config;
+    net::any_io_executor executor;
+    MYSQL* mysql = nullptr;
+    std::optional<net::posix::stream_descriptor> socket;
+    net::steady_timer timer;
+    bool broken = false;
+    std::list<std::pair<std::string, MYSQL_STMT*>> statements;  // most recently used first
+    std::unordered_map<std::string_view, std::list<std::pair<std::string, MYSQL_STMT*>>::iterator> statement_index;
+
+    [[noreturn]] void fail() {
+        unsigned n = mysql_errno(mysql);
+        if (is_lost(n)) broken = true;
+        throw Error(n, mysql_sqlstate(mysql), mysql_error(mysql));
+    }
+    [[noreturn]] void fail(MYSQL_STMT* stmt) {
+        unsigned n = mysql_stmt_errno(stmt);
+        if (is_lost(n)) broken = true;
+        throw Error(n, mysql_stmt_sqlstate(stmt), mysql_stmt_error(stmt));
+    }
+
+    void sync_socket() {
+        int fd = static_cast<int>(mysql_get_socket(mysql));
+        if (socket && socket->native_handle() == fd) return;
+        if (socket) socket->release();
+        socket.emplace(executor, fd);
+    }
+
+    // Waits until the socket is ready as Connector/C asked, or its timeout passes.
+    Task<int> wait(int status) {
+        sync_socket();
+        auto type = (status & MYSQL_WAIT_READ) ? net::posix::descriptor_base::wait_read
+                    : (status & MYSQL_WAIT_WRITE) ? net::posix::descriptor_base::wait_write
+                                                  : net::posix::descriptor_base::wait_error;
+        const int ready = (status & MYSQL_WAIT_READ) ? MYSQL_WAIT_READ
+                          : (status & MYSQL_WAIT_WRITE) ? MYSQL_WAIT_WRITE
+                                                        : MYSQL_WAIT_EXCEPT;
+        if (status & MYSQL_WAIT_TIMEOUT) {
+            timer.expires_after(std::chrono::milliseconds(mysql_get_timeout_value_ms(mysql)));
+            auto [order, socket_ec, timer_ec] =
+                co_await net::experimental::make_parallel_group(socket->async_wait(type, net::deferred),
+                                                                timer.async_wait(net::deferred))
+                    .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
+            if (order[0] == 1 && !timer_ec) co_return MYSQL_WAIT_TIMEOUT;
+            if (socket_ec) throw boost::system::system_error(socket_ec);
+            co_return ready;
+        }
+        boost::system::error_code ec;
+        co_await socket->async_wait(type, net::redirect_error(net::use_awaitable, ec));
+        if (ec) throw boost::system::system_error(ec);
+        co_return ready;
+    }
+
+    // Runs one non-blocking operation to completion: start, then continue whenever the socket
+    // is ready. Being interrupted mid-protocol (cancellation, timeout) leaves the connection in
+    // an unknown state, so it is marked broken.
+    template <class Start, class Continue>
+    Task<> drive(Start start, Continue resume) {
+        int status = start();
+        try {
+            while (status != 0) status = resume(co_await wait(status));
+        } catch (...) {
+            broken = true;
+            throw;
+        }
+    }
+
+    Task<MYSQL_STMT*> prepare(std::string_view sql) {
+        if (auto it = statement_index.find(sql); it != statement_index.end()) {
+            statements.splice(statements.begin(), statements, it->second);
+            co_return it->second->second;
+        }
+        if (config.statement_cache > 0 && statements.size() >= config.statement_cache) {
+            MYSQL_STMT* old = statements.back().second;
+            statement_index.erase(statements.back().first);
+            statements.pop_back();
+            my_bool ret = 0;
+            co_await drive([&] { return mysql_stmt_close_start(&ret, old); },
+                           [&](int r) { return mysql_stmt_close_cont(&ret, old, r); });
+        }
+        MYSQL_STMT* stmt = mysql_stmt_init(mysql);
+        if (!stmt) fail();
+        my_bool update_max_length = 1;
+        mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max_length);
+        int rc = 0;
+        co_await drive([&] { return mysql_stmt_prepare_start(&rc, stmt, sql.data(), sql.size()); },
+                       [&](int r) { return mysql_stmt_prepare_cont(&rc, stmt, r); });
+        if (rc) {
+            Error e(mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt), mysql_stmt_error(stmt));
+            if (e.connection_lost()) broken = true;
+            mysql_stmt_close(stmt);  // never prepared on the server: no I/O
+            throw e;
+        }
+        if (config.statement_cache > 0) {
+            statements.emplace_front(std::string(sql), stmt);
+            statement_index.emplace(statements.front().first, statements.begin());
+        }
+        co_return stmt;
+    }
+};
+
+Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Connection::~Connection() = default;
+
+Task<std::unique_ptr<Connection>> Connection::connect(const Config& config) {
+    static std::once_flag library;
+    std::call_once(library, [] { mysql_library_init(0, nullptr, nullptr); });
+
+    auto executor = co_await net::this_coro::executor;
+    auto impl = std::make_unique<Impl>(executor, config);
+    std::string host = config.host;
+    if (config.socket.empty() && host != "localhost") {
+        // Connector/C would resolve the name with a blocking getaddrinfo(); resolve it here instead.
+        boost::system::error_code ec;
+        net::ip::make_address(host, ec);
+        if (ec) {
+            net::ip::tcp::resolver resolver(executor);
+            auto results = co_await resolver.async_resolve(host, std::to_string(config.port), net::use_awaitable);
+            host = results.begin()->endpoint().address().to_string();
+        }
+    }
+    MYSQL* m = mysql_init(nullptr);
+    if (!m) throw Error(2008, "HY000", "out of memory");
+    impl->mysql = m;
+    mysql_options(m, MYSQL_OPT_NONBLOCK, nullptr);
+    mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    mysql_options(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+    unsigned connect_timeout = seconds_at_least_1(config.connect_timeout);
+    unsigned io_timeout = seconds_at_least_1(config.query_timeout);
+    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
+    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
+
+    MYSQL* connected = nullptr;
+    const char* db = config.database.empty() ? nullptr : config.database.c_str();
+    const char* sock = config.socket.empty() ? nullptr : config.socket.c_str();
+    // FOUND_ROWS: affected_rows counts matched rows, so an UPDATE that changes nothing still says "found".
+    const unsigned long flags = CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS;
+    co_await impl->drive(
+        [&] {
+            return mysql_real_connect_start(&connected, m, host.c_str(), config.user.c_str(), config.password.c_str(),
+                                            db, config.port, sock, flags);
+        },
+        [&](int ready) { return mysql_real_connect_cont(&connected, m, ready); });
+    if (!connected) impl->fail();
+    co_return std::unique_ptr<Connection>(new Connection(std::move(impl)));
+}
+
+Task<Result> Connection::execute_values(std::string_view sql, std::vector<Value> params) {
+    Impl& c = *impl_;
+    if (c.broken) throw Error(0, "08S01", "the connection is broken");
+    MYSQL_STMT* stmt = co_await c.prepare(sql);
+
+    const unsigned long expected = mysql_stmt_param_count(stmt);
+    if (expected != params.size())
+        throw Error(0, "07001", fmt::format("statement expects {} parameter(s), got {}", expected, params.size()));
+    std::vector<MYSQL_BIND> binds(params.size());
+    std::vector<long long> ints(params.size());
+    std::vector<double> doubles(params.size());
+    std::vector<MYSQL_TIME> times(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        MYSQL_BIND& b = binds[i];
+        const Value& v = params[i];
+        switch (v.kind()) {
+            case Value::Kind::null: b.buffer_type = MYSQL_TYPE_NULL; break;
+            case Value::Kind::int64:
+                ints[i] = v.as_int64();
+                b.buffer_type = MYSQL_TYPE_LONGLONG;
+                b.buffer = &ints[i];
+                break;
+            case Value::Kind::uint64:
+                ints[i] = static_cast<long long>(v.as_uint64());
+                b.buffer_type = MYSQL_TYPE_LONGLONG;
+                b.buffer = &ints[i];
+                b.is_unsigned = 1;
+                break;
+            case Value::Kind::double_:
+                doubles[i] = v.as_double();
+                b.buffer_type = MYSQL_TYPE_DOUBLE;
+                b.buffer = &doubles[i];
+                break;
+            case Value::Kind::text:
+            case Value::Kind::blob: {
+                auto s = v.as_string();
+                b.buffer_type = v.kind() == Value::Kind::blob ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+                b.buffer = const_cast<char*>(s.data());
+                b.buffer_length = s.size();
+                break;
+            }
+            case Value::Kind::datetime: {
+                const DateTime& d = v.as_datetime();
+                MYSQL_TIME& t = times[i];
+                t.year = static_cast<unsigned>(d.year);
+                t.month = static_cast<unsigned>(d.month);
+                t.day = static_cast<unsigned>(d.day);
+                t.hour = static_cast<unsigned>(d.hour);
+                t.minute = static_cast<unsigned>(d.minute);
+                t.second = static_cast<unsigned>(d.second);
+                t.second_part = static_cast<unsigned long>(d.microsecond);
+                t.time_type = MYSQL_TIMESTAMP_DATETIME;
+                b.buffer_type = MYSQL_TYPE_DATETIME;
+                b.buffer = &t;
+                break;
+            }
+        }
+    }
+    if (!binds.empty() && mysql_stmt_bind_param(stmt, binds.data())) c.fail(stmt);
+
+    int rc = 0;
+    co_await c.drive([&] { return mysql_stmt_execute_start(&rc, stmt); },
+                     [&](int r) { return mysql_stmt_execute_cont(&rc, stmt, r); });
+    if (rc) c.fail(stmt);
+
+    Result result;
+    MYSQL_RES* meta = mysql_stmt_result_metadata(stmt);
+    if (!meta) {
+        result.affected_rows = mysql_stmt_affected_rows(stmt);
+        result.last_insert_id = mysql_stmt_insert_id(stmt);
+        co_return result;
+    }
+    // Rows are pending from here on: any failure leaves the protocol mid-way.
+    struct Pending {
+        Impl& c;
+        MYSQL_RES* meta;
+        bool done = false;
+        ~Pending() {
+            mysql_free_result(meta);
+            if (!done) c.broken = true;
+        }
+    } pending{c, meta};
+
+    co_await c.drive([&] { return mysql_stmt_store_result_start(&rc, stmt); },
+                     [&](int r) { return mysql_stmt_store_result_cont(&rc, stmt, r); });
+    if (rc) c.fail(stmt);
+
+    const unsigned n = mysql_num_fields(meta);
+    MYSQL_FIELD* fields = mysql_fetch_fields(meta);
+    result.columns = column_names(meta);
+    std::vector<MYSQL_BIND> out(n);
+    std::vector<long long> out_ints(n);
+    std::vector<double> out_doubles(n);
+    std::vector<MYSQL_TIME> out_times(n);
+    std::vector<std::vector<char>> out_bytes(n);
+    std::vector<unsigned long> lengths(n);
+    std::vector<my_bool> nulls(n);
+    for (unsigned i = 0; i < n; ++i) {
+        MYSQL_BIND& b = out[i];
+        b.length = &lengths[i];
+        b.is_null = &nulls[i];
+        switch (fields[i].type) {
+            case MYSQL_TYPE_TINY: case MYSQL_TYPE_SHORT: case MYSQL_TYPE_LONG: case MYSQL_TYPE_LONGLONG:
+            case MYSQL_TYPE_INT24: case MYSQL_TYPE_YEAR:
+                b.buffer_type = MYSQL_TYPE_LONGLONG;
+                b.buffer = &out_ints[i];
+                b.is_unsigned = (fields[i].flags & UNSIGNED_FLAG) ? 1 : 0;
+                break;
+            case MYSQL_TYPE_FLOAT: case MYSQL_TYPE_DOUBLE:
+                b.buffer_type = MYSQL_TYPE_DOUBLE;
+                b.buffer = &out_doubles[i];
+                break;
+            case MYSQL_TYPE_DATE: case MYSQL_TYPE_DATETIME: case MYSQL_TYPE_TIMESTAMP:
+                b.buffer_type = MYSQL_TYPE_DATETIME;
+                b.buffer = &out_times[i];
+                break;
+            default:
+                out_bytes[i].resize(std::max<unsigned long>(1, fields[i].max_length));
+                b.buffer_type = MYSQL_TYPE_BLOB;
+                b.buffer = out_bytes[i].data();
+                b.buffer_length = out_bytes[i].size();
+                break;
+        }
+    }
+    if (mysql_stmt_bind_result(stmt, out.data())) c.fail(stmt);
+    for (;;) {
+        int f = mysql_stmt_fetch(stmt);  // rows are stored client-side: no I/O
+        if (f == MYSQL_NO_DATA) break;
+        if (f == 1) c.fail(stmt);
+        std::vector<Value> values;
+        values.reserve(n);
+        for (unsigned i = 0; i < n; ++i) {
+            if (nulls[i]) {
+                values.emplace_back();
+                continue;
+            }
+            switch (out[i].buffer_type) {
+                case MYSQL_TYPE_LONGLONG:
+                    if (out[i].is_unsigned) values.emplace_back(static_cast<std::uint64_t>(out_ints[i]));
+                    else values.emplace_back(static_cast<std::int64_t>(out_ints[i]));
+                    break;
+                case MYSQL_TYPE_DOUBLE: values.emplace_back(out_doubles[i]); break;
+                case MYSQL_TYPE_DATETIME: {
+                    const MYSQL_TIME& t = out_times[i];
+                    values.emplace_back(DateTime{static_cast<int>(t.year), static_cast<int>(t.month),
+                                                 static_cast<int>(t.day), static_cast<int>(t.hour),
+                                                 static_cast<int>(t.minute), static_cast<int>(t.second),
+                                                 static_cast<int>(t.second_part)});
+                    break;
+                }
+                default: {
+                    std::string bytes(out_bytes[i].data(), std::min<std::size_t>(lengths[i], out_bytes[i].size()));
+                    if (binary_column(fields[i])) values.emplace_back(Blob(std::move(bytes)));
+                    else values.emplace_back(std::move(bytes));
+                }
+            }
+        }
+        result.rows.emplace_back(result.columns, std::move(values));
+    }
+    my_bool freed = 0;
+    co_await c.drive([&] { return mysql_stmt_free_result_start(&freed, stmt); },
+                     [&](int r) { return mysql_stmt_free_result_cont(&freed, stmt, r); });
+    pending.done = true;
+    result.affected_rows = result.rows.size();
+    co_return result;
+}
+
+Task<Result> Connection::query(std::string_view sql) {
+    Impl& c = *impl_;
+    if (c.broken) throw Error(0, "08S01", "the connection is broken");
+    MYSQL* m = c.mysql;
+    int rc = 0;
+    co_await c.drive([&] { return mysql_real_query_start(&rc, m, sql.data(), sql.size()); },
+                     [&](int r) { return mysql_real_query_cont(&rc, m, r); });
+    if (rc) c.fail();
+    Result last;
+    for (;;) {
+        MYSQL_RES* res = nullptr;
+        co_await c.drive([&] { return mysql_store_result_start(&res, m); },
+                         [&](int r) { return mysql_store_result_cont(&res, m, r); });
+        Result current;
+        if (res) {
+            current.columns = column_names(res);
+            const unsigned n = mysql_num_fields(res);
+            MYSQL_FIELD* fields = mysql_fetch_fields(res);
+            while (MYSQL_ROW row = mysql_fetch_row(res)) {  // stored: no I/O
+                unsigned long* lengths = mysql_fetch_lengths(res);
+                std::vector<Value> values;
+                values.reserve(n);
+                for (unsigned i = 0; i < n; ++i) values.push_back(text_value(fields[i], row[i], lengths[i]));
+                current.rows.emplace_back(current.columns, std::move(values));
+            }
+            current.affected_rows = current.rows.size();
+            mysql_free_result(res);
+        } else if (mysql_field_count(m) != 0) {
+            c.fail();
+        } else {
+            current.affected_rows = mysql_affected_rows(m);
+            current.last_insert_id = mysql_insert_id(m);
+        }
+        last = std::move(current);
+        if (!mysql_more_results(m)) break;
+        int next = 0;
+        co_await c.drive([&] { return mysql_next_result_start(&next, m); },
+                         [&](int r) { return mysql_next_result_cont(&next, m, r); });
+        if (next > 0) c.fail();
+        if (next < 0) break;
+    }
+    co_return last;
+}
+
+Task<> Connection::ping() {
+    Impl& c = *impl_;
+    int rc = 0;
+    co_await c.drive([&] { return mysql_ping_start(&rc, c.mysql); }, [&](int r) { return mysql_ping_cont(&rc, c.mysql, r); });
+    if (rc) {
+        c.broken = true;
+        c.fail();
+    }
+}
+
+Task<> Connection::begin() { co_await query("START TRANSACTION"); }
+
+Task<> Connection::commit() {
+    Impl& c = *impl_;
+    my_bool failed = 0;
+    co_await c.drive([&] { return mysql_commit_start(&failed, c.mysql); },
+                     [&](int r) { return mysql_commit_cont(&failed, c.mysql, r); });
+    if (failed) {
+        c.broken = true;  // whatever the server did, do not reuse a connection in doubt
+        c.fail();
+    }
+}
+
+Task<> Connection::rollback() {
+    Impl& c = *impl_;
+    my_bool failed = 0;
+    co_await c.drive([&] { return mysql_rollback_start(&failed, c.mysql); },
+                     [&](int r) { return mysql_rollback_cont(&failed, c.mysql, r); });
+    if (failed) c.fail();
+}
+
+Task<> Connection::rollback_or_discard() noexcept {
+    try {
+        co_await rollback();
+    } catch (...) {
+        impl_->broken = true;
+    }
+}
+
+Task<> Connection::close() {
+    Impl& c = *impl_;
+    if (!c.mysql) co_return;
+    MYSQL* m = c.mysql;
+    try {
+        co_await c.drive([&] { return mysql_close_start(m); }, [&](int r) { return mysql_close_cont(m, r); });
+    } catch (...) {
+    }
+    c.mysql = nullptr;  // freed by mysql_close
+    if (c.socket) {
+        c.socket->release();
+        c.socket.reset();
+    }
+    c.broken = true;
+}
+
+bool Connection::broken() const noexcept { return impl_->broken || !impl_->mysql; }
+
+bool Connection::in_transaction() const noexcept {
+    if (!impl_->mysql) return false;
+    unsigned int status = 0;
+    mariadb_get_infov(impl_->mysql, MARIADB_CONNECTION_SERVER_STATUS, &status);
+    return (status & SERVER_STATUS_IN_TRANS) != 0;
+}
+
+net::any_io_executor Connection::get_executor() const noexcept { return impl_->executor; }
+
+std::uint64_t Connection::thread_id() const noexcept { return impl_->mysql ? mysql_thread_id(impl_->mysql) : 0; }
+
+}  // namespace spur::mysql

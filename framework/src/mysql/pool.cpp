@@ -1,0 +1,252 @@
+#include <spur/mysql/pool.hpp>
+
+#include <spur/mysql/error.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <deque>
+#include <mutex>
+
+namespace spur::mysql {
+
+namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace detail {
+
+// A coroutine waiting in acquire(). Whoever settles it (under the pool mutex) hands it either a
+// connection or the right to open one, then cancels its timer on its own executor.
+struct Waiter {
+    explicit Waiter(net::any_io_executor ex) : timer(ex) {}
+    net::steady_timer timer;
+    std::unique_ptr<Connection> connection;
+    bool may_open = false;
+    bool settled = false;
+};
+
+struct PoolState : std::enable_shared_from_this<PoolState> {
+    explicit PoolState(Config c) : config(std::move(c)) {}
+
+    Config config;
+    mutable std::mutex mutex;  // held only for bookkeeping, never across I/O
+    std::deque<std::unique_ptr<Connection>> idle;  // back = most recently returned
+    std::size_t open = 0;                         // idle + leased + being opened
+    std::deque<std::shared_ptr<Waiter>> waiters;
+    bool closed = false;
+
+    static void wake(const std::shared_ptr<Waiter>& w) {
+        net::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
+    }
+
+    // Closes politely on the connection's own executor, without making anyone wait for it.
+    static void close_later(std::unique_ptr<Connection> c) {
+        auto executor = c->get_executor();
+        net::co_spawn(
+            executor,
+            [c = std::move(c)]() mutable -> Task<> {
+                co_await c->close();
+                c.reset();
+            },
+            net::detached);
+    }
+
+    // Called with the mutex held: a slot is free, so let the first waiter open a connection.
+    void offer_slot_locked() {
+        if (closed || waiters.empty() || open >= config.pool_max) return;
+        auto w = waiters.front();
+        waiters.pop_front();
+        w->may_open = true;
+        w->settled = true;
+        ++open;
+        wake(w);
+    }
+
+    void discard(std::unique_ptr<Connection> c) {
+        {
+            std::lock_guard lock(mutex);
+            --open;
+            offer_slot_locked();
+        }
+        close_later(std::move(c));
+    }
+
+    void release(std::unique_ptr<Connection> c) {
+        // Never hand out a connection mid-transaction, with unread results, or broken.
+        if (c->broken() || c->in_transaction()) {
+            discard(std::move(c));
+            return;
+        }
+        c->idle_since = Clock::now();
+        std::unique_lock lock(mutex);
+        if (closed) {
+            --open;
+            lock.unlock();
+            close_later(std::move(c));
+            return;
+        }
+        if (!waiters.empty()) {
+            auto w = waiters.front();
+            waiters.pop_front();
+            w->connection = std::move(c);
+            w->settled = true;
+            wake(w);
+            return;
+        }
+        idle.push_back(std::move(c));
+        auto expired = expire_locked();
+        lock.unlock();
+        for (auto& e : expired) close_later(std::move(e));
+    }
+
+    // Idle connections above pool_min past idle_timeout, oldest first (mutex held).
+    std::vector<std::unique_ptr<Connection>> expire_locked() {
+        std::vector<std::unique_ptr<Connection>> out;
+        const auto now = Clock::now();
+        while (idle.size() > config.pool_min && now - idle.front()->idle_since >= config.idle_timeout) {
+            out.push_back(std::move(idle.front()));
+            idle.pop_front();
+            --open;
+        }
+        return out;
+    }
+
+    Task<std::unique_ptr<Connection>> open_connection() {
+        try {
+            co_return co_await Connection::connect(config);
+        } catch (...) {
+            std::lock_guard lock(mutex);
+            --open;
+            offer_slot_locked();
+            throw;
+        }
+    }
+
+    Task<PooledConnection> acquire() {
+        auto self = shared_from_this();
+        auto executor = co_await net::this_coro::executor;  // never co_await with the mutex held
+        for (;;) {
+            std::unique_ptr<Connection> c;
+            bool open_new = false;
+            std::shared_ptr<Waiter> waiter;
+            {
+                std::lock_guard lock(mutex);
+                if (closed) throw Error(0, "08003", "the connection pool is closed");
+                if (!idle.empty()) {
+                    c = std::move(idle.back());
+                    idle.pop_back();
+                } else if (open < config.pool_max) {
+                    ++open;
+                    open_new = true;
+                } else {
+                    waiter = std::make_shared<Waiter>(executor);
+                    waiters.push_back(waiter);
+                }
+            }
+            if (c) {
+                if (Clock::now() - c->idle_since >= config.validate_after) {
+                    bool alive = true;
+                    try {
+                        co_await c->ping();
+                    } catch (const std::exception&) {
+                        alive = false;
+                    }
+                    if (!alive) {
+                        discard(std::move(c));
+                        continue;
+                    }
+                }
+                co_return PooledConnection(self, std::move(c));
+            }
+            if (open_new) co_return PooledConnection(self, co_await open_connection());
+
+            waiter->timer.expires_after(config.acquire_timeout);
+            boost::system::error_code ec;
+            co_await waiter->timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+            bool may_open = false;
+            {
+                std::lock_guard lock(mutex);
+                if (!waiter->settled) {
+                    waiters.erase(std::find(waiters.begin(), waiters.end(), waiter));
+                } else {
+                    c = std::move(waiter->connection);
+                    may_open = waiter->may_open;
+                }
+            }
+            if (c) co_return PooledConnection(self, std::move(c));
+            if (may_open) co_return PooledConnection(self, co_await open_connection());
+            if (closed) throw Error(0, "08003", "the connection pool is closed");
+            throw Error(0, "HYT00", "timed out waiting for a free database connection");
+        }
+    }
+
+    std::vector<std::unique_ptr<Connection>> shut() {
+        std::vector<std::unique_ptr<Connection>> out;
+        std::lock_guard lock(mutex);
+        closed = true;
+        for (auto& c : idle) out.push_back(std::move(c));
+        open -= idle.size();
+        idle.clear();
+        for (auto& w : waiters) {
+            w->settled = true;
+            wake(w);
+        }
+        waiters.clear();
+        return out;
+    }
+};
+
+}  // namespace detail
+
+PooledConnection::PooledConnection(std::shared_ptr<detail::PoolState> pool, std::unique_ptr<Connection> connection) noexcept
+    : pool_(std::move(pool)), connection_(std::move(connection)) {}
+
+PooledConnection::PooledConnection(PooledConnection&& other) noexcept
+    : pool_(std::move(other.pool_)), connection_(std::move(other.connection_)) {}
+
+PooledConnection::~PooledConnection() {
+    if (connection_ && pool_) pool_->release(std::move(connection_));
+}
+
+Pool::Pool(Config config) : state_(std::make_shared<detail::PoolState>(std::move(config))) {
+    if (state_->config.pool_max == 0) throw std::invalid_argument("pool_max must be at least 1");
+}
+
+Pool::~Pool() {
+    // Idle connections close here (a quick COM_QUIT each); leased ones when their lease ends.
+    auto idle = state_->shut();
+    idle.clear();
+}
+
+Task<PooledConnection> Pool::acquire() {
+    auto state = state_;
+    co_return co_await state->acquire();
+}
+
+Task<Result> Pool::execute_values(std::string_view sql, std::vector<Value> params) {
+    auto lease = co_await acquire();
+    co_return co_await lease->execute_values(sql, std::move(params));
+}
+
+Task<Result> Pool::query(std::string_view sql) {
+    auto lease = co_await acquire();
+    co_return co_await lease->query(sql);
+}
+
+PoolStats Pool::stats() const {
+    std::lock_guard lock(state_->mutex);
+    return PoolStats{state_->open, state_->idle.size(), state_->open - state_->idle.size(), state_->waiters.size()};
+}
+
+Task<> Pool::close() {
+    auto idle = state_->shut();
+    for (auto& c : idle) co_await c->close();
+}
+
+}  // namespace spur::mysql

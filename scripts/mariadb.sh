@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# A private MariaDB server for spur's tests and spur-app's default run, listening on a unix
+# socket only (no TCP port to collide with anything).
+#   scripts/mariadb.sh start DIR [DATABASE] [--fresh]   prints the DATABASE_URL on stdout
+#   scripts/mariadb.sh stop DIR
+# The data directory DIR/data is created on first start and reused after (--fresh wipes it).
+set -euo pipefail
+cmd=${1:?start|stop}; dir=$(realpath -m "${2:?directory}"); database=${3:-spur}; fresh=${4:-}
+sock=$dir/mysqld.sock
+me=$(id -un)
+admin() { mariadb-admin --no-defaults --socket="$sock" -u"$me" "$@"; }
+
+case $cmd in
+start)
+  mkdir -p "$dir"
+  if [[ $fresh == --fresh ]] && [[ -d $dir/data ]]; then
+    admin shutdown >/dev/null 2>&1 || true
+    rm -rf "$dir/data"
+  fi
+  if [[ ! -d $dir/data/mysql ]]; then
+    mariadb-install-db --no-defaults --datadir="$dir/data" --user="$me" --auth-root-authentication-method=socket \
+      --auth-root-socket-user="$me" --skip-test-db >"$dir/install.log" 2>&1 ||
+      { cat "$dir/install.log" >&2; exit 1; }
+  fi
+  if ! admin ping >/dev/null 2>&1; then
+    # setsid: the server outlives this script and does not get the caller's Ctrl-C.
+    setsid mariadbd --no-defaults --datadir="$dir/data" --socket="$sock" --skip-networking \
+      --pid-file="$dir/mysqld.pid" --log-error="$dir/error.log" --user="$me" \
+      --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+      --innodb-buffer-pool-size=128M --max-connections=500 </dev/null >/dev/null 2>&1 &
+    for _ in $(seq 300); do admin ping >/dev/null 2>&1 && break; sleep 0.1; done
+    admin ping >/dev/null 2>&1 || { echo "mariadbd did not start:" >&2; tail -20 "$dir/error.log" >&2; exit 1; }
+  fi
+  mariadb --no-defaults --socket="$sock" -u"$me" -e "
+    CREATE DATABASE IF NOT EXISTS \`$database\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+    CREATE USER IF NOT EXISTS 'spur'@'localhost' IDENTIFIED BY 'spur';
+    GRANT ALL PRIVILEGES ON \`$database\`.* TO 'spur'@'localhost';"
+  echo "mysql://spur:spur@localhost/$database?socket=$sock"
+  ;;
+stop)
+  if admin ping >/dev/null 2>&1; then admin shutdown; fi
+  ;;
+*)
+  echo "usage: $0 start|stop DIR [DATABASE] [--fresh]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,30 @@
+#include <spur/mysql/config.hpp>
+
+#include <catch2/catch.hpp>
+
+using spur::mysql::parse_url;
+
+TEST_CASE("database URLs carry credentials, host, database and pool settings", "[mysql][config]") {
+    auto c = parse_url("mysql://app%40svc:p%3Ass%2Fw@db.internal:3307/my_db?pool_max=16&pool_min=2&acquire_timeout_ms=250");
+    CHECK(c.user == "app@svc");
+    CHECK(c.password == "p:ss/w");
+    CHECK(c.host == "db.internal");
+    CHECK(c.port == 3307);
+    CHECK(c.database == "my_db");
+    CHECK(c.pool_max == 16);
+    CHECK(c.pool_min == 2);
+    CHECK(c.acquire_timeout == std::chrono::milliseconds(250));
+    auto s = parse_url("mysql://u@localhost/db?socket=/run/mysqld/mysqld.sock");
+    CHECK(s.socket == "/run/mysqld/mysqld.sock");
+    CHECK(s.password.empty());
+    CHECK(s.port == 3306);
+    CHECK(parse_url("mariadb://u:p@h/d").host == "h");
+}
+
+TEST_CASE("malformed database URLs are refused", "[mysql][config]") {
+    CHECK_THROWS_AS(parse_url("postgres://u@h/d"), std::invalid_argument);
+    CHECK_THROWS_AS(parse_url("mysql://u@h:notaport/d"), std::invalid_argument);
+    CHECK_THROWS_AS(parse_url("mysql://u@h/d?pool_max=0"), std::invalid_argument);
+    CHECK_THROWS_AS(parse_url("mysql://u@h/d?bogus=1"), std::invalid_argument);
+    CHECK_THROWS_AS(parse_url("mysql://u%zz@h/d"), std::invalid_argument);
+}

@@ -1,0 +1,301 @@
+#include <spur/mysql/pool.hpp>
+
+#include "support.hpp"
+
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <atomic>
+
+using namespace spur;
+using namespace spur::mysql;
+using spur::test::run;
+using spur::test::test_db;
+
+namespace {
+// A fresh table per test case, so cases are independent in any order.
+Task<> reset_table(Pool& pool, std::string_view ddl) {
+    auto name = std::string(ddl.substr(13, ddl.find(' ', 13) - 13));  // "CREATE TABLE <name> ("
+    co_await pool.query("DROP TABLE IF EXISTS " + name);
+    co_await pool.query(ddl);
+}
+}  // namespace
+
+TEST_CASE("every supported type round-trips - NULL and utf8mb4 included", "[mysql]") {
+    boost::asio::io_context io;
+    Pool pool(test_db());
+    run(io, [&]() -> Task<> {
+        co_await reset_table(pool,
+                             "CREATE TABLE types_t (id BIGINT AUTO_INCREMENT PRIMARY KEY, i BIGINT, u BIGINT UNSIGNED, "
+                             "d DOUBLE, s VARCHAR(100), t MEDIUMTEXT, b BLOB, dt DATETIME(6), dc DECIMAL(10,2), f TINYINT(1)) "
+                             "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
+        const std::string emoji = "héllo 🌍 — 世界";
+        const std::string bytes("\x00\xff\x01\xfe'\"\\", 7);
+        const DateTime when{2024, 2, 29, 23, 59, 58, 123456};
+        auto ins = co_await pool.execute(
+            "INSERT INTO types_t (i, u, d, s, t, b, dt, dc, f) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            std::int64_t{-9007199254740993}, std::uint64_t{18446744073709551615ull}, 3.25, emoji,
+            std::string(70000, 'x'), Blob(bytes), when, "12345678.90", true);
+        CHECK(ins.affected_rows == 1);
+        CHECK(ins.last_insert_id >= 1);
+        auto nul = co_await pool.execute("INSERT INTO types_t (i, s, dt) VALUES (?, ?, ?)", nullptr,
+                                         std::optional<std::string>{}, std::nullopt);
+        CHECK(nul.last_insert_id == ins.last_insert_id + 1);
+
+        auto r = co_await pool.execute("SELECT i, u, d, s, t, b, dt, dc, f FROM types_t WHERE id = ?", ins.last_insert_id);
+        REQUIRE(r.size() == 1);
+        const Row& row = r.front();
+        CHECK(row.get<std::int64_t>("i") == -9007199254740993);
+        CHECK(row.get<std::uint64_t>("u") == 18446744073709551615ull);
+        CHECK(row.get<double>("d") == 3.25);
+        CHECK(row.get<std::string>("s") == emoji);
+        CHECK(row.get<std::string>("t").size() == 70000);
+        CHECK(row["b"].kind() == Value::Kind::blob);
+        CHECK(row.get<std::string>("b") == bytes);
+        CHECK(row.get<DateTime>("dt") == when);
+        CHECK(row.get<std::string>("dc") == "12345678.90");
+        CHECK(row.get<double>("dc") == Approx(12345678.90));
+        CHECK(row.get<bool>("f"));
+        CHECK(row.get<std::int64_t>(0) == -9007199254740993);  // by index too
+
+        auto n = co_await pool.execute("SELECT i, s, dt FROM types_t WHERE id = ?", nul.last_insert_id);
+        CHECK(n.front()["i"].is_null());
+        CHECK(n.front().get<std::optional<std::string>>("s") == std::nullopt);
+        CHECK_THROWS_AS(n.front().get<std::int64_t>("i"), Error);  // NULL is not an integer
+        CHECK_THROWS_AS(n.front()["missing"], Error);
+    }());
+}
+
+TEST_CASE("SQL injection strings are stored verbatim as data", "[mysql]") {
+    boost::asio::io_context io;
+    Pool pool(test_db());
+    run(io, [&]() -> Task<> {
+        co_await reset_table(pool, "CREATE TABLE inj_t (id INT AUTO_INCREMENT PRIMARY KEY, v TEXT) DEFAULT CHARSET=utf8mb4");
+        const std::vector<std::string> nasty = {"'; DROP TABLE inj_t; --", "\" OR 1=1 --", "\\'; SELECT SLEEP(5); #",
+                                                "Robert'); DELETE FROM inj_t;--", std::string("nul\0byte", 8),
+                                                "?", "%_%"};
+        for (const auto& s : nasty) co_await pool.execute("INSERT INTO inj_t (v) VALUES (?)", s);
+        auto all = co_await pool.execute("SELECT v FROM inj_t ORDER BY id");
+        REQUIRE(all.size() == nasty.size());
+        for (std::size_t i = 0; i < nasty.size(); ++i) CHECK(all.rows[i].get<std::string>(0) == nasty[i]);
+        auto like = co_await pool.execute("SELECT COUNT(*) FROM inj_t WHERE v = ?", "\" OR 1=1 --");
+        CHECK(like.front().get<std::int64_t>(0) == 1);
+    }());
+}
+
+TEST_CASE("server errors carry the error number and SQLSTATE", "[mysql]") {
+    boost::asio::io_context io;
+    Pool pool(test_db());
+    run(io, [&]() -> Task<> {
+        co_await reset_table(pool, "CREATE TABLE dup_t (email VARCHAR(100) PRIMARY KEY) DEFAULT CHARSET=utf8mb4");
+        co_await pool.execute("INSERT INTO dup_t VALUES (?)", "a@example.com");
+        try {
+            co_await pool.execute("INSERT INTO dup_t VALUES (?)", "a@example.com");
+            FAIL("duplicate accepted");
+        } catch (const Error& e) {
+            CHECK(e.number() == 1062);
+            CHECK(e.sqlstate() == "23000");
+            CHECK(e.duplicate_key());
+            CHECK_FALSE(e.connection_lost());
+        }
+        try {
+            co_await pool.execute("SELEC broken");
+            FAIL("syntax error accepted");
+        } catch (const Error& e) {
+            CHECK(e.number() == 1064);
+            CHECK(e.sqlstate() == "42000");
+        }
+        CHECK_THROWS_AS(co_await pool.execute("SELECT ?", 1, 2), Error);  // wrong parameter count
+        // the pool is still healthy after all that
+        CHECK((co_await pool.execute("SELECT 1")).front().get<int>(0) == 1);
+    }());
+}
+
+TEST_CASE("transactions commit on success and roll back on exception", "[mysql][transaction]") {
+    boost::asio::io_context io;
+    Pool pool(test_db(2));
+    run(io, [&]() -> Task<> {
+        co_await reset_table(pool, "CREATE TABLE tx_t (id INT PRIMARY KEY, v TEXT) ENGINE=InnoDB");
+        auto inserted = co_await pool.transaction([&](Connection& tx) -> Task<std::uint64_t> {
+            co_await tx.execute("INSERT INTO tx_t VALUES (?, ?)", 1, "one");
+            auto r = co_await tx.execute("INSERT INTO tx_t VALUES (?, ?)", 2, "two");
+            co_return r.affected_rows;
+        });
+        CHECK(inserted == 1);
+        bool threw = false;
+        try {
+            co_await pool.transaction([&](Connection& tx) -> Task<> {
+                co_await tx.execute("INSERT INTO tx_t VALUES (?, ?)", 3, "three");
+                throw std::runtime_error("business rule failed");
+            });
+        } catch (const std::runtime_error& e) {
+            threw = std::string(e.what()) == "business rule failed";
+        }
+        CHECK(threw);
+        auto count = co_await pool.execute("SELECT COUNT(*) FROM tx_t");
+        CHECK(count.front().get<int>(0) == 2);  // 3 was rolled back
+        auto lease = co_await pool.acquire();
+        CHECK_FALSE(lease->in_transaction());   // connections come back clean
+    }());
+}
+
+TEST_CASE("a connection returned mid-transaction is dropped, not reused", "[mysql][transaction]") {
+    boost::asio::io_context io;
+    Pool pool(test_db(1));
+    run(io, [&]() -> Task<> {
+        co_await reset_table(pool, "CREATE TABLE leak_t (id INT PRIMARY KEY) ENGINE=InnoDB");
+        std::uint64_t first_id = 0;
+        {
+            auto lease = co_await pool.acquire();
+            first_id = lease->thread_id();
+            co_await lease->begin();
+            co_await lease->execute("INSERT INTO leak_t VALUES (?)", 1);
+        }  // returned without commit
+        auto lease = co_await pool.acquire();
+        CHECK(lease->thread_id() != first_id);
+        CHECK_FALSE(lease->in_transaction());
+        auto count = co_await lease->execute("SELECT COUNT(*) FROM leak_t");
+        CHECK(count.front().get<int>(0) == 0);  // the uncommitted insert vanished with its connection
+    }());
+}
+
+TEST_CASE("an exhausted pool times out with a clear error", "[mysql][pool]") {
+    boost::asio::io_context io;
+    auto config = test_db(1);
+    config.acquire_timeout = std::chrono::milliseconds(200);
+    Pool pool(config);
+    run(io, [&]() -> Task<> {
+        auto held = co_await pool.acquire();
+        auto start = std::chrono::steady_clock::now();
+        try {
+            co_await pool.acquire();
+            FAIL("second acquire succeeded on a pool of one");
+        } catch (const Error& e) {
+            CHECK(e.pool_timeout());
+            CHECK(std::string(e.what()).find("timed out") != std::string::npos);
+        }
+        CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(180));
+        CHECK(pool.stats().in_use == 1);
+    }());
+}
+
+TEST_CASE("a waiting coroutine gets the next released connection", "[mysql][pool]") {
+    boost::asio::io_context io;
+    Pool pool(test_db(1));
+    run(io, [&]() -> Task<> {
+        auto first = std::make_unique<PooledConnection>(co_await pool.acquire());
+        auto id = (*first)->thread_id();
+        boost::asio::steady_timer t(io, std::chrono::milliseconds(50));
+        t.async_wait([&](auto) { first.reset(); });  // release while the acquire below waits
+        auto second = co_await pool.acquire();
+        CHECK(second->thread_id() == id);
+    }());
+}
+
+TEST_CASE("the pool recovers after the server kills a connection", "[mysql][pool]") {
+    boost::asio::io_context io;
+    auto config = test_db(2);
+    config.validate_after = std::chrono::milliseconds(0);  // ping before every reuse
+    Pool pool(config);
+    Pool killer(test_db(1));
+    run(io, [&]() -> Task<> {
+        std::uint64_t victim = 0;
+        {
+            auto lease = co_await pool.acquire();
+            victim = lease->thread_id();
+        }
+        co_await killer.execute("KILL CONNECTION " + std::to_string(victim));
+        auto r = co_await pool.execute("SELECT CONNECTION_ID()");
+        CHECK(r.front().get<std::uint64_t>(0) != victim);
+    }());
+}
+
+TEST_CASE("without validation the killed connection fails once and the next call works", "[mysql][pool]") {
+    boost::asio::io_context io;
+    auto config = test_db(1);
+    config.validate_after = std::chrono::hours(1);
+    Pool pool(config);
+    Pool killer(test_db(1));
+    run(io, [&]() -> Task<> {
+        std::uint64_t victim = (co_await pool.execute("SELECT CONNECTION_ID()")).front().get<std::uint64_t>(0);
+        co_await killer.execute("KILL CONNECTION " + std::to_string(victim));
+        bool lost = false;
+        try {
+            co_await pool.execute("SELECT 1");
+        } catch (const Error& e) {
+            lost = e.connection_lost();
+        }
+        CHECK(lost);
+        auto r = co_await pool.execute("SELECT CONNECTION_ID()");
+        CHECK(r.front().get<std::uint64_t>(0) != victim);
+        CHECK(pool.stats().open == 1);
+    }());
+}
+
+TEST_CASE("many coroutines on several threads share a small pool with correct results", "[mysql][pool]") {
+    boost::asio::io_context io;
+    Pool pool(test_db(4));
+    std::atomic<int> correct{0};
+    std::atomic<int> done{0};
+    constexpr int tasks = 200;
+    for (int i = 0; i < tasks; ++i) {
+        boost::asio::co_spawn(
+            io,
+            [&pool, &correct, &done, i]() -> Task<> {
+                auto r = co_await pool.execute("SELECT ? + 1, CONNECTION_ID()", i);
+                if (r.front().get<int>(0) == i + 1) ++correct;
+                ++done;
+            },
+            boost::asio::detached);
+    }
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t) threads.emplace_back([&] {
+        while (done < tasks) io.run_for(std::chrono::milliseconds(50));
+    });
+    for (auto& t : threads) t.join();
+    CHECK(correct == tasks);
+    auto s = pool.stats();
+    CHECK(s.open <= 4);
+    CHECK(s.in_use == 0);
+}
+
+TEST_CASE("a slow query does not block the thread it runs on", "[mysql][nonblocking]") {
+    boost::asio::io_context io;  // one thread only
+    Pool pool(test_db(2));
+    int ticks = 0;
+    run(io, [&]() -> Task<> {
+        bool slow_done = false;
+        boost::asio::co_spawn(
+            io,
+            [&]() -> Task<> {
+                co_await pool.execute("SELECT SLEEP(0.5)");
+                slow_done = true;
+            },
+            boost::asio::detached);
+        boost::asio::steady_timer t(io);
+        while (!slow_done) {
+            t.expires_after(std::chrono::milliseconds(20));
+            co_await t.async_wait(boost::asio::use_awaitable);
+            ++ticks;
+        }
+    }());
+    CHECK(ticks >= 15);  // the timer kept firing while the query ran
+}
+
+TEST_CASE("query() runs several statements and statements beyond the cache still work", "[mysql]") {
+    boost::asio::io_context io;
+    auto config = test_db(1);
+    config.statement_cache = 2;
+    Pool pool(config);
+    run(io, [&]() -> Task<> {
+        auto r = co_await pool.query("DROP TABLE IF EXISTS multi_t; CREATE TABLE multi_t (id INT); "
+                                     "INSERT INTO multi_t VALUES (1), (2); SELECT COUNT(*) AS n FROM multi_t");
+        CHECK(r.front().get<int>("n") == 2);
+        for (int round = 0; round < 3; ++round)
+            for (int k = 0; k < 5; ++k) {
+                auto q = co_await pool.execute("SELECT ? * " + std::to_string(k), round);
+                CHECK(q.front().get<int>(0) == round * k);
+            }
+    }());
+}

@@ -1,0 +1,49 @@
+#pragma once
+// Helpers for the tests that talk to the private MariaDB started by the CTest fixture.
+
+#include <spur/mysql.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+
+namespace spur::test {
+
+/// The test database URL (set by CTest from the fixture); fails loudly when missing.
+inline mysql::Config test_db(std::size_t pool_max = 4) {
+    const char* url = std::getenv("SPUR_TEST_DATABASE_URL");
+    if (!url) throw std::runtime_error("SPUR_TEST_DATABASE_URL is not set: run the tests through ctest or scripts/test.sh");
+    auto c = mysql::parse_url(url);
+    c.pool_max = pool_max;
+    return c;
+}
+
+/// Runs `task` on `io` with `threads` threads until it finishes; rethrows its exception.
+template <class T>
+T run(boost::asio::io_context& io, Task<T> task, unsigned threads = 1) {
+    std::exception_ptr failure;
+    std::optional<T> result;
+    boost::asio::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+        failure = e;
+        if (!e) result.emplace(std::move(value));
+        io.stop();  // background work (connections closing) must not keep the test waiting
+    });
+    io.restart();
+    std::vector<std::thread> extra;
+    for (unsigned i = 1; i < threads; ++i) extra.emplace_back([&] { io.run(); });
+    io.run();
+    for (auto& t : extra) t.join();
+    if (failure) std::rethrow_exception(failure);
+    return std::move(*result);
+}
+
+inline void run(boost::asio::io_context& io, Task<> task, unsigned threads = 1) {
+    run(io, [](Task<> t) -> Task<bool> { co_await std::move(t); co_return true; }(std::move(task)), threads);
+}
+
+}  // namespace spur::test
