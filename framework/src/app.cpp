@@ -99,6 +99,7 @@ void App::Impl::route(Request& req) const {
     auto& params = detail::RequestAccess::params(req);
     detail::RawParams raw;
     tree.match(req.method(), req.path(), match, raw);
+    if (match.kind == detail::RouteMatch::Kind::found) match.pattern = match.route->pattern;
     params.clear();
     for (auto [name, value] : raw) {
         auto decoded = detail::percent_decode(value);

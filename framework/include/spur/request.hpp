@@ -92,6 +92,8 @@ public:
     Message& message() noexcept { return message_; }
     const Message& message() const noexcept { return message_; }
 
+    /// The pattern of the matched route ("/api/texts/:id"), or "" for 404/405 — for metrics and logs.
+    std::string_view route_pattern() const noexcept { return match_.pattern; }
     /// What the router decided for this request (filled by the app before middleware runs).
     const detail::RouteMatch& route_match() const noexcept { return match_; }
 

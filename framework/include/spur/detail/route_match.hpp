@@ -16,6 +16,7 @@ struct RouteMatch {
     enum class Kind { unmatched, found, auto_options, method_not_allowed, not_found, bad_request };
     Kind kind = Kind::unmatched;
     const Route* route = nullptr;  ///< set when kind == found
+    std::string_view pattern;      ///< the matched route's pattern, e.g. "/users/:id"
     std::string allow;             ///< "GET, HEAD, OPTIONS" for 405 and automatic OPTIONS
 };
 

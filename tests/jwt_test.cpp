@@ -1,0 +1,93 @@
+#include <spur/jwt.hpp>
+
+#include "base64.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+using spur::Jwt;
+using namespace std::chrono;
+namespace b64 = spur::detail;
+
+namespace {
+const std::string secret(32, 's');
+const auto now = system_clock::from_time_t(1'700'000'000);
+boost::json::object claims(std::int64_t exp_offset = 3600) {
+    return {{"sub", "42"}, {"iat", 1'700'000'000}, {"exp", 1'700'000'000 + exp_offset}, {"jti", "abc"}};
+}
+// A token with any header/payload, signed with `key` by HMAC-SHA256 (or not at all).
+std::string forge(const std::string& header, const boost::json::object& payload, const std::string& key, bool sign = true) {
+    std::string input = b64::base64url_encode(header) + "." + b64::base64url_encode(boost::json::serialize(payload));
+    if (!sign) return input + ".";
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(input.data()),
+         input.size(), d, &n);
+    return input + "." + b64::base64url_encode(std::string(reinterpret_cast<char*>(d), n));
+}
+}  // namespace
+
+TEST_CASE("a signed token verifies and returns its claims", "[jwt]") {
+    Jwt jwt(secret);
+    auto token = jwt.sign(claims());
+    auto c = jwt.verify(token, now);
+    REQUIRE(c);
+    CHECK(c->at("sub") == "42");
+    CHECK(c->at("jti") == "abc");
+}
+
+TEST_CASE("the JWT attack table is refused", "[jwt]") {
+    Jwt jwt(secret);
+    const auto good = jwt.sign(claims());
+    const auto dot = good.rfind('.');
+    std::vector<std::pair<std::string, std::string>> attacks = {
+        {"alg none", forge(R"({"alg":"none","typ":"JWT"})", claims(), secret, false)},
+        {"alg None", forge(R"({"alg":"None"})", claims(), secret, false)},
+        {"alg NONE", forge(R"({"alg":"NONE"})", claims(), secret, false)},
+        {"alg nOnE signed", forge(R"({"alg":"nOnE"})", claims(), secret)},
+        {"alg hs256 lowercase", forge(R"({"alg":"hs256"})", claims(), secret)},
+        {"HS512 with our key", forge(R"({"alg":"HS512"})", claims(), secret)},
+        {"RS256 header (HS/RS confusion)", forge(R"({"alg":"RS256"})", claims(), secret)},
+        {"missing alg", forge(R"({"typ":"JWT"})", claims(), secret)},
+        {"empty signature", good.substr(0, dot + 1)},
+        {"stripped signature", good.substr(0, dot)},
+        {"wrong key", forge(R"({"alg":"HS256"})", claims(), std::string(32, 'x'))},
+        {"kid injection", forge(R"({"alg":"HS256","kid":"../../dev/null"})", claims(), "")},
+        {"jku injection", forge(R"({"alg":"HS256","jku":"https://evil.example/jwks"})", claims(), std::string(32, 'e'))},
+        {"jwk injection", forge(R"({"alg":"HS256","jwk":{"kty":"oct","k":"ZXZpbA"}})", claims(), "evil")},
+        {"crit extension", forge(R"({"alg":"HS256","crit":["x"],"x":1})", claims(), secret)},
+        {"expired", jwt.sign(claims(-1))},
+        {"exp now", jwt.sign(claims(0))},
+        {"missing exp", jwt.sign({{"sub", "42"}})},
+        {"string exp", jwt.sign({{"sub", "42"}, {"exp", "9999999999"}})},
+        {"not yet valid", jwt.sign({{"sub", "42"}, {"exp", 1'800'000'000}, {"nbf", 1'700'000'100}})},
+        {"issued in the future", jwt.sign({{"sub", "42"}, {"exp", 1'800'000'000}, {"iat", 1'700'000'100}})},
+        {"payload tampered", [&] {
+             auto parts = good;
+             auto first = parts.find('.');
+             auto payload = b64::base64url_encode(R"({"sub":"1","exp":1800000000})");
+             return parts.substr(0, first + 1) + payload + parts.substr(dot);
+         }()},
+        {"garbage", "a.b.c"},
+        {"two parts", "abc.def"},
+        {"four parts", good + ".x"},
+        {"empty", ""},
+    };
+    for (const auto& [name, token] : attacks) {
+        INFO(name);
+        CHECK_FALSE(jwt.verify(token, now));
+    }
+    CHECK(jwt.verify(good, now));  // and the real one still passes
+}
+
+TEST_CASE("short secrets are refused and leeway tolerates clock skew", "[jwt]") {
+    CHECK_THROWS_AS(Jwt("short"), std::invalid_argument);
+    Jwt strict(secret), lenient(secret, seconds(30));
+    auto token = strict.sign(claims(-10));
+    CHECK_FALSE(strict.verify(token, now));
+    CHECK(lenient.verify(token, now));
+}
