@@ -7,6 +7,7 @@
 #include <spur/http_error.hpp>
 #include <spur/log.hpp>
 #include <spur/offload.hpp>
+#include <spur/random.hpp>
 #include <spur/request.hpp>
 #include <spur/response.hpp>
 #include <spur/router.hpp>

@@ -1,0 +1,88 @@
+#include "auth/guard.hpp"
+
+#include "auth/repository.hpp"
+
+#include <spur/mysql/value.hpp>
+
+#include <boost/beast/core/string.hpp>
+#include <openssl/sha.h>
+
+#include <stdexcept>
+
+namespace app::auth {
+
+namespace {
+
+constexpr std::string_view locals_key = "app.principal";
+
+spur::HttpError unauthorized(std::string message) {
+    spur::HttpError e(401, "unauthorized", std::move(message));
+    e.with_header("WWW-Authenticate", "Bearer");
+    return e;
+}
+
+// Throws 401 unless the Bearer token is valid and not logged out.
+spur::Task<Principal> from_token(Services& s, std::string_view authorization) {
+    if (authorization.size() < 7 || !boost::beast::iequals(authorization.substr(0, 7), "Bearer "))
+        throw unauthorized("Missing or malformed bearer token");
+    auto claims = s.jwt.verify(authorization.substr(7));
+    if (!claims) throw unauthorized("Invalid or expired token");
+    auto sub = claims->find("sub");
+    auto jti = claims->find("jti");
+    if (sub == claims->end() || !sub->value().is_string() || jti == claims->end() || !jti->value().is_string())
+        throw unauthorized("Invalid token");
+    Principal p;
+    try {
+        p.user_id = std::stoull(std::string(sub->value().as_string()));
+    } catch (const std::exception&) {
+        throw unauthorized("Invalid token");
+    }
+    p.jti = std::string(jti->value().as_string());
+    p.expires_at = claims->at("exp").to_number<std::int64_t>();
+    if (co_await token_revoked(s.db, p.jti)) throw unauthorized("Token has been revoked");
+    co_return p;
+}
+
+spur::Task<Principal> from_key(Services& s, std::string_view secret) {
+    auto r = co_await s.db.execute("SELECT id, user_id FROM api_keys WHERE key_hash = ?", spur::mysql::Blob(key_hash(secret)));
+    if (r.empty()) throw unauthorized("Invalid or revoked API key");
+    co_await s.db.execute("UPDATE api_keys SET last_used_at = UTC_TIMESTAMP(3) WHERE id = ?", r.front().get<std::uint64_t>("id"));
+    Principal p;
+    p.user_id = r.front().get<std::uint64_t>("user_id");
+    co_return p;
+}
+
+}  // namespace
+
+std::string key_hash(std::string_view secret) {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), digest);
+    return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
+}
+
+spur::Middleware require_token(Services& s) {
+    return [&s](spur::Request& req, spur::Response&, spur::Next next) -> spur::Task<> {
+        req.locals().set(locals_key, co_await from_token(s, req.header("Authorization")));
+        co_await next();
+    };
+}
+
+spur::Middleware require_token_or_key(Services& s) {
+    return [&s](spur::Request& req, spur::Response&, spur::Next next) -> spur::Task<> {
+        auto key = req.header("X-API-Key");
+        if (!key.empty() && req.header("Authorization").empty()) {
+            req.locals().set(locals_key, co_await from_key(s, key));
+        } else {
+            req.locals().set(locals_key, co_await from_token(s, req.header("Authorization")));
+        }
+        co_await next();
+    };
+}
+
+const Principal& principal(const spur::Request& req) {
+    const auto* p = req.locals().get<Principal>(locals_key);
+    if (!p) throw std::logic_error("no authentication guard ran for this route");
+    return *p;
+}
+
+}  // namespace app::auth

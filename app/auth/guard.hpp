@@ -1,0 +1,30 @@
+#pragma once
+// Authentication middleware: who is asking, from a Bearer token or an API key.
+
+#include "services.hpp"
+
+#include <spur/handler.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace app::auth {
+
+/// The authenticated caller, stored in req.locals() by a guard.
+struct Principal {
+    std::uint64_t user_id = 0;
+    std::string jti;          ///< empty when authenticated by API key
+    std::int64_t expires_at = 0;
+};
+
+/// Requires a valid, unrevoked `Authorization: Bearer <jwt>`; else 401 unauthorized.
+spur::Middleware require_token(Services& s);
+/// Requires a Bearer token or an `X-API-Key` (marking the key used); else 401 unauthorized.
+spur::Middleware require_token_or_key(Services& s);
+/// The principal set by a guard (a logic error if no guard ran).
+const Principal& principal(const spur::Request& req);
+
+/// The SHA-256 of an API key secret, as stored.
+std::string key_hash(std::string_view secret);
+
+}  // namespace app::auth

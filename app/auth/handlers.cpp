@@ -1,0 +1,100 @@
+#include "auth/handlers.hpp"
+
+#include "auth/guard.hpp"
+#include "auth/repository.hpp"
+#include "validation.hpp"
+
+#include <spur/mysql/error.hpp>
+#include <spur/offload.hpp>
+#include <spur/password.hpp>
+#include <spur/random.hpp>
+
+#include <chrono>
+
+namespace app::auth {
+
+namespace {
+spur::HttpError bad_credentials() { return spur::HttpError(401, "invalid_credentials", "Invalid email or password"); }
+
+spur::HttpError throttled(std::chrono::seconds retry) {
+    spur::HttpError e(429, "too_many_requests", "Too many login attempts, try again later");
+    e.with_header("Retry-After", std::to_string(std::max<long long>(1, retry.count())));
+    return e;
+}
+
+std::string_view password_field(const boost::json::object& body) {
+    auto pw = required_string(body, "password");
+    if (pw.size() < 8 || pw.size() > 72) invalid("password must be 8 to 72 bytes long");
+    if (pw.find('\0') != std::string_view::npos) invalid("password must not contain NUL bytes");
+    return pw;
+}
+}  // namespace
+
+spur::Handler register_user(Services& s) {
+    return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
+        const auto& body = body_object(req.json());
+        std::string email = normalized_email(required_string(body, "email"));
+        std::string password(password_field(body));
+        std::optional<std::string> name;
+        if (auto n = optional_string(body, "name")) {
+            auto length = utf8_length(*n);
+            if (!length || *length > 255) invalid("name must be valid UTF-8, at most 255 characters");
+            name = std::string(*n);
+        }
+        const unsigned cost = s.config.bcrypt_cost;
+        auto hash_work = [&password, cost] { return spur::hash_password(password, cost); };
+        std::string hash = co_await spur::offload(hash_work);
+        std::optional<User> user;
+        try {
+            user = co_await create_user(s.db, email, name, hash);
+        } catch (const spur::mysql::Error& e) {
+            if (!e.duplicate_key()) throw;
+        }
+        if (!user) throw spur::HttpError(409, "email_taken", "An account with this email already exists");
+        res.status(201).json({{"success", true}, {"user", to_json(*user)}});
+    };
+}
+
+spur::Handler login(Services& s) {
+    return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
+        if (auto d = s.login_by_ip.take(req.remote_address()); !d.allowed) throw throttled(d.retry_after);
+        const auto& body = body_object(req.json());
+        auto raw_email = required_string(body, "email");
+        auto raw_password = required_string(body, "password");
+        std::string email(raw_email);
+        for (auto& ch : email) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (auto d = s.login_by_email.take(email); !d.allowed) throw throttled(d.retry_after);
+
+        auto user = co_await find_user_by_email(s.db, email);
+        // Unknown emails verify against a dummy hash too: same work, same time, same answer.
+        std::string password(raw_password);
+        const std::string& hash = user ? user->password_hash : s.dummy_hash;
+        auto verify_work = [&password, &hash] { return spur::verify_password(password, hash); };
+        const bool ok = co_await spur::offload(verify_work);
+        if (!user || !ok) throw bad_credentials();
+
+        const auto now = std::chrono::system_clock::now();
+        const std::int64_t iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+        const std::int64_t ttl = s.config.jwt_ttl.count();
+        std::string token = s.jwt.sign({{"sub", std::to_string(user->id)}, {"iat", iat}, {"exp", iat + ttl}, {"jti", spur::random_uuid()}});
+        res.json({{"success", true}, {"user", to_json(*user)}, {"token", token}, {"expires_in", ttl}});
+    };
+}
+
+spur::Handler logout(Services& s) {
+    return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
+        const auto& p = principal(req);
+        co_await revoke_token(s.db, p.jti, p.expires_at);
+        res.status(204).end();
+    };
+}
+
+spur::Handler me(Services& s) {
+    return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
+        auto user = co_await find_user_by_id(s.db, principal(req).user_id);
+        if (!user) throw spur::HttpError(401, "unauthorized", "This account no longer exists");
+        res.json({{"success", true}, {"user", to_json(*user)}});
+    };
+}
+
+}  // namespace app::auth

@@ -1,0 +1,57 @@
+#include "auth/repository.hpp"
+
+#include <chrono>
+
+namespace app::auth {
+
+using spur::mysql::Row;
+
+namespace {
+User from_row(const Row& r) {
+    return User{r.get<std::uint64_t>("id"), r.get<std::string>("email"), r.get<std::optional<std::string>>("name"),
+                r.get<std::string>("password_hash"), r.get<spur::mysql::DateTime>("created_at")};
+}
+constexpr const char* columns = "SELECT id, email, name, password_hash, created_at FROM users ";
+}  // namespace
+
+boost::json::object to_json(const User& u) {
+    boost::json::object o;
+    o["id"] = u.id;
+    o["email"] = u.email;
+    o["name"] = u.name ? boost::json::value(*u.name) : boost::json::value(nullptr);
+    o["created_at"] = u.created_at.to_iso8601();
+    return o;
+}
+
+spur::Task<std::optional<User>> find_user_by_email(spur::mysql::Pool& db, std::string_view email) {
+    auto r = co_await db.execute(std::string(columns) + "WHERE email = ?", email);
+    if (r.empty()) co_return std::nullopt;
+    co_return from_row(r.front());
+}
+
+spur::Task<std::optional<User>> find_user_by_id(spur::mysql::Pool& db, std::uint64_t id) {
+    auto r = co_await db.execute(std::string(columns) + "WHERE id = ?", id);
+    if (r.empty()) co_return std::nullopt;
+    co_return from_row(r.front());
+}
+
+spur::Task<User> create_user(spur::mysql::Pool& db, const std::string& email, const std::optional<std::string>& name,
+                             const std::string& password_hash) {
+    auto ins = co_await db.execute("INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?)", email, name,
+                                   password_hash);
+    auto user = co_await find_user_by_id(db, ins.last_insert_id);
+    co_return std::move(*user);
+}
+
+spur::Task<> revoke_token(spur::mysql::Pool& db, const std::string& jti, std::int64_t expires_at) {
+    auto when = spur::mysql::DateTime::from_time_point(std::chrono::system_clock::from_time_t(expires_at));
+    co_await db.execute("INSERT IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)", jti, when);
+    co_await db.execute("DELETE FROM revoked_tokens WHERE expires_at < UTC_TIMESTAMP(3) LIMIT 100");
+}
+
+spur::Task<bool> token_revoked(spur::mysql::Pool& db, const std::string& jti) {
+    auto r = co_await db.execute("SELECT 1 FROM revoked_tokens WHERE jti = ?", jti);
+    co_return !r.empty();
+}
+
+}  // namespace app::auth

@@ -1,0 +1,113 @@
+#include "config.hpp"
+
+#include <spur/random.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <map>
+#include <stdexcept>
+
+namespace app {
+
+std::string usage() {
+    return R"(spur-app — login, API keys and text data on MySQL/MariaDB
+
+usage: spur-app [serve|migrate] [--flag=value ...]
+
+Each setting is read from the environment, then from a flag of the same name:
+  PORT           --port           listen port (default 3001)
+  HOST           --host           listen address (default 0.0.0.0)
+  DATABASE_URL   --database-url   mysql://user:pass@host:port/db?socket=/path&pool_max=16 (required)
+  JWT_SECRET     --jwt-secret     HMAC secret, at least 32 bytes (required unless --dev)
+  JWT_TTL        --jwt-ttl        token lifetime in seconds (default 3600)
+  BCRYPT_COST    --bcrypt-cost    10..31 (default 12)
+  CORS_ORIGINS   --cors-origins   comma-separated allowed origins (default: none)
+  LOG_FORMAT     --log-format     dev | combined | json | off (default dev)
+  THREADS        --threads        I/O threads (default: one per core)
+  SPUR_ENV=development  --dev     apply migrations at start; generate a JWT secret if none
+
+Commands:
+  serve    (default) serve the API; outside --dev, refuses to start with pending migrations
+  migrate  apply pending migrations from app/migrations and exit
+)";
+}
+
+namespace {
+template <class T>
+T number(const std::string& name, const std::string& v, T min, T max) {
+    T out{};
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (ec != std::errc() || p != v.data() + v.size() || out < min || out > max)
+        throw std::invalid_argument(name + " must be a number from " + std::to_string(min) + " to " + std::to_string(max));
+    return out;
+}
+}  // namespace
+
+std::optional<Config> load_config(int argc, char** argv, bool& help) {
+    static const char* names[] = {"PORT", "HOST", "DATABASE_URL", "JWT_SECRET", "JWT_TTL", "BCRYPT_COST",
+                                  "CORS_ORIGINS", "LOG_FORMAT", "THREADS"};
+    std::map<std::string, std::string> v;
+    for (const char* n : names)
+        if (const char* e = std::getenv(n)) v[n] = e;
+    Config c;
+    if (const char* env = std::getenv("SPUR_ENV")) c.dev = std::string(env) == "development";
+    help = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--help" || a == "-h") {
+            help = true;
+            return std::nullopt;
+        }
+        if (a == "serve" || a == "migrate") {
+            c.command = a;
+            continue;
+        }
+        if (a == "--dev") {
+            c.dev = true;
+            continue;
+        }
+        auto eq = a.find('=');
+        if (a.rfind("--", 0) != 0 || eq == std::string::npos) throw std::invalid_argument("unknown argument: " + a + " (see --help)");
+        std::string key = a.substr(2, eq - 2);
+        for (auto& ch : key) ch = ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+        if (std::find(std::begin(names), std::end(names), key) == std::end(names))
+            throw std::invalid_argument("unknown flag: " + a.substr(0, eq) + " (see --help)");
+        v[key] = a.substr(eq + 1);
+    }
+    if (v.count("PORT")) c.port = number<unsigned short>("PORT", v["PORT"], 0, 65535);
+    if (v.count("HOST")) c.host = v["HOST"];
+    if (v.count("THREADS")) c.threads = number<unsigned>("THREADS", v["THREADS"], 1, 256);
+    if (v.count("JWT_TTL")) c.jwt_ttl = std::chrono::seconds(number<long>("JWT_TTL", v["JWT_TTL"], 60, 30L * 24 * 3600));
+    if (v.count("BCRYPT_COST")) c.bcrypt_cost = number<unsigned>("BCRYPT_COST", v["BCRYPT_COST"], 10, 31);
+    if (v.count("LOG_FORMAT")) {
+        c.log_format = v["LOG_FORMAT"];
+        if (c.log_format != "dev" && c.log_format != "combined" && c.log_format != "json" && c.log_format != "off")
+            throw std::invalid_argument("LOG_FORMAT must be dev, combined, json or off");
+    }
+    if (v.count("CORS_ORIGINS")) {
+        std::string list = v["CORS_ORIGINS"];
+        std::size_t start = 0;
+        while (start <= list.size()) {
+            auto comma = list.find(',', start);
+            auto item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+            while (!item.empty() && item.front() == ' ') item.erase(0, 1);
+            while (!item.empty() && item.back() == ' ') item.pop_back();
+            if (!item.empty()) c.cors_origins.push_back(item);
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+        }
+    }
+    c.database_url = v["DATABASE_URL"];
+    if (c.database_url.empty()) throw std::invalid_argument("DATABASE_URL is required (see --help)");
+    c.jwt_secret = v["JWT_SECRET"];
+    if (c.jwt_secret.empty() && c.command == "serve") {
+        if (!c.dev) throw std::invalid_argument("JWT_SECRET is required outside development mode (see --help)");
+        c.jwt_secret = spur::random_token(48);  // tokens then last only until the next start
+    }
+    if (!c.jwt_secret.empty() && c.jwt_secret.size() < 32)
+        throw std::invalid_argument("JWT_SECRET must be at least 32 bytes long");
+    return c;
+}
+
+}  // namespace app

@@ -1,0 +1,36 @@
+#pragma once
+// spur-app's settings: environment variables, overridden by the same names as flags.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace app {
+
+struct Config {
+    std::string command = "serve";  ///< "serve" or "migrate"
+    std::string host = "0.0.0.0";
+    unsigned short port = 3001;
+    std::string database_url;
+    std::string jwt_secret;
+    std::chrono::seconds jwt_ttl{3600};
+    unsigned bcrypt_cost = 12;
+    std::vector<std::string> cors_origins;
+    std::string log_format = "dev";  ///< dev | combined | json | off
+    bool dev = false;                ///< development: migrate on start, allow a generated JWT secret
+    unsigned threads = 0;
+    unsigned login_burst_per_ip = 10;     ///< then one attempt every 6 s per address
+    unsigned login_burst_per_email = 5;   ///< then one attempt every 12 s per email
+};
+
+/// The --help text.
+std::string usage();
+
+/// Reads PORT, DATABASE_URL, JWT_SECRET, JWT_TTL, BCRYPT_COST, CORS_ORIGINS, LOG_FORMAT,
+/// SPUR_ENV=development, HOST, THREADS from `getenv`, then `--port=…` style flags (and
+/// `--dev`). Returns nullopt with `help` set for --help; throws std::invalid_argument with a
+/// message for the user on anything invalid (including a JWT secret under 32 bytes).
+std::optional<Config> load_config(int argc, char** argv, bool& help);
+
+}  // namespace app

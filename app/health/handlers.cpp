@@ -1,0 +1,32 @@
+#include "health/handlers.hpp"
+
+namespace app::health {
+
+spur::Handler healthz() {
+    return [](spur::Request&, spur::Response& res) { res.json({{"status", "ok"}}); };
+}
+
+// Mounted behind middleware::timeout, which answers 503 if the database hangs.
+spur::Handler readyz(Services& s) {
+    return [&s](spur::Request&, spur::Response& res) -> spur::Task<> {
+        bool ready = true;
+        try {
+            co_await s.db.execute("SELECT 1");
+        } catch (const std::exception&) {
+            ready = false;  // the database is unreachable: exactly what this endpoint reports
+        }
+        if (ready) {
+            res.json({{"status", "ready"}});
+        } else {
+            res.status(503).json({{"status", "unavailable"}});
+        }
+    };
+}
+
+spur::Handler metrics(Services& s) {
+    return [&s](spur::Request&, spur::Response& res) {
+        res.type("text/plain; version=0.0.4; charset=utf-8").send(s.metrics.render(s.db.stats()));
+    };
+}
+
+}  // namespace app::health

@@ -1,0 +1,26 @@
+#pragma once
+// Versioned schema migrations from app/migrations, recorded in schema_migrations.
+
+#include <spur/mysql/pool.hpp>
+
+#include <string_view>
+#include <vector>
+
+namespace app {
+
+struct Migration {
+    int version;
+    std::string_view name;
+    std::string_view sql;
+};
+
+/// Every migration compiled into the binary, in version order.
+const std::vector<Migration>& migrations();
+
+/// Applies the pending migrations in order under a database lock (safe with several instances
+/// starting at once) and returns their versions. Idempotent.
+spur::Task<std::vector<int>> apply_migrations(spur::mysql::Pool& db);
+/// The versions not yet applied.
+spur::Task<std::vector<int>> pending_migrations(spur::mysql::Pool& db);
+
+}  // namespace app

@@ -1,0 +1,27 @@
+#pragma once
+// What the handlers share: settings, the database pool, token signing, login throttles, metrics.
+
+#include "config.hpp"
+#include "health/metrics.hpp"
+
+#include <spur/jwt.hpp>
+#include <spur/middleware/rate_limit.hpp>
+#include <spur/mysql/pool.hpp>
+
+#include <string>
+
+namespace app {
+
+struct Services {
+    Services(Config c, spur::mysql::Pool& pool);
+
+    Config config;
+    spur::mysql::Pool& db;
+    spur::Jwt jwt;
+    spur::middleware::RateLimiter login_by_ip;     ///< 10 at once, then one every 6 s
+    spur::middleware::RateLimiter login_by_email;  ///< 5 at once, then one every 12 s
+    Metrics metrics;
+    std::string dummy_hash;  ///< verified for unknown emails so both failures take as long
+};
+
+}  // namespace app
