@@ -7,32 +7,8 @@
 #include <spur/mysql/config.hpp>
 #include <spur/server.hpp>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
 #include <fmt/core.h>
 #include <fmt/ranges.h>
-
-namespace {
-
-// Runs one migration step on its own short-lived loop and pool, before the server exists.
-std::vector<int> with_database(const spur::mysql::Config& db_config,
-                               spur::Task<std::vector<int>> (*step)(spur::mysql::Pool&)) {
-    boost::asio::io_context io;
-    std::vector<int> result;
-    std::exception_ptr failure;
-    {
-        spur::mysql::Pool pool(db_config);
-        boost::asio::co_spawn(io, step(pool), [&](std::exception_ptr e, std::vector<int> r) {
-            failure = e;
-            result = std::move(r);
-        });
-        io.run();
-    }  // the pool's sockets go before their io_context
-    if (failure) std::rethrow_exception(failure);
-    return result;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
     bool help = false;
@@ -50,10 +26,10 @@ int main(int argc, char** argv) {
     try {
         const auto db_config = spur::mysql::parse_url(config->database_url);
         if (config->command == "migrate" || config->dev) {
-            auto applied = with_database(db_config, app::apply_migrations);
+            auto applied = app::migrations_now(db_config, true);
             fmt::print(stderr, "spur-app: {} migration(s) applied {}\n", applied.size(), applied);
             if (config->command == "migrate") return 0;
-        } else if (auto pending = with_database(db_config, app::pending_migrations); !pending.empty()) {
+        } else if (auto pending = app::migrations_now(db_config, false); !pending.empty()) {
             fmt::print(stderr, "spur-app: migrations {} are pending; run `spur-app migrate` first\n", pending);
             return 1;
         }

@@ -2,6 +2,9 @@
 
 #include <spur/mysql/error.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include <set>
 
 namespace app {
@@ -50,6 +53,23 @@ spur::Task<std::vector<int>> pending_migrations(spur::mysql::Pool& db) {
     for (const auto& m : migrations())
         if (!have.count(m.version)) out.push_back(m.version);
     co_return out;
+}
+
+std::vector<int> migrations_now(const spur::mysql::Config& db, bool apply) {
+    boost::asio::io_context io;
+    std::vector<int> result;
+    std::exception_ptr failure;
+    {
+        spur::mysql::Pool pool(db);
+        boost::asio::co_spawn(io, apply ? apply_migrations(pool) : pending_migrations(pool),
+                              [&](std::exception_ptr e, std::vector<int> r) {
+                                  failure = e;
+                                  result = std::move(r);
+                              });
+        io.run();
+    }  // the pool's sockets go before their io_context
+    if (failure) std::rethrow_exception(failure);
+    return result;
 }
 
 }  // namespace app

@@ -23,4 +23,8 @@ spur::Task<std::vector<int>> apply_migrations(spur::mysql::Pool& db);
 /// The versions not yet applied.
 spur::Task<std::vector<int>> pending_migrations(spur::mysql::Pool& db);
 
+/// Runs apply_migrations (apply = true) or pending_migrations on a private, short-lived loop
+/// and pool — for use before any server exists. Throws spur::mysql::Error.
+std::vector<int> migrations_now(const spur::mysql::Config& db, bool apply);
+
 }  // namespace app

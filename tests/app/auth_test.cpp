@@ -1,0 +1,151 @@
+#include "harness.hpp"
+
+#include <spur/jwt.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+using namespace app::test;
+using boost::beast::http::verb;
+namespace json = boost::json;
+
+TEST_CASE("register answers 201 with the user and never the hash", "[app][auth]") {
+    Running app;
+    auto email = unique_email("reg");
+    auto r = post(app.port(), "/api/auth/register", {{"email", "  " + email + " "}, {"password", "password123"}, {"name", "Ada ✓"}});
+    REQUIRE(r.status == 201);
+    auto v = r.json();
+    CHECK(v.at("success") == true);
+    const auto& user = v.at("user").as_object();
+    CHECK(user.at("email") == json::value(email));
+    CHECK(user.at("name") == "Ada ✓");
+    CHECK(user.at("id").is_number());
+    CHECK(user.at("created_at").as_string().ends_with("Z"));
+    CHECK_FALSE(user.contains("password_hash"));
+    CHECK(r.body.find("$2b$") == std::string::npos);
+}
+
+TEST_CASE("register validates input with 400 validation_error", "[app][auth]") {
+    Running app;
+    const std::vector<json::value> bad = {
+        {{"email", "not-an-email"}, {"password", "password123"}},
+        {{"email", "a@b"}, {"password", "password123"}},
+        {{"email", unique_email("v")}, {"password", "short"}},
+        {{"email", unique_email("v")}, {"password", std::string(73, 'p')}},
+        {{"email", unique_email("v")}},
+        {{"password", "password123"}},
+        {{"email", unique_email("v")}, {"password", "password123"}, {"name", std::string(256, 'n')}},
+        {{"email", 42}, {"password", "password123"}},
+        json::array{1, 2},
+    };
+    for (const auto& body : bad) {
+        INFO(json::serialize(body));
+        auto r = post(app.port(), "/api/auth/register", body);
+        CHECK(r.status == 400);
+        CHECK(r.json().at("success") == false);
+        CHECK(r.json().at("error").at("code") == "validation_error");
+    }
+    CHECK(post(app.port(), "/api/auth/register", {{"email", unique_email("v")}, {"password", std::string(72, 'p')}}).status == 201);
+    auto malformed = call(app.port(), verb::post, "/api/auth/register", "{\"email\":");
+    CHECK(malformed.status == 400);
+    CHECK(malformed.json().at("error").at("code") == "invalid_json");
+    auto wrong_type = call(app.port(), verb::post, "/api/auth/register", "email=x", {{"Content-Type", "text/plain"}});
+    CHECK(wrong_type.status == 415);
+}
+
+TEST_CASE("emails are unique case-insensitively: 409 email_taken", "[app][auth]") {
+    Running app;
+    auto email = unique_email("dup");
+    CHECK(post(app.port(), "/api/auth/register", {{"email", email}, {"password", "password123"}}).status == 201);
+    std::string upper = email;
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    auto r = post(app.port(), "/api/auth/register", {{"email", upper}, {"password", "password123"}});
+    CHECK(r.status == 409);
+    CHECK(r.json().at("error").at("code") == "email_taken");
+}
+
+TEST_CASE("concurrent duplicate registrations create exactly one user", "[app][auth]") {
+    Running app;
+    auto email = unique_email("race");
+    std::atomic<int> created{0}, conflicts{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 12; ++i)
+        threads.emplace_back([&] {
+            auto r = post(app.port(), "/api/auth/register", {{"email", email}, {"password", "password123"}});
+            if (r.status == 201) ++created;
+            if (r.status == 409) ++conflicts;
+        });
+    for (auto& t : threads) t.join();
+    CHECK(created == 1);
+    CHECK(conflicts == 11);
+}
+
+TEST_CASE("login gives a token - wrong password and unknown email get the same 401", "[app][auth]") {
+    Running app;
+    auto email = unique_email("login");
+    post(app.port(), "/api/auth/register", {{"email", email}, {"password", "password123"}});
+    auto ok = post(app.port(), "/api/auth/login", {{"email", email}, {"password", "password123"}});
+    REQUIRE(ok.status == 200);
+    CHECK(ok.json().at("expires_in") == 3600);
+    CHECK(ok.json().at("user").at("email") == json::value(email));
+    auto token = std::string(ok.json().at("token").as_string());
+    auto claims = spur::Jwt(test_secret).verify(token);
+    REQUIRE(claims);
+    CHECK(claims->at("jti").as_string().size() == 36);
+
+    auto wrong = post(app.port(), "/api/auth/login", {{"email", email}, {"password", "password124"}});
+    auto unknown = post(app.port(), "/api/auth/login", {{"email", unique_email("nobody")}, {"password", "password123"}});
+    CHECK(wrong.status == 401);
+    CHECK(unknown.status == 401);
+    CHECK(wrong.body == unknown.body);
+    CHECK(wrong.json().at("error").at("code") == "invalid_credentials");
+}
+
+TEST_CASE("me needs a valid token: missing, malformed, tampered, alg none, wrong alg and expired are 401", "[app][auth]") {
+    Running app;
+    auto token = signup(app.port(), unique_email("me"));
+    CHECK(get(app.port(), "/api/auth/me", bearer(token)).status == 200);
+
+    spur::Jwt same_key(test_secret);
+    auto sub = spur::Jwt(test_secret).verify(token)->at("sub");
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto expired = same_key.sign({{"sub", sub}, {"iat", now - 7200}, {"exp", now - 3600}, {"jti", "x-expired"}});
+    auto tampered = token;
+    tampered[tampered.size() - 3] = tampered[tampered.size() - 3] == 'a' ? 'b' : 'a';
+    auto dot = token.find('.');
+    std::string none = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0" + token.substr(dot, token.rfind('.') - dot) + ".";
+    std::string hs512 = "eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9" + token.substr(dot);
+    const std::vector<app::test::Headers> attempts = {
+        {}, {{"Authorization", "Bearer"}}, {{"Authorization", "Basic dXNlcjpwYXNz"}}, {{"Authorization", "Bearer not.a.jwt"}},
+        bearer(tampered), bearer(none), bearer(hs512), bearer(expired), bearer(spur::Jwt(std::string(40, 'x')).sign({{"sub", sub}, {"exp", now + 60}, {"jti", "y"}})),
+    };
+    for (const auto& h : attempts) {
+        auto r = get(app.port(), "/api/auth/me", h);
+        CHECK(r.status == 401);
+        CHECK(r.json().at("error").at("code") == "unauthorized");
+        CHECK(r.header("WWW-Authenticate") == "Bearer");
+    }
+}
+
+TEST_CASE("logout revokes the token - also for another app instance on the same database", "[app][auth]") {
+    Running first;
+    auto token = signup(first.port(), unique_email("logout"));
+    CHECK(call(first.port(), verb::post, "/api/auth/logout", {}, bearer(token)).status == 204);
+    CHECK(get(first.port(), "/api/auth/me", bearer(token)).status == 401);
+    Running second;  // a second instance: revocation lives in the database
+    CHECK(get(second.port(), "/api/auth/me", bearer(token)).status == 401);
+}
+
+TEST_CASE("login attempts are rate-limited per address with 429", "[app][auth]") {
+    auto config = test_config();
+    config.login_burst_per_ip = 3;
+    Running app(config);
+    auto email = unique_email("throttle");
+    post(app.port(), "/api/auth/register", {{"email", email}, {"password", "password123"}});
+    for (int i = 0; i < 3; ++i) post(app.port(), "/api/auth/login", {{"email", email}, {"password", "wrong-pass"}});
+    auto r = post(app.port(), "/api/auth/login", {{"email", email}, {"password", "password123"}});
+    CHECK(r.status == 429);
+    CHECK(r.json().at("error").at("code") == "too_many_requests");
+    CHECK_FALSE(r.header("Retry-After").empty());
+}

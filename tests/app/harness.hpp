@@ -1,0 +1,134 @@
+#pragma once
+// spur-app running in-process on a real socket against the test MariaDB, and a small HTTP client.
+
+#include "migrate.hpp"
+#include "routes.hpp"
+#include "services.hpp"
+
+#include "support/test_server.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <cstdlib>
+#include <memory>
+
+namespace app::test {
+
+inline const std::string test_secret(40, 'j');
+
+inline Config test_config() {
+    Config c;
+    const char* url = std::getenv("SPUR_TEST_DATABASE_URL");
+    if (!url) throw std::runtime_error("SPUR_TEST_DATABASE_URL is not set: run through ctest");
+    c.database_url = url;
+    c.jwt_secret = test_secret;
+    c.bcrypt_cost = 10;
+    c.log_format = "off";
+    c.login_burst_per_ip = 1000;
+    c.login_burst_per_email = 1000;
+    return c;
+}
+
+/// One running instance. Destroyed in the order the sockets require: server stops, pool closes,
+/// then the server (and its io_context) goes.
+class Running {
+public:
+    explicit Running(Config config = test_config()) {
+        auto db = spur::mysql::parse_url(config.database_url);
+        migrations_now(db, true);
+        pool_ = std::make_unique<spur::mysql::Pool>(db);
+        services_ = std::make_unique<Services>(std::move(config), *pool_);
+        app_ = std::make_unique<spur::App>(build_app(*services_));
+        server_ = std::make_unique<spur::test::TestServer>(*app_);
+    }
+    ~Running() {
+        server_->stop();
+        services_.reset();
+        pool_.reset();
+        server_.reset();
+    }
+    unsigned short port() const { return server_->port(); }
+    Services& services() { return *services_; }
+
+private:
+    std::unique_ptr<spur::mysql::Pool> pool_;
+    std::unique_ptr<Services> services_;
+    std::unique_ptr<spur::App> app_;
+    std::unique_ptr<spur::test::TestServer> server_;
+};
+
+struct Reply {
+    int status = 0;
+    boost::beast::http::fields headers;
+    std::string body;
+    boost::json::value json() const { return boost::json::parse(body); }
+    std::string_view header(std::string_view name) const { return headers[name]; }
+};
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+/// One request on its own connection.
+inline Reply call(unsigned short port, boost::beast::http::verb method, const std::string& target,
+                  const std::string& body = {}, const Headers& headers = {}) {
+    namespace http = boost::beast::http;
+    spur::test::RawConnection conn(port, std::chrono::seconds(30));
+    http::request<http::string_body> req(method, target, 11);
+    req.set(http::field::host, "test");
+    req.set(http::field::connection, "close");
+    if (!body.empty()) req.set(http::field::content_type, "application/json");
+    for (const auto& [k, v] : headers) req.set(k, v);
+    req.body() = body;
+    req.prepare_payload();
+    std::ostringstream wire;
+    wire << req;
+    conn.send(wire.str());
+    auto r = conn.read_response(method == http::verb::head);
+    if (!r) throw std::runtime_error("no response to " + target);
+    return Reply{static_cast<int>(r->result_int()), r->base(), r->body()};
+}
+
+inline Reply post(unsigned short port, const std::string& target, const boost::json::value& body, const Headers& h = {}) {
+    return call(port, boost::beast::http::verb::post, target, boost::json::serialize(body), h);
+}
+inline Reply get(unsigned short port, const std::string& target, const Headers& h = {}) {
+    return call(port, boost::beast::http::verb::get, target, {}, h);
+}
+inline Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
+
+/// A fresh unique address per call, so tests never collide in the shared database.
+inline std::string unique_email(const std::string& tag) {
+    static std::atomic<int> n{0};
+    return tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(++n) + "-" +
+           std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()) + "@example.com";
+}
+
+/// Registers and logs in; returns the token.
+inline std::string signup(unsigned short port, const std::string& email, const std::string& password = "password123") {
+    auto r = post(port, "/api/auth/register", {{"email", email}, {"password", password}});
+    if (r.status != 201) throw std::runtime_error("register failed: " + r.body);
+    auto l = post(port, "/api/auth/login", {{"email", email}, {"password", password}});
+    if (l.status != 200) throw std::runtime_error("login failed: " + l.body);
+    return std::string(l.json().at("token").as_string());
+}
+
+}  // namespace app::test
+
+namespace spur::test {
+/// The first column of the first row of a query on the test database (for checking stored state).
+inline std::string test_db_row(boost::asio::io_context& io, const std::string& sql, const std::string& arg) {
+    std::string out;
+    {
+        spur::mysql::Pool pool(spur::mysql::parse_url(std::getenv("SPUR_TEST_DATABASE_URL")));
+        boost::asio::co_spawn(io, [&]() -> spur::Task<> {
+            auto r = co_await pool.execute(sql, arg);
+            if (!r.empty()) out = std::string(r.front()[0].as_string());
+        }, [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+        io.run();
+    }
+    return out;
+}
+}  // namespace spur::test
