@@ -1,0 +1,19 @@
+// A program that links spur the way a user would, and checks a request end to end.
+#include <spur/middleware/request_id.hpp>
+#include <spur/mysql.hpp>
+#include <spur/spur.hpp>
+#include <spur/testing/client.hpp>
+
+#include <cstdio>
+
+int main() {
+    spur::App app;
+    app.use(spur::middleware::request_id());
+    app.get("/hello/:name", [](spur::Request& req, spur::Response& res) { res.json({{"hello", req.param("name")}}); });
+    spur::testing::Client client(app);
+    auto r = client.get("/hello/consumer");
+    auto db = spur::mysql::parse_url("mysql://u:p@localhost/db");  // spur::mysql links too
+    bool ok = r.status == 200 && r.body == R"({"hello":"consumer"})" && !r.header("X-Request-Id").empty() && db.user == "u";
+    std::printf("%s %d %s\n", ok ? "consumer ok" : "consumer FAILED", r.status, r.body.c_str());
+    return ok ? 0 : 1;
+}
