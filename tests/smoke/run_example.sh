@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Smoke-tests an example: start it on port 0, read the real port from its log line,
-# check each "PATH=EXPECTED" (EXPECTED must appear in the body), then SIGTERM it and
-# require a clean exit 0.
+# Smoke-tests an example: start it on port 0, read the real port from its log line, run each
+# check "METHOD PATH [JSON-BODY] => EXPECTED" (EXPECTED must appear in "HTTP <status> <body>";
+# the body has no spaces), then SIGTERM it and require a clean exit 0.
 set -euo pipefail
 bin=$1; shift
 log=$(mktemp)
@@ -17,18 +17,25 @@ for _ in $(seq 100); do
 done
 [[ -n $port ]] || { echo "no 'listening on' line:"; cat "$log"; exit 1; }
 
+jar=$(mktemp)
 for check in "$@"; do
-  path=${check%%=*}; expected=${check#*=}
-  body=$(curl -fsS "http://127.0.0.1:$port$path")
-  if [[ $body != *"$expected"* ]]; then
-    echo "GET $path: expected '$expected' in '$body'"; exit 1
+  read -r method path data <<<"${check%% => *}"
+  expected=${check#* => }
+  args=(-s -X "$method" -b "$jar" -c "$jar" -o "$log.body" -w '%{http_code}')
+  [[ -n ${data:-} ]] && args+=(-H 'Content-Type: application/json' --data "$data")
+  status=$(curl "${args[@]}" "http://127.0.0.1:$port$path")
+  got="HTTP $status $(cat "$log.body")"
+  if [[ $got != *"$expected"* ]]; then
+    echo "$method $path: expected '$expected' in '$got'"; exit 1
   fi
-  echo "ok: GET $path"
+  echo "ok: $method $path"
 done
+rm -f "$jar" "$log.body"
 
-kill -TERM $pid
+kill -TERM $pid 2>/dev/null || true  # it may have shut itself down already (graceful_shutdown)
 for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
 if kill -0 $pid 2>/dev/null; then echo "did not exit after SIGTERM"; exit 1; fi
-wait $pid; status=$?
+status=0
+wait $pid || status=$?
 [[ $status -eq 0 ]] || { echo "exit status $status"; cat "$log"; exit 1; }
 echo "ok: clean exit after SIGTERM"
