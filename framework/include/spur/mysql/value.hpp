@@ -70,8 +70,8 @@ public:
     const DateTime& as_datetime() const;
     bool as_bool() const;
 
-    /// as<T>() for int/int64/uint64/double/bool/std::string/std::string_view/DateTime,
-    /// and std::optional<T> of those (NULL -> nullopt).
+    /// as<T>() for `int`, `int64_t`, `uint64_t`, `double`, `bool`, `std::string`, `std::string_view`, `DateTime`,
+    /// and `std::optional<T>` of those (NULL -> nullopt).
     template <class T>
     T as() const;
 
