@@ -173,14 +173,7 @@ App& App::on_error(ErrorHandler handler) {
 RouteConfig App::add_route(std::string_view method, std::string_view path, std::vector<Middleware> middleware,
                            Handler handler) {
     impl_->check_not_frozen();
-    if (!handler) throw std::invalid_argument("route needs a handler");
-    if (path.empty() || path.front() != '/')
-        throw std::invalid_argument("route pattern must start with '/': \"" + std::string(path) + "\"");
-    auto route = std::make_shared<detail::Route>();
-    route->method = detail::normalize_method(method);
-    route->pattern = detail::join_pattern("", path);
-    route->middleware = std::move(middleware);
-    route->handler = std::move(handler);
+    auto route = detail::make_route(method, path, std::move(middleware), std::move(handler));
     impl_->tree.insert(route);
     impl_->routes.push_back(route);
     return RouteConfig(std::move(route));

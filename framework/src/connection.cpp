@@ -9,6 +9,7 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -16,7 +17,6 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <limits>
 
 namespace spur::detail {
@@ -30,11 +30,6 @@ constexpr std::size_t linger_bytes = 256 * 1024;
 constexpr std::chrono::seconds reject_write_timeout{5};
 
 using Parser = http::request_parser<http::string_body>;
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                      [](char x, char y) { return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y)); });
-}
 
 bool peer_gone(const boost::system::error_code& ec) {
     return ec == http::error::end_of_stream || ec == http::error::partial_message || ec == net::error::eof ||
@@ -145,7 +140,7 @@ private:
             if (auto length = parser.content_length(); length && *length > settings.limit)
                 co_return co_await reject({413, "payload_too_large", "Request body too large"});
             if (auto expect = message[http::field::expect]; !expect.empty()) {
-                if (!iequals(expect, "100-continue"))
+                if (!beast::iequals(expect, "100-continue"))
                     co_return co_await reject({417, "expectation_failed", "Unsupported Expect header"});
                 if (message.version() == 11) {
                     static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";

@@ -1,5 +1,7 @@
 #include <spur/cookie.hpp>
 
+#include <spur/response.hpp>
+
 #include "http_date.hpp"
 #include "url.hpp"
 
@@ -8,17 +10,6 @@
 namespace spur {
 
 namespace {
-
-bool is_tchar(unsigned char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    switch (c) {
-        case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-        case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-            return true;
-        default:
-            return false;
-    }
-}
 
 // RFC 6265 cookie-octet, minus '%' so that our percent-encoding round-trips.
 bool is_cookie_octet(unsigned char c) {
@@ -42,8 +33,8 @@ std::string_view trim(std::string_view s) {
 
 std::string serialize_cookie(std::string_view name, std::string_view value, const CookieOptions& options) {
     if (name.empty()) throw std::invalid_argument("cookie name is empty");
-    for (unsigned char c : name)
-        if (!is_tchar(c)) throw std::invalid_argument("cookie name is not a token: " + std::string(name));
+    // A cookie name is an RFC 9110 token, like a header field name.
+    if (!is_valid_header_name(name)) throw std::invalid_argument("cookie name is not a token: " + std::string(name));
     check_attribute("path", options.path);
     check_attribute("domain", options.domain);
 

@@ -1,5 +1,7 @@
 #include "framing.hpp"
 
+#include <boost/beast/core/string.hpp>
+
 namespace spur::detail {
 
 HeaderScanner::State HeaderScanner::reject(int status, const char* code, const char* message) noexcept {
@@ -46,17 +48,6 @@ HeaderScanner::State HeaderScanner::scan(std::string_view data) noexcept {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
 std::string_view trim(std::string_view s) noexcept {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -75,7 +66,7 @@ bool valid_host(std::string_view host) noexcept {
 }
 
 bool starts_with_nocase(std::string_view s, std::string_view prefix) noexcept {
-    return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+    return s.size() >= prefix.size() && beast::iequals(s.substr(0, prefix.size()), prefix);
 }
 
 }  // namespace
@@ -122,7 +113,7 @@ Rejection check_framing(const http::request_header<>& header) noexcept {
         // RFC 9112 §6.1: TE with CL is a smuggling attempt; HTTP/1.0 has no chunked coding.
         if (cl_count > 0) return {400, "bad_request", "Both Transfer-Encoding and Content-Length"};
         if (version == 10) return {400, "bad_request", "Transfer-Encoding in an HTTP/1.0 request"};
-        if (te_count > 1 || !iequals(trim(te), "chunked"))
+        if (te_count > 1 || !beast::iequals(trim(te), "chunked"))
             return {501, "not_implemented", "Unsupported Transfer-Encoding"};
     }
     if (host_count > 1) return {400, "bad_request", "Duplicate Host header"};

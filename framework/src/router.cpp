@@ -34,6 +34,19 @@ std::string join_pattern(std::string_view prefix, std::string_view pattern) {
     return out;
 }
 
+std::shared_ptr<Route> make_route(std::string_view method, std::string_view path, std::vector<Middleware> middleware,
+                                  Handler handler) {
+    if (!handler) throw std::invalid_argument("route needs a handler");
+    if (path.empty() || path.front() != '/')
+        throw std::invalid_argument("route pattern must start with '/': \"" + std::string(path) + "\"");
+    auto route = std::make_shared<Route>();
+    route->method = normalize_method(method);
+    route->pattern = join_pattern("", path);
+    route->middleware = std::move(middleware);
+    route->handler = std::move(handler);
+    return route;
+}
+
 }  // namespace detail
 
 RouteConfig& RouteConfig::body_limit(std::size_t bytes) {
@@ -59,14 +72,7 @@ Router& Router::use(Middleware middleware) {
 
 RouteConfig Router::add_route(std::string_view method, std::string_view path, std::vector<Middleware> middleware,
                               Handler handler) {
-    if (!handler) throw std::invalid_argument("route needs a handler");
-    if (path.empty() || path.front() != '/')
-        throw std::invalid_argument("route pattern must start with '/': \"" + std::string(path) + "\"");
-    auto route = std::make_shared<detail::Route>();
-    route->method = detail::normalize_method(method);
-    route->pattern = detail::join_pattern("", path);
-    route->middleware = std::move(middleware);
-    route->handler = std::move(handler);
+    auto route = detail::make_route(method, path, std::move(middleware), std::move(handler));
     tree_->insert(route);
     routes_.push_back(route);
     return RouteConfig(std::move(route));

@@ -3,19 +3,14 @@
 # check "METHOD PATH [JSON-BODY] => EXPECTED" (EXPECTED must appear in "HTTP <status> <body>";
 # the body has no spaces), then SIGTERM it and require a clean exit 0.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 bin=$1; shift
 log=$(mktemp)
 "$bin" 0 2>"$log" &
 pid=$!
 trap 'kill -9 $pid 2>/dev/null || true; rm -f "$log"' EXIT
 
-port=
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$log" | head -n1)
-  [[ -n $port ]] && break
-  sleep 0.05
-done
-[[ -n $port ]] || { echo "no 'listening on' line:"; cat "$log"; exit 1; }
+port=$(wait_for_port "$log")
 
 jar=$(mktemp)
 for check in "$@"; do

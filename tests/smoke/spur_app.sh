@@ -2,6 +2,7 @@
 # The real spur-app binary: --help lists the settings, a short JWT secret is refused, `migrate`
 # is idempotent, and `serve` answers /healthz and /readyz and exits 0 on SIGTERM.
 set -euo pipefail
+source "$(dirname "$0")/lib.sh"
 bin=$1; url=$2
 "$bin" --help | grep -q "JWT_SECRET" || { echo "--help does not list JWT_SECRET"; exit 1; }
 if DATABASE_URL=$url JWT_SECRET=short "$bin" serve 2>/tmp/spur-app-err.$$; then echo "accepted a short secret"; exit 1; fi
@@ -13,13 +14,7 @@ log=$(mktemp)
 "$bin" serve --port=0 2>"$log" &
 pid=$!
 trap 'kill -9 $pid 2>/dev/null || true; rm -f "$log"' EXIT
-port=
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$log" | head -n1)
-  [[ -n $port ]] && break
-  sleep 0.05
-done
-[[ -n $port ]] || { cat "$log"; exit 1; }
+port=$(wait_for_port "$log")
 curl -fsS "http://127.0.0.1:$port/healthz" | grep -q '"ok"'
 curl -fsS "http://127.0.0.1:$port/readyz" | grep -q '"ready"'
 kill -TERM $pid
