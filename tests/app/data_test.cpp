@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include <spur/jwt.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <openssl/sha.h>
@@ -145,6 +147,21 @@ TEST_CASE("health, readiness and metrics", "[app][health]") {
     CHECK(m.body.find("http_requests_total{method=\"GET\",route=\"/api/texts\",status=\"401\"} 1") != std::string::npos);
     CHECK(m.body.find("http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"}") != std::string::npos);
     CHECK(m.body.find("db_pool_connections{state=\"idle\"}") != std::string::npos);
+}
+
+TEST_CASE("without a database: healthz stays 200 - readyz and data routes answer 503", "[app][health]") {
+    auto config = test_config();
+    config.database_url = "mysql://spur:spur@localhost/spur_test?socket=/nonexistent/mysqld.sock"
+                          "&connect_timeout_ms=500&acquire_timeout_ms=500";
+    Running app(config, false);
+    auto token = spur::Jwt(test_secret).sign({{"sub", "1"}, {"exp", 4'000'000'000LL}, {"jti", "no-db"}});
+    CHECK(get(app.port(), "/healthz").status == 200);
+    auto ready = get(app.port(), "/readyz");
+    CHECK(ready.status == 503);
+    CHECK(ready.json().at("status") == "unavailable");
+    auto data = get(app.port(), "/api/texts", bearer(token));
+    CHECK(data.status == 503);
+    CHECK(data.json().at("error").at("code") == "service_unavailable");
 }
 
 TEST_CASE("data and tokens survive an app restart", "[app][restart]") {

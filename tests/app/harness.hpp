@@ -37,9 +37,9 @@ inline Config test_config() {
 /// then the server (and its io_context) goes.
 class Running {
 public:
-    explicit Running(Config config = test_config()) {
+    explicit Running(Config config = test_config(), bool migrate = true) {
         auto db = spur::mysql::parse_url(config.database_url);
-        migrations_now(db, true);
+        if (migrate) migrations_now(db, true);
         pool_ = std::make_unique<spur::mysql::Pool>(db);
         services_ = std::make_unique<Services>(std::move(config), *pool_);
         app_ = std::make_unique<spur::App>(build_app(*services_));
