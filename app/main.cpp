@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
         const auto port = server.start();
         fmt::print(stderr, "spur-app: listening on http://{}:{}{}\n", config->host, port, config->dev ? " (development)" : "");
         server.run();
-        // Pool connections live on the server's io_context: close them while it still exists.
+        // Close the database connections before reporting the stop.
         services.reset();
         pool.reset();
         fmt::print(stderr, "spur-app: stopped\n");

@@ -33,8 +33,7 @@ inline Config test_config() {
     return c;
 }
 
-/// One running instance. Destroyed in the order the sockets require: server stops, pool closes,
-/// then the server (and its io_context) goes.
+/// One running instance: the server drains first, then the services and pool close.
 class Running {
 public:
     explicit Running(Config config = test_config(), bool migrate = true) {

@@ -299,3 +299,22 @@ TEST_CASE("query() runs several statements and statements beyond the cache still
             }
     }());
 }
+
+TEST_CASE("a pool may outlive the io_context its connections last ran on", "[mysql][pool]") {
+    // The shape `Pool db(...); App app; app.listen();` produces: the server's io_context goes first.
+    auto pool = std::make_unique<Pool>(test_db(2));
+    std::uint64_t first_id = 0;
+    {
+        boost::asio::io_context io;
+        run(io, [&]() -> Task<> { first_id = (co_await pool->execute("SELECT CONNECTION_ID()")).front().get<std::uint64_t>(0); }());
+    }
+    {
+        boost::asio::io_context other;  // the idle connection is reused on another loop
+        run(other, [&]() -> Task<> {
+            auto r = co_await pool->execute("SELECT CONNECTION_ID()");
+            CHECK(r.front().get<std::uint64_t>(0) == first_id);
+        }());
+    }
+    CHECK(pool->stats().idle == 1);
+    pool.reset();  // closes the idle connection with no io_context left
+}

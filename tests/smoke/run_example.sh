@@ -27,9 +27,11 @@ for check in "$@"; do
 done
 rm -f "$jar" "$log.body"
 
-kill -TERM $pid 2>/dev/null || true  # it may have shut itself down already (graceful_shutdown)
-for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
-if kill -0 $pid 2>/dev/null; then echo "did not exit after SIGTERM"; exit 1; fi
+# An example that stops itself (graceful_shutdown) is left to exit alone: a signal could
+# arrive after its handler is gone and turn a clean exit into 143.
+[[ -n ${EXPECT_SELF_EXIT:-} ]] || kill -TERM $pid 2>/dev/null || true
+for _ in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.05; done
+if kill -0 $pid 2>/dev/null; then echo "did not exit"; exit 1; fi
 status=0
 wait $pid || status=$?
 [[ $status -eq 0 ]] || { echo "exit status $status"; cat "$log"; exit 1; }

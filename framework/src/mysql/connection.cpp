@@ -82,21 +82,20 @@ std::shared_ptr<const std::vector<std::string>> column_names(MYSQL_RES* meta) {
 
 }  // namespace
 
+// Nothing from Asio is kept between operations (no descriptor, timer or executor): each wait
+// wraps the socket for as long as it lasts. So a connection (and its pool) may outlive the
+// io_context it last ran on — `Pool db; App app; app.listen();` destroys that io_context
+// first — and still close cleanly.
 struct Connection::Impl {
-    Impl(net::any_io_executor ex, Config c) : config(std::move(c)), executor(ex), timer(ex) {}
+    explicit Impl(Config c) : config(std::move(c)) {}
 
     ~Impl() {
-        // libmariadb owns the socket: asio must forget it, not close it.
-        if (socket) socket->release();
         if (mysql) mysql_close(mysql);
         for (auto& [sql, stmt] : statements) mysql_stmt_close(stmt);  // detached by mysql_close: no I/O
     }
 
     Config config;
-    net::any_io_executor executor;
     MYSQL* mysql = nullptr;
-    std::optional<net::posix::stream_descriptor> socket;
-    net::steady_timer timer;
     bool broken = false;
     std::list<std::pair<std::string, MYSQL_STMT*>> statements;  // most recently used first
     std::unordered_map<std::string_view, std::list<std::pair<std::string, MYSQL_STMT*>>::iterator> statement_index;
@@ -112,16 +111,15 @@ struct Connection::Impl {
         throw Error(n, mysql_stmt_sqlstate(stmt), mysql_stmt_error(stmt));
     }
 
-    void sync_socket() {
-        int fd = static_cast<int>(mysql_get_socket(mysql));
-        if (socket && socket->native_handle() == fd) return;
-        if (socket) socket->release();
-        socket.emplace(executor, fd);
-    }
-
     // Waits until the socket is ready as Connector/C asked, or its timeout passes.
     Task<int> wait(int status) {
-        sync_socket();
+        auto executor = co_await net::this_coro::executor;
+        // libmariadb owns the socket: asio borrows it for this wait and must not close it.
+        net::posix::stream_descriptor socket(executor, static_cast<int>(mysql_get_socket(mysql)));
+        struct Borrowed {
+            net::posix::stream_descriptor& s;
+            ~Borrowed() { s.release(); }
+        } borrowed{socket};
         auto type = (status & MYSQL_WAIT_READ) ? net::posix::descriptor_base::wait_read
                     : (status & MYSQL_WAIT_WRITE) ? net::posix::descriptor_base::wait_write
                                                   : net::posix::descriptor_base::wait_error;
@@ -129,9 +127,9 @@ struct Connection::Impl {
                           : (status & MYSQL_WAIT_WRITE) ? MYSQL_WAIT_WRITE
                                                         : MYSQL_WAIT_EXCEPT;
         if (status & MYSQL_WAIT_TIMEOUT) {
-            timer.expires_after(std::chrono::milliseconds(mysql_get_timeout_value_ms(mysql)));
+            net::steady_timer timer(executor, std::chrono::milliseconds(mysql_get_timeout_value_ms(mysql)));
             auto [order, socket_ec, timer_ec] =
-                co_await net::experimental::make_parallel_group(socket->async_wait(type, net::deferred),
+                co_await net::experimental::make_parallel_group(socket.async_wait(type, net::deferred),
                                                                 timer.async_wait(net::deferred))
                     .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
             if (order[0] == 1 && !timer_ec) co_return MYSQL_WAIT_TIMEOUT;
@@ -139,7 +137,7 @@ struct Connection::Impl {
             co_return ready;
         }
         boost::system::error_code ec;
-        co_await socket->async_wait(type, net::redirect_error(net::use_awaitable, ec));
+        co_await socket.async_wait(type, net::redirect_error(net::use_awaitable, ec));
         if (ec) throw boost::system::system_error(ec);
         co_return ready;
     }
@@ -200,7 +198,7 @@ Task<std::unique_ptr<Connection>> Connection::connect(const Config& config) {
     std::call_once(library, [] { mysql_library_init(0, nullptr, nullptr); });
 
     auto executor = co_await net::this_coro::executor;
-    auto impl = std::make_unique<Impl>(executor, config);
+    auto impl = std::make_unique<Impl>(config);
     std::string host = config.host;
     if (config.socket.empty() && host != "localhost") {
         // Connector/C would resolve the name with a blocking getaddrinfo(); resolve it here instead.
@@ -498,10 +496,6 @@ Task<> Connection::close() {
     } catch (...) {
     }
     c.mysql = nullptr;  // freed by mysql_close
-    if (c.socket) {
-        c.socket->release();
-        c.socket.reset();
-    }
     c.broken = true;
 }
 
@@ -513,8 +507,6 @@ bool Connection::in_transaction() const noexcept {
     mariadb_get_infov(impl_->mysql, MARIADB_CONNECTION_SERVER_STATUS, &status);
     return (status & SERVER_STATUS_IN_TRANS) != 0;
 }
-
-net::any_io_executor Connection::get_executor() const noexcept { return impl_->executor; }
 
 std::uint64_t Connection::thread_id() const noexcept { return impl_->mysql ? mysql_thread_id(impl_->mysql) : 0; }
 

@@ -2,8 +2,6 @@
 
 #include <spur/mysql/error.hpp>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -38,30 +36,34 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
     mutable std::mutex mutex;  // held only for bookkeeping, never across I/O
     std::deque<std::unique_ptr<Connection>> idle;  // back = most recently returned
     std::size_t open = 0;                         // idle + leased + being opened
-    std::deque<std::shared_ptr<Waiter>> waiters;
+    // Weak: a waiter whose coroutine died (its io_context destroyed mid-wait) leaves nothing here
+    // that would outlive that io_context.
+    std::deque<std::weak_ptr<Waiter>> waiters;
     bool closed = false;
 
     static void wake(const std::shared_ptr<Waiter>& w) {
         net::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
     }
 
-    // Closes politely on the connection's own executor, without making anyone wait for it.
-    static void close_later(std::unique_ptr<Connection> c) {
-        auto executor = c->get_executor();
-        net::co_spawn(
-            executor,
-            [c = std::move(c)]() mutable -> Task<> {
-                co_await c->close();
-                c.reset();
-            },
-            net::detached);
+    // Closes at once: COM_QUIT is a few bytes on a socket, and this is never the hot path
+    // (broken, mid-transaction or expired connections only).
+    static void close_later(std::unique_ptr<Connection> c) { c.reset(); }
+
+    // The first waiter still alive, removed from the queue (mutex held).
+    std::shared_ptr<Waiter> pop_waiter_locked() {
+        while (!waiters.empty()) {
+            auto w = waiters.front().lock();
+            waiters.pop_front();
+            if (w) return w;
+        }
+        return nullptr;
     }
 
     // Called with the mutex held: a slot is free, so let the first waiter open a connection.
     void offer_slot_locked() {
-        if (closed || waiters.empty() || open >= config.pool_max) return;
-        auto w = waiters.front();
-        waiters.pop_front();
+        if (closed || open >= config.pool_max) return;
+        auto w = pop_waiter_locked();
+        if (!w) return;
         w->may_open = true;
         w->settled = true;
         ++open;
@@ -91,9 +93,7 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
             close_later(std::move(c));
             return;
         }
-        if (!waiters.empty()) {
-            auto w = waiters.front();
-            waiters.pop_front();
+        if (auto w = pop_waiter_locked()) {
             w->connection = std::move(c);
             w->settled = true;
             wake(w);
@@ -173,7 +173,9 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
             {
                 std::lock_guard lock(mutex);
                 if (!waiter->settled) {
-                    waiters.erase(std::find(waiters.begin(), waiters.end(), waiter));
+                    std::erase_if(waiters, [&](const std::weak_ptr<Waiter>& w) {
+                        return !w.owner_before(waiter) && !waiter.owner_before(w);
+                    });
                 } else {
                     c = std::move(waiter->connection);
                     may_open = waiter->may_open;
@@ -193,11 +195,10 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
         for (auto& c : idle) out.push_back(std::move(c));
         open -= idle.size();
         idle.clear();
-        for (auto& w : waiters) {
+        while (auto w = pop_waiter_locked()) {
             w->settled = true;
             wake(w);
         }
-        waiters.clear();
         return out;
     }
 };
@@ -241,7 +242,9 @@ Task<Result> Pool::query(std::string_view sql) {
 
 PoolStats Pool::stats() const {
     std::lock_guard lock(state_->mutex);
-    return PoolStats{state_->open, state_->idle.size(), state_->open - state_->idle.size(), state_->waiters.size()};
+    std::size_t waiting = 0;
+    for (const auto& w : state_->waiters) waiting += w.expired() ? 0 : 1;
+    return PoolStats{state_->open, state_->idle.size(), state_->open - state_->idle.size(), waiting};
 }
 
 Task<> Pool::close() {

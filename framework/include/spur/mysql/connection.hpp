@@ -6,8 +6,6 @@
 #include <spur/mysql/value.hpp>
 #include <spur/task.hpp>
 
-#include <boost/asio/any_io_executor.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -18,7 +16,8 @@
 namespace spur::mysql {
 
 /// A connection whose every round trip suspends the calling coroutine instead of blocking
-/// its thread. Usually leased from a Pool. One coroutine at a time; not thread-safe.
+/// its thread. Usually leased from a Pool. One coroutine at a time; not thread-safe. It holds
+/// no Asio object between operations, so it may outlive any io_context it ran on.
 /// Sessions use utf8mb4 and the UTC time zone.
 class Connection {
 public:
@@ -55,8 +54,6 @@ public:
     bool in_transaction() const noexcept;
     /// The server's id for this connection (for KILL, or logs).
     std::uint64_t thread_id() const noexcept;
-    /// The executor its socket is bound to (that of the coroutine that connected it).
-    boost::asio::any_io_executor get_executor() const noexcept;
 
     /// When the pool last handed this connection back (for validation and idle expiry).
     std::chrono::steady_clock::time_point idle_since;

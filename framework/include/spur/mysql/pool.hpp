@@ -41,8 +41,9 @@ struct PoolStats {
 
 /// Hands out connections, opening up to pool_max and keeping pool_min; safe to share between
 /// I/O threads. `co_await pool.execute("SELECT name FROM users WHERE id = ?", id)`.
-/// It runs no background task: connections belong to the executor of the coroutine that opened
-/// them, and idle ones above pool_min expire as the pool is used.
+/// It runs no background task and holds nothing from Asio between operations, so it may be
+/// declared before the App/Server that uses it; idle connections above pool_min expire as the
+/// pool is used.
 class Pool {
 public:
     /// Opens nothing yet. Throws std::invalid_argument for pool_max == 0.
