@@ -188,7 +188,7 @@ private:
         const bool keep_alive =
             req.keep_alive() && body_consumed() && !server_.stopping.load(std::memory_order_relaxed);
         auto framing = finish_response(res, req.version(), req.method() == "HEAD", keep_alive);
-        auto ec = co_await write_response(stream_, res, framing, options_.write_timeout, server_.app.log());
+        auto ec = co_await write_response(stream_, res, framing, options_.write_timeout, server_.app.log(), head_);
         if (ec) co_return Step::close;
         co_return framing.keep_alive ? Step::keep_alive : Step::linger;
     }
@@ -243,7 +243,7 @@ private:
         render_error(res, rejection.status, rejection.code, rejection.message);
         auto framing = finish_response(res, 11, false, false);
         auto timeout = std::min<std::chrono::milliseconds>(options_.write_timeout, reject_write_timeout);
-        auto ec = co_await write_response(stream_, res, framing, timeout, server_.app.log());
+        auto ec = co_await write_response(stream_, res, framing, timeout, server_.app.log(), head_);
         co_return ec ? Step::close : Step::linger;
     }
 
@@ -268,6 +268,7 @@ private:
     ConnectionState& state_;
     beast::tcp_stream& stream_;
     beast::flat_buffer buffer_;
+    std::string head_;  // the response header block, reused across requests
     std::string remote_;
 };
 

@@ -58,10 +58,17 @@ struct Server::Impl {
 
     void log(LogLevel level, std::string_view message) const { app.log()(level, message); }
 
+    // One I/O thread is already an implicit strand; a real one would only add a queue hop
+    // to every completion.
+    net::any_io_executor connection_executor() {
+        if (resolve_threads(options.threads) == 1) return io.get_executor();
+        return net::make_strand(io);
+    }
+
     Task<> accept_loop() {
         for (;;) {
             boost::system::error_code ec;
-            auto socket = co_await acceptor.async_accept(net::make_strand(io), net::redirect_error(net::use_awaitable, ec));
+            auto socket = co_await acceptor.async_accept(connection_executor(), net::redirect_error(net::use_awaitable, ec));
             if (ec) {
                 if (stopping || ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
                 log(LogLevel::warn, fmt::format("accept failed: {}", ec.message()));

@@ -4,11 +4,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
-#include <boost/beast/http/empty_body.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include <fmt/core.h>
+
+#include <array>
 
 namespace spur::detail {
 
@@ -40,21 +39,43 @@ private:
     std::uint64_t written_ = 0;
 };
 
+// The status line and header block, written straight into a reused buffer. Beast's
+// serializer walks a chain of buffer views per field, which cost about as much CPU as
+// everything else in a small request together (see docs/benchmarks.md).
+void serialize_head(const http::response_header<>& h, std::string& out) {
+    out.clear();
+    out.append(h.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+    const unsigned status = h.result_int();
+    const char digits[3] = {static_cast<char>('0' + status / 100 % 10), static_cast<char>('0' + status / 10 % 10),
+                            static_cast<char>('0' + status % 10)};
+    out.append(digits, 3);
+    out.push_back(' ');
+    out.append(h.reason());
+    out.append("\r\n");
+    for (const auto& field : h) {
+        out.append(field.name_string());
+        out.append(": ");
+        out.append(field.value());
+        out.append("\r\n");
+    }
+    out.append("\r\n");
+}
+
 }  // namespace
 
 Task<boost::system::error_code> write_response(beast::tcp_stream& stream, Response& res, const BodyFraming& framing,
-                                               std::chrono::milliseconds timeout, const LogSink& log) {
+                                               std::chrono::milliseconds timeout, const LogSink& log,
+                                               std::string& head) {
     boost::system::error_code ec;
     stream.expires_after(timeout);
+    serialize_head(res.header(), head);
     if (!framing.stream) {
-        http::response<http::string_body> message(std::move(res.header()), std::move(res.body()));
-        co_await http::async_write(stream, message, net::redirect_error(net::use_awaitable, ec));
+        const std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(res.body())};
+        co_await net::async_write(stream, buffers, net::redirect_error(net::use_awaitable, ec));
         co_return ec;
     }
 
-    http::response<http::empty_body> message(std::move(res.header()));
-    http::response_serializer<http::empty_body> serializer(message);
-    co_await http::async_write_header(stream, serializer, net::redirect_error(net::use_awaitable, ec));
+    co_await net::async_write(stream, net::buffer(head), net::redirect_error(net::use_awaitable, ec));
     if (ec) co_return ec;
 
     StreamWriter writer(stream, framing.chunked, timeout);

@@ -10,13 +10,16 @@
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include <chrono>
+#include <string>
 
 namespace spur::detail {
 
 /// Writes `res` as `framing` says; every single write is bounded by `timeout`.
 /// Returns an error if the peer is gone, too slow, or a streamed body failed or wrote
-/// a different length than declared — the connection must then be closed.
+/// a different length than declared — the connection must then be closed. `head` is
+/// scratch space the connection keeps so that the header block needs no allocation.
 Task<boost::system::error_code> write_response(beast::tcp_stream& stream, Response& res, const BodyFraming& framing,
-                                               std::chrono::milliseconds timeout, const LogSink& log);
+                                               std::chrono::milliseconds timeout, const LogSink& log,
+                                               std::string& head);
 
 }  // namespace spur::detail
