@@ -25,6 +25,8 @@ Each setting is read from the environment, then from a flag of the same name:
   CORS_ORIGINS   --cors-origins   comma-separated allowed origins (default: none)
   LOG_FORMAT     --log-format     dev | combined | json | off (default dev)
   THREADS        --threads        I/O threads (default: one per core)
+  LOGIN_BURST_PER_IP     login attempts per address before throttling (default 10, then 1 per 6 s)
+  LOGIN_BURST_PER_EMAIL  login attempts per email before throttling (default 5, then 1 per 12 s)
   SPUR_ENV=development  --dev     apply migrations at start; generate a JWT secret if none
 
 Commands:
@@ -46,7 +48,7 @@ T number(const std::string& name, const std::string& v, T min, T max) {
 
 std::optional<Config> load_config(int argc, char** argv, bool& help) {
     static const char* names[] = {"PORT", "HOST", "DATABASE_URL", "JWT_SECRET", "JWT_TTL", "BCRYPT_COST",
-                                  "CORS_ORIGINS", "LOG_FORMAT", "THREADS"};
+                                  "CORS_ORIGINS", "LOG_FORMAT", "THREADS", "LOGIN_BURST_PER_IP", "LOGIN_BURST_PER_EMAIL"};
     std::map<std::string, std::string> v;
     for (const char* n : names)
         if (const char* e = std::getenv(n)) v[n] = e;
@@ -80,6 +82,10 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
     if (v.count("THREADS")) c.threads = number<unsigned>("THREADS", v["THREADS"], 1, 256);
     if (v.count("JWT_TTL")) c.jwt_ttl = std::chrono::seconds(number<long>("JWT_TTL", v["JWT_TTL"], 60, 30L * 24 * 3600));
     if (v.count("BCRYPT_COST")) c.bcrypt_cost = number<unsigned>("BCRYPT_COST", v["BCRYPT_COST"], 10, 31);
+    if (v.count("LOGIN_BURST_PER_IP"))
+        c.login_burst_per_ip = number<unsigned>("LOGIN_BURST_PER_IP", v["LOGIN_BURST_PER_IP"], 1, 1'000'000);
+    if (v.count("LOGIN_BURST_PER_EMAIL"))
+        c.login_burst_per_email = number<unsigned>("LOGIN_BURST_PER_EMAIL", v["LOGIN_BURST_PER_EMAIL"], 1, 1'000'000);
     if (v.count("LOG_FORMAT")) {
         c.log_format = v["LOG_FORMAT"];
         if (c.log_format != "dev" && c.log_format != "combined" && c.log_format != "json" && c.log_format != "off")

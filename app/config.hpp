@@ -28,7 +28,7 @@ struct Config {
 std::string usage();
 
 /// Reads PORT, DATABASE_URL, JWT_SECRET, JWT_TTL, BCRYPT_COST, CORS_ORIGINS, LOG_FORMAT,
-/// SPUR_ENV=development, HOST, THREADS from `getenv`, then `--port=…` style flags (and
+/// SPUR_ENV=development, HOST, THREADS, LOGIN_BURST_PER_IP, LOGIN_BURST_PER_EMAIL from `getenv`, then `--port=…` style flags (and
 /// `--dev`). Returns nullopt with `help` set for --help; throws std::invalid_argument with a
 /// message for the user on anything invalid (including a JWT secret under 32 bytes).
 std::optional<Config> load_config(int argc, char** argv, bool& help);

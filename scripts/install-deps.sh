@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages spur needs, only those missing (apt-get update only if needed).
+# Extra package names given as arguments are installed too (bench/run.sh adds its tools).
 set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config curl ca-certificates doxygen
   libboost1.81-dev libboost-json1.81-dev libssl-dev libfmt-dev catch2 zlib1g-dev
-  libmariadb-dev mariadb-server mariadb-client libcrypt-dev
+  libmariadb-dev mariadb-server mariadb-client libcrypt-dev python3 wrk
+  "$@"
 )
 
 missing=()

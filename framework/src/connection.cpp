@@ -23,7 +23,10 @@ namespace spur::detail {
 
 namespace {
 
-constexpr std::size_t read_chunk = 16 * 1024;
+// Reads fill what the buffer already holds, at least min_read: an idle keep-alive connection
+// then keeps a buffer the size of its requests so far, not a fixed large block.
+constexpr std::size_t min_read = 1024;
+constexpr std::size_t max_read = 16 * 1024;
 constexpr std::chrono::milliseconds linger_time{2000};
 constexpr std::chrono::milliseconds linger_time_draining{250};
 constexpr std::size_t linger_bytes = 256 * 1024;
@@ -82,7 +85,8 @@ private:
     std::size_t free_space() const { return buffer_.max_size() - buffer_.size(); }
 
     Task<std::size_t> read_some(boost::system::error_code& ec) {
-        auto n = co_await stream_.async_read_some(buffer_.prepare(std::min(read_chunk, free_space())),
+        const std::size_t want = std::clamp(buffer_.capacity() - buffer_.size(), min_read, max_read);
+        auto n = co_await stream_.async_read_some(buffer_.prepare(std::min(want, free_space())),
                                                   net::redirect_error(net::use_awaitable, ec));
         buffer_.commit(n);
         co_return n;

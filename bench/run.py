@@ -1,0 +1,440 @@
+#!/usr/bin/env python3
+"""spur's HTTP benchmark driver. bench/run.sh installs, builds and then calls this.
+
+Starts each server pinned to CPU 0, drives it with wrk pinned to CPU 1, reads the server's
+CPU time from /proc before and after each run, and writes a Markdown table plus JSON and
+CSV files. Standard library only.
+"""
+import argparse
+import csv
+import json
+import os
+import selectors
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+SERVER_CPU, LOAD_CPU = "0", "1"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def log(*args):
+    print("bench:", *args, file=sys.stderr, flush=True)
+
+
+# --- processes ---------------------------------------------------------------------------
+
+def tree(pid):
+    """pid and all its descendants (node cluster workers, gunicorn workers, spur's threads
+    are already in the pid's own counters)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def cpu_seconds(pid):
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+        except OSError:
+            pass
+    return total / CLK_TCK
+
+
+def memory_kib(pid, key):
+    """Sum of VmRSS or VmHWM (peak) over the process tree, in KiB."""
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith(key + ":"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+class Server:
+    def __init__(self, name, argv, port, pinned=True, env=None, cwd=None):
+        self.name, self.port = name, port
+        prefix = ["taskset", "-c", SERVER_CPU] if pinned else []
+        self.proc = subprocess.Popen(prefix + argv, env={**os.environ, **(env or {})}, cwd=cwd,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{name} exited: {self.proc.stderr.read().decode(errors='replace')[-2000:]}")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"{name} did not listen on port {port}")
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+# --- load --------------------------------------------------------------------------------
+
+def parse_duration_us(text):
+    units = {"us": 1, "ms": 1e3, "s": 1e6, "m": 60e6}
+    for unit in ("us", "ms", "s", "m"):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * units[unit]
+    return float(text)
+
+
+def wrk(url, seconds, connections, script=None):
+    argv = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if script:
+        argv[5:5] = ["-s", script]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+    result = {"requests": 0, "errors": 0, "non2xx": 0}
+    in_distribution = False
+    for line in out.splitlines():
+        parts = line.split()
+        if "Latency Distribution" in line:
+            in_distribution = True
+        elif in_distribution and parts and parts[0] in ("50%", "99%"):
+            result["p" + parts[0][:-1]] = parse_duration_us(parts[1]) / 1000.0
+        elif "requests in" in line:
+            result["requests"] = int(parts[0])
+            in_distribution = False
+        elif line.startswith("Requests/sec:"):
+            result["rps"] = float(parts[1])
+        elif "Non-2xx or 3xx responses" in line:
+            result["non2xx"] = int(parts[-1])
+        elif line.strip().startswith("Socket errors"):
+            result["errors"] = sum(int(x.strip(",")) for x in parts[3::2])
+    return result
+
+
+def measure(server, url, runs, seconds, warmup, connections, script=None):
+    wrk(url, warmup, connections, script)
+    samples = []
+    for _ in range(runs):
+        before = cpu_seconds(server.pid)
+        r = wrk(url, seconds, connections, script)
+        r["cpu_us_per_req"] = (cpu_seconds(server.pid) - before) * 1e6 / max(1, r["requests"])
+        samples.append(r)
+    median = lambda key: statistics.median(s.get(key, 0.0) for s in samples)
+    return {
+        "rps": median("rps"), "p50_ms": median("p50"), "p99_ms": median("p99"),
+        "cpu_us_per_req": median("cpu_us_per_req"), "peak_rss_mib": memory_kib(server.pid, "VmHWM") / 1024,
+        "errors": sum(s["errors"] for s in samples), "non2xx": sum(s["non2xx"] for s in samples),
+        "runs": [round(s.get("rps", 0)) for s in samples],
+    }
+
+
+def idle_connections(server, count, path):
+    """Opens `count` keep-alive connections, makes one request on each and leaves them
+    idle; returns the RSS they added and the slowest of 20 requests on fresh connections."""
+    base = memory_kib(server.pid, "VmRSS")
+    request = f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    sel, socks = selectors.DefaultSelector(), []
+    pending = 0
+    for _ in range(count):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex(("127.0.0.1", server.port))
+        sel.register(s, selectors.EVENT_WRITE)
+        socks.append(s)
+        pending += 1
+    answered, deadline = 0, time.time() + 60
+    while pending and time.time() < deadline:
+        for key, events in sel.select(timeout=1):
+            s = key.fileobj
+            if events & selectors.EVENT_WRITE:
+                try:
+                    s.send(request)
+                    sel.modify(s, selectors.EVENT_READ)
+                except OSError:
+                    sel.unregister(s)
+                    pending -= 1
+            else:
+                try:
+                    data = s.recv(4096)
+                except OSError:
+                    data = b""
+                if data.startswith(b"HTTP/1.1 200"):
+                    answered += 1
+                sel.unregister(s)
+                pending -= 1
+    time.sleep(1)
+    added = (memory_kib(server.pid, "VmRSS") - base) / 1024
+    worst = 0.0
+    for _ in range(20):
+        start = time.perf_counter()
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}{path}", timeout=10) as r:
+            r.read()
+        worst = max(worst, (time.perf_counter() - start) * 1000)
+    still_open = 0
+    for s in socks:
+        try:
+            still_open += s.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+        except BlockingIOError:
+            still_open += 1
+        except OSError:
+            pass
+        s.close()
+    return {"connections": count, "answered": answered, "still_open": still_open,
+            "added_rss_mib": added, "fresh_request_max_ms": worst}
+
+
+# --- the run -----------------------------------------------------------------------------
+
+def http_json(port, method, path, body=None, token=None):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                 data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Content-Type": "application/json",
+                                          **({"Authorization": f"Bearer {token}"} if token else {})})
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read() or b"null")
+
+
+def seed_app(servers, build, database_url, jwt_secret, tmp):
+    """One user with 50 texts in spur-app's database; returns the text id to read and the
+    wrk scripts for the authenticated reads and for login."""
+    subprocess.run([f"{build}/app/spur-app", "migrate"], check=True, capture_output=True,
+                   env={**os.environ, "DATABASE_URL": database_url, "JWT_SECRET": jwt_secret})
+    seed = servers["spur-app"](18200)
+    try:
+        email, password = "bench@example.com", "correct horse battery"
+        try:
+            http_json(18200, "POST", "/api/auth/register", {"email": email, "password": password})
+        except urllib.error.HTTPError as e:
+            if e.code != 409:
+                raise
+        token = http_json(18200, "POST", "/api/auth/login", {"email": email, "password": password})["token"]
+        listing = http_json(18200, "GET", "/api/texts?limit=100", token=token)
+        for i in range(listing["total"], 50):
+            http_json(18200, "POST", "/api/texts", {"title": f"text {i}", "content": "lorem ipsum " * 40}, token)
+        text_id = http_json(18200, "GET", "/api/texts?limit=1", token=token)["items"][0]["id"]
+    finally:
+        seed.stop()
+    login_lua = os.path.join(tmp, "login.lua")
+    with open(login_lua, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+                f'wrk.body = {json.dumps(json.dumps({"email": email, "password": password}))}\n')
+    auth_lua = os.path.join(tmp, "auth.lua")
+    with open(auth_lua, "w") as f:
+        f.write(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
+    return text_id, auth_lua, login_lua
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True, help="Release build directory")
+    ap.add_argument("--database-url", help="needed by the spur-app scenarios")
+    ap.add_argument("--out", required=True, help="output directory")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", default="", help="comma-separated scenario prefixes")
+    ap.add_argument("--smoke", action="store_true", help="1 s of /json on spur and bare Beast: the harness works")
+    args = ap.parse_args()
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    runs, seconds, warmup = (1, 1, 1) if args.smoke else (1, 3, 1) if args.quick else (3, 5, 2)
+    conns = 64
+    bench_bin = os.path.join(args.build, "bench")
+    express = os.path.join(root, "bench", "express")
+    flask = os.path.join(root, "bench", "flask")
+    cores = str(os.cpu_count())
+    url_db = url_socket = ""
+    if args.database_url:
+        url_db = args.database_url.split("?")[0].rsplit("/", 1)[1]
+        url_socket = args.database_url.split("socket=")[1].split("&")[0]
+    jwt_secret = "bench-" + "s" * 40
+    tmp = tempfile.mkdtemp(prefix="spur-bench-")
+
+    servers = {
+        "beast": lambda p: Server("beast", [f"{bench_bin}/beast_server", str(p)], p),
+        "spur": lambda p: Server("spur", [f"{bench_bin}/spur_server", str(p), "1"], p),
+        "express": lambda p: Server("express", ["node", "server.js", str(p)], p, cwd=express),
+        "flask": lambda p: Server("flask", ["gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{p}", "app:app"], p,
+                                  cwd=flask),
+        # Whole machine: every server may use both cores (and shares them with wrk).
+        "spur (2 threads)": lambda p: Server("spur2", [f"{bench_bin}/spur_server", str(p), cores], p, pinned=False),
+        "express (cluster)": lambda p: Server("express-cluster", ["node", "server.js", str(p), "--cluster"], p,
+                                              pinned=False, cwd=express),
+        "flask (gunicorn, 2 workers)": lambda p: Server(
+            "flask2", ["gunicorn", "--workers", cores, "--bind", f"127.0.0.1:{p}", "app:app"], p, pinned=False,
+            cwd=flask),
+        "spur-app": lambda p: Server("spur-app", [f"{args.build}/app/spur-app", "serve"], p, env={
+            "PORT": str(p), "HOST": "127.0.0.1", "DATABASE_URL": args.database_url, "JWT_SECRET": jwt_secret,
+            "THREADS": "1", "LOG_FORMAT": "off", "BCRYPT_COST": "10",
+            "LOGIN_BURST_PER_IP": "1000000", "LOGIN_BURST_PER_EMAIL": "1000000"}),
+        "express-app": lambda p: Server("express-app", ["node", "app.js", str(p)], p, cwd=express, env={
+            "DATABASE_SOCKET": url_socket, "DATABASE_NAME": url_db, "DATABASE_USER": "spur",
+            "DATABASE_PASSWORD": "spur", "JWT_SECRET": jwt_secret}),
+    }
+
+    # (scenario, server, path, script, connections)
+    plan = []
+    for path in ("/plaintext", "/json"):
+        for name in ("beast", "spur", "express", "flask"):
+            plan.append((f"{path} (1 core)", name, path, None, conns))
+    for name in ("spur", "express"):
+        plan.append(("routed: 2 params, 100 routes, 3 middleware (1 core)", name, "/r/users/42/posts/7", None, conns))
+    for name in ("spur (2 threads)", "express (cluster)", "flask (gunicorn, 2 workers)"):
+        plan.append(("/json (2 cores, shared with wrk)", name, "/json", None, conns))
+    app_plan = []
+    for name in ("spur-app", "express-app"):
+        app_plan.append(("app: GET /api/texts/:id (1 core)", name, "/api/texts/{text_id}", "auth", conns))
+        app_plan.append(("app: GET /api/texts?limit=20 (1 core)", name, "/api/texts?limit=20", "auth", conns))
+        # Few connections: each login costs ~65 ms of CPU, so queueing would only add latency.
+        app_plan.append(("app: POST /api/auth/login, bcrypt cost 10 (1 core)", name, "/api/auth/login", "login", 4))
+    plan += app_plan
+    if args.smoke:
+        plan = [p for p in plan if p[0] == "/json (1 core)" and p[1] in ("beast", "spur")]
+    if args.only:
+        prefixes = args.only.split(",")
+        plan = [p for p in plan if any(p[0].startswith(x) for x in prefixes)]
+    if any(p[0].startswith("app:") for p in plan):
+        if not args.database_url:
+            sys.exit("bench: the spur-app scenarios need --database-url")
+        text_id, auth_lua, login_lua = seed_app(servers, args.build, args.database_url, jwt_secret, tmp)
+        scripts = {"auth": auth_lua, "login": login_lua}
+        plan = [(sc, n, path.replace("{text_id}", str(text_id)), scripts.get(script), c)
+                for sc, n, path, script, c in plan]
+
+    results, port = [], 18300
+    current = None
+    try:
+        for scenario, name, path, script, c in plan:
+            if current is None or current.key != name:
+                if current:
+                    current.stop()
+                    current = None
+                port += 1
+                current = servers[name](port)
+                current.key = name
+            log(f"{scenario}: {name}")
+            r = measure(current, f"http://127.0.0.1:{port}{path}", runs, seconds, warmup, c, script)
+            r.update({"scenario": scenario, "server": name})
+            results.append(r)
+            log(f"  {r['rps']:.0f} req/s, p99 {r['p99_ms']:.2f} ms, {r['cpu_us_per_req']:.1f} us CPU/req")
+        if current:
+            current.stop()
+            current = None
+        idle = []
+        if not args.smoke and (not args.only or "idle".startswith(args.only)):
+            for name in ("spur", "beast", "express"):
+                s = servers[name](port + 1)
+                port += 1
+                try:
+                    log(f"10,000 idle connections: {name}")
+                    idle.append({"server": name, **idle_connections(s, 10_000, "/json")})
+                finally:
+                    s.stop()
+    finally:
+        if current:
+            current.stop()
+
+    write_outputs(args.out, results, idle, args.quick)
+
+
+def write_outputs(out, results, idle, quick):
+    os.makedirs(out, exist_ok=True)
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "quick": quick,
+            "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
+            "cores": os.cpu_count()}
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump({"meta": meta, "results": results, "idle": idle}, f, indent=2)
+    keys = ["scenario", "server", "rps", "p50_ms", "p99_ms", "cpu_us_per_req", "peak_rss_mib", "errors", "non2xx"]
+    with open(os.path.join(out, "results.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
+        w.writeheader()
+        w.writerows(results)
+
+    lines = [f"Run {meta['date']} on {meta['cpu']} ({meta['cores']} cores){' — quick mode' if quick else ''}.", "",
+             "| scenario | server | req/s | p50 ms | p99 ms | CPU µs/req | peak RSS MiB | errors |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(f"| {r['scenario']} | {r['server']} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+                     f"{r['cpu_us_per_req']:.1f} | {r['peak_rss_mib']:.1f} | {r['errors'] + r['non2xx']} |")
+    if idle:
+        lines += ["", "| 10,000 idle keep-alive connections | answered | still open | RSS added MiB | slowest fresh request ms |",
+                  "|---|---:|---:|---:|---:|"]
+        for i in idle:
+            lines.append(f"| {i['server']} | {i['answered']:,} | {i['still_open']:,} | {i['added_rss_mib']:.1f} | "
+                         f"{i['fresh_request_max_ms']:.1f} |")
+    lines += ["", *targets(results, idle)]
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def targets(results, idle):
+    def get(scenario_prefix, server, key):
+        for r in results:
+            if r["scenario"].startswith(scenario_prefix) and r["server"] == server:
+                return r[key]
+        return None
+
+    checks = []
+
+    def check(label, value, goal, ok):
+        if value is None:
+            return
+        checks.append(f"- {'met' if ok(value) else '**missed**'}: {label}: {value:.2f} (target {goal})")
+
+    for path in ("/plaintext", "/json"):
+        b_rps, s_rps = get(path + " (1", "beast", "rps"), get(path + " (1", "spur", "rps")
+        b_cpu, s_cpu = get(path + " (1", "beast", "cpu_us_per_req"), get(path + " (1", "spur", "cpu_us_per_req")
+        if b_rps and s_rps:
+            check(f"spur {path} req/s ÷ bare Beast", s_rps / b_rps, "≥ 0.9", lambda v: v >= 0.9)
+            check(f"spur {path} CPU/req ÷ bare Beast", s_cpu / b_cpu, "≤ 1.15", lambda v: v <= 1.15)
+    s_json = get("/json (1", "spur", "rps")
+    for other, goal in (("express", 10), ("flask", 20)):
+        o = get("/json (1", other, "rps")
+        if s_json and o:
+            check(f"spur /json req/s ÷ {other}", s_json / o, f"≥ {goal}", lambda v, g=goal: v >= g)
+    routed, b_json = get("routed", "spur", "rps"), get("/json (1", "beast", "rps")
+    if routed and b_json:
+        check("spur routed + middleware req/s ÷ bare Beast /json", routed / b_json, "≥ 0.8", lambda v: v >= 0.8)
+    for scenario in ("app: GET /api/texts/:id", "app: GET /api/texts?limit"):
+        s, e = get(scenario, "spur-app", "rps"), get(scenario, "express-app", "rps")
+        if s and e:
+            check(f"spur-app ÷ Express, {scenario[5:]} req/s", s / e, "≥ 3", lambda v: v >= 3)
+            sp, ep = get(scenario, "spur-app", "p99_ms"), get(scenario, "express-app", "p99_ms")
+            check(f"spur-app p99 − Express p99, {scenario[5:]} (ms)", sp - ep, "< 0", lambda v: v < 0)
+    rss = [r["peak_rss_mib"] for r in results if r["server"] == "spur-app"]
+    if rss:
+        check("spur-app peak RSS under load (MiB)", max(rss), "≤ 30", lambda v: v <= 30)
+    for i in idle:
+        if i["server"] == "spur":
+            check("spur RSS added by 10,000 idle connections (MiB)", i["added_rss_mib"], "≤ 60", lambda v: v <= 60)
+            check("spur slowest fresh request beside them (ms)", i["fresh_request_max_ms"], "≤ 10", lambda v: v <= 10)
+    return ["Targets (from issue #6):", *checks]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# spur's HTTP benchmarks in one command: installs wrk, Flask + gunicorn (Debian) and Express
+# (npm), builds in Release, starts a private MariaDB, runs every server and scenario, and
+# writes build/bench-results/results.{md,json,csv}.
+#   bench/run.sh            full run (about 10 minutes)
+#   bench/run.sh --quick    one short run per scenario (under 3 minutes)
+#   bench/run.sh --only /json,routed   scenarios whose names start with these
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/install-deps.sh" wrk gunicorn python3-flask python3
+if ! command -v npm >/dev/null; then "$root/scripts/install-deps.sh" nodejs npm; fi
+(cd "$root/bench/express" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+"$root/scripts/build.sh" build/release Release -DSPUR_BUILD_TESTS=OFF -DSPUR_BUILD_EXAMPLES=OFF -DSPUR_BUILD_BENCH=ON
+
+# The database works on the load generator's core, so the app's core measures only the app.
+url=$(taskset -c 1 "$root/scripts/mariadb.sh" start "$root/build/bench-mariadb" spur_bench)
+trap '"$root/scripts/mariadb.sh" stop "$root/build/bench-mariadb"' EXIT
+ulimit -n "$(ulimit -Hn)"  # 10,000 idle connections on each side need more than 1024
+/usr/bin/python3 "$root/bench/run.py" --build "$root/build/release" --database-url "$url" \
+  --out "$root/build/bench-results" "$@"
