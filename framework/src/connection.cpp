@@ -4,7 +4,12 @@
 #include "request_access.hpp"
 #include "finish.hpp"
 #include "framing.hpp"
+#include "tls_context.hpp"
+#include "websocket/stream_session.hpp"
 #include "writer.hpp"
+
+#include <boost/asio/ssl/error.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -37,7 +42,8 @@ using Parser = http::request_parser<http::string_body>;
 bool peer_gone(const boost::system::error_code& ec) {
     return ec == http::error::end_of_stream || ec == http::error::partial_message || ec == net::error::eof ||
            ec == net::error::connection_reset || ec == net::error::operation_aborted ||
-           ec == net::error::broken_pipe || ec == net::error::bad_descriptor;
+           ec == net::error::broken_pipe || ec == net::error::bad_descriptor ||
+           ec == net::ssl::error::stream_truncated;
 }
 
 // Chunked trailers must never masquerade as headers (an Authorization trailer must not
@@ -53,15 +59,18 @@ void drop_trailers(http::fields& fields, std::size_t header_count) {
     }
 }
 
+template <class Stream>
 class Connection {
 public:
-    Connection(ServerContext& server, ConnectionState& state)
-        : server_(server), options_(server.options), state_(state), stream_(state.stream),
+    static constexpr bool is_tls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+    Connection(ServerContext& server, ConnectionState& state, Stream& stream)
+        : server_(server), options_(server.options), state_(state), stream_(stream), tcp_(state.tcp),
           // Bounded: oversized chunk extensions or trailers fail as buffer_overflow
           // instead of growing memory or throwing out of Beast.
           buffer_(options_.max_request_line + options_.max_header_bytes + 8 * 1024) {
         boost::system::error_code ec;
-        auto endpoint = stream_.socket().remote_endpoint(ec);
+        auto endpoint = tcp_.socket().remote_endpoint(ec);
         if (!ec) remote_ = endpoint.address().to_string();
     }
 
@@ -76,7 +85,7 @@ public:
             break;
         }
         boost::system::error_code ec;
-        stream_.socket().close(ec);
+        tcp_.socket().close(ec);
     }
 
 private:
@@ -98,7 +107,7 @@ private:
         if (buffer_.size() > 0) co_return true;  // a pipelined request is already here
         if (server_.stopping.load(std::memory_order_relaxed)) co_return false;
         state_.idle = true;
-        stream_.expires_after(first ? options_.header_timeout : options_.idle_timeout);
+        tcp_.expires_after(first ? options_.header_timeout : options_.idle_timeout);
         boost::system::error_code ec;
         co_await read_some(ec);
         state_.idle = false;
@@ -108,7 +117,7 @@ private:
     Task<Step> serve_one() {
         // 1. The header block, scanned by spur before Beast sees it.
         HeaderScanner scanner(options_.max_request_line, options_.max_header_bytes);
-        stream_.expires_after(options_.header_timeout);
+        tcp_.expires_after(options_.header_timeout);
         for (;;) {
             auto state = scanner.scan(buffered());
             if (state == HeaderScanner::State::complete) break;
@@ -148,7 +157,7 @@ private:
                     co_return co_await reject({417, "expectation_failed", "Unsupported Expect header"});
                 if (message.version() == 11) {
                     static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
-                    stream_.expires_after(options_.write_timeout);
+                    tcp_.expires_after(options_.write_timeout);
                     co_await net::async_write(stream_, net::buffer(interim.data(), interim.size()),
                                               net::redirect_error(net::use_awaitable, ec));
                     if (ec) co_return Step::close;
@@ -158,7 +167,7 @@ private:
             stream_body = settings.stream;
             if (!stream_body) {
                 const auto header_count = static_cast<std::size_t>(std::distance(message.begin(), message.end()));
-                stream_.expires_after(options_.body_timeout);
+                tcp_.expires_after(options_.body_timeout);
                 co_await http::async_read(stream_, buffer_, parser, net::redirect_error(net::use_awaitable, ec));
                 if (ec == http::error::body_limit)
                     co_return co_await reject({413, "payload_too_large", "Request body too large"});
@@ -189,6 +198,7 @@ private:
     Task<Step> respond(Request& req, BodyConsumed body_consumed) {
         Response res;
         co_await server_.app.handle(req, res);
+        if (res.upgrade_handler() && res.status() == 101) co_return co_await upgrade(req, res);
         const bool keep_alive =
             req.keep_alive() && body_consumed() && !server_.stopping.load(std::memory_order_relaxed);
         auto framing = finish_response(res, req.version(), req.method() == "HEAD", keep_alive);
@@ -209,7 +219,7 @@ private:
                 auto& body = parser_.get().body();
                 body.data = chunk_;
                 body.size = sizeof chunk_;
-                c_.stream_.expires_after(c_.options_.body_timeout);
+                c_.tcp_.expires_after(c_.options_.body_timeout);
                 boost::system::error_code ec;
                 co_await http::async_read_some(c_.stream_, c_.buffer_, parser_, net::redirect_error(net::use_awaitable, ec));
                 if (ec == http::error::need_buffer) ec = {};  // our chunk is full: hand it over
@@ -251,13 +261,35 @@ private:
         co_return ec ? Step::close : Step::linger;
     }
 
+    // Hands the connection to a ws route's handler; the connection ends with it.
+    Task<Step> upgrade(Request& req, Response& res) {
+        // RFC 6455 clients wait for the 101 before sending frames; bytes already here would
+        // be frames Beast never sees, so such a client is dropped.
+        if (buffer_.size() > 0) co_return Step::close;
+        tcp_.expires_never();  // the WebSocket layer runs its own handshake and idle timers
+        auto session = std::make_shared<WsStreamSession<Stream>>(stream_, options_.websocket, server_.app.log());
+        auto ec = co_await session->accept(req.message(), res);
+        if (ec) co_return Step::close;
+        state_.websocket = session;
+        if (server_.stopping.load(std::memory_order_relaxed)) session->close(WsCloseCode::going_away, "server shutting down");
+        co_await session->run(*res.upgrade_handler(), req);
+        state_.websocket.reset();
+        co_return Step::close;
+    }
+
     // Half-close, then read and discard for a moment, so that unread request bytes do not
     // make the kernel answer with RST and destroy the response before the client reads it.
+    // Over TLS the half-close is TLS's own close_notify.
     Task<> lingering_close() {
         boost::system::error_code ec;
-        stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+        if constexpr (is_tls) {
+            tcp_.expires_after(linger_time_draining);
+            co_await stream_.async_shutdown(net::redirect_error(net::use_awaitable, ec));
+            co_return;
+        }
+        tcp_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
         if (ec) co_return;
-        stream_.expires_after(server_.stopping.load(std::memory_order_relaxed) ? linger_time_draining : linger_time);
+        tcp_.expires_after(server_.stopping.load(std::memory_order_relaxed) ? linger_time_draining : linger_time);
         char scratch[4096];
         std::size_t total = 0;
         while (total < linger_bytes) {
@@ -270,7 +302,8 @@ private:
     ServerContext& server_;
     const ServerOptions& options_;
     ConnectionState& state_;
-    beast::tcp_stream& stream_;
+    Stream& stream_;
+    beast::tcp_stream& tcp_;
     beast::flat_buffer buffer_;
     std::string head_;  // the response header block, reused across requests
     std::string remote_;
@@ -278,8 +311,25 @@ private:
 
 }  // namespace
 
-Task<> serve_connection(ServerContext& server, std::shared_ptr<ConnectionState> state) {
-    Connection connection(server, *state);
+Task<> serve_connection(ServerContext& server, std::shared_ptr<ConnectionState> state, TlsContext* tls) {
+    if (!tls) {
+        Connection<beast::tcp_stream> connection(server, *state, state->tcp);
+        co_await connection.run();
+        co_return;
+    }
+    // A client that speaks plain HTTP here, or anything else that is not TLS, fails the
+    // handshake and is closed without an answer.
+    beast::ssl_stream<beast::tcp_stream&> stream(state->tcp, tls->get());
+    state->idle = true;  // nothing to finish yet: shutdown may close it
+    state->tcp.expires_after(server.options.tls->handshake_timeout);
+    boost::system::error_code ec;
+    co_await stream.async_handshake(net::ssl::stream_base::server, net::redirect_error(net::use_awaitable, ec));
+    state->idle = false;
+    if (ec || server.stopping.load(std::memory_order_relaxed)) {
+        state->tcp.socket().close(ec);
+        co_return;
+    }
+    Connection<beast::ssl_stream<beast::tcp_stream&>> connection(server, *state, stream);
     co_await connection.run();
 }
 

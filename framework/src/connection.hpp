@@ -13,12 +13,17 @@
 
 namespace spur::detail {
 
+class TlsContext;
+class WsSession;
+
 /// The socket of a connection plus the state the server's drain logic may inspect.
-/// Both are touched only on the connection's strand.
+/// All of it is touched only on the connection's executor.
 struct ConnectionState {
-    explicit ConnectionState(net::ip::tcp::socket socket) : stream(std::move(socket)) {}
-    beast::tcp_stream stream;
+    explicit ConnectionState(net::ip::tcp::socket socket) : tcp(std::move(socket)) {}
+    /// The TCP stream; TLS and WebSocket layers run on top of it, so closing it ends them too.
+    beast::tcp_stream tcp;
     bool idle = false;  ///< waiting for the first byte of a request: safe to close on shutdown
+    std::weak_ptr<WsSession> websocket;  ///< set while the connection speaks WebSocket
 };
 
 /// What a connection needs from its server.
@@ -29,8 +34,9 @@ struct ServerContext {
 };
 
 /// Serves requests on `state` until the peer leaves, a limit or timeout ends it, an
-/// error response closes it, or the server drains. Never throws for network or
-/// protocol errors; they end the connection.
-Task<> serve_connection(ServerContext& server, std::shared_ptr<ConnectionState> state);
+/// error response closes it, or the server drains. With `tls`, performs the TLS handshake
+/// first (bounded by the handshake timeout). Never throws for network or protocol errors;
+/// they end the connection.
+Task<> serve_connection(ServerContext& server, std::shared_ptr<ConnectionState> state, TlsContext* tls);
 
 }  // namespace spur::detail

@@ -126,6 +126,13 @@ Response& Response::end() {
     return *this;
 }
 
+Response& Response::upgrade(std::shared_ptr<const std::function<Task<>(WebSocket&)>> handler) {
+    upgrade_ = std::move(handler);
+    header_.result(http::status::switching_protocols);
+    ended_ = true;
+    return *this;
+}
+
 Response& Response::cookie(std::string_view name, std::string_view value, const CookieOptions& options) {
     header_.insert(http::field::set_cookie, serialize_cookie(name, value, options));
     return *this;

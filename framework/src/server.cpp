@@ -4,6 +4,8 @@
 
 #include "app_impl.hpp"
 #include "connection.hpp"
+#include "tls_context.hpp"
+#include "websocket/session.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -38,7 +40,7 @@ unsigned resolve_threads(unsigned configured) {
 struct Server::Impl {
     Impl(App& a, ServerOptions o)
         : app(a), options(std::move(o)), io(static_cast<int>(resolve_threads(options.threads))),
-          strand(net::make_strand(io)), acceptor(strand), signals(strand), drain_timer(strand),
+          strand(net::make_strand(io)), acceptor(strand), tls_acceptor(strand), signals(strand), drain_timer(strand),
           context{app, options, stopping} {}
 
     App& app;
@@ -46,11 +48,14 @@ struct Server::Impl {
     net::io_context io;
     net::strand<net::io_context::executor_type> strand;  // acceptor, signals and drain state
     net::ip::tcp::acceptor acceptor;
+    net::ip::tcp::acceptor tls_acceptor;
+    std::unique_ptr<detail::TlsContext> tls;
     net::signal_set signals;
     net::steady_timer drain_timer;
     std::atomic<bool> stopping{false};
     detail::ServerContext context;
     unsigned short port = 0;
+    unsigned short tls_port = 0;
 
     // Touched on connect and disconnect only, never per request.
     std::mutex connections_mutex;
@@ -65,12 +70,12 @@ struct Server::Impl {
         return net::make_strand(io);
     }
 
-    Task<> accept_loop() {
+    Task<> accept_loop(net::ip::tcp::acceptor& from, detail::TlsContext* tls_context) {
         for (;;) {
             boost::system::error_code ec;
-            auto socket = co_await acceptor.async_accept(connection_executor(), net::redirect_error(net::use_awaitable, ec));
+            auto socket = co_await from.async_accept(connection_executor(), net::redirect_error(net::use_awaitable, ec));
             if (ec) {
-                if (stopping || ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
+                if (stopping || ec == net::error::operation_aborted || !from.is_open()) co_return;
                 log(LogLevel::warn, fmt::format("accept failed: {}", ec.message()));
                 // Out of file descriptors, say: back off instead of spinning.
                 net::steady_timer pause(strand, std::chrono::milliseconds(50));
@@ -83,7 +88,7 @@ struct Server::Impl {
                 std::lock_guard lock(connections_mutex);
                 connections.insert(state);
             }
-            net::co_spawn(state->stream.get_executor(), detail::serve_connection(context, state),
+            net::co_spawn(state->tcp.get_executor(), detail::serve_connection(context, state, tls_context),
                           [this, state](std::exception_ptr failure) {
                               if (failure) report(failure);
                               connection_closed(state);
@@ -121,14 +126,19 @@ struct Server::Impl {
         if (stopping.exchange(true)) return;
         boost::system::error_code ec;
         acceptor.close(ec);
+        tls_acceptor.close(ec);
         signals.cancel(ec);
         auto open = snapshot();
         if (open.empty()) return;
         for (auto& c : open) {
             // Idle keep-alive connections close now; busy ones finish their request and
-            // then close, because `stopping` turns keep-alive off.
-            net::post(c->stream.get_executor(), [c] {
-                if (c->idle) c->stream.close();
+            // then close, because `stopping` turns keep-alive off; WebSockets get 1001.
+            net::post(c->tcp.get_executor(), [c] {
+                if (c->idle) {
+                    c->tcp.close();
+                } else if (auto ws = c->websocket.lock()) {
+                    ws->close(WsCloseCode::going_away, "server shutting down");
+                }
             });
         }
         drain_timer.expires_after(options.drain_timeout);
@@ -136,7 +146,7 @@ struct Server::Impl {
             if (wait_ec) return;  // cancelled: every connection finished in time
             auto left = snapshot();
             log(LogLevel::warn, fmt::format("drain timeout: closing {} connection(s)", left.size()));
-            for (auto& c : left) net::post(c->stream.get_executor(), [c] { c->stream.close(); });
+            for (auto& c : left) net::post(c->tcp.get_executor(), [c] { c->tcp.close(); });
             drain_timer.expires_after(force_stop_grace);
             drain_timer.async_wait([this](boost::system::error_code grace_ec) {
                 if (!grace_ec) io.stop();
@@ -170,18 +180,27 @@ unsigned short Server::start() {
     detail::AppAccess::impl(s.app).freeze();
     set_blocking_threads(s.io, s.options.blocking_threads);
 
-    std::string host = s.options.host == "localhost" ? "127.0.0.1" : s.options.host;
-    net::ip::tcp::endpoint endpoint(net::ip::make_address(host), s.options.port);
-    s.acceptor.open(endpoint.protocol());
-    s.acceptor.set_option(net::socket_base::reuse_address(true));
-    if (endpoint.address().is_v6()) s.acceptor.set_option(net::ip::v6_only(false));
-    s.acceptor.bind(endpoint);
-    s.acceptor.listen(net::socket_base::max_listen_connections);
-    s.port = s.acceptor.local_endpoint().port();
+    if (!s.options.plain && !s.options.tls) throw std::invalid_argument("spur: plain = false needs tls settings");
+    if (s.options.tls) s.tls = std::make_unique<detail::TlsContext>(*s.options.tls);
 
-    net::co_spawn(s.strand, s.accept_loop(), [this](std::exception_ptr failure) {
+    std::string host = s.options.host == "localhost" ? "127.0.0.1" : s.options.host;
+    auto bind = [&](net::ip::tcp::acceptor& acceptor, unsigned short port) {
+        net::ip::tcp::endpoint endpoint(net::ip::make_address(host), port);
+        acceptor.open(endpoint.protocol());
+        acceptor.set_option(net::socket_base::reuse_address(true));
+        if (endpoint.address().is_v6()) acceptor.set_option(net::ip::v6_only(false));
+        acceptor.bind(endpoint);
+        acceptor.listen(net::socket_base::max_listen_connections);
+        return acceptor.local_endpoint().port();
+    };
+    if (s.options.plain) s.port = bind(s.acceptor, s.options.port);
+    if (s.tls) s.tls_port = bind(s.tls_acceptor, s.options.tls->port);
+
+    auto on_failure = [this](std::exception_ptr failure) {
         if (failure) impl_->report(failure);
-    });
+    };
+    if (s.options.plain) net::co_spawn(s.strand, s.accept_loop(s.acceptor, nullptr), on_failure);
+    if (s.tls) net::co_spawn(s.strand, s.accept_loop(s.tls_acceptor, s.tls.get()), on_failure);
     if (s.options.handle_signals) {
         s.signals.add(SIGINT);
         s.signals.add(SIGTERM);
@@ -191,7 +210,7 @@ unsigned short Server::start() {
             impl_->begin_shutdown();
         });
     }
-    return s.port;
+    return s.options.plain ? s.port : s.tls_port;
 }
 
 void Server::run() {
@@ -208,5 +227,7 @@ void Server::shutdown() {
 }
 
 unsigned short Server::port() const noexcept { return impl_->port; }
+
+unsigned short Server::tls_port() const noexcept { return impl_->tls_port; }
 
 }  // namespace spur

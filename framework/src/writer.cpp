@@ -4,6 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <fmt/core.h>
 
@@ -13,14 +14,15 @@ namespace spur::detail {
 
 namespace {
 
+template <class Stream>
 class StreamWriter : public BodyWriter {
 public:
-    StreamWriter(beast::tcp_stream& stream, bool chunked, std::chrono::milliseconds timeout)
+    StreamWriter(Stream& stream, bool chunked, std::chrono::milliseconds timeout)
         : stream_(stream), chunked_(chunked), timeout_(timeout) {}
 
     Task<> write(std::string_view chunk) override {
         if (chunk.empty()) co_return;  // an empty chunk would end a chunked body early
-        stream_.expires_after(timeout_);
+        beast::get_lowest_layer(stream_).expires_after(timeout_);
         if (chunked_) {
             co_await net::async_write(stream_, http::make_chunk(net::buffer(chunk.data(), chunk.size())),
                                       net::use_awaitable);
@@ -33,7 +35,7 @@ public:
     std::uint64_t written() const noexcept { return written_; }
 
 private:
-    beast::tcp_stream& stream_;
+    Stream& stream_;
     bool chunked_;
     std::chrono::milliseconds timeout_;
     std::uint64_t written_ = 0;
@@ -63,11 +65,13 @@ void serialize_head(const http::response_header<>& h, std::string& out) {
 
 }  // namespace
 
-Task<boost::system::error_code> write_response(beast::tcp_stream& stream, Response& res, const BodyFraming& framing,
+template <class Stream>
+Task<boost::system::error_code> write_response(Stream& stream, Response& res, const BodyFraming& framing,
                                                std::chrono::milliseconds timeout, const LogSink& log,
                                                std::string& head) {
     boost::system::error_code ec;
-    stream.expires_after(timeout);
+    auto& tcp = beast::get_lowest_layer(stream);
+    tcp.expires_after(timeout);
     serialize_head(res.header(), head);
     if (!framing.stream) {
         const std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(res.body())};
@@ -78,7 +82,7 @@ Task<boost::system::error_code> write_response(beast::tcp_stream& stream, Respon
     co_await net::async_write(stream, net::buffer(head), net::redirect_error(net::use_awaitable, ec));
     if (ec) co_return ec;
 
-    StreamWriter writer(stream, framing.chunked, timeout);
+    StreamWriter<Stream> writer(stream, framing.chunked, timeout);
     // Headers are out: a failing producer can only end the connection, never become a 500.
     std::string failure;
     try {
@@ -95,7 +99,7 @@ Task<boost::system::error_code> write_response(beast::tcp_stream& stream, Respon
         co_return make_error_code(boost::system::errc::io_error);
     }
     if (framing.chunked) {
-        stream.expires_after(timeout);
+        tcp.expires_after(timeout);
         co_await net::async_write(stream, http::make_chunk_last(), net::redirect_error(net::use_awaitable, ec));
         co_return ec;
     }
@@ -106,5 +110,11 @@ Task<boost::system::error_code> write_response(beast::tcp_stream& stream, Respon
     }
     co_return ec;
 }
+
+template Task<boost::system::error_code> write_response(beast::tcp_stream&, Response&, const BodyFraming&,
+                                                        std::chrono::milliseconds, const LogSink&, std::string&);
+template Task<boost::system::error_code> write_response(beast::ssl_stream<beast::tcp_stream&>&, Response&,
+                                                        const BodyFraming&, std::chrono::milliseconds, const LogSink&,
+                                                        std::string&);
 
 }  // namespace spur::detail

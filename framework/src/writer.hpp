@@ -8,6 +8,7 @@
 #include <spur/response.hpp>
 
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <chrono>
 #include <string>
@@ -18,7 +19,9 @@ namespace spur::detail {
 /// Returns an error if the peer is gone, too slow, or a streamed body failed or wrote
 /// a different length than declared — the connection must then be closed. `head` is
 /// scratch space the connection keeps so that the header block needs no allocation.
-Task<boost::system::error_code> write_response(beast::tcp_stream& stream, Response& res, const BodyFraming& framing,
+/// Instantiated for beast::tcp_stream and beast::ssl_stream<beast::tcp_stream&>.
+template <class Stream>
+Task<boost::system::error_code> write_response(Stream& stream, Response& res, const BodyFraming& framing,
                                                std::chrono::milliseconds timeout, const LogSink& log,
                                                std::string& head);
 

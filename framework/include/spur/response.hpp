@@ -10,12 +10,15 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace spur {
+
+class WebSocket;
 
 /// Where a streamed body writes its chunks; implemented by the connection and the test client.
 class BodyWriter {
@@ -83,6 +86,14 @@ public:
     /// The registered finish hooks (run by App::handle).
     std::vector<std::function<void(Response&)>>& finish_hooks() noexcept { return finish_hooks_; }
 
+    /// Marks the response as a WebSocket upgrade (status 101): once it is final, the
+    /// connection performs the handshake and runs `handler`. Used by ws routes.
+    Response& upgrade(std::shared_ptr<const std::function<Task<>(WebSocket&)>> handler);
+    /// The handler set by upgrade(), if any.
+    const std::shared_ptr<const std::function<Task<>(WebSocket&)>>& upgrade_handler() const noexcept {
+        return upgrade_;
+    }
+
     /// Whether send/json/redirect/end/stream has been called.
     bool ended() const noexcept { return ended_; }
     /// The buffered body (empty for streamed responses).
@@ -102,6 +113,7 @@ private:
     BodyProducer producer_;
     std::optional<std::uint64_t> stream_length_;
     std::vector<std::function<void(Response&)>> finish_hooks_;
+    std::shared_ptr<const std::function<Task<>(WebSocket&)>> upgrade_;
     bool ended_ = false;
 };
 

@@ -2,6 +2,7 @@
 // spur::Router — a group of routes with shared middleware, mounted under a prefix (express.Router, Flask blueprints).
 
 #include <spur/handler.hpp>
+#include <spur/websocket.hpp>
 
 #include <cstddef>
 #include <memory>
@@ -16,8 +17,8 @@ namespace spur {
 namespace detail {
 struct Route;
 class RouteTree;
-template <class... Fs>
-void split_handlers(std::vector<Middleware>& middleware, Handler& handler, Fs&&... fs);
+template <class Last, class... Fs>
+void split_handlers(std::vector<Middleware>& middleware, Last& last, Fs&&... fs);
 }  // namespace detail
 
 /// Per-route settings, returned by get/post/...: `app.post("/upload", h).body_limit(8 << 20);`
@@ -53,6 +54,17 @@ public:
     /// Any method by name, e.g. route("PROPFIND", "/dav", h).
     template <class... Fs> RouteConfig route(std::string_view method, std::string_view path, Fs&&... fs) {
         return add(method, path, std::forward<Fs>(fs)...);
+    }
+    /// A WebSocket route: a GET on `path` is upgraded once its middleware has passed (so
+    /// auth can refuse with a normal HTTP answer); the last argument is a WsHandler,
+    /// `Task<>(WebSocket&)`. A plain GET without the upgrade headers gets 426.
+    template <class... Fs> RouteConfig ws(std::string_view path, Fs&&... fs) {
+        static_assert(sizeof...(Fs) >= 1, "a ws route needs a handler");
+        std::vector<Middleware> middleware;
+        WsHandler handler;
+        detail::split_handlers(middleware, handler, std::forward<Fs>(fs)...);
+        return static_cast<Derived&>(*this).add_route("GET", path, std::move(middleware),
+                                                      detail::websocket_endpoint(std::move(handler)));
     }
 
 private:
@@ -96,17 +108,16 @@ private:
 };
 
 namespace detail {
-template <class Tuple, std::size_t... I>
-void split_handlers_impl(std::vector<Middleware>& middleware, Handler& handler, Tuple&& args,
-                         std::index_sequence<I...>) {
+template <class Last, class Tuple, std::size_t... I>
+void split_handlers_impl(std::vector<Middleware>& middleware, Last& last, Tuple&& args, std::index_sequence<I...>) {
     (middleware.emplace_back(std::get<I>(std::move(args))), ...);
-    handler = Handler(std::get<sizeof...(I)>(std::move(args)));
+    last = Last(std::get<sizeof...(I)>(std::move(args)));
 }
 
-// All arguments but the last are middleware; the last is the handler.
-template <class... Fs>
-void split_handlers(std::vector<Middleware>& middleware, Handler& handler, Fs&&... fs) {
-    split_handlers_impl(middleware, handler, std::forward_as_tuple(std::forward<Fs>(fs)...),
+// All arguments but the last are middleware; the last is the handler (Handler or WsHandler).
+template <class Last, class... Fs>
+void split_handlers(std::vector<Middleware>& middleware, Last& last, Fs&&... fs) {
+    split_handlers_impl(middleware, last, std::forward_as_tuple(std::forward<Fs>(fs)...),
                         std::make_index_sequence<sizeof...(Fs) - 1>{});
 }
 }  // namespace detail

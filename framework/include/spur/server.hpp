@@ -2,10 +2,13 @@
 // spur::Server — serves an App over HTTP/1.1 with limits, timeouts and graceful shutdown.
 
 #include <spur/app.hpp>
+#include <spur/tls.hpp>
+#include <spur/websocket.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace spur {
@@ -25,10 +28,15 @@ struct ServerOptions {
     std::chrono::milliseconds write_timeout{30'000};   ///< one response write (slow readers)
     std::chrono::milliseconds drain_timeout{10'000};   ///< graceful shutdown waits this long
     bool handle_signals = true;              ///< SIGINT/SIGTERM start a graceful shutdown
+    /// HTTPS on tls->port, beside plain HTTP on `port` (same app, limits and timeouts).
+    std::optional<TlsOptions> tls;
+    bool plain = true;                       ///< false: TLS only (requires `tls`)
+    WebSocketOptions websocket;              ///< limits of every ws route
 };
 
-/// Serves an App. start() binds; run() blocks serving on the I/O threads until
-/// shutdown() (or a signal) has drained every connection.
+/// Serves an App over HTTP and/or HTTPS. start() binds; run() blocks serving on the I/O
+/// threads until shutdown() (or a signal) has drained every connection. On shutdown,
+/// WebSocket connections are closed with 1001 (going away).
 class Server {
 public:
     /// The app must outlive the server; its routes are frozen by start().
@@ -37,15 +45,19 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    /// Binds and starts accepting; returns the bound port. Throws std::system_error if binding fails.
+    /// Binds and starts accepting; returns the bound plain port (the TLS port if `plain` is
+    /// false). Throws std::system_error if binding fails and std::invalid_argument for
+    /// unusable TLS settings (unreadable certificate, mismatched key).
     unsigned short start();
     /// Runs the I/O threads (the caller is one of them) until shutdown completes.
     void run();
     /// Begins a graceful shutdown: stop accepting, close idle connections, let in-flight
     /// requests finish within drain_timeout, then close the rest. Safe from any thread.
     void shutdown();
-    /// The bound port (after start()).
+    /// The bound plain HTTP port (after start()); 0 if `plain` is false.
     unsigned short port() const noexcept;
+    /// The bound TLS port (after start()); 0 without TLS.
+    unsigned short tls_port() const noexcept;
 
     struct Impl;
 

@@ -1,0 +1,35 @@
+#pragma once
+// Builds the OpenSSL server context (and its SNI alternatives) from TlsOptions.
+
+#include <spur/tls.hpp>
+
+#include <boost/asio/ssl/context.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace spur::detail {
+
+/// The server's TLS contexts: the default one, and one per SNI name.
+class TlsContext {
+public:
+    /// Throws std::invalid_argument naming the file or setting that is wrong (unreadable
+    /// certificate, key that does not match, bad cipher list).
+    explicit TlsContext(const TlsOptions& options);
+    TlsContext(const TlsContext&) = delete;
+    TlsContext& operator=(const TlsContext&) = delete;
+
+    /// The context new connections start with.
+    boost::asio::ssl::context& get() noexcept { return main_; }
+    /// The SNI context whose name matches `host`, or null.
+    boost::asio::ssl::context* for_server_name(std::string_view host) noexcept;
+
+private:
+    boost::asio::ssl::context main_;
+    std::vector<std::pair<std::string, std::unique_ptr<boost::asio::ssl::context>>> by_name_;
+};
+
+}  // namespace spur::detail

@@ -1,0 +1,241 @@
+#include <spur/websocket.hpp>
+
+#include <spur/websocket_room.hpp>
+
+#include "support/test_server.hpp"
+#include "support/ws_client.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+using spur::App;
+using spur::Request;
+using spur::Response;
+using spur::Task;
+using spur::WebSocket;
+using spur::test::RawConnection;
+using spur::test::TestServer;
+using spur::test::WsClient;
+
+namespace {
+
+App quiet_app() {
+    return App(spur::AppOptions{[](spur::LogLevel, std::string_view) {}});
+}
+
+Task<> echo(WebSocket& ws) {
+    while (auto m = co_await ws.receive()) {
+        if (m->binary) {
+            co_await ws.send_binary(m->data);
+        } else {
+            co_await ws.send(m->data);
+        }
+    }
+}
+
+std::string upgrade_request(std::string_view target, std::string_view extra = "") {
+    return "GET " + std::string(target) +
+           " HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+           std::string(extra) + "\r\n";
+}
+
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return pred();
+}
+
+}  // namespace
+
+TEST_CASE("websocket echo of text and binary messages", "[websocket]") {
+    App app = quiet_app();
+    app.ws("/echo", echo);
+    TestServer srv(app);
+    WsClient c(srv.port(), "/echo");
+    CHECK(c.response().result_int() == 101);
+    CHECK(c.response()["Server"] == "spur");
+    c.send("hello");
+    CHECK(c.read() == "hello");
+    CHECK_FALSE(c.got_binary());
+    std::string bytes("\x00\x01\xff", 3);
+    c.send(bytes, true);
+    CHECK(c.read() == bytes);
+    CHECK(c.got_binary());
+    c.close();
+}
+
+TEST_CASE("websocket route params and middleware apply before the upgrade", "[websocket]") {
+    App app = quiet_app();
+    auto guard = [](Request& req, Response& res, spur::Next next) -> Task<> {
+        if (req.header("Authorization") != "Bearer ok") throw spur::HttpError(401, "unauthorized", "no");
+        res.set("X-Checked", "yes");
+        co_await next();
+    };
+    app.ws("/chat/:room", guard, [](WebSocket& ws) -> Task<> {
+        co_await ws.send("room " + std::string(ws.param("room")));
+    });
+    TestServer srv(app);
+
+    SECTION("allowed: params reach the handler, middleware headers reach the 101") {
+        WsClient c(srv.port(), "/chat/lobby", "Bearer ok");
+        CHECK(c.response()["X-Checked"] == "yes");
+        CHECK(c.read() == "room lobby");
+        CHECK(c.read_until_closed() == 1000);  // the handler returned
+    }
+    SECTION("refused by middleware: a normal 401, no upgrade") {
+        auto r = spur::test::round_trip(srv.port(), upgrade_request("/chat/lobby"));
+        REQUIRE(r);
+        CHECK(r->result_int() == 401);
+    }
+    SECTION("a plain GET on a ws route gets 426 Upgrade Required") {
+        auto r = spur::test::round_trip(srv.port(), "GET /chat/lobby HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ok\r\n\r\n");
+        REQUIRE(r);
+        CHECK(r->result_int() == 426);
+        CHECK((*r)["Upgrade"] == "websocket");
+    }
+    SECTION("an unsupported Sec-WebSocket-Version gets 426 naming version 13, then the connection closes") {
+        std::string req = upgrade_request("/chat/lobby", "Authorization: Bearer ok\r\n");
+        req.replace(req.find("Version: 13"), 11, "Version: 99");
+        RawConnection c(srv.port());
+        c.send(req);
+        auto r = c.read_response();
+        REQUIRE(r);
+        CHECK(r->result_int() == 426);  // RFC 6455 §4.4
+        CHECK((*r)["Sec-WebSocket-Version"] == "13");
+        CHECK(c.wait_closed());
+    }
+}
+
+TEST_CASE("websocket room broadcast reaches every member across I/O threads", "[websocket]") {
+    App app = quiet_app();
+    spur::WsRoom room;
+    app.ws("/room", [&room](WebSocket& ws) -> Task<> {
+        room.join(ws.peer());
+        co_await ws.send("joined");
+        while (auto m = co_await ws.receive()) room.broadcast(m->data, ws.peer());
+        room.leave(ws.peer());
+    });
+    TestServer srv(app);  // two I/O threads
+    std::vector<std::unique_ptr<WsClient>> clients;
+    for (int i = 0; i < 4; ++i) {
+        clients.push_back(std::make_unique<WsClient>(srv.port(), "/room"));
+        REQUIRE(clients.back()->read() == "joined");
+    }
+    CHECK(room.size() == 4);
+    clients[0]->send("hi from 0");
+    for (int i = 1; i < 4; ++i) CHECK(clients[i]->read() == "hi from 0");
+    clients[2]->send("hi from 2");
+    CHECK(clients[0]->read() == "hi from 2");
+    CHECK(clients[3]->read() == "hi from 2");
+    clients[1]->close();
+    CHECK(eventually([&] { return room.size() == 3; }));
+}
+
+TEST_CASE("websocket message over the size limit closes with 1009", "[websocket]") {
+    App app = quiet_app();
+    app.ws("/echo", echo);
+    auto options = spur::test::test_options();
+    options.websocket.max_message_bytes = 1024;
+    TestServer srv(app, options);
+    WsClient c(srv.port(), "/echo");
+    c.send(std::string(1024, 'a'));
+    CHECK(c.read() == std::string(1024, 'a'));
+    c.send(std::string(2048, 'b'));
+    CHECK(c.read_until_closed() == 1009);
+}
+
+TEST_CASE("websocket client vanishing without a close frame ends its handler", "[websocket]") {
+    App app = quiet_app();
+    std::atomic<int> ended{0};
+    spur::WsRoom room;
+    app.ws("/room", [&](WebSocket& ws) -> Task<> {
+        room.join(ws.peer());
+        co_await ws.send("joined");
+        while (co_await ws.receive()) {
+        }
+        ++ended;
+    });
+    TestServer srv(app);
+    {
+        WsClient c(srv.port(), "/room");
+        REQUIRE(c.read() == "joined");
+        c.abort();
+    }
+    CHECK(eventually([&] { return ended.load() == 1; }));
+    CHECK(room.broadcast("anyone?") == 0);
+    WsClient again(srv.port(), "/room");  // the server is unharmed
+    CHECK(again.read() == "joined");
+}
+
+TEST_CASE("websocket send waits for a slow reader instead of buffering without bound", "[websocket]") {
+    App app = quiet_app();
+    std::atomic<int> sent{0};
+    const std::string chunk(64 * 1024, 'x');
+    app.ws("/flood", [&](WebSocket& ws) -> Task<> {
+        for (int i = 0; i < 400; ++i) {  // 25 MiB in all
+            if (!co_await ws.send(chunk)) co_return;
+            ++sent;
+        }
+    });
+    auto options = spur::test::test_options();
+    options.websocket.max_send_queue_bytes = 256 * 1024;
+    TestServer srv(app, options);
+    WsClient c(srv.port(), "/flood");
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // Socket buffers and the 256 KiB queue hold a few MiB at most; the handler is parked.
+    const int parked = sent.load();
+    CHECK(parked < 100);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    CHECK(sent.load() == parked);
+    for (int i = 0; i < 400; ++i) REQUIRE(c.read() == chunk);
+    CHECK(sent.load() == 400);
+}
+
+TEST_CASE("websocket room drops a member whose queue overflows", "[websocket]") {
+    App app = quiet_app();
+    spur::WsRoom room;
+    app.ws("/room", [&room](WebSocket& ws) -> Task<> {
+        room.join(ws.peer());
+        co_await ws.send("joined");
+        while (co_await ws.receive()) {
+        }
+    });
+    auto options = spur::test::test_options();
+    options.websocket.max_send_queue_bytes = 256 * 1024;
+    TestServer srv(app, options);
+    WsClient slow(srv.port(), "/room");  // never reads after this
+    REQUIRE(slow.read() == "joined");
+    const std::string chunk(64 * 1024, 'y');
+    for (int i = 0; i < 400 && room.size() > 0; ++i) {
+        room.broadcast(chunk);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    CHECK(eventually([&] { return room.size() == 0; }));
+}
+
+TEST_CASE("graceful shutdown closes websockets with 1001", "[websocket]") {
+    App app = quiet_app();
+    app.ws("/echo", echo);
+    TestServer srv(app);
+    WsClient a(srv.port(), "/echo");
+    WsClient b(srv.port(), "/echo");
+    a.send("ping");
+    REQUIRE(a.read() == "ping");
+    auto started = std::chrono::steady_clock::now();
+    std::thread stopper([&] { srv.stop(); });
+    CHECK(a.read_until_closed() == 1001);
+    CHECK(b.read_until_closed() == 1001);
+    stopper.join();
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+}
