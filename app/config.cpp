@@ -25,6 +25,9 @@ Each setting is read from the environment, then from a flag of the same name:
   CORS_ORIGINS   --cors-origins   comma-separated allowed origins (default: none)
   LOG_FORMAT     --log-format     dev | combined | json | off (default dev)
   THREADS        --threads        I/O threads (default: one per core)
+  TLS_CERT       --tls-cert       PEM certificate chain file; with TLS_KEY, also serve HTTPS
+  TLS_KEY        --tls-key        PEM private key file
+  TLS_PORT       --tls-port       HTTPS port (default 3443)
   LOGIN_BURST_PER_IP     login attempts per address before throttling (default 10, then 1 per 6 s)
   LOGIN_BURST_PER_EMAIL  login attempts per email before throttling (default 5, then 1 per 12 s)
   SPUR_ENV=development  --dev     apply migrations at start; generate a JWT secret if none
@@ -48,7 +51,7 @@ T number(const std::string& name, const std::string& v, T min, T max) {
 
 std::optional<Config> load_config(int argc, char** argv, bool& help) {
     static const char* names[] = {"PORT", "HOST", "DATABASE_URL", "JWT_SECRET", "JWT_TTL", "BCRYPT_COST",
-                                  "CORS_ORIGINS", "LOG_FORMAT", "THREADS", "LOGIN_BURST_PER_IP", "LOGIN_BURST_PER_EMAIL"};
+                                  "CORS_ORIGINS", "LOG_FORMAT", "THREADS", "LOGIN_BURST_PER_IP", "LOGIN_BURST_PER_EMAIL", "TLS_CERT", "TLS_KEY", "TLS_PORT"};
     std::map<std::string, std::string> v;
     for (const char* n : names)
         if (const char* e = std::getenv(n)) v[n] = e;
@@ -86,6 +89,10 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
         c.login_burst_per_ip = number<unsigned>("LOGIN_BURST_PER_IP", v["LOGIN_BURST_PER_IP"], 1, 1'000'000);
     if (v.count("LOGIN_BURST_PER_EMAIL"))
         c.login_burst_per_email = number<unsigned>("LOGIN_BURST_PER_EMAIL", v["LOGIN_BURST_PER_EMAIL"], 1, 1'000'000);
+    c.tls_cert = v["TLS_CERT"];
+    c.tls_key = v["TLS_KEY"];
+    if (c.tls_cert.empty() != c.tls_key.empty()) throw std::invalid_argument("TLS_CERT and TLS_KEY go together");
+    if (v.count("TLS_PORT")) c.tls_port = number<unsigned short>("TLS_PORT", v["TLS_PORT"], 0, 65535);
     if (v.count("LOG_FORMAT")) {
         c.log_format = v["LOG_FORMAT"];
         if (c.log_format != "dev" && c.log_format != "combined" && c.log_format != "json" && c.log_format != "off")

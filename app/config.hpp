@@ -20,6 +20,9 @@ struct Config {
     std::string log_format = "dev";  ///< dev | combined | json | off
     bool dev = false;                ///< development: migrate on start, allow a generated JWT secret
     unsigned threads = 0;
+    std::string tls_cert;             ///< PEM certificate chain; with tls_key, HTTPS on tls_port too
+    std::string tls_key;
+    unsigned short tls_port = 3443;
     unsigned login_burst_per_ip = 10;     ///< then one attempt every 6 s per address
     unsigned login_burst_per_email = 5;   ///< then one attempt every 12 s per email
 };
@@ -28,9 +31,11 @@ struct Config {
 std::string usage();
 
 /// Reads PORT, DATABASE_URL, JWT_SECRET, JWT_TTL, BCRYPT_COST, CORS_ORIGINS, LOG_FORMAT,
-/// SPUR_ENV=development, HOST, THREADS, LOGIN_BURST_PER_IP, LOGIN_BURST_PER_EMAIL from `getenv`, then `--port=…` style flags (and
+/// SPUR_ENV=development, HOST, THREADS, LOGIN_BURST_PER_IP, LOGIN_BURST_PER_EMAIL, TLS_CERT,
+/// TLS_KEY, TLS_PORT from `getenv`, then `--port=…` style flags (and
 /// `--dev`). Returns nullopt with `help` set for --help; throws std::invalid_argument with a
-/// message for the user on anything invalid (including a JWT secret under 32 bytes).
+/// message for the user on anything invalid (including a JWT secret under 32 bytes, or only
+/// one of TLS_CERT and TLS_KEY).
 std::optional<Config> load_config(int argc, char** argv, bool& help);
 
 }  // namespace app

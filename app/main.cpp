@@ -41,9 +41,16 @@ int main(int argc, char** argv) {
         options.host = config->host;
         options.port = config->port;
         options.threads = config->threads;
+        if (!config->tls_cert.empty()) {
+            options.tls.emplace();
+            options.tls->certificate.cert_chain_file = config->tls_cert;
+            options.tls->certificate.private_key_file = config->tls_key;
+            options.tls->port = config->tls_port;
+        }
         spur::Server server(application, options);
         const auto port = server.start();
         fmt::print(stderr, "spur-app: listening on http://{}:{}{}\n", config->host, port, config->dev ? " (development)" : "");
+        if (options.tls) fmt::print(stderr, "spur-app: listening on https://{}:{}\n", config->host, server.tls_port());
         server.run();
         // Close the database connections before reporting the stop.
         services.reset();

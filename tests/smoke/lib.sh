@@ -1,9 +1,10 @@
-# Shared by the smoke scripts: wait_for_port LOG prints the port from a "listening on http://host:PORT"
-# line in LOG, waiting up to 5 s; it fails (printing the log) if none appears.
+# Shared by the smoke scripts: wait_for_port LOG [SCHEME] prints the port from a
+# "listening on SCHEME://host:PORT" line in LOG (SCHEME defaults to http), waiting up to 5 s;
+# it fails (printing the log) if none appears.
 wait_for_port() {
-  local log=$1 port=
+  local log=$1 scheme=${2:-http} port=
   for _ in $(seq 100); do
-    port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$log" | head -n1)
+    port=$(sed -n "s/.*listening on $scheme:\/\/[^:]*:\([0-9]*\).*/\1/p" "$log" | head -n1)
     [[ -n $port ]] && { echo "$port"; return 0; }
     sleep 0.05
   done

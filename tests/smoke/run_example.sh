@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke-tests an example: start it on port 0, read the real port from its log line, run each
 # check "METHOD PATH [JSON-BODY] => EXPECTED" (EXPECTED must appear in "HTTP <status> <body>";
-# the body has no spaces), then SIGTERM it and require a clean exit 0.
+# the body has no spaces), then SIGTERM it and require a clean exit 0. A check "WS PATH => ws ok"
+# runs $WS_PROBE (tests/smoke/ws_probe.cpp: two clients, one broadcast) against PATH instead.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bin=$1; shift
@@ -16,6 +17,12 @@ jar=$(mktemp)
 for check in "$@"; do
   read -r method path data <<<"${check%% => *}"
   expected=${check#* => }
+  if [[ $method == WS ]]; then
+    got=$("$WS_PROBE" "$port" "$path")
+    [[ $got == *"$expected"* ]] || { echo "WS $path: expected '$expected' in '$got'"; exit 1; }
+    echo "ok: WS $path"
+    continue
+  fi
   args=(-s -X "$method" -b "$jar" -c "$jar" -o "$log.body" -w '%{http_code}')
   [[ -n ${data:-} ]] && args+=(-H 'Content-Type: application/json' --data "$data")
   status=$(curl "${args[@]}" "http://127.0.0.1:$port$path")

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The real spur-app binary: --help lists the settings, a short JWT secret is refused, `migrate`
-# is idempotent, and `serve` answers /healthz and /readyz and exits 0 on SIGTERM.
+# is idempotent, and `serve` answers /healthz and /readyz and exits 0 on SIGTERM; with
+# TLS_CERT/TLS_KEY (the test certificate in $3) it also answers over HTTPS.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-bin=$1; url=$2
+bin=$1; url=$2; tls_dir=${3:-}
 "$bin" --help | grep -q "JWT_SECRET" || { echo "--help does not list JWT_SECRET"; exit 1; }
 if DATABASE_URL=$url JWT_SECRET=short "$bin" serve 2>/tmp/spur-app-err.$$; then echo "accepted a short secret"; exit 1; fi
 grep -q "at least 32 bytes" /tmp/spur-app-err.$$ || { cat /tmp/spur-app-err.$$; exit 1; }
@@ -19,4 +20,13 @@ curl -fsS "http://127.0.0.1:$port/healthz" | grep -q '"ok"'
 curl -fsS "http://127.0.0.1:$port/readyz" | grep -q '"ready"'
 kill -TERM $pid
 wait $pid
+if [[ -n $tls_dir ]]; then
+  TLS_CERT=$tls_dir/cert.pem TLS_KEY=$tls_dir/key.pem TLS_PORT=0 "$bin" serve --port=0 2>"$log" &
+  pid=$!
+  tls_port=$(wait_for_port "$log" https)
+  curl -fsS --cacert "$tls_dir/cert.pem" --resolve "localhost:$tls_port:127.0.0.1" \
+    "https://localhost:$tls_port/healthz" | grep -q '"ok"'
+  kill -TERM $pid
+  wait $pid
+fi
 echo "ok: spur-app served and exited cleanly"
