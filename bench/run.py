@@ -154,6 +154,22 @@ def measure(server, url, runs, seconds, warmup, connections, script=None):
     }
 
 
+def measure_ws(server, ws_load, target, runs, seconds, connections, message_bytes=32):
+    """WebSocket echo round trips driven by bench/ws_load.cpp on the load core."""
+    samples = []
+    for _ in range(runs):
+        before = cpu_seconds(server.pid)
+        out = subprocess.run(["taskset", "-c", LOAD_CPU, ws_load, str(server.port), target, str(connections),
+                              str(seconds), str(message_bytes)], capture_output=True, text=True, check=True).stdout
+        r = json.loads(out)
+        r["cpu_us_per_req"] = (cpu_seconds(server.pid) - before) * 1e6 / max(1, r["messages"])
+        samples.append(r)
+    median = lambda key: statistics.median(s[key] for s in samples)
+    return {"rps": median("rps"), "p50_ms": median("p50"), "p99_ms": median("p99"),
+            "cpu_us_per_req": median("cpu_us_per_req"), "peak_rss_mib": memory_kib(server.pid, "VmHWM") / 1024,
+            "errors": sum(s["errors"] for s in samples), "non2xx": 0, "runs": [round(s["rps"]) for s in samples]}
+
+
 def idle_connections(server, count, path):
     """Opens `count` keep-alive connections, makes one request on each and leaves them
     idle; returns the RSS they added and the slowest of 20 requests on fresh connections."""
@@ -276,6 +292,7 @@ def main():
 
     servers = {
         "beast": lambda p: Server("beast", [f"{bench_bin}/beast_server", str(p)], p),
+        "beast websocket": lambda p: Server("beast-ws", [f"{bench_bin}/beast_ws_server", str(p)], p),
         "spur": lambda p: Server("spur", [f"{bench_bin}/spur_server", str(p), "1"], p),
         "express": lambda p: Server("express", ["node", "server.js", str(p)], p, cwd=express),
         "flask": lambda p: Server("flask", ["gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{p}", "app:app"], p,
@@ -303,6 +320,8 @@ def main():
             plan.append((f"{path} (1 core)", name, path, None, conns))
     for name in ("spur", "express"):
         plan.append(("routed: 2 params, 100 routes, 3 middleware (1 core)", name, "/r/users/42/posts/7", None, conns))
+    for name in ("beast websocket", "spur"):
+        plan.append(("websocket echo, 32-byte messages (1 core)", name, "/ws/echo", "ws", conns))
     for name in ("spur (2 threads)", "express (cluster)", "flask (gunicorn, 2 workers)"):
         plan.append(("/json (2 cores, shared with wrk)", name, "/json", None, conns))
     app_plan = []
@@ -337,7 +356,10 @@ def main():
                 current = servers[name](port)
                 current.key = name
             log(f"{scenario}: {name}")
-            r = measure(current, f"http://127.0.0.1:{port}{path}", runs, seconds, warmup, c, script)
+            if script == "ws":
+                r = measure_ws(current, f"{bench_bin}/ws_load", path, runs, seconds, c)
+            else:
+                r = measure(current, f"http://127.0.0.1:{port}{path}", runs, seconds, warmup, c, script)
             r.update({"scenario": scenario, "server": name})
             results.append(r)
             log(f"  {r['rps']:.0f} req/s, p99 {r['p99_ms']:.2f} ms, {r['cpu_us_per_req']:.1f} us CPU/req")
@@ -417,6 +439,9 @@ def targets(results, idle):
         o = get("/json (1", other, "rps")
         if s_json and o:
             check(f"spur /json req/s ÷ {other}", s_json / o, f"≥ {goal}", lambda v, g=goal: v >= g)
+    b_ws, s_ws = get("websocket", "beast websocket", "rps"), get("websocket", "spur", "rps")
+    if b_ws and s_ws:
+        checks.append(f"- (no target) spur WebSocket echo messages/s ÷ bare Beast: {s_ws / b_ws:.2f}")
     routed, b_json = get("routed", "spur", "rps"), get("/json (1", "beast", "rps")
     if routed and b_json:
         check("spur routed + middleware req/s ÷ bare Beast /json", routed / b_json, "≥ 0.8", lambda v: v >= 0.8)

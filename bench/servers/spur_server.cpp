@@ -1,6 +1,6 @@
 // spur on the benchmark endpoints: /plaintext and /json as in the bare Beast server, plus the
 // routed scenario — a two-parameter route among 100 routes behind request id, CORS and an
-// access log written to /dev/null.
+// access log written to /dev/null; and a WebSocket echo on /ws/echo.
 // Run: spur_server PORT [THREADS]
 #include <spur/middleware/access_log.hpp>
 #include <spur/middleware/cors.hpp>
@@ -39,6 +39,17 @@ int main(int argc, char** argv) {
     });
     routed.put("/users/:user/posts/:post", [](spur::Request&, spur::Response& res) { res.status(204); });
     app.mount("/r", routed);  // 98 + 2 = 100 routes here, 102 in the app
+
+    // WebSocket echo, as the bare Beast websocket server does it.
+    app.ws("/ws/echo", [](spur::WebSocket& ws) -> spur::Task<> {
+        while (auto message = co_await ws.receive()) {
+            if (message->binary) {
+                co_await ws.send_binary(message->data);
+            } else {
+                co_await ws.send(message->data);
+            }
+        }
+    });
 
     spur::ServerOptions options;
     options.port = static_cast<unsigned short>(argc > 1 ? std::atoi(argv[1]) : 8080);
