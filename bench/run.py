@@ -341,7 +341,7 @@ def main():
             sys.exit("bench: the spur-app scenarios need --database-url")
         text_id, auth_lua, login_lua = seed_app(servers, args.build, args.database_url, jwt_secret, tmp)
         scripts = {"auth": auth_lua, "login": login_lua}
-        plan = [(sc, n, path.replace("{text_id}", str(text_id)), scripts.get(script), c)
+        plan = [(sc, n, path.replace("{text_id}", str(text_id)), scripts.get(script, script), c)
                 for sc, n, path, script, c in plan]
 
     results, port = [], 18300
@@ -363,6 +363,8 @@ def main():
             r.update({"scenario": scenario, "server": name})
             results.append(r)
             log(f"  {r['rps']:.0f} req/s, p99 {r['p99_ms']:.2f} ms, {r['cpu_us_per_req']:.1f} us CPU/req")
+            if r["errors"] + r["non2xx"] > 0:
+                log(f"  warning: {r['errors']} socket errors and {r['non2xx']} non-2xx answers in this scenario")
         if current:
             current.stop()
             current = None

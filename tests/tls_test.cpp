@@ -198,6 +198,50 @@ TEST_CASE("unusable TLS settings fail at start with a clear error", "[tls]") {
     CHECK_THROWS_WITH(server.start(), Catch::Contains("private key"));
 }
 
+TEST_CASE("https applies the same limits as plain http", "[tls]") {
+    App app = hello_app();
+    auto o = tls_options();
+    o.max_header_bytes = 1024;
+    TestServer srv(app, o);
+    TlsClient c(srv.server().tls_port(), client_context());
+    REQUIRE_FALSE(c.handshake());
+    http::request<http::string_body> req{http::verb::get, "/hello", 11};
+    req.set(http::field::host, "localhost");
+    req.set("X-Big", std::string(2048, 'a'));
+    http::write(c.stream, req);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(c.stream, buffer, res);
+    CHECK(res.result_int() == 431);
+    CHECK(res[http::field::connection] == "close");
+}
+
+TEST_CASE("https picks the certificate by SNI name", "[tls]") {
+    App app = hello_app();
+    auto o = tls_options();
+    spur::TlsCertificate other;
+    other.cert_chain_file = cert_dir() + "/other-cert.pem";
+    other.private_key_file = cert_dir() + "/other-key.pem";
+    o.tls->sni = {{"*.other.test", other}};
+    TestServer srv(app, o);
+    auto subject_for = [&](const char* name) {
+        net::io_context io;
+        ssl::context ctx(ssl::context::tls_client);
+        ctx.set_verify_mode(ssl::verify_none);  // only the choice of certificate is under test
+        beast::ssl_stream<beast::tcp_stream> s(io, ctx);
+        beast::get_lowest_layer(s).connect({net::ip::make_address("127.0.0.1"), srv.server().tls_port()});
+        SSL_set_tlsext_host_name(s.native_handle(), name);
+        s.handshake(ssl::stream_base::client);
+        X509* cert = SSL_get1_peer_certificate(s.native_handle());
+        char buf[256];
+        X509_NAME_oneline(X509_get_subject_name(cert), buf, sizeof buf);
+        X509_free(cert);
+        return std::string(buf);
+    };
+    CHECK_THAT(subject_for("api.other.test"), Catch::Contains("CN = api.other.test") || Catch::Contains("CN=api.other.test"));
+    CHECK_THAT(subject_for("localhost"), Catch::Contains("localhost"));
+}
+
 TEST_CASE("wss: websocket echo over TLS", "[tls][websocket]") {
     App app = hello_app();
     app.ws("/echo", [](spur::WebSocket& ws) -> spur::Task<> {

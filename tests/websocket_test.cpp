@@ -239,3 +239,30 @@ TEST_CASE("graceful shutdown closes websockets with 1001", "[websocket]") {
     stopper.join();
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
 }
+
+TEST_CASE("websocket idle timeout: pings keep a reading client, a silent one is dropped", "[websocket]") {
+    App app = quiet_app();
+    app.ws("/late", [](WebSocket& ws) -> Task<> {
+        // Three idle timeouts from now, from another thread; the handler only reads.
+        std::thread([peer = ws.peer()] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+            peer.post("still here");
+        }).detach();
+        while (co_await ws.receive()) {
+        }
+    });
+    auto options = spur::test::test_options();
+    options.websocket.idle_timeout = std::chrono::milliseconds(400);
+    TestServer srv(app, options);
+
+    SECTION("a client that reads answers the pings and outlives the idle timeout") {
+        WsClient c(srv.port(), "/late");
+        CHECK(c.read() == "still here");
+    }
+    SECTION("a client that never reads leaves the pings unanswered and is disconnected") {
+        WsClient c(srv.port(), "/late");
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        CHECK_FALSE(c.read());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the posting threads finish
+}
