@@ -158,7 +158,8 @@ Handler static_files(fs::path root, StaticOptions options) {
     auto state = std::make_shared<const std::pair<fs::path, StaticOptions>>(canonical_root, std::move(options));
 
     return [state](Request& req, Response& res) -> Task<> {
-        const auto& [root, o] = *state;
+        const fs::path& root = state->first;  // not a structured binding: lambdas below capture it
+        const StaticOptions& o = state->second;
         std::string_view wanted = req.params().empty() ? req.path() : std::string_view(req.params().back().second);
         if (wanted.find('\0') != std::string_view::npos || wanted.find('\\') != std::string_view::npos)
             throw HttpError(400, "bad_request", "Invalid path");
