@@ -15,15 +15,25 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
 namespace {
 
+// The server's last error log line, printed if an input makes it answer 500.
+std::mutex log_mutex;
+std::string last_error;
+
 struct Target {
-    spur::App app{spur::AppOptions{[](spur::LogLevel, std::string_view) {}}};
+    spur::App app{spur::AppOptions{[](spur::LogLevel level, std::string_view line) {
+        if (level != spur::LogLevel::error) return;
+        std::lock_guard lock(log_mutex);
+        last_error = line;
+    }}};
     std::unique_ptr<spur::Server> server;
     std::thread thread;
     unsigned short port = 0;
@@ -90,7 +100,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     ::close(fd);
     for (std::size_t at = reply.find("HTTP/1."); at != std::string::npos; at = reply.find("HTTP/1.", at + 1)) {
-        if (reply.compare(at + 8, 5, " 500 ") == 0) __builtin_trap();
+        if (reply.compare(at + 8, 5, " 500 ") == 0) {
+            std::lock_guard lock(log_mutex);
+            std::fprintf(stderr, "a 500 answer:\n%s\nserver log: %s\n", reply.c_str(), last_error.c_str());
+            __builtin_trap();
+        }
     }
     return 0;
 }

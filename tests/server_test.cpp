@@ -258,6 +258,17 @@ TEST_CASE("ambiguous or malformed framing is refused - the connection closed - a
         {"bad chunk size", "POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400},
         {"0x chunk size", "POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n", 400},
         {"chunk LF-only", "POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\n0\n\n", 400},
+        // After llhttp's and nginx's published behaviour:
+        {"TE on a continuation line", "POST /body HTTP/1.1\r\nHost: t\r\n Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+        {"TE chunked twice", "POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+        {"chunk size overflow", "POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\nhello\r\n0\r\n\r\n", 400},
+        {"negative chunk size", "POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n", 400},
+        {"bare CR in chunk extension", "POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\rc\r\nhello\r\n0\r\n\r\n", 400},
+        {"empty Content-Length", "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length:\r\n\r\nhello", 400},
+        {"NUL in request line", std::string("GET /\0 HTTP/1.1\r\nHost: t\r\n\r\n", 28), 400},
+        {"tab in header name", "GET / HTTP/1.1\r\nHost: t\r\nX\tY: z\r\n\r\n", 400},
+        {"request line over 8 KiB", "GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: t\r\n\r\n", 414},
+        {"header block over 16 KiB", "GET / HTTP/1.1\r\nHost: t\r\nX: " + std::string(17000, 'a') + "\r\n\r\n", 431},
     };
     for (const auto& tc : cases) {
         INFO(tc.name);

@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Slow clients against a spur example server with its default timeouts, using Debian's
+slowhttptest: slowloris (headers dribbled), slow body (POST body dribbled) and slow read
+(responses read through a tiny window). For each attack: was the service available to a
+probe throughout, did the server close the stalled sockets, and did memory and open files
+level off. reliability/slow_clients.sh builds and runs this.
+"""
+import argparse
+import csv
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+
+def sample(pid):
+    with open(f"/proc/{pid}/status") as f:
+        rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:")) / 1024
+    return rss, len(os.listdir(f"/proc/{pid}/fd"))
+
+
+ATTACKS = {
+    # name: slowhttptest arguments (besides -u, -c, -l, -g, -o)
+    "slowloris (headers, 1 line every 5 s)": ["-H", "-i", "5", "-r", "200", "-t", "GET"],
+    "slow body (POST, 10 bytes every 5 s)": ["-B", "-i", "5", "-r", "200", "-s", "8192", "-t", "POST"],
+    "slow read (32-64 byte window, 32 bytes every 3 s)": ["-X", "-r", "200", "-w", "32", "-y", "64", "-n", "3", "-z", "32",
+                                                    "-k", "10"],
+}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--server", required=True, help="an example binary taking the port as its argument")
+    ap.add_argument("--dir", required=True)
+    ap.add_argument("--connections", type=int, default=1000)
+    ap.add_argument("--seconds", type=int, default=45)
+    args = ap.parse_args()
+    os.makedirs(args.dir, exist_ok=True)
+    log = os.path.join(args.dir, "server.log")
+    proc = subprocess.Popen([args.server, "0"], stderr=open(log, "w"), stdout=subprocess.DEVNULL)
+    port = None
+    for _ in range(100):
+        m = re.search(r"listening on http://[^:]+:(\d+)", open(log).read())
+        if m:
+            port = int(m.group(1))
+            break
+        time.sleep(0.05)
+    if port is None:
+        sys.exit("server did not start")
+    results, ok = [], True
+    try:
+        for name, extra in ATTACKS.items():
+            before = sample(proc.pid)
+            samples, stop = [], threading.Event()
+            probes = []
+
+            def watch():
+                while not stop.is_set():
+                    samples.append(sample(proc.pid))
+                    start = time.time()
+                    try:
+                        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                            r.read()
+                        probes.append(time.time() - start)
+                    except OSError:
+                        probes.append(None)
+                    time.sleep(1)
+
+            watcher = threading.Thread(target=watch)
+            watcher.start()
+            out = os.path.join(args.dir, re.sub(r"[^a-z]+", "_", name.split(" (")[0]))
+            subprocess.run(["slowhttptest", "-c", str(args.connections), "-l", str(args.seconds), "-p", "3", "-g", "-o",
+                            out, "-u", f"http://127.0.0.1:{port}/", *extra], capture_output=True, check=True)
+            time.sleep(12)  # past the header timeout: what the attack left behind must be gone
+            stop.set()
+            watcher.join()
+            after = sample(proc.pid)
+            with open(out + ".csv") as f:
+                rows = list(csv.reader(f))[1:]
+            unavailable = sum(1 for r in rows if r and r[-1].strip() == "0")
+            peak_connected = max(int(r[3]) for r in rows if r)
+            closed = max(int(r[1]) for r in rows if r)
+            failed_probes = sum(1 for p in probes if p is None)
+            r = {
+                "attack": name,
+                "connections_attempted": args.connections,
+                "peak_connected": peak_connected,
+                "closed_by_server_or_done": closed,
+                "seconds_unavailable_per_slowhttptest": unavailable,
+                "own_probes": len(probes), "own_probes_failed": failed_probes,
+                "slowest_probe_ms": round(1000 * max(p for p in probes if p is not None), 1),
+                "rss_mib_before": round(before[0], 1), "rss_mib_peak": round(max(s[0] for s in samples), 1),
+                "rss_mib_after": round(after[0], 1),
+                "fds_before": before[1], "fds_peak": max(s[1] for s in samples), "fds_after": after[1],
+            }
+            results.append(r)
+            print(json.dumps(r), flush=True)
+            # Available throughout, and the stalled sockets are gone afterwards.
+            ok &= unavailable == 0 and failed_probes == 0 and after[1] <= before[1] + 5
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    for f in glob.glob(os.path.join(args.dir, "*.html")):
+        os.remove(f)
+    print("slow clients:", "PASS" if ok else "FAIL")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
