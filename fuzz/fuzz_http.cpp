@@ -10,10 +10,12 @@
 #include <spur/spur.hpp>
 
 #include <arpa/inet.h>
+#include <sys/types.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -83,7 +85,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     timeval tv{2, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) __builtin_trap();
+    // Thousands of connections a second would exhaust the ephemeral ports with TIME_WAIT
+    // sockets (the client closes last); an abortive close leaves none behind.
+    linger no_time_wait{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &no_time_wait, sizeof no_time_wait);
+    int attempts = 0;
+    while (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        // A harness problem, not a finding: report it plainly instead of as a crash.
+        if (errno != EADDRNOTAVAIL || ++attempts > 100) {
+            std::fprintf(stderr, "fuzz_http: cannot connect to the server: %s\n", std::strerror(errno));
+            std::abort();
+        }
+        ::usleep(10'000);
+    }
     std::size_t sent = 0;
     while (sent < size) {
         auto n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);

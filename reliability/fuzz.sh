@@ -16,7 +16,7 @@ run() {
        -dict="$root/fuzz/http.dict" -artifact_prefix="$PWD/crash-$name-" "fuzz/corpus_$name" "$root/fuzz/corpus/$name" \
        >"fuzz-$name.log" 2>&1; then
     echo "fuzz_$name: $(grep -E '^stat::number_of_executed_units' "fuzz-$name.log" | awk '{print $2}') runs," \
-         "$(grep -E '^#[0-9]+ +DONE' "fuzz-$name.log" | grep -o 'cov: [0-9]*'), corpus $(ls "fuzz/corpus_$name" | wc -l), crashes 0"
+         "$(grep -E '^#[0-9]+[[:space:]]+DONE' "fuzz-$name.log" | grep -o 'cov: [0-9]*'), corpus $(ls "fuzz/corpus_$name" | wc -l), crashes 0"
   else
     echo "fuzz_$name: FAILED — see build/fuzz/fuzz-$name.log"; return 1
   fi

@@ -39,12 +39,12 @@ def call(port, method, path, body=None, token=None, raw_body=None, headers=None)
 
 
 def too_large(port, token):
-    """Announces a 2 MiB body and waits for the answer before sending it, as a client using
+    """Announces a 16 MiB body (over the 8 MiB route limit) and waits for the answer before sending it, as a client using
     Expect: 100-continue would (sending it blindly races the server's early 413)."""
     import socket
     with socket.create_connection(("127.0.0.1", port), timeout=15) as s:
         s.sendall(f"POST /api/texts HTTP/1.1\r\nHost: soak\r\nAuthorization: Bearer {token}\r\n"
-                  "Content-Type: application/json\r\nContent-Length: 2097152\r\n\r\n".encode())
+                  "Content-Type: application/json\r\nContent-Length: 16777216\r\n\r\n".encode())
         reply = s.recv(4096).decode(errors="replace")
     return int(reply.split(" ")[1]), reply
 
