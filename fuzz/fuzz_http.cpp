@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <sys/types.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -74,6 +75,21 @@ Target& target() {
     return *t;
 }
 
+// connect() that survives EINTR (libFuzzer's SIGALRM timer): the connection then completes
+// in the background, so wait for it and read its outcome instead of calling connect again.
+bool connect_to(int fd, const sockaddr_in& addr) {
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return true;
+    if (errno != EINTR) return false;
+    pollfd p{fd, POLLOUT, 0};
+    while (::poll(&p, 1, 5000) < 0 && errno == EINTR) {
+    }
+    int error = 0;
+    socklen_t length = sizeof error;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+    errno = error;
+    return error == 0;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -89,10 +105,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // sockets (the client closes last); an abortive close leaves none behind.
     linger no_time_wait{1, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &no_time_wait, sizeof no_time_wait);
-    int attempts = 0;
-    while (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    for (int attempts = 0; !connect_to(fd, addr); ++attempts) {
         // A harness problem, not a finding: report it plainly instead of as a crash.
-        if (errno != EADDRNOTAVAIL || ++attempts > 100) {
+        if (errno != EADDRNOTAVAIL || attempts > 100) {
             std::fprintf(stderr, "fuzz_http: cannot connect to the server: %s\n", std::strerror(errno));
             std::abort();
         }
@@ -101,6 +116,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::size_t sent = 0;
     while (sent < size) {
         auto n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;  // libFuzzer's timers interrupt system calls
         if (n <= 0) break;  // the server may refuse and close before reading everything
         sent += static_cast<std::size_t>(n);
     }
@@ -109,6 +125,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     char buf[16384];
     for (;;) {
         auto n = ::recv(fd, buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         reply.append(buf, static_cast<std::size_t>(n));
     }
