@@ -32,13 +32,13 @@ def log(*args):
 def tree(pid):
     """pid and all its descendants (node cluster workers, gunicorn workers, spur's threads
     are already in the pid's own counters)."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
+    out, pending = [], [pid]
+    while pending:
+        p = pending.pop()
         out.append(p)
         try:
             with open(f"/proc/{p}/task/{p}/children") as f:
-                todo += [int(c) for c in f.read().split()]
+                pending += [int(c) for c in f.read().split()]
         except OSError:
             pass
     return out

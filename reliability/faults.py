@@ -13,12 +13,13 @@ import hashlib
 import http.client
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
 import threading
 import time
+
+from common import port_from_log
 
 SECRET = "reliability-" + "s" * 40
 
@@ -39,16 +40,7 @@ class App:
                "LOGIN_BURST_PER_IP": "100000", "LOGIN_BURST_PER_EMAIL": "100000"}
         self.proc = subprocess.Popen([binary, "serve", "--port=0", "--host=127.0.0.1"], env=env,
                                      stdout=subprocess.DEVNULL, stderr=open(log_path, "w"))
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            m = re.search(r"listening on http://[^:]+:(\d+)", open(log_path).read())
-            if m:
-                self.port = int(m.group(1))
-                return
-            if self.proc.poll() is not None:
-                raise RuntimeError("spur-app exited: " + open(log_path).read())
-            time.sleep(0.05)
-        raise RuntimeError("spur-app did not start")
+        self.port = port_from_log(log_path, self.proc)
 
     def kill9(self):
         self.proc.send_signal(signal.SIGKILL)

@@ -15,6 +15,8 @@ import subprocess
 import sys
 import threading
 import time
+
+from common import port_from_log
 import urllib.request
 
 
@@ -43,15 +45,7 @@ def main():
     os.makedirs(args.dir, exist_ok=True)
     log = os.path.join(args.dir, "server.log")
     proc = subprocess.Popen([args.server, "0"], stderr=open(log, "w"), stdout=subprocess.DEVNULL)
-    port = None
-    for _ in range(100):
-        m = re.search(r"listening on http://[^:]+:(\d+)", open(log).read())
-        if m:
-            port = int(m.group(1))
-            break
-        time.sleep(0.05)
-    if port is None:
-        sys.exit("server did not start")
+    port = port_from_log(log, proc)
     results, ok = [], True
     try:
         for name, extra in ATTACKS.items():

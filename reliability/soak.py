@@ -9,12 +9,13 @@ import http.client
 import json
 import os
 import random
-import re
 import signal
 import subprocess
 import sys
 import threading
 import time
+
+from common import port_from_log
 
 SECRET = "soak-" + "s" * 40
 
@@ -62,13 +63,7 @@ def main():
     subprocess.run([args.app, "migrate"], env=env, check=True, capture_output=True)
     log_path = "/tmp/spur-soak.log"
     proc = subprocess.Popen([args.app, "serve", "--port=0", "--host=127.0.0.1"], env=env, stderr=open(log_path, "w"))
-    port = None
-    for _ in range(200):
-        m = re.search(r"listening on http://[^:]+:(\d+)", open(log_path).read())
-        if m:
-            port = int(m.group(1))
-            break
-        time.sleep(0.05)
+    port = port_from_log(log_path, proc)
     email, password = f"soak{int(time.time())}@example.com", "correct horse battery"
     call(port, "POST", "/api/auth/register", {"email": email, "password": password})
     token = json.loads(call(port, "POST", "/api/auth/login", {"email": email, "password": password})[1])["token"]
