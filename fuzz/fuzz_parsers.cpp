@@ -3,8 +3,8 @@
 // report, and decoded output never longer than its input.
 #include <spur/cookie.hpp>
 
-#include "multipart_parser.hpp"
-#include "url.hpp"
+#include "middleware/multipart_parser.hpp"
+#include "util/url.hpp"
 
 #include <cstdint>
 #include <string>

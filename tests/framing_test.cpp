@@ -1,4 +1,4 @@
-#include "framing.hpp"
+#include "server/framing.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 #include <spur/jwt.hpp>
 
-#include "base64.hpp"
+#include "security/base64.hpp"
 
 #include <boost/json/serialize.hpp>
 

@@ -1,4 +1,4 @@
-#include "multipart_parser.hpp"
+#include "middleware/multipart_parser.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -3,7 +3,7 @@
 #include <spur/app.hpp>
 #include <spur/testing/client.hpp>
 
-#include "base64.hpp"
+#include "security/base64.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "url.hpp"
+#include "util/url.hpp"
 
 #include <catch2/catch.hpp>
 

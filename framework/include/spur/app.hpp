@@ -13,7 +13,6 @@
 namespace spur {
 
 struct ServerOptions;
-namespace detail { struct AppAccess; }
 
 /// Settings of an App.
 struct AppOptions {
@@ -22,8 +21,9 @@ struct AppOptions {
 };
 
 /// The application. Register middleware and routes, then listen() — or call
-/// handle() directly, as the in-process test client does. Registration is
-/// frozen once the app starts serving; adding a route after that throws.
+/// handle() directly, as the in-process test client does. It has no sockets: the server
+/// turns bytes into a Request and hands it to handle() or refuse(). Registration is frozen
+/// once the app starts serving; adding a route after that throws.
 class App : public RouteMethods<App> {
 public:
     explicit App(AppOptions options = {});
@@ -46,11 +46,25 @@ public:
     RouteConfig add_route(std::string_view method, std::string_view path, std::vector<Middleware> middleware,
                           Handler handler);
 
-    /// Runs the whole pipeline for one request: routing, middleware, handler, errors.
-    /// Never throws: every failure ends up as an error response.
+    /// Ends setup: from now on routes, middleware and the error handler cannot change (they
+    /// throw std::logic_error) and are read without locks. Server::start() and
+    /// testing::Client call it; calling it again does nothing.
+    void freeze();
+
+    /// Runs the whole pipeline for one request: routes it (once), then global middleware,
+    /// route middleware, the handler, and the error handler for whatever they throw. Never
+    /// throws: every failure ends up as an error response. The finish hooks are not run here
+    /// but by whoever writes the response, after the write.
     Task<> handle(Request& req, Response& res);
+    /// Answers a request the server refused before routing — a malformed or oversized
+    /// header, framing it does not accept — with `error`: global middleware run as for any
+    /// request (so access logs and metrics see it), then the same error rendering and
+    /// on_error handler. `req` may be nearly empty (no method or path) when the request
+    /// line itself could not be read. Never throws.
+    Task<> refuse(Request& req, Response& res, const HttpError& error);
 
     /// Serves on `port` on all interfaces until SIGINT/SIGTERM, then drains and returns.
+    /// Defined with the server (server/listen.cpp).
     void listen(unsigned short port);
     /// Serves with full control over limits, threads and timeouts; see ServerOptions.
     void listen(const ServerOptions& options);
@@ -61,7 +75,7 @@ public:
     struct Impl;
 
 private:
-    friend struct detail::AppAccess;  // the server and the test client reach the internals
+    Task<> run(Request& req, Response& res, const HttpError* refusal);
     std::unique_ptr<Impl> impl_;
 };
 

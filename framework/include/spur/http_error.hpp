@@ -15,6 +15,9 @@ class HttpError : public std::runtime_error {
 public:
     /// Builds an error; throws std::invalid_argument if status is outside 400..599.
     HttpError(int status, std::string code, std::string message);
+    /// The same with the status's default code: HttpError(404, "No such text") has code
+    /// "not_found" (see default_error_code). Throws std::invalid_argument as above.
+    HttpError(int status, std::string message);
 
     /// The HTTP status code (400..599).
     int status() const noexcept { return status_; }

@@ -10,6 +10,7 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,21 @@
 #include <vector>
 
 namespace spur {
+
+/// Where a request body comes from while it is still on the wire: the server's connection
+/// implements it. Nothing is read until something asks for the body.
+class BodySource {
+public:
+    virtual ~BodySource() = default;
+    /// The body limit that applies when the route sets none (ServerOptions::max_body_bytes).
+    virtual std::size_t default_limit() const noexcept = 0;
+    /// The next piece of the body, or "" at its end; valid until the next call. `limit` caps
+    /// the whole body. Throws HttpError(413) past it and HttpError(400) for broken framing or
+    /// a client that stops sending.
+    virtual Task<std::string_view> next(std::size_t limit) = 0;
+    /// Appends the rest of the body to `out`, under `limit` and one body timeout; throws as next().
+    virtual Task<> read_all(std::string& out, std::size_t limit) = 0;
+};
 
 /// An HTTP request: method, target, headers, body, route params and per-request locals.
 /// Query and cookies are parsed on first use. Not thread-safe; owned by one coroutine.
@@ -26,8 +42,10 @@ public:
     using Message = boost::beast::http::request<boost::beast::http::string_body>;
 
     Request();
-    /// Wraps a parsed message; remote_address is the peer ("127.0.0.1") and must outlive the request.
-    explicit Request(Message message, std::string_view remote_address = {});
+    /// Wraps a message; remote_address is the peer ("127.0.0.1") and must outlive the request.
+    /// With `body`, the message holds the header only and the body is read from `body` (which
+    /// must outlive the request) when first asked for; without, the message's body is complete.
+    explicit Request(Message message, std::string_view remote_address = {}, BodySource* body = nullptr);
     // Views into the message are handed out; the request stays where it was built.
     Request(const Request&) = delete;
     Request& operator=(const Request&) = delete;
@@ -65,21 +83,32 @@ public:
     /// The decoded value of cookie `name` from the Cookie header, or nullopt.
     std::optional<std::string_view> cookie(std::string_view name) const;
 
-    /// The raw request body.
+    /// The raw request body, complete once read_body() has run. App::handle runs it just before
+    /// the route's handler (except on stream_body() routes), so handlers can use body() directly;
+    /// middleware that needs the body awaits read_body() first (json_body() does).
     const std::string& body() const noexcept { return message_.body(); }
     std::string& body() noexcept { return message_.body(); }
     /// The body parsed as JSON (parsed once, then cached). Throws HttpError(400, "invalid_json")
-    /// if it is not valid JSON. On a stream_body() route, read the body first (json_body() does).
+    /// if it is not valid JSON. Needs the body read (see body()).
     const boost::json::value& json() const;
+
+    /// Reads the whole body into body() unless it is there already, as Express's body parsers
+    /// do: a request answered before anything asks for its body (a 401 from an auth guard, say)
+    /// is never read, and `100 Continue` is sent only here. The limit is the route's
+    /// body_limit() (else the server's max_body_bytes) or `max_bytes`, whichever is smaller.
+    /// Throws HttpError(413) past it (before reading, when Content-Length says so) and
+    /// HttpError(400) for broken framing or a client that stops sending.
+    Task<> read_body(std::size_t max_bytes = std::numeric_limits<std::size_t>::max());
+    /// Whether part of the body is still unread on the wire.
+    bool body_pending() const noexcept { return body_source_ != nullptr && !body_done_; }
 
     /// Reads the next piece of the body. On a buffered route the first call returns the whole
     /// body; on a route with stream_body() each call reads the next chunk from the socket, so
     /// large uploads never sit in memory whole. Returns "" once the body is complete. The view
-    /// is valid until the next call. Throws HttpError(413) past the route's body limit and
-    /// HttpError(400) for broken framing or a client that stops sending.
+    /// is valid until the next call. Throws as read_body().
     Task<std::string_view> read_body_chunk();
-    /// Whether this request's body arrives through read_body_chunk() only (a stream_body() route).
-    bool body_is_streamed() const noexcept { return body_source_ != nullptr; }
+    /// Whether this request's route takes its body through read_body_chunk() (stream_body()).
+    bool body_is_streamed() const noexcept { return match_.stream_body; }
 
     /// The peer address, e.g. "127.0.0.1" or "::1"; "" in the in-process test client unless set.
     std::string_view remote_address() const noexcept { return remote_address_; }
@@ -102,6 +131,7 @@ private:
     void split_target() noexcept;
     void parse_query() const;
     void parse_cookies() const;
+    std::size_t body_limit(std::size_t max_bytes) const noexcept;
 
     Message message_;
     std::string_view remote_address_;
@@ -112,8 +142,9 @@ private:
     mutable std::optional<std::vector<std::pair<std::string, std::string>>> cookies_;
     Locals locals_;
     detail::RouteMatch match_;
-    detail::BodySource* body_source_ = nullptr;  // set by the connection on stream_body() routes
-    bool body_read_ = false;
+    BodySource* body_source_ = nullptr;  // the wire, while the body is not read yet
+    bool body_done_ = false;             // the source has delivered the whole body
+    bool whole_body_given_ = false;      // read_body_chunk() handed out the buffered body
     mutable std::optional<boost::json::value> json_;
 };
 

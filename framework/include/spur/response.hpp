@@ -80,11 +80,17 @@ public:
     /// bytes); without one it is sent chunked (HTTP/1.1) or until close (HTTP/1.0).
     Response& stream(BodyProducer producer, std::optional<std::uint64_t> content_length = std::nullopt);
 
-    /// Runs `hook` once the response is final — after error handling, before it is written —
-    /// innermost registration first. For logging and metrics; a throwing hook is logged and ignored.
+    /// Runs `hook` once the response has been written — or the client left before it was
+    /// complete, and status() then reads 499 (nginx's "client closed request") — innermost
+    /// registration first. For logs and metrics: the time, status and bytes_sent() are final.
+    /// A throwing hook is logged and ignored.
     Response& on_finish(std::function<void(Response&)> hook);
-    /// The registered finish hooks (run by App::handle).
+    /// The registered finish hooks (run by the server and the test client after the write).
     std::vector<std::function<void(Response&)>>& finish_hooks() noexcept { return finish_hooks_; }
+    /// Body bytes handed to the client (0 until the response is written).
+    std::uint64_t bytes_sent() const noexcept { return bytes_sent_; }
+    /// Records the body bytes written; the transport calls it before the finish hooks run.
+    void bytes_sent(std::uint64_t bytes) noexcept { bytes_sent_ = bytes; }
 
     /// Marks the response as a WebSocket upgrade (status 101): once it is final, the
     /// connection performs the handshake and runs `handler`. Used by ws routes.
@@ -112,6 +118,7 @@ private:
     std::string body_;
     BodyProducer producer_;
     std::optional<std::uint64_t> stream_length_;
+    std::uint64_t bytes_sent_ = 0;
     std::vector<std::function<void(Response&)>> finish_hooks_;
     std::shared_ptr<const std::function<Task<>(WebSocket&)>> upgrade_;
     bool ended_ = false;

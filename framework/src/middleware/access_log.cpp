@@ -35,10 +35,10 @@ std::string escape_quoted(std::string_view s) {
     return out;
 }
 
-std::uint64_t body_bytes(const Response& res) {
-    if (res.producer()) return res.stream_length().value_or(0);
-    return res.body().size();
-}
+std::uint64_t body_bytes(const Response& res) { return res.bytes_sent(); }
+
+// A request refused before its request line could be read has no method or path.
+std::string_view or_dash(std::string_view s) { return s.empty() ? std::string_view("-") : s; }
 
 // "22/Nov/2026:04:09:01", formatted once a second per thread rather than once a request.
 std::string_view clf_time() {
@@ -56,14 +56,14 @@ std::string format_line(AccessLogFormat format, const Request& req, const Respon
     const auto id = request_id_of(req);
     switch (format) {
         case AccessLogFormat::dev:
-            return fmt::format("{} {} {} {}B {:.3f}ms{}{}", req.method(), req.target(), res.status(), body_bytes(res),
+            return fmt::format("{} {} {} {}B {:.3f}ms{}{}", or_dash(req.method()), or_dash(req.target()), res.status(), body_bytes(res),
                                ms, id.empty() ? "" : " id=", id);
         case AccessLogFormat::combined: {
             std::string referer = escape_quoted(req.header("Referer"));
             std::string agent = escape_quoted(req.header("User-Agent"));
             return fmt::format("{} - - [{} +0000] \"{} {} HTTP/{}.{}\" {} {} \"{}\" \"{}\" {:.3f} {}",
-                               req.remote_address().empty() ? "-" : req.remote_address(), clf_time(), req.method(),
-                               escape_quoted(req.target()), req.version() / 10, req.version() % 10, res.status(),
+                               or_dash(req.remote_address()), clf_time(), or_dash(req.method()),
+                               or_dash(escape_quoted(req.target())), req.version() / 10, req.version() % 10, res.status(),
                                body_bytes(res), referer.empty() ? "-" : referer, agent.empty() ? "-" : agent, ms,
                                id.empty() ? "-" : id);
         }
@@ -71,8 +71,8 @@ std::string format_line(AccessLogFormat format, const Request& req, const Respon
             boost::json::object o;
             o["time"] = fmt::format("{:%FT%TZ}", std::chrono::time_point_cast<std::chrono::milliseconds>(
                                                      std::chrono::system_clock::now()));
-            o["method"] = req.method();
-            o["path"] = req.target();
+            o["method"] = or_dash(req.method());
+            o["path"] = or_dash(req.target());
             o["status"] = res.status();
             o["bytes"] = body_bytes(res);
             o["duration_ms"] = ms;

@@ -1,21 +1,12 @@
 #pragma once
-// Reads a streamed body whole into req.body(), within a limit (for parsers that need it all).
+// Reads the body whole into req.body(), within a limit (for parsers that need it all).
 
 #include <spur/http_error.hpp>
 #include <spur/request.hpp>
 
 namespace spur::detail {
 
-inline Task<> collect_body(Request& req, std::size_t limit) {
-    if (!req.body_is_streamed()) co_return;
-    std::string& body = req.body();
-    for (;;) {
-        std::string_view chunk = co_await req.read_body_chunk();
-        if (chunk.empty()) co_return;
-        if (body.size() + chunk.size() > limit) throw HttpError(413, "payload_too_large", "Request body too large");
-        body.append(chunk);
-    }
-}
+inline Task<> collect_body(Request& req, std::size_t limit) { co_await req.read_body(limit); }
 
 inline bool media_type_is(std::string_view content_type, std::string_view type) {
     auto semi = content_type.find(';');

@@ -1,6 +1,6 @@
 #include <spur/middleware/json_body.hpp>
 
-#include "collect_body.hpp"
+#include "middleware/collect_body.hpp"
 
 namespace spur::middleware {
 

@@ -2,9 +2,9 @@
 
 #include <spur/offload.hpp>
 
-#include "../form_key.hpp"
-#include "../multipart_parser.hpp"
-#include "collect_body.hpp"
+#include "middleware/form_key.hpp"
+#include "middleware/multipart_parser.hpp"
+#include "middleware/collect_body.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -2,7 +2,7 @@
 
 #include <spur/offload.hpp>
 
-#include "../http_date.hpp"
+#include "util/http_date.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <fmt/core.h>

@@ -1,8 +1,8 @@
 #include <spur/middleware/urlencoded.hpp>
 
-#include "../form_key.hpp"
-#include "../url.hpp"
-#include "collect_body.hpp"
+#include "middleware/form_key.hpp"
+#include "util/url.hpp"
+#include "middleware/collect_body.hpp"
 
 #include <algorithm>
 #include <memory>

@@ -1,6 +1,6 @@
 #include <spur/mysql/config.hpp>
 
-#include "../url.hpp"
+#include "util/url.hpp"
 
 #include <charconv>
 #include <stdexcept>

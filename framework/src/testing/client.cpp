@@ -1,7 +1,7 @@
 #include <spur/testing/client.hpp>
 
-#include "../finish.hpp"
-#include "../net.hpp"
+#include "core/finish.hpp"
+#include "util/net.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -44,7 +44,7 @@ json::value Result::json() const {
     return v;
 }
 
-Client::Client(App& app) : app_(app), io_(std::make_unique<net::io_context>()) {}
+Client::Client(App& app) : app_(app), io_(std::make_unique<net::io_context>()) { app_.freeze(); }
 Client::~Client() = default;
 
 Result Client::request(std::string_view method, std::string_view target, std::string body, const Headers& headers) {
@@ -70,8 +70,11 @@ Result Client::request(std::string_view method, std::string_view target, std::st
         CollectingWriter writer(result.body);
         run_to_completion(*io_, res.producer()(writer));
     } else if (framing.send_body) {
-        result.body = std::move(res.body());
+        result.body = res.body();
     }
+    // As the server does: the hooks see the response once it is "written".
+    res.bytes_sent(result.body.size());
+    detail::run_finish_hooks(req, res, app_.log());
     result.headers = static_cast<const http::fields&>(res.header());
     return result;
 }

@@ -23,9 +23,11 @@ struct AccessLogOptions {
     std::function<void(std::string_view line)> sink;
 };
 
-/// Logs every request once its response is final (so errors rendered by the error handler
-/// log their real status). Put it first so it also times the other middleware. The request
-/// id comes from request_id() when that runs before the response is finished.
+/// Logs every request once its response has been written: the final status (499 if the client
+/// left first), the body bytes actually sent and the whole duration, write included. Requests
+/// the server refused (413, 431, malformed) are logged too, with method and path "-" when the
+/// request line was unreadable. Put it first so it also times the other middleware. The
+/// request id comes from request_id() when that runs before the response is finished.
 Middleware access_log(AccessLogOptions options = {});
 
 }  // namespace spur::middleware

@@ -1,0 +1,133 @@
+#include <spur/app.hpp>
+
+#include "core/app_impl.hpp"
+#include "core/chain.hpp"
+#include "core/finish.hpp"
+#include "core/request_access.hpp"
+#include "util/url.hpp"
+
+#include <fmt/core.h>
+
+#include <stdexcept>
+
+namespace spur {
+
+void App::Impl::route(Request& req) const {
+    auto& match = detail::RequestAccess::match(req);
+    auto& params = detail::RequestAccess::params(req);
+    detail::RawParams raw;
+    tree.match(req.method(), req.path(), match, raw);
+    params.clear();
+    if (match.kind != detail::RouteMatch::Kind::found) return;
+    match.pattern = match.route->pattern;
+    match.body_limit = match.route->body_limit;
+    match.stream_body = match.route->stream_body;
+    for (auto [name, value] : raw) {
+        auto decoded = detail::percent_decode(value);
+        if (!decoded) {
+            match = detail::RouteMatch{};
+            match.kind = detail::RouteMatch::Kind::bad_request;
+            params.clear();
+            return;
+        }
+        params.emplace_back(name, std::move(*decoded));
+    }
+}
+
+void App::Impl::check_not_frozen() const {
+    if (frozen.load(std::memory_order_relaxed))
+        throw std::logic_error("spur: routes and middleware cannot change once the app is serving");
+}
+
+App::App(AppOptions options) : impl_(std::make_unique<Impl>()) {
+    impl_->options = std::move(options);
+    if (!impl_->options.log) impl_->options.log = [](LogLevel, std::string_view) {};
+}
+
+App::~App() = default;
+App::App(App&&) noexcept = default;
+App& App::operator=(App&&) noexcept = default;
+
+App& App::use(Middleware middleware) {
+    impl_->check_not_frozen();
+    if (!middleware) throw std::invalid_argument("empty middleware");
+    impl_->global.push_back(std::move(middleware));
+    return *this;
+}
+
+App& App::mount(std::string_view prefix, const Router& router) {
+    impl_->check_not_frozen();
+    for (auto& route : router.flattened(prefix)) {
+        impl_->tree.insert(route);
+        impl_->routes.push_back(std::move(route));
+    }
+    return *this;
+}
+
+App& App::on_error(ErrorHandler handler) {
+    impl_->check_not_frozen();
+    impl_->error_handler = std::move(handler);
+    return *this;
+}
+
+RouteConfig App::add_route(std::string_view method, std::string_view path, std::vector<Middleware> middleware,
+                           Handler handler) {
+    impl_->check_not_frozen();
+    auto route = detail::make_route(method, path, std::move(middleware), std::move(handler));
+    impl_->tree.insert(route);
+    impl_->routes.push_back(route);
+    return RouteConfig(std::move(route));
+}
+
+void App::freeze() { impl_->frozen.store(true, std::memory_order_release); }
+
+const LogSink& App::log() const noexcept { return impl_->options.log; }
+
+Task<> App::handle(Request& req, Response& res) {
+    impl_->route(req);
+    return run(req, res, nullptr);
+}
+
+Task<> App::refuse(Request& req, Response& res, const HttpError& error) {
+    auto& match = detail::RequestAccess::match(req);
+    match = detail::RouteMatch{};
+    match.kind = detail::RouteMatch::Kind::refused;
+    return run(req, res, &error);
+}
+
+// The one error boundary: whatever the chain throws — HttpError, an unexpected exception,
+// or the server's refusal — is rendered here, then passed to the app's on_error.
+Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
+    // C++ forbids co_await inside a catch block, so the failure is carried out of it.
+    std::optional<HttpError> failure;
+    try {
+        detail::Chain chain(impl_->global, req, res, refusal);
+        if (!chain.try_run_sync()) co_await chain.run(0);
+    } catch (const HttpError& e) {
+        failure.emplace(e);
+    } catch (const std::exception& e) {
+        impl_->options.log(LogLevel::error,
+                           fmt::format("unhandled exception in {}: {}", detail::describe_request(req), e.what()));
+        failure.emplace(500, "internal_error", "Internal Server Error");
+    } catch (...) {
+        impl_->options.log(LogLevel::error,
+                           fmt::format("unhandled non-standard exception in {}", detail::describe_request(req)));
+        failure.emplace(500, "internal_error", "Internal Server Error");
+    }
+    if (!failure) co_return;
+
+    bool rendered = false;
+    try {
+        detail::render_error(res, *failure);
+        if (impl_->error_handler) co_await impl_->error_handler(req, res, *failure);
+        rendered = true;
+    } catch (const std::exception& e) {
+        impl_->options.log(LogLevel::error,
+                           fmt::format("error handler failed in {}: {}", detail::describe_request(req), e.what()));
+    } catch (...) {
+        impl_->options.log(LogLevel::error, fmt::format("error handler failed in {}", detail::describe_request(req)));
+    }
+    if (!rendered) detail::render_error(res, HttpError(500, "internal_error", "Internal Server Error"));
+}
+
+}  // namespace spur

@@ -1,0 +1,83 @@
+#include "core/chain.hpp"
+
+#include "core/route.hpp"
+
+#include <stdexcept>
+
+namespace spur::detail {
+
+Chain::Chain(const std::vector<Middleware>& global, Request& req, Response& res, const HttpError* refusal) noexcept
+    : global_(global), req_(req), res_(res), refusal_(refusal) {
+    const auto& match = req.route_match();
+    if (!refusal && match.kind == RouteMatch::Kind::found) route_middleware_ = &match.route->middleware;
+}
+
+Task<> Chain::run(std::size_t index) {
+    if (started_ != 0 && index < started_) throw std::logic_error("next() called more than once");
+    started_ = index + 1;
+    const std::size_t globals = global_.size();
+    if (index < globals) {
+        co_await global_[index](req_, res_, Next(this, index + 1));
+        co_return;
+    }
+    const std::size_t locals = route_middleware_ ? route_middleware_->size() : 0;
+    if (index < globals + locals) {
+        co_await (*route_middleware_)[index - globals](req_, res_, Next(this, index + 1));
+        co_return;
+    }
+    co_await endpoint();
+}
+
+bool Chain::try_run_sync() {
+    const auto& match = req_.route_match();
+    if (refusal_ || !global_.empty() || match.kind != RouteMatch::Kind::found || !match.route->middleware.empty())
+        return false;
+    const auto& sync = match.route->handler.sync();
+    if (!sync || req_.body_pending()) return false;
+    sync(req_, res_);
+    return true;
+}
+
+Task<> Chain::endpoint() {
+    if (refusal_) throw *refusal_;
+    const auto& match = req_.route_match();
+    switch (match.kind) {
+        case RouteMatch::Kind::found: {
+            // The body is read only once the request got this far: a guard that answered
+            // 401 never made the server read (or send 100 Continue for) an upload.
+            if (req_.body_pending() && !match.stream_body) co_await req_.read_body();
+            const Handler& h = match.route->handler;
+            if (h.sync()) {
+                h.sync()(req_, res_);
+            } else {
+                co_await h(req_, res_);
+            }
+            co_return;
+        }
+        case RouteMatch::Kind::auto_options:
+            res_.status(204).set("Allow", match.allow).end();
+            co_return;
+        case RouteMatch::Kind::method_not_allowed:
+            throw HttpError(405, "method_not_allowed", "Method Not Allowed").with_header("Allow", match.allow);
+        case RouteMatch::Kind::bad_request:
+            throw HttpError(400, "bad_request", "Malformed URL parameter");
+        default:
+            throw HttpError(404, "not_found", "Not Found");
+    }
+}
+
+}  // namespace spur::detail
+
+namespace spur {
+
+Task<> Handler::operator()(Request& req, Response& res) const {
+    if (sync_) {
+        sync_(req, res);
+    } else {
+        co_await async_(req, res);
+    }
+}
+
+Task<> Next::operator()() const { return chain_->run(index_); }
+
+}  // namespace spur

@@ -1,0 +1,37 @@
+#pragma once
+// spur::detail::Chain — one request's walk through global middleware, route middleware and
+// the endpoint (the route's handler, or the router's 404/405/OPTIONS answer).
+
+#include <spur/handler.hpp>
+
+#include <cstddef>
+#include <vector>
+
+namespace spur::detail {
+
+/// Lives in App's frame for as long as any Next refers to it.
+class Chain {
+public:
+    /// `refusal`, when set, replaces routing: the endpoint throws it after the global
+    /// middleware (route middleware never run for a refused request).
+    Chain(const std::vector<Middleware>& global, Request& req, Response& res, const HttpError* refusal) noexcept;
+
+    /// Runs middleware `index` and, through its Next, everything after it. Throws
+    /// std::logic_error if a middleware calls next() twice.
+    Task<> run(std::size_t index);
+    /// Runs a synchronous handler straight away when nothing else is in the chain (no
+    /// coroutine frame); false if the chain needs run(0).
+    bool try_run_sync();
+
+private:
+    Task<> endpoint();
+
+    const std::vector<Middleware>& global_;
+    Request& req_;
+    Response& res_;
+    const HttpError* refusal_;
+    const std::vector<Middleware>* route_middleware_ = nullptr;
+    std::size_t started_ = 0;
+};
+
+}  // namespace spur::detail

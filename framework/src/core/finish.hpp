@@ -1,0 +1,37 @@
+#pragma once
+// The last steps of a response, shared by the server and the test client (no sockets here):
+// error bodies, framing headers, and the finish hooks that run after the write.
+
+#include <spur/http_error.hpp>
+#include <spur/log.hpp>
+#include <spur/request.hpp>
+#include <spur/response.hpp>
+
+#include <string>
+
+namespace spur::detail {
+
+/// How the writer must send the body after finish_response.
+struct BodyFraming {
+    bool send_body = true;  ///< false for HEAD, 1xx, 204 and 304
+    bool stream = false;    ///< run the response's producer
+    bool chunked = false;   ///< stream with chunked encoding
+    bool keep_alive = true; ///< the final decision, also written as the Connection header
+};
+
+/// Sets version, Date, Server, Connection and Content-Length/Transfer-Encoding on `res`
+/// and drops the body where HTTP forbids one. `version` is the request's (10 or 11).
+BodyFraming finish_response(Response& res, unsigned version, bool head_request, bool keep_alive);
+
+/// The one error renderer: fills `res` with `error`'s status, headers and the standard JSON
+/// body, keeping headers already set except the body-related ones.
+void render_error(Response& res, const HttpError& error);
+
+/// Runs the response's finish hooks once it is written, innermost first; a hook that throws
+/// is logged through `log` and the others still run.
+void run_finish_hooks(const Request& req, Response& res, const LogSink& log) noexcept;
+
+/// "GET /path (request id …)" for log lines about one request.
+std::string describe_request(const Request& req);
+
+}  // namespace spur::detail

@@ -1,0 +1,15 @@
+#pragma once
+// The core's write access to the routing verdict a Request carries. Only App uses it: a
+// public setter would let middleware re-route a request after its body limit and route
+// middleware were chosen, so "route once" would be a convention instead of a rule.
+
+#include <spur/request.hpp>
+
+namespace spur::detail {
+
+struct RequestAccess {
+    static RouteMatch& match(Request& req) noexcept { return req.match_; }
+    static std::vector<std::pair<std::string_view, std::string>>& params(Request& req) noexcept { return req.params_; }
+};
+
+}  // namespace spur::detail

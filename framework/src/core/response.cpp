@@ -1,0 +1,162 @@
+#include <spur/response.hpp>
+
+#include <spur/http_error.hpp>
+
+#include "util/net.hpp"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <stdexcept>
+
+namespace spur {
+
+bool is_valid_header_name(std::string_view name) noexcept {
+    if (name.empty()) return false;
+    for (unsigned char c : name) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!ok) {
+            switch (c) {
+                case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+                case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+                    ok = true;
+                    break;
+                default:
+                    break;
+            }
+        }
+        if (!ok) return false;
+    }
+    return true;
+}
+
+bool is_valid_header_value(std::string_view value) noexcept {
+    return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+namespace {
+void check_header(std::string_view name, std::string_view value) {
+    if (!is_valid_header_name(name)) throw std::invalid_argument("invalid response header name");
+    if (!is_valid_header_value(value)) throw std::invalid_argument("CR, LF or NUL in response header value");
+}
+}  // namespace
+
+Response::Response() {
+    header_.result(http::status::ok);
+    header_.version(11);
+}
+
+Response& Response::status(int code) {
+    if (code < 100 || code > 599) throw std::invalid_argument("HTTP status must be 100..599");
+    header_.result(static_cast<unsigned>(code));
+    return *this;
+}
+
+int Response::status() const noexcept { return static_cast<int>(header_.result_int()); }
+
+Response& Response::set(std::string_view name, std::string_view value) {
+    check_header(name, value);
+    header_.set(name, value);
+    return *this;
+}
+
+Response& Response::append(std::string_view name, std::string_view value) {
+    check_header(name, value);
+    header_.insert(name, value);
+    return *this;
+}
+
+Response& Response::unset(std::string_view name) {
+    header_.erase(name);
+    return *this;
+}
+
+std::string_view Response::get(std::string_view name) const { return header_[name]; }
+
+Response& Response::vary(std::string_view field) {
+    std::string_view current = header_[http::field::vary];
+    if (current == "*") return *this;
+    std::string_view rest = current;
+    while (!rest.empty()) {
+        auto comma = rest.find(',');
+        auto item = rest.substr(0, comma);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        if (beast::iequals(item, field)) return *this;
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+    return set("Vary", current.empty() ? std::string(field) : std::string(current) + ", " + std::string(field));
+}
+
+Response& Response::type(std::string_view content_type) {
+    if (content_type == "json") return set("Content-Type", "application/json");
+    if (content_type == "html") return set("Content-Type", "text/html; charset=utf-8");
+    if (content_type == "text") return set("Content-Type", "text/plain; charset=utf-8");
+    if (content_type == "bin") return set("Content-Type", "application/octet-stream");
+    return set("Content-Type", content_type);
+}
+
+Response& Response::send(std::string body) {
+    if (header_.find(http::field::content_type) == header_.end())
+        header_.set(http::field::content_type, "text/plain; charset=utf-8");
+    body_ = std::move(body);
+    producer_ = nullptr;
+    ended_ = true;
+    return *this;
+}
+
+Response& Response::json(const json::value& value) {
+    if (header_.find(http::field::content_type) == header_.end())
+        header_.set(http::field::content_type, "application/json");
+    body_ = json::serialize(value);
+    producer_ = nullptr;
+    ended_ = true;
+    return *this;
+}
+
+Response& Response::redirect(std::string_view url, int code) {
+    if (code < 300 || code > 399) throw std::invalid_argument("redirect status must be 3xx");
+    set("Location", url);
+    status(code);
+    return send(std::string("Redirecting to ").append(url));
+}
+
+Response& Response::end() {
+    ended_ = true;
+    return *this;
+}
+
+Response& Response::upgrade(std::shared_ptr<const std::function<Task<>(WebSocket&)>> handler) {
+    upgrade_ = std::move(handler);
+    header_.result(http::status::switching_protocols);
+    ended_ = true;
+    return *this;
+}
+
+Response& Response::cookie(std::string_view name, std::string_view value, const CookieOptions& options) {
+    header_.insert(http::field::set_cookie, serialize_cookie(name, value, options));
+    return *this;
+}
+
+Response& Response::clear_cookie(std::string_view name, const CookieOptions& options) {
+    CookieOptions expired = options;
+    expired.max_age = std::chrono::seconds(0);
+    expired.expires = std::chrono::system_clock::time_point{};
+    return cookie(name, "", expired);
+}
+
+Response& Response::on_finish(std::function<void(Response&)> hook) {
+    if (hook) finish_hooks_.push_back(std::move(hook));
+    return *this;
+}
+
+Response& Response::stream(BodyProducer producer, std::optional<std::uint64_t> content_length) {
+    if (!producer) throw std::invalid_argument("stream() needs a producer");
+    producer_ = std::move(producer);
+    stream_length_ = content_length;
+    body_.clear();
+    ended_ = true;
+    return *this;
+}
+
+}  // namespace spur

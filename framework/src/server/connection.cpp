@@ -1,0 +1,389 @@
+#include "server/connection.hpp"
+
+#include "core/finish.hpp"
+#include "server/framing.hpp"
+#include "server/transport.hpp"
+#include "server/websocket/session.hpp"
+#include "server/writer.hpp"
+
+#include <spur/http_error.hpp>
+
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <algorithm>
+#include <array>
+#include <limits>
+
+namespace spur::detail {
+
+namespace {
+
+// Reads fill what the buffer already holds, at least min_read: an idle keep-alive connection
+// then keeps a buffer the size of its requests so far, not a fixed large block.
+constexpr std::size_t min_read = 1024;
+constexpr std::size_t max_read = 16 * 1024;
+constexpr std::chrono::milliseconds linger_time{2000};
+constexpr std::chrono::milliseconds linger_time_draining{250};
+constexpr std::chrono::seconds refusal_write_timeout{5};
+// An unread body up to this size is read and dropped after the response so the connection
+// can be kept; a larger one (or one of unknown size) closes the connection instead.
+constexpr std::uint64_t discard_budget = 64 * 1024;
+constexpr std::size_t chunk_size = 16 * 1024;
+
+using Parser = http::request_parser<http::buffer_body>;
+
+class Connection;
+
+// The body of one request as it arrives on the wire: read when the app first asks for it
+// (Request::read_body / read_body_chunk), under the route's limit and the body timeout.
+class WireBody final : public BodySource {
+public:
+    WireBody(Connection& c, Parser& parser) noexcept : c_(c), parser_(parser) {}
+
+    std::size_t default_limit() const noexcept override;
+    Task<std::string_view> next(std::size_t limit) override;
+    Task<> read_all(std::string& out, std::size_t limit) override;
+
+    /// Whether the whole body has been read off the wire.
+    bool complete() const noexcept { return parser_.is_done(); }
+    /// Whether the connection can be reused without reading the rest: false after a read
+    /// failed, when 100-continue was expected but never sent (the client may or may not send
+    /// the body now), or when what is left is too large or of unknown size to drop cheaply.
+    bool can_discard_rest() const noexcept;
+    /// Reads and drops the rest of the body; false if that failed.
+    Task<bool> discard_rest();
+
+private:
+    void start(std::size_t limit, bool whole);
+    // Fills up to `room` bytes at `dst` with body bytes; 0 at the end of the body.
+    Task<std::size_t> pump(char* dst, std::size_t room);
+    [[noreturn]] void fail(int status, const char* code, const char* message);
+
+    Connection& c_;
+    Parser& parser_;
+    bool started_ = false;
+    bool failed_ = false;
+    std::uint64_t received_ = 0;
+};
+
+class Connection {
+public:
+    Connection(ServerContext& server, ConnectionState& state, Transport& transport)
+        : server_(server), options_(server.options), state_(state), transport_(transport), tcp_(transport.tcp()),
+          // Bounded: an oversized chunk line or trailer fails as a malformed body instead of
+          // growing memory.
+          buffer_(options_.max_request_line + options_.max_header_bytes + 8 * 1024) {
+        boost::system::error_code ec;
+        auto endpoint = tcp_.socket().remote_endpoint(ec);
+        if (!ec) remote_ = endpoint.address().to_string();
+    }
+
+    Task<> run() {
+        bool first = true;
+        for (;;) {
+            if (!co_await wait_for_request(first)) break;
+            first = false;
+            Step step = co_await serve_one();
+            if (step == Step::keep_alive) continue;
+            if (step == Step::linger) {
+                co_await transport_.close_gracefully(server_.stopping.load(std::memory_order_relaxed)
+                                                         ? linger_time_draining
+                                                         : linger_time);
+            }
+            break;
+        }
+        boost::system::error_code ec;
+        tcp_.socket().close(ec);
+    }
+
+private:
+    friend class WireBody;
+    enum class Step { keep_alive, linger, close };
+
+    std::size_t free_space() const { return buffer_.max_size() - buffer_.size(); }
+
+    std::string_view buffered() const {
+        auto data = buffer_.data();
+        return {static_cast<const char*>(data.data()), data.size()};
+    }
+
+    Task<std::size_t> read_some(boost::system::error_code& ec) {
+        const std::size_t want = std::clamp(buffer_.capacity() - buffer_.size(), min_read, max_read);
+        auto n = co_await transport_.read_some(buffer_.prepare(std::min(want, free_space())), ec);
+        buffer_.commit(n);
+        co_return n;
+    }
+
+    // Waits for the first byte of the next request; false means close quietly
+    // (peer left, idle timeout, or the server is draining).
+    Task<bool> wait_for_request(bool first) {
+        if (buffer_.size() > 0) co_return true;  // a pipelined request is already here
+        if (server_.stopping.load(std::memory_order_relaxed)) co_return false;
+        state_.idle = true;
+        tcp_.expires_after(first ? options_.header_timeout : options_.idle_timeout);
+        boost::system::error_code ec;
+        co_await read_some(ec);
+        state_.idle = false;
+        co_return !ec;
+    }
+
+    Task<Step> serve_one() {
+        // 1. The header block, scanned by spur before Beast sees it.
+        HeaderScanner scanner(options_.max_request_line, options_.max_header_bytes);
+        tcp_.expires_after(options_.header_timeout);
+        for (;;) {
+            auto state = scanner.scan(buffered());
+            if (state == HeaderScanner::State::complete) break;
+            if (state == HeaderScanner::State::rejected)
+                co_return co_await refuse(scanner.rejection(), partial_header(scanner.request_line(buffered())));
+            if (free_space() == 0) {
+                const Rejection too_large{431, "headers_too_large", "Request header fields too large"};
+                co_return co_await refuse(too_large, partial_header(scanner.request_line(buffered())));
+            }
+            boost::system::error_code ec;
+            co_await read_some(ec);
+            // tcp_stream closes the socket when its deadline passes, so a slow client is
+            // dropped without an answer (as nginx does).
+            if (ec) co_return Step::close;
+        }
+
+        // 2. Beast parses the header; spur checks what Beast lets through.
+        Parser parser;
+        parser.header_limit(std::numeric_limits<std::uint32_t>::max());  // the scanner enforces limits
+        parser.body_limit(boost::none);  // the route's limit applies once something reads the body
+        boost::system::error_code ec;
+        auto view = buffered();
+        parser.put(net::buffer(view.data() + scanner.begin(), scanner.end() - scanner.begin()), ec);
+        const auto request_line = scanner.request_line(view);
+        if (ec || !parser.is_header_done()) {
+            auto header = partial_header(request_line);
+            buffer_.consume(scanner.end());
+            const Rejection malformed{400, "bad_request", "Malformed request header"};
+            co_return co_await refuse(malformed, std::move(header));
+        }
+        buffer_.consume(scanner.end());
+        auto& message = parser.get();
+        auto rejection = check_framing(message.base());
+        if (!rejection && !parser.is_done()) {
+            if (auto expect = message[http::field::expect]; !expect.empty() && !beast::iequals(expect, "100-continue"))
+                rejection = {417, "expectation_failed", "Unsupported Expect header"};
+        }
+        if (rejection) co_return co_await refuse(rejection, Request::Message(std::move(message.base())));
+
+        // 3. The app, with the body left on the wire until something asks for it. The
+        //    header moves into the Request; chunked trailers land in the parser's moved-from
+        //    header, never in the Request's (an Authorization trailer must not authenticate).
+        WireBody body(*this, parser);
+        expect_continue_ = message.version() == 11 && !message[http::field::expect].empty();
+        continue_sent_ = false;
+        Request req(Request::Message(std::move(message.base())), remote_, parser.is_done() ? nullptr : &body);
+        Response res;
+        co_await server_.app.handle(req, res);
+        if (res.upgrade_handler() && res.status() == 101) co_return co_await upgrade(req, res);
+
+        // 4. The response. Keep-alive also needs the body consumed, or the next "request"
+        //    would start inside it.
+        const bool drain = !body.complete() && body.can_discard_rest();
+        const bool keep_alive = req.keep_alive() && (body.complete() || drain) &&
+                                !server_.stopping.load(std::memory_order_relaxed);
+        auto framing = finish_response(res, req.version(), req.method() == "HEAD", keep_alive);
+        auto write_ec = co_await write_response(transport_, res, framing, options_.write_timeout, server_.app.log(), head_);
+        Step step = finished(req, res, write_ec, framing.keep_alive);
+        if (step == Step::keep_alive && drain && !co_await body.discard_rest()) step = Step::close;
+        co_return step;
+    }
+
+    // Runs the finish hooks once the bytes are out (or the client left: 499), then picks
+    // how the connection goes on.
+    Step finished(const Request& req, Response& res, boost::system::error_code write_ec, bool keep_alive) {
+        if (write_ec) res.status(499);
+        run_finish_hooks(req, res, server_.app.log());
+        if (write_ec) return Step::close;
+        return keep_alive ? Step::keep_alive : Step::linger;
+    }
+
+    // What is known of a request refused before its header parsed: method and target when
+    // the request line itself was sound, so the access log can still say what was asked.
+    static Request::Message partial_header(std::string_view request_line) {
+        Request::Message m;
+        m.version(11);
+        auto sp1 = request_line.find(' ');
+        auto sp2 = sp1 == std::string_view::npos ? sp1 : request_line.find(' ', sp1 + 1);
+        if (sp2 == std::string_view::npos) return m;
+        auto method = request_line.substr(0, sp1);
+        auto target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
+        const bool sound = !method.empty() && !target.empty() &&
+                           std::all_of(method.begin(), method.end(), [](char c) { return c >= 'A' && c <= 'Z'; }) &&
+                           std::all_of(target.begin(), target.end(),
+                                       [](char c) { return static_cast<unsigned char>(c) > 0x20 && c != 0x7F; });
+        if (sound) {
+            m.method_string(method);
+            m.target(target);
+        }
+        return m;
+    }
+
+    // Answers a request spur refuses before routing, through the app's own error path
+    // (global middleware, on_error, logs, metrics), then closes: after a framing error the
+    // rest of the stream cannot be trusted.
+    Task<Step> refuse(Rejection rejection, Request::Message header) {
+        Request req(std::move(header), remote_);
+        Response res;
+        const HttpError error(rejection.status, rejection.code, rejection.message);
+        co_await server_.app.refuse(req, res, error);
+        auto framing = finish_response(res, 11, false, false);
+        auto timeout = std::min<std::chrono::milliseconds>(options_.write_timeout, refusal_write_timeout);
+        auto ec = co_await write_response(transport_, res, framing, timeout, server_.app.log(), head_);
+        co_return finished(req, res, ec, false);
+    }
+
+    // Hands the connection to a ws route's handler; the connection ends with it.
+    Task<Step> upgrade(Request& req, Response& res) {
+        // RFC 6455 clients wait for the 101 before sending frames; bytes already here would
+        // be frames Beast never sees, so such a client is dropped.
+        std::shared_ptr<WsSession> session;
+        if (buffer_.size() == 0) {
+            tcp_.expires_never();  // the WebSocket layer runs its own handshake and idle timers
+            session = co_await transport_.accept_websocket(req.message(), res, options_.websocket, server_.app.log());
+        }
+        if (!session) res.status(499);
+        run_finish_hooks(req, res, server_.app.log());
+        if (!session) co_return Step::close;
+        state_.websocket = session;
+        if (server_.stopping.load(std::memory_order_relaxed)) session->close(WsCloseCode::going_away, "server shutting down");
+        co_await session->run(*res.upgrade_handler(), req);
+        state_.websocket.reset();
+        co_return Step::close;
+    }
+
+    // `100 Continue`, sent the first time something asks for a body the client holds back.
+    Task<> send_continue() {
+        if (!expect_continue_ || continue_sent_) co_return;
+        continue_sent_ = true;
+        static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+        tcp_.expires_after(options_.write_timeout);
+        boost::system::error_code ec;
+        const std::array<net::const_buffer, 1> buffers{net::buffer(interim.data(), interim.size())};
+        co_await transport_.write(buffers, ec);
+        if (ec) throw HttpError(400, "bad_request", "Request body could not be read");
+    }
+
+    char* chunk_buffer() {
+        if (!chunk_) chunk_ = std::make_unique<char[]>(chunk_size);
+        return chunk_.get();
+    }
+
+    ServerContext& server_;
+    const ServerOptions& options_;
+    ConnectionState& state_;
+    Transport& transport_;
+    beast::tcp_stream& tcp_;
+    beast::flat_buffer buffer_;
+    std::string head_;  // the response header block, reused across requests
+    std::string remote_;
+    std::unique_ptr<char[]> chunk_;  // read_body_chunk()'s buffer, made on first use
+    bool expect_continue_ = false;
+    bool continue_sent_ = false;
+};
+
+std::size_t WireBody::default_limit() const noexcept { return c_.options_.max_body_bytes; }
+
+void WireBody::fail(int status, const char* code, const char* message) {
+    failed_ = true;
+    throw HttpError(status, code, message);
+}
+
+void WireBody::start(std::size_t limit, bool whole) {
+    if (failed_) throw HttpError(400, "bad_request", "Request body could not be read");
+    // A whole-body read gets one deadline for all of it; a streamed one, one per chunk.
+    if (whole || !started_) c_.tcp_.expires_after(c_.options_.body_timeout);
+    if (started_) return;
+    started_ = true;
+    if (auto length = parser_.content_length(); length && *length > limit)
+        fail(413, "payload_too_large", "Request body too large");
+    parser_.body_limit(limit);  // chunked bodies: Beast counts as the chunks arrive
+    parser_.eager(true);
+}
+
+Task<std::size_t> WireBody::pump(char* dst, std::size_t room) {
+    for (;;) {
+        if (parser_.is_done()) co_return 0;
+        auto& body = parser_.get().body();
+        body.data = dst;
+        body.size = room;
+        std::size_t used = 0;
+        if (c_.buffer_.size() > 0) {
+            boost::system::error_code ec;
+            try {
+                used = parser_.put(c_.buffer_.data(), ec);
+            } catch (const std::exception&) {  // Beast throws for an oversized trailer field
+                fail(400, "bad_request", "Malformed request body");
+            }
+            c_.buffer_.consume(used);
+            if (ec == http::error::need_buffer || ec == http::error::need_more) ec = {};
+            if (ec == http::error::body_limit) fail(413, "payload_too_large", "Request body too large");
+            if (ec) fail(400, "bad_request", "Malformed request body");
+            const std::size_t got = room - body.size;
+            if (got > 0) {
+                received_ += got;
+                co_return got;
+            }
+            if (used > 0) continue;  // framing (a chunk line) but no data yet
+        }
+        if (c_.free_space() == 0) fail(400, "bad_request", "Malformed request body");  // a chunk line too long
+        co_await c_.send_continue();
+        boost::system::error_code ec;
+        co_await c_.read_some(ec);
+        if (ec) fail(400, "bad_request", "Request body could not be read");
+    }
+}
+
+Task<std::string_view> WireBody::next(std::size_t limit) {
+    start(limit, false);
+    char* chunk = c_.chunk_buffer();
+    const std::size_t n = co_await pump(chunk, chunk_size);
+    co_return std::string_view(chunk, n);
+}
+
+Task<> WireBody::read_all(std::string& out, std::size_t limit) {
+    start(limit, true);
+    const auto length = parser_.content_length();
+    for (;;) {
+        // Reads land in `out` itself: the declared length at once, else growing by chunks.
+        const std::size_t room = length ? std::max<std::size_t>(*length - received_, 1) : chunk_size;
+        const std::size_t old = out.size();
+        out.resize(old + room);
+        const std::size_t n = co_await pump(out.data() + old, room);
+        out.resize(old + n);
+        if (n == 0) co_return;
+    }
+}
+
+bool WireBody::can_discard_rest() const noexcept {
+    if (failed_ || (c_.expect_continue_ && !c_.continue_sent_)) return false;
+    auto length = parser_.content_length();
+    return length && *length - received_ <= discard_budget;
+}
+
+Task<bool> WireBody::discard_rest() {
+    try {
+        start(std::numeric_limits<std::size_t>::max(), true);  // can_discard_rest() bounded it
+        char* scratch = c_.chunk_buffer();
+        while (co_await pump(scratch, chunk_size) > 0) {
+        }
+    } catch (const HttpError&) {
+        co_return false;
+    }
+    co_return true;
+}
+
+}  // namespace
+
+Task<> serve(ServerContext& server, ConnectionState& state, Transport& transport) {
+    Connection connection(server, state, transport);
+    co_await connection.run();
+}
+
+}  // namespace spur::detail

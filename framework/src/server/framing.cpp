@@ -1,0 +1,125 @@
+#include "server/framing.hpp"
+
+#include <boost/beast/core/string.hpp>
+
+namespace spur::detail {
+
+HeaderScanner::State HeaderScanner::reject(int status, const char* code, const char* message) noexcept {
+    rejection_ = Rejection{status, code, message};
+    return State::rejected;
+}
+
+HeaderScanner::State HeaderScanner::scan(std::string_view data) noexcept {
+    while (pos_ < data.size()) {
+        const char c = data[pos_];
+        if (c == '\r') {
+            if (pos_ + 1 >= data.size()) break;  // wait for the byte after CR
+            if (data[pos_ + 1] != '\n') return reject(400, "bad_request", "Bare CR in request header");
+            const std::size_t line_length = pos_ - line_start_;
+            if (!in_fields_) {
+                if (line_length == 0) {
+                    begin_ = line_start_ = pos_ + 2;  // empty line before the request line
+                    pos_ += 2;
+                    continue;
+                }
+                if (line_length > max_request_line_) return reject(414, "uri_too_long", "Request line too long");
+                in_fields_ = true;
+                fields_start_ = pos_ + 2;
+            } else if (line_length == 0) {
+                end_ = pos_ + 2;
+                return State::complete;
+            }
+            pos_ += 2;
+            line_start_ = pos_;
+            continue;
+        }
+        if (c == '\n') return reject(400, "bad_request", "Bare LF in request header");
+        if (c == '\0') return reject(400, "bad_request", "NUL in request header");
+        if (in_fields_ && pos_ == line_start_ && (c == ' ' || c == '\t'))
+            return reject(400, "bad_request", "Obsolete line folding in request header");
+        ++pos_;
+        if (!in_fields_ && pos_ - line_start_ > max_request_line_)
+            return reject(414, "uri_too_long", "Request line too long");
+        if (in_fields_ && pos_ - fields_start_ > max_header_bytes_)
+            return reject(431, "headers_too_large", "Request header fields too large");
+    }
+    return State::need_more;
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+bool valid_host(std::string_view host) noexcept {
+    for (char c : host) {
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+                  c == ':' || c == '[' || c == ']' || c == '_' || c == '%' || c == '~' || c == '!' || c == '$' ||
+                  c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' || c == '+' || c == ',' || c == ';' ||
+                  c == '=';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix) noexcept {
+    return s.size() >= prefix.size() && beast::iequals(s.substr(0, prefix.size()), prefix);
+}
+
+}  // namespace
+
+Rejection check_framing(const http::request_header<>& header) noexcept {
+    const unsigned version = header.version();
+    if (version != 10 && version != 11) return {505, "http_version_not_supported", "HTTP version not supported"};
+
+    if (header.method() == http::verb::connect) return {501, "not_implemented", "CONNECT is not supported"};
+    const std::string_view target = header.target();
+    const bool origin_form = !target.empty() && target.front() == '/';
+    const bool absolute_form = starts_with_nocase(target, "http://") || starts_with_nocase(target, "https://");
+    const bool asterisk_form = target == "*" && header.method() == http::verb::options;
+    if (!origin_form && !absolute_form && !asterisk_form) return {400, "bad_request", "Malformed request target"};
+
+    std::size_t te_count = 0;
+    std::string_view te;
+    std::size_t cl_count = 0;
+    std::size_t host_count = 0;
+    std::string_view host;
+    for (const auto& field : header) {
+        switch (field.name()) {
+            case http::field::transfer_encoding:
+                ++te_count;
+                te = field.value();
+                break;
+            case http::field::content_length: {
+                ++cl_count;
+                auto v = trim(field.value());
+                if (v.empty()) return {400, "bad_request", "Malformed Content-Length"};
+                for (char c : v)
+                    if (c < '0' || c > '9') return {400, "bad_request", "Malformed Content-Length"};
+                break;
+            }
+            case http::field::host:
+                ++host_count;
+                host = field.value();
+                break;
+            default:
+                break;
+        }
+    }
+    if (te_count > 0) {
+        // RFC 9112 §6.1: TE with CL is a smuggling attempt; HTTP/1.0 has no chunked coding.
+        if (cl_count > 0) return {400, "bad_request", "Both Transfer-Encoding and Content-Length"};
+        if (version == 10) return {400, "bad_request", "Transfer-Encoding in an HTTP/1.0 request"};
+        if (te_count > 1 || !beast::iequals(trim(te), "chunked"))
+            return {501, "not_implemented", "Unsupported Transfer-Encoding"};
+    }
+    if (host_count > 1) return {400, "bad_request", "Duplicate Host header"};
+    if (host_count == 0 && version == 11) return {400, "bad_request", "Missing Host header"};
+    if (host_count == 1 && !valid_host(trim(host))) return {400, "bad_request", "Malformed Host header"};
+    return {};
+}
+
+}  // namespace spur::detail

@@ -1,0 +1,50 @@
+#pragma once
+// A connection's byte stream — plain TCP or TLS — behind one small interface, so that the
+// connection and the writer are compiled once rather than once per stream type (Beast's
+// TLS and WebSocket templates made that one file the slowest of the build, twice over).
+
+#include "util/net.hpp"
+
+#include <spur/log.hpp>
+#include <spur/request.hpp>
+#include <spur/response.hpp>
+#include <spur/websocket.hpp>
+
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <chrono>
+#include <memory>
+#include <span>
+
+namespace spur::detail {
+
+class WsSession;
+
+/// Reads, writes and closes one connection's stream. Deadlines are the caller's: set them
+/// on tcp() (Beast's tcp_stream) before each operation. Errors are reported, never thrown.
+class Transport {
+public:
+    explicit Transport(beast::tcp_stream& tcp) noexcept : tcp_(tcp) {}
+    virtual ~Transport() = default;
+
+    /// The TCP stream underneath: deadlines, the socket, the peer address.
+    beast::tcp_stream& tcp() noexcept { return tcp_; }
+
+    /// Reads at least one byte into `buffer`; eof, reset and timeout come back in `ec`.
+    virtual Task<std::size_t> read_some(net::mutable_buffer buffer, boost::system::error_code& ec) = 0;
+    /// Writes every byte of `buffers` (a gathered write); returns the bytes written.
+    virtual Task<std::size_t> write(std::span<const net::const_buffer> buffers, boost::system::error_code& ec) = 0;
+    /// Ends the connection politely within `linger`: TLS sends close_notify; plain TCP
+    /// half-closes and reads what the peer still sends, so that unread request bytes do not
+    /// make the kernel answer with RST and destroy the response before the client reads it.
+    virtual Task<> close_gracefully(std::chrono::milliseconds linger) = 0;
+    /// Answers a WebSocket upgrade with 101 (carrying `res`'s headers) and returns the
+    /// session that now owns the stream, or nullptr if the handshake failed.
+    virtual Task<std::shared_ptr<WsSession>> accept_websocket(const Request::Message& request, const Response& res,
+                                                              const WebSocketOptions& options, const LogSink& log) = 0;
+
+private:
+    beast::tcp_stream& tcp_;
+};
+
+}  // namespace spur::detail

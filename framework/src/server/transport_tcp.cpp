@@ -1,0 +1,60 @@
+// Plain TCP: the transport, and the entry point for a plain connection.
+#include "server/connection.hpp"
+#include "server/transport.hpp"
+#include "server/websocket/stream_session.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+namespace spur::detail {
+
+namespace {
+
+constexpr std::size_t linger_bytes = 256 * 1024;
+
+class TcpTransport final : public Transport {
+public:
+    explicit TcpTransport(beast::tcp_stream& stream) noexcept : Transport(stream), stream_(stream) {}
+
+    Task<std::size_t> read_some(net::mutable_buffer buffer, boost::system::error_code& ec) override {
+        co_return co_await stream_.async_read_some(buffer, net::redirect_error(net::use_awaitable, ec));
+    }
+
+    Task<std::size_t> write(std::span<const net::const_buffer> buffers, boost::system::error_code& ec) override {
+        co_return co_await net::async_write(stream_, buffers, net::redirect_error(net::use_awaitable, ec));
+    }
+
+    Task<> close_gracefully(std::chrono::milliseconds linger) override {
+        boost::system::error_code ec;
+        stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
+        if (ec) co_return;
+        stream_.expires_after(linger);
+        char scratch[4096];
+        std::size_t total = 0;
+        while (total < linger_bytes) {
+            auto n = co_await stream_.async_read_some(net::buffer(scratch), net::redirect_error(net::use_awaitable, ec));
+            if (ec) break;
+            total += n;
+        }
+    }
+
+    Task<std::shared_ptr<WsSession>> accept_websocket(const Request::Message& request, const Response& res,
+                                                      const WebSocketOptions& options, const LogSink& log) override {
+        auto session = std::make_shared<WsStreamSession<beast::tcp_stream>>(stream_, options, log);
+        auto ec = co_await session->accept(request, res);
+        co_return ec ? nullptr : session;
+    }
+
+private:
+    beast::tcp_stream& stream_;
+};
+
+}  // namespace
+
+Task<> serve_plain(ServerContext& server, std::shared_ptr<ConnectionState> state) {
+    TcpTransport transport(state->tcp);
+    co_await serve(server, *state, transport);
+}
+
+}  // namespace spur::detail

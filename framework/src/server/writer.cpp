@@ -1,0 +1,120 @@
+#include "server/writer.hpp"
+
+#include "server/transport.hpp"
+
+#include <fmt/core.h>
+
+#include <array>
+
+namespace spur::detail {
+
+namespace {
+
+class StreamWriter : public BodyWriter {
+public:
+    StreamWriter(Transport& transport, bool chunked, std::chrono::milliseconds timeout)
+        : transport_(transport), chunked_(chunked), timeout_(timeout) {}
+
+    Task<> write(std::string_view chunk) override {
+        if (chunk.empty()) co_return;  // an empty chunk would end a chunked body early
+        transport_.tcp().expires_after(timeout_);
+        boost::system::error_code ec;
+        if (chunked_) {
+            // RFC 9112 §7.1: size in hex, CRLF, data, CRLF — one gathered write.
+            char size_line[24];
+            auto end = fmt::format_to(size_line, "{:x}\r\n", chunk.size());
+            const std::array<net::const_buffer, 3> buffers{
+                net::buffer(size_line, static_cast<std::size_t>(end - size_line)), net::buffer(chunk.data(), chunk.size()),
+                net::buffer("\r\n", 2)};
+            co_await transport_.write(buffers, ec);
+        } else {
+            const std::array<net::const_buffer, 1> buffers{net::buffer(chunk.data(), chunk.size())};
+            co_await transport_.write(buffers, ec);
+        }
+        if (ec) throw boost::system::system_error(ec);
+        written_ += chunk.size();
+    }
+
+    std::uint64_t written() const noexcept { return written_; }
+
+private:
+    Transport& transport_;
+    bool chunked_;
+    std::chrono::milliseconds timeout_;
+    std::uint64_t written_ = 0;
+};
+
+// The status line and header block, written straight into a reused buffer. Beast's
+// serializer walks a chain of buffer views per field, which cost about as much CPU as
+// everything else in a small request together (see docs/benchmarks.md).
+void serialize_head(const http::response_header<>& h, std::string& out) {
+    out.clear();
+    out.append(h.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+    const unsigned status = h.result_int();
+    const char digits[3] = {static_cast<char>('0' + status / 100 % 10), static_cast<char>('0' + status / 10 % 10),
+                            static_cast<char>('0' + status % 10)};
+    out.append(digits, 3);
+    out.push_back(' ');
+    out.append(h.reason());
+    out.append("\r\n");
+    for (const auto& field : h) {
+        out.append(field.name_string());
+        out.append(": ");
+        out.append(field.value());
+        out.append("\r\n");
+    }
+    out.append("\r\n");
+}
+
+}  // namespace
+
+Task<boost::system::error_code> write_response(Transport& transport, Response& res, const BodyFraming& framing,
+                                               std::chrono::milliseconds timeout, const LogSink& log,
+                                               std::string& head) {
+    boost::system::error_code ec;
+    transport.tcp().expires_after(timeout);
+    serialize_head(res.header(), head);
+    if (!framing.stream) {
+        const std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(res.body())};
+        const std::size_t n = co_await transport.write(buffers, ec);
+        res.bytes_sent(n > head.size() ? n - head.size() : 0);
+        co_return ec;
+    }
+
+    const std::array<net::const_buffer, 1> head_buffer{net::buffer(head)};
+    co_await transport.write(head_buffer, ec);
+    if (ec) co_return ec;
+
+    StreamWriter writer(transport, framing.chunked, timeout);
+    // Headers are out: a failing producer can only end the connection, never become a 500.
+    std::string failure;
+    try {
+        co_await res.producer()(writer);
+    } catch (const boost::system::system_error& e) {
+        ec = e.code();  // the peer went away mid-body
+    } catch (const std::exception& e) {
+        failure = e.what();
+    } catch (...) {
+        failure = "non-standard exception";
+    }
+    res.bytes_sent(writer.written());
+    if (ec) co_return ec;
+    if (!failure.empty()) {
+        log(LogLevel::error, fmt::format("streamed body failed after headers were sent: {}", failure));
+        co_return make_error_code(boost::system::errc::io_error);
+    }
+    if (framing.chunked) {
+        transport.tcp().expires_after(timeout);
+        const std::array<net::const_buffer, 1> last{net::buffer("0\r\n\r\n", 5)};
+        co_await transport.write(last, ec);
+        co_return ec;
+    }
+    if (auto declared = res.stream_length(); declared && *declared != writer.written()) {
+        log(LogLevel::error, fmt::format("streamed body wrote {} bytes but declared Content-Length {}",
+                                         writer.written(), *declared));
+        co_return make_error_code(boost::system::errc::io_error);
+    }
+    co_return ec;
+}
+
+}  // namespace spur::detail
