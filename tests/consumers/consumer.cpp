@@ -1,7 +1,9 @@
 // A program that links spur the way a user would, and checks a request end to end.
 #include <spur/middleware/request_id.hpp>
-#include <spur/mysql.hpp>
 #include <spur/spur.hpp>
+#ifdef SPUR_CONSUMER_MYSQL
+#include <spur/mysql.hpp>
+#endif
 #include <spur/testing/client.hpp>
 
 #include <cstdio>
@@ -12,8 +14,10 @@ int main() {
     app.get("/hello/:name", [](spur::Request& req, spur::Response& res) { res.json({{"hello", req.param("name")}}); });
     spur::testing::Client client(app);
     auto r = client.get("/hello/consumer");
-    auto db = spur::mysql::parse_url("mysql://u:p@localhost/db");  // spur::mysql links too
-    bool ok = r.status == 200 && r.body == R"({"hello":"consumer"})" && !r.header("X-Request-Id").empty() && db.user == "u";
+    bool ok = r.status == 200 && r.body == R"({"hello":"consumer"})" && !r.header("X-Request-Id").empty();
+#ifdef SPUR_CONSUMER_MYSQL
+    ok = ok && spur::mysql::parse_url("mysql://u:p@localhost/db").user == "u";  // spur::mysql links too
+#endif
     std::printf("%s %d %s\n", ok ? "consumer ok" : "consumer FAILED", r.status, r.body.c_str());
     return ok ? 0 : 1;
 }
