@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <optional>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,8 @@ struct Config {
     unsigned short tls_port = 3443;
     unsigned login_burst_per_ip = 10;     ///< then one attempt every 6 s per address
     unsigned login_burst_per_email = 5;   ///< then one attempt every 12 s per email
+    /// Where access-log lines go (not a flag: tests and embedders set it); default stderr.
+    std::function<void(std::string_view)> access_log_sink;
 };
 
 /// The --help text.

@@ -35,8 +35,10 @@ spur::Middleware database_unavailable() {
     };
 }
 
-mw::AccessLogOptions log_options(const std::string& format) {
+mw::AccessLogOptions log_options(const Config& config) {
+    const std::string& format = config.log_format;
     mw::AccessLogOptions o;
+    o.sink = config.access_log_sink;
     o.format = format == "json" ? mw::AccessLogFormat::json
                : format == "combined" ? mw::AccessLogFormat::combined
                                       : mw::AccessLogFormat::dev;
@@ -47,7 +49,7 @@ mw::AccessLogOptions log_options(const std::string& format) {
 spur::App build_app(Services& s) {
     spur::App app;
     app.use(s.metrics.middleware());
-    if (s.config.log_format != "off") app.use(mw::access_log(log_options(s.config.log_format)));
+    if (s.config.log_format != "off") app.use(mw::access_log(log_options(s.config)));
     app.use(mw::request_id());
     app.use(mw::security_headers());
     if (!s.config.cors_origins.empty()) {

@@ -6,6 +6,10 @@
 
 #include <openssl/sha.h>
 
+#include <memory>
+#include <mutex>
+#include <thread>
+
 using namespace app::test;
 using boost::beast::http::verb;
 namespace json = boost::json;
@@ -147,6 +151,52 @@ TEST_CASE("health, readiness and metrics", "[app][health]") {
     CHECK(m.body.find("http_requests_total{method=\"GET\",route=\"/api/texts\",status=\"401\"} 1") != std::string::npos);
     CHECK(m.body.find("http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"}") != std::string::npos);
     CHECK(m.body.find("db_pool_connections{state=\"idle\"}") != std::string::npos);
+}
+
+TEST_CASE("wire refusals - 413, 431 and a malformed request - show in the access log and /metrics", "[app][health]") {
+    auto config = test_config();
+    config.log_format = "json";
+    auto lines = std::make_shared<std::vector<std::string>>();
+    auto mutex = std::make_shared<std::mutex>();
+    config.access_log_sink = [lines, mutex](std::string_view line) {
+        std::lock_guard lock(*mutex);
+        lines->emplace_back(line);
+    };
+    Running app(config);
+    // 413: a registration far over the route's body limit, refused before it is read.
+    auto too_big = spur::test::round_trip(
+        app.port(), "POST /api/auth/register HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n");
+    REQUIRE(too_big);
+    CHECK(too_big->result_int() == 413);
+    // 431: a header block over the server's limit.
+    auto huge_header = spur::test::round_trip(
+        app.port(), "GET /api/texts HTTP/1.1\r\nHost: t\r\nX-Filler: " + std::string(20000, 'x') + "\r\n\r\n");
+    REQUIRE(huge_header);
+    CHECK(huge_header->result_int() == 431);
+    // 400: a request line that cannot be read at all.
+    auto garbage = spur::test::round_trip(app.port(), "\x01\x02 nonsense\n\n");
+    REQUIRE(garbage);
+    CHECK(garbage->result_int() == 400);
+
+    auto logged = [&](const std::string& needle) {
+        for (int i = 0; i < 200; ++i) {
+            {
+                std::lock_guard lock(*mutex);
+                for (const auto& l : *lines)
+                    if (l.find(needle) != std::string::npos) return true;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return false;
+    };
+    CHECK(logged(R"("method":"POST","path":"/api/auth/register","status":413)"));
+    CHECK(logged(R"("method":"GET","path":"/api/texts","status":431)"));
+    CHECK(logged(R"("method":"-","path":"-","status":400)"));
+
+    auto m = get(app.port(), "/metrics").body;
+    CHECK(m.find("http_requests_total{method=\"POST\",route=\"/api/auth/register\",status=\"413\"} 1") != std::string::npos);
+    CHECK(m.find("status=\"431\"} 1") != std::string::npos);
+    CHECK(m.find("status=\"400\"} 1") != std::string::npos);
 }
 
 TEST_CASE("without a database: healthz stays 200 - readyz and data routes answer 503", "[app][health]") {

@@ -76,6 +76,9 @@ public:
         ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     }
 
+    /// The socket's descriptor, for options a test sets itself (SO_LINGER, say).
+    int native_handle() { return socket_.native_handle(); }
+
     void send(std::string_view bytes) { boost::asio::write(socket_, boost::asio::buffer(bytes.data(), bytes.size())); }
 
     /// Sends and returns true, or false if the peer has already closed/reset.

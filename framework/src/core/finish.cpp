@@ -70,7 +70,7 @@ void render_error(Response& res, const HttpError& error) {
 
 std::string describe_request(const Request& req) {
     std::string out = fmt::format("{} {}", req.method().empty() ? "-" : req.method(),
-                                  req.path().empty() ? "-" : req.path());
+                                  req.target().empty() ? "-" : req.path());
     if (auto* id = req.locals().get<std::string>("request_id")) out += fmt::format(" (request id {})", *id);
     return out;
 }

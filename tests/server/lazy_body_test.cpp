@@ -1,0 +1,109 @@
+// The body stays on the wire until something asks for it (Request::read_body, or the
+// route's handler): a request answered earlier is never read and gets no 100 Continue.
+#include <spur/app.hpp>
+
+#include "support/test_server.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+
+using namespace spur;
+using spur::test::RawConnection;
+using spur::test::TestServer;
+
+namespace {
+// A guard in the style of spur-app's: no Authorization, no entry.
+Middleware require_auth() {
+    return [](Request& req, Response& res, Next next) -> Task<> {
+        if (req.header("Authorization") != "Bearer ok") {
+            res.status(401).json({{"error", "unauthorized"}});
+            co_return;
+        }
+        co_await next();
+    };
+}
+
+void add_upload_route(App& app, std::atomic<int>& handled) {
+    app.post("/upload", require_auth(), [&handled](Request& req, Response& res) {
+           ++handled;
+           res.send("got " + std::to_string(req.body().size()));
+       })
+        .body_limit(16 * 1024 * 1024);
+}
+}  // namespace
+
+TEST_CASE("a guard that answers 401 gets no 100 Continue and the upload is never read", "[server][body]") {
+    App app;
+    std::atomic<int> handled{0};
+    add_upload_route(app, handled);
+    TestServer srv(app);
+
+    RawConnection c(srv.port());
+    // 8 MiB declared, not one byte of it sent: the answer must come anyway.
+    c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 8388608\r\nExpect: 100-continue\r\n\r\n");
+    auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->result_int() == 401);  // not 100: the first thing on the wire is the final answer
+    CHECK((*r)["Connection"] == "close");  // the client may still send the body: not worth reading
+    CHECK(c.wait_closed());
+    CHECK(handled == 0);
+}
+
+TEST_CASE("a route that reads the body sends 100 Continue first, then answers", "[server][body]") {
+    App app;
+    std::atomic<int> handled{0};
+    add_upload_route(app, handled);
+    TestServer srv(app);
+
+    RawConnection c(srv.port());
+    c.send("POST /upload HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ok\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    auto interim = c.read_response();
+    REQUIRE(interim);
+    CHECK(interim->result_int() == 100);
+    c.send("hello");
+    auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->result_int() == 200);
+    CHECK(r->body() == "got 5");
+    CHECK((*r)["Connection"] == "");  // kept alive
+}
+
+TEST_CASE("a body over the limit is 413 when something reads it - a guard still answers first", "[server][body][limits]") {
+    App app;
+    std::atomic<int> handled{0};
+    app.post("/small", require_auth(), [&handled](Request&, Response& res) {
+           ++handled;
+           res.send("ok");
+       })
+        .body_limit(10);
+
+    TestServer srv(app);
+    auto anonymous = spur::test::round_trip(srv.port(), "POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n");
+    REQUIRE(anonymous);
+    CHECK(anonymous->result_int() == 401);
+
+    RawConnection c(srv.port());
+    c.send("POST /small HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ok\r\nContent-Length: 11\r\n\r\n");
+    auto r = c.read_response();  // before a byte of the body: Content-Length already says too much
+    REQUIRE(r);
+    CHECK(r->result_int() == 413);
+    CHECK((*r)["Connection"] == "close");
+    CHECK(handled == 0);
+}
+
+TEST_CASE("middleware can read the body itself, and the handler sees it", "[server][body]") {
+    App app;
+    app.use([](Request& req, Response& res, Next next) -> Task<> {
+        co_await req.read_body();
+        res.set("X-Seen", std::to_string(req.body().size()));
+        co_await next();
+    });
+    app.post("/echo", [](Request& req, Response& res) { res.send(req.body()); });
+    TestServer srv(app);
+    auto r = spur::test::round_trip(
+        srv.port(), "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+    REQUIRE(r);
+    CHECK(r->body() == "abcde");
+    CHECK((*r)["X-Seen"] == "5");
+}
