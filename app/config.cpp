@@ -13,7 +13,7 @@ namespace app {
 std::string usage() {
     return R"(spur-app — login, API keys and text data on MySQL/MariaDB
 
-usage: spur-app [serve|migrate] [--flag=value ...]
+usage: spur-app [serve|migrate] [--flag=value | --flag value ...]
 
 Each setting is read from the environment, then from a flag of the same name:
   PORT           --port           listen port (default 3001)
@@ -72,13 +72,20 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
             c.dev = true;
             continue;
         }
-        auto eq = a.find('=');
-        if (a.rfind("--", 0) != 0 || eq == std::string::npos) throw std::invalid_argument("unknown argument: " + a + " (see --help)");
-        std::string key = a.substr(2, eq - 2);
+        // --flag=value or --flag value, as getopt_long takes them.
+        if (a.rfind("--", 0) != 0) throw std::invalid_argument("unknown argument: " + a + " (see --help)");
+        const auto eq = a.find('=');
+        const std::string flag = a.substr(0, eq);
+        std::string key = flag.substr(2);
         for (auto& ch : key) ch = ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
         if (std::find(std::begin(names), std::end(names), key) == std::end(names))
-            throw std::invalid_argument("unknown flag: " + a.substr(0, eq) + " (see --help)");
-        v[key] = a.substr(eq + 1);
+            throw std::invalid_argument("unknown flag: " + flag + " (see --help)");
+        if (eq != std::string::npos) {
+            v[key] = a.substr(eq + 1);
+        } else {
+            if (i + 1 >= argc) throw std::invalid_argument(flag + " needs a value (see --help)");
+            v[key] = argv[++i];
+        }
     }
     if (v.count("PORT")) c.port = number<unsigned short>("PORT", v["PORT"], 0, 65535);
     if (v.count("HOST")) c.host = v["HOST"];

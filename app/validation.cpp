@@ -1,5 +1,7 @@
 #include "validation.hpp"
 
+#include <spur/strings.hpp>
+
 #include <boost/json/object.hpp>
 
 #include <charconv>
@@ -39,12 +41,15 @@ std::optional<std::size_t> utf8_length(std::string_view s) {
     return count;
 }
 
-std::string normalized_email(std::string_view email) {
-    while (!email.empty() && (email.front() == ' ' || email.front() == '\t')) email.remove_prefix(1);
-    while (!email.empty() && (email.back() == ' ' || email.back() == '\t')) email.remove_suffix(1);
-    std::string e(email);
+std::string canonical_email(std::string_view email) {
+    std::string e(spur::trim(email));
     for (auto& ch : e)
         if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+    return e;
+}
+
+std::string normalized_email(std::string_view email) {
+    std::string e = canonical_email(email);
     const auto at = e.find('@');
     const bool ok = !e.empty() && e.size() <= 254 && at != std::string::npos && at > 0 && at <= 64 &&
                     e.find('@', at + 1) == std::string::npos && e.find('.', at + 2) != std::string::npos &&

@@ -22,7 +22,10 @@ std::string_view required_string(const boost::json::object& body, std::string_vi
 std::optional<std::string_view> optional_string(const boost::json::object& body, std::string_view key);
 /// Unicode code points in valid UTF-8; nullopt for invalid UTF-8.
 std::optional<std::size_t> utf8_length(std::string_view s);
-/// A trimmed, lower-cased, plausible e-mail address, or 400.
+/// The one canonical form of an e-mail address, used to register, to log in and to key the
+/// login throttle: surrounding white space trimmed, ASCII letters lower-cased. No validation.
+std::string canonical_email(std::string_view email);
+/// canonical_email() of a plausible e-mail address, or 400.
 std::string normalized_email(std::string_view email);
 /// A positive integer id from a route parameter; nullopt if it is not one (callers answer 404).
 std::optional<std::uint64_t> parse_id(std::string_view text);

@@ -6,7 +6,19 @@
 
 #include <spur/random.hpp>
 
+#include <boost/json/array.hpp>
+
 namespace app::api_keys {
+
+namespace {
+boost::json::object to_json(const ApiKey& k) {
+    return {{"id", k.id},
+            {"name", k.name},
+            {"prefix", k.prefix},
+            {"created_at", k.created_at.to_iso8601()},
+            {"last_used_at", k.last_used_at ? boost::json::value(k.last_used_at->to_iso8601()) : boost::json::value(nullptr)}};
+}
+}  // namespace
 
 spur::Handler create(Services& s) {
     return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
@@ -18,13 +30,14 @@ spur::Handler create(Services& s) {
         std::string secret = "sk_" + spur::random_token(32);
         std::string prefix = secret.substr(0, 11);
         auto key = co_await create_key(s.db, auth::principal(req).user_id, std::string(name), prefix, auth::key_hash(secret));
-        res.status(201).json({{"success", true}, {"key", key}, {"secret", secret}});
+        res.status(201).json({{"success", true}, {"key", to_json(key)}, {"secret", secret}});
     };
 }
 
 spur::Handler list(Services& s) {
     return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
-        auto items = co_await list_keys(s.db, auth::principal(req).user_id);
+        boost::json::array items;
+        for (const auto& key : co_await list_keys(s.db, auth::principal(req).user_id)) items.push_back(to_json(key));
         res.json({{"success", true}, {"items", std::move(items)}});
     };
 }

@@ -1,40 +1,42 @@
 #include "api_keys/repository.hpp"
 
-#include <spur/mysql/value.hpp>
-
 namespace app::api_keys {
 
 namespace {
 constexpr const char* columns = "SELECT id, name, prefix, created_at, last_used_at FROM api_keys ";
 
-boost::json::object to_json(const spur::mysql::Row& r) {
-    auto used = r.get<std::optional<spur::mysql::DateTime>>("last_used_at");
-    return {{"id", r.get<std::uint64_t>("id")},
-            {"name", r.get<std::string>("name")},
-            {"prefix", r.get<std::string>("prefix")},
-            {"created_at", r.get<spur::mysql::DateTime>("created_at").to_iso8601()},
-            {"last_used_at", used ? boost::json::value(used->to_iso8601()) : boost::json::value(nullptr)}};
+ApiKey from_row(const spur::mysql::Row& r) {
+    return ApiKey{r.get<std::uint64_t>("id"), r.get<std::string>("name"), r.get<std::string>("prefix"),
+                  r.get<spur::mysql::DateTime>("created_at"),
+                  r.get<std::optional<spur::mysql::DateTime>>("last_used_at")};
 }
 }  // namespace
 
-spur::Task<boost::json::object> create_key(spur::mysql::Pool& db, std::uint64_t user, const std::string& name,
-                                           const std::string& prefix, const std::string& hash) {
+spur::Task<ApiKey> create_key(spur::mysql::Pool& db, std::uint64_t user, const std::string& name,
+                              const std::string& prefix, const std::string& hash) {
     auto ins = co_await db.execute("INSERT INTO api_keys (user_id, name, prefix, key_hash) VALUES (?, ?, ?, ?)", user, name,
                                    prefix, spur::mysql::Blob(hash));
     auto r = co_await db.execute(std::string(columns) + "WHERE id = ?", ins.last_insert_id);
-    co_return to_json(r.front());
+    co_return from_row(r.front());
 }
 
-spur::Task<boost::json::array> list_keys(spur::mysql::Pool& db, std::uint64_t user) {
-    boost::json::array items;
+spur::Task<std::vector<ApiKey>> list_keys(spur::mysql::Pool& db, std::uint64_t user) {
+    std::vector<ApiKey> keys;
     for (const auto& row : co_await db.execute(std::string(columns) + "WHERE user_id = ? ORDER BY id DESC", user))
-        items.push_back(to_json(row));
-    co_return items;
+        keys.push_back(from_row(row));
+    co_return keys;
 }
 
 spur::Task<bool> delete_key(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id) {
     auto r = co_await db.execute("DELETE FROM api_keys WHERE id = ? AND user_id = ?", id, user);
     co_return r.affected_rows > 0;
+}
+
+spur::Task<std::optional<std::uint64_t>> use_key(spur::mysql::Pool& db, const std::string& hash) {
+    auto r = co_await db.execute("SELECT id, user_id FROM api_keys WHERE key_hash = ?", spur::mysql::Blob(hash));
+    if (r.empty()) co_return std::nullopt;
+    co_await db.execute("UPDATE api_keys SET last_used_at = UTC_TIMESTAMP(3) WHERE id = ?", r.front().get<std::uint64_t>("id"));
+    co_return r.front().get<std::uint64_t>("user_id");
 }
 
 }  // namespace app::api_keys

@@ -1,22 +1,34 @@
 #pragma once
-// All SQL for API keys.
+// All SQL for API keys. Takes and returns plain structs; handlers make the JSON.
 
 #include <spur/mysql/pool.hpp>
-
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
+#include <spur/mysql/value.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace app::api_keys {
 
-/// Inserts a key (its SHA-256 only) and returns {id, name, prefix, created_at, last_used_at}.
-spur::Task<boost::json::object> create_key(spur::mysql::Pool& db, std::uint64_t user, const std::string& name,
-                                           const std::string& prefix, const std::string& hash);
-/// The user's keys, newest first, without secrets.
-spur::Task<boost::json::array> list_keys(spur::mysql::Pool& db, std::uint64_t user);
+/// A key as its owner sees it: never the secret, nor its hash.
+struct ApiKey {
+    std::uint64_t id = 0;
+    std::string name;
+    std::string prefix;  ///< the first characters of the secret, to tell keys apart
+    spur::mysql::DateTime created_at;
+    std::optional<spur::mysql::DateTime> last_used_at;
+};
+
+/// Inserts a key (its SHA-256 only) and returns it.
+spur::Task<ApiKey> create_key(spur::mysql::Pool& db, std::uint64_t user, const std::string& name,
+                              const std::string& prefix, const std::string& hash);
+/// The user's keys, newest first.
+spur::Task<std::vector<ApiKey>> list_keys(spur::mysql::Pool& db, std::uint64_t user);
 /// Deletes the user's key; false if there is no such key of theirs.
 spur::Task<bool> delete_key(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id);
+
+/// Whose key has this SHA-256, marking it used now; nullopt for an unknown or revoked key.
+spur::Task<std::optional<std::uint64_t>> use_key(spur::mysql::Pool& db, const std::string& hash);
 
 }  // namespace app::api_keys

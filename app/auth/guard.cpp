@@ -1,8 +1,7 @@
 #include "auth/guard.hpp"
 
+#include "api_keys/repository.hpp"
 #include "auth/repository.hpp"
-
-#include <spur/mysql/value.hpp>
 
 #include <boost/beast/core/string.hpp>
 #include <openssl/sha.h>
@@ -44,11 +43,10 @@ spur::Task<Principal> from_token(Services& s, std::string_view authorization) {
 }
 
 spur::Task<Principal> from_key(Services& s, std::string_view secret) {
-    auto r = co_await s.db.execute("SELECT id, user_id FROM api_keys WHERE key_hash = ?", spur::mysql::Blob(key_hash(secret)));
-    if (r.empty()) throw unauthorized("Invalid or revoked API key");
-    co_await s.db.execute("UPDATE api_keys SET last_used_at = UTC_TIMESTAMP(3) WHERE id = ?", r.front().get<std::uint64_t>("id"));
+    auto owner = co_await api_keys::use_key(s.db, key_hash(secret));
+    if (!owner) throw unauthorized("Invalid or revoked API key");
     Principal p;
-    p.user_id = r.front().get<std::uint64_t>("user_id");
+    p.user_id = *owner;
     co_return p;
 }
 

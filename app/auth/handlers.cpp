@@ -14,6 +14,16 @@
 namespace app::auth {
 
 namespace {
+// {id, email, name, created_at} — never the hash.
+boost::json::object to_json(const User& u) {
+    boost::json::object o;
+    o["id"] = u.id;
+    o["email"] = u.email;
+    o["name"] = u.name ? boost::json::value(*u.name) : boost::json::value(nullptr);
+    o["created_at"] = u.created_at.to_iso8601();
+    return o;
+}
+
 spur::HttpError bad_credentials() { return spur::HttpError(401, "invalid_credentials", "Invalid email or password"); }
 
 spur::HttpError throttled(std::chrono::seconds retry) {
@@ -59,10 +69,10 @@ spur::Handler login(Services& s) {
     return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
         if (auto d = s.login_by_ip.take(req.remote_address()); !d.allowed) throw throttled(d.retry_after);
         const auto& body = body_object(req.json());
-        auto raw_email = required_string(body, "email");
+        // The same canonical form as register: "Ada@X.test " and "ada@x.test" are one
+        // account and share one throttle bucket.
+        std::string email = canonical_email(required_string(body, "email"));
         auto raw_password = required_string(body, "password");
-        std::string email(raw_email);
-        for (auto& ch : email) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
         if (auto d = s.login_by_email.take(email); !d.allowed) throw throttled(d.retry_after);
 
         auto user = co_await find_user_by_email(s.db, email);

@@ -14,15 +14,6 @@ User from_row(const Row& r) {
 constexpr const char* columns = "SELECT id, email, name, password_hash, created_at FROM users ";
 }  // namespace
 
-boost::json::object to_json(const User& u) {
-    boost::json::object o;
-    o["id"] = u.id;
-    o["email"] = u.email;
-    o["name"] = u.name ? boost::json::value(*u.name) : boost::json::value(nullptr);
-    o["created_at"] = u.created_at.to_iso8601();
-    return o;
-}
-
 spur::Task<std::optional<User>> find_user_by_email(spur::mysql::Pool& db, std::string_view email) {
     auto r = co_await db.execute(std::string(columns) + "WHERE email = ?", email);
     if (r.empty()) co_return std::nullopt;

@@ -1,9 +1,8 @@
 #pragma once
-// All SQL for users and revoked tokens.
+// All SQL for users and revoked tokens. Takes and returns plain structs; handlers make the JSON.
 
 #include <spur/mysql/pool.hpp>
-
-#include <boost/json/object.hpp>
+#include <spur/mysql/value.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -18,9 +17,6 @@ struct User {
     std::string password_hash;
     spur::mysql::DateTime created_at;
 };
-
-/// {id, email, name, created_at} — never the hash.
-boost::json::object to_json(const User& u);
 
 spur::Task<std::optional<User>> find_user_by_email(spur::mysql::Pool& db, std::string_view email);
 spur::Task<std::optional<User>> find_user_by_id(spur::mysql::Pool& db, std::uint64_t id);

@@ -1,5 +1,7 @@
 #include "health/handlers.hpp"
 
+#include "health/repository.hpp"
+
 namespace app::health {
 
 spur::Handler healthz() {
@@ -11,7 +13,7 @@ spur::Handler readyz(Services& s) {
     return [&s](spur::Request&, spur::Response& res) -> spur::Task<> {
         bool ready = true;
         try {
-            co_await s.db.execute("SELECT 1");
+            co_await ping(s.db);
         } catch (const std::exception&) {
             ready = false;  // the database is unreachable: exactly what this endpoint reports
         }

@@ -4,6 +4,8 @@
 #include "texts/repository.hpp"
 #include "validation.hpp"
 
+#include <boost/json/array.hpp>
+
 #include <charconv>
 
 namespace app::texts {
@@ -32,7 +34,15 @@ std::uint64_t query_number(const spur::Request& req, std::string_view key, std::
     return std::min(n, max);
 }
 
-spur::HttpError not_found() { return spur::HttpError(404, "not_found", "No such text"); }
+spur::HttpError not_found() { return spur::HttpError(404, "No such text"); }
+
+boost::json::object to_json(const Text& t) {
+    return {{"id", t.id},
+            {"title", t.title},
+            {"content", t.content},
+            {"created_at", t.created_at.to_iso8601()},
+            {"updated_at", t.updated_at.to_iso8601()}};
+}
 }  // namespace
 
 spur::Handler create(Services& s) {
@@ -41,7 +51,7 @@ spur::Handler create(Services& s) {
         auto title = checked_title(required_string(body, "title"));
         auto content = checked_content(required_string(body, "content"));
         auto text = co_await create_text(s.db, auth::principal(req).user_id, title, content);
-        res.status(201).json({{"success", true}, {"text", text}});
+        res.status(201).json({{"success", true}, {"text", to_json(text)}});
     };
 }
 
@@ -53,17 +63,19 @@ spur::Handler list(Services& s) {
         std::optional<std::string> q;
         if (auto v = req.query("q"); v && !v->empty()) q = std::string(*v);
         auto page = co_await list_texts(s.db, auth::principal(req).user_id, limit, offset, q);
-        res.json({{"success", true}, {"items", std::move(page.items)}, {"total", page.total}, {"limit", limit}, {"offset", offset}});
+        boost::json::array items;
+        for (const auto& text : page.items) items.push_back(to_json(text));
+        res.json({{"success", true}, {"items", std::move(items)}, {"total", page.total}, {"limit", limit}, {"offset", offset}});
     };
 }
 
 spur::Handler show(Services& s) {
     return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
         auto id = parse_id(req.param("id"));
-        std::optional<boost::json::object> text;
+        std::optional<Text> text;
         if (id) text = co_await find_text(s.db, auth::principal(req).user_id, *id);
         if (!text) throw not_found();
-        res.json({{"success", true}, {"text", *text}});
+        res.json({{"success", true}, {"text", to_json(*text)}});
     };
 }
 
@@ -79,7 +91,7 @@ spur::Handler update(Services& s) {
         if (!id || !co_await update_text(s.db, user, *id, title, content)) throw not_found();
         auto text = co_await find_text(s.db, user, *id);
         if (!text) throw not_found();
-        res.json({{"success", true}, {"text", *text}});
+        res.json({{"success", true}, {"text", to_json(*text)}});
     };
 }
 

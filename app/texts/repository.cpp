@@ -5,12 +5,9 @@ namespace app::texts {
 namespace {
 constexpr const char* columns = "SELECT id, title, content, created_at, updated_at FROM texts ";
 
-boost::json::object to_json(const spur::mysql::Row& r) {
-    return {{"id", r.get<std::uint64_t>("id")},
-            {"title", r.get<std::string>("title")},
-            {"content", r.get<std::string>("content")},
-            {"created_at", r.get<spur::mysql::DateTime>("created_at").to_iso8601()},
-            {"updated_at", r.get<spur::mysql::DateTime>("updated_at").to_iso8601()}};
+Text from_row(const spur::mysql::Row& r) {
+    return Text{r.get<std::uint64_t>("id"), r.get<std::string>("title"), r.get<std::string>("content"),
+                r.get<spur::mysql::DateTime>("created_at"), r.get<spur::mysql::DateTime>("updated_at")};
 }
 
 // LIKE treats % and _ as wildcards: escape them (and the escape character) so q is literal.
@@ -24,17 +21,17 @@ std::string like_pattern(const std::string& q) {
 }
 }  // namespace
 
-spur::Task<boost::json::object> create_text(spur::mysql::Pool& db, std::uint64_t user, const std::string& title,
-                                            const std::string& content) {
+spur::Task<Text> create_text(spur::mysql::Pool& db, std::uint64_t user, const std::string& title,
+                             const std::string& content) {
     auto ins = co_await db.execute("INSERT INTO texts (user_id, title, content) VALUES (?, ?, ?)", user, title, content);
     auto r = co_await db.execute(std::string(columns) + "WHERE id = ?", ins.last_insert_id);
-    co_return to_json(r.front());
+    co_return from_row(r.front());
 }
 
-spur::Task<std::optional<boost::json::object>> find_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id) {
+spur::Task<std::optional<Text>> find_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id) {
     auto r = co_await db.execute(std::string(columns) + "WHERE id = ? AND user_id = ?", id, user);
     if (r.empty()) co_return std::nullopt;
-    co_return to_json(r.front());
+    co_return from_row(r.front());
 }
 
 spur::Task<Page> list_texts(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t limit, std::uint64_t offset,
@@ -52,7 +49,7 @@ spur::Task<Page> list_texts(spur::mysql::Pool& db, std::uint64_t user, std::uint
                                    user, limit, offset);
         count = co_await db.execute("SELECT COUNT(*) FROM texts WHERE user_id = ?", user);
     }
-    for (const auto& row : rows) page.items.push_back(to_json(row));
+    for (const auto& row : rows) page.items.push_back(from_row(row));
     page.total = count.front().get<std::uint64_t>(0);
     co_return page;
 }

@@ -1,23 +1,31 @@
 #pragma once
-// All SQL for texts. Every query is scoped to its owner.
+// All SQL for texts. Every query is scoped to its owner. Takes and returns plain structs;
+// handlers make the JSON.
 
 #include <spur/mysql/pool.hpp>
-
-#include <boost/json/array.hpp>
-#include <boost/json/object.hpp>
+#include <spur/mysql/value.hpp>
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace app::texts {
 
-spur::Task<boost::json::object> create_text(spur::mysql::Pool& db, std::uint64_t user, const std::string& title,
-                                            const std::string& content);
-spur::Task<std::optional<boost::json::object>> find_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id);
+struct Text {
+    std::uint64_t id = 0;
+    std::string title;
+    std::string content;
+    spur::mysql::DateTime created_at;
+    spur::mysql::DateTime updated_at;
+};
+
+spur::Task<Text> create_text(spur::mysql::Pool& db, std::uint64_t user, const std::string& title,
+                             const std::string& content);
+spur::Task<std::optional<Text>> find_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id);
 
 struct Page {
-    boost::json::array items;
+    std::vector<Text> items;
     std::uint64_t total = 0;
 };
 /// Newest first; `q` (if any) matches title or content as a literal substring.

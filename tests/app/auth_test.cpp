@@ -15,7 +15,7 @@ namespace json = boost::json;
 TEST_CASE("register answers 201 with the user and never the hash", "[app][auth]") {
     Running app;
     auto email = unique_email("reg");
-    auto r = post(app.port(), "/api/auth/register", {{"email", "  " + email + " "}, {"password", "password123"}, {"name", "Ada ✓"}});
+    auto r = post(app, "/api/auth/register", {{"email", "  " + email + " "}, {"password", "password123"}, {"name", "Ada ✓"}});
     REQUIRE(r.status == 201);
     auto v = r.json();
     CHECK(v.at("success") == true);
@@ -43,38 +43,38 @@ TEST_CASE("register validates input with 400 validation_error", "[app][auth]") {
     };
     for (const auto& body : bad) {
         INFO(json::serialize(body));
-        auto r = post(app.port(), "/api/auth/register", body);
+        auto r = post(app, "/api/auth/register", body);
         CHECK(r.status == 400);
         CHECK(r.json().at("success") == false);
         CHECK(r.json().at("error").at("code") == "validation_error");
     }
-    CHECK(post(app.port(), "/api/auth/register", {{"email", unique_email("v")}, {"password", std::string(72, 'p')}}).status == 201);
-    auto malformed = call(app.port(), verb::post, "/api/auth/register", "{\"email\":");
+    CHECK(post(app, "/api/auth/register", {{"email", unique_email("v")}, {"password", std::string(72, 'p')}}).status == 201);
+    auto malformed = call(app, verb::post, "/api/auth/register", "{\"email\":");
     CHECK(malformed.status == 400);
     CHECK(malformed.json().at("error").at("code") == "invalid_json");
-    auto wrong_type = call(app.port(), verb::post, "/api/auth/register", "email=x", {{"Content-Type", "text/plain"}});
+    auto wrong_type = call(app, verb::post, "/api/auth/register", "email=x", {{"Content-Type", "text/plain"}});
     CHECK(wrong_type.status == 415);
 }
 
 TEST_CASE("emails are unique case-insensitively: 409 email_taken", "[app][auth]") {
     Running app;
     auto email = unique_email("dup");
-    CHECK(post(app.port(), "/api/auth/register", {{"email", email}, {"password", "password123"}}).status == 201);
+    CHECK(post(app, "/api/auth/register", {{"email", email}, {"password", "password123"}}).status == 201);
     std::string upper = email;
     for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    auto r = post(app.port(), "/api/auth/register", {{"email", upper}, {"password", "password123"}});
+    auto r = post(app, "/api/auth/register", {{"email", upper}, {"password", "password123"}});
     CHECK(r.status == 409);
     CHECK(r.json().at("error").at("code") == "email_taken");
 }
 
 TEST_CASE("50 concurrent registrations of one email create exactly one user", "[app][auth]") {
-    Running app;
+    Running app(Via::wire);  // concurrent clients on real connections
     auto email = unique_email("race");
     std::atomic<int> created{0}, conflicts{0};
     std::vector<std::thread> threads;
     for (int i = 0; i < 50; ++i)
         threads.emplace_back([&] {
-            auto r = post(app.port(), "/api/auth/register", {{"email", email}, {"password", "password123"}});
+            auto r = post(app, "/api/auth/register", {{"email", email}, {"password", "password123"}});
             if (r.status == 201) ++created;
             if (r.status == 409) ++conflicts;
         });
@@ -86,8 +86,8 @@ TEST_CASE("50 concurrent registrations of one email create exactly one user", "[
 TEST_CASE("login gives a token - wrong password and unknown email get the same 401", "[app][auth]") {
     Running app;
     auto email = unique_email("login");
-    post(app.port(), "/api/auth/register", {{"email", email}, {"password", "password123"}});
-    auto ok = post(app.port(), "/api/auth/login", {{"email", email}, {"password", "password123"}});
+    post(app, "/api/auth/register", {{"email", email}, {"password", "password123"}});
+    auto ok = post(app, "/api/auth/login", {{"email", email}, {"password", "password123"}});
     REQUIRE(ok.status == 200);
     CHECK(ok.json().at("expires_in") == 3600);
     CHECK(ok.json().at("user").at("email") == json::value(email));
@@ -96,8 +96,8 @@ TEST_CASE("login gives a token - wrong password and unknown email get the same 4
     REQUIRE(claims);
     CHECK(claims->at("jti").as_string().size() == 36);
 
-    auto wrong = post(app.port(), "/api/auth/login", {{"email", email}, {"password", "password124"}});
-    auto unknown = post(app.port(), "/api/auth/login", {{"email", unique_email("nobody")}, {"password", "password123"}});
+    auto wrong = post(app, "/api/auth/login", {{"email", email}, {"password", "password124"}});
+    auto unknown = post(app, "/api/auth/login", {{"email", unique_email("nobody")}, {"password", "password123"}});
     CHECK(wrong.status == 401);
     CHECK(unknown.status == 401);
     CHECK(wrong.body == unknown.body);
@@ -106,14 +106,14 @@ TEST_CASE("login gives a token - wrong password and unknown email get the same 4
 
 TEST_CASE("login takes as long for an unknown email as for a wrong password (200 samples, within 5%)", "[app][auth][timing]") {
     // An attacker must not learn which emails have accounts from response times.
-    Running app;
+    Running app(Via::wire);
     auto email = unique_email("timing");
     auto nobody = unique_email("nobody");
-    REQUIRE(post(app.port(), "/api/auth/register", {{"email", email}, {"password", "password123"}}).status == 201);
+    REQUIRE(post(app, "/api/auth/register", {{"email", email}, {"password", "password123"}}).status == 201);
     std::vector<double> known, unknown;
     auto timed = [&](const std::string& who) {
         auto start = std::chrono::steady_clock::now();
-        auto r = post(app.port(), "/api/auth/login", {{"email", who}, {"password", "password999"}});
+        auto r = post(app, "/api/auth/login", {{"email", who}, {"password", "password999"}});
         REQUIRE(r.status == 401);
         return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     };
@@ -132,8 +132,8 @@ TEST_CASE("login takes as long for an unknown email as for a wrong password (200
 
 TEST_CASE("me needs a valid token: missing, malformed, tampered, alg none, wrong alg and expired are 401", "[app][auth]") {
     Running app;
-    auto token = signup(app.port(), unique_email("me"));
-    CHECK(get(app.port(), "/api/auth/me", bearer(token)).status == 200);
+    auto token = signup(app, unique_email("me"));
+    CHECK(get(app, "/api/auth/me", bearer(token)).status == 200);
 
     spur::Jwt same_key(test_secret);
     auto sub = spur::Jwt(test_secret).verify(token)->at("sub");
@@ -149,7 +149,7 @@ TEST_CASE("me needs a valid token: missing, malformed, tampered, alg none, wrong
         bearer(tampered), bearer(none), bearer(hs512), bearer(expired), bearer(spur::Jwt(std::string(40, 'x')).sign({{"sub", sub}, {"exp", now + 60}, {"jti", "y"}})),
     };
     for (const auto& h : attempts) {
-        auto r = get(app.port(), "/api/auth/me", h);
+        auto r = get(app, "/api/auth/me", h);
         CHECK(r.status == 401);
         CHECK(r.json().at("error").at("code") == "unauthorized");
         CHECK(r.header("WWW-Authenticate") == "Bearer");
@@ -158,11 +158,11 @@ TEST_CASE("me needs a valid token: missing, malformed, tampered, alg none, wrong
 
 TEST_CASE("logout revokes the token - also for another app instance on the same database", "[app][auth]") {
     Running first;
-    auto token = signup(first.port(), unique_email("logout"));
-    CHECK(call(first.port(), verb::post, "/api/auth/logout", {}, bearer(token)).status == 204);
-    CHECK(get(first.port(), "/api/auth/me", bearer(token)).status == 401);
+    auto token = signup(first, unique_email("logout"));
+    CHECK(call(first, verb::post, "/api/auth/logout", {}, bearer(token)).status == 204);
+    CHECK(get(first, "/api/auth/me", bearer(token)).status == 401);
     Running second;  // a second instance: revocation lives in the database
-    CHECK(get(second.port(), "/api/auth/me", bearer(token)).status == 401);
+    CHECK(get(second, "/api/auth/me", bearer(token)).status == 401);
 }
 
 TEST_CASE("login attempts are rate-limited per address with 429", "[app][auth]") {
@@ -170,9 +170,9 @@ TEST_CASE("login attempts are rate-limited per address with 429", "[app][auth]")
     config.login_burst_per_ip = 3;
     Running app(config);
     auto email = unique_email("throttle");
-    post(app.port(), "/api/auth/register", {{"email", email}, {"password", "password123"}});
-    for (int i = 0; i < 3; ++i) post(app.port(), "/api/auth/login", {{"email", email}, {"password", "wrong-pass"}});
-    auto r = post(app.port(), "/api/auth/login", {{"email", email}, {"password", "password123"}});
+    post(app, "/api/auth/register", {{"email", email}, {"password", "password123"}});
+    for (int i = 0; i < 3; ++i) post(app, "/api/auth/login", {{"email", email}, {"password", "wrong-pass"}});
+    auto r = post(app, "/api/auth/login", {{"email", email}, {"password", "password123"}});
     CHECK(r.status == 429);
     CHECK(r.json().at("error").at("code") == "too_many_requests");
     CHECK_FALSE(r.header("Retry-After").empty());

@@ -15,18 +15,18 @@ using boost::beast::http::verb;
 namespace json = boost::json;
 
 namespace {
-Reply put(unsigned short port, const std::string& t, const json::value& b, const Headers& h) {
-    return call(port, verb::put, t, json::serialize(b), h);
+Reply put(Running& app, const std::string& t, const json::value& b, const Headers& h) {
+    return call(app, verb::put, t, json::serialize(b), h);
 }
-Reply del(unsigned short port, const std::string& t, const Headers& h) { return call(port, verb::delete_, t, {}, h); }
+Reply del(Running& app, const std::string& t, const Headers& h) { return call(app, verb::delete_, t, {}, h); }
 std::string id_of(const Reply& r, const char* what) { return std::to_string(r.json().at(what).at("id").to_number<std::uint64_t>()); }
 }  // namespace
 
 TEST_CASE("API keys: the secret is shown once, stored hashed, listed without secrets, deleted by owner only", "[app][keys]") {
     Running app;
-    auto alice = signup(app.port(), unique_email("alice"));
-    auto bob = signup(app.port(), unique_email("bob"));
-    auto created = post(app.port(), "/api/keys", {{"name", "laptop"}}, bearer(alice));
+    auto alice = signup(app, unique_email("alice"));
+    auto bob = signup(app, unique_email("bob"));
+    auto created = post(app, "/api/keys", {{"name", "laptop"}}, bearer(alice));
     REQUIRE(created.status == 201);
     auto v = created.json();
     std::string secret(v.at("secret").as_string());
@@ -34,11 +34,11 @@ TEST_CASE("API keys: the secret is shown once, stored hashed, listed without sec
     CHECK(v.at("key").at("prefix") == json::value(secret.substr(0, 11)));
     CHECK(v.at("key").at("last_used_at").is_null());
 
-    auto list = get(app.port(), "/api/keys", bearer(alice));
+    auto list = get(app, "/api/keys", bearer(alice));
     CHECK(list.status == 200);
     CHECK(list.json().at("items").as_array().size() == 1);
     CHECK(list.body.find(secret) == std::string::npos);
-    CHECK(get(app.port(), "/api/keys", bearer(bob)).json().at("items").as_array().empty());
+    CHECK(get(app, "/api/keys", bearer(bob)).json().at("items").as_array().empty());
 
     // Stored as SHA-256 only.
     boost::asio::io_context io;
@@ -48,105 +48,105 @@ TEST_CASE("API keys: the secret is shown once, stored hashed, listed without sec
     CHECK(stored == std::string(reinterpret_cast<char*>(digest), sizeof digest));
 
     auto id = id_of(created, "key");
-    CHECK(del(app.port(), "/api/keys/" + id, bearer(bob)).status == 404);
-    CHECK(del(app.port(), "/api/keys/" + id, bearer(alice)).status == 204);
-    CHECK(del(app.port(), "/api/keys/" + id, bearer(alice)).status == 404);
-    CHECK(post(app.port(), "/api/keys", {{"name", ""}}, bearer(alice)).status == 400);
-    CHECK(get(app.port(), "/api/keys").status == 401);
+    CHECK(del(app, "/api/keys/" + id, bearer(bob)).status == 404);
+    CHECK(del(app, "/api/keys/" + id, bearer(alice)).status == 204);
+    CHECK(del(app, "/api/keys/" + id, bearer(alice)).status == 404);
+    CHECK(post(app, "/api/keys", {{"name", ""}}, bearer(alice)).status == 400);
+    CHECK(get(app, "/api/keys").status == 401);
 }
 
 TEST_CASE("X-API-Key authenticates the text endpoints as its owner until it is revoked", "[app][keys]") {
     Running app;
-    auto token = signup(app.port(), unique_email("keyuser"));
-    auto created = post(app.port(), "/api/keys", {{"name", "script"}}, bearer(token));
+    auto token = signup(app, unique_email("keyuser"));
+    auto created = post(app, "/api/keys", {{"name", "script"}}, bearer(token));
     std::string secret(created.json().at("secret").as_string());
     const Headers key = {{"X-API-Key", secret}};
-    auto text = post(app.port(), "/api/texts", {{"title", "via key"}, {"content", "hello"}}, key);
+    auto text = post(app, "/api/texts", {{"title", "via key"}, {"content", "hello"}}, key);
     CHECK(text.status == 201);
-    CHECK(get(app.port(), "/api/texts/" + id_of(text, "text"), bearer(token)).status == 200);  // same owner
-    auto keys = get(app.port(), "/api/keys", bearer(token)).json();
+    CHECK(get(app, "/api/texts/" + id_of(text, "text"), bearer(token)).status == 200);  // same owner
+    auto keys = get(app, "/api/keys", bearer(token)).json();
     CHECK(keys.at("items").at(0).at("last_used_at").is_string());
-    CHECK(get(app.port(), "/api/keys", key).status == 401);  // keys only manage texts
-    del(app.port(), "/api/keys/" + id_of(created, "key"), bearer(token));
-    CHECK(get(app.port(), "/api/texts", key).status == 401);
-    CHECK(get(app.port(), "/api/texts", {{"X-API-Key", "sk_made_up"}}).status == 401);
+    CHECK(get(app, "/api/keys", key).status == 401);  // keys only manage texts
+    del(app, "/api/keys/" + id_of(created, "key"), bearer(token));
+    CHECK(get(app, "/api/texts", key).status == 401);
+    CHECK(get(app, "/api/texts", {{"X-API-Key", "sk_made_up"}}).status == 401);
 }
 
 TEST_CASE("texts: create, read, partial update, delete, with validation", "[app][texts]") {
     Running app;
-    auto token = signup(app.port(), unique_email("writer"));
+    auto token = signup(app, unique_email("writer"));
     auto h = bearer(token);
     const std::string nasty = "'); DROP TABLE texts; -- 🌍";
-    auto created = post(app.port(), "/api/texts", {{"title", nasty}, {"content", "line1\nline2 \"q\""}}, h);
+    auto created = post(app, "/api/texts", {{"title", nasty}, {"content", "line1\nline2 \"q\""}}, h);
     REQUIRE(created.status == 201);
     auto t = created.json().at("text");
     CHECK(t.at("title") == json::value(nasty));
     CHECK(t.at("created_at") == t.at("updated_at"));
     auto id = id_of(created, "text");
 
-    auto shown = get(app.port(), "/api/texts/" + id, h);
+    auto shown = get(app, "/api/texts/" + id, h);
     CHECK(shown.json().at("text").at("content") == "line1\nline2 \"q\"");
-    auto updated = put(app.port(), "/api/texts/" + id, {{"content", "changed"}}, h);
+    auto updated = put(app, "/api/texts/" + id, {{"content", "changed"}}, h);
     CHECK(updated.status == 200);
     CHECK(updated.json().at("text").at("title") == json::value(nasty));  // untouched
     CHECK(updated.json().at("text").at("content") == "changed");
-    CHECK(put(app.port(), "/api/texts/" + id, json::object{}, h).status == 400);
-    CHECK(del(app.port(), "/api/texts/" + id, h).status == 204);
-    CHECK(get(app.port(), "/api/texts/" + id, h).status == 404);
-    CHECK(get(app.port(), "/api/texts/not-a-number", h).json().at("error").at("code") == "not_found");
+    CHECK(put(app, "/api/texts/" + id, json::object{}, h).status == 400);
+    CHECK(del(app, "/api/texts/" + id, h).status == 204);
+    CHECK(get(app, "/api/texts/" + id, h).status == 404);
+    CHECK(get(app, "/api/texts/not-a-number", h).json().at("error").at("code") == "not_found");
 
     std::string emoji_255;
     for (int i = 0; i < 255; ++i) emoji_255 += "😀";
-    CHECK(post(app.port(), "/api/texts", {{"title", emoji_255}, {"content", ""}}, h).status == 201);
-    CHECK(post(app.port(), "/api/texts", {{"title", emoji_255 + "x"}, {"content", ""}}, h).status == 400);
-    CHECK(post(app.port(), "/api/texts", {{"title", ""}, {"content", "x"}}, h).status == 400);
-    CHECK(post(app.port(), "/api/texts", {{"title", "t"}}, h).status == 400);
-    CHECK(post(app.port(), "/api/texts", {{"title", "t"}, {"content", std::string(1024 * 1024, 'c')}}, h).status == 201);
-    auto big = post(app.port(), "/api/texts", {{"title", "t"}, {"content", std::string(1024 * 1024 + 1, 'c')}}, h);
+    CHECK(post(app, "/api/texts", {{"title", emoji_255}, {"content", ""}}, h).status == 201);
+    CHECK(post(app, "/api/texts", {{"title", emoji_255 + "x"}, {"content", ""}}, h).status == 400);
+    CHECK(post(app, "/api/texts", {{"title", ""}, {"content", "x"}}, h).status == 400);
+    CHECK(post(app, "/api/texts", {{"title", "t"}}, h).status == 400);
+    CHECK(post(app, "/api/texts", {{"title", "t"}, {"content", std::string(1024 * 1024, 'c')}}, h).status == 201);
+    auto big = post(app, "/api/texts", {{"title", "t"}, {"content", std::string(1024 * 1024 + 1, 'c')}}, h);
     CHECK(big.status == 413);
     CHECK(big.json().at("error").at("code") == "payload_too_large");
 }
 
 TEST_CASE("texts are private: another user gets 404 for every operation", "[app][texts]") {
     Running app;
-    auto owner = bearer(signup(app.port(), unique_email("owner")));
-    auto other = bearer(signup(app.port(), unique_email("other")));
-    auto id = id_of(post(app.port(), "/api/texts", {{"title", "mine"}, {"content", "secret"}}, owner), "text");
-    CHECK(get(app.port(), "/api/texts/" + id, other).status == 404);
-    CHECK(put(app.port(), "/api/texts/" + id, {{"title", "stolen"}}, other).status == 404);
-    CHECK(del(app.port(), "/api/texts/" + id, other).status == 404);
-    CHECK(get(app.port(), "/api/texts", other).json().at("total") == 0);
-    CHECK(get(app.port(), "/api/texts/" + id, owner).json().at("text").at("title") == "mine");
+    auto owner = bearer(signup(app, unique_email("owner")));
+    auto other = bearer(signup(app, unique_email("other")));
+    auto id = id_of(post(app, "/api/texts", {{"title", "mine"}, {"content", "secret"}}, owner), "text");
+    CHECK(get(app, "/api/texts/" + id, other).status == 404);
+    CHECK(put(app, "/api/texts/" + id, {{"title", "stolen"}}, other).status == 404);
+    CHECK(del(app, "/api/texts/" + id, other).status == 404);
+    CHECK(get(app, "/api/texts", other).json().at("total") == 0);
+    CHECK(get(app, "/api/texts/" + id, owner).json().at("text").at("title") == "mine");
 }
 
 TEST_CASE("listing: newest first, limit and offset, total, literal search", "[app][texts]") {
     Running app;
-    auto h = bearer(signup(app.port(), unique_email("lister")));
+    auto h = bearer(signup(app, unique_email("lister")));
     for (int i = 0; i < 5; ++i)
-        post(app.port(), "/api/texts", {{"title", "note " + std::to_string(i)}, {"content", i == 3 ? "100% sure_x" : "plain"}}, h);
-    auto page = get(app.port(), "/api/texts?limit=2&offset=1", h).json();
+        post(app, "/api/texts", {{"title", "note " + std::to_string(i)}, {"content", i == 3 ? "100% sure_x" : "plain"}}, h);
+    auto page = get(app, "/api/texts?limit=2&offset=1", h).json();
     CHECK(page.at("total") == 5);
     CHECK(page.at("limit") == 2);
     CHECK(page.at("offset") == 1);
     REQUIRE(page.at("items").as_array().size() == 2);
     CHECK(page.at("items").at(0).at("title") == "note 3");
     CHECK(page.at("items").at(1).at("title") == "note 2");
-    CHECK(get(app.port(), "/api/texts", h).json().at("limit") == 20);
-    CHECK(get(app.port(), "/api/texts?limit=1000", h).json().at("limit") == 100);
-    CHECK(get(app.port(), "/api/texts?limit=abc", h).status == 400);
-    CHECK(get(app.port(), "/api/texts?limit=0", h).status == 400);
-    auto pct = get(app.port(), "/api/texts?q=100%25", h).json();  // '%' is literal, not a wildcard
+    CHECK(get(app, "/api/texts", h).json().at("limit") == 20);
+    CHECK(get(app, "/api/texts?limit=1000", h).json().at("limit") == 100);
+    CHECK(get(app, "/api/texts?limit=abc", h).status == 400);
+    CHECK(get(app, "/api/texts?limit=0", h).status == 400);
+    auto pct = get(app, "/api/texts?q=100%25", h).json();  // '%' is literal, not a wildcard
     CHECK(pct.at("total") == 1);
-    CHECK(get(app.port(), "/api/texts?q=e_x", h).json().at("total") == 1);  // '_' too: matches "sure_x" only
-    CHECK(get(app.port(), "/api/texts?q=note%204", h).json().at("items").at(0).at("title") == "note 4");
+    CHECK(get(app, "/api/texts?q=e_x", h).json().at("total") == 1);  // '_' too: matches "sure_x" only
+    CHECK(get(app, "/api/texts?q=note%204", h).json().at("items").at(0).at("title") == "note 4");
 }
 
 TEST_CASE("health, readiness and metrics", "[app][health]") {
     Running app;
-    CHECK(get(app.port(), "/healthz").json().at("status") == "ok");
-    CHECK(get(app.port(), "/readyz").status == 200);
-    get(app.port(), "/api/texts");  // a 401 to count
-    auto m = get(app.port(), "/metrics");
+    CHECK(get(app, "/healthz").json().at("status") == "ok");
+    CHECK(get(app, "/readyz").status == 200);
+    get(app, "/api/texts");  // a 401 to count
+    auto m = get(app, "/metrics");
     CHECK(m.status == 200);
     CHECK(m.body.find("http_requests_total{method=\"GET\",route=\"/api/texts\",status=\"401\"} 1") != std::string::npos);
     CHECK(m.body.find("http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"}") != std::string::npos);
@@ -162,7 +162,7 @@ TEST_CASE("wire refusals - 413, 431 and a malformed request - show in the access
         std::lock_guard lock(*mutex);
         lines->emplace_back(line);
     };
-    Running app(config);
+    Running app(config, true, Via::wire);  // the wire is the subject
     // 413: a registration far over the route's body limit, refused before it is read.
     auto too_big = spur::test::round_trip(
         app.port(), "POST /api/auth/register HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n");
@@ -193,7 +193,7 @@ TEST_CASE("wire refusals - 413, 431 and a malformed request - show in the access
     CHECK(logged(R"("method":"GET","path":"/api/texts","status":431)"));
     CHECK(logged(R"("method":"-","path":"-","status":400)"));
 
-    auto m = get(app.port(), "/metrics").body;
+    auto m = get(app, "/metrics").body;  // over the wire too: Via::wire
     CHECK(m.find("http_requests_total{method=\"POST\",route=\"/api/auth/register\",status=\"413\"} 1") != std::string::npos);
     CHECK(m.find("status=\"431\"} 1") != std::string::npos);
     CHECK(m.find("status=\"400\"} 1") != std::string::npos);
@@ -205,11 +205,11 @@ TEST_CASE("without a database: healthz stays 200 - readyz and data routes answer
                           "&connect_timeout_ms=500&acquire_timeout_ms=500";
     Running app(config, false);
     auto token = spur::Jwt(test_secret).sign({{"sub", "1"}, {"exp", 4'000'000'000LL}, {"jti", "no-db"}});
-    CHECK(get(app.port(), "/healthz").status == 200);
-    auto ready = get(app.port(), "/readyz");
+    CHECK(get(app, "/healthz").status == 200);
+    auto ready = get(app, "/readyz");
     CHECK(ready.status == 503);
     CHECK(ready.json().at("status") == "unavailable");
-    auto data = get(app.port(), "/api/texts", bearer(token));
+    auto data = get(app, "/api/texts", bearer(token));
     CHECK(data.status == 503);
     CHECK(data.json().at("error").at("code") == "service_unavailable");
 }
@@ -218,11 +218,11 @@ TEST_CASE("data and tokens survive an app restart", "[app][restart]") {
     std::string token, id;
     {
         Running first;
-        token = signup(first.port(), unique_email("restart"));
-        id = id_of(post(first.port(), "/api/texts", {{"title", "kept"}, {"content", "across restarts"}}, bearer(token)), "text");
+        token = signup(first, unique_email("restart"));
+        id = id_of(post(first, "/api/texts", {{"title", "kept"}, {"content", "across restarts"}}, bearer(token)), "text");
     }
     Running second;
-    auto r = get(second.port(), "/api/texts/" + id, bearer(token));
+    auto r = get(second, "/api/texts/" + id, bearer(token));
     CHECK(r.status == 200);
     CHECK(r.json().at("text").at("content") == "across restarts");
 }

@@ -1,5 +1,5 @@
 #pragma once
-// spur-app running in-process on a real socket against the test MariaDB, and a small HTTP client.
+// spur-app against the test MariaDB, reached in-process (spur::testing::Client) or over real sockets.
 
 #include "migrate.hpp"
 #include "routes.hpp"
@@ -13,6 +13,11 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <spur/testing/client.hpp>
+
+#include <boost/beast/core/string.hpp>
+
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
@@ -32,33 +37,6 @@ inline Config test_config() {
     c.login_burst_per_email = 1000;
     return c;
 }
-
-/// One running instance: the server drains first, then the services and pool close.
-class Running {
-public:
-    explicit Running(Config config = test_config(), bool migrate = true) {
-        auto db = spur::mysql::parse_url(config.database_url);
-        if (migrate) migrations_now(db, true);
-        pool_ = std::make_unique<spur::mysql::Pool>(db);
-        services_ = std::make_unique<Services>(std::move(config), *pool_);
-        app_ = std::make_unique<spur::App>(build_app(*services_));
-        server_ = std::make_unique<spur::test::TestServer>(*app_);
-    }
-    ~Running() {
-        server_->stop();
-        services_.reset();
-        pool_.reset();
-        server_.reset();
-    }
-    unsigned short port() const { return server_->port(); }
-    Services& services() { return *services_; }
-
-private:
-    std::unique_ptr<spur::mysql::Pool> pool_;
-    std::unique_ptr<Services> services_;
-    std::unique_ptr<spur::App> app_;
-    std::unique_ptr<spur::test::TestServer> server_;
-};
 
 struct Reply {
     int status = 0;
@@ -90,11 +68,70 @@ inline Reply call(unsigned short port, boost::beast::http::verb method, const st
     return Reply{static_cast<int>(r->result_int()), r->base(), r->body()};
 }
 
-inline Reply post(unsigned short port, const std::string& target, const boost::json::value& body, const Headers& h = {}) {
-    return call(port, boost::beast::http::verb::post, target, boost::json::serialize(body), h);
+/// How a test reaches the app: in-process through spur::testing::Client (the default, for
+/// everything about the API), or over real sockets where the wire itself is the subject.
+enum class Via { in_process, wire };
+
+/// One instance of spur-app against the test database. Over the wire, the server drains
+/// first, then the services and pool close.
+class Running {
+public:
+    explicit Running(Config config = test_config(), bool migrate = true, Via via = Via::in_process) {
+        auto db = spur::mysql::parse_url(config.database_url);
+        if (migrate) migrations_now(db, true);
+        pool_ = std::make_unique<spur::mysql::Pool>(db);
+        services_ = std::make_unique<Services>(std::move(config), *pool_);
+        app_ = std::make_unique<spur::App>(build_app(*services_));
+        if (via == Via::wire) {
+            server_ = std::make_unique<spur::test::TestServer>(*app_);
+        } else {
+            client_ = std::make_unique<spur::testing::Client>(*app_);
+        }
+    }
+    explicit Running(Via via) : Running(test_config(), true, via) {}
+    ~Running() {
+        if (server_) server_->stop();
+        client_.reset();
+        services_.reset();
+        pool_.reset();
+        server_.reset();
+    }
+    /// The port of a Via::wire instance.
+    unsigned short port() const {
+        if (!server_) throw std::logic_error("an in-process Running has no port: construct it with Via::wire");
+        return server_->port();
+    }
+    Services& services() { return *services_; }
+
+    Reply call(boost::beast::http::verb method, const std::string& target, const std::string& body = {},
+               const Headers& headers = {}) {
+        if (server_) return test::call(port(), method, target, body, headers);
+        spur::testing::Headers h(headers.begin(), headers.end());
+        const bool typed = std::any_of(h.begin(), h.end(), [](const auto& kv) {
+            return boost::beast::iequals(kv.first, "Content-Type");
+        });
+        if (!body.empty() && !typed) h.emplace_back("Content-Type", "application/json");
+        auto r = client_->request(std::string(boost::beast::http::to_string(method)), target, body, h);
+        return Reply{r.status, std::move(r.headers), std::move(r.body)};
+    }
+
+private:
+    std::unique_ptr<spur::mysql::Pool> pool_;
+    std::unique_ptr<Services> services_;
+    std::unique_ptr<spur::App> app_;
+    std::unique_ptr<spur::test::TestServer> server_;
+    std::unique_ptr<spur::testing::Client> client_;
+};
+
+inline Reply call(Running& app, boost::beast::http::verb method, const std::string& target,
+                  const std::string& body = {}, const Headers& headers = {}) {
+    return app.call(method, target, body, headers);
 }
-inline Reply get(unsigned short port, const std::string& target, const Headers& h = {}) {
-    return call(port, boost::beast::http::verb::get, target, {}, h);
+inline Reply post(Running& app, const std::string& target, const boost::json::value& body, const Headers& h = {}) {
+    return app.call(boost::beast::http::verb::post, target, boost::json::serialize(body), h);
+}
+inline Reply get(Running& app, const std::string& target, const Headers& h = {}) {
+    return app.call(boost::beast::http::verb::get, target, {}, h);
 }
 inline Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
@@ -106,10 +143,10 @@ inline std::string unique_email(const std::string& tag) {
 }
 
 /// Registers and logs in; returns the token.
-inline std::string signup(unsigned short port, const std::string& email, const std::string& password = "password123") {
-    auto r = post(port, "/api/auth/register", {{"email", email}, {"password", password}});
+inline std::string signup(Running& app, const std::string& email, const std::string& password = "password123") {
+    auto r = post(app, "/api/auth/register", {{"email", email}, {"password", password}});
     if (r.status != 201) throw std::runtime_error("register failed: " + r.body);
-    auto l = post(port, "/api/auth/login", {{"email", email}, {"password", password}});
+    auto l = post(app, "/api/auth/login", {{"email", email}, {"password", password}});
     if (l.status != 200) throw std::runtime_error("login failed: " + l.body);
     return std::string(l.json().at("token").as_string());
 }

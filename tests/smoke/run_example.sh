@@ -23,7 +23,9 @@ for check in "$@"; do
     echo "ok: WS $path"
     continue
   fi
-  args=(-s -X "$method" -b "$jar" -c "$jar" -o "$log.body" -w '%{http_code}')
+  args=(-s -b "$jar" -c "$jar" -o "$log.body" -w '%{http_code}')
+  # "HTML /path" is a GET from a browser: Accept: text/html.
+  if [[ $method == HTML ]]; then args+=(-H 'Accept: text/html' -X GET); else args+=(-X "$method"); fi
   [[ -n ${data:-} ]] && args+=(-H 'Content-Type: application/json' --data "$data")
   status=$(curl "${args[@]}" "http://127.0.0.1:$port$path")
   got="HTTP $status $(cat "$log.body")"

@@ -12,7 +12,7 @@ rm -f /tmp/spur-app-err.$$
 export DATABASE_URL=$url JWT_SECRET=0123456789abcdef0123456789abcdef BCRYPT_COST=10 LOG_FORMAT=off
 "$bin" migrate && "$bin" migrate
 log=$(mktemp)
-"$bin" serve --port=0 2>"$log" &
+"$bin" serve --port 0 2>"$log" &  # the space form, as getopt_long takes it
 pid=$!
 trap 'kill -9 $pid 2>/dev/null || true; rm -f "$log"' EXIT
 port=$(wait_for_port "$log")
@@ -21,7 +21,7 @@ curl -fsS "http://127.0.0.1:$port/readyz" | grep -q '"ready"'
 kill -TERM $pid
 wait $pid
 if [[ -n $tls_dir ]]; then
-  TLS_CERT=$tls_dir/cert.pem TLS_KEY=$tls_dir/key.pem TLS_PORT=0 "$bin" serve --port=0 2>"$log" &
+  TLS_CERT=$tls_dir/cert.pem TLS_KEY=$tls_dir/key.pem TLS_PORT=0 "$bin" serve --port 0 2>"$log" &  # the space form, as getopt_long takes it
   pid=$!
   tls_port=$(wait_for_port "$log" https)
   curl -fsS --cacert "$tls_dir/cert.pem" --resolve "localhost:$tls_port:127.0.0.1" \

@@ -1,5 +1,5 @@
 #pragma once
-// spur::Logger — where the framework reports errors; defaults to stderr.
+// spur::LogSink — where the framework reports errors and notices; defaults to stderr.
 
 #include <functional>
 #include <string_view>

@@ -4,6 +4,7 @@
 #include "core/chain.hpp"
 #include "core/finish.hpp"
 #include "core/request_access.hpp"
+#include "util/exception_message.hpp"
 #include "util/url.hpp"
 
 #include <fmt/core.h>
@@ -105,13 +106,9 @@ Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
         if (!chain.try_run_sync()) co_await chain.run(0);
     } catch (const HttpError& e) {
         failure.emplace(e);
-    } catch (const std::exception& e) {
-        impl_->options.log(LogLevel::error,
-                           fmt::format("unhandled exception in {}: {}", detail::describe_request(req), e.what()));
-        failure.emplace(500, "internal_error", "Internal Server Error");
     } catch (...) {
-        impl_->options.log(LogLevel::error,
-                           fmt::format("unhandled non-standard exception in {}", detail::describe_request(req)));
+        impl_->options.log(LogLevel::error, fmt::format("unhandled exception in {}: {}", detail::describe_request(req),
+                                                        detail::exception_message(std::current_exception())));
         failure.emplace(500, "internal_error", "Internal Server Error");
     }
     if (!failure) co_return;
@@ -121,11 +118,9 @@ Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
         detail::render_error(res, *failure);
         if (impl_->error_handler) co_await impl_->error_handler(req, res, *failure);
         rendered = true;
-    } catch (const std::exception& e) {
-        impl_->options.log(LogLevel::error,
-                           fmt::format("error handler failed in {}: {}", detail::describe_request(req), e.what()));
     } catch (...) {
-        impl_->options.log(LogLevel::error, fmt::format("error handler failed in {}", detail::describe_request(req)));
+        impl_->options.log(LogLevel::error, fmt::format("error handler failed in {}: {}", detail::describe_request(req),
+                                                        detail::exception_message(std::current_exception())));
     }
     if (!rendered) detail::render_error(res, HttpError(500, "internal_error", "Internal Server Error"));
 }

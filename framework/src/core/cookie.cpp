@@ -1,6 +1,7 @@
 #include <spur/cookie.hpp>
 
 #include <spur/response.hpp>
+#include <spur/strings.hpp>
 
 #include "util/http_date.hpp"
 #include "util/url.hpp"
@@ -21,12 +22,6 @@ void check_attribute(std::string_view what, std::string_view value) {
     for (unsigned char c : value)
         if (c < 0x20 || c == 0x7F || c == ';')
             throw std::invalid_argument("cookie " + std::string(what) + " contains a forbidden character");
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
 }
 
 }  // namespace

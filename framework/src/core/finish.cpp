@@ -1,5 +1,6 @@
 #include "core/finish.hpp"
 
+#include "util/exception_message.hpp"
 #include "util/http_date.hpp"
 #include "util/net.hpp"
 
@@ -80,15 +81,11 @@ void run_finish_hooks(const Request& req, Response& res, const LogSink& log) noe
     for (auto it = hooks.rbegin(); it != hooks.rend(); ++it) {
         try {
             (*it)(res);
-        } catch (const std::exception& e) {
-            try {
-                log(LogLevel::error, fmt::format("finish hook failed in {}: {}", describe_request(req), e.what()));
-            } catch (...) {  // a failing log sink must not end the connection either
-            }
         } catch (...) {
             try {
-                log(LogLevel::error, fmt::format("finish hook failed in {}", describe_request(req)));
-            } catch (...) {
+                log(LogLevel::error, fmt::format("finish hook failed in {}: {}", describe_request(req),
+                                                 exception_message(std::current_exception())));
+            } catch (...) {  // a failing log sink must not end the connection either
             }
         }
     }

@@ -1,6 +1,7 @@
 #include <spur/response.hpp>
 
 #include <spur/http_error.hpp>
+#include <spur/strings.hpp>
 
 #include "util/net.hpp"
 
@@ -76,15 +77,9 @@ std::string_view Response::get(std::string_view name) const { return header_[nam
 Response& Response::vary(std::string_view field) {
     std::string_view current = header_[http::field::vary];
     if (current == "*") return *this;
-    std::string_view rest = current;
-    while (!rest.empty()) {
-        auto comma = rest.find(',');
-        auto item = rest.substr(0, comma);
-        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-        if (beast::iequals(item, field)) return *this;
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-    }
+    ListItems listed(current);
+    while (auto item = listed.next())
+        if (beast::iequals(*item, field)) return *this;
     return set("Vary", current.empty() ? std::string(field) : std::string(current) + ", " + std::string(field));
 }
 

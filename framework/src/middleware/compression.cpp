@@ -1,6 +1,7 @@
 #include <spur/middleware/compression.hpp>
 
 #include <spur/offload.hpp>
+#include <spur/strings.hpp>
 
 #include <boost/beast/core/string.hpp>
 #include <zlib.h>
@@ -15,12 +16,6 @@ namespace spur::middleware {
 namespace {
 
 enum class Encoding { gzip, deflate };
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 bool default_compressible(std::string_view type) {
     type = type.substr(0, type.find(';'));
@@ -38,10 +33,9 @@ bool default_compressible(std::string_view type) {
 double quality(std::string_view header, std::string_view coding) {
     std::optional<double> exact;
     std::optional<double> any;
-    while (!header.empty()) {
-        auto comma = header.find(',');
-        auto item = trim(header.substr(0, comma));
-        header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
+    ListItems items(header);
+    while (auto next = items.next()) {
+        auto item = *next;
         auto semi = item.find(';');
         auto name = trim(item.substr(0, semi));
         double q = 1.0;

@@ -2,17 +2,13 @@
 
 #include "util/url.hpp"
 
+#include <spur/strings.hpp>
+
 #include <boost/beast/core/string.hpp>
 
 namespace spur::detail {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 // Reads a token or quoted-string parameter value starting at s; advances s past it.
 std::string read_value(std::string_view& s) {

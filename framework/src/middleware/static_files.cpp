@@ -1,6 +1,7 @@
 #include <spur/middleware/static_files.hpp>
 
 #include <spur/offload.hpp>
+#include <spur/strings.hpp>
 
 #include "util/http_date.hpp"
 
@@ -138,14 +139,9 @@ std::optional<Range> parse_range(std::string_view header, std::uint64_t size) {
 bool etag_matches(std::string_view header, std::string_view etag) {
     if (header == "*") return true;
     auto strip = [](std::string_view t) { return t.substr(0, 2) == "W/" ? t.substr(2) : t; };  // weak comparison
-    while (!header.empty()) {
-        auto comma = header.find(',');
-        auto item = header.substr(0, comma);
-        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-        if (strip(item) == strip(etag)) return true;
-        header = comma == std::string_view::npos ? std::string_view{} : header.substr(comma + 1);
-    }
+    ListItems items(header);
+    while (auto item = items.next())
+        if (strip(*item) == strip(etag)) return true;
     return false;
 }
 

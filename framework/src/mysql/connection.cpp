@@ -2,6 +2,8 @@
 
 #include <spur/mysql/error.hpp>
 
+#include "mysql/statement.hpp"
+
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -33,17 +35,6 @@ unsigned seconds_at_least_1(std::chrono::milliseconds ms) {
 
 bool is_lost(unsigned number) { return Error(number, "", "").connection_lost(); }
 
-// Charset 63 ("binary") marks BLOB/BINARY columns — but numeric types such as DECIMAL carry it too.
-bool binary_column(const MYSQL_FIELD& f) {
-    switch (f.type) {
-        case MYSQL_TYPE_BLOB: case MYSQL_TYPE_TINY_BLOB: case MYSQL_TYPE_MEDIUM_BLOB: case MYSQL_TYPE_LONG_BLOB:
-        case MYSQL_TYPE_STRING: case MYSQL_TYPE_VAR_STRING: case MYSQL_TYPE_VARCHAR:
-            return f.charsetnr == 63;
-        default:
-            return false;
-    }
-}
-
 // Column values of the text protocol (query()) arrive as strings; give them their type.
 Value text_value(const MYSQL_FIELD& f, const char* data, unsigned long length) {
     if (!data) return Value();
@@ -67,7 +58,7 @@ Value text_value(const MYSQL_FIELD& f, const char* data, unsigned long length) {
             return Value(d);
         }
         default:
-            if (binary_column(f)) return Value(Blob(std::string(s)));
+            if (detail::binary_column(f)) return Value(Blob(std::string(s)));
             return Value(std::string(s));
     }
 }
@@ -245,56 +236,7 @@ Task<Result> Connection::execute_values(std::string_view sql, std::vector<Value>
     const unsigned long expected = mysql_stmt_param_count(stmt);
     if (expected != params.size())
         throw Error(0, "07001", fmt::format("statement expects {} parameter(s), got {}", expected, params.size()));
-    std::vector<MYSQL_BIND> binds(params.size());
-    std::vector<long long> ints(params.size());
-    std::vector<double> doubles(params.size());
-    std::vector<MYSQL_TIME> times(params.size());
-    for (std::size_t i = 0; i < params.size(); ++i) {
-        MYSQL_BIND& b = binds[i];
-        const Value& v = params[i];
-        switch (v.kind()) {
-            case Value::Kind::null: b.buffer_type = MYSQL_TYPE_NULL; break;
-            case Value::Kind::int64:
-                ints[i] = v.as_int64();
-                b.buffer_type = MYSQL_TYPE_LONGLONG;
-                b.buffer = &ints[i];
-                break;
-            case Value::Kind::uint64:
-                ints[i] = static_cast<long long>(v.as_uint64());
-                b.buffer_type = MYSQL_TYPE_LONGLONG;
-                b.buffer = &ints[i];
-                b.is_unsigned = 1;
-                break;
-            case Value::Kind::double_:
-                doubles[i] = v.as_double();
-                b.buffer_type = MYSQL_TYPE_DOUBLE;
-                b.buffer = &doubles[i];
-                break;
-            case Value::Kind::text:
-            case Value::Kind::blob: {
-                auto s = v.as_string();
-                b.buffer_type = v.kind() == Value::Kind::blob ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
-                b.buffer = const_cast<char*>(s.data());
-                b.buffer_length = s.size();
-                break;
-            }
-            case Value::Kind::datetime: {
-                const DateTime& d = v.as_datetime();
-                MYSQL_TIME& t = times[i];
-                t.year = static_cast<unsigned>(d.year);
-                t.month = static_cast<unsigned>(d.month);
-                t.day = static_cast<unsigned>(d.day);
-                t.hour = static_cast<unsigned>(d.hour);
-                t.minute = static_cast<unsigned>(d.minute);
-                t.second = static_cast<unsigned>(d.second);
-                t.second_part = static_cast<unsigned long>(d.microsecond);
-                t.time_type = MYSQL_TIMESTAMP_DATETIME;
-                b.buffer_type = MYSQL_TYPE_DATETIME;
-                b.buffer = &t;
-                break;
-            }
-        }
-    }
+    detail::ParamBinds binds(params);
     if (!binds.empty() && mysql_stmt_bind_param(stmt, binds.data())) c.fail(stmt);
 
     int rc = 0;
@@ -324,77 +266,14 @@ Task<Result> Connection::execute_values(std::string_view sql, std::vector<Value>
                      [&](int r) { return mysql_stmt_store_result_cont(&rc, stmt, r); });
     if (rc) c.fail(stmt);
 
-    const unsigned n = mysql_num_fields(meta);
-    MYSQL_FIELD* fields = mysql_fetch_fields(meta);
     result.columns = column_names(meta);
-    std::vector<MYSQL_BIND> out(n);
-    std::vector<long long> out_ints(n);
-    std::vector<double> out_doubles(n);
-    std::vector<MYSQL_TIME> out_times(n);
-    std::vector<std::vector<char>> out_bytes(n);
-    std::vector<unsigned long> lengths(n);
-    std::vector<my_bool> nulls(n);
-    for (unsigned i = 0; i < n; ++i) {
-        MYSQL_BIND& b = out[i];
-        b.length = &lengths[i];
-        b.is_null = &nulls[i];
-        switch (fields[i].type) {
-            case MYSQL_TYPE_TINY: case MYSQL_TYPE_SHORT: case MYSQL_TYPE_LONG: case MYSQL_TYPE_LONGLONG:
-            case MYSQL_TYPE_INT24: case MYSQL_TYPE_YEAR:
-                b.buffer_type = MYSQL_TYPE_LONGLONG;
-                b.buffer = &out_ints[i];
-                b.is_unsigned = (fields[i].flags & UNSIGNED_FLAG) ? 1 : 0;
-                break;
-            case MYSQL_TYPE_FLOAT: case MYSQL_TYPE_DOUBLE:
-                b.buffer_type = MYSQL_TYPE_DOUBLE;
-                b.buffer = &out_doubles[i];
-                break;
-            case MYSQL_TYPE_DATE: case MYSQL_TYPE_DATETIME: case MYSQL_TYPE_TIMESTAMP:
-                b.buffer_type = MYSQL_TYPE_DATETIME;
-                b.buffer = &out_times[i];
-                break;
-            default:
-                out_bytes[i].resize(std::max<unsigned long>(1, fields[i].max_length));
-                b.buffer_type = MYSQL_TYPE_BLOB;
-                b.buffer = out_bytes[i].data();
-                b.buffer_length = out_bytes[i].size();
-                break;
-        }
-    }
-    if (mysql_stmt_bind_result(stmt, out.data())) c.fail(stmt);
+    detail::ResultBinds columns(meta);  // after store_result: max_length is known
+    if (mysql_stmt_bind_result(stmt, columns.data())) c.fail(stmt);
     for (;;) {
         int f = mysql_stmt_fetch(stmt);  // rows are stored client-side: no I/O
         if (f == MYSQL_NO_DATA) break;
         if (f == 1) c.fail(stmt);
-        std::vector<Value> values;
-        values.reserve(n);
-        for (unsigned i = 0; i < n; ++i) {
-            if (nulls[i]) {
-                values.emplace_back();
-                continue;
-            }
-            switch (out[i].buffer_type) {
-                case MYSQL_TYPE_LONGLONG:
-                    if (out[i].is_unsigned) values.emplace_back(static_cast<std::uint64_t>(out_ints[i]));
-                    else values.emplace_back(static_cast<std::int64_t>(out_ints[i]));
-                    break;
-                case MYSQL_TYPE_DOUBLE: values.emplace_back(out_doubles[i]); break;
-                case MYSQL_TYPE_DATETIME: {
-                    const MYSQL_TIME& t = out_times[i];
-                    values.emplace_back(DateTime{static_cast<int>(t.year), static_cast<int>(t.month),
-                                                 static_cast<int>(t.day), static_cast<int>(t.hour),
-                                                 static_cast<int>(t.minute), static_cast<int>(t.second),
-                                                 static_cast<int>(t.second_part)});
-                    break;
-                }
-                default: {
-                    std::string bytes(out_bytes[i].data(), std::min<std::size_t>(lengths[i], out_bytes[i].size()));
-                    if (binary_column(fields[i])) values.emplace_back(Blob(std::move(bytes)));
-                    else values.emplace_back(std::move(bytes));
-                }
-            }
-        }
-        result.rows.emplace_back(result.columns, std::move(values));
+        result.rows.emplace_back(result.columns, columns.row());
     }
     my_bool freed = 0;
     co_await c.drive([&] { return mysql_stmt_free_result_start(&freed, stmt); },

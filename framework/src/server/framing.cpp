@@ -1,5 +1,7 @@
 #include "server/framing.hpp"
 
+#include <spur/strings.hpp>
+
 #include <boost/beast/core/string.hpp>
 
 namespace spur::detail {
@@ -47,12 +49,6 @@ HeaderScanner::State HeaderScanner::scan(std::string_view data) noexcept {
 }
 
 namespace {
-
-std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 bool valid_host(std::string_view host) noexcept {
     for (char c : host) {

@@ -1,6 +1,9 @@
 #pragma once
-// spur's own HTTP/1.1 framing rules, applied around Beast's parser (see shared/beast-1.81-parser.md):
-// the raw header block is scanned before Beast sees it, and the parsed header is checked after.
+// spur's own HTTP/1.1 framing rules, applied around Beast's parser: the raw header block is
+// scanned before Beast sees it, and the parsed header is checked after. Beast 1.81 accepts
+// several ambiguous framings that later Boost releases refuse (TE with CL, TE on HTTP/1.0,
+// "chunked" not last, missing or repeated Host, obs-fold); the smuggling table in
+// tests/server_test.cpp and docs/reliability.md pin each case.
 
 #include "util/net.hpp"
 

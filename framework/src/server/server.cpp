@@ -5,6 +5,7 @@
 #include "server/connection.hpp"
 #include "server/tls_context.hpp"
 #include "server/websocket/session.hpp"
+#include "util/exception_message.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -97,13 +98,7 @@ struct Server::Impl {
     }
 
     void report(std::exception_ptr failure) const {
-        try {
-            std::rethrow_exception(failure);
-        } catch (const std::exception& e) {
-            log(LogLevel::error, fmt::format("connection ended by exception: {}", e.what()));
-        } catch (...) {
-            log(LogLevel::error, "connection ended by a non-standard exception");
-        }
+        log(LogLevel::error, fmt::format("connection ended by exception: {}", detail::exception_message(failure)));
     }
 
     void connection_closed(const std::shared_ptr<detail::ConnectionState>& state) {
@@ -160,10 +155,9 @@ struct Server::Impl {
             try {
                 io.run();
                 return;
-            } catch (const std::exception& e) {
-                log(LogLevel::error, fmt::format("exception escaped the I/O loop: {}", e.what()));
             } catch (...) {
-                log(LogLevel::error, "non-standard exception escaped the I/O loop");
+                log(LogLevel::error, fmt::format("exception escaped the I/O loop: {}",
+                                                 detail::exception_message(std::current_exception())));
             }
         }
     }

@@ -1,6 +1,7 @@
 #include "server/writer.hpp"
 
 #include "server/transport.hpp"
+#include "util/exception_message.hpp"
 
 #include <fmt/core.h>
 
@@ -92,10 +93,8 @@ Task<boost::system::error_code> write_response(Transport& transport, Response& r
         co_await res.producer()(writer);
     } catch (const boost::system::system_error& e) {
         ec = e.code();  // the peer went away mid-body
-    } catch (const std::exception& e) {
-        failure = e.what();
     } catch (...) {
-        failure = "non-standard exception";
+        failure = exception_message(std::current_exception());
     }
     res.bytes_sent(writer.written());
     if (ec) co_return ec;

@@ -1,7 +1,6 @@
 #include "util/url.hpp"
 
 #include <boost/url/encode.hpp>
-#include <boost/url/parse_query.hpp>
 #include <boost/url/pct_string_view.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
@@ -51,18 +50,10 @@ std::string percent_decode_lenient(std::string_view in, bool plus_is_space) {
     return out;
 }
 
+// Split here, decoded by Boost.URL: Boost 1.81's urls::parse_query measures its input with
+// strlen (boostorg/url#946), reading past a query that is a view into the request target.
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query) {
     std::vector<std::pair<std::string, std::string>> out;
-    if (query.empty()) return out;  // Boost.URL 1.81 reads a null data() as a C string
-    if (auto params = urls::parse_query(query)) {
-        const auto opts = decoding(true);
-        for (auto param : *params) {
-            if (param.key.empty() && !param.has_value) continue;  // "a=1&&b=2"
-            out.emplace_back(param.key.decode(opts), param.value.decode(opts));
-        }
-        return out;
-    }
-    // A malformed escape somewhere: split by hand and keep bad escapes verbatim.
     while (!query.empty()) {
         auto amp = query.find('&');
         auto part = query.substr(0, amp);

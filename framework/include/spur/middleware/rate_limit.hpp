@@ -1,5 +1,5 @@
 #pragma once
-// spur::RateLimiter and spur::middleware::rate_limit — token buckets per client, in memory.
+// spur::middleware::RateLimiter and rate_limit() — token buckets per client, in memory.
 
 #include <spur/handler.hpp>
 

@@ -1,5 +1,7 @@
 #include "server/websocket/session.hpp"
 
+#include "util/exception_message.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -43,10 +45,8 @@ Task<> WsSession::run(const WsHandler& handler, Request& request) {
     std::string failure;
     try {
         co_await handler(socket);
-    } catch (const std::exception& e) {
-        failure = e.what();
     } catch (...) {
-        failure = "non-standard exception";
+        failure = exception_message(std::current_exception());
     }
     if (!failure.empty()) {
         log_(LogLevel::error, fmt::format("websocket handler for {} failed: {}", request.path(), failure));
