@@ -6,6 +6,7 @@
 #include <fmt/core.h>
 
 #include <array>
+#include <charconv>
 
 namespace spur::detail {
 
@@ -23,7 +24,9 @@ public:
         if (chunked_) {
             // RFC 9112 §7.1: size in hex, CRLF, data, CRLF — one gathered write.
             char size_line[24];
-            auto end = fmt::format_to(size_line, "{:x}\r\n", chunk.size());
+            char* end = std::to_chars(size_line, size_line + 20, chunk.size(), 16).ptr;
+            *end++ = '\r';
+            *end++ = '\n';
             const std::array<net::const_buffer, 3> buffers{
                 net::buffer(size_line, static_cast<std::size_t>(end - size_line)), net::buffer(chunk.data(), chunk.size()),
                 net::buffer("\r\n", 2)};
