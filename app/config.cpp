@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include <spur/random.hpp>
+#include <spur/strings.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -23,6 +24,8 @@ Each setting is read from the environment, then from a flag of the same name:
   JWT_TTL        --jwt-ttl        token lifetime in seconds (default 3600)
   BCRYPT_COST    --bcrypt-cost    10..31 (default 12)
   CORS_ORIGINS   --cors-origins   comma-separated allowed origins (default: none)
+  TRUSTED_PROXIES --trusted-proxies  comma-separated CIDRs of reverse proxies whose
+                 X-Forwarded-For / Forwarded / X-Forwarded-Proto are believed (default: none)
   LOG_FORMAT     --log-format     dev | combined | json | off (default dev)
   THREADS        --threads        I/O threads (default: one per core)
   TLS_CERT       --tls-cert       PEM certificate chain file; with TLS_KEY, also serve HTTPS
@@ -49,9 +52,25 @@ T number(const std::string& name, const std::string& v, T min, T max) {
 }
 }  // namespace
 
+spur::ServerOptions server_options(const Config& config) {
+    spur::ServerOptions options;
+    options.host = config.host;
+    options.port = config.port;
+    options.threads = config.threads;
+    options.trusted_proxies = config.trusted_proxies;
+    if (!config.tls_cert.empty()) {
+        options.tls.emplace();
+        options.tls->certificate.cert_chain_file = config.tls_cert;
+        options.tls->certificate.private_key_file = config.tls_key;
+        options.tls->port = config.tls_port;
+    }
+    return options;
+}
+
 std::optional<Config> load_config(int argc, char** argv, bool& help) {
     static const char* names[] = {"PORT", "HOST", "DATABASE_URL", "JWT_SECRET", "JWT_TTL", "BCRYPT_COST",
-                                  "CORS_ORIGINS", "LOG_FORMAT", "THREADS", "LOGIN_BURST_PER_IP", "LOGIN_BURST_PER_EMAIL", "TLS_CERT", "TLS_KEY", "TLS_PORT"};
+                                  "CORS_ORIGINS", "LOG_FORMAT", "THREADS", "LOGIN_BURST_PER_IP", "LOGIN_BURST_PER_EMAIL", "TLS_CERT", "TLS_KEY", "TLS_PORT",
+                                  "TRUSTED_PROXIES"};
     std::map<std::string, std::string> v;
     for (const char* n : names)
         if (const char* e = std::getenv(n)) v[n] = e;
@@ -105,19 +124,14 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
         if (c.log_format != "dev" && c.log_format != "combined" && c.log_format != "json" && c.log_format != "off")
             throw std::invalid_argument("LOG_FORMAT must be dev, combined, json or off");
     }
-    if (v.count("CORS_ORIGINS")) {
-        std::string list = v["CORS_ORIGINS"];
-        std::size_t start = 0;
-        while (start <= list.size()) {
-            auto comma = list.find(',', start);
-            auto item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-            while (!item.empty() && item.front() == ' ') item.erase(0, 1);
-            while (!item.empty() && item.back() == ' ') item.pop_back();
-            if (!item.empty()) c.cors_origins.push_back(item);
-            if (comma == std::string::npos) break;
-            start = comma + 1;
-        }
-    }
+    auto comma_list = [](const std::string& list) {
+        std::vector<std::string> out;
+        spur::ListItems items(list);
+        while (auto item = items.next()) out.emplace_back(*item);
+        return out;
+    };
+    c.cors_origins = comma_list(v["CORS_ORIGINS"]);
+    c.trusted_proxies = comma_list(v["TRUSTED_PROXIES"]);
     c.database_url = v["DATABASE_URL"];
     if (c.database_url.empty()) throw std::invalid_argument("DATABASE_URL is required (see --help)");
     c.jwt_secret = v["JWT_SECRET"];

@@ -1,6 +1,8 @@
 #pragma once
 // spur-app's settings: environment variables, overridden by the same names as flags.
 
+#include <spur/server.hpp>
+
 #include <chrono>
 #include <optional>
 #include <functional>
@@ -18,6 +20,7 @@ struct Config {
     std::chrono::seconds jwt_ttl{3600};
     unsigned bcrypt_cost = 12;
     std::vector<std::string> cors_origins;
+    std::vector<std::string> trusted_proxies;  ///< CIDRs; see spur::ServerOptions::trusted_proxies
     std::string log_format = "dev";  ///< dev | combined | json | off
     bool dev = false;                ///< development: migrate on start, allow a generated JWT secret
     unsigned threads = 0;
@@ -30,12 +33,15 @@ struct Config {
     std::function<void(std::string_view)> access_log_sink;
 };
 
+/// The server settings of `config`: address, port, threads, TLS, trusted proxies.
+spur::ServerOptions server_options(const Config& config);
+
 /// The --help text.
 std::string usage();
 
 /// Reads PORT, DATABASE_URL, JWT_SECRET, JWT_TTL, BCRYPT_COST, CORS_ORIGINS, LOG_FORMAT,
 /// SPUR_ENV=development, HOST, THREADS, LOGIN_BURST_PER_IP, LOGIN_BURST_PER_EMAIL, TLS_CERT,
-/// TLS_KEY, TLS_PORT from `getenv`, then `--port=…` style flags (and
+/// TLS_KEY, TLS_PORT, TRUSTED_PROXIES from `getenv`, then `--port=…` style flags (and
 /// `--dev`). Returns nullopt with `help` set for --help; throws std::invalid_argument with a
 /// message for the user on anything invalid (including a JWT secret under 32 bytes, or only
 /// one of TLS_CERT and TLS_KEY).

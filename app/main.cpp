@@ -37,16 +37,7 @@ int main(int argc, char** argv) {
         std::optional<spur::mysql::Pool> pool(std::in_place, db_config);
         std::optional<app::Services> services(std::in_place, *config, *pool);
         spur::App application = app::build_app(*services);
-        spur::ServerOptions options;
-        options.host = config->host;
-        options.port = config->port;
-        options.threads = config->threads;
-        if (!config->tls_cert.empty()) {
-            options.tls.emplace();
-            options.tls->certificate.cert_chain_file = config->tls_cert;
-            options.tls->certificate.private_key_file = config->tls_key;
-            options.tls->port = config->tls_port;
-        }
+        const spur::ServerOptions options = app::server_options(*config);
         spur::Server server(application, options);
         const auto port = server.start();
         fmt::print(stderr, "spur-app: listening on http://{}:{}{}\n", config->host, port, config->dev ? " (development)" : "");

@@ -67,7 +67,7 @@ spur::Handler register_user(Services& s) {
 
 spur::Handler login(Services& s) {
     return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
-        if (auto d = s.login_by_ip.take(req.remote_address()); !d.allowed) throw throttled(d.retry_after);
+        if (auto d = s.login_by_ip.take(spur::middleware::client_key(req.ip())); !d.allowed) throw throttled(d.retry_after);
         const auto& body = body_object(req.json());
         // The same canonical form as register: "Ada@X.test " and "ada@x.test" are one
         // account and share one throttle bucket.

@@ -165,6 +165,27 @@ TEST_CASE("logout revokes the token - also for another app instance on the same 
     CHECK(get(second, "/api/auth/me", bearer(token)).status == 401);
 }
 
+TEST_CASE("behind a trusted proxy the login throttle counts each forwarded client, not the proxy", "[app][auth][proxy]") {
+    auto config = test_config();
+    config.login_burst_per_ip = 2;
+    config.login_burst_per_email = 1000;
+    config.trusted_proxies = {"127.0.0.1"};
+    Running app(config, true, Via::wire);
+    auto email = unique_email("proxied");
+    REQUIRE(post(app, "/api/auth/register", {{"email", email}, {"password", "password123"}}).status == 201);
+    auto login_from = [&](const std::string& client) {
+        return post(app, "/api/auth/login", {{"email", email}, {"password", "password123"}},
+                    {{"X-Forwarded-For", client}}).status;
+    };
+    CHECK(login_from("203.0.113.1") == 200);
+    CHECK(login_from("203.0.113.1") == 200);
+    CHECK(login_from("203.0.113.1") == 429);
+    CHECK(login_from("203.0.113.2") == 200);  // the next user behind the same proxy is not locked out
+    // A client cannot get fresh buckets by forging the header's left part: the proxy's
+    // appended hop is what counts.
+    CHECK(login_from("198.51.100.50, 203.0.113.1") == 429);
+}
+
 TEST_CASE("login attempts are rate-limited per address with 429", "[app][auth]") {
     auto config = test_config();
     config.login_burst_per_ip = 3;

@@ -83,7 +83,13 @@ public:
         services_ = std::make_unique<Services>(std::move(config), *pool_);
         app_ = std::make_unique<spur::App>(build_app(*services_));
         if (via == Via::wire) {
-            server_ = std::make_unique<spur::test::TestServer>(*app_);
+            auto options = server_options(services_->config);
+            const auto test = spur::test::test_options();
+            options.host = test.host;
+            options.port = test.port;
+            options.threads = test.threads;
+            options.handle_signals = test.handle_signals;
+            server_ = std::make_unique<spur::test::TestServer>(*app_, std::move(options));
         } else {
             client_ = std::make_unique<spur::testing::Client>(*app_);
         }

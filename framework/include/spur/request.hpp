@@ -112,6 +112,21 @@ public:
 
     /// The peer address, e.g. "127.0.0.1" or "::1"; "" in the in-process test client unless set.
     std::string_view remote_address() const noexcept { return remote_address_; }
+    /// The client's address: remote_address(), unless the peer is a trusted proxy
+    /// (ServerOptions::trusted_proxies) — then the right-most address in X-Forwarded-For or
+    /// Forwarded that is not itself a trusted proxy. Headers from other peers are ignored.
+    std::string_view ip() const noexcept { return ip_.empty() ? remote_address_ : std::string_view(ip_); }
+    /// "https" or "http": how the client reached the server (X-Forwarded-Proto or Forwarded's
+    /// proto= when the peer is a trusted proxy).
+    std::string_view protocol() const noexcept { return secure_ ? "https" : "http"; }
+    /// Whether protocol() is "https".
+    bool secure() const noexcept { return secure_; }
+    /// Sets what ip() ("" means remote_address()), protocol() and secure() report. The server
+    /// calls it for every request; tests may.
+    void set_client(std::string ip, bool secure) {
+        ip_ = std::move(ip);
+        secure_ = secure;
+    }
 
     /// Per-request storage for middleware to pass data to handlers (e.g. the authenticated user).
     Locals& locals() noexcept { return locals_; }
@@ -135,6 +150,8 @@ private:
 
     Message message_;
     std::string_view remote_address_;
+    std::string ip_;
+    bool secure_ = false;
     std::string_view path_;
     std::string_view query_string_;
     std::vector<std::pair<std::string_view, std::string>> params_;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace spur {
 
@@ -32,6 +33,10 @@ struct ServerOptions {
     std::optional<TlsOptions> tls;
     bool plain = true;                       ///< false: TLS only (requires `tls`)
     WebSocketOptions websocket;              ///< limits of every ws route
+    /// Reverse proxies whose X-Forwarded-For / Forwarded / X-Forwarded-Proto are believed
+    /// ("10.0.0.0/8", "::1", "2001:db8::/32"); default none. See Request::ip(). A malformed
+    /// entry makes Server's constructor throw std::invalid_argument.
+    std::vector<std::string> trusted_proxies;
 };
 
 /// Serves an App over HTTP and/or HTTPS. start() binds; run() blocks serving on the I/O
@@ -39,7 +44,8 @@ struct ServerOptions {
 /// WebSocket connections are closed with 1001 (going away).
 class Server {
 public:
-    /// The app must outlive the server; its routes are frozen by start().
+    /// The app must outlive the server; its routes are frozen by start(). Throws
+    /// std::invalid_argument for a malformed trusted_proxies entry.
     explicit Server(App& app, ServerOptions options = {});
     ~Server();
     Server(const Server&) = delete;

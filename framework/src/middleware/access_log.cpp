@@ -62,7 +62,7 @@ std::string format_line(AccessLogFormat format, const Request& req, const Respon
             std::string referer = escape_quoted(req.header("Referer"));
             std::string agent = escape_quoted(req.header("User-Agent"));
             return fmt::format("{} - - [{} +0000] \"{} {} HTTP/{}.{}\" {} {} \"{}\" \"{}\" {:.3f} {}",
-                               or_dash(req.remote_address()), clf_time(), or_dash(req.method()),
+                               or_dash(req.ip()), clf_time(), or_dash(req.method()),
                                or_dash(escape_quoted(req.target())), req.version() / 10, req.version() % 10, res.status(),
                                body_bytes(res), referer.empty() ? "-" : referer, agent.empty() ? "-" : agent, ms,
                                id.empty() ? "-" : id);
@@ -76,7 +76,7 @@ std::string format_line(AccessLogFormat format, const Request& req, const Respon
             o["status"] = res.status();
             o["bytes"] = body_bytes(res);
             o["duration_ms"] = ms;
-            o["remote"] = req.remote_address();
+            o["remote"] = req.ip();
             if (!id.empty()) o["request_id"] = id;
             if (auto ua = req.header("User-Agent"); !ua.empty()) o["user_agent"] = ua;
             return boost::json::serialize(o);

@@ -1,5 +1,7 @@
 #include <spur/middleware/rate_limit.hpp>
 
+#include "util/ip.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -28,6 +30,8 @@ std::chrono::seconds ceil_seconds(double s) {
     return std::chrono::seconds(static_cast<long long>(std::ceil(std::max(0.0, s))));
 }
 }  // namespace
+
+std::string client_key(std::string_view ip) { return detail::client_key(ip); }
 
 struct RateLimiter::Impl {
     RateLimitOptions options;
@@ -99,7 +103,7 @@ std::size_t RateLimiter::size() const {
 }
 
 Middleware rate_limit(RateLimitOptions options) {
-    if (!options.key) options.key = [](const Request& req) { return std::string(req.remote_address()); };
+    if (!options.key) options.key = [](const Request& req) { return client_key(req.ip()); };
     auto limiter = std::make_shared<RateLimiter>(std::move(options));
     return [limiter](Request& req, Response& res, Next next) -> Task<> {
         const auto& o = limiter->options();

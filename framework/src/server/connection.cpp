@@ -1,6 +1,7 @@
 #include "server/connection.hpp"
 
 #include "core/finish.hpp"
+#include "server/client_address.hpp"
 #include "server/framing.hpp"
 #include "server/transport.hpp"
 #include "server/websocket/session.hpp"
@@ -78,6 +79,10 @@ public:
         boost::system::error_code ec;
         auto endpoint = tcp_.socket().remote_endpoint(ec);
         if (!ec) remote_ = endpoint.address().to_string();
+        // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; logs, limits and
+        // trusted-proxy lists speak of them as a.b.c.d.
+        if (remote_.starts_with("::ffff:"))
+            if (auto address = parse_ip(remote_); address && address->v4) remote_ = to_string(*address);
     }
 
     Task<> run() {
@@ -179,6 +184,7 @@ private:
         expect_continue_ = message.version() == 11 && !message[http::field::expect].empty();
         continue_sent_ = false;
         Request req(Request::Message(std::move(message.base())), remote_, parser.is_done() ? nullptr : &body);
+        resolve_client(req, server_.trusted_proxies, transport_.secure());
         Response res;
         co_await server_.app.handle(req, res);
         if (res.upgrade_handler() && res.status() == 101) co_return co_await upgrade(req, res);
@@ -230,6 +236,7 @@ private:
     // rest of the stream cannot be trusted.
     Task<Step> refuse(Rejection rejection, Request::Message header) {
         Request req(std::move(header), remote_);
+        resolve_client(req, server_.trusted_proxies, transport_.secure());
         Response res;
         const HttpError error(rejection.status, rejection.code, rejection.message);
         co_await server_.app.refuse(req, res, error);

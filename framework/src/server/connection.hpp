@@ -1,6 +1,7 @@
 #pragma once
 // One client connection: read a request, hand it to the app, write the response, repeat.
 
+#include "util/ip.hpp"
 #include "util/net.hpp"
 
 #include <spur/app.hpp>
@@ -32,6 +33,7 @@ struct ServerContext {
     App& app;
     const ServerOptions& options;
     const std::atomic<bool>& stopping;
+    const IpNetworks& trusted_proxies;  ///< parsed from options.trusted_proxies
 };
 
 /// Serves requests on `transport` until the peer leaves, a limit or timeout ends it, an

@@ -32,6 +32,14 @@ namespace {
 // finish (stuck in offloaded work, say) get this much longer before the loop is stopped.
 constexpr std::chrono::seconds force_stop_grace{1};
 
+detail::IpNetworks parse_trusted_proxies(const std::vector<std::string>& cidrs) {
+    try {
+        return detail::IpNetworks(cidrs);
+    } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(std::string("trusted_proxies: ") + e.what());
+    }
+}
+
 unsigned resolve_threads(unsigned configured) {
     return configured ? configured : std::max(1u, std::thread::hardware_concurrency());
 }
@@ -41,7 +49,7 @@ struct Server::Impl {
     Impl(App& a, ServerOptions o)
         : app(a), options(std::move(o)), io(static_cast<int>(resolve_threads(options.threads))),
           strand(net::make_strand(io)), acceptor(strand), tls_acceptor(strand), signals(strand), drain_timer(strand),
-          context{app, options, stopping} {}
+          trusted_proxies(parse_trusted_proxies(options.trusted_proxies)), context{app, options, stopping, trusted_proxies} {}
 
     App& app;
     ServerOptions options;
@@ -53,6 +61,7 @@ struct Server::Impl {
     net::signal_set signals;
     net::steady_timer drain_timer;
     std::atomic<bool> stopping{false};
+    detail::IpNetworks trusted_proxies;
     detail::ServerContext context;
     unsigned short port = 0;
     unsigned short tls_port = 0;

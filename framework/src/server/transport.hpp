@@ -24,11 +24,13 @@ class WsSession;
 /// on tcp() (Beast's tcp_stream) before each operation. Errors are reported, never thrown.
 class Transport {
 public:
-    explicit Transport(beast::tcp_stream& tcp) noexcept : tcp_(tcp) {}
+    Transport(beast::tcp_stream& tcp, bool secure) noexcept : tcp_(tcp), secure_(secure) {}
     virtual ~Transport() = default;
 
     /// The TCP stream underneath: deadlines, the socket, the peer address.
     beast::tcp_stream& tcp() noexcept { return tcp_; }
+    /// Whether the stream is encrypted (TLS).
+    bool secure() const noexcept { return secure_; }
 
     /// Reads at least one byte into `buffer`; eof, reset and timeout come back in `ec`.
     virtual Task<std::size_t> read_some(net::mutable_buffer buffer, boost::system::error_code& ec) = 0;
@@ -45,6 +47,7 @@ public:
 
 private:
     beast::tcp_stream& tcp_;
+    bool secure_;
 };
 
 }  // namespace spur::detail

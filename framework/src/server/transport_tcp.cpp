@@ -15,7 +15,7 @@ constexpr std::size_t linger_bytes = 256 * 1024;
 
 class TcpTransport final : public Transport {
 public:
-    explicit TcpTransport(beast::tcp_stream& stream) noexcept : Transport(stream), stream_(stream) {}
+    explicit TcpTransport(beast::tcp_stream& stream) noexcept : Transport(stream, false), stream_(stream) {}
 
     Task<std::size_t> read_some(net::mutable_buffer buffer, boost::system::error_code& ec) override {
         co_return co_await stream_.async_read_some(buffer, net::redirect_error(net::use_awaitable, ec));

@@ -17,7 +17,7 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream&>;
 
 class TlsTransport final : public Transport {
 public:
-    explicit TlsTransport(TlsStream& stream) noexcept : Transport(beast::get_lowest_layer(stream)), stream_(stream) {}
+    explicit TlsTransport(TlsStream& stream) noexcept : Transport(beast::get_lowest_layer(stream), true), stream_(stream) {}
 
     Task<std::size_t> read_some(net::mutable_buffer buffer, boost::system::error_code& ec) override {
         co_return co_await stream_.async_read_some(buffer, net::redirect_error(net::use_awaitable, ec));

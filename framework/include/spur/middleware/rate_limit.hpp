@@ -12,11 +12,16 @@
 
 namespace spur::middleware {
 
+/// The bucket a client address counts under: an IPv4 address as it is, an IPv6 address by
+/// its /64 (one subscriber's allocation, which a client can otherwise walk through for fresh
+/// buckets). Text that is not an address comes back unchanged.
+std::string client_key(std::string_view ip);
+
 /// Options of RateLimiter and rate_limit().
 struct RateLimitOptions {
     double burst = 60;       ///< bucket size: requests allowed at once
     double per_second = 1;   ///< refill rate: sustained requests per second
-    /// Which bucket a request takes from; default: the client address. An empty key is not limited.
+    /// Which bucket a request takes from; default: client_key(req.ip()). An empty key is not limited.
     std::function<std::string(const Request&)> key;
     std::size_t max_keys = 100'000;  ///< memory bound: beyond it, idle and then oldest keys are dropped
     bool headers = true;             ///< send RateLimit-Limit / -Remaining / -Reset

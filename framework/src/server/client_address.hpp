@@ -1,0 +1,19 @@
+#pragma once
+// Who sent a request when the peer may be a trusted reverse proxy: X-Forwarded-For,
+// Forwarded (RFC 7239) and X-Forwarded-Proto, believed only from trusted peers.
+
+#include "util/ip.hpp"
+
+#include <spur/request.hpp>
+
+namespace spur::detail {
+
+/// Sets req's client (Request::ip(), protocol(), secure()). From a peer outside `trusted`
+/// the forwarding headers are ignored: the client is the peer and `tls` says whether the
+/// connection is encrypted. From a trusted peer, the client is the right-most forwarded
+/// address that is not itself trusted (every hop right of it was appended by a proxy we
+/// trust; everything left of it the client could have written), and the scheme is the one
+/// the proxy reports. Allocates only when the peer is trusted.
+void resolve_client(Request& req, const IpNetworks& trusted, bool tls);
+
+}  // namespace spur::detail
