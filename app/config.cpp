@@ -24,6 +24,10 @@ Each setting is read from the environment, then from a flag of the same name:
   JWT_TTL        --jwt-ttl        token lifetime in seconds (default 3600)
   BCRYPT_COST    --bcrypt-cost    10..31 (default 12)
   CORS_ORIGINS   --cors-origins   comma-separated allowed origins (default: none)
+  MAX_CONNECTIONS        --max-connections         open connections at most (default 10000); at
+                         the cap idle keep-alive connections are closed first
+  MAX_CONNECTIONS_PER_IP --max-connections-per-ip  per client address, IPv6 by /64 (default 256;
+                         0 = no cap; trusted proxies are exempt)
   TRUSTED_PROXIES --trusted-proxies  comma-separated CIDRs of reverse proxies whose
                  X-Forwarded-For / Forwarded / X-Forwarded-Proto are believed (default: none)
   LOG_FORMAT     --log-format     dev | combined | json | off (default dev)
@@ -58,6 +62,8 @@ spur::ServerOptions server_options(const Config& config) {
     options.port = config.port;
     options.threads = config.threads;
     options.trusted_proxies = config.trusted_proxies;
+    options.max_connections = config.max_connections;
+    options.max_connections_per_ip = config.max_connections_per_ip;
     if (!config.tls_cert.empty()) {
         options.tls.emplace();
         options.tls->certificate.cert_chain_file = config.tls_cert;
@@ -70,7 +76,7 @@ spur::ServerOptions server_options(const Config& config) {
 std::optional<Config> load_config(int argc, char** argv, bool& help) {
     static const char* names[] = {"PORT", "HOST", "DATABASE_URL", "JWT_SECRET", "JWT_TTL", "BCRYPT_COST",
                                   "CORS_ORIGINS", "LOG_FORMAT", "THREADS", "LOGIN_BURST_PER_IP", "LOGIN_BURST_PER_EMAIL", "TLS_CERT", "TLS_KEY", "TLS_PORT",
-                                  "TRUSTED_PROXIES"};
+                                  "TRUSTED_PROXIES", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_IP"};
     std::map<std::string, std::string> v;
     for (const char* n : names)
         if (const char* e = std::getenv(n)) v[n] = e;
@@ -115,6 +121,10 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
         c.login_burst_per_ip = number<unsigned>("LOGIN_BURST_PER_IP", v["LOGIN_BURST_PER_IP"], 1, 1'000'000);
     if (v.count("LOGIN_BURST_PER_EMAIL"))
         c.login_burst_per_email = number<unsigned>("LOGIN_BURST_PER_EMAIL", v["LOGIN_BURST_PER_EMAIL"], 1, 1'000'000);
+    if (v.count("MAX_CONNECTIONS"))
+        c.max_connections = number<std::size_t>("MAX_CONNECTIONS", v["MAX_CONNECTIONS"], 1, 1'000'000);
+    if (v.count("MAX_CONNECTIONS_PER_IP"))
+        c.max_connections_per_ip = number<std::size_t>("MAX_CONNECTIONS_PER_IP", v["MAX_CONNECTIONS_PER_IP"], 0, 1'000'000);
     c.tls_cert = v["TLS_CERT"];
     c.tls_key = v["TLS_KEY"];
     if (c.tls_cert.empty() != c.tls_key.empty()) throw std::invalid_argument("TLS_CERT and TLS_KEY go together");

@@ -21,6 +21,8 @@ struct Config {
     unsigned bcrypt_cost = 12;
     std::vector<std::string> cors_origins;
     std::vector<std::string> trusted_proxies;  ///< CIDRs; see spur::ServerOptions::trusted_proxies
+    std::size_t max_connections = spur::ServerOptions{}.max_connections;
+    std::size_t max_connections_per_ip = spur::ServerOptions{}.max_connections_per_ip;
     std::string log_format = "dev";  ///< dev | combined | json | off
     bool dev = false;                ///< development: migrate on start, allow a generated JWT secret
     unsigned threads = 0;
@@ -41,7 +43,8 @@ std::string usage();
 
 /// Reads PORT, DATABASE_URL, JWT_SECRET, JWT_TTL, BCRYPT_COST, CORS_ORIGINS, LOG_FORMAT,
 /// SPUR_ENV=development, HOST, THREADS, LOGIN_BURST_PER_IP, LOGIN_BURST_PER_EMAIL, TLS_CERT,
-/// TLS_KEY, TLS_PORT, TRUSTED_PROXIES from `getenv`, then `--port=…` style flags (and
+/// TLS_KEY, TLS_PORT, TRUSTED_PROXIES, MAX_CONNECTIONS,
+/// MAX_CONNECTIONS_PER_IP from `getenv`, then `--port=…` style flags (and
 /// `--dev`). Returns nullopt with `help` set for --help; throws std::invalid_argument with a
 /// message for the user on anything invalid (including a JWT secret under 32 bytes, or only
 /// one of TLS_CERT and TLS_KEY).

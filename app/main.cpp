@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
         spur::App application = app::build_app(*services);
         const spur::ServerOptions options = app::server_options(*config);
         spur::Server server(application, options);
+        services->metrics.watch(server);
         const auto port = server.start();
         fmt::print(stderr, "spur-app: listening on http://{}:{}{}\n", config->host, port, config->dev ? " (development)" : "");
         if (options.tls) fmt::print(stderr, "spur-app: listening on https://{}:{}\n", config->host, server.tls_port());

@@ -2,7 +2,9 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 
 namespace app {
 
@@ -21,7 +23,10 @@ spur::Middleware Metrics::middleware() {
 
 void Metrics::record(std::string_view method, std::string_view route, int status, double seconds) {
     std::lock_guard lock(mutex_);
-    std::string m(method.size() <= 10 ? method : "OTHER");
+    // Any token is a valid method on the wire; only the standard ones get a series of their own.
+    static constexpr std::string_view known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"};
+    const bool standard = std::find(std::begin(known), std::end(known), method) != std::end(known);
+    std::string m(standard ? method : "OTHER");
     ++requests_[{m, std::string(route), status}];
     auto& s = latency_[std::string(route)];
     ++s.count;
@@ -54,6 +59,18 @@ std::string Metrics::render(const spur::mysql::PoolStats& pool) const {
     out += "# HELP db_pool_waiting Requests waiting for a database connection.\n";
     out += "# TYPE db_pool_waiting gauge\n";
     out += fmt::format("db_pool_waiting {}\n", pool.waiting);
+    if (server_) {
+        const auto c = server_->stats();
+        out += "# HELP http_connections_open Open client connections.\n";
+        out += "# TYPE http_connections_open gauge\n";
+        out += fmt::format("http_connections_open {}\n", c.open_connections);
+        out += "# HELP http_connections_refused_total Connections closed at accept: MAX_CONNECTIONS or MAX_CONNECTIONS_PER_IP reached.\n";
+        out += "# TYPE http_connections_refused_total counter\n";
+        out += fmt::format("http_connections_refused_total {}\n", c.refused_connections);
+        out += "# HELP http_connections_shed_total Idle keep-alive connections closed to admit new ones at MAX_CONNECTIONS.\n";
+        out += "# TYPE http_connections_shed_total counter\n";
+        out += fmt::format("http_connections_shed_total {}\n", c.shed_connections);
+    }
     return out;
 }
 

@@ -199,6 +199,30 @@ TEST_CASE("wire refusals - 413, 431 and a malformed request - show in the access
     CHECK(m.find("status=\"400\"} 1") != std::string::npos);
 }
 
+TEST_CASE("MAX_CONNECTIONS_PER_IP refuses a client's extra connections and /metrics counts them", "[app][health][caps]") {
+    auto config = test_config();
+    config.max_connections_per_ip = 2;
+    Running app(config, true, Via::wire);
+    spur::test::RawConnection first(app.port()), second(app.port());
+    first.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    second.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    REQUIRE(first.read_response());
+    REQUIRE(second.read_response());
+    spur::test::RawConnection third(app.port(), std::chrono::milliseconds(2000));
+    CHECK(third.wait_closed());
+    // Unknown method tokens share one label, so they cannot grow the series without bound.
+    spur::test::RawConnection other(app.port(), std::chrono::milliseconds(5000), "127.0.0.2");
+    other.send("BREW /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+    REQUIRE(other.read_response());
+    other.send("GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
+    auto m = other.read_response();
+    REQUIRE(m);
+    CHECK(m->body().find("http_connections_refused_total 1\n") != std::string::npos);
+    CHECK(m->body().find("http_connections_open 3\n") != std::string::npos);
+    CHECK(m->body().find("method=\"OTHER\"") != std::string::npos);
+    CHECK(m->body().find("BREW") == std::string::npos);
+}
+
 TEST_CASE("without a database: healthz stays 200 - readyz and data routes answer 503", "[app][health]") {
     auto config = test_config();
     config.database_url = "mysql://spur:spur@localhost/spur_test?socket=/nonexistent/mysqld.sock"

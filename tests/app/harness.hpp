@@ -90,6 +90,7 @@ public:
             options.threads = test.threads;
             options.handle_signals = test.handle_signals;
             server_ = std::make_unique<spur::test::TestServer>(*app_, std::move(options));
+            services_->metrics.watch(server_->server());
         } else {
             client_ = std::make_unique<spur::testing::Client>(*app_);
         }

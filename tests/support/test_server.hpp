@@ -14,6 +14,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -63,13 +64,19 @@ using RawResponse = boost::beast::http::response<boost::beast::http::string_body
 /// A blocking loopback client; every read gives up after the receive timeout.
 class RawConnection {
 public:
-    explicit RawConnection(unsigned short port, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000))
+    /// Connects to 127.0.0.1:port from `source` (any loopback address, 127.0.0.2 say, to look
+    /// like another client).
+    explicit RawConnection(unsigned short port, std::chrono::milliseconds timeout = std::chrono::milliseconds(5000),
+                           const char* source = "127.0.0.1")
         : socket_(io_) {
+        socket_.open(boost::asio::ip::tcp::v4());
+        socket_.bind({boost::asio::ip::make_address(source), 0});
         socket_.connect({boost::asio::ip::make_address("127.0.0.1"), port});
         set_timeout(timeout);
     }
 
     void set_timeout(std::chrono::milliseconds timeout) {
+        timeout_ = timeout;
         timeval tv{};
         tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
         tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
@@ -103,7 +110,12 @@ public:
     bool wait_closed() {
         char scratch[4096];
         buffer_.clear();
+        const auto deadline = std::chrono::steady_clock::now() + timeout_;
         for (;;) {
+            // Asio's blocking read waits out SO_RCVTIMEO with poll(-1), so wait here instead.
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            pollfd pfd{socket_.native_handle(), POLLIN, 0};
+            if (left.count() <= 0 || ::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) return false;
             boost::system::error_code ec;
             socket_.read_some(boost::asio::buffer(scratch), ec);
             if (ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset) return true;
@@ -115,6 +127,7 @@ private:
     boost::asio::io_context io_;
     boost::asio::ip::tcp::socket socket_;
     boost::beast::flat_buffer buffer_;
+    std::chrono::milliseconds timeout_{5000};
 };
 
 /// One request on a fresh connection; the response or nullopt.

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,13 @@ struct ServerOptions {
     /// ("10.0.0.0/8", "::1", "2001:db8::/32"); default none. See Request::ip(). A malformed
     /// entry makes Server's constructor throw std::invalid_argument.
     std::vector<std::string> trusted_proxies;
+    /// Open connections at most (plain, TLS and WebSocket together). At the cap an idle
+    /// keep-alive connection is closed to make room; with none idle, the new one is closed
+    /// unanswered. The soft RLIMIT_NOFILE is raised towards it at start() if the hard limit allows.
+    std::size_t max_connections = 10'000;
+    /// Open connections per client address (an IPv6 client by its /64) at most; past it new
+    /// ones are closed unanswered. Trusted proxies are exempt. 0 = no per-client cap.
+    std::size_t max_connections_per_ip = 256;
 };
 
 /// Serves an App over HTTP and/or HTTPS. start() binds; run() blocks serving on the I/O
@@ -64,6 +72,15 @@ public:
     unsigned short port() const noexcept;
     /// The bound TLS port (after start()); 0 without TLS.
     unsigned short tls_port() const noexcept;
+
+    /// Connection counters, for metrics.
+    struct Stats {
+        std::size_t open_connections = 0;        ///< now
+        std::uint64_t refused_connections = 0;   ///< closed at accept: a cap was reached
+        std::uint64_t shed_connections = 0;      ///< idle keep-alive connections closed to make room
+    };
+    /// A snapshot of the counters; safe from any thread.
+    Stats stats() const;
 
     struct Impl;
 

@@ -126,11 +126,11 @@ private:
     Task<bool> wait_for_request(bool first) {
         if (buffer_.size() > 0) co_return true;  // a pipelined request is already here
         if (server_.stopping.load(std::memory_order_relaxed)) co_return false;
-        state_.idle = true;
+        state_.idle.store(true, std::memory_order_relaxed);
         tcp_.expires_after(first ? options_.header_timeout : options_.idle_timeout);
         boost::system::error_code ec;
         co_await read_some(ec);
-        state_.idle = false;
+        state_.idle.store(false, std::memory_order_relaxed);
         co_return !ec;
     }
 

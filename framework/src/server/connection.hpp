@@ -18,14 +18,20 @@ class TlsContext;
 class Transport;
 class WsSession;
 
-/// The socket of a connection plus the state the server's drain logic may inspect.
-/// All of it is touched only on the connection's executor.
+/// The socket of a connection plus the state the server's drain and shedding logic inspect.
+/// Touched only on the connection's executor, except `idle` (read by the acceptor when it
+/// looks for a connection to shed) and the server's bookkeeping fields.
 struct ConnectionState {
     explicit ConnectionState(net::ip::tcp::socket socket) : tcp(std::move(socket)) {}
     /// The TCP stream; TLS and WebSocket layers run on top of it, so closing it ends them too.
     beast::tcp_stream tcp;
-    bool idle = false;  ///< waiting for the first byte of a request: safe to close on shutdown
+    /// Waiting for the first byte of a request: safe to close on shutdown or to shed.
+    std::atomic<bool> idle{false};
     std::weak_ptr<WsSession> websocket;  ///< set while the connection speaks WebSocket
+    // The server's, under its connections mutex: the per-client count this one is in ("" for
+    // an exempt peer), and whether it was already picked to be shed.
+    std::string client_key;
+    bool shedding = false;
 };
 
 /// What a connection needs from its server.

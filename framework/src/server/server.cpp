@@ -20,9 +20,12 @@
 
 #include <fmt/core.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace spur {
@@ -38,6 +41,17 @@ detail::IpNetworks parse_trusted_proxies(const std::vector<std::string>& cidrs) 
     } catch (const std::invalid_argument& e) {
         throw std::invalid_argument(std::string("trusted_proxies: ") + e.what());
     }
+}
+
+// Debian's default soft limit of 1,024 descriptors would stop accept() long before a cap of
+// thousands; raise it as far as the hard limit allows (Go's runtime does the same at start).
+void raise_file_limit(std::size_t max_connections) {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+    const rlim_t wanted = std::min<rlim_t>(limit.rlim_max, static_cast<rlim_t>(max_connections) + 256);
+    if (limit.rlim_cur >= wanted) return;
+    limit.rlim_cur = wanted;
+    setrlimit(RLIMIT_NOFILE, &limit);  // best effort: at worst accept() reports EMFILE and backs off
 }
 
 unsigned resolve_threads(unsigned configured) {
@@ -69,6 +83,11 @@ struct Server::Impl {
     // Touched on connect and disconnect only, never per request.
     std::mutex connections_mutex;
     std::unordered_set<std::shared_ptr<detail::ConnectionState>> connections;
+    std::unordered_map<std::string, std::size_t> per_client;  // open connections by client_key
+    std::uint64_t refused = 0;
+    std::uint64_t shed = 0;
+    std::uint64_t refused_unreported = 0;
+    std::chrono::steady_clock::time_point last_refusal_report{};
 
     void log(LogLevel level, std::string_view message) const { app.log()(level, message); }
 
@@ -93,9 +112,9 @@ struct Server::Impl {
             }
             socket.set_option(net::ip::tcp::no_delay(true), ec);
             auto state = std::make_shared<detail::ConnectionState>(std::move(socket));
-            {
-                std::lock_guard lock(connections_mutex);
-                connections.insert(state);
+            if (!admit(state)) {
+                state->tcp.socket().close(ec);
+                continue;
             }
             auto session = tls_context ? detail::serve_tls(context, state, *tls_context) : detail::serve_plain(context, state);
             net::co_spawn(state->tcp.get_executor(), std::move(session),
@@ -104,6 +123,64 @@ struct Server::Impl {
                               connection_closed(state);
                           });
         }
+    }
+
+    // Counts the new connection in, or says no: over the per-client cap, or at the global cap
+    // with no idle connection to shed. Shedding closes one idle keep-alive connection (on its
+    // own executor), so the count runs one over the cap until that close lands.
+    bool admit(const std::shared_ptr<detail::ConnectionState>& state) {
+        boost::system::error_code ec;
+        auto peer = state->tcp.socket().remote_endpoint(ec);
+        if (ec) return false;  // already gone
+        const std::string address = peer.address().to_string();
+        const auto parsed = detail::parse_ip(address);
+        const bool exempt = options.max_connections_per_ip == 0 || (parsed && trusted_proxies.contains(*parsed));
+        if (!exempt) state->client_key = detail::client_key(address);
+
+        std::shared_ptr<detail::ConnectionState> victim;
+        {
+            std::lock_guard lock(connections_mutex);
+            const char* why = nullptr;
+            if (!exempt) {
+                auto it = per_client.find(state->client_key);
+                if (it != per_client.end() && it->second >= options.max_connections_per_ip) why = "per-client";
+            }
+            if (!why && connections.size() >= options.max_connections) {
+                for (const auto& c : connections) {
+                    if (!c->shedding && c->idle.load(std::memory_order_relaxed)) {
+                        victim = c;
+                        break;
+                    }
+                }
+                if (victim) {
+                    victim->shedding = true;
+                    ++shed;
+                } else {
+                    why = "global";
+                }
+            }
+            if (why) {
+                ++refused;
+                ++refused_unreported;
+                // One line per ten seconds at most: a flood must not become a log flood.
+                const auto now = std::chrono::steady_clock::now();
+                if (now - last_refusal_report >= std::chrono::seconds(10)) {
+                    log(LogLevel::warn, fmt::format("connection cap reached ({}): refused {} connection(s), {} open",
+                                                    why, refused_unreported, connections.size()));
+                    refused_unreported = 0;
+                    last_refusal_report = now;
+                }
+                return false;
+            }
+            connections.insert(state);
+            if (!exempt) ++per_client[state->client_key];
+        }
+        if (victim) {
+            net::post(victim->tcp.get_executor(), [victim] {
+                if (victim->idle.load(std::memory_order_relaxed)) victim->tcp.close();
+            });
+        }
+        return true;
     }
 
     void report(std::exception_ptr failure) const {
@@ -115,6 +192,10 @@ struct Server::Impl {
         {
             std::lock_guard lock(connections_mutex);
             connections.erase(state);
+            if (!state->client_key.empty()) {
+                if (auto it = per_client.find(state->client_key); it != per_client.end() && --it->second == 0)
+                    per_client.erase(it);
+            }
             last = connections.empty();
         }
         if (last && stopping) net::post(strand, [this] { drain_timer.cancel(); });
@@ -138,7 +219,7 @@ struct Server::Impl {
             // Idle keep-alive connections close now; busy ones finish their request and
             // then close, because `stopping` turns keep-alive off; WebSockets get 1001.
             net::post(c->tcp.get_executor(), [c] {
-                if (c->idle) {
+                if (c->idle.load(std::memory_order_relaxed)) {
                     c->tcp.close();
                 } else if (auto ws = c->websocket.lock()) {
                     ws->close(WsCloseCode::going_away, "server shutting down");
@@ -184,6 +265,7 @@ unsigned short Server::start() {
     set_blocking_threads(s.io, s.options.blocking_threads);
 
     if (!s.options.plain && !s.options.tls) throw std::invalid_argument("spur: plain = false needs tls settings");
+    raise_file_limit(s.options.max_connections);
     if (s.options.tls) s.tls = std::make_unique<detail::TlsContext>(*s.options.tls);
 
     std::string host = s.options.host == "localhost" ? "127.0.0.1" : s.options.host;
@@ -232,5 +314,10 @@ void Server::shutdown() {
 unsigned short Server::port() const noexcept { return impl_->port; }
 
 unsigned short Server::tls_port() const noexcept { return impl_->tls_port; }
+
+Server::Stats Server::stats() const {
+    std::lock_guard lock(impl_->connections_mutex);
+    return {impl_->connections.size(), impl_->refused, impl_->shed};
+}
 
 }  // namespace spur

@@ -51,11 +51,11 @@ Task<> serve_tls(ServerContext& server, std::shared_ptr<ConnectionState> state, 
     // A client that speaks plain HTTP here, or anything else that is not TLS, fails the
     // handshake and is closed without an answer.
     TlsStream stream(state->tcp, tls.get());
-    state->idle = true;  // nothing to finish yet: shutdown may close it
+    state->idle.store(true, std::memory_order_relaxed);  // nothing to finish yet: shutdown may close it
     state->tcp.expires_after(server.options.tls->handshake_timeout);
     boost::system::error_code ec;
     co_await stream.async_handshake(net::ssl::stream_base::server, net::redirect_error(net::use_awaitable, ec));
-    state->idle = false;
+    state->idle.store(false, std::memory_order_relaxed);
     if (ec || server.stopping.load(std::memory_order_relaxed)) {
         state->tcp.socket().close(ec);
         co_return;
