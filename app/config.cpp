@@ -22,6 +22,7 @@ Each setting is read from the environment, then from a flag of the same name:
   DATABASE_URL   --database-url   mysql://user:pass@host:port/db?socket=/path&pool_max=16 (required)
   JWT_SECRET     --jwt-secret     HMAC secret, at least 32 bytes (required unless --dev)
   JWT_TTL        --jwt-ttl        token lifetime in seconds (default 3600)
+  JWT_LEEWAY     --jwt-leeway     clock skew tolerated on exp/nbf/iat, 0..300 s (default 30)
   BCRYPT_COST    --bcrypt-cost    10..31 (default 12)
   CORS_ORIGINS   --cors-origins   comma-separated allowed origins (default: none)
   MAX_CONNECTIONS        --max-connections         open connections at most (default 10000); at
@@ -76,7 +77,7 @@ spur::ServerOptions server_options(const Config& config) {
 std::optional<Config> load_config(int argc, char** argv, bool& help) {
     static const char* names[] = {"PORT", "HOST", "DATABASE_URL", "JWT_SECRET", "JWT_TTL", "BCRYPT_COST",
                                   "CORS_ORIGINS", "LOG_FORMAT", "THREADS", "LOGIN_BURST_PER_IP", "LOGIN_BURST_PER_EMAIL", "TLS_CERT", "TLS_KEY", "TLS_PORT",
-                                  "TRUSTED_PROXIES", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_IP"};
+                                  "TRUSTED_PROXIES", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_IP", "JWT_LEEWAY"};
     std::map<std::string, std::string> v;
     for (const char* n : names)
         if (const char* e = std::getenv(n)) v[n] = e;
@@ -116,6 +117,7 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
     if (v.count("HOST")) c.host = v["HOST"];
     if (v.count("THREADS")) c.threads = number<unsigned>("THREADS", v["THREADS"], 1, 256);
     if (v.count("JWT_TTL")) c.jwt_ttl = std::chrono::seconds(number<long>("JWT_TTL", v["JWT_TTL"], 60, 30L * 24 * 3600));
+    if (v.count("JWT_LEEWAY")) c.jwt_leeway = std::chrono::seconds(number<long>("JWT_LEEWAY", v["JWT_LEEWAY"], 0, 300));
     if (v.count("BCRYPT_COST")) c.bcrypt_cost = number<unsigned>("BCRYPT_COST", v["BCRYPT_COST"], 10, 31);
     if (v.count("LOGIN_BURST_PER_IP"))
         c.login_burst_per_ip = number<unsigned>("LOGIN_BURST_PER_IP", v["LOGIN_BURST_PER_IP"], 1, 1'000'000);

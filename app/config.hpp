@@ -18,6 +18,8 @@ struct Config {
     std::string database_url;
     std::string jwt_secret;
     std::chrono::seconds jwt_ttl{3600};
+    /// Clock skew tolerated on exp/nbf/iat: instances whose clocks differ a little accept each other's tokens.
+    std::chrono::seconds jwt_leeway{30};
     unsigned bcrypt_cost = 12;
     std::vector<std::string> cors_origins;
     std::vector<std::string> trusted_proxies;  ///< CIDRs; see spur::ServerOptions::trusted_proxies

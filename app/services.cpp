@@ -18,7 +18,7 @@ spur::middleware::RateLimitOptions throttle(unsigned burst, double per_second) {
 Services::Services(Config c, spur::mysql::Pool& pool)
     : config(std::move(c)),
       db(pool),
-      jwt(config.jwt_secret),
+      jwt(config.jwt_secret, config.jwt_leeway),
       login_by_ip(throttle(config.login_burst_per_ip, 1.0 / 6)),
       login_by_email(throttle(config.login_burst_per_email, 1.0 / 12)),
       dummy_hash(spur::hash_password(spur::random_token(16), config.bcrypt_cost)) {}

@@ -156,6 +156,20 @@ TEST_CASE("me needs a valid token: missing, malformed, tampered, alg none, wrong
     }
 }
 
+TEST_CASE("a token from an instance whose clock runs a little ahead is accepted (JWT_LEEWAY) - far ahead is not", "[app][auth]") {
+    Running app;  // JWT_LEEWAY defaults to 30 s
+    auto token = signup(app, unique_email("skew"));
+    auto sub = spur::Jwt(test_secret).verify(token)->at("sub");
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    spur::Jwt other_instance(test_secret);
+    auto ahead = other_instance.sign({{"sub", sub}, {"iat", now + 20}, {"nbf", now + 20}, {"exp", now + 3620}, {"jti", "skew-20"}});
+    auto far_ahead = other_instance.sign({{"sub", sub}, {"iat", now + 120}, {"exp", now + 3720}, {"jti", "skew-120"}});
+    auto just_expired = other_instance.sign({{"sub", sub}, {"iat", now - 3610}, {"exp", now - 10}, {"jti", "skew-exp"}});
+    CHECK(get(app, "/api/auth/me", bearer(ahead)).status == 200);
+    CHECK(get(app, "/api/auth/me", bearer(just_expired)).status == 200);
+    CHECK(get(app, "/api/auth/me", bearer(far_ahead)).status == 401);
+}
+
 TEST_CASE("logout revokes the token - also for another app instance on the same database", "[app][auth]") {
     Running first;
     auto token = signup(first, unique_email("logout"));

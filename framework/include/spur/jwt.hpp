@@ -13,7 +13,8 @@ namespace spur {
 /// Signs and verifies HS256 tokens with one secret. Verification accepts only
 /// `{"alg":"HS256"}` headers — never "none" or another algorithm, whatever the casing —
 /// compares the signature in constant time, requires a numeric `exp` in the future, and
-/// rejects `nbf`/`iat` in the future. Key-selection headers (kid, jku, jwk, x5u) are never
+/// rejects `nbf`/`iat` in the future — each check give or take `leeway`, for servers whose
+/// clocks differ by a few seconds. Key-selection headers (kid, jku, jwk, x5u) are never
 /// used: the only key is the secret given here.
 class Jwt {
 public:

@@ -1,6 +1,7 @@
 #include <spur/middleware/cors.hpp>
 
 #include <algorithm>
+#include <stdexcept>
 #include <memory>
 
 namespace spur::middleware {
@@ -55,6 +56,10 @@ struct Policy {
 Middleware cors(CorsOptions options) {
     auto p = std::make_shared<Policy>();
     p->any_origin = std::find(options.origins.begin(), options.origins.end(), "*") != options.origins.end();
+    if (p->any_origin && options.credentials)
+        throw std::invalid_argument(
+            "cors: origins \"*\" with credentials would let every site read logged-in users' responses; "
+            "list the origins or decide with allow_origin");
     p->methods = join(options.methods);
     p->allowed_headers = join(options.allowed_headers);
     p->exposed_headers = join(options.exposed_headers);

@@ -18,7 +18,8 @@ struct CorsOptions {
     std::vector<std::string> origins;
     /// If set, decides instead of `origins`.
     std::function<bool(std::string_view origin)> allow_origin;
-    /// Access-Control-Allow-Credentials. With it, the specific origin is echoed, never "*".
+    /// Access-Control-Allow-Credentials. With it, the specific origin is echoed, never "*", and
+    /// `origins` may not contain "*" (cors() throws std::invalid_argument).
     bool credentials = false;
     std::vector<std::string> methods = {"GET", "HEAD", "PUT", "PATCH", "POST", "DELETE"};
     /// Allowed request headers; empty reflects what the preflight asks for.
@@ -33,6 +34,7 @@ struct CorsOptions {
 /// `Vary: Origin`; adds the CORS headers to other requests from allowed origins. Requests
 /// from other origins get no CORS headers (the browser then blocks them). Requests without
 /// an Origin header pass untouched.
+/// Throws std::invalid_argument for origins "*" together with credentials.
 Middleware cors(CorsOptions options);
 
 }  // namespace spur::middleware
