@@ -60,7 +60,10 @@ std::vector<int> migrations_now(const spur::mysql::Config& db, bool apply) {
     std::vector<int> result;
     std::exception_ptr failure;
     {
-        spur::mysql::Pool pool(db);
+        // Migration files hold several statements; the app's own pool never may.
+        auto config = db;
+        config.multi_statements = true;
+        spur::mysql::Pool pool(config);
         boost::asio::co_spawn(io, apply ? apply_migrations(pool) : pending_migrations(pool),
                               [&](std::exception_ptr e, std::vector<int> r) {
                                   failure = e;

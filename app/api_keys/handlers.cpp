@@ -30,6 +30,7 @@ spur::Handler create(Services& s) {
         std::string secret = "sk_" + spur::random_token(32);
         std::string prefix = secret.substr(0, 11);
         auto key = co_await create_key(s.db, auth::principal(req).user_id, std::string(name), prefix, auth::key_hash(secret));
+        res.set("Cache-Control", "no-store");  // the secret is shown this once
         res.status(201).json({{"success", true}, {"key", to_json(key)}, {"secret", secret}});
     };
 }

@@ -61,6 +61,7 @@ spur::Handler register_user(Services& s) {
             if (!e.duplicate_key()) throw;
         }
         if (!user) throw spur::HttpError(409, "email_taken", "An account with this email already exists");
+        res.set("Cache-Control", "no-store");
         res.status(201).json({{"success", true}, {"user", to_json(*user)}});
     };
 }
@@ -87,6 +88,7 @@ spur::Handler login(Services& s) {
         const std::int64_t iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
         const std::int64_t ttl = s.config.jwt_ttl.count();
         std::string token = s.jwt.sign({{"sub", std::to_string(user->id)}, {"iat", iat}, {"exp", iat + ttl}, {"jti", spur::random_uuid()}});
+        res.set("Cache-Control", "no-store");  // a token: no cache or proxy may keep it
         res.json({{"success", true}, {"user", to_json(*user)}, {"token", token}, {"expires_in", ttl}});
     };
 }

@@ -156,6 +156,17 @@ TEST_CASE("me needs a valid token: missing, malformed, tampered, alg none, wrong
     }
 }
 
+TEST_CASE("register and login answers carry Cache-Control: no-store", "[app][auth]") {
+    Running app;
+    auto email = unique_email("nostore");
+    auto reg = post(app, "/api/auth/register", {{"email", email}, {"password", "password123"}});
+    REQUIRE(reg.status == 201);
+    CHECK(reg.header("Cache-Control") == "no-store");
+    auto login = post(app, "/api/auth/login", {{"email", email}, {"password", "password123"}});
+    REQUIRE(login.status == 200);
+    CHECK(login.header("Cache-Control") == "no-store");
+}
+
 TEST_CASE("a token from an instance whose clock runs a little ahead is accepted (JWT_LEEWAY) - far ahead is not", "[app][auth]") {
     Running app;  // JWT_LEEWAY defaults to 30 s
     auto token = signup(app, unique_email("skew"));

@@ -283,10 +283,23 @@ TEST_CASE("a slow query does not block the thread it runs on", "[mysql][nonblock
     CHECK(ticks >= 15);  // the timer kept firing while the query ran
 }
 
-TEST_CASE("query() runs several statements and statements beyond the cache still work", "[mysql]") {
+TEST_CASE("query() runs several statements only with multi_statements - and statements beyond the cache still work", "[mysql]") {
     boost::asio::io_context io;
+    {
+        Pool strict(test_db(1));  // the default
+        run(io, [&]() -> Task<> {
+            try {
+                co_await strict.query("SELECT 1; DROP TABLE IF EXISTS never_dropped_t");
+                FAIL("a second statement ran");
+            } catch (const Error& e) {
+                CHECK(e.number() == 1064);  // the server sees one statement with trailing junk
+            }
+        }());
+    }
+    io.restart();
     auto config = test_db(1);
     config.statement_cache = 2;
+    config.multi_statements = true;
     Pool pool(config);
     run(io, [&]() -> Task<> {
         auto r = co_await pool.query("DROP TABLE IF EXISTS multi_t; CREATE TABLE multi_t (id INT); "
@@ -297,6 +310,26 @@ TEST_CASE("query() runs several statements and statements beyond the cache still
                 auto q = co_await pool.execute("SELECT ? * " + std::to_string(k), round);
                 CHECK(q.front().get<int>(0) == round * k);
             }
+    }());
+}
+
+TEST_CASE("max_statement_time stops a long statement on the server with error 1969", "[mysql]") {
+    boost::asio::io_context io;
+    auto config = test_db(1);
+    config.max_statement_time = std::chrono::milliseconds(300);
+    Pool pool(config);
+    run(io, [&]() -> Task<> {
+        const auto start = std::chrono::steady_clock::now();
+        try {
+            co_await pool.execute("SELECT SLEEP(5)");
+            FAIL("the statement was not stopped");
+        } catch (const Error& e) {
+            CHECK(e.number() == 1969);
+        }
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(3));
+        // The connection stays usable, and the limit is the session's, checked on the server.
+        auto r = co_await pool.execute("SELECT @@max_statement_time");
+        CHECK(r.front().get<double>(0) == Approx(0.3));
     }());
 }
 

@@ -206,7 +206,11 @@ Task<std::unique_ptr<Connection>> Connection::connect(const Config& config) {
     impl->mysql = m;
     mysql_options(m, MYSQL_OPT_NONBLOCK, nullptr);
     mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    mysql_options(m, MYSQL_INIT_COMMAND, "SET time_zone = '+00:00'");
+    // One SET for the session: UTC, and the server-side statement limit when there is one.
+    std::string init = "SET time_zone = '+00:00'";
+    if (config.max_statement_time.count() > 0)
+        init += fmt::format(", max_statement_time = {:.3f}", config.max_statement_time.count() / 1000.0);
+    mysql_options(m, MYSQL_INIT_COMMAND, init.c_str());
     unsigned connect_timeout = seconds_at_least_1(config.connect_timeout);
     unsigned io_timeout = seconds_at_least_1(config.query_timeout);
     mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
@@ -217,7 +221,7 @@ Task<std::unique_ptr<Connection>> Connection::connect(const Config& config) {
     const char* db = config.database.empty() ? nullptr : config.database.c_str();
     const char* sock = config.socket.empty() ? nullptr : config.socket.c_str();
     // FOUND_ROWS: affected_rows counts matched rows, so an UPDATE that changes nothing still says "found".
-    const unsigned long flags = CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS;
+    const unsigned long flags = (config.multi_statements ? CLIENT_MULTI_STATEMENTS : 0) | CLIENT_FOUND_ROWS;
     co_await impl->drive(
         [&] {
             return mysql_real_connect_start(&connected, m, host.c_str(), config.user.c_str(), config.password.c_str(),

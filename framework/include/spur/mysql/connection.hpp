@@ -35,8 +35,8 @@ public:
     }
     Task<Result> execute_values(std::string_view sql, std::vector<Value> params);
 
-    /// Runs SQL text without parameters; several statements separated by ';' are allowed
-    /// (for migrations). Returns the last statement's result. Throws Error.
+    /// Runs SQL text without parameters. Several statements separated by ';' need
+    /// Config::multi_statements (for migrations); returns the last statement's result. Throws Error.
     Task<Result> query(std::string_view sql);
 
     Task<> ping();
