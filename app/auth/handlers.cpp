@@ -74,9 +74,15 @@ spur::Handler login(Services& s) {
         // account and share one throttle bucket.
         std::string email = canonical_email(required_string(body, "email"));
         auto raw_password = required_string(body, "password");
-        if (auto d = s.login_by_email.take(email); !d.allowed) throw throttled(d.retry_after);
+        // No stored address is longer (register refuses them), and a throttle key stays small.
+        if (email.size() > 254) throw bad_credentials();
 
         auto user = co_await find_user_by_email(s.db, email);
+        // The lookup goes through the column's collation, which also equates accents and case
+        // beyond ASCII ("üser@x.test" finds "user@x.test"): an account's bucket is keyed on its
+        // id, so no spelling of its address gets a fresh one. Unknown addresses by their text.
+        const std::string bucket = user ? "id:" + std::to_string(user->id) : "email:" + email;
+        if (auto d = s.login_by_email.take(bucket); !d.allowed) throw throttled(d.retry_after);
         // Unknown emails verify against a dummy hash too: same work, same time, same answer.
         std::string password(raw_password);
         const std::string& hash = user ? user->password_hash : s.dummy_hash;

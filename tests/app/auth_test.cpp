@@ -211,6 +211,23 @@ TEST_CASE("behind a trusted proxy the login throttle counts each forwarded clien
     CHECK(login_from("198.51.100.50, 203.0.113.1") == 429);
 }
 
+TEST_CASE("every spelling of an account's email shares its login throttle", "[app][auth]") {
+    auto config = test_config();
+    config.login_burst_per_email = 3;
+    config.login_burst_per_ip = 1000;
+    Running app(config);
+    auto local = unique_email("user");  // "user-…@…": ASCII only
+    REQUIRE(post(app, "/api/auth/register", {{"email", local}, {"password", "password123"}}).status == 201);
+    std::string upper_accent = local;
+    upper_accent.replace(0, 1, "\xC3\x9C");  // "Ü" for the leading "u": the collation equates them
+    for (const auto& spelling : {local + "   ", upper_accent, "  " + local})
+        CHECK(post(app, "/api/auth/login", {{"email", spelling}, {"password", "wrong-pass"}}).status == 401);
+    // The bucket is spent for the account however it is written, the right password included.
+    CHECK(post(app, "/api/auth/login", {{"email", local}, {"password", "password123"}}).status == 429);
+    // Over-long addresses are refused before any lookup or hashing.
+    CHECK(post(app, "/api/auth/login", {{"email", std::string(300, 'a') + "@x.test"}, {"password", "password123"}}).status == 401);
+}
+
 TEST_CASE("login attempts are rate-limited per address with 429", "[app][auth]") {
     auto config = test_config();
     config.login_burst_per_ip = 3;
