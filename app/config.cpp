@@ -4,7 +4,11 @@
 #include <spur/strings.hpp>
 
 #include <algorithm>
+#include <sys/stat.h>
+
 #include <charconv>
+#include <fstream>
+#include <iterator>
 #include <cstdlib>
 #include <map>
 #include <stdexcept>
@@ -21,6 +25,9 @@ Each setting is read from the environment, then from a flag of the same name:
   HOST           --host           listen address (default 0.0.0.0)
   DATABASE_URL   --database-url   mysql://user:pass@host:port/db?socket=/path&pool_max=16 (required)
   JWT_SECRET     --jwt-secret     HMAC secret, at least 32 bytes (required unless --dev)
+  JWT_SECRET_FILE, DATABASE_URL_FILE  read JWT_SECRET / DATABASE_URL from a file instead
+                 (mode 600 or stricter; a trailing newline is dropped). Prefer these or the
+                 environment to flags, which any local user can read in `ps`.
   JWT_TTL        --jwt-ttl        token lifetime in seconds (default 3600)
   JWT_LEEWAY     --jwt-leeway     clock skew tolerated on exp/nbf/iat, 0..300 s (default 30)
   BCRYPT_COST    --bcrypt-cost    10..31 (default 12)
@@ -55,6 +62,24 @@ T number(const std::string& name, const std::string& v, T min, T max) {
         throw std::invalid_argument(name + " must be a number from " + std::to_string(min) + " to " + std::to_string(max));
     return out;
 }
+// A secret from NAME or NAME_FILE. The file is read once and must not be readable by group
+// or others: a secret any local user can read is no secret.
+std::string secret_setting(std::map<std::string, std::string>& v, const std::string& name) {
+    const std::string file_key = name + "_FILE";
+    if (!v.count(file_key)) return v[name];
+    if (v.count(name)) throw std::invalid_argument("give " + name + " or " + file_key + ", not both");
+    const std::string& path = v[file_key];
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) throw std::invalid_argument(file_key + ": cannot read " + path);
+    if (st.st_mode & (S_IRWXG | S_IRWXO))
+        throw std::invalid_argument(file_key + ": " + path + " is accessible to group or others; chmod 600 it");
+    std::ifstream in(path, std::ios::binary);
+    std::string value((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in && !in.eof()) throw std::invalid_argument(file_key + ": cannot read " + path);
+    while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+    if (value.empty()) throw std::invalid_argument(file_key + ": " + path + " is empty");
+    return value;
+}
 }  // namespace
 
 spur::ServerOptions server_options(const Config& config) {
@@ -77,7 +102,7 @@ spur::ServerOptions server_options(const Config& config) {
 std::optional<Config> load_config(int argc, char** argv, bool& help) {
     static const char* names[] = {"PORT", "HOST", "DATABASE_URL", "JWT_SECRET", "JWT_TTL", "BCRYPT_COST",
                                   "CORS_ORIGINS", "LOG_FORMAT", "THREADS", "LOGIN_BURST_PER_IP", "LOGIN_BURST_PER_EMAIL", "TLS_CERT", "TLS_KEY", "TLS_PORT",
-                                  "TRUSTED_PROXIES", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_IP", "JWT_LEEWAY"};
+                                  "TRUSTED_PROXIES", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_IP", "JWT_LEEWAY", "JWT_SECRET_FILE", "DATABASE_URL_FILE"};
     std::map<std::string, std::string> v;
     for (const char* n : names)
         if (const char* e = std::getenv(n)) v[n] = e;
@@ -144,9 +169,9 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
     };
     c.cors_origins = comma_list(v["CORS_ORIGINS"]);
     c.trusted_proxies = comma_list(v["TRUSTED_PROXIES"]);
-    c.database_url = v["DATABASE_URL"];
+    c.database_url = secret_setting(v, "DATABASE_URL");
     if (c.database_url.empty()) throw std::invalid_argument("DATABASE_URL is required (see --help)");
-    c.jwt_secret = v["JWT_SECRET"];
+    c.jwt_secret = secret_setting(v, "JWT_SECRET");
     if (c.jwt_secret.empty() && c.command == "serve") {
         if (!c.dev) throw std::invalid_argument("JWT_SECRET is required outside development mode (see --help)");
         c.jwt_secret = spur::random_token(48);  // tokens then last only until the next start

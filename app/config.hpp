@@ -46,7 +46,7 @@ std::string usage();
 /// Reads PORT, DATABASE_URL, JWT_SECRET, JWT_TTL, BCRYPT_COST, CORS_ORIGINS, LOG_FORMAT,
 /// SPUR_ENV=development, HOST, THREADS, LOGIN_BURST_PER_IP, LOGIN_BURST_PER_EMAIL, TLS_CERT,
 /// TLS_KEY, TLS_PORT, TRUSTED_PROXIES, MAX_CONNECTIONS,
-/// MAX_CONNECTIONS_PER_IP from `getenv`, then `--port=…` style flags (and
+/// MAX_CONNECTIONS_PER_IP, JWT_LEEWAY, JWT_SECRET_FILE, DATABASE_URL_FILE from `getenv`, then `--port=…` style flags (and
 /// `--dev`). Returns nullopt with `help` set for --help; throws std::invalid_argument with a
 /// message for the user on anything invalid (including a JWT secret under 32 bytes, or only
 /// one of TLS_CERT and TLS_KEY).

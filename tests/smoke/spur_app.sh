@@ -9,6 +9,19 @@ bin=$1; url=$2; tls_dir=${3:-}
 if DATABASE_URL=$url JWT_SECRET=short "$bin" serve 2>/tmp/spur-app-err.$$; then echo "accepted a short secret"; exit 1; fi
 grep -q "at least 32 bytes" /tmp/spur-app-err.$$ || { cat /tmp/spur-app-err.$$; exit 1; }
 rm -f /tmp/spur-app-err.$$
+# Secrets from files: refused while group or others can read them, used once they cannot.
+secrets=$(mktemp -d)
+printf '%s\n' 0123456789abcdef0123456789abcdef >"$secrets/jwt"
+printf '%s\n' "$url" >"$secrets/db"
+chmod 644 "$secrets/jwt"; chmod 600 "$secrets/db"
+if JWT_SECRET_FILE=$secrets/jwt DATABASE_URL_FILE=$secrets/db "$bin" migrate 2>"$secrets/err"; then
+  echo "accepted a world-readable secret file"; exit 1
+fi
+grep -q "chmod 600" "$secrets/err" || { cat "$secrets/err"; exit 1; }
+chmod 600 "$secrets/jwt"
+JWT_SECRET_FILE=$secrets/jwt DATABASE_URL_FILE=$secrets/db "$bin" migrate || { echo "secret files refused"; exit 1; }
+if JWT_SECRET=x JWT_SECRET_FILE=$secrets/jwt DATABASE_URL=$url "$bin" migrate 2>/dev/null; then echo "accepted both JWT_SECRET and JWT_SECRET_FILE"; exit 1; fi
+rm -rf "$secrets"
 export DATABASE_URL=$url JWT_SECRET=0123456789abcdef0123456789abcdef BCRYPT_COST=10 LOG_FORMAT=off
 "$bin" migrate && "$bin" migrate
 log=$(mktemp)
