@@ -82,6 +82,12 @@ std::string secret_setting(std::map<std::string, std::string>& v, const std::str
 }
 }  // namespace
 
+spur::mysql::Config database_config(const Config& config) {
+    auto db = spur::mysql::parse_url(config.database_url);
+    if (db.max_statement_time.count() == 0) db.max_statement_time = std::chrono::seconds(1);
+    return db;
+}
+
 spur::ServerOptions server_options(const Config& config) {
     spur::ServerOptions options;
     options.host = config.host;

@@ -1,6 +1,7 @@
 #pragma once
 // spur-app's settings: environment variables, overridden by the same names as flags.
 
+#include <spur/mysql/config.hpp>
 #include <spur/server.hpp>
 
 #include <chrono>
@@ -36,6 +37,11 @@ struct Config {
     /// Where access-log lines go (not a flag: tests and embedders set it); default stderr.
     std::function<void(std::string_view)> access_log_sink;
 };
+
+/// The database settings of `config`: DATABASE_URL, with every statement stopped by the
+/// server after 1 s unless the URL sets max_statement_time_ms (a search must not hold a pooled
+/// connection for long).
+spur::mysql::Config database_config(const Config& config);
 
 /// The server settings of `config`: address, port, threads, TLS, trusted proxies.
 spur::ServerOptions server_options(const Config& config);

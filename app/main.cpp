@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     try {
-        const auto db_config = spur::mysql::parse_url(config->database_url);
+        const auto db_config = app::database_config(*config);
         if (config->command == "migrate" || config->dev) {
             auto applied = app::migrations_now(db_config, true);
             fmt::print(stderr, "spur-app: {} migration(s) applied {}\n", applied.size(), applied);

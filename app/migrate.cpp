@@ -63,6 +63,7 @@ std::vector<int> migrations_now(const spur::mysql::Config& db, bool apply) {
         // Migration files hold several statements; the app's own pool never may.
         auto config = db;
         config.multi_statements = true;
+        config.max_statement_time = {};  // a schema change may take as long as it takes
         spur::mysql::Pool pool(config);
         boost::asio::co_spawn(io, apply ? apply_migrations(pool) : pending_migrations(pool),
                               [&](std::exception_ptr e, std::vector<int> r) {

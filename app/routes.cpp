@@ -21,16 +21,19 @@ namespace mw = spur::middleware;
 using namespace std::chrono_literals;
 
 namespace {
-// A database that is down or saturated is a 503 the client may retry, not an opaque 500.
+// A database that is down or saturated is a 503 the client may retry, not an opaque 500;
+// so is a statement the server stopped at max_statement_time.
 spur::Middleware database_unavailable() {
     return [](spur::Request&, spur::Response&, spur::Next next) -> spur::Task<> {
-        bool unavailable = false;
+        bool unavailable = false, too_slow = false;
         try {
             co_await next();
         } catch (const spur::mysql::Error& e) {
-            if (!e.connection_lost() && !e.pool_timeout()) throw;
-            unavailable = true;
+            if (e.statement_timeout()) too_slow = true;
+            else if (e.connection_lost() || e.pool_timeout()) unavailable = true;
+            else throw;
         }
+        if (too_slow) throw spur::HttpError(503, "query_timeout", "The query took too long; narrow it down and try again");
         if (unavailable) throw spur::HttpError(503, "service_unavailable", "The database is unavailable, try again shortly");
     };
 }

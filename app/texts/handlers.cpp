@@ -61,7 +61,12 @@ spur::Handler list(Services& s) {
         if (limit == 0) invalid("limit must be at least 1");
         std::uint64_t offset = query_number(req, "offset", 0, UINT32_MAX);
         std::optional<std::string> q;
-        if (auto v = req.query("q"); v && !v->empty()) q = std::string(*v);
+        if (auto v = req.query("q"); v && !v->empty()) {
+            // A substring search costs len(q) x len(content) on the server: keep q short.
+            auto length = utf8_length(*v);
+            if (!length || *length > 100) invalid("q must be valid UTF-8, at most 100 characters");
+            q = std::string(*v);
+        }
         auto page = co_await list_texts(s.db, auth::principal(req).user_id, limit, offset, q);
         boost::json::array items;
         for (const auto& text : page.items) items.push_back(to_json(text));

@@ -142,6 +142,31 @@ TEST_CASE("listing: newest first, limit and offset, total, literal search", "[ap
     CHECK(get(app, "/api/texts?q=note%204", h).json().at("items").at(0).at("title") == "note 4");
 }
 
+TEST_CASE("search: q is at most 100 characters - and a search the database stops answers 503 query_timeout", "[app][texts]") {
+    auto config = test_config();
+    config.database_url += "&max_statement_time_ms=200";  // the app's default is 1 s
+    Running app(config);
+    auto h = bearer(signup(app, unique_email("searcher")));
+    CHECK(get(app, "/api/texts?q=" + std::string(100, 'x'), h).status == 200);
+    auto too_long = get(app, "/api/texts?q=" + std::string(101, 'x'), h);
+    CHECK(too_long.status == 400);
+    CHECK(too_long.json().at("error").at("code") == "validation_error");
+    CHECK(get(app, "/api/texts?q=", h).status == 200);  // empty: no filter
+
+    // The worst case for a substring scan: a long run of one letter and a pattern that
+    // almost matches everywhere. Without a limit this takes seconds; the server stops it.
+    const std::string run(1000 * 1000, 'a');
+    for (int i = 0; i < 6; ++i) REQUIRE(post(app, "/api/texts", {{"title", "big"}, {"content", run}}, h).status == 201);
+    const auto start = std::chrono::steady_clock::now();
+    auto slow = get(app, "/api/texts?q=" + std::string(99, 'a') + "b", h);
+    const auto took = std::chrono::steady_clock::now() - start;
+    CHECK(slow.status == 503);
+    CHECK(slow.json().at("error").at("code") == "query_timeout");
+    CHECK(took < std::chrono::seconds(2));
+    // The pool is fine afterwards.
+    CHECK(get(app, "/api/texts?limit=1", h).status == 200);
+}
+
 TEST_CASE("health, readiness and metrics", "[app][health]") {
     Running app;
     CHECK(get(app, "/healthz").json().at("status") == "ok");

@@ -77,7 +77,7 @@ enum class Via { in_process, wire };
 class Running {
 public:
     explicit Running(Config config = test_config(), bool migrate = true, Via via = Via::in_process) {
-        auto db = spur::mysql::parse_url(config.database_url);
+        auto db = database_config(config);
         if (migrate) migrations_now(db, true);
         pool_ = std::make_unique<spur::mysql::Pool>(db);
         services_ = std::make_unique<Services>(std::move(config), *pool_);

@@ -22,6 +22,9 @@ public:
     bool connection_lost() const noexcept;
     /// No connection became free within acquire_timeout.
     bool pool_timeout() const noexcept { return number_ == 0 && sqlstate_ == "HYT00"; }
+    /// The server stopped the statement at its time limit (Config::max_statement_time:
+    /// MariaDB's 1969; MySQL's max_execution_time, 3024).
+    bool statement_timeout() const noexcept { return number_ == 1969 || number_ == 3024; }
 
 private:
     unsigned number_;
