@@ -45,6 +45,8 @@ Each setting is read from the environment, then from a flag of the same name:
   TLS_PORT       --tls-port       HTTPS port (default 3443)
   LOGIN_BURST_PER_IP     login attempts per address before throttling (default 10, then 1 per 6 s)
   LOGIN_BURST_PER_EMAIL  login attempts per email before throttling (default 5, then 1 per 12 s)
+  REGISTER_BURST_PER_IP  registrations per address before throttling (default 10, then 1 per 20 s)
+  OFFLOAD_QUEUE          password hashes queued at most; beyond, 503 overloaded (default 64)
   SPUR_ENV=development  --dev     apply migrations at start; generate a JWT secret if none
 
 Commands:
@@ -96,6 +98,7 @@ spur::ServerOptions server_options(const Config& config) {
     options.trusted_proxies = config.trusted_proxies;
     options.max_connections = config.max_connections;
     options.max_connections_per_ip = config.max_connections_per_ip;
+    options.max_blocking_queue = config.offload_queue;
     if (!config.tls_cert.empty()) {
         options.tls.emplace();
         options.tls->certificate.cert_chain_file = config.tls_cert;
@@ -108,7 +111,8 @@ spur::ServerOptions server_options(const Config& config) {
 std::optional<Config> load_config(int argc, char** argv, bool& help) {
     static const char* names[] = {"PORT", "HOST", "DATABASE_URL", "JWT_SECRET", "JWT_TTL", "BCRYPT_COST",
                                   "CORS_ORIGINS", "LOG_FORMAT", "THREADS", "LOGIN_BURST_PER_IP", "LOGIN_BURST_PER_EMAIL", "TLS_CERT", "TLS_KEY", "TLS_PORT",
-                                  "TRUSTED_PROXIES", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_IP", "JWT_LEEWAY", "JWT_SECRET_FILE", "DATABASE_URL_FILE"};
+                                  "TRUSTED_PROXIES", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_IP", "JWT_LEEWAY", "JWT_SECRET_FILE", "DATABASE_URL_FILE",
+                                  "REGISTER_BURST_PER_IP", "OFFLOAD_QUEUE"};
     std::map<std::string, std::string> v;
     for (const char* n : names)
         if (const char* e = std::getenv(n)) v[n] = e;
@@ -154,6 +158,9 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
         c.login_burst_per_ip = number<unsigned>("LOGIN_BURST_PER_IP", v["LOGIN_BURST_PER_IP"], 1, 1'000'000);
     if (v.count("LOGIN_BURST_PER_EMAIL"))
         c.login_burst_per_email = number<unsigned>("LOGIN_BURST_PER_EMAIL", v["LOGIN_BURST_PER_EMAIL"], 1, 1'000'000);
+    if (v.count("REGISTER_BURST_PER_IP"))
+        c.register_burst_per_ip = number<unsigned>("REGISTER_BURST_PER_IP", v["REGISTER_BURST_PER_IP"], 1, 1'000'000);
+    if (v.count("OFFLOAD_QUEUE")) c.offload_queue = number<std::size_t>("OFFLOAD_QUEUE", v["OFFLOAD_QUEUE"], 1, 1'000'000);
     if (v.count("MAX_CONNECTIONS"))
         c.max_connections = number<std::size_t>("MAX_CONNECTIONS", v["MAX_CONNECTIONS"], 1, 1'000'000);
     if (v.count("MAX_CONNECTIONS_PER_IP"))

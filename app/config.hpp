@@ -34,6 +34,8 @@ struct Config {
     unsigned short tls_port = 3443;
     unsigned login_burst_per_ip = 10;     ///< then one attempt every 6 s per address
     unsigned login_burst_per_email = 5;   ///< then one attempt every 12 s per email
+    unsigned register_burst_per_ip = 10;  ///< then one registration every 20 s per address
+    std::size_t offload_queue = 64;       ///< password hashes queued at most; then 503 overloaded
     /// Where access-log lines go (not a flag: tests and embedders set it); default stderr.
     std::function<void(std::string_view)> access_log_sink;
 };

@@ -20,6 +20,7 @@ struct Services {
     spur::Jwt jwt;
     spur::middleware::RateLimiter login_by_ip;     ///< 10 at once, then one every 6 s
     spur::middleware::RateLimiter login_by_email;  ///< 5 at once, then one every 12 s
+    spur::middleware::RateLimiter register_by_ip;  ///< 10 at once, then one every 20 s
     Metrics metrics;
     std::string dummy_hash;  ///< verified for unknown emails so both failures take as long
 };

@@ -1,3 +1,4 @@
+#include <spur/http_error.hpp>
 #include <spur/offload.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -63,4 +64,38 @@ TEST_CASE("the blocking pool runs exactly as many tasks at once as it has thread
     io.run();
     CHECK(peak == 3);
     CHECK(running == 0);
+}
+
+TEST_CASE("past the blocking queue limit offload answers 503 overloaded instead of queueing", "[offload]") {
+    boost::asio::io_context io;
+    spur::set_blocking_threads(io, 1);
+    spur::set_blocking_queue_limit(io, 2);
+    std::atomic<bool> release{false};
+    std::atomic<int> done{0}, refused{0};
+    auto job = [&]() -> spur::Task<> {
+        try {
+            auto wait = [&] {
+                while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            };
+            co_await spur::offload(wait);
+            ++done;
+        } catch (const spur::HttpError& e) {
+            CHECK(e.status() == 503);
+            CHECK(e.code() == "overloaded");
+            ++refused;
+        }
+    };
+    for (int i = 0; i < 5; ++i) boost::asio::co_spawn(io, job(), boost::asio::detached);
+    // Three are refused at once (one runs, one waits); then the two finish once released.
+    while (refused < 3) io.run_one();
+    release = true;
+    io.run();
+    CHECK(done == 2);
+    CHECK(refused == 3);
+    // The slots are free again.
+    std::atomic<int> later{0};
+    boost::asio::co_spawn(io, [&]() -> spur::Task<> { co_await spur::offload([&] { ++later; }); }, boost::asio::detached);
+    io.restart();
+    io.run();
+    CHECK(later == 1);
 }

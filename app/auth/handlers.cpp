@@ -38,6 +38,7 @@ std::string_view password_field(const boost::json::object& body) {
     if (pw.find('\0') != std::string_view::npos) invalid("password must not contain NUL bytes");
     return pw;
 }
+spur::HttpError email_taken() { return spur::HttpError(409, "email_taken", "An account with this email already exists"); }
 }  // namespace
 
 spur::Handler register_user(Services& s) {
@@ -51,6 +52,10 @@ spur::Handler register_user(Services& s) {
             if (!length || *length > 255) invalid("name must be valid UTF-8, at most 255 characters");
             name = std::string(*n);
         }
+        // Everything cheap first: the throttle, then whether the address is taken — bcrypt
+        // is the expensive part, and a flood of sign-ups must not buy it for free.
+        if (auto d = s.register_by_ip.take(spur::middleware::client_key(req.ip())); !d.allowed) throw throttled(d.retry_after);
+        if (co_await find_user_by_email(s.db, email)) throw email_taken();
         const unsigned cost = s.config.bcrypt_cost;
         auto hash_work = [&password, cost] { return spur::hash_password(password, cost); };
         std::string hash = co_await spur::offload(hash_work);
@@ -60,7 +65,7 @@ spur::Handler register_user(Services& s) {
         } catch (const spur::mysql::Error& e) {
             if (!e.duplicate_key()) throw;
         }
-        if (!user) throw spur::HttpError(409, "email_taken", "An account with this email already exists");
+        if (!user) throw email_taken();  // registered meanwhile
         res.set("Cache-Control", "no-store");
         res.status(201).json({{"success", true}, {"user", to_json(*user)}});
     };

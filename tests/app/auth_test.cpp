@@ -228,6 +228,18 @@ TEST_CASE("every spelling of an account's email shares its login throttle", "[ap
     CHECK(post(app, "/api/auth/login", {{"email", std::string(300, 'a') + "@x.test"}, {"password", "password123"}}).status == 401);
 }
 
+TEST_CASE("registration is throttled per client - and a taken address is refused before any hashing", "[app][auth]") {
+    auto config = test_config();
+    config.register_burst_per_ip = 2;
+    Running app(config);
+    auto first = unique_email("reg");
+    CHECK(post(app, "/api/auth/register", {{"email", first}, {"password", "password123"}}).status == 201);
+    CHECK(post(app, "/api/auth/register", {{"email", first}, {"password", "password123"}}).status == 409);
+    auto r = post(app, "/api/auth/register", {{"email", unique_email("reg")}, {"password", "password123"}});
+    CHECK(r.status == 429);
+    CHECK_FALSE(r.header("Retry-After").empty());
+}
+
 TEST_CASE("login attempts are rate-limited per address with 429", "[app][auth]") {
     auto config = test_config();
     config.login_burst_per_ip = 3;

@@ -35,6 +35,7 @@ inline Config test_config() {
     c.log_format = "off";
     c.login_burst_per_ip = 1000;
     c.login_burst_per_email = 1000;
+    c.register_burst_per_ip = 100000;
     return c;
 }
 

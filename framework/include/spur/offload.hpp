@@ -18,16 +18,34 @@ namespace spur {
 namespace detail {
 /// The executor of the blocking pool that belongs to `context` (created on first use).
 boost::asio::thread_pool::executor_type blocking_executor(boost::asio::execution_context& context);
+
+/// One job counted against the blocking pool's queue limit while it lives. Throws
+/// HttpError(503, "overloaded") when the queue is full.
+class BlockingSlot {
+public:
+    explicit BlockingSlot(boost::asio::execution_context& context);
+    ~BlockingSlot();
+    BlockingSlot(const BlockingSlot&) = delete;
+    BlockingSlot& operator=(const BlockingSlot&) = delete;
+
+private:
+    boost::asio::execution_context& context_;
+};
 }  // namespace detail
 
 /// Sets the thread count of `context`'s blocking pool; effective only before the pool's first use.
 void set_blocking_threads(boost::asio::execution_context& context, unsigned threads);
+/// Caps the jobs queued or running on `context`'s blocking pool (0 = no cap, the default of
+/// a bare io_context; Server applies ServerOptions::max_blocking_queue). Past it offload()
+/// throws HttpError(503, "overloaded") instead of queueing work nobody will wait for.
+void set_blocking_queue_limit(boost::asio::execution_context& context, std::size_t limit);
 
 /// Runs `fn()` on the blocking pool of the current io_context and resumes the caller on its
 /// own executor with the result; an exception thrown by `fn` is rethrown to the caller.
 /// Other connections keep being served meanwhile:
 ///     auto hash = co_await spur::offload([&] { return bcrypt(password); });
 /// `fn` is used by reference: it must live until the co_await completes (a temporary does).
+/// Throws HttpError(503, "overloaded") when the pool's queue is full (set_blocking_queue_limit).
 template <class F>
 Task<std::invoke_result_t<F&>> offload(F&& fn) {
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
@@ -40,6 +58,7 @@ Task<std::invoke_result_t<F&>> offload(F&& fn) {
 #endif
     using R = std::invoke_result_t<F&>;
     auto executor = co_await boost::asio::this_coro::executor;
+    detail::BlockingSlot slot(executor.context());
     auto pool = detail::blocking_executor(executor.context());
     if constexpr (std::is_void_v<R>) {
         co_await boost::asio::co_spawn(pool, [&fn]() -> Task<> { fn(); co_return; }, boost::asio::use_awaitable);

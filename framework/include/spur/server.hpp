@@ -21,6 +21,9 @@ struct ServerOptions {
     unsigned short port = 3000;              ///< 0 picks a free port; see Server::port()
     unsigned threads = 0;                    ///< I/O threads; 0 = hardware threads
     unsigned blocking_threads = 0;           ///< threads for spur::offload; 0 = hardware threads
+    /// Jobs queued or running in spur::offload at most; past it offload() throws
+    /// HttpError(503, "overloaded") (a flood of password hashes must not queue without bound).
+    std::size_t max_blocking_queue = 1024;
     std::size_t max_request_line = 8 * 1024;   ///< longer request line -> 414
     std::size_t max_header_bytes = 16 * 1024;  ///< larger header block -> 431
     std::size_t max_body_bytes = 1024 * 1024;  ///< larger body -> 413; routes may override

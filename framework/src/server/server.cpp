@@ -263,6 +263,7 @@ unsigned short Server::start() {
     auto& s = *impl_;
     s.app.freeze();
     set_blocking_threads(s.io, s.options.blocking_threads);
+    set_blocking_queue_limit(s.io, s.options.max_blocking_queue);
 
     if (!s.options.plain && !s.options.tls) throw std::invalid_argument("spur: plain = false needs tls settings");
     raise_file_limit(s.options.max_connections);

@@ -1,8 +1,11 @@
 #include <spur/offload.hpp>
 
+#include <spur/http_error.hpp>
+
 #include "util/net.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -25,6 +28,20 @@ public:
         if (!pool_) threads_ = threads;
     }
 
+    void set_queue_limit(std::size_t limit) { limit_.store(limit, std::memory_order_relaxed); }
+
+    // Counts one job in, or refuses it once `limit_` jobs are queued or running.
+    bool enter() {
+        const std::size_t limit = limit_.load(std::memory_order_relaxed);
+        const std::size_t before = pending_.fetch_add(1, std::memory_order_relaxed);
+        if (limit != 0 && before >= limit) {
+            pending_.fetch_sub(1, std::memory_order_relaxed);
+            return false;
+        }
+        return true;
+    }
+    void leave() { pending_.fetch_sub(1, std::memory_order_relaxed); }
+
     net::thread_pool::executor_type executor() {
         std::call_once(started_, [this] {
             std::lock_guard lock(mutex_);
@@ -46,6 +63,8 @@ private:
     std::once_flag started_;
     unsigned threads_ = 0;
     std::optional<net::thread_pool> pool_;
+    std::atomic<std::size_t> pending_{0};
+    std::atomic<std::size_t> limit_{0};
 };
 
 }  // namespace
@@ -54,10 +73,21 @@ namespace detail {
 net::thread_pool::executor_type blocking_executor(net::execution_context& context) {
     return net::use_service<BlockingPool>(context).executor();
 }
+
+BlockingSlot::BlockingSlot(net::execution_context& context) : context_(context) {
+    if (!net::use_service<BlockingPool>(context).enter())
+        throw HttpError(503, "overloaded", "The server is busy, try again shortly");
+}
+
+BlockingSlot::~BlockingSlot() { net::use_service<BlockingPool>(context_).leave(); }
 }  // namespace detail
 
 void set_blocking_threads(net::execution_context& context, unsigned threads) {
     net::use_service<BlockingPool>(context).set_threads(threads);
+}
+
+void set_blocking_queue_limit(net::execution_context& context, std::size_t limit) {
+    net::use_service<BlockingPool>(context).set_queue_limit(limit);
 }
 
 }  // namespace spur
