@@ -28,3 +28,15 @@ TEST_CASE("over-long, NUL-carrying passwords and malformed hashes are refused", 
     CHECK_FALSE(spur::verify_password("x", "not a hash"));
     CHECK_FALSE(spur::verify_password("x", "$1$abcdefgh$abcdefghijklmnopqrstuv"));  // md5-crypt: not accepted
 }
+
+TEST_CASE("password_needs_rehash: below the configured cost or not bcrypt", "[password]") {
+    const auto hash = spur::hash_password("correct horse", 10);
+    CHECK_FALSE(spur::password_needs_rehash(hash, 10));
+    CHECK_FALSE(spur::password_needs_rehash(hash, 4));
+    CHECK(spur::password_needs_rehash(hash, 11));
+    CHECK(spur::password_needs_rehash("", 10));
+    CHECK(spur::password_needs_rehash("$1$md5crypt$whatever", 10));
+    std::string unknown_variant(60, 'a');
+    unknown_variant.replace(0, 7, "$2x$10$");
+    CHECK(spur::password_needs_rehash(unknown_variant, 10));
+}

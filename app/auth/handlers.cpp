@@ -94,6 +94,13 @@ spur::Handler login(Services& s) {
         auto verify_work = [&password, &hash] { return spur::verify_password(password, hash); };
         const bool ok = co_await spur::offload(verify_work);
         if (!user || !ok) throw bad_credentials();
+        // BCRYPT_COST was raised since this hash was made: upgrade it now that we have the password.
+        if (spur::password_needs_rehash(user->password_hash, s.config.bcrypt_cost)) {
+            const unsigned cost = s.config.bcrypt_cost;
+            auto rehash_work = [&password, cost] { return spur::hash_password(password, cost); };
+            std::string fresh = co_await spur::offload(rehash_work);
+            co_await replace_password_hash(s.db, user->id, user->password_hash, fresh);
+        }
 
         const auto now = std::chrono::system_clock::now();
         const std::int64_t iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();

@@ -26,6 +26,11 @@ spur::Task<std::optional<User>> find_user_by_id(spur::mysql::Pool& db, std::uint
     co_return from_row(r.front());
 }
 
+spur::Task<> replace_password_hash(spur::mysql::Pool& db, std::uint64_t id, const std::string& old_hash,
+                                   const std::string& new_hash) {
+    co_await db.execute("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", new_hash, id, old_hash);
+}
+
 spur::Task<User> create_user(spur::mysql::Pool& db, const std::string& email, const std::optional<std::string>& name,
                              const std::string& password_hash) {
     auto ins = co_await db.execute("INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?)", email, name,

@@ -240,6 +240,27 @@ TEST_CASE("registration is throttled per client - and a taken address is refused
     CHECK_FALSE(r.header("Retry-After").empty());
 }
 
+TEST_CASE("raising BCRYPT_COST upgrades a stored hash at the next successful login", "[app][auth]") {
+    auto email = unique_email("rehash");
+    {
+        Running cheap;  // cost 10
+        REQUIRE(post(cheap, "/api/auth/register", {{"email", email}, {"password", "password123"}}).status == 201);
+    }
+    auto stored_cost = [&] {
+        boost::asio::io_context io;
+        return spur::test::test_db_row(io, "SELECT password_hash FROM users WHERE email = ?", email).substr(0, 7);
+    };
+    REQUIRE(stored_cost() == "$2b$10$");
+    auto config = test_config();
+    config.bcrypt_cost = 11;
+    Running upgraded(config);
+    CHECK(post(upgraded, "/api/auth/login", {{"email", email}, {"password", "wrong-pass"}}).status == 401);
+    CHECK(stored_cost() == "$2b$10$");  // a failed login changes nothing
+    CHECK(post(upgraded, "/api/auth/login", {{"email", email}, {"password", "password123"}}).status == 200);
+    CHECK(stored_cost() == "$2b$11$");
+    CHECK(post(upgraded, "/api/auth/login", {{"email", email}, {"password", "password123"}}).status == 200);
+}
+
 TEST_CASE("login attempts are rate-limited per address with 429", "[app][auth]") {
     auto config = test_config();
     config.login_burst_per_ip = 3;

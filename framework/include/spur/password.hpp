@@ -15,4 +15,9 @@ std::string hash_password(std::string_view password, unsigned cost = 12);
 /// Compares in constant time. CPU-heavy: call it through spur::offload.
 bool verify_password(std::string_view password, std::string_view hash);
 
+/// Whether `hash` should be replaced by a fresh hash_password(password, cost) once the password
+/// is known again (after a successful login): true when it is not a bcrypt hash or its cost is
+/// below `cost`, so raising the configured cost upgrades accounts as their owners log in.
+bool password_needs_rehash(std::string_view hash, unsigned cost);
+
 }  // namespace spur

@@ -40,4 +40,13 @@ bool verify_password(std::string_view password, std::string_view hash) {
     return computed.size() == hash.size() && CRYPTO_memcmp(computed.data(), hash.data(), hash.size()) == 0;
 }
 
+bool password_needs_rehash(std::string_view hash, unsigned cost) {
+    // "$2b$12$" + 53 characters of salt and digest.
+    if (hash.size() != 60 || hash[0] != '$' || hash[1] != '2' || hash[3] != '$' || hash[6] != '$') return true;
+    if (hash[2] != 'a' && hash[2] != 'b' && hash[2] != 'y') return true;
+    if (hash[4] < '0' || hash[4] > '9' || hash[5] < '0' || hash[5] > '9') return true;
+    const unsigned stored = static_cast<unsigned>((hash[4] - '0') * 10 + (hash[5] - '0'));
+    return stored < cost;
+}
+
 }  // namespace spur
