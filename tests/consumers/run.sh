@@ -2,8 +2,8 @@
 # Builds and runs a consumer project:
 #   run.sh find_package <spur build dir> <work dir>     installs that build into work/prefix (no rebuild)
 #   run.sh fetch_content <spur source dir> <work dir>   clones the checkout's HEAD with FetchContent
-# fetch_content compiles spur from source without optimisation or debug info: it proves the
-# CMake integration, not the code, which the other builds test. (add_subdirectory is what
+# fetch_content compiles spur from source without optimisation or debug info, with $CXX when
+# set: it proves the CMake integration, not the code, which the other builds test. (add_subdirectory is what
 # FetchContent_MakeAvailable does with the fetched tree, so it needs no consumer of its own.)
 set -euo pipefail
 mode=$1; spur=$2; work=$3
