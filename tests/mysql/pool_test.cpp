@@ -3,6 +3,7 @@
 #include "support.hpp"
 
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -350,4 +351,60 @@ TEST_CASE("a pool may outlive the io_context its connections last ran on", "[mys
     }
     CHECK(pool->stats().idle == 1);
     pool.reset();  // closes the idle connection with no io_context left
+}
+
+namespace {
+// Whether a statement starting with `prefix` is still running on the server, polled for up to
+// `limit` (this poll's own text does not start with the prefix).
+Task<bool> still_running(Pool& pool, const std::string& prefix, std::chrono::milliseconds limit) {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        auto r = co_await pool.execute(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE CONCAT(?, '%')", prefix);
+        if (r.front().get<std::uint64_t>(0) == 0) co_return false;
+        if (std::chrono::steady_clock::now() > deadline) co_return true;
+        timer.expires_after(std::chrono::milliseconds(100));
+        co_await timer.async_wait(boost::asio::use_awaitable);
+    }
+}
+}  // namespace
+
+TEST_CASE("a statement the client gives up on is stopped on the server too (KILL QUERY)", "[mysql][kill]") {
+    using namespace boost::asio::experimental::awaitable_operators;
+    boost::asio::io_context io;
+    auto config = test_db(4);
+    config.query_timeout = std::chrono::milliseconds(1000);  // the client-side deadline
+    Pool pool(config);
+    run(io, [&]() -> Task<> {
+        // 1. query_timeout passes while the statement waits for a row lock: the caller gets an
+        //    error at once, and the server stops waiting too. (A lock wait goes on after the
+        //    client has gone: nothing but KILL ends it before innodb_lock_wait_timeout.)
+        co_await reset_table(pool, "CREATE TABLE kill_t (id INT PRIMARY KEY)");
+        co_await pool.execute("INSERT INTO kill_t VALUES (1)");
+        auto holder = co_await pool.acquire();
+        co_await holder->begin();
+        co_await holder->execute("SELECT id FROM kill_t WHERE id = 1 FOR UPDATE");
+        bool lost = false;
+        try {
+            co_await pool.execute("SELECT id AS abandoned_by_timeout FROM kill_t WHERE id = 1 FOR UPDATE");
+        } catch (const Error& e) {
+            lost = e.connection_lost();
+        }
+        CHECK(lost);
+        CHECK_FALSE(co_await still_running(pool, "SELECT id AS abandoned_by_timeout", std::chrono::seconds(3)));
+        co_await holder->rollback();
+
+        // 2. The awaiting coroutine is cancelled (here by a timer winning a race, as a request
+        //    deadline would): the statement is stopped as well.
+        boost::asio::steady_timer deadline(co_await boost::asio::this_coro::executor, std::chrono::milliseconds(300));
+        auto winner = co_await (pool.execute("SELECT SLEEP(30) AS abandoned_by_cancel") ||
+                                deadline.async_wait(boost::asio::use_awaitable));
+        CHECK(winner.index() == 1);
+        CHECK_FALSE(co_await still_running(pool, "SELECT SLEEP(30) AS abandoned_by_cancel", std::chrono::seconds(3)));
+
+        // The pool goes on with fresh connections.
+        auto r = co_await pool.execute("SELECT 1");
+        CHECK(r.front().get<int>(0) == 1);
+    }());
 }

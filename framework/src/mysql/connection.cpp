@@ -4,6 +4,7 @@
 
 #include "mysql/statement.hpp"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -71,6 +72,12 @@ std::shared_ptr<const std::vector<std::string>> column_names(MYSQL_RES* meta) {
     return names;
 }
 
+// Stops the statement running on server thread `id` from a connection of its own: KILL QUERY
+// (a user may kill their own statements without extra privileges). Best effort, in the
+// background: when it cannot connect, the server is unreachable anyway, and max_statement_time
+// still bounds the statement; the caller already has the error that made us give up.
+void stop_on_server(const net::any_io_executor& executor, Config config, std::uint64_t id);
+
 }  // namespace
 
 // Nothing from Asio is kept between operations (no descriptor, timer or executor): each wait
@@ -88,6 +95,7 @@ struct Connection::Impl {
     Config config;
     MYSQL* mysql = nullptr;
     bool broken = false;
+    bool timed_out = false;  // the last wait ended at Connector/C's timeout
     std::list<std::pair<std::string, MYSQL_STMT*>> statements;  // most recently used first
     std::unordered_map<std::string_view, std::list<std::pair<std::string, MYSQL_STMT*>>::iterator> statement_index;
 
@@ -123,7 +131,10 @@ struct Connection::Impl {
                 co_await net::experimental::make_parallel_group(socket.async_wait(type, net::deferred),
                                                                 timer.async_wait(net::deferred))
                     .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
-            if (order[0] == 1 && !timer_ec) co_return MYSQL_WAIT_TIMEOUT;
+            if (order[0] == 1 && !timer_ec) {
+                timed_out = true;  // Connector/C gives up on the statement: query_timeout passed
+                co_return MYSQL_WAIT_TIMEOUT;
+            }
             if (socket_ec) throw boost::system::system_error(socket_ec);
             co_return ready;
         }
@@ -135,16 +146,23 @@ struct Connection::Impl {
 
     // Runs one non-blocking operation to completion: start, then continue whenever the socket
     // is ready. Being interrupted mid-protocol (cancellation, timeout) leaves the connection in
-    // an unknown state, so it is marked broken.
+    // an unknown state, so it is marked broken — and the server, which would go on running the
+    // statement for nobody, is told to stop it.
     template <class Start, class Continue>
-    Task<> drive(Start start, Continue resume) {
+    Task<> drive(Start start, Continue resume, bool statement = true) {
+        auto executor = co_await net::this_coro::executor;
+        const std::uint64_t server_thread = statement ? mysql_thread_id(mysql) : 0;
+        timed_out = false;
         int status = start();
+        std::exception_ptr failure;
         try {
             while (status != 0) status = resume(co_await wait(status));
         } catch (...) {
             broken = true;
-            throw;
+            failure = std::current_exception();
         }
+        if ((failure || timed_out) && server_thread != 0) stop_on_server(executor, config, server_thread);
+        if (failure) std::rethrow_exception(failure);
     }
 
     Task<MYSQL_STMT*> prepare(std::string_view sql) {
@@ -180,6 +198,19 @@ struct Connection::Impl {
         co_return stmt;
     }
 };
+
+namespace {
+Task<> kill_query(Config config, std::uint64_t id) {
+    config.multi_statements = false;
+    auto side = co_await Connection::connect(config);
+    co_await side->query(fmt::format("KILL QUERY {}", id));
+    co_await side->close();
+}
+
+void stop_on_server(const net::any_io_executor& executor, Config config, std::uint64_t id) {
+    net::co_spawn(executor, kill_query(std::move(config), id), [](std::exception_ptr) {});
+}
+}  // namespace
 
 Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Connection::~Connection() = default;
@@ -227,7 +258,7 @@ Task<std::unique_ptr<Connection>> Connection::connect(const Config& config) {
             return mysql_real_connect_start(&connected, m, host.c_str(), config.user.c_str(), config.password.c_str(),
                                             db, config.port, sock, flags);
         },
-        [&](int ready) { return mysql_real_connect_cont(&connected, m, ready); });
+        [&](int ready) { return mysql_real_connect_cont(&connected, m, ready); }, false);
     if (!connected) impl->fail();
     co_return std::unique_ptr<Connection>(new Connection(std::move(impl)));
 }
@@ -375,7 +406,7 @@ Task<> Connection::close() {
     if (!c.mysql) co_return;
     MYSQL* m = c.mysql;
     try {
-        co_await c.drive([&] { return mysql_close_start(m); }, [&](int r) { return mysql_close_cont(m, r); });
+        co_await c.drive([&] { return mysql_close_start(m); }, [&](int r) { return mysql_close_cont(m, r); }, false);
     } catch (...) {
     }
     c.mysql = nullptr;  // freed by mysql_close
