@@ -52,8 +52,9 @@ Result Client::request(std::string_view method, std::string_view target, std::st
     message.method_string(method);
     message.target(target);
     message.version(11);
-    message.set(http::field::host, "localhost");
     for (const auto& [name, value] : headers) message.insert(name, value);
+    // A Host given by the caller replaces the default (same-origin checks compare with it).
+    if (message.find(http::field::host) == message.end()) message.set(http::field::host, "localhost");
     if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
         message.body() = std::move(body);
         message.prepare_payload();

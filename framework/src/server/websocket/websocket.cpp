@@ -4,6 +4,7 @@
 #include <spur/http_error.hpp>
 #include <spur/response.hpp>
 
+#include "server/websocket/origins.hpp"
 #include "server/websocket/session.hpp"
 
 #include <boost/beast/websocket/rfc6455.hpp>
@@ -46,6 +47,7 @@ Handler websocket_endpoint(WsHandler handler) {
                 .with_header("Upgrade", "websocket")
                 .with_header("Connection", "Upgrade");
         }
+        check_websocket_origin(req);
         res.upgrade(shared);
     };
 }
