@@ -4,6 +4,9 @@
 #   scripts/mariadb.sh start DIR [DATABASE] [--fresh]   prints the DATABASE_URL on stdout
 #   scripts/mariadb.sh stop DIR
 # The data directory DIR/data is created on first start and reused after (--fresh wipes it).
+# Only the owner can reach the socket (DIR is 0700). The app user `spur` gets a random password,
+# generated once per DIR and kept in DIR/password (0600), and rights on DATABASE only. The URL is
+# also written to DIR/DATABASE.url (0600), for DATABASE_URL_FILE and the tests.
 set -euo pipefail
 cmd=${1:?start|stop}; dir=$(realpath -m "${2:?directory}"); database=${3:-spur}; fresh=${4:-}
 sock=$dir/mysqld.sock
@@ -13,6 +16,9 @@ admin() { mariadb-admin --no-defaults --socket="$sock" -u"$me" "$@"; }
 case $cmd in
 start)
   mkdir -p "$dir"
+  chmod 700 "$dir"
+  if [[ ! -s $dir/password ]]; then (umask 077 && openssl rand -hex 24 >"$dir/password"); fi
+  password=$(cat "$dir/password")
   if [[ $fresh == --fresh ]] && [[ -d $dir/data ]]; then
     admin shutdown >/dev/null 2>&1 || true
     rm -rf "$dir/data"
@@ -33,9 +39,13 @@ start)
   fi
   mariadb --no-defaults --socket="$sock" -u"$me" -e "
     CREATE DATABASE IF NOT EXISTS \`$database\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
-    CREATE USER IF NOT EXISTS 'spur'@'localhost' IDENTIFIED BY 'spur';
-    GRANT ALL PRIVILEGES ON \`$database\`.* TO 'spur'@'localhost';"
-  echo "mysql://spur:spur@localhost/$database?socket=$sock"
+    CREATE USER IF NOT EXISTS 'spur'@'localhost' IDENTIFIED BY '$password';
+    ALTER USER 'spur'@'localhost' IDENTIFIED BY '$password';
+    GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, REFERENCES, CREATE TEMPORARY TABLES
+      ON \`$database\`.* TO 'spur'@'localhost';"
+  url="mysql://spur:$password@localhost/$database?socket=$sock"
+  (umask 077 && echo "$url" >"$dir/$database.url")
+  echo "$url"
   ;;
 stop)
   if admin ping >/dev/null 2>&1; then admin shutdown; fi

@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/database_url.hpp"
+
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
@@ -16,9 +18,7 @@ namespace spur::test {
 
 /// The test database URL (set by CTest from the fixture); fails loudly when missing.
 inline mysql::Config test_db(std::size_t pool_max = 4) {
-    const char* url = std::getenv("SPUR_TEST_DATABASE_URL");
-    if (!url) throw std::runtime_error("SPUR_TEST_DATABASE_URL is not set: run the tests through ctest or scripts/test.sh");
-    auto c = mysql::parse_url(url);
+    auto c = mysql::parse_url(database_url());
     c.pool_max = pool_max;
     return c;
 }
