@@ -47,6 +47,11 @@ Each setting is read from the environment, then from a flag of the same name:
   LOGIN_BURST_PER_EMAIL  login attempts per email before throttling (default 5, then 1 per 12 s)
   REGISTER_BURST_PER_IP  registrations per address before throttling (default 10, then 1 per 20 s)
   OFFLOAD_QUEUE          password hashes queued at most; beyond, 503 overloaded (default 64)
+  MAX_TEXTS_PER_USER       --max-texts-per-user       texts per account (default 1000)
+  MAX_TEXT_BYTES_PER_USER  --max-text-bytes-per-user  content bytes per account (default 104857600)
+  METRICS_LISTEN --metrics-listen  host:port of an admin listener for /metrics, /healthz and
+                 /readyz, e.g. 127.0.0.1:9464 (default: none)
+  PUBLIC_METRICS --public-metrics  1: also serve /metrics on the public port (default 0: 404)
   SPUR_ENV=development  --dev     apply migrations at start; generate a JWT secret if none
 
 Commands:
@@ -112,7 +117,8 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
     static const char* names[] = {"PORT", "HOST", "DATABASE_URL", "JWT_SECRET", "JWT_TTL", "BCRYPT_COST",
                                   "CORS_ORIGINS", "LOG_FORMAT", "THREADS", "LOGIN_BURST_PER_IP", "LOGIN_BURST_PER_EMAIL", "TLS_CERT", "TLS_KEY", "TLS_PORT",
                                   "TRUSTED_PROXIES", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_IP", "JWT_LEEWAY", "JWT_SECRET_FILE", "DATABASE_URL_FILE",
-                                  "REGISTER_BURST_PER_IP", "OFFLOAD_QUEUE"};
+                                  "REGISTER_BURST_PER_IP", "OFFLOAD_QUEUE", "MAX_TEXTS_PER_USER", "MAX_TEXT_BYTES_PER_USER",
+                                  "METRICS_LISTEN", "PUBLIC_METRICS"};
     std::map<std::string, std::string> v;
     for (const char* n : names)
         if (const char* e = std::getenv(n)) v[n] = e;
@@ -161,6 +167,19 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
     if (v.count("REGISTER_BURST_PER_IP"))
         c.register_burst_per_ip = number<unsigned>("REGISTER_BURST_PER_IP", v["REGISTER_BURST_PER_IP"], 1, 1'000'000);
     if (v.count("OFFLOAD_QUEUE")) c.offload_queue = number<std::size_t>("OFFLOAD_QUEUE", v["OFFLOAD_QUEUE"], 1, 1'000'000);
+    if (v.count("MAX_TEXTS_PER_USER"))
+        c.max_texts_per_user = number<std::uint64_t>("MAX_TEXTS_PER_USER", v["MAX_TEXTS_PER_USER"], 1, 100'000'000);
+    if (v.count("MAX_TEXT_BYTES_PER_USER"))
+        c.max_text_bytes_per_user =
+            number<std::uint64_t>("MAX_TEXT_BYTES_PER_USER", v["MAX_TEXT_BYTES_PER_USER"], 1, 1ull << 40);
+    if (v.count("PUBLIC_METRICS")) c.public_metrics = number<unsigned>("PUBLIC_METRICS", v["PUBLIC_METRICS"], 0, 1) == 1;
+    if (v.count("METRICS_LISTEN")) {
+        c.metrics_listen = v["METRICS_LISTEN"];
+        const auto colon = c.metrics_listen.rfind(':');
+        if (colon == std::string::npos || colon == 0)
+            throw std::invalid_argument("METRICS_LISTEN must be host:port, e.g. 127.0.0.1:9464");
+        number<unsigned short>("METRICS_LISTEN port", c.metrics_listen.substr(colon + 1), 1, 65535);
+    }
     if (v.count("MAX_CONNECTIONS"))
         c.max_connections = number<std::size_t>("MAX_CONNECTIONS", v["MAX_CONNECTIONS"], 1, 1'000'000);
     if (v.count("MAX_CONNECTIONS_PER_IP"))

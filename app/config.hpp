@@ -5,6 +5,7 @@
 #include <spur/server.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <functional>
 #include <string>
@@ -36,6 +37,11 @@ struct Config {
     unsigned login_burst_per_email = 5;   ///< then one attempt every 12 s per email
     unsigned register_burst_per_ip = 10;  ///< then one registration every 20 s per address
     std::size_t offload_queue = 64;       ///< password hashes queued at most; then 503 overloaded
+    std::uint64_t max_texts_per_user = 1000;               ///< then 403 quota_exceeded
+    std::uint64_t max_text_bytes_per_user = 100ull << 20;  ///< content bytes; then 403 quota_exceeded
+    /// `host:port` of the admin listener serving /metrics, /healthz and /readyz; empty: none.
+    std::string metrics_listen;
+    bool public_metrics = false;  ///< also answer /metrics on the public port (otherwise 404)
     /// Where access-log lines go (not a flag: tests and embedders set it); default stderr.
     std::function<void(std::string_view)> access_log_sink;
 };
@@ -54,7 +60,8 @@ std::string usage();
 /// Reads PORT, DATABASE_URL, JWT_SECRET, JWT_TTL, BCRYPT_COST, CORS_ORIGINS, LOG_FORMAT,
 /// SPUR_ENV=development, HOST, THREADS, LOGIN_BURST_PER_IP, LOGIN_BURST_PER_EMAIL, TLS_CERT,
 /// TLS_KEY, TLS_PORT, TRUSTED_PROXIES, MAX_CONNECTIONS,
-/// MAX_CONNECTIONS_PER_IP, JWT_LEEWAY, JWT_SECRET_FILE, DATABASE_URL_FILE from `getenv`, then `--port=…` style flags (and
+/// MAX_CONNECTIONS_PER_IP, JWT_LEEWAY, JWT_SECRET_FILE, DATABASE_URL_FILE, MAX_TEXTS_PER_USER,
+/// MAX_TEXT_BYTES_PER_USER, METRICS_LISTEN, PUBLIC_METRICS from `getenv`, then `--port=…` style flags (and
 /// `--dev`). Returns nullopt with `help` set for --help; throws std::invalid_argument with a
 /// message for the user on anything invalid (including a JWT secret under 32 bytes, or only
 /// one of TLS_CERT and TLS_KEY).

@@ -1,5 +1,6 @@
 // spur-app: configuration, migrations, then serve until SIGINT/SIGTERM.
 #include "config.hpp"
+#include "health/admin_listener.hpp"
 #include "migrate.hpp"
 #include "routes.hpp"
 #include "services.hpp"
@@ -41,9 +42,15 @@ int main(int argc, char** argv) {
         spur::Server server(application, options);
         services->metrics.watch(server);
         const auto port = server.start();
+        std::optional<app::health::AdminListener> admin;
+        if (!config->metrics_listen.empty()) {
+            admin.emplace(*services, config->metrics_listen);
+            fmt::print(stderr, "spur-app: metrics on http://{}/metrics\n", config->metrics_listen);
+        }
         fmt::print(stderr, "spur-app: listening on http://{}:{}{}\n", config->host, port, config->dev ? " (development)" : "");
         if (options.tls) fmt::print(stderr, "spur-app: listening on https://{}:{}\n", config->host, server.tls_port());
         server.run();
+        admin.reset();
         // Close the database connections before reporting the stop.
         services.reset();
         pool.reset();

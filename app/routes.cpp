@@ -75,12 +75,16 @@ spur::App build_app(Services& s) {
 
     app.get("/healthz", health::healthz());
     app.get("/readyz", mw::timeout(2s), health::readyz(s));
-    app.get("/metrics", health::metrics(s));
+    // Metrics belong on the admin listener (METRICS_LISTEN); here only if the operator opts in.
+    if (s.config.public_metrics) app.get("/metrics", health::metrics(s));
 
     app.post("/api/auth/register", json, auth::register_user(s));
     app.post("/api/auth/login", json, auth::login(s));
     app.post("/api/auth/logout", token, auth::logout(s));
+    app.post("/api/auth/logout-all", token, auth::logout_all(s));
+    app.post("/api/auth/password", token, json, auth::change_password(s));
     app.get("/api/auth/me", token, auth::me(s));
+    app.del("/api/auth/me", token, json, auth::delete_account(s));
 
     app.post("/api/keys", token, json, api_keys::create(s));
     app.get("/api/keys", token, api_keys::list(s));

@@ -16,7 +16,8 @@ boost::json::object to_json(const ApiKey& k) {
             {"name", k.name},
             {"prefix", k.prefix},
             {"created_at", k.created_at.to_iso8601()},
-            {"last_used_at", k.last_used_at ? boost::json::value(k.last_used_at->to_iso8601()) : boost::json::value(nullptr)}};
+            {"last_used_at", k.last_used_at ? boost::json::value(k.last_used_at->to_iso8601()) : boost::json::value(nullptr)},
+            {"expires_at", k.expires_at ? boost::json::value(k.expires_at->to_iso8601()) : boost::json::value(nullptr)}};
 }
 }  // namespace
 
@@ -26,10 +27,16 @@ spur::Handler create(Services& s) {
         auto name = required_string(body, "name");
         auto length = utf8_length(name);
         if (!length || *length < 1 || *length > 100) invalid("name must be 1 to 100 characters");
+        std::optional<std::uint32_t> days;
+        if (auto v = body.find("expires_in_days"); v != body.end() && !v->value().is_null()) {
+            if (!v->value().is_int64() || v->value().as_int64() < 1 || v->value().as_int64() > 3650)
+                invalid("expires_in_days must be a whole number of days from 1 to 3650");
+            days = static_cast<std::uint32_t>(v->value().as_int64());
+        }
         // Shown once; only its SHA-256 is stored. 32 random bytes: nothing to brute-force.
         std::string secret = "sk_" + spur::random_token(32);
         std::string prefix = secret.substr(0, 11);
-        auto key = co_await create_key(s.db, auth::principal(req).user_id, std::string(name), prefix, auth::key_hash(secret));
+        auto key = co_await create_key(s.db, auth::principal(req).user_id, std::string(name), prefix, auth::key_hash(secret), days);
         res.set("Cache-Control", "no-store");  // the secret is shown this once
         res.status(201).json({{"success", true}, {"key", to_json(key)}, {"secret", secret}});
     };

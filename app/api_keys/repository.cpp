@@ -3,19 +3,23 @@
 namespace app::api_keys {
 
 namespace {
-constexpr const char* columns = "SELECT id, name, prefix, created_at, last_used_at FROM api_keys ";
+constexpr const char* columns = "SELECT id, name, prefix, created_at, last_used_at, expires_at FROM api_keys ";
 
 ApiKey from_row(const spur::mysql::Row& r) {
     return ApiKey{r.get<std::uint64_t>("id"), r.get<std::string>("name"), r.get<std::string>("prefix"),
                   r.get<spur::mysql::DateTime>("created_at"),
-                  r.get<std::optional<spur::mysql::DateTime>>("last_used_at")};
+                  r.get<std::optional<spur::mysql::DateTime>>("last_used_at"),
+                  r.get<std::optional<spur::mysql::DateTime>>("expires_at")};
 }
 }  // namespace
 
 spur::Task<ApiKey> create_key(spur::mysql::Pool& db, std::uint64_t user, const std::string& name,
-                              const std::string& prefix, const std::string& hash) {
-    auto ins = co_await db.execute("INSERT INTO api_keys (user_id, name, prefix, key_hash) VALUES (?, ?, ?, ?)", user, name,
-                                   prefix, spur::mysql::Blob(hash));
+                              const std::string& prefix, const std::string& hash, std::optional<std::uint32_t> days) {
+    // The expiry is computed by the database, on the clock use_key() compares it with.
+    auto ins = co_await db.execute(
+        "INSERT INTO api_keys (user_id, name, prefix, key_hash, expires_at) "
+        "VALUES (?, ?, ?, ?, IF(? IS NULL, NULL, UTC_TIMESTAMP(3) + INTERVAL ? DAY))",
+        user, name, prefix, spur::mysql::Blob(hash), days, days);
     auto r = co_await db.execute(std::string(columns) + "WHERE id = ?", ins.last_insert_id);
     co_return from_row(r.front());
 }
@@ -33,7 +37,7 @@ spur::Task<bool> delete_key(spur::mysql::Pool& db, std::uint64_t user, std::uint
 }
 
 spur::Task<std::optional<std::uint64_t>> use_key(spur::mysql::Pool& db, const std::string& hash) {
-    auto r = co_await db.execute("SELECT id, user_id FROM api_keys WHERE key_hash = ?", spur::mysql::Blob(hash));
+    auto r = co_await db.execute("SELECT id, user_id FROM api_keys WHERE key_hash = ? AND (expires_at IS NULL OR expires_at > UTC_TIMESTAMP(3))", spur::mysql::Blob(hash));
     if (r.empty()) co_return std::nullopt;
     co_await db.execute("UPDATE api_keys SET last_used_at = UTC_TIMESTAMP(3) WHERE id = ?", r.front().get<std::uint64_t>("id"));
     co_return r.front().get<std::uint64_t>("user_id");

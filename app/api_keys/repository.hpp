@@ -18,17 +18,18 @@ struct ApiKey {
     std::string prefix;  ///< the first characters of the secret, to tell keys apart
     spur::mysql::DateTime created_at;
     std::optional<spur::mysql::DateTime> last_used_at;
+    std::optional<spur::mysql::DateTime> expires_at;  ///< nullopt: never expires
 };
 
-/// Inserts a key (its SHA-256 only) and returns it.
+/// Inserts a key (its SHA-256 only), valid for `days` days if given, and returns it.
 spur::Task<ApiKey> create_key(spur::mysql::Pool& db, std::uint64_t user, const std::string& name,
-                              const std::string& prefix, const std::string& hash);
+                              const std::string& prefix, const std::string& hash, std::optional<std::uint32_t> days);
 /// The user's keys, newest first.
 spur::Task<std::vector<ApiKey>> list_keys(spur::mysql::Pool& db, std::uint64_t user);
 /// Deletes the user's key; false if there is no such key of theirs.
 spur::Task<bool> delete_key(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id);
 
-/// Whose key has this SHA-256, marking it used now; nullopt for an unknown or revoked key.
+/// Whose key has this SHA-256, marking it used now; nullopt for an unknown, revoked or expired key.
 spur::Task<std::optional<std::uint64_t>> use_key(spur::mysql::Pool& db, const std::string& hash);
 
 }  // namespace app::api_keys

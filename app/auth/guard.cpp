@@ -38,7 +38,17 @@ spur::Task<Principal> from_token(Services& s, std::string_view authorization) {
     }
     p.jti = std::string(jti->value().as_string());
     p.expires_at = claims->at("exp").to_number<std::int64_t>();
-    if (co_await token_revoked(s.db, p.jti)) throw unauthorized("Token has been revoked");
+    // Tokens from before generations existed carry none: generation 0.
+    std::int64_t generation = 0;
+    if (auto gen = claims->find("gen"); gen != claims->end()) {
+        if (!gen->value().is_int64() && !gen->value().is_uint64()) throw unauthorized("Invalid token");
+        generation = gen->value().to_number<std::int64_t>();
+    }
+    auto state = co_await token_state(s.db, p.user_id, p.jti);
+    if (!state) throw unauthorized("This account no longer exists");
+    if (state->revoked) throw unauthorized("Token has been revoked");
+    // A password change or "log out everywhere" raised the account's generation past this token's.
+    if (generation != static_cast<std::int64_t>(state->generation)) throw unauthorized("Token has been revoked");
     co_return p;
 }
 

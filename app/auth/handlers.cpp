@@ -32,11 +32,39 @@ spur::HttpError throttled(std::chrono::seconds retry) {
     return e;
 }
 
-std::string_view password_field(const boost::json::object& body) {
-    auto pw = required_string(body, "password");
-    if (pw.size() < 8 || pw.size() > 72) invalid("password must be 8 to 72 bytes long");
-    if (pw.find('\0') != std::string_view::npos) invalid("password must not contain NUL bytes");
+std::string_view password_field(const boost::json::object& body, std::string_view key = "password") {
+    auto pw = required_string(body, key);
+    if (pw.size() < 8 || pw.size() > 72) invalid(std::string(key) + " must be 8 to 72 bytes long");
+    if (pw.find('\0') != std::string_view::npos) invalid(std::string(key) + " must not contain NUL bytes");
     return pw;
+}
+
+// A signed token for `user`, in its current generation; the fields login and a password
+// change answer with. The response must not be cached: it carries the token.
+void answer_with_token(Services& s, spur::Response& res, const User& user) {
+    const auto now = std::chrono::system_clock::now();
+    const std::int64_t iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    const std::int64_t ttl = s.config.jwt_ttl.count();
+    std::string token = s.jwt.sign({{"sub", std::to_string(user.id)},
+                                    {"iat", iat},
+                                    {"exp", iat + ttl},
+                                    {"jti", spur::random_uuid()},
+                                    {"gen", user.token_generation}});
+    res.set("Cache-Control", "no-store");
+    res.json({{"success", true}, {"user", to_json(user)}, {"token", token}, {"expires_in", ttl}});
+}
+
+// The signed-in user's own password, re-entered to confirm a change or a deletion. Throttled
+// with the account's login bucket, so a stolen token cannot be used to guess the password.
+spur::Task<User> confirm_password(Services& s, std::uint64_t user_id, const std::string& password) {
+    if (auto d = s.login_by_email.take("id:" + std::to_string(user_id)); !d.allowed) throw throttled(d.retry_after);
+    auto user = co_await find_user_by_id(s.db, user_id);
+    if (!user) throw spur::HttpError(401, "unauthorized", "This account no longer exists");
+    const std::string& hash = user->password_hash;
+    auto verify_work = [&password, &hash] { return spur::verify_password(password, hash); };
+    if (!co_await spur::offload(verify_work))
+        throw spur::HttpError(403, "invalid_credentials", "The password is not this account's password");
+    co_return std::move(*user);
 }
 spur::HttpError email_taken() { return spur::HttpError(409, "email_taken", "An account with this email already exists"); }
 }  // namespace
@@ -102,12 +130,7 @@ spur::Handler login(Services& s) {
             co_await replace_password_hash(s.db, user->id, user->password_hash, fresh);
         }
 
-        const auto now = std::chrono::system_clock::now();
-        const std::int64_t iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-        const std::int64_t ttl = s.config.jwt_ttl.count();
-        std::string token = s.jwt.sign({{"sub", std::to_string(user->id)}, {"iat", iat}, {"exp", iat + ttl}, {"jti", spur::random_uuid()}});
-        res.set("Cache-Control", "no-store");  // a token: no cache or proxy may keep it
-        res.json({{"success", true}, {"user", to_json(*user)}, {"token", token}, {"expires_in", ttl}});
+        answer_with_token(s, res, *user);
     };
 }
 
@@ -115,6 +138,41 @@ spur::Handler logout(Services& s) {
     return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
         const auto& p = principal(req);
         co_await revoke_token(s.db, p.jti, p.expires_at);
+        res.status(204).end();
+    };
+}
+
+spur::Handler logout_all(Services& s) {
+    return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
+        co_await end_all_tokens(s.db, principal(req).user_id);
+        res.status(204).end();
+    };
+}
+
+spur::Handler change_password(Services& s) {
+    return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
+        const auto& body = body_object(req.json());
+        std::string current(required_string(body, "current_password"));
+        std::string fresh(password_field(body, "new_password"));
+        auto user = co_await confirm_password(s, principal(req).user_id, current);
+        const unsigned cost = s.config.bcrypt_cost;
+        auto hash_work = [&fresh, cost] { return spur::hash_password(fresh, cost); };
+        std::string hash = co_await spur::offload(hash_work);
+        // Compare-and-set: of two concurrent changes one wins, the other is told so.
+        if (!co_await change_password_hash(s.db, user.id, user.password_hash, hash))
+            throw spur::HttpError(409, "conflict", "The password was changed meanwhile; sign in again");
+        auto updated = co_await find_user_by_id(s.db, user.id);
+        if (!updated) throw spur::HttpError(401, "unauthorized", "This account no longer exists");
+        answer_with_token(s, res, *updated);  // every older token, this request's included, is now void
+    };
+}
+
+spur::Handler delete_account(Services& s) {
+    return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
+        const auto& body = body_object(req.json());
+        std::string password(required_string(body, "password"));
+        auto user = co_await confirm_password(s, principal(req).user_id, password);
+        co_await delete_user(s.db, user.id);
         res.status(204).end();
     };
 }

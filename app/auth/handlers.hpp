@@ -1,5 +1,5 @@
 #pragma once
-// POST /api/auth/register, /login, /logout and GET /api/auth/me.
+// The account: register, login, logout, log out everywhere, password change, deletion, me.
 
 #include "services.hpp"
 
@@ -9,7 +9,15 @@ namespace app::auth {
 
 spur::Handler register_user(Services& s);
 spur::Handler login(Services& s);
+/// POST /api/auth/logout: revokes the token used.
 spur::Handler logout(Services& s);
+/// POST /api/auth/logout-all: ends every token issued so far; 204.
+spur::Handler logout_all(Services& s);
+/// POST /api/auth/password {current_password, new_password}: ends every older token and
+/// answers a fresh one as login does; 403 for a wrong current password, 429 when throttled.
+spur::Handler change_password(Services& s);
+/// DELETE /api/auth/me {password}: deletes the account with its texts and keys; 204.
+spur::Handler delete_account(Services& s);
 spur::Handler me(Services& s);
 
 }  // namespace app::auth

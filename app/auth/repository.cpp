@@ -9,9 +9,10 @@ using spur::mysql::Row;
 namespace {
 User from_row(const Row& r) {
     return User{r.get<std::uint64_t>("id"), r.get<std::string>("email"), r.get<std::optional<std::string>>("name"),
-                r.get<std::string>("password_hash"), r.get<spur::mysql::DateTime>("created_at")};
+                r.get<std::string>("password_hash"), r.get<spur::mysql::DateTime>("created_at"),
+                r.get<std::uint32_t>("token_generation")};
 }
-constexpr const char* columns = "SELECT id, email, name, password_hash, created_at FROM users ";
+constexpr const char* columns = "SELECT id, email, name, password_hash, created_at, token_generation FROM users ";
 }  // namespace
 
 spur::Task<std::optional<User>> find_user_by_email(spur::mysql::Pool& db, std::string_view email) {
@@ -31,6 +32,30 @@ spur::Task<> replace_password_hash(spur::mysql::Pool& db, std::uint64_t id, cons
     co_await db.execute("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", new_hash, id, old_hash);
 }
 
+spur::Task<bool> change_password_hash(spur::mysql::Pool& db, std::uint64_t id, const std::string& old_hash,
+                                      const std::string& new_hash) {
+    auto r = co_await db.execute(
+        "UPDATE users SET password_hash = ?, token_generation = token_generation + 1 WHERE id = ? AND password_hash = ?",
+        new_hash, id, old_hash);
+    co_return r.affected_rows > 0;
+}
+
+spur::Task<> end_all_tokens(spur::mysql::Pool& db, std::uint64_t id) {
+    co_await db.execute("UPDATE users SET token_generation = token_generation + 1 WHERE id = ?", id);
+}
+
+spur::Task<> delete_user(spur::mysql::Pool& db, std::uint64_t id) {
+    co_await db.execute("DELETE FROM users WHERE id = ?", id);
+}
+
+spur::Task<std::optional<TokenState>> token_state(spur::mysql::Pool& db, std::uint64_t id, const std::string& jti) {
+    auto r = co_await db.execute(
+        "SELECT token_generation, EXISTS(SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked FROM users WHERE id = ?",
+        jti, id);
+    if (r.empty()) co_return std::nullopt;
+    co_return TokenState{r.front().get<std::uint32_t>("token_generation"), r.front().get<int>("revoked") != 0};
+}
+
 spur::Task<User> create_user(spur::mysql::Pool& db, const std::string& email, const std::optional<std::string>& name,
                              const std::string& password_hash) {
     auto ins = co_await db.execute("INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?)", email, name,
@@ -43,11 +68,6 @@ spur::Task<> revoke_token(spur::mysql::Pool& db, const std::string& jti, std::in
     auto when = spur::mysql::DateTime::from_time_point(std::chrono::system_clock::from_time_t(expires_at));
     co_await db.execute("INSERT IGNORE INTO revoked_tokens (jti, expires_at) VALUES (?, ?)", jti, when);
     co_await db.execute("DELETE FROM revoked_tokens WHERE expires_at < UTC_TIMESTAMP(3) LIMIT 100");
-}
-
-spur::Task<bool> token_revoked(spur::mysql::Pool& db, const std::string& jti) {
-    auto r = co_await db.execute("SELECT 1 FROM revoked_tokens WHERE jti = ?", jti);
-    co_return !r.empty();
 }
 
 }  // namespace app::auth

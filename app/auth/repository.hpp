@@ -16,6 +16,13 @@ struct User {
     std::optional<std::string> name;
     std::string password_hash;
     spur::mysql::DateTime created_at;
+    std::uint32_t token_generation = 0;  ///< tokens carry it; raising it ends every older one
+};
+
+/// What the token guard needs to know, in one round trip.
+struct TokenState {
+    std::uint32_t generation = 0;
+    bool revoked = false;  ///< this token was logged out
 };
 
 spur::Task<std::optional<User>> find_user_by_email(spur::mysql::Pool& db, std::string_view email);
@@ -26,8 +33,17 @@ spur::Task<User> create_user(spur::mysql::Pool& db, const std::string& email, co
 /// Replaces the password hash if it is still `old_hash` (a concurrent change wins).
 spur::Task<> replace_password_hash(spur::mysql::Pool& db, std::uint64_t id, const std::string& old_hash,
                                    const std::string& new_hash);
+/// Sets a new password hash if the stored one is still `old_hash`, and ends every token issued
+/// so far. False if the password changed meanwhile (or the account is gone).
+spur::Task<bool> change_password_hash(spur::mysql::Pool& db, std::uint64_t id, const std::string& old_hash,
+                                      const std::string& new_hash);
+/// Ends every token issued so far ("log out everywhere").
+spur::Task<> end_all_tokens(spur::mysql::Pool& db, std::uint64_t id);
+/// Deletes the account; its texts and API keys go with it (foreign keys cascade).
+spur::Task<> delete_user(spur::mysql::Pool& db, std::uint64_t id);
+/// The account's token generation and whether `jti` was logged out; nullopt if the account is gone.
+spur::Task<std::optional<TokenState>> token_state(spur::mysql::Pool& db, std::uint64_t id, const std::string& jti);
 /// Records a logged-out token until it expires (and forgets expired ones).
 spur::Task<> revoke_token(spur::mysql::Pool& db, const std::string& jti, std::int64_t expires_at);
-spur::Task<bool> token_revoked(spur::mysql::Pool& db, const std::string& jti);
 
 }  // namespace app::auth

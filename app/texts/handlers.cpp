@@ -39,10 +39,24 @@ spur::HttpError not_found() { return spur::HttpError(404, "No such text"); }
 boost::json::object to_json(const Text& t) {
     return {{"id", t.id},
             {"title", t.title},
+            {"size", t.content.size()},
             {"content", t.content},
             {"created_at", t.created_at.to_iso8601()},
             {"updated_at", t.updated_at.to_iso8601()}};
 }
+
+boost::json::object to_json(const Summary& t) {
+    return {{"id", t.id},
+            {"title", t.title},
+            {"size", t.size},
+            {"excerpt", t.excerpt},
+            {"created_at", t.created_at.to_iso8601()},
+            {"updated_at", t.updated_at.to_iso8601()}};
+}
+
+Quota quota(const Services& s) { return Quota{s.config.max_texts_per_user, s.config.max_text_bytes_per_user}; }
+
+spur::HttpError quota_exceeded(const QuotaExceeded& e) { return spur::HttpError(403, "quota_exceeded", e.what()); }
 }  // namespace
 
 spur::Handler create(Services& s) {
@@ -50,8 +64,14 @@ spur::Handler create(Services& s) {
         const auto& body = body_object(req.json());
         auto title = checked_title(required_string(body, "title"));
         auto content = checked_content(required_string(body, "content"));
-        auto text = co_await create_text(s.db, auth::principal(req).user_id, title, content);
-        res.status(201).json({{"success", true}, {"text", to_json(text)}});
+        const Quota limits = quota(s);
+        std::optional<Text> text;
+        try {
+            text = co_await create_text(s.db, auth::principal(req).user_id, title, content, limits);
+        } catch (const QuotaExceeded& e) {
+            throw quota_exceeded(e);
+        }
+        res.status(201).json({{"success", true}, {"text", to_json(*text)}});
     };
 }
 
@@ -93,7 +113,14 @@ spur::Handler update(Services& s) {
         if (auto c = optional_string(body, "content")) content = checked_content(*c);
         if (!title && !content) invalid("give title, content or both");
         const auto user = auth::principal(req).user_id;
-        if (!id || !co_await update_text(s.db, user, *id, title, content)) throw not_found();
+        const Quota limits = quota(s);
+        bool found = false;
+        try {
+            if (id) found = co_await update_text(s.db, user, *id, title, content, limits);
+        } catch (const QuotaExceeded& e) {
+            throw quota_exceeded(e);
+        }
+        if (!found) throw not_found();
         auto text = co_await find_text(s.db, user, *id);
         if (!text) throw not_found();
         res.json({{"success", true}, {"text", to_json(*text)}});

@@ -4,6 +4,34 @@ namespace app::texts {
 
 namespace {
 constexpr const char* columns = "SELECT id, title, content, created_at, updated_at FROM texts ";
+constexpr const char* summary_columns = "SELECT id, title, size, excerpt, created_at, updated_at FROM texts ";
+
+Summary summary_from_row(const spur::mysql::Row& r) {
+    return Summary{r.get<std::uint64_t>("id"), r.get<std::string>("title"), r.get<std::uint64_t>("size"),
+                   r.get<std::string>("excerpt"), r.get<spur::mysql::DateTime>("created_at"),
+                   r.get<spur::mysql::DateTime>("updated_at")};
+}
+
+// The first `n` code points of valid UTF-8 (the handlers validate content before it gets here).
+std::string excerpt_of(std::string_view s, std::size_t n = excerpt_length) {
+    std::size_t i = 0;
+    for (std::size_t count = 0; i < s.size(); ++i) {
+        const bool lead = (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
+        if (lead && count++ == n) break;
+    }
+    return std::string(s.substr(0, i));
+}
+
+// Locks the user's row until the transaction ends, then reads what they store now.
+spur::Task<std::pair<std::uint64_t, std::uint64_t>> usage_locked(spur::mysql::Connection& tx, std::uint64_t user) {
+    co_await tx.execute("SELECT id FROM users WHERE id = ? FOR UPDATE", user);
+    auto r = co_await tx.execute("SELECT COUNT(*) AS n, CAST(COALESCE(SUM(size), 0) AS UNSIGNED) AS bytes FROM texts WHERE user_id = ?", user);
+    co_return std::pair{r.front().get<std::uint64_t>("n"), r.front().get<std::uint64_t>("bytes")};
+}
+
+std::string bytes_message(const Quota& quota) {
+    return "Your texts may hold " + std::to_string(quota.max_bytes) + " bytes in all; delete some or make them shorter";
+}
 
 Text from_row(const spur::mysql::Row& r) {
     return Text{r.get<std::uint64_t>("id"), r.get<std::string>("title"), r.get<std::string>("content"),
@@ -22,9 +50,19 @@ std::string like_pattern(const std::string& q) {
 }  // namespace
 
 spur::Task<Text> create_text(spur::mysql::Pool& db, std::uint64_t user, const std::string& title,
-                             const std::string& content) {
-    auto ins = co_await db.execute("INSERT INTO texts (user_id, title, content) VALUES (?, ?, ?)", user, title, content);
-    auto r = co_await db.execute(std::string(columns) + "WHERE id = ?", ins.last_insert_id);
+                             const std::string& content, const Quota& quota) {
+    const std::string excerpt = excerpt_of(content);
+    auto insert = [&](spur::mysql::Connection& tx) -> spur::Task<std::uint64_t> {
+        auto [texts, bytes] = co_await usage_locked(tx, user);
+        if (texts + 1 > quota.max_texts)
+            throw QuotaExceeded("You may keep at most " + std::to_string(quota.max_texts) + " texts; delete some first");
+        if (bytes + content.size() > quota.max_bytes) throw QuotaExceeded(bytes_message(quota));
+        auto ins = co_await tx.execute("INSERT INTO texts (user_id, title, content, size, excerpt) VALUES (?, ?, ?, ?, ?)",
+                                       user, title, content, content.size(), excerpt);
+        co_return ins.last_insert_id;
+    };
+    const std::uint64_t id = co_await db.transaction(insert);
+    auto r = co_await db.execute(std::string(columns) + "WHERE id = ?", id);
     co_return from_row(r.front());
 }
 
@@ -41,25 +79,39 @@ spur::Task<Page> list_texts(spur::mysql::Pool& db, std::uint64_t user, std::uint
     if (q) {
         auto pattern = like_pattern(*q);
         const std::string where = "WHERE user_id = ? AND (title LIKE ? OR content LIKE ?) ";
-        rows = co_await db.execute(std::string(columns) + where + "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", user,
+        rows = co_await db.execute(std::string(summary_columns) + where + "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", user,
                                    pattern, pattern, limit, offset);
         count = co_await db.execute("SELECT COUNT(*) FROM texts " + where, user, pattern, pattern);
     } else {
-        rows = co_await db.execute(std::string(columns) + "WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+        rows = co_await db.execute(std::string(summary_columns) + "WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
                                    user, limit, offset);
         count = co_await db.execute("SELECT COUNT(*) FROM texts WHERE user_id = ?", user);
     }
-    for (const auto& row : rows) page.items.push_back(from_row(row));
+    for (const auto& row : rows) page.items.push_back(summary_from_row(row));
     page.total = count.front().get<std::uint64_t>(0);
     co_return page;
 }
 
 spur::Task<bool> update_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id,
-                             const std::optional<std::string>& title, const std::optional<std::string>& content) {
-    auto r = co_await db.execute(
-        "UPDATE texts SET title = COALESCE(?, title), content = COALESCE(?, content) WHERE id = ? AND user_id = ?", title,
-        content, id, user);
-    co_return r.affected_rows > 0;  // matched rows (CLIENT_FOUND_ROWS), so an unchanged text still counts
+                             const std::optional<std::string>& title, const std::optional<std::string>& content,
+                             const Quota& quota) {
+    if (!content) {
+        auto r = co_await db.execute("UPDATE texts SET title = ? WHERE id = ? AND user_id = ?", title, id, user);
+        co_return r.affected_rows > 0;  // matched rows (CLIENT_FOUND_ROWS), so an unchanged text still counts
+    }
+    const std::string excerpt = excerpt_of(*content);
+    auto change = [&](spur::mysql::Connection& tx) -> spur::Task<bool> {
+        const std::uint64_t bytes = (co_await usage_locked(tx, user)).second;
+        auto old = co_await tx.execute("SELECT size FROM texts WHERE id = ? AND user_id = ?", id, user);
+        if (old.empty()) co_return false;
+        if (bytes - old.front().get<std::uint64_t>("size") + content->size() > quota.max_bytes)
+            throw QuotaExceeded(bytes_message(quota));
+        co_await tx.execute(
+            "UPDATE texts SET title = COALESCE(?, title), content = ?, size = ?, excerpt = ? WHERE id = ? AND user_id = ?",
+            title, *content, content->size(), excerpt, id, user);
+        co_return true;
+    };
+    co_return co_await db.transaction(change);
 }
 
 spur::Task<bool> delete_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id) {

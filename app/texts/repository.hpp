@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -20,20 +21,45 @@ struct Text {
     spur::mysql::DateTime updated_at;
 };
 
+/// A text as the list shows it: never the content, only its size and first characters.
+struct Summary {
+    std::uint64_t id = 0;
+    std::string title;
+    std::uint64_t size = 0;  ///< content bytes
+    std::string excerpt;     ///< the content's first excerpt_length characters
+    spur::mysql::DateTime created_at;
+    spur::mysql::DateTime updated_at;
+};
+inline constexpr std::size_t excerpt_length = 200;
+
+/// What one user may store.
+struct Quota {
+    std::uint64_t max_texts = 0;
+    std::uint64_t max_bytes = 0;
+};
+/// Thrown by create_text and update_text when the write would pass the quota; nothing is written.
+struct QuotaExceeded : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// Inserts a text, unless the user's quota is full (QuotaExceeded). Writes by one user are
+/// serialised on their account row, so concurrent writes cannot overshoot the quota together.
 spur::Task<Text> create_text(spur::mysql::Pool& db, std::uint64_t user, const std::string& title,
-                             const std::string& content);
+                             const std::string& content, const Quota& quota);
 spur::Task<std::optional<Text>> find_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id);
 
 struct Page {
-    std::vector<Text> items;
+    std::vector<Summary> items;
     std::uint64_t total = 0;
 };
 /// Newest first; `q` (if any) matches title or content as a literal substring.
 spur::Task<Page> list_texts(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t limit, std::uint64_t offset,
                             const std::optional<std::string>& q);
-/// Changes the given fields; false if the user has no such text.
+/// Changes the given fields; false if the user has no such text; QuotaExceeded if the new
+/// content would pass the user's byte quota.
 spur::Task<bool> update_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id,
-                             const std::optional<std::string>& title, const std::optional<std::string>& content);
+                             const std::optional<std::string>& title, const std::optional<std::string>& content,
+                             const Quota& quota);
 spur::Task<bool> delete_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id);
 
 }  // namespace app::texts

@@ -193,6 +193,94 @@ TEST_CASE("logout revokes the token - also for another app instance on the same 
     CHECK(get(second, "/api/auth/me", bearer(token)).status == 401);
 }
 
+namespace {
+Reply del_json(Running& app, const std::string& target, const json::value& body, const Headers& h) {
+    return call(app, verb::delete_, target, json::serialize(body), h);
+}
+Headers json_bearer(const std::string& token) {
+    auto h = bearer(token);
+    h.emplace_back("Content-Type", "application/json");
+    return h;
+}
+}  // namespace
+
+TEST_CASE("logout-all ends every token issued before it - a later login works", "[app][auth][lifecycle]") {
+    Running app;
+    auto email = unique_email("everywhere");
+    auto laptop = signup(app, email);
+    auto phone = std::string(post(app, "/api/auth/login", {{"email", email}, {"password", "password123"}}).json().at("token").as_string());
+    CHECK(get(app, "/api/auth/me", bearer(phone)).status == 200);
+    CHECK(call(app, verb::post, "/api/auth/logout-all", {}, bearer(laptop)).status == 204);
+    CHECK(get(app, "/api/auth/me", bearer(laptop)).status == 401);
+    CHECK(get(app, "/api/auth/me", bearer(phone)).status == 401);
+    CHECK(call(app, verb::post, "/api/auth/logout-all", {}, bearer(phone)).status == 401);
+    auto fresh = post(app, "/api/auth/login", {{"email", email}, {"password", "password123"}});
+    REQUIRE(fresh.status == 200);
+    CHECK(get(app, "/api/auth/me", bearer(std::string(fresh.json().at("token").as_string()))).status == 200);
+}
+
+TEST_CASE("password change: needs the current password - ends older tokens, this one included - answers a fresh token", "[app][auth][lifecycle]") {
+    Running app;
+    auto email = unique_email("changer");
+    auto token = signup(app, email);
+    auto other_session = std::string(post(app, "/api/auth/login", {{"email", email}, {"password", "password123"}}).json().at("token").as_string());
+
+    auto wrong = post(app, "/api/auth/password", {{"current_password", "not-the-one"}, {"new_password", "brand-new-pass"}}, bearer(token));
+    CHECK(wrong.status == 403);
+    CHECK(wrong.json().at("error").at("code") == "invalid_credentials");
+    auto weak = post(app, "/api/auth/password", {{"current_password", "password123"}, {"new_password", "short"}}, bearer(token));
+    CHECK(weak.status == 400);
+    CHECK(weak.json().at("error").at("code") == "validation_error");
+    CHECK(get(app, "/api/auth/me", bearer(token)).status == 200);  // nothing changed so far
+
+    auto changed = post(app, "/api/auth/password", {{"current_password", "password123"}, {"new_password", "brand-new-pass"}}, bearer(token));
+    REQUIRE(changed.status == 200);
+    CHECK(changed.header("Cache-Control") == "no-store");
+    auto fresh = std::string(changed.json().at("token").as_string());
+    CHECK(get(app, "/api/auth/me", bearer(fresh)).status == 200);
+    CHECK(get(app, "/api/auth/me", bearer(token)).status == 401);
+    CHECK(get(app, "/api/auth/me", bearer(other_session)).status == 401);
+    CHECK(post(app, "/api/auth/login", {{"email", email}, {"password", "password123"}}).status == 401);
+    CHECK(post(app, "/api/auth/login", {{"email", email}, {"password", "brand-new-pass"}}).status == 200);
+}
+
+TEST_CASE("password confirmation is throttled like login - a stolen token cannot guess the password", "[app][auth][lifecycle]") {
+    auto config = test_config();
+    config.login_burst_per_email = 3;
+    Running app(config);
+    auto token = signup(app, unique_email("guessed"));  // one attempt of the bucket: the login
+    int throttled = 0;
+    for (int i = 0; i < 4; ++i) {
+        auto r = post(app, "/api/auth/password", {{"current_password", "guess-" + std::to_string(i)}, {"new_password", "brand-new-pass"}}, bearer(token));
+        if (r.status == 429) ++throttled;
+    }
+    CHECK(throttled >= 2);
+}
+
+TEST_CASE("account deletion: needs the password - removes the user with texts and keys - 204", "[app][auth][lifecycle]") {
+    Running app;
+    auto email = unique_email("leaver");
+    auto token = signup(app, email);
+    REQUIRE(post(app, "/api/texts", {{"title", "t"}, {"content", "c"}}, bearer(token)).status == 201);
+    auto key = post(app, "/api/keys", {{"name", "k"}}, bearer(token));
+    REQUIRE(key.status == 201);
+    const std::string secret(key.json().at("secret").as_string());
+
+    CHECK(del_json(app, "/api/auth/me", {{"password", "wrong-password"}}, json_bearer(token)).status == 403);
+    CHECK(del_json(app, "/api/auth/me", json::object{}, json_bearer(token)).status == 400);
+    CHECK(get(app, "/api/auth/me", bearer(token)).status == 200);
+
+    CHECK(del_json(app, "/api/auth/me", {{"password", "password123"}}, json_bearer(token)).status == 204);
+    CHECK(get(app, "/api/auth/me", bearer(token)).status == 401);
+    CHECK(get(app, "/api/texts", {{"X-API-Key", secret}}).status == 401);
+    CHECK(post(app, "/api/auth/login", {{"email", email}, {"password", "password123"}}).status == 401);
+    boost::asio::io_context io;
+    CHECK(spur::test::test_db_row(io, "SELECT email FROM users WHERE email = ?", email) == "");
+    CHECK(spur::test::test_db_row(io, "SELECT prefix FROM api_keys WHERE prefix = ?", secret.substr(0, 11)) == "");
+    // The address is free again.
+    CHECK(post(app, "/api/auth/register", {{"email", email}, {"password", "password123"}}).status == 201);
+}
+
 TEST_CASE("behind a trusted proxy the login throttle counts each forwarded client, not the proxy", "[app][auth][proxy]") {
     auto config = test_config();
     config.login_burst_per_ip = 2;

@@ -1,11 +1,14 @@
 #include "harness.hpp"
 
+#include "health/admin_listener.hpp"
+
 #include <spur/jwt.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <openssl/sha.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -71,6 +74,26 @@ TEST_CASE("X-API-Key authenticates the text endpoints as its owner until it is r
     del(app, "/api/keys/" + id_of(created, "key"), bearer(token));
     CHECK(get(app, "/api/texts", key).status == 401);
     CHECK(get(app, "/api/texts", {{"X-API-Key", "sk_made_up"}}).status == 401);
+}
+
+TEST_CASE("API keys may expire: expires_in_days on creation - an expired key gets 401", "[app][keys]") {
+    Running app;
+    auto h = bearer(signup(app, unique_email("expiring")));
+    for (const json::value& bad : {json::value(0), json::value(3651), json::value("7"), json::value(1.5)})
+        CHECK(post(app, "/api/keys", {{"name", "k"}, {"expires_in_days", bad}}, h).status == 400);
+    auto forever = post(app, "/api/keys", {{"name", "forever"}}, h);
+    CHECK(forever.json().at("key").at("expires_at").is_null());
+    auto created = post(app, "/api/keys", {{"name", "a week"}, {"expires_in_days", 7}}, h);
+    REQUIRE(created.status == 201);
+    CHECK(created.json().at("key").at("expires_at").is_string());
+    const std::string secret(created.json().at("secret").as_string());
+    CHECK(get(app, "/api/texts", {{"X-API-Key", secret}}).status == 200);
+    boost::asio::io_context io;  // a week later
+    spur::test::test_db_row(io, "UPDATE api_keys SET expires_at = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE prefix = ?",
+                            secret.substr(0, 11));
+    auto expired = get(app, "/api/texts", {{"X-API-Key", secret}});
+    CHECK(expired.status == 401);
+    CHECK(get(app, "/api/texts", {{"X-API-Key", std::string(forever.json().at("secret").as_string())}}).status == 200);
 }
 
 TEST_CASE("texts: create, read, partial update, delete, with validation", "[app][texts]") {
@@ -142,6 +165,70 @@ TEST_CASE("listing: newest first, limit and offset, total, literal search", "[ap
     CHECK(get(app, "/api/texts?q=note%204", h).json().at("items").at(0).at("title") == "note 4");
 }
 
+TEST_CASE("the list answers summaries - size and a 200-character excerpt - and GET by id the full content", "[app][texts]") {
+    Running app;
+    auto h = bearer(signup(app, unique_email("summaries")));
+    std::string content;
+    for (int i = 0; i < 300; ++i) content += "é";  // 2 bytes each: the excerpt counts characters
+    auto id = id_of(post(app, "/api/texts", {{"title", "long"}, {"content", content}}, h), "text");
+    auto item = get(app, "/api/texts", h).json().at("items").at(0);
+    CHECK(item.at("id").to_number<std::uint64_t>() == std::stoull(id));
+    CHECK(item.at("size") == 600);
+    CHECK(item.at("excerpt").as_string().size() == 400);  // 200 characters of 2 bytes
+    CHECK_FALSE(item.as_object().contains("content"));
+    auto full = get(app, "/api/texts/" + id, h).json().at("text");
+    CHECK(full.at("content").as_string().size() == 600);
+    CHECK(full.at("size") == 600);
+    // An update keeps the summary in step with the content.
+    REQUIRE(put(app, "/api/texts/" + id, {{"content", "short"}}, h).status == 200);
+    item = get(app, "/api/texts", h).json().at("items").at(0);
+    CHECK(item.at("size") == 5);
+    CHECK(item.at("excerpt") == "short");
+}
+
+TEST_CASE("per-user quotas: a number of texts and of bytes - 403 quota_exceeded, nothing written", "[app][texts]") {
+    auto config = test_config();
+    config.max_texts_per_user = 3;
+    config.max_text_bytes_per_user = 100;
+    Running app(config);
+    auto h = bearer(signup(app, unique_email("quota")));
+    auto other = bearer(signup(app, unique_email("quota-other")));
+    const std::string forty(40, 'x');
+    auto first = id_of(post(app, "/api/texts", {{"title", "1"}, {"content", forty}}, h), "text");
+    REQUIRE(post(app, "/api/texts", {{"title", "2"}, {"content", forty}}, h).status == 201);
+    auto over_bytes = post(app, "/api/texts", {{"title", "3"}, {"content", forty}}, h);  // 120 > 100
+    CHECK(over_bytes.status == 403);
+    CHECK(over_bytes.json().at("error").at("code") == "quota_exceeded");
+    REQUIRE(post(app, "/api/texts", {{"title", "3"}, {"content", "small"}}, h).status == 201);
+    auto over_count = post(app, "/api/texts", {{"title", "4"}, {"content", ""}}, h);
+    CHECK(over_count.status == 403);
+    CHECK(over_count.json().at("error").at("code") == "quota_exceeded");
+    CHECK(get(app, "/api/texts", h).json().at("total") == 3);
+    // Growing a text counts too; shrinking one frees room.
+    CHECK(put(app, "/api/texts/" + first, {{"content", std::string(60, 'y')}}, h).status == 403);
+    CHECK(get(app, "/api/texts/" + first, h).json().at("text").at("content") == json::value(forty));  // unchanged
+    CHECK(put(app, "/api/texts/" + first, {{"content", "z"}}, h).status == 200);
+    CHECK(put(app, "/api/texts/" + first, {{"title", "renamed"}}, h).status == 200);
+    // Quotas are per user.
+    CHECK(post(app, "/api/texts", {{"title", "mine"}, {"content", forty}}, other).status == 201);
+}
+
+TEST_CASE("concurrent writes cannot pass the quota together", "[app][texts]") {
+    auto config = test_config();
+    config.max_texts_per_user = 5;
+    Running app(config, true, Via::wire);
+    auto h = bearer(signup(app, unique_email("racer")));
+    std::atomic<int> created{0};
+    std::vector<std::thread> writers;
+    for (int i = 0; i < 12; ++i)
+        writers.emplace_back([&, i] {
+            if (post(app, "/api/texts", {{"title", std::to_string(i)}, {"content", "x"}}, h).status == 201) ++created;
+        });
+    for (auto& t : writers) t.join();
+    CHECK(created == 5);
+    CHECK(get(app, "/api/texts", h).json().at("total") == 5);
+}
+
 TEST_CASE("search: q is at most 100 characters - and a search the database stops answers 503 query_timeout", "[app][texts]") {
     auto config = test_config();
     config.database_url += "&max_statement_time_ms=200";  // the app's default is 1 s
@@ -177,6 +264,24 @@ TEST_CASE("health, readiness and metrics", "[app][health]") {
     CHECK(m.body.find("http_requests_total{method=\"GET\",route=\"/api/texts\",status=\"401\"} 1") != std::string::npos);
     CHECK(m.body.find("http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"}") != std::string::npos);
     CHECK(m.body.find("db_pool_connections{state=\"idle\"}") != std::string::npos);
+}
+
+TEST_CASE("metrics are not public by default - METRICS_LISTEN serves them on an admin listener", "[app][health]") {
+    auto config = test_config();
+    config.public_metrics = false;
+    Running app(config, true, Via::wire);
+    CHECK(get(app, "/metrics").status == 404);
+    CHECK(get(app, "/healthz").status == 200);  // probes still reach the public port
+    app::health::AdminListener admin(app.services(), "127.0.0.1:0");
+    get(app, "/api/texts");  // a 401 on the public port, to count
+    auto m = call(admin.port(), verb::get, "/metrics");
+    CHECK(m.status == 200);
+    CHECK(m.header("Content-Type").starts_with("text/plain"));
+    CHECK(m.body.find("http_requests_total{method=\"GET\",route=\"/api/texts\",status=\"401\"} 1") != std::string::npos);
+    CHECK(call(admin.port(), verb::get, "/readyz").status == 200);
+    CHECK(call(admin.port(), verb::get, "/healthz").status == 200);
+    CHECK(call(admin.port(), verb::get, "/api/texts").status == 404);  // only the admin routes
+    CHECK_THROWS_AS(app::health::AdminListener(app.services(), "no-port"), std::invalid_argument);
 }
 
 TEST_CASE("wire refusals - 413, 431 and a malformed request - show in the access log and /metrics", "[app][health]") {

@@ -5,6 +5,7 @@
 #include "routes.hpp"
 #include "services.hpp"
 
+#include "support/database_url.hpp"
 #include "support/test_server.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -28,15 +29,14 @@ inline const std::string test_secret(40, 'j');
 
 inline Config test_config() {
     Config c;
-    const char* url = std::getenv("SPUR_TEST_DATABASE_URL");
-    if (!url) throw std::runtime_error("SPUR_TEST_DATABASE_URL is not set: run through ctest");
-    c.database_url = url;
+    c.database_url = spur::test::database_url();
     c.jwt_secret = test_secret;
     c.bcrypt_cost = 10;
     c.log_format = "off";
     c.login_burst_per_ip = 1000;
     c.login_burst_per_email = 1000;
     c.register_burst_per_ip = 100000;
+    c.public_metrics = true;  // the tests read /metrics where they make requests
     return c;
 }
 
@@ -167,7 +167,7 @@ namespace spur::test {
 inline std::string test_db_row(boost::asio::io_context& io, const std::string& sql, const std::string& arg) {
     std::string out;
     {
-        spur::mysql::Pool pool(spur::mysql::parse_url(std::getenv("SPUR_TEST_DATABASE_URL")));
+        spur::mysql::Pool pool(spur::mysql::parse_url(spur::test::database_url()));
         boost::asio::co_spawn(io, [&]() -> spur::Task<> {
             auto r = co_await pool.execute(sql, arg);
             if (!r.empty()) out = std::string(r.front()[0].as_string());
