@@ -42,7 +42,10 @@ start)
     CREATE USER IF NOT EXISTS 'spur'@'localhost' IDENTIFIED BY '$password';
     ALTER USER 'spur'@'localhost' IDENTIFIED BY '$password';
     GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, REFERENCES, CREATE TEMPORARY TABLES
-      ON \`$database\`.* TO 'spur'@'localhost';"
+      ON \`$database\`.* TO 'spur'@'localhost';
+    -- A data directory from before these limits granted everything: take the rest back.
+    REVOKE EXECUTE, CREATE VIEW, SHOW VIEW, CREATE ROUTINE, ALTER ROUTINE, EVENT, TRIGGER, LOCK TABLES,
+      DELETE HISTORY, GRANT OPTION ON \`$database\`.* FROM 'spur'@'localhost';"
   url="mysql://spur:$password@localhost/$database?socket=$sock"
   (umask 077 && echo "$url" >"$dir/$database.url")
   echo "$url"

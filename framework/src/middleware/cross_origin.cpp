@@ -3,7 +3,6 @@
 #include <spur/http_error.hpp>
 #include <spur/request.hpp>
 
-#include "server/websocket/origins.hpp"
 #include "util/origin.hpp"
 
 #include <algorithm>

@@ -4,8 +4,8 @@
 #include <spur/http_error.hpp>
 #include <spur/response.hpp>
 
-#include "server/websocket/origins.hpp"
 #include "server/websocket/session.hpp"
+#include "util/origin.hpp"
 
 #include <boost/beast/websocket/rfc6455.hpp>
 
