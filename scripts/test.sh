@@ -70,11 +70,11 @@ cmake --build build/tsan -j "$jobs" --target spur_tests spur_mysql_tests
 
 stage "tests (ThreadSanitizer)"
 # The multi-threaded server, WebSocket rooms across I/O threads, the offload pool, the rate
-# limiter's shards, and the MySQL pool against a real MariaDB.
+# limiter's shards, and the MySQL pool against a real MariaDB (with the background KILL QUERY).
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 build/tsan/tests/spur_tests "[server],[websocket],[offload],[rate_limit]"
 tsan_db=$(scripts/mariadb.sh start build/tsan/mariadb spur_test --fresh)
-SPUR_TEST_DATABASE_URL=$tsan_db build/tsan/tests/spur_mysql_tests "[pool],[transaction],[nonblocking]" ||
+SPUR_TEST_DATABASE_URL=$tsan_db build/tsan/tests/spur_mysql_tests "[pool],[transaction],[nonblocking],[kill]" ||
   { scripts/mariadb.sh stop build/tsan/mariadb; exit 1; }
 scripts/mariadb.sh stop build/tsan/mariadb
 
