@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
         std::optional<app::health::AdminListener> admin;
         if (!config->metrics_listen.empty()) {
             admin.emplace(*services, config->metrics_listen);
-            fmt::print(stderr, "spur-app: metrics on http://{}/metrics\n", config->metrics_listen);
+            fmt::print(stderr, "spur-app: /metrics, /healthz and /readyz on {} (port {})\n", config->metrics_listen,
+                       admin->port());
         }
         fmt::print(stderr, "spur-app: listening on http://{}:{}{}\n", config->host, port, config->dev ? " (development)" : "");
         if (options.tls) fmt::print(stderr, "spur-app: listening on https://{}:{}\n", config->host, server.tls_port());

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The real spur-app binary: --help lists the settings, a short JWT secret is refused, `migrate`
-# is idempotent, and `serve` answers /healthz and /readyz and exits 0 on SIGTERM; with
+# is idempotent, `serve` answers /healthz and /readyz and exits 0 on SIGTERM, METRICS_LISTEN
+# moves /metrics to an admin address (404 on the public port); with
 # TLS_CERT/TLS_KEY (the test certificate in $3) it also answers over HTTPS.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -31,6 +32,17 @@ trap 'kill -9 $pid 2>/dev/null || true; rm -f "$log"' EXIT
 port=$(wait_for_port "$log")
 curl -fsS "http://127.0.0.1:$port/healthz" | grep -q '"ok"'
 curl -fsS "http://127.0.0.1:$port/readyz" | grep -q '"ready"'
+kill -TERM $pid
+wait $pid
+# METRICS_LISTEN: /metrics on the admin address only; the public port answers 404.
+if METRICS_LISTEN=nonsense "$bin" serve 2>/dev/null; then echo "accepted METRICS_LISTEN=nonsense"; exit 1; fi
+mport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+METRICS_LISTEN=127.0.0.1:$mport "$bin" serve --port 0 2>"$log" &
+pid=$!
+port=$(wait_for_port "$log")
+[[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics") == 404 ]] || { echo "public /metrics is not 404"; exit 1; }
+curl -fsS "http://127.0.0.1:$mport/metrics" | grep -q '^http_requests_total' || { echo "no metrics on METRICS_LISTEN"; exit 1; }
+curl -fsS "http://127.0.0.1:$mport/readyz" | grep -q '"ready"'
 kill -TERM $pid
 wait $pid
 if [[ -n $tls_dir ]]; then
