@@ -178,7 +178,10 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
         const auto colon = c.metrics_listen.rfind(':');
         if (colon == std::string::npos || colon == 0)
             throw std::invalid_argument("METRICS_LISTEN must be host:port, e.g. 127.0.0.1:9464");
-        number<unsigned short>("METRICS_LISTEN port", c.metrics_listen.substr(colon + 1), 1, 65535);
+        c.metrics_host = c.metrics_listen.substr(0, colon);
+        if (c.metrics_host.size() > 2 && c.metrics_host.front() == '[' && c.metrics_host.back() == ']')
+            c.metrics_host = c.metrics_host.substr(1, c.metrics_host.size() - 2);  // [::1]:9464
+        c.metrics_port = number<unsigned short>("METRICS_LISTEN's port", c.metrics_listen.substr(colon + 1), 1, 65535);
     }
     if (v.count("MAX_CONNECTIONS"))
         c.max_connections = number<std::size_t>("MAX_CONNECTIONS", v["MAX_CONNECTIONS"], 1, 1'000'000);

@@ -39,8 +39,11 @@ struct Config {
     std::size_t offload_queue = 64;       ///< password hashes queued at most; then 503 overloaded
     std::uint64_t max_texts_per_user = 1000;               ///< then 403 quota_exceeded
     std::uint64_t max_text_bytes_per_user = 100ull << 20;  ///< content bytes; then 403 quota_exceeded
-    /// `host:port` of the admin listener serving /metrics, /healthz and /readyz; empty: none.
+    /// `host:port` of the admin listener serving /metrics, /healthz and /readyz (METRICS_LISTEN,
+    /// split into host and port by load_config); empty: none.
     std::string metrics_listen;
+    std::string metrics_host;
+    unsigned short metrics_port = 0;
     bool public_metrics = false;  ///< also answer /metrics on the public port (otherwise 404)
     /// Where access-log lines go (not a flag: tests and embedders set it); default stderr.
     std::function<void(std::string_view)> access_log_sink;

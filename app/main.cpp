@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
         const auto port = server.start();
         std::optional<app::health::AdminListener> admin;
         if (!config->metrics_listen.empty()) {
-            admin.emplace(*services, config->metrics_listen);
+            admin.emplace(*services, config->metrics_host, config->metrics_port);
             fmt::print(stderr, "spur-app: /metrics, /healthz and /readyz on {} (port {})\n", config->metrics_listen,
                        admin->port());
         }

@@ -19,6 +19,7 @@ using spur::Request;
 using spur::Response;
 using spur::Task;
 using spur::WebSocket;
+using spur::test::eventually;
 using spur::test::RawConnection;
 using spur::test::TestServer;
 using spur::test::WsClient;
@@ -44,16 +45,6 @@ std::string upgrade_request(std::string_view target, std::string_view extra = ""
            " HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
            std::string(extra) + "\r\n";
-}
-
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return pred();
 }
 
 }  // namespace

@@ -16,10 +16,9 @@ namespace app::health {
 /// Serves the admin routes on one thread of its own until destroyed.
 class AdminListener {
 public:
-    /// Binds `listen` ("127.0.0.1:9464", "[::1]:9464"; port 0 picks a free one) and starts
-    /// serving. Throws std::invalid_argument for a malformed address and std::system_error
-    /// when the address cannot be bound.
-    AdminListener(Services& s, const std::string& listen);
+    /// Binds `host`:`port` (port 0 picks a free one) and starts serving. Throws
+    /// std::system_error when the address cannot be bound.
+    AdminListener(Services& s, const std::string& host, unsigned short port);
     /// Shuts the listener down and waits for its thread.
     ~AdminListener();
     AdminListener(const AdminListener&) = delete;

@@ -17,6 +17,7 @@
 #include <thread>
 
 using namespace spur;
+using spur::test::eventually;
 using spur::test::RawConnection;
 using spur::test::test_options;
 using spur::test::TestServer;
@@ -53,14 +54,6 @@ bool served(RawConnection& c) {
     return r && r->result_int() == 200;
 }
 
-template <class F>
-bool eventually(F&& condition) {
-    for (int i = 0; i < 300; ++i) {
-        if (condition()) return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return false;
-}
 }  // namespace
 
 TEST_CASE("past max_connections_per_ip a client's new connection is closed - other clients are served", "[server][caps]") {

@@ -26,6 +26,17 @@
 namespace spur::test {
 
 /// Options suited to tests: loopback, port 0, two I/O threads, no signal handling.
+/// Whether `pred` becomes true within `limit`, polled every 10 ms (for state another thread changes).
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return pred();
+}
+
 inline ServerOptions test_options() {
     ServerOptions o;
     o.host = "127.0.0.1";
