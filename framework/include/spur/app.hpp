@@ -3,6 +3,7 @@
 
 #include <spur/handler.hpp>
 #include <spur/log.hpp>
+#include <spur/openapi.hpp>
 #include <spur/router.hpp>
 
 #include <cstddef>
@@ -18,6 +19,10 @@ struct ServerOptions;
 struct AppOptions {
     /// Where errors (unexpected exceptions, failed writes) are reported.
     LogSink log = stderr_log_sink();
+    /// The status of a ValidationError (typed inputs that fail their contract): 422, as
+    /// FastAPI answers; 400 for clients that expect it. Malformed JSON stays 400, a wrong
+    /// Content-Type 415, an oversized body 413.
+    int validation_status = 422;
 };
 
 /// The application. Register middleware and routes, then listen() — or call
@@ -42,13 +47,24 @@ public:
     /// Replaces the error renderer (default: the JSON error body).
     App& on_error(ErrorHandler handler);
 
+    /// Serves the OpenAPI 3.1 document of every route at options.path, and the interactive
+    /// page at options.docs_path when options.docs_assets is set (std::invalid_argument if
+    /// that is not a directory holding Swagger UI). The document is built when the app
+    /// freezes, from the routes registered by then. Both routes are left out of the document.
+    App& openapi(OpenApiOptions options);
+    /// Builds the OpenAPI document now, from the routes registered so far.
+    boost::json::value openapi_document() const;
+    /// Every registered route, in registration order.
+    std::vector<RouteInfo> routes() const;
+
     /// Registers a route; see RouteMethods. Throws std::logic_error once serving has started.
     RouteConfig add_route(std::string_view method, std::string_view path, std::vector<Middleware> middleware,
                           Handler handler);
 
     /// Ends setup: from now on routes, middleware and the error handler cannot change (they
     /// throw std::logic_error) and are read without locks. Server::start() and
-    /// testing::Client call it; calling it again does nothing.
+    /// testing::Client call it; calling it again does nothing. Throws std::logic_error if a
+    /// handler's spur::Path<T> does not fit its route's parameters.
     void freeze();
 
     /// Runs the whole pipeline for one request: routes it (once), then global middleware,

@@ -14,7 +14,22 @@
 
 namespace spur {
 
-namespace detail { class Chain; }
+namespace detail {
+class Chain;
+struct Inputs;
+template <class F>
+struct TypedAdapter;  // <spur/contract.hpp>
+
+// A handler with typed inputs: (Request&, Response&, Body<T>/Query<T>/Path<T>...).
+template <class F>
+struct TypedCall : std::false_type {};
+template <class C, class R, class... Extra>
+struct TypedCall<R (C::*)(Request&, Response&, Extra...) const> : std::bool_constant<(sizeof...(Extra) > 0)> {};
+template <class C, class R, class... Extra>
+struct TypedCall<R (C::*)(Request&, Response&, Extra...)> : std::bool_constant<(sizeof...(Extra) > 0)> {};
+template <class F>
+concept typed_handler = requires { &F::operator(); } && TypedCall<decltype(&F::operator())>::value;
+}  // namespace detail
 
 /// A route handler: `void(Request&, Response&)` or `Task<>(Request&, Response&)`.
 /// Synchronous handlers are called directly, without a coroutine frame.
@@ -36,6 +51,15 @@ public:
         }
     }
 
+    /// A handler taking typed inputs after the request and response — spur::Body<T>,
+    /// spur::Query<T>, spur::Path<T> (include <spur/contract.hpp>): they are read and
+    /// validated before it runs, and the OpenAPI document describes them.
+    template <class F>
+        requires(detail::typed_handler<std::remove_cvref_t<F>>)
+    Handler(F f) {  // NOLINT(google-explicit-constructor)
+        inputs_ = detail::TypedAdapter<std::remove_cvref_t<F>>::adapt(std::move(f), sync_, async_);
+    }
+
     /// Whether a callable is held.
     explicit operator bool() const noexcept { return sync_ || async_; }
     /// The synchronous callable, empty for a coroutine handler.
@@ -43,9 +67,13 @@ public:
     /// Runs the handler whichever kind it is.
     Task<> operator()(Request& req, Response& res) const;
 
+    /// What a typed handler reads from the request, for the OpenAPI document; null if untyped.
+    const detail::Inputs* inputs() const noexcept { return inputs_; }
+
 private:
     Sync sync_;
     Async async_;
+    const detail::Inputs* inputs_ = nullptr;
 };
 
 /// Continues the middleware chain: `co_await next();` runs everything after the

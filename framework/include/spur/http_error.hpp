@@ -1,6 +1,8 @@
 #pragma once
 // spur::HttpError — an expected failure that becomes an HTTP status and a JSON error body.
 
+#include <boost/json/value.hpp>
+
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -9,7 +11,7 @@
 namespace spur {
 
 /// Thrown from a handler or middleware to answer with `status` and
-/// `{"success":false,"error":{"code":code,"message":message}}`.
+/// `{"success":false,"error":{"code":code,"message":message}}` (plus `details` if set).
 /// The message is sent to the client, so it must not carry internals.
 class HttpError : public std::runtime_error {
 public:
@@ -31,11 +33,17 @@ public:
     /// Headers added by with_header, in order.
     const std::vector<std::pair<std::string, std::string>>& headers() const noexcept { return headers_; }
 
+    /// Sets the body's `error.details` (ValidationError puts its violations there).
+    HttpError& with_details(boost::json::value details);
+    /// The details, null when there are none.
+    const boost::json::value& details() const noexcept { return details_; }
+
 private:
     int status_;
     std::string code_;
     std::string message_;
     std::vector<std::pair<std::string, std::string>> headers_;
+    boost::json::value details_;
 };
 
 /// The standard reason phrase for a status, or "Error" / "Unknown" when there is none.

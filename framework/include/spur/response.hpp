@@ -14,11 +14,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace spur {
 
 class WebSocket;
+
+/// A typed value as JSON (defined in <spur/contract.hpp>).
+template <class T>
+boost::json::value to_json(const T& value);
 
 /// Where a streamed body writes its chunks; implemented by the connection and the test client.
 class BodyWriter {
@@ -65,6 +70,13 @@ public:
     Response& send(const char* body) { return send(std::string(body)); }
     /// Serialises `value` as the body with Content-Type application/json.
     Response& json(const boost::json::value& value);
+    /// Serialises a described struct (or a vector, optional, … of them) as its schema says;
+    /// include <spur/contract.hpp>.
+    template <class T>
+        requires(!std::is_convertible_v<const T&, const boost::json::value&>)
+    Response& json(const T& value) {
+        return json(spur::to_json(value));
+    }
     /// Answers `status` (3xx) with a Location header. Throws std::invalid_argument on CR/LF/NUL in url.
     Response& redirect(std::string_view url, int status = 302);
     /// Ends the response with the current status and no body (e.g. `res.status(204).end()`).

@@ -1,6 +1,7 @@
 #pragma once
 // spur::Router — a group of routes with shared middleware, mounted under a prefix (express.Router, Flask blueprints).
 
+#include <spur/detail/contract_fwd.hpp>
 #include <spur/handler.hpp>
 #include <spur/websocket.hpp>
 
@@ -16,6 +17,7 @@ namespace spur {
 
 namespace detail {
 struct Route;
+boost::json::value error_schema(SchemaRegistry& registry);
 class RouteTree;
 template <class Last, class... Fs>
 void split_handlers(std::vector<Middleware>& middleware, Last& last, Fs&&... fs);
@@ -31,7 +33,33 @@ public:
     /// reading it whole first — for uploads with multipart().
     RouteConfig& stream_body();
 
+    // What the OpenAPI document says about the route (see App::openapi).
+    /// A one-line summary of the operation.
+    RouteConfig& summary(std::string text);
+    /// A longer description (CommonMark).
+    RouteConfig& description(std::string text);
+    /// Adds a tag (the routes of a Router get its tag, or its mount prefix, by default).
+    RouteConfig& tag(std::string name);
+    /// Security schemes (names from OpenApiOptions::security_schemes), any one of which is accepted.
+    RouteConfig& security(std::vector<std::string> schemes);
+    /// Declares a response with a JSON body of type T (a described struct, a vector, ...).
+    template <class T>
+    RouteConfig& responds(int status, std::string description = {}) {
+        return add_response(status, &detail::schema_of<T>, std::move(description));
+    }
+    /// Declares a response without a body (204, a redirect, ...).
+    RouteConfig& responds(int status, std::string description = {});
+    /// Declares error responses, each with spur's error envelope.
+    template <class... Status>
+    RouteConfig& responds_error(Status... statuses) {
+        (add_response(statuses, &detail::error_schema, {}), ...);
+        return *this;
+    }
+    /// Leaves the route out of the OpenAPI document (the document's own routes, say).
+    RouteConfig& undocumented();
+
 private:
+    RouteConfig& add_response(int status, detail::SchemaFn schema, std::string description);
     std::shared_ptr<detail::Route> route_;
 };
 
@@ -90,6 +118,9 @@ public:
 
     /// Adds middleware that runs before every route of this router.
     Router& use(Middleware middleware);
+    /// Tags this router's routes in the OpenAPI document (routes with a tag of their own keep
+    /// it). Without one, a mounted router's routes are tagged with the prefix's first segment.
+    Router& tag(std::string name);
     /// Copies `child`'s routes under `prefix` (e.g. "/v1"). Throws std::logic_error on a route conflict.
     Router& mount(std::string_view prefix, const Router& child);
 
@@ -103,6 +134,7 @@ public:
 
 private:
     std::vector<Middleware> middleware_;
+    std::string tag_;
     std::vector<std::shared_ptr<detail::Route>> routes_;
     std::unique_ptr<detail::RouteTree> tree_;  // only to report conflicts at registration
 };

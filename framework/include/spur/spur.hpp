@@ -2,14 +2,18 @@
 // spur — everything a typical application needs, in one include.
 
 #include <spur/app.hpp>
+#include <spur/contract.hpp>
 #include <spur/cookie.hpp>
 #include <spur/handler.hpp>
 #include <spur/http_error.hpp>
 #include <spur/log.hpp>
 #include <spur/offload.hpp>
+#include <spur/openapi.hpp>
 #include <spur/random.hpp>
 #include <spur/request.hpp>
 #include <spur/response.hpp>
 #include <spur/router.hpp>
 #include <spur/server.hpp>
 #include <spur/task.hpp>
+#include <spur/types.hpp>
+#include <spur/validation_error.hpp>

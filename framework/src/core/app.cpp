@@ -1,4 +1,5 @@
 #include <spur/app.hpp>
+#include <spur/validation_error.hpp>
 
 #include "core/app_impl.hpp"
 #include "core/chain.hpp"
@@ -42,6 +43,8 @@ void App::Impl::check_not_frozen() const {
 
 App::App(AppOptions options) : impl_(std::make_unique<Impl>()) {
     impl_->options = std::move(options);
+    if (impl_->options.validation_status < 400 || impl_->options.validation_status > 499)
+        throw std::invalid_argument("AppOptions::validation_status must be a 4xx status");
     if (!impl_->options.log) impl_->options.log = [](LogLevel, std::string_view) {};
 }
 
@@ -80,7 +83,24 @@ RouteConfig App::add_route(std::string_view method, std::string_view path, std::
     return RouteConfig(std::move(route));
 }
 
-void App::freeze() { impl_->frozen.store(true, std::memory_order_release); }
+void App::freeze() {
+    if (impl_->frozen.load(std::memory_order_acquire)) return;
+    for (const auto& route : impl_->routes) {
+        const auto* inputs = route->handler.inputs();
+        if (!inputs || !inputs->check_path) continue;
+        if (auto problem = inputs->check_path(detail::pattern_params(route->pattern)); !problem.empty())
+            throw std::logic_error("spur: " + route->method + " " + route->pattern + ": " + problem);
+    }
+    impl_->frozen.store(true, std::memory_order_release);
+    for (auto& hook : impl_->on_freeze) hook();
+}
+
+std::vector<RouteInfo> App::routes() const {
+    std::vector<RouteInfo> out;
+    out.reserve(impl_->routes.size());
+    for (const auto& r : impl_->routes) out.push_back({r->method, r->pattern, !r->doc.hidden});
+    return out;
+}
 
 const LogSink& App::log() const noexcept { return impl_->options.log; }
 
@@ -104,6 +124,10 @@ Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
     try {
         detail::Chain chain(impl_->global, req, res, refusal);
         if (!chain.try_run_sync()) co_await chain.run(0);
+    } catch (const ValidationError& e) {
+        failure.emplace(impl_->options.validation_status, e.code(), e.message());
+        failure->with_details(e.details());
+        for (const auto& [name, value] : e.headers()) failure->with_header(name, value);
     } catch (const HttpError& e) {
         failure.emplace(e);
     } catch (...) {

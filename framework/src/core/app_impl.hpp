@@ -7,6 +7,7 @@
 #include "core/route_tree.hpp"
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -19,6 +20,8 @@ struct App::Impl {
     std::vector<std::shared_ptr<detail::Route>> routes;
     ErrorHandler error_handler;
     std::atomic<bool> frozen{false};
+    std::vector<std::function<void()>> on_freeze;  // e.g. building the OpenAPI document
+    OpenApiOptions openapi;
 
     /// Fills req's route match (route, params, body settings); never throws for bad input.
     void route(Request& req) const;

@@ -66,6 +66,7 @@ void render_error(Response& res, const HttpError& error) {
     res.status(error.status());
     for (const auto& [name, value] : error.headers()) res.set(name, value);
     json::value body = {{"success", false}, {"error", {{"code", error.code()}, {"message", error.message()}}}};
+    if (!error.details().is_null()) body.at("error").as_object()["details"] = error.details();
     res.json(body);
 }
 

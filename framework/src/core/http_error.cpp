@@ -15,6 +15,11 @@ HttpError& HttpError::with_header(std::string name, std::string value) {
     return *this;
 }
 
+HttpError& HttpError::with_details(boost::json::value details) {
+    details_ = std::move(details);
+    return *this;
+}
+
 const char* reason_phrase(int status) noexcept {
     switch (status) {
         case 100: return "Continue";

@@ -1,6 +1,7 @@
 #pragma once
 // spur::detail::Route — one registered route: method, pattern, middleware, handler, limits.
 
+#include <spur/detail/contract_fwd.hpp>
 #include <spur/handler.hpp>
 
 #include <cstddef>
@@ -11,6 +12,29 @@
 
 namespace spur::detail {
 
+/// One documented response of a route: a schema (null for no body) and what it means.
+struct ResponseDoc {
+    int status = 200;
+    SchemaFn schema = nullptr;
+    std::string description;
+};
+
+/// What the OpenAPI document says about a route beyond its method, pattern and inputs.
+struct RouteDoc {
+    std::string summary;
+    std::string description;
+    std::vector<std::string> tags;
+    std::vector<std::string> security;  ///< any one of these schemes; empty = none
+    std::vector<ResponseDoc> responses;
+    bool hidden = false;
+};
+
+/// The error envelope's schema ({"$ref":"#/components/schemas/Error"}), for responds_error.
+boost::json::value error_schema(SchemaRegistry& registry);
+
+/// The parameter names of a pattern in order: "/a/:x/*rest" -> {"x", "rest"}.
+std::vector<std::string> pattern_params(std::string_view pattern);
+
 struct Route {
     std::string method;   ///< upper-case, or "*" for all()
     std::string pattern;  ///< normalised: "/users/:id"
@@ -18,6 +42,7 @@ struct Route {
     Handler handler;
     std::optional<std::size_t> body_limit;
     bool stream_body = false;
+    RouteDoc doc;
 };
 
 /// Upper-cases a method token and checks it; throws std::invalid_argument if it is not a token.

@@ -47,7 +47,56 @@ std::shared_ptr<Route> make_route(std::string_view method, std::string_view path
     return route;
 }
 
+std::vector<std::string> pattern_params(std::string_view pattern) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        if ((pattern[i] != ':' && pattern[i] != '*') || (i > 0 && pattern[i - 1] != '/')) continue;
+        auto end = pattern.find('/', i);
+        auto name = pattern.substr(i + 1, end == std::string_view::npos ? std::string_view::npos : end - i - 1);
+        if (!name.empty()) out.emplace_back(name);
+        else if (pattern[i] == '*') out.emplace_back("*");
+    }
+    return out;
+}
+
 }  // namespace detail
+
+RouteConfig& RouteConfig::summary(std::string text) {
+    route_->doc.summary = std::move(text);
+    return *this;
+}
+
+RouteConfig& RouteConfig::description(std::string text) {
+    route_->doc.description = std::move(text);
+    return *this;
+}
+
+RouteConfig& RouteConfig::tag(std::string name) {
+    route_->doc.tags.push_back(std::move(name));
+    return *this;
+}
+
+RouteConfig& RouteConfig::security(std::vector<std::string> schemes) {
+    route_->doc.security = std::move(schemes);
+    return *this;
+}
+
+RouteConfig& RouteConfig::responds(int status, std::string description) {
+    return add_response(status, nullptr, std::move(description));
+}
+
+RouteConfig& RouteConfig::undocumented() {
+    route_->doc.hidden = true;
+    return *this;
+}
+
+RouteConfig& RouteConfig::add_response(int status, detail::SchemaFn schema, std::string description) {
+    if (status < 100 || status > 599) throw std::invalid_argument("response status must be 100..599");
+    auto& responses = route_->doc.responses;
+    std::erase_if(responses, [status](const detail::ResponseDoc& r) { return r.status == status; });
+    responses.push_back({status, schema, std::move(description)});
+    return *this;
+}
 
 RouteConfig& RouteConfig::body_limit(std::size_t bytes) {
     route_->body_limit = bytes;
@@ -78,6 +127,11 @@ RouteConfig Router::add_route(std::string_view method, std::string_view path, st
     return RouteConfig(std::move(route));
 }
 
+Router& Router::tag(std::string name) {
+    tag_ = std::move(name);
+    return *this;
+}
+
 Router& Router::mount(std::string_view prefix, const Router& child) {
     for (auto& route : child.flattened(prefix)) {
         tree_->insert(route);
@@ -94,6 +148,13 @@ std::vector<std::shared_ptr<detail::Route>> Router::flattened(std::string_view p
         copy->pattern = detail::join_pattern(prefix, route->pattern);
         copy->middleware = middleware_;
         copy->middleware.insert(copy->middleware.end(), route->middleware.begin(), route->middleware.end());
+        if (copy->doc.tags.empty()) {
+            // "/v1/texts" -> "v1": the first segment names the group, as a blueprint's prefix does.
+            auto first = prefix.substr(prefix.find_first_not_of('/') == std::string_view::npos ? prefix.size() : prefix.find_first_not_of('/'));
+            first = first.substr(0, first.find('/'));
+            if (!tag_.empty()) copy->doc.tags.push_back(tag_);
+            else if (!first.empty()) copy->doc.tags.emplace_back(first);
+        }
         out.push_back(std::move(copy));
     }
     return out;

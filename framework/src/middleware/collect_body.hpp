@@ -18,4 +18,11 @@ inline bool media_type_is(std::string_view content_type, std::string_view type) 
     return true;
 }
 
+/// application/json or application/*+json, parameters ignored.
+inline bool is_json_media_type(std::string_view content_type) {
+    auto t = content_type.substr(0, content_type.find(';'));
+    if (media_type_is(t, "application/json")) return true;
+    return t.size() > 17 && media_type_is(t.substr(0, 12), "application/") && media_type_is(t.substr(t.size() - 5), "+json");
+}
+
 }  // namespace spur::detail

@@ -1,0 +1,591 @@
+#pragma once
+// Typed contracts: describe a struct once (BOOST_DESCRIBE_STRUCT) and spur parses it from
+// requests, validates it listing every problem, writes it as JSON, and documents it (OpenAPI).
+//
+//     struct TextIn { spur::String<1, 255> title; std::optional<std::string> content; };
+//     BOOST_DESCRIBE_STRUCT(TextIn, (), (title, content))
+//     app.post("/texts", [](spur::Request&, spur::Response& res, spur::Body<TextIn> in) {...});
+//
+// Supported member types: bool; integers (range of the type enforced); double/float (finite);
+// std::string; spur::String/Int/Number/List/Email/Uuid/DateTime/Uri (types.hpp); described
+// enums (as their names); std::optional<T> (the member may be absent or null — both read as
+// nullopt, and nullopt is written as null); std::vector<T>; std::map<std::string, T>; nested
+// described structs; boost::json::value (anything, unchecked).
+
+#include <spur/detail/contract_fwd.hpp>
+#include <spur/detail/contract_walk.hpp>
+#include <spur/handler.hpp>
+#include <spur/types.hpp>
+#include <spur/validation_error.hpp>
+
+#include <boost/core/type_name.hpp>
+#include <boost/describe/enum.hpp>
+#include <boost/describe/enum_from_string.hpp>
+#include <boost/describe/enum_to_string.hpp>
+#include <boost/describe/enumerators.hpp>
+#include <boost/describe/members.hpp>
+#include <boost/mp11/algorithm.hpp>
+
+#include <concepts>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace spur {
+
+/// The request body, parsed from JSON and validated as T. Missing or malformed bodies: 415
+/// for a non-JSON Content-Type, 400 "invalid_json" for bad syntax, then a ValidationError
+/// listing every problem in T's terms.
+template <class T>
+struct Body {
+    T value;
+    T& operator*() noexcept { return value; }
+    const T& operator*() const noexcept { return value; }
+    T* operator->() noexcept { return &value; }
+    const T* operator->() const noexcept { return &value; }
+};
+
+/// The query string read as the described struct T: each member from the key of its name
+/// (a vector member from every repetition). An empty value counts as absent. Keys T does not
+/// describe are ignored. Problems are a ValidationError with `"in":"query"`.
+template <class T>
+struct Query {
+    T value;
+    T& operator*() noexcept { return value; }
+    const T& operator*() const noexcept { return value; }
+    T* operator->() noexcept { return &value; }
+    const T* operator->() const noexcept { return &value; }
+};
+
+/// Route parameters as T: a described struct whose members are named like the parameters,
+/// or a single value (integer, string, spur::Int, …) when the route has exactly one. A value
+/// that does not convert or fails its constraint is a 404: the path names no resource.
+/// A mismatch between T and the route's parameters throws std::logic_error at freeze().
+template <class T>
+struct Path {
+    T value;
+    T& operator*() noexcept { return value; }
+    const T& operator*() const noexcept { return value; }
+    T* operator->() noexcept { return &value; }
+    const T* operator->() const noexcept { return &value; }
+};
+
+namespace detail {
+
+template <class T>
+struct Contract;  // no specialisation: spur cannot read or document this member type
+
+template <class T>
+concept described_struct = boost::describe::has_describe_members<T>::value && std::is_class_v<T>;
+template <class T>
+concept described_enum = boost::describe::has_describe_enumerators<T>::value;
+
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+template <class T>
+struct is_sequence : std::false_type {};
+template <class T, class A>
+struct is_sequence<std::vector<T, A>> : std::true_type {};
+template <class T, std::size_t Min, std::size_t Max>
+struct is_sequence<List<T, Min, Max>> : std::true_type {};
+
+template <>
+struct Contract<bool> {
+    static void read(const boost::json::value& v, bool& out, Walk& w) {
+        if (v.is_bool()) out = v.get_bool();
+        else w.fail("type", "must be true or false");
+    }
+    static void parse(std::string_view s, bool& out, Walk& w) {
+        if (auto b = text_bool(s)) out = *b;
+        else w.fail("type", "must be true or false");
+    }
+    static boost::json::value write(bool v) { return v; }
+    static boost::json::value schema(SchemaRegistry&) { return {{"type", "boolean"}}; }
+};
+
+template <class T, __int128 Min, __int128 Max>
+struct IntegerContract {
+    static void set(__int128 i, T& out, Walk& w) {
+        const std::size_t before = w.violations().size();
+        check_range(i, Min, Max, w);
+        if (w.violations().size() == before) out = static_cast<T>(i);  // in T's range: checked
+    }
+    static void read(const boost::json::value& v, T& out, Walk& w) {
+        if (auto i = json_integer(v)) set(*i, out, w);
+        else w.fail("type", "must be an integer");
+    }
+    static void parse(std::string_view s, T& out, Walk& w) {
+        if (auto i = text_integer(s)) set(*i, out, w);
+        else w.fail("type", "must be an integer");
+    }
+    static boost::json::value schema(SchemaRegistry&) { return integer_schema(Min, Max); }
+};
+
+template <std::integral T>
+    requires(!std::same_as<T, bool>)
+struct Contract<T> : IntegerContract<T, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()> {
+    static boost::json::value write(T v) { return boost::json::value(v); }
+};
+
+template <std::int64_t Min, std::int64_t Max>
+struct Contract<Int<Min, Max>> {
+    using Base = IntegerContract<std::int64_t, Min, Max>;
+    static void read(const boost::json::value& v, Int<Min, Max>& out, Walk& w) { Base::read(v, out.value, w); }
+    static void parse(std::string_view s, Int<Min, Max>& out, Walk& w) { Base::parse(s, out.value, w); }
+    static boost::json::value write(const Int<Min, Max>& v) { return boost::json::value(v.value); }
+    static boost::json::value schema(SchemaRegistry& r) { return Base::schema(r); }
+};
+
+template <class T, double Min, double Max>
+struct NumberContract {
+    static void set(double d, T& out, Walk& w) {
+        const std::size_t before = w.violations().size();
+        check_range(d, Min, Max, w);
+        if (w.violations().size() == before) out = static_cast<T>(d);
+    }
+    static void read(const boost::json::value& v, T& out, Walk& w) {
+        // Boost.JSON reads 1e400 as infinity; JSON itself has no NaN or Infinity.
+        if (!v.is_number() || (v.is_double() && !(v.get_double() - v.get_double() == 0)))
+            return w.fail("type", "must be a finite number");
+        set(v.to_number<double>(), out, w);
+    }
+    static void parse(std::string_view s, T& out, Walk& w) {
+        if (auto d = text_number(s)) set(*d, out, w);
+        else w.fail("type", "must be a finite number");
+    }
+    static boost::json::value schema(SchemaRegistry&) { return number_schema(Min, Max); }
+};
+
+template <std::floating_point T>
+struct Contract<T> : NumberContract<T, std::numeric_limits<double>::lowest(), std::numeric_limits<double>::max()> {
+    static boost::json::value write(T v) { return boost::json::value(static_cast<double>(v)); }
+};
+
+template <double Min, double Max>
+struct Contract<Number<Min, Max>> {
+    using Base = NumberContract<double, Min, Max>;
+    static void read(const boost::json::value& v, Number<Min, Max>& out, Walk& w) { Base::read(v, out.value, w); }
+    static void parse(std::string_view s, Number<Min, Max>& out, Walk& w) { Base::parse(s, out.value, w); }
+    static boost::json::value write(const Number<Min, Max>& v) { return boost::json::value(v.value); }
+    static boost::json::value schema(SchemaRegistry& r) { return Base::schema(r); }
+};
+
+// Strings: plain, bounded, and with a format. `check` runs on the text for both JSON and query input.
+template <class S, class Check>
+struct StringContract {
+    static void parse(std::string_view s, S& out, Walk& w) {
+        const std::size_t before = w.violations().size();
+        if (!utf8_length(s)) return w.fail("type", "must be valid UTF-8");
+        Check::check(s, w);
+        if (w.violations().size() == before) out.assign(s.data(), s.size());
+    }
+    static void read(const boost::json::value& v, S& out, Walk& w) {
+        if (!v.is_string()) return w.fail("type", "must be a string");
+        parse(v.get_string(), out, w);
+    }
+    static boost::json::value write(const S& v) { return boost::json::value(std::string_view(v)); }
+    static boost::json::value schema(SchemaRegistry&) { return Check::schema(); }
+};
+
+struct AnyText {
+    static void check(std::string_view, Walk&) {}
+    static boost::json::value schema() { return {{"type", "string"}}; }
+};
+template <std::size_t Min, std::size_t Max, Literal Pattern>
+struct BoundedText {
+    static void check(std::string_view s, Walk& w) {
+        if constexpr (Pattern.empty()) {
+            check_string(s, Min, Max, nullptr, w);
+        } else {
+            static const CompiledPattern compiled(Pattern.c_str());  // once, then read-only
+            check_string(s, Min, Max, &compiled, w);
+        }
+    }
+    static boost::json::value schema() { return string_schema(Min, Max, Pattern.empty() ? "" : Pattern.c_str()); }
+};
+template <Format F>
+struct FormattedText {
+    static void check(std::string_view s, Walk& w) { check_format(s, F, w); }
+    static boost::json::value schema() { return format_schema(F); }
+};
+
+template <>
+struct Contract<std::string> : StringContract<std::string, AnyText> {};
+template <std::size_t Min, std::size_t Max, Literal Pattern>
+struct Contract<String<Min, Max, Pattern>> : StringContract<String<Min, Max, Pattern>, BoundedText<Min, Max, Pattern>> {};
+template <>
+struct Contract<Email> : StringContract<Email, FormattedText<Format::email>> {};
+template <>
+struct Contract<Uuid> : StringContract<Uuid, FormattedText<Format::uuid>> {};
+template <>
+struct Contract<DateTime> : StringContract<DateTime, FormattedText<Format::date_time>> {};
+template <>
+struct Contract<Uri> : StringContract<Uri, FormattedText<Format::uri>> {};
+
+template <described_enum E>
+struct Contract<E> {
+    static std::string allowed() {
+        std::string out;
+        boost::mp11::mp_for_each<boost::describe::describe_enumerators<E>>([&](auto d) {
+            out += out.empty() ? "" : ", ";
+            out += d.name;
+        });
+        return out;
+    }
+    static void parse(std::string_view s, E& out, Walk& w) {
+        if (!boost::describe::enum_from_string(std::string(s).c_str(), out)) w.fail("enum", "must be one of: " + allowed());
+    }
+    static void read(const boost::json::value& v, E& out, Walk& w) {
+        if (!v.is_string()) return w.fail("enum", "must be one of: " + allowed());
+        parse(v.get_string(), out, w);
+    }
+    static boost::json::value write(E v) { return boost::json::value(boost::describe::enum_to_string(v, "")); }
+    static boost::json::value schema(SchemaRegistry&) {
+        boost::json::array names;
+        boost::mp11::mp_for_each<boost::describe::describe_enumerators<E>>([&](auto d) { names.emplace_back(d.name); });
+        return {{"type", "string"}, {"enum", std::move(names)}};
+    }
+};
+
+template <class T>
+struct Contract<std::optional<T>> {
+    static void read(const boost::json::value& v, std::optional<T>& out, Walk& w) {
+        if (v.is_null()) return out.reset();
+        Contract<T>::read(v, out.emplace(), w);
+    }
+    static void parse(std::string_view s, std::optional<T>& out, Walk& w) { Contract<T>::parse(s, out.emplace(), w); }
+    static boost::json::value write(const std::optional<T>& v) {
+        return v ? Contract<T>::write(*v) : boost::json::value(nullptr);
+    }
+    static boost::json::value schema(SchemaRegistry& r) { return nullable(Contract<T>::schema(r)); }
+};
+
+template <class V>
+    requires is_sequence<V>::value
+struct Contract<V> {
+    using T = typename V::value_type;
+    static constexpr std::size_t min_items() {
+        if constexpr (requires { V::min_items; }) return V::min_items;
+        else return 0;
+    }
+    static constexpr std::size_t max_items() {
+        if constexpr (requires { V::max_items; }) return V::max_items;
+        else return std::numeric_limits<std::size_t>::max();
+    }
+    static void check_count(std::size_t n, Walk& w) {
+        if (n < min_items()) w.fail("minItems", "must have at least " + std::to_string(min_items()) + " items");
+        if (n > max_items()) w.fail("maxItems", "must have at most " + std::to_string(max_items()) + " items");
+    }
+    static void read(const boost::json::value& v, V& out, Walk& w) {
+        if (!v.is_array()) return w.fail("type", "must be an array");
+        const auto& a = v.get_array();
+        check_count(a.size(), w);
+        out.clear();
+        out.reserve(a.size());
+        for (std::size_t i = 0; i < a.size() && !w.full(); ++i) {
+            w.enter(i);
+            Contract<T>::read(a[i], out.emplace_back(), w);
+            w.leave();
+        }
+    }
+    static boost::json::value write(const V& v) {
+        boost::json::array a;
+        a.reserve(v.size());
+        for (const auto& item : v) a.push_back(Contract<T>::write(item));
+        return a;
+    }
+    static boost::json::value schema(SchemaRegistry& r) {
+        boost::json::object s{{"type", "array"}, {"items", Contract<T>::schema(r)}};
+        if (min_items() > 0) s["minItems"] = min_items();
+        if (max_items() != std::numeric_limits<std::size_t>::max()) s["maxItems"] = max_items();
+        return s;
+    }
+};
+
+template <class T, class C, class A>
+struct Contract<std::map<std::string, T, C, A>> {
+    using M = std::map<std::string, T, C, A>;
+    static void read(const boost::json::value& v, M& out, Walk& w) {
+        if (!v.is_object()) return w.fail("type", "must be an object");
+        out.clear();
+        for (const auto& kv : v.get_object()) {
+            if (w.full()) break;
+            w.enter(kv.key());
+            Contract<T>::read(kv.value(), out[std::string(kv.key())], w);
+            w.leave();
+        }
+    }
+    static boost::json::value write(const M& v) {
+        boost::json::object o;
+        for (const auto& [k, item] : v) o[k] = Contract<T>::write(item);
+        return o;
+    }
+    static boost::json::value schema(SchemaRegistry& r) {
+        return {{"type", "object"}, {"additionalProperties", Contract<T>::schema(r)}};
+    }
+};
+
+template <>
+struct Contract<boost::json::value> {
+    static void read(const boost::json::value& v, boost::json::value& out, Walk&) { out = v; }
+    static boost::json::value write(const boost::json::value& v) { return v; }
+    static boost::json::value schema(SchemaRegistry&) { return boost::json::object{}; }
+};
+
+template <described_struct T>
+struct Contract<T> {
+    using Members = boost::describe::describe_members<T, boost::describe::mod_public>;
+
+    static void read(const boost::json::value& v, T& out, Walk& w) {
+        if (!v.is_object()) return w.fail("type", "must be a JSON object");
+        const auto& o = v.get_object();
+        boost::mp11::mp_for_each<Members>([&](auto d) {
+            if (w.full()) return;
+            using M = std::remove_cvref_t<decltype(out.*d.pointer)>;
+            auto it = o.find(d.name);
+            if (it == o.end()) {
+                if constexpr (!is_optional<M>::value) {
+                    w.enter(d.name);
+                    w.fail("required", "is required");
+                    w.leave();
+                }
+                return;
+            }
+            w.enter(d.name);
+            Contract<M>::read(it->value(), out.*d.pointer, w);
+            w.leave();
+        });
+        if constexpr (!allow_unknown_fields<T>) {
+            for (const auto& kv : o) {
+                if (w.full()) break;
+                bool known = false;
+                boost::mp11::mp_for_each<Members>([&](auto d) { known = known || kv.key() == d.name; });
+                if (known) continue;
+                w.enter(kv.key());
+                w.fail("additionalProperties", "is not a known field");
+                w.leave();
+            }
+        }
+    }
+    static boost::json::value write(const T& v) {
+        boost::json::object o;
+        o.reserve(boost::mp11::mp_size<Members>::value);
+        boost::mp11::mp_for_each<Members>([&](auto d) {
+            using M = std::remove_cvref_t<decltype(v.*d.pointer)>;
+            o.emplace(d.name, Contract<M>::write(v.*d.pointer));
+        });
+        return o;
+    }
+    static boost::json::value build(SchemaRegistry& r) {
+        boost::json::object properties;
+        boost::json::array required;
+        boost::mp11::mp_for_each<Members>([&](auto d) {
+            using M = std::remove_cvref_t<decltype(std::declval<T&>().*d.pointer)>;
+            properties[d.name] = Contract<M>::schema(r);
+            if constexpr (!is_optional<M>::value) required.emplace_back(d.name);
+        });
+        boost::json::object s{{"type", "object"}, {"properties", std::move(properties)}};
+        if (!required.empty()) s["required"] = std::move(required);
+        if (!allow_unknown_fields<T>) s["additionalProperties"] = false;
+        return s;
+    }
+    static boost::json::value schema(SchemaRegistry& r) {
+        static const int key = 0;
+        return r.reference(&key, boost::core::type_name<T>(), &build);
+    }
+};
+
+template <class T>
+boost::json::value schema_of(SchemaRegistry& registry) {
+    return Contract<T>::schema(registry);
+}
+
+/// The body of the request as JSON: checks Content-Type (415) and syntax (400 invalid_json);
+/// null for an empty body.
+const boost::json::value& typed_json_body(const Request& req);
+/// The 404 a path that does not convert answers with.
+[[noreturn]] void path_not_found();
+
+template <class T>
+struct Input;  // how each handler argument type is read from the request
+
+template <class T>
+struct Input<Body<T>> {
+    static Body<T> extract(Request& req, Walk& w) {
+        Body<T> b{};
+        w.switch_to("body");
+        Contract<T>::read(typed_json_body(req), b.value, w);
+        return b;
+    }
+    static void document(Inputs& in) { in.body = &schema_of<T>; }
+};
+
+template <described_struct T>
+struct Input<Query<T>> {
+    using Members = boost::describe::describe_members<T, boost::describe::mod_public>;
+    static Query<T> extract(Request& req, Walk& w) {
+        Query<T> q{};
+        w.switch_to("query");
+        boost::mp11::mp_for_each<Members>([&](auto d) {
+            using M = std::remove_cvref_t<decltype(q.value.*d.pointer)>;
+            w.enter(d.name);
+            if constexpr (is_sequence<M>::value) {
+                auto& out = q.value.*d.pointer;
+                auto values = req.query_all(d.name);
+                Contract<M>::check_count(values.size(), w);
+                for (auto s : values) Contract<typename M::value_type>::parse(s, out.emplace_back(), w);
+            } else {
+                auto s = req.query(d.name);
+                if (s && !s->empty()) Contract<M>::parse(*s, q.value.*d.pointer, w);
+                else if constexpr (!is_optional<M>::value) w.fail("required", "is required");
+            }
+            w.leave();
+        });
+        return q;
+    }
+    static void params(SchemaRegistry& r, boost::json::array& out, const std::vector<std::string>&) {
+        boost::mp11::mp_for_each<Members>([&](auto d) {
+            using M = std::remove_cvref_t<decltype(std::declval<T&>().*d.pointer)>;
+            boost::json::object p{{"name", d.name}, {"in", "query"}, {"required", !is_optional<M>::value && !is_sequence<M>::value}};
+            if constexpr (is_optional<M>::value) p["schema"] = Contract<typename M::value_type>::schema(r);
+            else p["schema"] = Contract<M>::schema(r);
+            if constexpr (is_sequence<M>::value) p["explode"] = true;
+            out.push_back(std::move(p));
+        });
+    }
+    static void document(Inputs& in) { in.query = &params; }
+};
+
+template <class T>
+struct Input<Path<T>> {
+    static Path<T> extract(Request& req, Walk&) {
+        Path<T> p{};
+        Walk local("path");  // path problems are a 404, not a validation error
+        if constexpr (described_struct<T>) {
+            using Members = boost::describe::describe_members<T, boost::describe::mod_public>;
+            boost::mp11::mp_for_each<Members>([&](auto d) {
+                using M = std::remove_cvref_t<decltype(p.value.*d.pointer)>;
+                Contract<M>::parse(req.param(d.name), p.value.*d.pointer, local);
+            });
+        } else {
+            const auto& params = req.params();
+            Contract<T>::parse(params.empty() ? std::string_view{} : std::string_view(params.front().second), p.value, local);
+        }
+        if (!local.ok()) path_not_found();
+        return p;
+    }
+    static std::vector<std::string> names() {
+        std::vector<std::string> out;
+        if constexpr (described_struct<T>) {
+            boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>(
+                [&](auto d) { out.emplace_back(d.name); });
+        }
+        return out;
+    }
+    static std::string check(const std::vector<std::string>& route_params) {
+        if constexpr (described_struct<T>) {
+            auto mine = names();
+            auto theirs = route_params;
+            std::sort(mine.begin(), mine.end());
+            std::sort(theirs.begin(), theirs.end());
+            return mine == theirs ? "" : "the members of spur::Path<T> must be the route's parameters";
+        } else {
+            return route_params.size() == 1 ? "" : "a single-value spur::Path needs a route with exactly one parameter";
+        }
+    }
+    static void params(SchemaRegistry& r, boost::json::array& out, const std::vector<std::string>& route_params) {
+        if constexpr (described_struct<T>) {
+            boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
+                using M = std::remove_cvref_t<decltype(std::declval<T&>().*d.pointer)>;
+                out.push_back({{"name", d.name}, {"in", "path"}, {"required", true}, {"schema", Contract<M>::schema(r)}});
+            });
+        } else {
+            if (!route_params.empty())
+                out.push_back({{"name", route_params.front()}, {"in", "path"}, {"required", true}, {"schema", Contract<T>::schema(r)}});
+        }
+    }
+    static void document(Inputs& in) {
+        in.path = &params;
+        in.check_path = &check;
+    }
+};
+
+template <class R, class... Extra>
+struct TypedSignature {
+    using result = R;
+    static const Inputs& inputs() {
+        static const Inputs in = [] {
+            Inputs i;
+            (Input<std::remove_cvref_t<Extra>>::document(i), ...);
+            return i;
+        }();
+        return in;
+    }
+    // Path first (a 404 ends it), then query and body together: one answer lists every problem.
+    static std::tuple<std::remove_cvref_t<Extra>...> extract(Request& req) {
+        Walk w("body");
+        std::tuple<std::optional<std::remove_cvref_t<Extra>>...> parts;
+        auto run = [&]<class X>(std::optional<X>& slot, bool path_pass) {
+            constexpr bool is_path = requires { Input<X>::check; };
+            if (is_path == path_pass) slot.emplace(Input<X>::extract(req, w));
+        };
+        std::apply([&](auto&... slot) { (run(slot, true), ...); }, parts);
+        std::apply([&](auto&... slot) { (run(slot, false), ...); }, parts);
+        if (!w.ok()) throw ValidationError(std::move(w.violations()));
+        return std::apply([](auto&... slot) { return std::tuple<std::remove_cvref_t<Extra>...>(std::move(*slot)...); }, parts);
+    }
+};
+
+template <class F, class R, class... Extra>
+void adapt_typed(F&& f, Handler::Sync& sync, Handler::Async& async) {
+    using Sig = TypedSignature<R, Extra...>;
+    if constexpr (std::is_void_v<R>) {
+        sync = [f = std::forward<F>(f)](Request& req, Response& res) mutable {
+            auto args = Sig::extract(req);
+            std::apply([&](auto&... a) { f(req, res, std::move(a)...); }, args);
+        };
+    } else {
+        static_assert(std::is_same_v<R, Task<>>, "a spur handler returns void or spur::Task<>");
+        async = [f = std::forward<F>(f)](Request& req, Response& res) mutable -> Task<> {
+            auto args = Sig::extract(req);
+            // Named first: GCC 12 must not see a temporary built inside the co_await.
+            Task<> call = std::apply([&](auto&... a) { return f(req, res, std::move(a)...); }, args);
+            co_await std::move(call);
+        };
+    }
+}
+
+template <class F>
+struct TypedAdapter {
+    template <class C, class R, class... Extra>
+    static const Inputs& go(F&& f, Handler::Sync& sync, Handler::Async& async, R (C::*)(Request&, Response&, Extra...) const) {
+        adapt_typed<F, R, Extra...>(std::move(f), sync, async);
+        return TypedSignature<R, Extra...>::inputs();
+    }
+    template <class C, class R, class... Extra>
+    static const Inputs& go(F&& f, Handler::Sync& sync, Handler::Async& async, R (C::*)(Request&, Response&, Extra...)) {
+        adapt_typed<F, R, Extra...>(std::move(f), sync, async);
+        return TypedSignature<R, Extra...>::inputs();
+    }
+    static const Inputs* adapt(F&& f, Handler::Sync& sync, Handler::Async& async) {
+        return &go(std::move(f), sync, async, &F::operator());
+    }
+};
+
+}  // namespace detail
+
+/// A value (described struct, vector, optional, constrained type, …) as JSON, exactly as
+/// its schema in the OpenAPI document describes it.
+template <class T>
+boost::json::value to_json(const T& value) {
+    return detail::Contract<T>::write(value);
+}
+
+}  // namespace spur

@@ -1,0 +1,102 @@
+#pragma once
+// spur's constrained value types for typed requests: strings, numbers and lists whose bounds
+// drive both validation and the OpenAPI schema.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace spur {
+
+/// A string literal usable as a template argument: `spur::String<1, 40, "^[a-z]+$">`.
+template <std::size_t N>
+struct Literal {
+    char text[N]{};
+    constexpr Literal(const char (&s)[N]) { std::copy_n(s, N, text); }  // NOLINT: implicit by design
+    constexpr bool empty() const noexcept { return N <= 1; }
+    constexpr const char* c_str() const noexcept { return text; }
+};
+
+/// A string of Min..Max characters (Unicode code points, not bytes), optionally matching
+/// `Pattern` (an ECMAScript regular expression, searched, as JSON Schema does — anchor it
+/// with ^…$ to match the whole string). Behaves as the std::string it derives from.
+template <std::size_t Min = 0, std::size_t Max = std::numeric_limits<std::size_t>::max(), Literal Pattern = "">
+struct String : std::string {
+    static constexpr std::size_t min_length = Min;
+    static constexpr std::size_t max_length = Max;
+    static constexpr Literal pattern = Pattern;
+    using std::string::string;
+    String() = default;
+    String(std::string s) : std::string(std::move(s)) {}  // NOLINT: plain strings convert
+};
+
+/// A whole number in Min..Max, held as std::int64_t. Converts to and from it implicitly.
+template <std::int64_t Min = std::numeric_limits<std::int64_t>::min(),
+          std::int64_t Max = std::numeric_limits<std::int64_t>::max()>
+struct Int {
+    static constexpr std::int64_t minimum = Min;
+    static constexpr std::int64_t maximum = Max;
+    std::int64_t value = Min > 0 ? Min : (Max < 0 ? Max : 0);
+    Int() = default;
+    Int(std::int64_t v) : value(v) {}  // NOLINT
+    operator std::int64_t() const noexcept { return value; }
+};
+
+/// A finite number in Min..Max, held as double.
+template <double Min = std::numeric_limits<double>::lowest(), double Max = std::numeric_limits<double>::max()>
+struct Number {
+    static constexpr double minimum = Min;
+    static constexpr double maximum = Max;
+    double value = 0;
+    Number() = default;
+    Number(double v) : value(v) {}  // NOLINT
+    operator double() const noexcept { return value; }
+};
+
+/// A list of Min..Max items. Behaves as the std::vector it derives from.
+template <class T, std::size_t Min = 0, std::size_t Max = std::numeric_limits<std::size_t>::max()>
+struct List : std::vector<T> {
+    static constexpr std::size_t min_items = Min;
+    static constexpr std::size_t max_items = Max;
+    using std::vector<T>::vector;
+    List() = default;
+    List(std::vector<T> v) : std::vector<T>(std::move(v)) {}  // NOLINT
+};
+
+/// Strings with a JSON Schema `format`, checked on input.
+/// An e-mail address: one '@', a dotted domain, no spaces or quoting, at most 254 bytes.
+struct Email : std::string {
+    using std::string::string;
+    Email() = default;
+    Email(std::string s) : std::string(std::move(s)) {}  // NOLINT
+};
+/// A UUID in its canonical 8-4-4-4-12 hexadecimal form (either case).
+struct Uuid : std::string {
+    using std::string::string;
+    Uuid() = default;
+    Uuid(std::string s) : std::string(std::move(s)) {}  // NOLINT
+};
+/// An RFC 3339 date-time: "2026-12-01T05:36:39Z" or with an offset and fractional seconds.
+struct DateTime : std::string {
+    using std::string::string;
+    DateTime() = default;
+    DateTime(std::string s) : std::string(std::move(s)) {}  // NOLINT
+};
+/// An absolute URI (RFC 3986) with a scheme: "https://example.com/a?b".
+struct Uri : std::string {
+    using std::string::string;
+    Uri() = default;
+    Uri(std::string s) : std::string(std::move(s)) {}  // NOLINT
+};
+
+/// Whether a described struct accepts members it does not describe (ignored). Off: unknown
+/// members are a validation error. Specialise it to opt a type in:
+///     template <> inline constexpr bool spur::allow_unknown_fields<Webhook> = true;
+template <class T>
+inline constexpr bool allow_unknown_fields = false;
+
+}  // namespace spur

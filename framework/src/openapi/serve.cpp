@@ -1,0 +1,96 @@
+// App::openapi: the document at /openapi.json and Swagger UI at /docs, from local files only.
+#include <spur/app.hpp>
+#include <spur/middleware/static_files.hpp>
+
+#include "core/app_impl.hpp"
+#include "openapi/document.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <memory>
+#include <stdexcept>
+
+namespace spur {
+
+namespace {
+// Swagger UI renders with inline style attributes (set from script, which CSP allows) and
+// data: images; its scripts are files of ours, so script-src stays 'self' with no inline code.
+constexpr const char* docs_csp =
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+std::string escape_html(std::string_view s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&#39;"; break;
+            default: out.push_back(c);
+        }
+    }
+    return out;
+}
+
+std::string docs_page(const OpenApiOptions& o) {
+    const std::string base = escape_html(o.docs_path);
+    return "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>" +
+           escape_html(o.title) + " — API docs</title>\n<link rel=\"stylesheet\" href=\"" + base +
+           "/assets/swagger-ui.css\">\n</head>\n<body>\n<div id=\"swagger-ui\"></div>\n<script src=\"" + base +
+           "/assets/swagger-ui-bundle.js\"></script>\n<script src=\"" + base + "/init.js\"></script>\n</body>\n</html>\n";
+}
+
+std::string docs_script(const OpenApiOptions& o) {
+    const std::string url = boost::json::serialize(boost::json::value(o.path));
+    return "window.ui = SwaggerUIBundle({ url: " + url +
+           ", dom_id: '#swagger-ui', deepLinking: true, persistAuthorization: false, tryItOutEnabled: true });\n";
+}
+}  // namespace
+
+boost::json::value App::openapi_document() const {
+    return detail::build_openapi(impl_->routes, impl_->openapi, impl_->options.validation_status);
+}
+
+App& App::openapi(OpenApiOptions options) {
+    impl_->check_not_frozen();
+    if (options.path.empty() || options.path.front() != '/') throw std::invalid_argument("OpenApiOptions::path must start with '/'");
+    if (!options.docs_assets.empty()) {
+        for (const char* file : {"swagger-ui.css", "swagger-ui-bundle.js"})
+            if (!std::filesystem::is_regular_file(options.docs_assets / file))
+                throw std::invalid_argument("OpenApiOptions::docs_assets has no " + std::string(file) + ": " +
+                                            options.docs_assets.string());
+    }
+    impl_->openapi = options;
+
+    // Built once, when the routes are final; handlers only copy the text.
+    auto document = std::make_shared<std::string>();
+    impl_->on_freeze.push_back([this, document] { *document = boost::json::serialize(openapi_document()); });
+    get(options.path, [document](Request&, Response& res) {
+        res.set("Cache-Control", "no-cache");
+        res.type("application/json").send(*document);
+    }).undocumented();
+
+    if (!options.docs_assets.empty()) {
+        auto page = std::make_shared<const std::string>(docs_page(options));
+        auto script = std::make_shared<const std::string>(docs_script(options));
+        get(options.docs_path, [page](Request&, Response& res) {
+            res.set("Content-Security-Policy", docs_csp);
+            res.set("Cache-Control", "no-cache");
+            res.type("html").send(*page);
+        }).undocumented();
+        get(options.docs_path + "/init.js", [script](Request&, Response& res) {
+            res.set("Cache-Control", "no-cache");
+            res.type("application/javascript; charset=utf-8").send(*script);
+        }).undocumented();
+        middleware::StaticOptions assets;
+        assets.index = "";
+        assets.max_age = std::chrono::hours(24);
+        get(options.docs_path + "/assets/*file", middleware::static_files(options.docs_assets, assets)).undocumented();
+    }
+    return *this;
+}
+
+}  // namespace spur
