@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iterator>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <stdexcept>
 
@@ -18,7 +19,7 @@ namespace app {
 std::string usage() {
     return R"(spur-app — login, API keys and text data on MySQL/MariaDB
 
-usage: spur-app [serve|migrate] [--flag=value | --flag value ...]
+usage: spur-app [serve|migrate|openapi] [--flag=value | --flag value ...]
 
 Each setting is read from the environment, then from a flag of the same name:
   PORT           --port           listen port (default 3001)
@@ -52,11 +53,14 @@ Each setting is read from the environment, then from a flag of the same name:
   METRICS_LISTEN --metrics-listen  host:port of an admin listener for /metrics, /healthz and
                  /readyz, e.g. 127.0.0.1:9464 (default: none)
   PUBLIC_METRICS --public-metrics  1: also serve /metrics on the public port (default 0: 404)
+  DOCS_ASSETS    --docs-assets    Swagger UI's files (npm's swagger-ui-dist) for the /docs page
+                 (default: node_modules/swagger-ui-dist of the source tree, after `npm ci`)
   SPUR_ENV=development  --dev     apply migrations at start; generate a JWT secret if none
 
 Commands:
   serve    (default) serve the API; outside --dev, refuses to start with pending migrations
   migrate  apply pending migrations from app/migrations and exit
+  openapi  print the OpenAPI 3.1 document of the API (also served at /openapi.json) and exit
 )";
 }
 
@@ -118,7 +122,7 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
                                   "CORS_ORIGINS", "LOG_FORMAT", "THREADS", "LOGIN_BURST_PER_IP", "LOGIN_BURST_PER_EMAIL", "TLS_CERT", "TLS_KEY", "TLS_PORT",
                                   "TRUSTED_PROXIES", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_IP", "JWT_LEEWAY", "JWT_SECRET_FILE", "DATABASE_URL_FILE",
                                   "REGISTER_BURST_PER_IP", "OFFLOAD_QUEUE", "MAX_TEXTS_PER_USER", "MAX_TEXT_BYTES_PER_USER",
-                                  "METRICS_LISTEN", "PUBLIC_METRICS"};
+                                  "METRICS_LISTEN", "PUBLIC_METRICS", "DOCS_ASSETS"};
     std::map<std::string, std::string> v;
     for (const char* n : names)
         if (const char* e = std::getenv(n)) v[n] = e;
@@ -131,7 +135,7 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
             help = true;
             return std::nullopt;
         }
-        if (a == "serve" || a == "migrate") {
+        if (a == "serve" || a == "migrate" || a == "openapi") {
             c.command = a;
             continue;
         }
@@ -204,6 +208,19 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
     };
     c.cors_origins = comma_list(v["CORS_ORIGINS"]);
     c.trusted_proxies = comma_list(v["TRUSTED_PROXIES"]);
+    if (v.count("DOCS_ASSETS")) {
+        c.docs_assets = v["DOCS_ASSETS"];
+        if (!c.docs_assets.empty() && !std::filesystem::is_regular_file(std::filesystem::path(c.docs_assets) / "swagger-ui-bundle.js"))
+            throw std::invalid_argument("DOCS_ASSETS must be a directory holding Swagger UI (npm's swagger-ui-dist)");
+    } else if (std::filesystem::is_regular_file(std::filesystem::path(SPUR_APP_DOCS_ASSETS) / "swagger-ui-bundle.js")) {
+        c.docs_assets = SPUR_APP_DOCS_ASSETS;
+    }
+    if (c.command == "openapi") {
+        // The document needs the routes, not a database or a real secret: nothing connects.
+        c.database_url = "mysql://openapi@127.0.0.1/openapi";
+        c.jwt_secret = spur::random_token(48);
+        return c;
+    }
     c.database_url = secret_setting(v, "DATABASE_URL");
     if (c.database_url.empty()) throw std::invalid_argument("DATABASE_URL is required (see --help)");
     c.jwt_secret = secret_setting(v, "JWT_SECRET");

@@ -14,7 +14,7 @@
 namespace app {
 
 struct Config {
-    std::string command = "serve";  ///< "serve" or "migrate"
+    std::string command = "serve";  ///< "serve", "migrate" or "openapi" (print the API document)
     std::string host = "0.0.0.0";
     unsigned short port = 3001;
     std::string database_url;
@@ -44,7 +44,10 @@ struct Config {
     std::string metrics_listen;
     std::string metrics_host;
     unsigned short metrics_port = 0;
-    bool public_metrics = false;  ///< also answer /metrics on the public port (otherwise 404)
+    bool public_metrics = false;
+    /// Swagger UI's files for /docs (DOCS_ASSETS; default: the npm-installed copy in the source
+    /// tree, when it is there); empty: no /docs page.
+    std::string docs_assets;  ///< also answer /metrics on the public port (otherwise 404)
     /// Where access-log lines go (not a flag: tests and embedders set it); default stderr.
     std::function<void(std::string_view)> access_log_sink;
 };
@@ -64,7 +67,7 @@ std::string usage();
 /// SPUR_ENV=development, HOST, THREADS, LOGIN_BURST_PER_IP, LOGIN_BURST_PER_EMAIL, TLS_CERT,
 /// TLS_KEY, TLS_PORT, TRUSTED_PROXIES, MAX_CONNECTIONS,
 /// MAX_CONNECTIONS_PER_IP, JWT_LEEWAY, JWT_SECRET_FILE, DATABASE_URL_FILE, MAX_TEXTS_PER_USER,
-/// MAX_TEXT_BYTES_PER_USER, METRICS_LISTEN, PUBLIC_METRICS from `getenv`, then `--port=…` style flags (and
+/// MAX_TEXT_BYTES_PER_USER, METRICS_LISTEN, PUBLIC_METRICS, DOCS_ASSETS from `getenv`, then `--port=…` style flags (and
 /// `--dev`). Returns nullopt with `help` set for --help; throws std::invalid_argument with a
 /// message for the user on anything invalid (including a JWT secret under 32 bytes, or only
 /// one of TLS_CERT and TLS_KEY).

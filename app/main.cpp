@@ -8,6 +8,8 @@
 #include <spur/mysql/config.hpp>
 #include <spur/server.hpp>
 
+#include <boost/json/serialize.hpp>
+
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
@@ -26,6 +28,12 @@ int main(int argc, char** argv) {
     }
     try {
         const auto db_config = app::database_config(*config);
+        if (config->command == "openapi") {  // nothing connects: the pool opens connections on demand
+            spur::mysql::Pool pool(db_config);
+            app::Services services(*config, pool);
+            fmt::print("{}\n", boost::json::serialize(app::build_app(services).openapi_document()));
+            return 0;
+        }
         if (config->command == "migrate" || config->dev) {
             auto applied = app::migrations_now(db_config, true);
             fmt::print(stderr, "spur-app: {} migration(s) applied {}\n", applied.size(), applied);
@@ -49,6 +57,7 @@ int main(int argc, char** argv) {
                        admin->port());
         }
         fmt::print(stderr, "spur-app: listening on http://{}:{}{}\n", config->host, port, config->dev ? " (development)" : "");
+        fmt::print(stderr, "spur-app: API docs at /docs{}\n", config->docs_assets.empty() ? " are off: no Swagger UI files (run `npm ci`)" : "");
         if (options.tls) fmt::print(stderr, "spur-app: listening on https://{}:{}\n", config->host, server.tls_port());
         server.run();
         admin.reset();

@@ -3,13 +3,18 @@
 #include "api_keys/handlers.hpp"
 #include "auth/guard.hpp"
 #include "auth/handlers.hpp"
+#include "health/contract.hpp"
 #include "health/handlers.hpp"
+#include "texts/contract.hpp"
 #include "texts/handlers.hpp"
+#include "api_keys/contract.hpp"
+#include "auth/contract.hpp"
+
+#include <spur/contract.hpp>
 
 #include <spur/middleware/access_log.hpp>
 #include <spur/middleware/compression.hpp>
 #include <spur/middleware/cors.hpp>
-#include <spur/middleware/json_body.hpp>
 #include <spur/middleware/request_id.hpp>
 #include <spur/middleware/security_headers.hpp>
 #include <spur/middleware/timeout.hpp>
@@ -38,6 +43,18 @@ spur::Middleware database_unavailable() {
     };
 }
 
+spur::OpenApiOptions openapi_options(const Config& config) {
+    spur::OpenApiOptions o;
+    o.title = "spur-app";
+    o.version = "1.0.0";
+    o.description = "Accounts, API keys and per-user texts. Sign in with POST /api/auth/login, then "
+                    "**Authorize** with the token (or with an API key for /api/texts).";
+    o.docs_assets = config.docs_assets;
+    o.security_schemes["bearer"] = spur::bearer_jwt_scheme();
+    o.security_schemes["apiKey"] = spur::api_key_header_scheme("X-API-Key");
+    return o;
+}
+
 mw::AccessLogOptions log_options(const Config& config) {
     const std::string& format = config.log_format;
     mw::AccessLogOptions o;
@@ -50,7 +67,10 @@ mw::AccessLogOptions log_options(const Config& config) {
 }  // namespace
 
 spur::App build_app(Services& s) {
-    spur::App app;
+    spur::AppOptions options;
+    options.validation_status = 400;  // what spur-app's clients have always been answered
+    spur::App app(options);
+    app.openapi(openapi_options(s.config));
     app.use(s.metrics.middleware());
     if (s.config.log_format != "off") app.use(mw::access_log(log_options(s.config)));
     app.use(mw::request_id());
@@ -65,36 +85,62 @@ spur::App build_app(Services& s) {
     app.use(mw::compression());
     app.use(database_unavailable());
 
-    mw::JsonBodyOptions small, large;
-    small.limit = 64 * 1024;
-    large.limit = 8 * 1024 * 1024;  // 1 MiB of content, JSON-escaped
-    auto json = mw::json_body(small);
-    auto text_json = mw::json_body(large);
+    constexpr std::size_t small = 64 * 1024, large = 8 * 1024 * 1024;  // 1 MiB of content, JSON-escaped
     auto token = auth::require_token(s);
     auto token_or_key = auth::require_token_or_key(s);
+    const std::vector<std::string> bearer{"bearer"}, bearer_or_key{"bearer", "apiKey"};
 
-    app.get("/healthz", health::healthz());
-    app.get("/readyz", mw::timeout(2s), health::readyz(s));
+    app.get("/healthz", health::healthz()).tag("health").summary("Liveness").responds<health::HealthStatus>(200);
+    app.get("/readyz", mw::timeout(2s), health::readyz(s))
+        .tag("health").summary("Readiness: the database answers")
+        .responds<health::HealthStatus>(200).responds<health::HealthStatus>(503, "The database does not answer");
     // Metrics belong on the admin listener (METRICS_LISTEN); here only if the operator opts in.
-    if (s.config.public_metrics) app.get("/metrics", health::metrics(s));
+    if (s.config.public_metrics)
+        app.get("/metrics", health::metrics(s)).tag("health").summary("Prometheus metrics").responds(200, "Prometheus text format");
 
-    app.post("/api/auth/register", json, auth::register_user(s));
-    app.post("/api/auth/login", json, auth::login(s));
-    app.post("/api/auth/logout", token, auth::logout(s));
-    app.post("/api/auth/logout-all", token, auth::logout_all(s));
-    app.post("/api/auth/password", token, json, auth::change_password(s));
-    app.get("/api/auth/me", token, auth::me(s));
-    app.del("/api/auth/me", token, json, auth::delete_account(s));
+    spur::Router users;
+    users.post("/register", auth::register_user(s)).body_limit(small)
+        .summary("Create an account").responds<auth::UserReply>(201).responds_error(409, 429);
+    users.post("/login", auth::login(s)).body_limit(small)
+        .summary("Sign in: a JWT for the Authorization header").responds<auth::TokenReply>(200).responds_error(401, 429);
+    users.post("/logout", token, auth::logout(s))
+        .summary("Revoke this token").security(bearer).responds(204, "Signed out").responds_error(401);
+    users.post("/logout-all", token, auth::logout_all(s))
+        .summary("Revoke every token of this account").security(bearer).responds(204, "Signed out everywhere").responds_error(401);
+    users.post("/password", token, auth::change_password(s)).body_limit(small)
+        .summary("Change the password: every older token ends, a fresh one is returned").security(bearer)
+        .responds<auth::TokenReply>(200).responds_error(401, 403, 409, 429);
+    users.get("/me", token, auth::me(s)).summary("The signed-in account").security(bearer)
+        .responds<auth::UserReply>(200).responds_error(401);
+    users.del("/me", token, auth::delete_account(s)).body_limit(small)
+        .summary("Delete the account and everything it owns").security(bearer)
+        .responds(204, "Deleted").responds_error(401, 403, 429);
+    app.mount("/api/auth", users);
 
-    app.post("/api/keys", token, json, api_keys::create(s));
-    app.get("/api/keys", token, api_keys::list(s));
-    app.del("/api/keys/:id", token, api_keys::remove(s));
+    spur::Router keys;
+    keys.post("/", token, api_keys::create(s)).body_limit(small)
+        .summary("Create an API key: its secret is shown once").security(bearer)
+        .responds<api_keys::KeyCreated>(201).responds_error(401);
+    keys.get("/", token, api_keys::list(s)).summary("List API keys").security(bearer)
+        .responds<api_keys::KeyList>(200).responds_error(401);
+    keys.del("/:id", token, api_keys::remove(s)).summary("Revoke an API key").security(bearer)
+        .responds(204, "Revoked").responds_error(401);
+    app.mount("/api/keys", keys);
 
-    app.post("/api/texts", token_or_key, text_json, texts::create(s)).body_limit(8 * 1024 * 1024);
-    app.get("/api/texts", token_or_key, texts::list(s));
-    app.get("/api/texts/:id", token_or_key, texts::show(s));
-    app.put("/api/texts/:id", token_or_key, text_json, texts::update(s)).body_limit(8 * 1024 * 1024);
-    app.del("/api/texts/:id", token_or_key, texts::remove(s));
+    spur::Router data;
+    data.post("/", token_or_key, texts::create(s)).body_limit(large)
+        .summary("Create a text").security(bearer_or_key).responds<texts::TextReply>(201).responds_error(401, 403);
+    data.get("/", token_or_key, texts::list(s))
+        .summary("List texts, newest first (summaries: no content)").security(bearer_or_key)
+        .responds<texts::TextPage>(200).responds_error(401, 503);
+    data.get("/:id", token_or_key, texts::show(s)).summary("Read a text").security(bearer_or_key)
+        .responds<texts::TextReply>(200).responds_error(401);
+    data.put("/:id", token_or_key, texts::update(s)).body_limit(large)
+        .summary("Change a text's title, content or both").security(bearer_or_key)
+        .responds<texts::TextReply>(200).responds_error(401, 403);
+    data.del("/:id", token_or_key, texts::remove(s)).summary("Delete a text").security(bearer_or_key)
+        .responds(204, "Deleted").responds_error(401);
+    app.mount("/api/texts", data);
     return app;
 }
 

@@ -1,9 +1,11 @@
 #include "auth/handlers.hpp"
 
+#include "auth/contract.hpp"
 #include "auth/guard.hpp"
 #include "auth/repository.hpp"
 #include "validation.hpp"
 
+#include <spur/contract.hpp>
 #include <spur/mysql/error.hpp>
 #include <spur/offload.hpp>
 #include <spur/password.hpp>
@@ -14,15 +16,7 @@
 namespace app::auth {
 
 namespace {
-// {id, email, name, created_at} — never the hash.
-boost::json::object to_json(const User& u) {
-    boost::json::object o;
-    o["id"] = u.id;
-    o["email"] = u.email;
-    o["name"] = u.name ? boost::json::value(*u.name) : boost::json::value(nullptr);
-    o["created_at"] = u.created_at.to_iso8601();
-    return o;
-}
+UserOut out(const User& u) { return {u.id, u.email, u.name, u.created_at.to_iso8601()}; }
 
 spur::HttpError bad_credentials() { return spur::HttpError(401, "invalid_credentials", "Invalid email or password"); }
 
@@ -32,11 +26,13 @@ spur::HttpError throttled(std::chrono::seconds retry) {
     return e;
 }
 
-std::string_view password_field(const boost::json::object& body, std::string_view key = "password") {
-    auto pw = required_string(body, key);
-    if (pw.size() < 8 || pw.size() > 72) invalid(std::string(key) + " must be 8 to 72 bytes long");
-    if (pw.find('\0') != std::string_view::npos) invalid(std::string(key) + " must not contain NUL bytes");
-    return pw;
+// What the type cannot say: bcrypt reads at most 72 bytes and stops at a NUL.
+void check_password_bytes(const std::string& pw, const char* field) {
+    std::vector<spur::Violation> problems;
+    if (pw.size() > 72) problems.push_back({"body", std::string("/") + field, "maxBytes", std::string(field) + " must be at most 72 bytes"});
+    if (pw.find('\0') != std::string::npos)
+        problems.push_back({"body", std::string("/") + field, "pattern", std::string(field) + " must not contain NUL bytes"});
+    if (!problems.empty()) throw spur::ValidationError(std::move(problems));
 }
 
 // A signed token for `user`, in its current generation; the fields login and a password
@@ -51,7 +47,7 @@ void answer_with_token(Services& s, spur::Response& res, const User& user) {
                                     {"jti", spur::random_uuid()},
                                     {"gen", user.token_generation}});
     res.set("Cache-Control", "no-store");
-    res.json({{"success", true}, {"user", to_json(user)}, {"token", token}, {"expires_in", ttl}});
+    res.json(TokenReply{true, out(user), std::move(token), ttl});
 }
 
 // The signed-in user's own password, re-entered to confirm a change or a deletion. Throttled
@@ -70,16 +66,12 @@ spur::HttpError email_taken() { return spur::HttpError(409, "email_taken", "An a
 }  // namespace
 
 spur::Handler register_user(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
-        const auto& body = body_object(req.json());
-        std::string email = normalized_email(required_string(body, "email"));
-        std::string password(password_field(body));
+    return [&s](spur::Request& req, spur::Response& res, spur::Body<RegisterIn> in) -> spur::Task<> {
+        std::string email = normalized_email(in->email);
+        std::string password = std::move(in->password);
+        check_password_bytes(password, "password");
         std::optional<std::string> name;
-        if (auto n = optional_string(body, "name")) {
-            auto length = utf8_length(*n);
-            if (!length || *length > 255) invalid("name must be valid UTF-8, at most 255 characters");
-            name = std::string(*n);
-        }
+        if (in->name) name = std::move(*in->name);
         // Everything cheap first: the throttle, then whether the address is taken — bcrypt
         // is the expensive part, and a flood of sign-ups must not buy it for free.
         if (auto d = s.register_by_ip.take(spur::middleware::client_key(req.ip())); !d.allowed) throw throttled(d.retry_after);
@@ -95,18 +87,16 @@ spur::Handler register_user(Services& s) {
         }
         if (!user) throw email_taken();  // registered meanwhile
         res.set("Cache-Control", "no-store");
-        res.status(201).json({{"success", true}, {"user", to_json(*user)}});
+        res.status(201).json(UserReply{true, out(*user)});
     };
 }
 
 spur::Handler login(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
+    return [&s](spur::Request& req, spur::Response& res, spur::Body<LoginIn> in) -> spur::Task<> {
         if (auto d = s.login_by_ip.take(spur::middleware::client_key(req.ip())); !d.allowed) throw throttled(d.retry_after);
-        const auto& body = body_object(req.json());
         // The same canonical form as register: "Ada@X.test " and "ada@x.test" are one
         // account and share one throttle bucket.
-        std::string email = canonical_email(required_string(body, "email"));
-        auto raw_password = required_string(body, "password");
+        std::string email = canonical_email(in->email);
         // No stored address is longer (register refuses them), and a throttle key stays small.
         if (email.size() > 254) throw bad_credentials();
 
@@ -117,7 +107,7 @@ spur::Handler login(Services& s) {
         const std::string bucket = user ? "id:" + std::to_string(user->id) : "email:" + email;
         if (auto d = s.login_by_email.take(bucket); !d.allowed) throw throttled(d.retry_after);
         // Unknown emails verify against a dummy hash too: same work, same time, same answer.
-        std::string password(raw_password);
+        std::string password = std::move(in->password);
         const std::string& hash = user ? user->password_hash : s.dummy_hash;
         auto verify_work = [&password, &hash] { return spur::verify_password(password, hash); };
         const bool ok = co_await spur::offload(verify_work);
@@ -150,10 +140,10 @@ spur::Handler logout_all(Services& s) {
 }
 
 spur::Handler change_password(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
-        const auto& body = body_object(req.json());
-        std::string current(required_string(body, "current_password"));
-        std::string fresh(password_field(body, "new_password"));
+    return [&s](spur::Request& req, spur::Response& res, spur::Body<PasswordChangeIn> in) -> spur::Task<> {
+        std::string current = std::move(in->current_password);
+        std::string fresh = std::move(in->new_password);
+        check_password_bytes(fresh, "new_password");
         auto user = co_await confirm_password(s, principal(req).user_id, current);
         const unsigned cost = s.config.bcrypt_cost;
         auto hash_work = [&fresh, cost] { return spur::hash_password(fresh, cost); };
@@ -168,9 +158,8 @@ spur::Handler change_password(Services& s) {
 }
 
 spur::Handler delete_account(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
-        const auto& body = body_object(req.json());
-        std::string password(required_string(body, "password"));
+    return [&s](spur::Request& req, spur::Response& res, spur::Body<PasswordConfirmIn> in) -> spur::Task<> {
+        std::string password = std::move(in->password);
         auto user = co_await confirm_password(s, principal(req).user_id, password);
         co_await delete_user(s.db, user.id);
         res.status(204).end();
@@ -181,7 +170,7 @@ spur::Handler me(Services& s) {
     return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
         auto user = co_await find_user_by_id(s.db, principal(req).user_id);
         if (!user) throw spur::HttpError(401, "unauthorized", "This account no longer exists");
-        res.json({{"success", true}, {"user", to_json(*user)}});
+        res.json(UserReply{true, out(*user)});
     };
 }
 

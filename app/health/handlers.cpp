@@ -1,11 +1,14 @@
 #include "health/handlers.hpp"
 
+#include "health/contract.hpp"
 #include "health/repository.hpp"
+
+#include <spur/contract.hpp>
 
 namespace app::health {
 
 spur::Handler healthz() {
-    return [](spur::Request&, spur::Response& res) { res.json({{"status", "ok"}}); };
+    return [](spur::Request&, spur::Response& res) { res.json(HealthStatus{"ok"}); };
 }
 
 // Mounted behind middleware::timeout, which answers 503 if the database hangs.
@@ -18,9 +21,9 @@ spur::Handler readyz(Services& s) {
             ready = false;  // the database is unreachable: exactly what this endpoint reports
         }
         if (ready) {
-            res.json({{"status", "ready"}});
+            res.json(HealthStatus{"ready"});
         } else {
-            res.status(503).json({{"status", "unavailable"}});
+            res.status(503).json(HealthStatus{"unavailable"});
         }
     };
 }

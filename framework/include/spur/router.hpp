@@ -119,7 +119,8 @@ public:
     /// Adds middleware that runs before every route of this router.
     Router& use(Middleware middleware);
     /// Tags this router's routes in the OpenAPI document (routes with a tag of their own keep
-    /// it). Without one, a mounted router's routes are tagged with the prefix's first segment.
+    /// it). Without one, a mounted router's routes are tagged with the prefix's last segment
+    /// ("/api/texts" -> "texts").
     Router& tag(std::string name);
     /// Copies `child`'s routes under `prefix` (e.g. "/v1"). Throws std::logic_error on a route conflict.
     Router& mount(std::string_view prefix, const Router& child);

@@ -3,6 +3,8 @@
 #include "core/route.hpp"
 #include "core/route_tree.hpp"
 
+#include <spur/strings.hpp>
+
 #include <stdexcept>
 
 namespace spur {
@@ -149,11 +151,13 @@ std::vector<std::shared_ptr<detail::Route>> Router::flattened(std::string_view p
         copy->middleware = middleware_;
         copy->middleware.insert(copy->middleware.end(), route->middleware.begin(), route->middleware.end());
         if (copy->doc.tags.empty()) {
-            // "/v1/texts" -> "v1": the first segment names the group, as a blueprint's prefix does.
-            auto first = prefix.substr(prefix.find_first_not_of('/') == std::string_view::npos ? prefix.size() : prefix.find_first_not_of('/'));
-            first = first.substr(0, first.find('/'));
+            // "/api/texts" -> "texts": the prefix's last static segment names the group.
+            std::string_view group;
+            ListItems segments(prefix, '/');
+            while (auto segment = segments.next())
+                if (segment->front() != ':' && segment->front() != '*') group = *segment;
             if (!tag_.empty()) copy->doc.tags.push_back(tag_);
-            else if (!first.empty()) copy->doc.tags.emplace_back(first);
+            else if (!group.empty()) copy->doc.tags.emplace_back(group);
         }
         out.push_back(std::move(copy));
     }

@@ -67,7 +67,10 @@ App& App::openapi(OpenApiOptions options) {
 
     // Built once, when the routes are final; handlers only copy the text.
     auto document = std::make_shared<std::string>();
-    impl_->on_freeze.push_back([this, document] { *document = boost::json::serialize(openapi_document()); });
+    // The Impl, not the App: an App may move (build_app returns one), its Impl stays put.
+    impl_->on_freeze.push_back([impl = impl_.get(), document] {
+        *document = boost::json::serialize(detail::build_openapi(impl->routes, impl->openapi, impl->options.validation_status));
+    });
     get(options.path, [document](Request&, Response& res) {
         res.set("Cache-Control", "no-cache");
         res.type("application/json").send(*document);

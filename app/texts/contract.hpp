@@ -1,0 +1,70 @@
+#pragma once
+// /api/texts on the wire.
+
+#include <spur/types.hpp>
+
+#include <boost/describe/class.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace app::texts {
+
+struct TextIn {
+    spur::String<1, 255> title;
+    std::string content;  ///< at most 1 MiB (bytes): 413 above
+};
+BOOST_DESCRIBE_STRUCT(TextIn, (), (title, content))
+
+/// A partial update: at least one of the two.
+struct TextPatch {
+    std::optional<spur::String<1, 255>> title;
+    std::optional<std::string> content;
+};
+BOOST_DESCRIBE_STRUCT(TextPatch, (), (title, content))
+
+struct TextQuery {
+    std::optional<spur::Int<1>> limit;   ///< default 20; above 100 reads as 100
+    std::optional<spur::Int<0>> offset;  ///< default 0
+    std::optional<spur::String<0, 100>> q;  ///< substring of title or content
+};
+BOOST_DESCRIBE_STRUCT(TextQuery, (), (limit, offset, q))
+
+struct TextOut {
+    std::uint64_t id = 0;
+    std::string title;
+    std::uint64_t size = 0;  ///< content bytes
+    std::string content;
+    spur::DateTime created_at;
+    spur::DateTime updated_at;
+};
+BOOST_DESCRIBE_STRUCT(TextOut, (), (id, title, size, content, created_at, updated_at))
+
+struct TextSummaryOut {
+    std::uint64_t id = 0;
+    std::string title;
+    std::uint64_t size = 0;
+    std::string excerpt;  ///< the content's first 200 characters
+    spur::DateTime created_at;
+    spur::DateTime updated_at;
+};
+BOOST_DESCRIBE_STRUCT(TextSummaryOut, (), (id, title, size, excerpt, created_at, updated_at))
+
+struct TextReply {
+    bool success = true;
+    TextOut text;
+};
+BOOST_DESCRIBE_STRUCT(TextReply, (), (success, text))
+
+struct TextPage {
+    bool success = true;
+    std::vector<TextSummaryOut> items;
+    std::uint64_t total = 0;
+    std::uint64_t limit = 0;
+    std::uint64_t offset = 0;
+};
+BOOST_DESCRIBE_STRUCT(TextPage, (), (success, items, total, limit, offset))
+
+}  // namespace app::texts
