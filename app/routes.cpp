@@ -95,8 +95,9 @@ spur::App build_app(Services& s) {
         .tag("health").summary("Readiness: the database answers")
         .responds<health::HealthStatus>(200).responds<health::HealthStatus>(503, "The database does not answer");
     // Metrics belong on the admin listener (METRICS_LISTEN); here only if the operator opts in.
-    if (s.config.public_metrics)
-        app.get("/metrics", health::metrics(s)).tag("health").summary("Prometheus metrics").responds(200, "Prometheus text format");
+    app.get("/metrics", health::public_metrics(s))
+        .tag("health").summary("Prometheus metrics (only with PUBLIC_METRICS=1; else 404)")
+        .responds_text(200, "text/plain", "Prometheus text exposition format").responds_error(404);
 
     spur::Router users;
     users.post("/register", auth::register_user(s)).body_limit(small)

@@ -34,4 +34,11 @@ spur::Handler metrics(Services& s) {
     };
 }
 
+spur::Handler public_metrics(Services& s) {
+    return [&s, inner = metrics(s)](spur::Request& req, spur::Response& res) {
+        if (!s.config.public_metrics) throw spur::HttpError(404, "Not Found");
+        inner.sync()(req, res);
+    };
+}
+
 }  // namespace app::health

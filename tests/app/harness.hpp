@@ -21,6 +21,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 
 namespace app::test {
@@ -70,6 +72,24 @@ inline Reply call(unsigned short port, boost::beast::http::verb method, const st
     return Reply{static_cast<int>(r->result_int()), r->base(), r->body()};
 }
 
+/// Appends one exchange to <SPUR_CONTRACT_LOG_DIR>/responses-<pid>.jsonl when that directory exists:
+/// tests/contract/check.mjs then validates every response against the schema the OpenAPI
+/// document declares for its route and status (the contract test).
+inline void record_for_contract(std::string_view method, const std::string& target, const Reply& reply) {
+#ifdef SPUR_CONTRACT_LOG_DIR
+    static const std::string dir = std::getenv("SPUR_CONTRACT_LOG_DIR") ? std::getenv("SPUR_CONTRACT_LOG_DIR") : SPUR_CONTRACT_LOG_DIR;
+#else
+    static const std::string dir = std::getenv("SPUR_CONTRACT_LOG_DIR") ? std::getenv("SPUR_CONTRACT_LOG_DIR") : "";
+#endif
+    if (dir.empty() || !std::filesystem::is_directory(dir)) return;
+    boost::json::object line{{"method", method}, {"target", target}, {"status", reply.status},
+                             {"content_type", std::string(reply.header("Content-Type"))}};
+    if (reply.body.size() <= (2u << 20)) line["body"] = reply.body;
+    else line["body_omitted"] = true;  // a multi-megabyte text: the status is still checked
+    std::ofstream(dir + "/responses-" + std::to_string(::getpid()) + ".jsonl", std::ios::app)
+        << boost::json::serialize(line) << '\n';
+}
+
 /// How a test reaches the app: in-process through spur::testing::Client (the default, for
 /// everything about the API), or over real sockets where the wire itself is the subject.
 enum class Via { in_process, wire };
@@ -114,6 +134,14 @@ public:
 
     Reply call(boost::beast::http::verb method, const std::string& target, const std::string& body = {},
                const Headers& headers = {}) {
+        Reply reply = exchange(method, target, body, headers);
+        record_for_contract(boost::beast::http::to_string(method), target, reply);
+        return reply;
+    }
+
+private:
+    Reply exchange(boost::beast::http::verb method, const std::string& target, const std::string& body,
+                   const Headers& headers) {
         if (server_) return test::call(port(), method, target, body, headers);
         spur::testing::Headers h(headers.begin(), headers.end());
         const bool typed = std::any_of(h.begin(), h.end(), [](const auto& kv) {
@@ -124,7 +152,6 @@ public:
         return Reply{r.status, std::move(r.headers), std::move(r.body)};
     }
 
-private:
     std::unique_ptr<spur::mysql::Pool> pool_;
     std::unique_ptr<Services> services_;
     std::unique_ptr<spur::App> app_;

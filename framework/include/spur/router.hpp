@@ -49,6 +49,8 @@ public:
     }
     /// Declares a response without a body (204, a redirect, ...).
     RouteConfig& responds(int status, std::string description = {});
+    /// Declares a response whose body is text of `media_type` ("text/plain", "text/html", ...).
+    RouteConfig& responds_text(int status, std::string media_type, std::string description = {});
     /// Declares error responses, each with spur's error envelope.
     template <class... Status>
     RouteConfig& responds_error(Status... statuses) {
@@ -59,7 +61,8 @@ public:
     RouteConfig& undocumented();
 
 private:
-    RouteConfig& add_response(int status, detail::SchemaFn schema, std::string description);
+    RouteConfig& add_response(int status, detail::SchemaFn schema, std::string description,
+                              std::string media_type = "application/json");
     std::shared_ptr<detail::Route> route_;
 };
 

@@ -17,6 +17,7 @@ struct ResponseDoc {
     int status = 200;
     SchemaFn schema = nullptr;
     std::string description;
+    std::string media_type = "application/json";
 };
 
 /// What the OpenAPI document says about a route beyond its method, pattern and inputs.

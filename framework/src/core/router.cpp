@@ -5,6 +5,8 @@
 
 #include <spur/strings.hpp>
 
+#include <boost/json/value.hpp>
+
 #include <stdexcept>
 
 namespace spur {
@@ -87,16 +89,25 @@ RouteConfig& RouteConfig::responds(int status, std::string description) {
     return add_response(status, nullptr, std::move(description));
 }
 
+namespace {
+boost::json::value text_schema(detail::SchemaRegistry&) { return {{"type", "string"}}; }
+}  // namespace
+
+RouteConfig& RouteConfig::responds_text(int status, std::string media_type, std::string description) {
+    return add_response(status, &text_schema, std::move(description), std::move(media_type));
+}
+
 RouteConfig& RouteConfig::undocumented() {
     route_->doc.hidden = true;
     return *this;
 }
 
-RouteConfig& RouteConfig::add_response(int status, detail::SchemaFn schema, std::string description) {
+RouteConfig& RouteConfig::add_response(int status, detail::SchemaFn schema, std::string description,
+                                       std::string media_type) {
     if (status < 100 || status > 599) throw std::invalid_argument("response status must be 100..599");
     auto& responses = route_->doc.responses;
     std::erase_if(responses, [status](const detail::ResponseDoc& r) { return r.status == status; });
-    responses.push_back({status, schema, std::move(description)});
+    responses.push_back({status, schema, std::move(description), std::move(media_type)});
     return *this;
 }
 

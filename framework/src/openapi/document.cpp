@@ -78,7 +78,7 @@ std::string operation_id(const Route& route, std::set<std::string>& taken) {
 
 boost::json::object response_object(SchemaRegistry& registry, const ResponseDoc& r) {
     boost::json::object o{{"description", r.description.empty() ? reason_phrase(r.status) : r.description}};
-    if (r.schema) o["content"] = {{"application/json", {{"schema", r.schema(registry)}}}};
+    if (r.schema) o["content"] = {{r.media_type, {{"schema", r.schema(registry)}}}};
     return o;
 }
 
