@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The contract test. Usage:
-//   node check.mjs OPENAPI.json [--responses DIR] [--api-md docs/api.md]
+//   node check.mjs OPENAPI.json [--responses DIR] [--api-md docs/api.md] [--ignore PATH-PREFIX]...
 // 1. OPENAPI.json must be a valid OpenAPI 3.1 document (@seriousme/openapi-schema-validator,
 //    the official 3.1 JSON Schema).
 // 2. With --responses: every exchange the integration tests logged (DIR/*.jsonl, one JSON
@@ -21,6 +21,7 @@ const option = (name) => {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
 };
+const ignored = args.flatMap((a, i) => (args[i - 1] === "--ignore" ? [a] : []));  // undocumented on purpose
 const docPath = args[0];
 if (!docPath) {
   console.error("usage: check.mjs OPENAPI.json [--responses DIR] [--api-md FILE]");
@@ -65,6 +66,7 @@ if (responsesDir) {
       const candidates = operations.filter((o) => o.pattern.test(r.target.split("?")[0]) || o.pattern.test(path));
       const match = candidates.find((o) => o.method === r.method);
       const where = `${r.method} ${r.target} -> ${r.status}`;
+      if (ignored.some((prefix) => path.startsWith(prefix))) continue;
       if (!match) {
         // Not an operation of the document: the router answers these (404, 405), and
         // nothing is promised about them beyond the error envelope.
