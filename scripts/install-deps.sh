@@ -10,6 +10,10 @@ packages=(
   "$@"
 )
 
+# Node.js and npm install the front-end and contract-test tooling pinned in package-lock.json;
+# a machine that already has them (any packaging) keeps its own.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then packages+=(nodejs npm); fi
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The main job: install what is missing, build (Release), apply migrations and serve spur-app
-# on $PORT (default 3001) until Ctrl-C. Without DATABASE_URL a private MariaDB runs under
+# The main job: install what is missing (Debian packages, then npm's locked packages), build
+# (Release), apply migrations and serve spur-app on $PORT (default 3001) until Ctrl-C; the API's
+# interactive docs are at /docs. Without DATABASE_URL a private MariaDB runs under
 # var/mariadb (created on the first run, reused after) and stops with the app. A JWT secret is
 # generated once into var/jwt_secret (mode 0600) unless JWT_SECRET is set, so tokens survive restarts.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
+# Swagger UI's files for /docs, as pinned in package-lock.json (no install scripts: see package.json).
+(cd "$root" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
 "$root/scripts/build.sh" build/release Release -DSPUR_BUILD_TESTS=OFF -DSPUR_BUILD_BENCH=OFF -DSPUR_BUILD_EXAMPLES=OFF
 mkdir -p "$root/var"
 if [[ -z ${DATABASE_URL:-} ]]; then

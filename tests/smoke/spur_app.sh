@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The real spur-app binary: --help lists the settings, a short JWT secret is refused, `migrate`
-# is idempotent, `serve` answers /healthz and /readyz and exits 0 on SIGTERM, METRICS_LISTEN
+# is idempotent, `openapi` prints the document, `serve` answers /healthz, /readyz, /openapi.json
+# and /docs and exits 0 on SIGTERM, METRICS_LISTEN
 # moves /metrics to an admin address (404 on the public port); with
 # TLS_CERT/TLS_KEY (the test certificate in $3) it also answers over HTTPS.
 set -euo pipefail
@@ -25,6 +26,8 @@ if JWT_SECRET=x JWT_SECRET_FILE=$secrets/jwt DATABASE_URL=$url "$bin" migrate 2>
 rm -rf "$secrets"
 export DATABASE_URL=$url JWT_SECRET=0123456789abcdef0123456789abcdef BCRYPT_COST=10 LOG_FORMAT=off
 "$bin" migrate && "$bin" migrate
+# `openapi` prints the document without a database (nothing connects, no secret needed).
+env -u DATABASE_URL -u JWT_SECRET "$bin" openapi | grep -q '"openapi":"3.1.0"' || { echo "spur-app openapi printed no document"; exit 1; }
 log=$(mktemp)
 "$bin" serve --port 0 2>"$log" &  # the space form, as getopt_long takes it
 pid=$!
@@ -32,6 +35,11 @@ trap 'kill -9 $pid 2>/dev/null || true; rm -f "$log"' EXIT
 port=$(wait_for_port "$log")
 curl -fsS "http://127.0.0.1:$port/healthz" | grep -q '"ok"'
 curl -fsS "http://127.0.0.1:$port/readyz" | grep -q '"ready"'
+curl -fsS "http://127.0.0.1:$port/openapi.json" | grep -q '"/api/texts/{id}"' || { echo "no /openapi.json"; exit 1; }
+if grep -q "API docs at /docs are off" "$log"; then
+  echo "no Swagger UI files: run npm ci"; exit 1
+fi
+curl -fsS "http://127.0.0.1:$port/docs" | grep -q 'swagger-ui-bundle.js' || { echo "no /docs page"; exit 1; }
 kill -TERM $pid
 wait $pid
 # METRICS_LISTEN: /metrics on the admin address only; the public port answers 404.
