@@ -35,6 +35,8 @@ for check in "$@"; do
   echo "ok: $method $path"
 done
 rm -f "$jar" "$log.body"
+# SAVE_OPENAPI=FILE keeps the example's OpenAPI document for the contract check.
+if [[ -n ${SAVE_OPENAPI:-} ]]; then curl -fsS -o "$SAVE_OPENAPI" "http://127.0.0.1:$port/openapi.json"; echo "ok: saved $SAVE_OPENAPI"; fi
 
 # An example that stops itself (graceful_shutdown) is left to exit alone: a signal could
 # arrive after its handler is gone and turn a clean exit into 143.
