@@ -2,7 +2,7 @@
 // and the schemas those same checks are documented by (one source of truth per rule).
 #include <spur/contract.hpp>
 
-#include "middleware/collect_body.hpp"
+#include "util/media_type.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
