@@ -22,7 +22,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-"$root/scripts/install-deps.sh" clang libclang-rt-14-dev lld
+"$root/scripts/install-deps.sh" clang libclang-rt-14-dev lld chromium
 # The npm packages in package-lock.json: Swagger UI for /docs, Ajv and the OpenAPI validator for
 # the contract tests. --ignore-scripts: none of them needs one (see package.json).
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error

@@ -27,7 +27,8 @@ struct Everything {
     std::uint64_t big;
     spur::Int<1, 10> level;
     double ratio;
-    spur::Number<0.0, 1.0> share;
+    spur::Number<0, 1> share;
+    std::optional<spur::Number<-1805, 1805, 10>> longitude;
     std::string free_text;
     spur::String<2, 5> word;
     spur::String<0, 20, "^[a-z]+$"> slug;
@@ -42,7 +43,7 @@ struct Everything {
     boost::json::value extra;
 };
 BOOST_DESCRIBE_STRUCT(Everything, (),
-                      (flag, small, big, level, ratio, share, free_text, word, slug, email, id, at, link, color, note, tags,
+                      (flag, small, big, level, ratio, share, longitude, free_text, word, slug, email, id, at, link, color, note, tags,
                        counts, extra))
 
 struct Loose {
@@ -205,6 +206,8 @@ TEST_CASE("integers out of range, fractions, NaN-like infinities and overflowing
     CHECK(send("ratio", "1e400").status == 422);  // Boost.JSON reads it as infinity
     CHECK(send("ratio", "-1e400").status == 422);
     CHECK(send("ratio", "NaN").status == 400);  // not JSON at all
+    CHECK(send("longitude", "180.5").status == 200);
+    CHECK(send("longitude", "-180.6").status == 422);
     auto r = send("ratio", "1e400");
     CHECK(details(r) == std::vector<std::pair<std::string, std::string>>{{"/ratio", "type"}});
 }

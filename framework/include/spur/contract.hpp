@@ -143,38 +143,45 @@ struct Contract<Int<Min, Max>> {
     static boost::json::value schema(SchemaRegistry& r) { return Base::schema(r); }
 };
 
-template <class T, double Min, double Max>
+template <class T>
 struct NumberContract {
-    static void set(double d, T& out, Walk& w) {
+    static void set(double d, double min, double max, T& out, Walk& w) {
         const std::size_t before = w.violations().size();
-        check_range(d, Min, Max, w);
+        check_range(d, min, max, w);
         if (w.violations().size() == before) out = static_cast<T>(d);
     }
-    static void read(const boost::json::value& v, T& out, Walk& w) {
+    static void read(const boost::json::value& v, double min, double max, T& out, Walk& w) {
         // Boost.JSON reads 1e400 as infinity; JSON itself has no NaN or Infinity.
         if (!v.is_number() || (v.is_double() && !(v.get_double() - v.get_double() == 0)))
             return w.fail("type", "must be a finite number");
-        set(v.to_number<double>(), out, w);
+        set(v.to_number<double>(), min, max, out, w);
     }
-    static void parse(std::string_view s, T& out, Walk& w) {
-        if (auto d = text_number(s)) set(*d, out, w);
+    static void parse(std::string_view s, double min, double max, T& out, Walk& w) {
+        if (auto d = text_number(s)) set(*d, min, max, out, w);
         else w.fail("type", "must be a finite number");
     }
-    static boost::json::value schema(SchemaRegistry&) { return number_schema(Min, Max); }
 };
 
 template <std::floating_point T>
-struct Contract<T> : NumberContract<T, std::numeric_limits<double>::lowest(), std::numeric_limits<double>::max()> {
+struct Contract<T> {
+    static constexpr double lo = std::numeric_limits<double>::lowest(), hi = std::numeric_limits<double>::max();
+    static void read(const boost::json::value& v, T& out, Walk& w) { NumberContract<T>::read(v, lo, hi, out, w); }
+    static void parse(std::string_view s, T& out, Walk& w) { NumberContract<T>::parse(s, lo, hi, out, w); }
     static boost::json::value write(T v) { return boost::json::value(static_cast<double>(v)); }
+    static boost::json::value schema(SchemaRegistry&) { return number_schema(lo, hi); }
 };
 
-template <double Min, double Max>
-struct Contract<Number<Min, Max>> {
-    using Base = NumberContract<double, Min, Max>;
-    static void read(const boost::json::value& v, Number<Min, Max>& out, Walk& w) { Base::read(v, out.value, w); }
-    static void parse(std::string_view s, Number<Min, Max>& out, Walk& w) { Base::parse(s, out.value, w); }
-    static boost::json::value write(const Number<Min, Max>& v) { return boost::json::value(v.value); }
-    static boost::json::value schema(SchemaRegistry& r) { return Base::schema(r); }
+template <std::int64_t Min, std::int64_t Max, std::int64_t Scale>
+struct Contract<Number<Min, Max, Scale>> {
+    using N = Number<Min, Max, Scale>;
+    static void read(const boost::json::value& v, N& out, Walk& w) {
+        NumberContract<double>::read(v, N::minimum, N::maximum, out.value, w);
+    }
+    static void parse(std::string_view s, N& out, Walk& w) {
+        NumberContract<double>::parse(s, N::minimum, N::maximum, out.value, w);
+    }
+    static boost::json::value write(const N& v) { return boost::json::value(v.value); }
+    static boost::json::value schema(SchemaRegistry&) { return number_schema(N::minimum, N::maximum); }
 };
 
 // Strings: plain, bounded, and with a format. `check` runs on the text for both JSON and query input.

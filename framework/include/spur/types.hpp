@@ -46,11 +46,19 @@ struct Int {
     operator std::int64_t() const noexcept { return value; }
 };
 
-/// A finite number in Min..Max, held as double.
-template <double Min = std::numeric_limits<double>::lowest(), double Max = std::numeric_limits<double>::max()>
+/// A finite number in Min/Scale..Max/Scale, held as double: `Number<0, 1>` is 0..1,
+/// `Number<-1805, 1805, 10>` is -180.5..180.5. (Bounds are integers because Clang before 18
+/// takes no floating-point template arguments.) The int64 extremes leave that side open.
+template <std::int64_t Min = std::numeric_limits<std::int64_t>::min(),
+          std::int64_t Max = std::numeric_limits<std::int64_t>::max(), std::int64_t Scale = 1>
 struct Number {
-    static constexpr double minimum = Min;
-    static constexpr double maximum = Max;
+    static_assert(Scale > 0, "spur::Number's Scale must be positive");
+    static constexpr double minimum = Min == std::numeric_limits<std::int64_t>::min()
+                                          ? std::numeric_limits<double>::lowest()
+                                          : static_cast<double>(Min) / static_cast<double>(Scale);
+    static constexpr double maximum = Max == std::numeric_limits<std::int64_t>::max()
+                                          ? std::numeric_limits<double>::max()
+                                          : static_cast<double>(Max) / static_cast<double>(Scale);
     double value = 0;
     Number() = default;
     Number(double v) : value(v) {}  // NOLINT
