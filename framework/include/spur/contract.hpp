@@ -38,42 +38,36 @@
 
 namespace spur {
 
-/// The request body, parsed from JSON and validated as T. Missing or malformed bodies: 415
-/// for a non-JSON Content-Type, 400 "invalid_json" for bad syntax, then a ValidationError
-/// listing every problem in T's terms.
+namespace detail {
+/// The value a typed input carries: `*in` and `in->member` reach it.
 template <class T>
-struct Body {
+struct Holder {
     T value;
     T& operator*() noexcept { return value; }
     const T& operator*() const noexcept { return value; }
     T* operator->() noexcept { return &value; }
     const T* operator->() const noexcept { return &value; }
 };
+}  // namespace detail
+
+/// The request body, parsed from JSON and validated as T. Missing or malformed bodies: 415
+/// for a non-JSON Content-Type, 400 "invalid_json" for bad syntax, then a ValidationError
+/// listing every problem in T's terms.
+template <class T>
+struct Body : detail::Holder<T> {};
 
 /// The query string read as the described struct T: each member from the key of its name
 /// (a vector member from every repetition). An empty value counts as absent. Keys T does not
 /// describe are ignored. Problems are a ValidationError with `"in":"query"`.
 template <class T>
-struct Query {
-    T value;
-    T& operator*() noexcept { return value; }
-    const T& operator*() const noexcept { return value; }
-    T* operator->() noexcept { return &value; }
-    const T* operator->() const noexcept { return &value; }
-};
+struct Query : detail::Holder<T> {};
 
 /// Route parameters as T: a described struct whose members are named like the parameters,
 /// or a single value (integer, string, spur::Int, …) when the route has exactly one. A value
 /// that does not convert or fails its constraint is a 404: the path names no resource.
 /// A mismatch between T and the route's parameters throws std::logic_error at freeze().
 template <class T>
-struct Path {
-    T value;
-    T& operator*() noexcept { return value; }
-    const T& operator*() const noexcept { return value; }
-    T* operator->() noexcept { return &value; }
-    const T* operator->() const noexcept { return &value; }
-};
+struct Path : detail::Holder<T> {};
 
 namespace detail {
 
@@ -217,7 +211,7 @@ struct BoundedText {
     }
     static boost::json::value schema() { return string_schema(Min, Max, Pattern.empty() ? "" : Pattern.c_str()); }
 };
-template <Format F>
+template <StringFormat F>
 struct FormattedText {
     static void check(std::string_view s, Walk& w) { check_format(s, F, w); }
     static boost::json::value schema() { return format_schema(F); }
@@ -227,14 +221,8 @@ template <>
 struct Contract<std::string> : StringContract<std::string, AnyText> {};
 template <std::size_t Min, std::size_t Max, Literal Pattern>
 struct Contract<String<Min, Max, Pattern>> : StringContract<String<Min, Max, Pattern>, BoundedText<Min, Max, Pattern>> {};
-template <>
-struct Contract<Email> : StringContract<Email, FormattedText<Format::email>> {};
-template <>
-struct Contract<Uuid> : StringContract<Uuid, FormattedText<Format::uuid>> {};
-template <>
-struct Contract<DateTime> : StringContract<DateTime, FormattedText<Format::date_time>> {};
-template <>
-struct Contract<Uri> : StringContract<Uri, FormattedText<Format::uri>> {};
+template <StringFormat F>
+struct Contract<FormattedString<F>> : StringContract<FormattedString<F>, FormattedText<F>> {};
 
 template <described_enum E>
 struct Contract<E> {

@@ -75,31 +75,25 @@ struct List : std::vector<T> {
     List(std::vector<T> v) : std::vector<T>(std::move(v)) {}  // NOLINT
 };
 
-/// Strings with a JSON Schema `format`, checked on input.
+/// The JSON Schema `format`s spur checks on input.
+enum class StringFormat { email, uuid, date_time, uri };
+
+/// A string with a JSON Schema `format`, checked on input. Behaves as the std::string it derives from.
+template <StringFormat F>
+struct FormattedString : std::string {
+    static constexpr StringFormat format = F;
+    using std::string::string;
+    FormattedString() = default;
+    FormattedString(std::string s) : std::string(std::move(s)) {}  // NOLINT
+};
 /// An e-mail address: one '@', a dotted domain, no spaces or quoting, at most 254 bytes.
-struct Email : std::string {
-    using std::string::string;
-    Email() = default;
-    Email(std::string s) : std::string(std::move(s)) {}  // NOLINT
-};
+using Email = FormattedString<StringFormat::email>;
 /// A UUID in its canonical 8-4-4-4-12 hexadecimal form (either case).
-struct Uuid : std::string {
-    using std::string::string;
-    Uuid() = default;
-    Uuid(std::string s) : std::string(std::move(s)) {}  // NOLINT
-};
-/// An RFC 3339 date-time: "2026-12-01T05:36:39Z" or with an offset and fractional seconds.
-struct DateTime : std::string {
-    using std::string::string;
-    DateTime() = default;
-    DateTime(std::string s) : std::string(std::move(s)) {}  // NOLINT
-};
+using Uuid = FormattedString<StringFormat::uuid>;
+/// An RFC 3339 date-time: "2026-12-01T05:36:39Z", or with an offset and fractional seconds.
+using DateTime = FormattedString<StringFormat::date_time>;
 /// An absolute URI (RFC 3986) with a scheme: "https://example.com/a?b".
-struct Uri : std::string {
-    using std::string::string;
-    Uri() = default;
-    Uri(std::string s) : std::string(std::move(s)) {}  // NOLINT
-};
+using Uri = FormattedString<StringFormat::uri>;
 
 /// Whether a described struct accepts members it does not describe (ignored). Off: unknown
 /// members are a validation error. Specialise it to opt a type in:

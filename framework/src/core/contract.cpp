@@ -91,22 +91,22 @@ bool is_date_time(std::string_view s) {
 
 bool is_uri(std::string_view s) { return boost::urls::parse_uri(s).has_value(); }
 
-const char* format_name(Format f) {
+const char* format_name(StringFormat f) {
     switch (f) {
-        case Format::email: return "email";
-        case Format::uuid: return "uuid";
-        case Format::date_time: return "date-time";
-        case Format::uri: return "uri";
+        case StringFormat::email: return "email";
+        case StringFormat::uuid: return "uuid";
+        case StringFormat::date_time: return "date-time";
+        case StringFormat::uri: return "uri";
     }
     return "";
 }
 
-const char* format_message(Format f) {
+const char* format_message(StringFormat f) {
     switch (f) {
-        case Format::email: return "must be a valid e-mail address";
-        case Format::uuid: return "must be a UUID (8-4-4-4-12 hexadecimal digits)";
-        case Format::date_time: return "must be an RFC 3339 date-time, e.g. 2026-12-01T12:00:00Z";
-        case Format::uri: return "must be an absolute URI";
+        case StringFormat::email: return "must be a valid e-mail address";
+        case StringFormat::uuid: return "must be a UUID (8-4-4-4-12 hexadecimal digits)";
+        case StringFormat::date_time: return "must be an RFC 3339 date-time, e.g. 2026-12-01T12:00:00Z";
+        case StringFormat::uri: return "must be an absolute URI";
     }
     return "";
 }
@@ -213,13 +213,13 @@ void check_string(std::string_view s, std::size_t min, std::size_t max, const Co
     if (pattern && !pattern->search(s)) walk.fail("pattern", std::string("must match ") + pattern->text());
 }
 
-void check_format(std::string_view s, Format format, Walk& walk) {
+void check_format(std::string_view s, StringFormat format, Walk& walk) {
     bool ok = false;
     switch (format) {
-        case Format::email: ok = is_email(s); break;
-        case Format::uuid: ok = is_uuid(s); break;
-        case Format::date_time: ok = is_date_time(s); break;
-        case Format::uri: ok = is_uri(s); break;
+        case StringFormat::email: ok = is_email(s); break;
+        case StringFormat::uuid: ok = is_uuid(s); break;
+        case StringFormat::date_time: ok = is_date_time(s); break;
+        case StringFormat::uri: ok = is_uri(s); break;
     }
     if (!ok) walk.fail("format", format_message(format));
 }
@@ -250,9 +250,9 @@ boost::json::value number_schema(double min, double max) {
     return s;
 }
 
-boost::json::value format_schema(Format format) {
+boost::json::value format_schema(StringFormat format) {
     boost::json::object s{{"type", "string"}, {"format", format_name(format)}};
-    if (format == Format::email) s["maxLength"] = 254;
+    if (format == StringFormat::email) s["maxLength"] = 254;
     return s;
 }
 

@@ -2,6 +2,7 @@
 // The non-template half of typed contracts (contract.cpp): the walk that records violations
 // with JSON pointers, leaf checks, and the registry of named schemas.
 
+#include <spur/types.hpp>
 #include <spur/validation_error.hpp>
 
 #include <boost/json/array.hpp>
@@ -83,16 +84,15 @@ void check_range(double value, double min, double max, Walk& walk);
 /// `pattern` is given, that it matches ("pattern").
 void check_string(std::string_view s, std::size_t min, std::size_t max, const CompiledPattern* pattern, Walk& walk);
 
-enum class Format { email, uuid, date_time, uri };
 /// Checks a string against a format, recording "format".
-void check_format(std::string_view s, Format format, Walk& walk);
+void check_format(std::string_view s, StringFormat format, Walk& walk);
 
 /// The schema of a string with these bounds and pattern.
 boost::json::value string_schema(std::size_t min, std::size_t max, const char* pattern);
 /// The schema of an integer with these bounds (the int64 extremes are left unsaid).
 boost::json::value integer_schema(__int128 min, __int128 max);
 boost::json::value number_schema(double min, double max);
-boost::json::value format_schema(Format format);
+boost::json::value format_schema(StringFormat format);
 /// {"anyOf":[schema,{"type":"null"}]}, or the type list widened when that is simpler.
 boost::json::value nullable(boost::json::value schema);
 
