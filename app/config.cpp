@@ -55,6 +55,8 @@ Each setting is read from the environment, then from a flag of the same name:
   PUBLIC_METRICS --public-metrics  1: also serve /metrics on the public port (default 0: 404)
   DOCS_ASSETS    --docs-assets    Swagger UI's files (npm's swagger-ui-dist) for the /docs page
                  (default: node_modules/swagger-ui-dist of the source tree, after `npm ci`)
+  WEB_ROOT       --web-root       the built web front end, served at / (default: the one the
+                 build made in the build tree, if any; without one spur-app serves the API only)
   SPUR_ENV=development  --dev     apply migrations at start; generate a JWT secret if none
 
 Commands:
@@ -122,7 +124,7 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
                                   "CORS_ORIGINS", "LOG_FORMAT", "THREADS", "LOGIN_BURST_PER_IP", "LOGIN_BURST_PER_EMAIL", "TLS_CERT", "TLS_KEY", "TLS_PORT",
                                   "TRUSTED_PROXIES", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_IP", "JWT_LEEWAY", "JWT_SECRET_FILE", "DATABASE_URL_FILE",
                                   "REGISTER_BURST_PER_IP", "OFFLOAD_QUEUE", "MAX_TEXTS_PER_USER", "MAX_TEXT_BYTES_PER_USER",
-                                  "METRICS_LISTEN", "PUBLIC_METRICS", "DOCS_ASSETS"};
+                                  "METRICS_LISTEN", "PUBLIC_METRICS", "DOCS_ASSETS", "WEB_ROOT"};
     std::map<std::string, std::string> v;
     for (const char* n : names)
         if (const char* e = std::getenv(n)) v[n] = e;
@@ -214,6 +216,13 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
             throw std::invalid_argument("DOCS_ASSETS must be a directory holding Swagger UI (npm's swagger-ui-dist)");
     } else if (std::filesystem::is_regular_file(std::filesystem::path(SPUR_APP_DOCS_ASSETS) / "swagger-ui-bundle.js")) {
         c.docs_assets = SPUR_APP_DOCS_ASSETS;
+    }
+    if (v.count("WEB_ROOT")) {
+        c.web_root = v["WEB_ROOT"];
+        if (!c.web_root.empty() && !std::filesystem::is_regular_file(std::filesystem::path(c.web_root) / "index.html"))
+            throw std::invalid_argument("WEB_ROOT must be a directory holding the built front end (index.html)");
+    } else if (std::filesystem::is_regular_file(std::filesystem::path(SPUR_APP_WEB_ROOT) / "index.html")) {
+        c.web_root = SPUR_APP_WEB_ROOT;
     }
     if (c.command == "openapi") {
         // The document needs the routes, not a database or a real secret: nothing connects.

@@ -47,7 +47,10 @@ struct Config {
     bool public_metrics = false;
     /// Swagger UI's files for /docs (DOCS_ASSETS; default: the npm-installed copy in the source
     /// tree, when it is there); empty: no /docs page.
-    std::string docs_assets;  ///< also answer /metrics on the public port (otherwise 404)
+    std::string docs_assets;
+    /// The built web front end served at / (WEB_ROOT; default: the build tree's copy, when the
+    /// build made one); empty: API only.
+    std::string web_root;  ///< also answer /metrics on the public port (otherwise 404)
     /// Where access-log lines go (not a flag: tests and embedders set it); default stderr.
     std::function<void(std::string_view)> access_log_sink;
 };
@@ -67,7 +70,7 @@ std::string usage();
 /// SPUR_ENV=development, HOST, THREADS, LOGIN_BURST_PER_IP, LOGIN_BURST_PER_EMAIL, TLS_CERT,
 /// TLS_KEY, TLS_PORT, TRUSTED_PROXIES, MAX_CONNECTIONS,
 /// MAX_CONNECTIONS_PER_IP, JWT_LEEWAY, JWT_SECRET_FILE, DATABASE_URL_FILE, MAX_TEXTS_PER_USER,
-/// MAX_TEXT_BYTES_PER_USER, METRICS_LISTEN, PUBLIC_METRICS, DOCS_ASSETS from `getenv`, then `--port=…` style flags (and
+/// MAX_TEXT_BYTES_PER_USER, METRICS_LISTEN, PUBLIC_METRICS, DOCS_ASSETS, WEB_ROOT from `getenv`, then `--port=…` style flags (and
 /// `--dev`). Returns nullopt with `help` set for --help; throws std::invalid_argument with a
 /// message for the user on anything invalid (including a JWT secret under 32 bytes, or only
 /// one of TLS_CERT and TLS_KEY).

@@ -7,6 +7,7 @@
 #include "health/handlers.hpp"
 #include "texts/contract.hpp"
 #include "texts/handlers.hpp"
+#include "web_ui/serve.hpp"
 #include "api_keys/contract.hpp"
 #include "auth/contract.hpp"
 
@@ -15,6 +16,7 @@
 #include <spur/middleware/access_log.hpp>
 #include <spur/middleware/compression.hpp>
 #include <spur/middleware/cors.hpp>
+#include <spur/middleware/cross_origin.hpp>
 #include <spur/middleware/request_id.hpp>
 #include <spur/middleware/security_headers.hpp>
 #include <spur/middleware/timeout.hpp>
@@ -82,6 +84,9 @@ spur::App build_app(Services& s) {
         cors.exposed_headers = {"X-Request-Id", "Retry-After"};
         app.use(mw::cors(cors));
     }
+    // Browsers authenticate with the session cookie: a cross-site request that changes state
+    // is refused by Fetch Metadata (API clients send no such headers and pass).
+    app.use(mw::cross_origin_protection());
     app.use(mw::compression());
     app.use(database_unavailable());
 
@@ -104,6 +109,9 @@ spur::App build_app(Services& s) {
         .summary("Create an account").responds<auth::UserReply>(201).responds_error(409, 429);
     users.post("/login", auth::login(s)).body_limit(small)
         .summary("Sign in: a JWT for the Authorization header").responds<auth::TokenReply>(200).responds_error(401, 429);
+    users.post("/session", auth::start_session(s)).body_limit(small)
+        .summary("Sign in from a browser: the token goes into an HttpOnly session cookie")
+        .responds<auth::UserReply>(200).responds_error(401, 429);
     users.post("/logout", token, auth::logout(s))
         .summary("Revoke this token").security(bearer).responds(204, "Signed out").responds_error(401);
     users.post("/logout-all", token, auth::logout_all(s))
@@ -142,6 +150,8 @@ spur::App build_app(Services& s) {
     data.del("/:id", token_or_key, texts::remove(s)).summary("Delete a text").security(bearer_or_key)
         .responds(204, "Deleted").responds_error(401);
     app.mount("/api/texts", data);
+
+    if (!s.config.web_root.empty()) web_ui::serve(app, s.config.web_root);
     return app;
 }
 

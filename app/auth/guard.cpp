@@ -20,11 +20,22 @@ spur::HttpError unauthorized(std::string message) {
     return e;
 }
 
-// Throws 401 unless the Bearer token is valid and not logged out.
-spur::Task<Principal> from_token(Services& s, std::string_view authorization) {
+// The token of a request: `Authorization: Bearer …` (API clients) or else the browser's
+// HttpOnly session cookie (the web front end). Throws 401 when there is neither.
+std::string_view token_of(const spur::Request& req) {
+    auto authorization = req.header("Authorization");
+    if (authorization.empty()) {
+        if (auto cookie = req.cookie(session_cookie); cookie && !cookie->empty()) return *cookie;
+        throw unauthorized("Missing or malformed bearer token");
+    }
     if (authorization.size() < 7 || !boost::beast::iequals(authorization.substr(0, 7), "Bearer "))
         throw unauthorized("Missing or malformed bearer token");
-    auto claims = s.jwt.verify(authorization.substr(7));
+    return authorization.substr(7);
+}
+
+// Throws 401 unless the token is valid and not logged out.
+spur::Task<Principal> from_token(Services& s, std::string_view token) {
+    auto claims = s.jwt.verify(token);
     if (!claims) throw unauthorized("Invalid or expired token");
     auto sub = claims->find("sub");
     auto jti = claims->find("jti");
@@ -70,7 +81,7 @@ std::string key_hash(std::string_view secret) {
 
 spur::Middleware require_token(Services& s) {
     return [&s](spur::Request& req, spur::Response&, spur::Next next) -> spur::Task<> {
-        req.locals().set(locals_key, co_await from_token(s, req.header("Authorization")));
+        req.locals().set(locals_key, co_await from_token(s, token_of(req)));
         co_await next();
     };
 }
@@ -81,7 +92,7 @@ spur::Middleware require_token_or_key(Services& s) {
         if (!key.empty() && req.header("Authorization").empty()) {
             req.locals().set(locals_key, co_await from_key(s, key));
         } else {
-            req.locals().set(locals_key, co_await from_token(s, req.header("Authorization")));
+            req.locals().set(locals_key, co_await from_token(s, token_of(req)));
         }
         co_await next();
     };

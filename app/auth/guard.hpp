@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace app::auth {
 
@@ -17,7 +18,11 @@ struct Principal {
     std::int64_t expires_at = 0;
 };
 
-/// Requires a valid, unrevoked `Authorization: Bearer <jwt>`; else 401 unauthorized.
+/// The browser session cookie: the same JWT as a bearer token, HttpOnly and SameSite=Strict.
+inline constexpr std::string_view session_cookie = "spur_session";
+
+/// Requires a valid, unrevoked `Authorization: Bearer <jwt>`, or (without that header) the
+/// session cookie; else 401 unauthorized.
 spur::Middleware require_token(Services& s);
 /// Requires a Bearer token or an `X-API-Key` (marking the key used); else 401 unauthorized.
 spur::Middleware require_token_or_key(Services& s);

@@ -35,19 +35,41 @@ void check_password_bytes(const std::string& pw, const char* field) {
     if (!problems.empty()) throw spur::ValidationError(std::move(problems));
 }
 
-// A signed token for `user`, in its current generation; the fields login and a password
-// change answer with. The response must not be cached: it carries the token.
-void answer_with_token(Services& s, spur::Response& res, const User& user) {
+spur::CookieOptions session_cookie_options(const Services& s, const spur::Request& req) {
+    spur::CookieOptions o;
+    o.http_only = true;  // never readable by the page's JavaScript
+    o.same_site = spur::SameSite::strict;
+    o.secure = req.secure();
+    o.max_age = s.config.jwt_ttl;
+    return o;
+}
+
+// A request the browser session made: the cookie, and no Authorization header.
+bool by_cookie(const spur::Request& req) { return req.header("Authorization").empty() && req.cookie(session_cookie); }
+
+void end_browser_session(const Services& s, const spur::Request& req, spur::Response& res) {
+    if (req.cookie(session_cookie)) res.clear_cookie(session_cookie, session_cookie_options(s, req));
+}
+
+std::string signed_token(Services& s, const User& user) {
     const auto now = std::chrono::system_clock::now();
     const std::int64_t iat = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
     const std::int64_t ttl = s.config.jwt_ttl.count();
-    std::string token = s.jwt.sign({{"sub", std::to_string(user.id)},
-                                    {"iat", iat},
-                                    {"exp", iat + ttl},
-                                    {"jti", spur::random_uuid()},
-                                    {"gen", user.token_generation}});
+    return s.jwt.sign({{"sub", std::to_string(user.id)},
+                       {"iat", iat},
+                       {"exp", iat + ttl},
+                       {"jti", spur::random_uuid()},
+                       {"gen", user.token_generation}});
+}
+
+// A signed token for `user`, in its current generation; the fields login and a password
+// change answer with. The response must not be cached: it carries the token. A browser
+// session gets the new token in its cookie as well.
+void answer_with_token(Services& s, const spur::Request& req, spur::Response& res, const User& user) {
+    std::string token = signed_token(s, user);
+    if (by_cookie(req)) res.cookie(session_cookie, token, session_cookie_options(s, req));
     res.set("Cache-Control", "no-store");
-    res.json(TokenReply{true, out(user), std::move(token), ttl});
+    res.json(TokenReply{true, out(user), std::move(token), s.config.jwt_ttl.count()});
 }
 
 // The signed-in user's own password, re-entered to confirm a change or a deletion. Throttled
@@ -63,6 +85,39 @@ spur::Task<User> confirm_password(Services& s, std::uint64_t user_id, const std:
     co_return std::move(*user);
 }
 spur::HttpError email_taken() { return spur::HttpError(409, "email_taken", "An account with this email already exists"); }
+// Checks an email and password, with both throttles and the same work for unknown
+// addresses; upgrades the hash if BCRYPT_COST rose. Throws 401 or 429.
+spur::Task<User> authenticate(Services& s, const spur::Request& req, LoginIn& in) {
+    if (auto d = s.login_by_ip.take(spur::middleware::client_key(req.ip())); !d.allowed) throw throttled(d.retry_after);
+    // The same canonical form as register: "Ada@X.test " and "ada@x.test" are one
+    // account and share one throttle bucket.
+    std::string email = canonical_email(in.email);
+    // No stored address is longer (register refuses them), and a throttle key stays small.
+    if (email.size() > 254) throw bad_credentials();
+
+    auto user = co_await find_user_by_email(s.db, email);
+    // The lookup goes through the column's collation, which also equates accents and case
+    // beyond ASCII ("üser@x.test" finds "user@x.test"): an account's bucket is keyed on its
+    // id, so no spelling of its address gets a fresh one. Unknown addresses by their text.
+    const std::string bucket = user ? "id:" + std::to_string(user->id) : "email:" + email;
+    if (auto d = s.login_by_email.take(bucket); !d.allowed) throw throttled(d.retry_after);
+    // Unknown emails verify against a dummy hash too: same work, same time, same answer.
+    std::string password = std::move(in.password);
+    const std::string& hash = user ? user->password_hash : s.dummy_hash;
+    auto verify_work = [&password, &hash] { return spur::verify_password(password, hash); };
+    const bool ok = co_await spur::offload(verify_work);
+    if (!user || !ok) throw bad_credentials();
+    // BCRYPT_COST was raised since this hash was made: upgrade it now that we have the password.
+    if (spur::password_needs_rehash(user->password_hash, s.config.bcrypt_cost)) {
+        const unsigned cost = s.config.bcrypt_cost;
+        auto rehash_work = [&password, cost] { return spur::hash_password(password, cost); };
+        std::string fresh = co_await spur::offload(rehash_work);
+        co_await replace_password_hash(s.db, user->id, user->password_hash, fresh);
+    }
+
+    co_return std::move(*user);
+}
+
 }  // namespace
 
 spur::Handler register_user(Services& s) {
@@ -93,34 +148,18 @@ spur::Handler register_user(Services& s) {
 
 spur::Handler login(Services& s) {
     return [&s](spur::Request& req, spur::Response& res, spur::Body<LoginIn> in) -> spur::Task<> {
-        if (auto d = s.login_by_ip.take(spur::middleware::client_key(req.ip())); !d.allowed) throw throttled(d.retry_after);
-        // The same canonical form as register: "Ada@X.test " and "ada@x.test" are one
-        // account and share one throttle bucket.
-        std::string email = canonical_email(in->email);
-        // No stored address is longer (register refuses them), and a throttle key stays small.
-        if (email.size() > 254) throw bad_credentials();
+        User user = co_await authenticate(s, req, *in);
+        answer_with_token(s, req, res, user);
+    };
+}
 
-        auto user = co_await find_user_by_email(s.db, email);
-        // The lookup goes through the column's collation, which also equates accents and case
-        // beyond ASCII ("üser@x.test" finds "user@x.test"): an account's bucket is keyed on its
-        // id, so no spelling of its address gets a fresh one. Unknown addresses by their text.
-        const std::string bucket = user ? "id:" + std::to_string(user->id) : "email:" + email;
-        if (auto d = s.login_by_email.take(bucket); !d.allowed) throw throttled(d.retry_after);
-        // Unknown emails verify against a dummy hash too: same work, same time, same answer.
-        std::string password = std::move(in->password);
-        const std::string& hash = user ? user->password_hash : s.dummy_hash;
-        auto verify_work = [&password, &hash] { return spur::verify_password(password, hash); };
-        const bool ok = co_await spur::offload(verify_work);
-        if (!user || !ok) throw bad_credentials();
-        // BCRYPT_COST was raised since this hash was made: upgrade it now that we have the password.
-        if (spur::password_needs_rehash(user->password_hash, s.config.bcrypt_cost)) {
-            const unsigned cost = s.config.bcrypt_cost;
-            auto rehash_work = [&password, cost] { return spur::hash_password(password, cost); };
-            std::string fresh = co_await spur::offload(rehash_work);
-            co_await replace_password_hash(s.db, user->id, user->password_hash, fresh);
-        }
-
-        answer_with_token(s, res, *user);
+spur::Handler start_session(Services& s) {
+    return [&s](spur::Request& req, spur::Response& res, spur::Body<LoginIn> in) -> spur::Task<> {
+        User user = co_await authenticate(s, req, *in);
+        // The token goes into an HttpOnly cookie only: the page's JavaScript never sees it.
+        res.cookie(session_cookie, signed_token(s, user), session_cookie_options(s, req));
+        res.set("Cache-Control", "no-store");
+        res.json(UserReply{true, out(user)});
     };
 }
 
@@ -128,6 +167,7 @@ spur::Handler logout(Services& s) {
     return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
         const auto& p = principal(req);
         co_await revoke_token(s.db, p.jti, p.expires_at);
+        end_browser_session(s, req, res);
         res.status(204).end();
     };
 }
@@ -135,6 +175,7 @@ spur::Handler logout(Services& s) {
 spur::Handler logout_all(Services& s) {
     return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
         co_await end_all_tokens(s.db, principal(req).user_id);
+        end_browser_session(s, req, res);
         res.status(204).end();
     };
 }
@@ -153,7 +194,7 @@ spur::Handler change_password(Services& s) {
             throw spur::HttpError(409, "conflict", "The password was changed meanwhile; sign in again");
         auto updated = co_await find_user_by_id(s.db, user.id);
         if (!updated) throw spur::HttpError(401, "unauthorized", "This account no longer exists");
-        answer_with_token(s, res, *updated);  // every older token, this request's included, is now void
+        answer_with_token(s, req, res, *updated);  // every older token, this request's included, is now void
     };
 }
 
@@ -162,6 +203,7 @@ spur::Handler delete_account(Services& s) {
         std::string password = std::move(in->password);
         auto user = co_await confirm_password(s, principal(req).user_id, password);
         co_await delete_user(s.db, user.id);
+        end_browser_session(s, req, res);
         res.status(204).end();
     };
 }

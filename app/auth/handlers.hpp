@@ -9,7 +9,10 @@ namespace app::auth {
 
 spur::Handler register_user(Services& s);
 spur::Handler login(Services& s);
-/// POST /api/auth/logout: revokes the token used.
+/// POST /api/auth/session {email, password}: login for the web front end — the token goes
+/// into the HttpOnly, SameSite=Strict session cookie (Secure under TLS), never into the body.
+spur::Handler start_session(Services& s);
+/// POST /api/auth/logout: revokes the token used (and clears the session cookie).
 spur::Handler logout(Services& s);
 /// POST /api/auth/logout-all: ends every token issued so far; 204.
 spur::Handler logout_all(Services& s);

@@ -177,3 +177,45 @@ TEST_CASE("a missing root is a setup error", "[middleware][static]") {
     CHECK(middleware::mime_type("x.WOFF2") == "font/woff2");
     CHECK(middleware::mime_type("Makefile") == "application/octet-stream");
 }
+
+TEST_CASE("precompressed: the .gz sibling is served to clients that take gzip, the file to the others", "[middleware][static]") {
+    Site site;
+    Site::write(site.root / "css" / "site.css.gz", "GZIPPED-BYTES");  // the bytes are passed through as they are
+    Site::write(site.base / "outside.css", "x");
+    fs::create_symlink(site.base / "outside.css", site.root / "css" / "linked.css");
+    Site::write(site.base / "outside.css.gz", "SECRET-GZ");
+    fs::create_symlink(site.base / "outside.css.gz", site.root / "css" / "plain.css.gz");
+    Site::write(site.root / "css" / "plain.css", "plain{}");
+    App app;
+    middleware::StaticOptions o;
+    o.precompressed = true;
+    app.get("/s/*path", middleware::static_files(site.root, o));
+    testing::Client client(app);
+
+    auto gz = client.get("/s/css/site.css", {{"Accept-Encoding", "br, gzip;q=0.8"}});
+    REQUIRE(gz.status == 200);
+    CHECK(gz.body == "GZIPPED-BYTES");
+    CHECK(gz.header("Content-Encoding") == "gzip");
+    CHECK(gz.header("Content-Type") == "text/css; charset=utf-8");
+    CHECK(gz.header("Vary").find("Accept-Encoding") != std::string_view::npos);
+    CHECK(gz.header("Accept-Ranges").empty());
+
+    auto plain = client.get("/s/css/site.css", {{"Accept-Encoding", "gzip;q=0, br"}});
+    CHECK(plain.body == "body{}");
+    CHECK(plain.header("Content-Encoding").empty());
+    CHECK(plain.header("Vary").find("Accept-Encoding") != std::string_view::npos);
+    CHECK(gz.header("ETag") != plain.header("ETag"));
+    CHECK(client.get("/s/css/site.css").body == "body{}");
+    // A range is a range of the file itself.
+    auto range = client.get("/s/css/site.css", {{"Accept-Encoding", "gzip"}, {"Range", "bytes=0-3"}});
+    CHECK(range.status == 206);
+    CHECK(range.body == "body");
+    // A .gz sibling that leads out of the root is not served.
+    CHECK(client.get("/s/css/plain.css", {{"Accept-Encoding", "gzip"}}).body == "plain{}");
+
+    middleware::StaticOptions off;
+    App app2;
+    app2.get("/s/*path", middleware::static_files(site.root, off));
+    testing::Client client2(app2);
+    CHECK(client2.get("/s/css/site.css", {{"Accept-Encoding", "gzip"}}).body == "body{}");
+}

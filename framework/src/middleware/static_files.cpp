@@ -64,6 +64,7 @@ struct Opened {
     std::chrono::system_clock::time_point mtime;
     long long mtime_ns = 0;
     std::string name;  // for the content type
+    bool gzip = false;  // the file is the precompressed sibling "<name>.gz"
 };
 
 bool within(const fs::path& root, const fs::path& p) {
@@ -73,7 +74,8 @@ bool within(const fs::path& root, const fs::path& p) {
 }
 
 // Runs on the blocking pool: every filesystem call happens here.
-Opened open_below(const fs::path& root, const fs::path& relative, bool directory_slash, const std::string& index) {
+Opened open_below(const fs::path& root, const fs::path& relative, bool directory_slash, const std::string& index,
+                  bool want_gzip) {
     Opened out;
     std::error_code ec;
     fs::path target = fs::canonical(root / relative, ec);
@@ -87,6 +89,14 @@ Opened open_below(const fs::path& root, const fs::path& relative, bool directory
         target = fs::canonical(target / index, ec);
         if (ec || !within(root, target)) return out;
     }
+    out.name = target.filename().string();
+    if (want_gzip) {  // a precompressed sibling, under the same confinement to the root
+        fs::path gz = fs::canonical(target.native() + ".gz", ec);
+        if (!ec && within(root, gz) && fs::is_regular_file(gz, ec)) {
+            target = gz;
+            out.gzip = true;
+        }
+    }
     int fd = ::open(target.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return out;
     auto file = std::make_shared<File>();
@@ -98,7 +108,6 @@ Opened open_below(const fs::path& root, const fs::path& relative, bool directory
     out.size = static_cast<std::uint64_t>(st.st_size);
     out.mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec;
     out.mtime = std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec);
-    out.name = target.filename().string();
     return out;
 }
 
@@ -136,6 +145,23 @@ std::optional<Range> parse_range(std::string_view header, std::uint64_t size) {
     return Range{a, std::min(b, size - 1), true};
 }
 
+// Whether Accept-Encoding takes gzip (listed without q=0).
+bool accepts_gzip(std::string_view header) {
+    ListItems items(header);
+    while (auto item = items.next()) {
+        auto semi = item->find(';');
+        auto coding = trim(item->substr(0, semi));
+        if (coding != "gzip" && coding != "x-gzip" && coding != "*") continue;
+        if (semi == std::string_view::npos) return true;
+        auto params = item->substr(semi + 1);
+        auto q = params.find("q=");
+        if (q == std::string_view::npos) return true;
+        auto value = trim(params.substr(q + 2));
+        return !(value.starts_with("0") && value.find_first_not_of("0.") == std::string_view::npos);
+    }
+    return false;
+}
+
 bool etag_matches(std::string_view header, std::string_view etag) {
     if (header == "*") return true;
     auto strip = [](std::string_view t) { return t.substr(0, 2) == "W/" ? t.substr(2) : t; };  // weak comparison
@@ -170,7 +196,10 @@ Handler static_files(fs::path root, StaticOptions options) {
             relative /= std::string(seg);
         }
         const bool slash = req.path().ends_with('/');
-        auto open = [&] { return open_below(root, relative, slash || relative.empty(), o.index); };
+        // A range of the compressed bytes would be a range of another representation: ranges
+        // get the file itself.
+        const bool want_gzip = o.precompressed && accepts_gzip(req.header("Accept-Encoding")) && req.header("Range").empty();
+        auto open = [&] { return open_below(root, relative, slash || relative.empty(), o.index, want_gzip); };
         Opened file = co_await spur::offload(open);
         if (file.kind == Opened::Kind::redirect) {
             std::string location = std::string(req.path()) + "/";
@@ -180,14 +209,16 @@ Handler static_files(fs::path root, StaticOptions options) {
         }
         if (file.kind != Opened::Kind::file) throw HttpError(404, "not_found", "Not Found");
 
-        std::string etag = fmt::format("W/\"{:x}-{:x}\"", file.size, file.mtime_ns);
+        std::string etag = fmt::format("W/\"{:x}-{:x}{}\"", file.size, file.mtime_ns, file.gzip ? "-gz" : "");
+        if (o.precompressed) res.vary("Accept-Encoding");
+        if (file.gzip) res.set("Content-Encoding", "gzip");
         std::string last_modified = detail::format_http_date(file.mtime);
         if (o.etag) res.set("ETag", etag);
         if (o.last_modified) res.set("Last-Modified", last_modified);
         std::string cache = "public, max-age=" + std::to_string(o.max_age.count());
         if (o.immutable) cache += ", immutable";
         res.set("Cache-Control", cache);
-        res.set("Accept-Ranges", "bytes");
+        if (!file.gzip) res.set("Accept-Ranges", "bytes");
 
         // RFC 9110 §13.2.2: If-None-Match wins over If-Modified-Since.
         const auto inm = req.header("If-None-Match");

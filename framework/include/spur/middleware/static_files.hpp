@@ -18,6 +18,9 @@ struct StaticOptions {
     bool etag = true;                           ///< weak ETag from size and mtime
     bool last_modified = true;
     bool dotfiles = false;                      ///< serve names starting with '.' (".env"!) — off: 404
+    /// Serve "<file>.gz", when it exists beside the file, with Content-Encoding: gzip to clients
+    /// that accept it (as nginx's gzip_static): compressed once at build time, not per request.
+    bool precompressed = false;
 };
 
 /// A handler serving files below `root` for a route ending in a wildcard:

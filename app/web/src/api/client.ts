@@ -1,0 +1,74 @@
+// The API client: same-origin fetch (the session cookie rides along; JavaScript never sees
+// the token), typed by the schemas generated from spur-app's /openapi.json (schema.d.ts).
+import type { components } from "./schema";
+
+export type User = components["schemas"]["UserOut"];
+export type Text = components["schemas"]["TextOut"];
+export type TextSummary = components["schemas"]["TextSummaryOut"];
+export type TextPage = components["schemas"]["TextPage"];
+export type ApiKey = components["schemas"]["KeyOut"];
+export type KeyCreated = components["schemas"]["KeyCreated"];
+type Violation = components["schemas"]["Violation"];
+
+/** An answer other than 2xx, with the server's code, message and per-field details. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Violation[] = [],
+  ) {
+    super(message);
+  }
+  /** The message of the first problem with `field` ("/title"), if any. */
+  about(field: string): string | undefined {
+    return this.details.find((d) => d.path === field)?.message;
+  }
+}
+
+/** Called when the session has ended (a 401): the app shows the login page. */
+let onSessionEnded: () => void = () => {};
+export function whenSessionEnds(callback: () => void) {
+  onSessionEnded = callback;
+}
+
+async function request<T>(method: string, path: string, body?: unknown, quiet401 = false): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 204) return undefined as T;
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = data?.error ?? {};
+    if (response.status === 401 && !quiet401) onSessionEnded();
+    throw new ApiError(response.status, error.code ?? "error", error.message ?? response.statusText, error.details ?? []);
+  }
+  return data as T;
+}
+
+export const api = {
+  me: () => request<{ user: User }>("GET", "/api/auth/me", undefined, true),
+  register: (email: string, password: string) =>
+    request<{ user: User }>("POST", "/api/auth/register", { email, password }),
+  logIn: (email: string, password: string) =>
+    request<{ user: User }>("POST", "/api/auth/session", { email, password }, true),
+  logOut: () => request<void>("POST", "/api/auth/logout"),
+  logOutEverywhere: () => request<void>("POST", "/api/auth/logout-all"),
+  changePassword: (current_password: string, new_password: string) =>
+    request<unknown>("POST", "/api/auth/password", { current_password, new_password }),
+  deleteAccount: (password: string) => request<void>("DELETE", "/api/auth/me", { password }),
+
+  texts: (limit: number, offset: number, q: string) =>
+    request<TextPage>("GET", `/api/texts?${new URLSearchParams({ limit: String(limit), offset: String(offset), q })}`),
+  text: (id: number) => request<{ text: Text }>("GET", `/api/texts/${id}`),
+  createText: (title: string, content: string) => request<{ text: Text }>("POST", "/api/texts", { title, content }),
+  updateText: (id: number, title: string, content: string) =>
+    request<{ text: Text }>("PUT", `/api/texts/${id}`, { title, content }),
+  deleteText: (id: number) => request<void>("DELETE", `/api/texts/${id}`),
+
+  keys: () => request<{ items: ApiKey[] }>("GET", "/api/keys"),
+  createKey: (name: string) => request<KeyCreated>("POST", "/api/keys", { name }),
+  revokeKey: (id: number) => request<void>("DELETE", `/api/keys/${id}`),
+};

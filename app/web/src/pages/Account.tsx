@@ -1,0 +1,74 @@
+// The account: who is signed in, a new password, logging out everywhere, deleting the account.
+import { FormEvent, useState } from "react";
+import { api, User } from "../api/client";
+import { Field, FormError, fieldError } from "../forms";
+
+export function Account({ user, onOut }: { user: User; onOut: () => void }) {
+  const [current, setCurrent] = useState("");
+  const [fresh, setFresh] = useState("");
+  const [changed, setChanged] = useState(false);
+  const [passwordError, setPasswordError] = useState<unknown>(null);
+  const [deletePassword, setDeletePassword] = useState("");
+  const [deleteError, setDeleteError] = useState<unknown>(null);
+  const [confirming, setConfirming] = useState(false);
+
+  async function changePassword(e: FormEvent) {
+    e.preventDefault();
+    setChanged(false);
+    try {
+      await api.changePassword(current, fresh);
+      setCurrent("");
+      setFresh("");
+      setPasswordError(null);
+      setChanged(true);
+    } catch (err) {
+      setPasswordError(err);
+    }
+  }
+  async function deleteAccount(e: FormEvent) {
+    e.preventDefault();
+    if (!confirming) return setConfirming(true);
+    try {
+      await api.deleteAccount(deletePassword);
+      onOut();
+    } catch (err) {
+      setDeleteError(err);
+    }
+  }
+  const wrong = (error: unknown) =>
+    error instanceof Error && "code" in error && error.code === "invalid_credentials" ? "That is not your current password." : undefined;
+
+  return (
+    <main className="narrow">
+      <h1>Account</h1>
+      <p>Signed in as <strong>{user.email}</strong>{user.name ? ` (${user.name})` : ""}.</p>
+
+      <form className="panel" onSubmit={changePassword} aria-label="Change password">
+        <h2>Change password</h2>
+        <Field label="Current password" type="password" autoComplete="current-password" value={current}
+               onChange={setCurrent} error={fieldError(passwordError, "/current_password") ?? wrong(passwordError)} />
+        <Field label="New password" type="password" autoComplete="new-password" value={fresh} onChange={setFresh}
+               error={fieldError(passwordError, "/new_password")} />
+        {!wrong(passwordError) && <FormError error={passwordError} fields={["/current_password", "/new_password"]} />}
+        {changed && <p role="status">Password changed. Other devices are signed out.</p>}
+        <button type="submit">Save</button>
+      </form>
+
+      <section className="panel">
+        <h2>Sessions</h2>
+        <p>End every session of this account, on every device, this one included.</p>
+        <button onClick={async () => (await api.logOutEverywhere(), onOut())}>Log out everywhere</button>
+      </section>
+
+      <form className="panel danger-zone" onSubmit={deleteAccount} aria-label="Delete account">
+        <h2>Delete account</h2>
+        <p>Deletes the account with all its texts and API keys. This cannot be undone.</p>
+        <Field label="Current password" type="password" autoComplete="current-password" value={deletePassword}
+               onChange={setDeletePassword} error={fieldError(deleteError, "/password") ?? wrong(deleteError)} />
+        {!wrong(deleteError) && <FormError error={deleteError} fields={["/password"]} />}
+        {confirming && <p role="alert">Press Delete account again to delete it for good.</p>}
+        <button type="submit" className="danger">Delete account</button>
+      </form>
+    </main>
+  );
+}

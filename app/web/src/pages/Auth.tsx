@@ -1,0 +1,77 @@
+// Log in and Create account.
+import { FormEvent, useState } from "react";
+import { api, ApiError, User } from "../api/client";
+import { Field, FormError, fieldError } from "../forms";
+import { linkProps } from "../router";
+
+export function LogIn({ onIn }: { onIn: (user: User) => void }) {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      onIn((await api.logIn(email, password)).user);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <main className="narrow">
+      <h1>Log in</h1>
+      <form onSubmit={submit}>
+        <Field label="Email" type="email" autoComplete="username" value={email} onChange={setEmail} required
+               error={fieldError(error, "/email")} />
+        <Field label="Password" type="password" autoComplete="current-password" value={password}
+               onChange={setPassword} required error={fieldError(error, "/password")} />
+        <FormError error={error} fields={["/email", "/password"]} />
+        <button type="submit" disabled={busy}>{busy ? "Logging in…" : "Log in"}</button>
+      </form>
+      <p>
+        No account yet? <a {...linkProps("/register")}>Create account</a>
+      </p>
+    </main>
+  );
+}
+
+export function Register({ onIn }: { onIn: (user: User) => void }) {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await api.register(email, password);
+      onIn((await api.logIn(email, password)).user);
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  }
+  const taken = error instanceof ApiError && error.code === "email_taken" ? error.message : undefined;
+  return (
+    <main className="narrow">
+      <h1>Create account</h1>
+      <form onSubmit={submit}>
+        <Field label="Email" type="email" autoComplete="username" value={email} onChange={setEmail} required
+               error={fieldError(error, "/email") ?? taken} />
+        <Field label="Password" type="password" autoComplete="new-password" value={password}
+               onChange={setPassword} required error={fieldError(error, "/password")} />
+        {!taken && <FormError error={error} fields={["/email", "/password"]} />}
+        <button type="submit" disabled={busy}>{busy ? "Creating…" : "Create account"}</button>
+      </form>
+      <p>
+        Have an account? <a {...linkProps("/login")}>Log in</a>
+      </p>
+    </main>
+  );
+}

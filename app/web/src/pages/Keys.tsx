@@ -1,0 +1,105 @@
+// API keys: create one (its secret shown once), list them, revoke one.
+import { FormEvent, useEffect, useState } from "react";
+import { api, ApiKey, KeyCreated } from "../api/client";
+import { Field, FormError, fieldError } from "../forms";
+
+const when = (t: string | null | undefined) => (t ? new Date(t).toLocaleString() : "never");
+
+export function Keys() {
+  const [keys, setKeys] = useState<ApiKey[] | null>(null);
+  const [name, setName] = useState("");
+  const [created, setCreated] = useState<KeyCreated | null>(null);
+  const [copied, setCopied] = useState(false);
+  const [confirming, setConfirming] = useState<number | null>(null);
+  const [error, setError] = useState<unknown>(null);
+
+  const load = () => api.keys().then((r) => setKeys(r.items), setError);
+  useEffect(() => {
+    load();
+  }, []);
+
+  async function create(e: FormEvent) {
+    e.preventDefault();
+    try {
+      setCreated(await api.createKey(name));
+      setCopied(false);
+      setName("");
+      setError(null);
+      await load();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  async function revoke(id: number) {
+    try {
+      await api.revokeKey(id);
+      setConfirming(null);
+      await load();
+    } catch (err) {
+      setError(err);
+    }
+  }
+  async function copy() {
+    if (!created) return;
+    await navigator.clipboard.writeText(created.secret);
+    setCopied(true);
+  }
+
+  return (
+    <main>
+      <h1>API keys</h1>
+      <p>An API key lets a program use the texts API in your name with the <code>X-API-Key</code> header.</p>
+      <form className="panel inline" onSubmit={create} aria-label="Create key">
+        <Field label="Key name" value={name} onChange={setName} error={fieldError(error, "/name")} />
+        <button type="submit">Create key</button>
+      </form>
+      {created && (
+        <section className="secret" aria-label="New key">
+          <p className="warning" role="status">
+            Copy the key <strong>{created.key.name}</strong> now: it is shown this once and cannot be seen again.
+          </p>
+          <code data-testid="secret">{created.secret}</code>
+          <button onClick={copy}>Copy</button>
+          {copied && <span role="status"> Copied.</span>}
+        </section>
+      )}
+      <FormError error={error} fields={["/name"]} />
+      {keys === null && !error && <p aria-live="polite">Loading…</p>}
+      {keys && keys.length === 0 && <p className="empty">No API keys yet.</p>}
+      {keys && keys.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Key</th>
+              <th scope="col">Created</th>
+              <th scope="col">Last used</th>
+              <th scope="col"><span className="visually-hidden">Actions</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.map((k) => (
+              <tr key={k.id}>
+                <td>{k.name}</td>
+                <td><code>{k.prefix}…</code></td>
+                <td>{when(k.created_at)}</td>
+                <td>{when(k.last_used_at)}</td>
+                <td>
+                  {confirming === k.id ? (
+                    <span role="group" aria-label={`Confirm revoking ${k.name}`} className="confirm">
+                      Revoke for good?
+                      <button className="danger" onClick={() => revoke(k.id)} aria-label={`Revoke ${k.name} for good`}>Revoke</button>
+                      <button className="secondary" onClick={() => setConfirming(null)}>Cancel</button>
+                    </span>
+                  ) : (
+                    <button className="danger" onClick={() => setConfirming(k.id)} aria-label={`Revoke ${k.name}`}>Revoke</button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,176 @@
+// The texts: a searchable, paged list, a form for a new one, and one text to read, edit or delete.
+import { FormEvent, useEffect, useState } from "react";
+import { api, ApiError, Text, TextPage } from "../api/client";
+import { Field, FormError, fieldError } from "../forms";
+import { linkProps, navigate } from "../router";
+
+const pageSize = 10;
+
+export function TextList() {
+  const [search, setSearch] = useState("");
+  const [offset, setOffset] = useState(0);
+  const [page, setPage] = useState<TextPage | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [creating, setCreating] = useState(false);
+
+  useEffect(() => {
+    let current = true;
+    const timer = setTimeout(() => {
+      api.texts(pageSize, offset, search).then(
+        (p) => current && (setPage(p), setError(null)),
+        (e) => current && setError(e),
+      );
+    }, search ? 200 : 0);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [search, offset]);
+
+  return (
+    <main>
+      <div className="title-row">
+        <h1>Texts</h1>
+        {!creating && <button onClick={() => setCreating(true)}>New text</button>}
+      </div>
+      {creating && <NewText onCancel={() => setCreating(false)} />}
+      <div role="search">
+        <Field label="Search" type="search" value={search} onChange={(v) => (setSearch(v), setOffset(0))}
+               error={fieldError(error, "/q")} />
+      </div>
+      {page === null && !error && <p aria-live="polite">Loading…</p>}
+      {!(error instanceof ApiError && error.about("/q")) && <FormError error={error} />}
+      {page && page.items.length === 0 && (
+        <p className="empty">{search ? `No text matches “${search}”.` : "No texts yet. Write the first one with New text."}</p>
+      )}
+      {page && page.items.length > 0 && (
+        <>
+          <ul className="cards" aria-label="Texts">
+            {page.items.map((t) => (
+              <li key={t.id}>
+                <a {...linkProps(`/texts/${t.id}`)}>{t.title}</a>
+                <p className="excerpt">{t.excerpt}</p>
+                <p className="meta">{t.size} bytes · updated {new Date(t.updated_at).toLocaleString()}</p>
+              </li>
+            ))}
+          </ul>
+          <nav className="pager" aria-label="Pages">
+            <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - pageSize))}>Previous</button>
+            <span>
+              {offset + 1}–{offset + page.items.length} of {page.total}
+            </span>
+            <button disabled={offset + pageSize >= page.total} onClick={() => setOffset(offset + pageSize)}>Next</button>
+          </nav>
+        </>
+      )}
+    </main>
+  );
+}
+
+function NewText({ onCancel }: { onCancel: () => void }) {
+  const [title, setTitle] = useState("");
+  const [content, setContent] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    try {
+      const { text } = await api.createText(title, content);
+      navigate(`/texts/${text.id}`);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  }
+  return (
+    <form className="panel" onSubmit={submit} aria-label="New text">
+      <Field label="Title" value={title} onChange={setTitle} error={fieldError(error, "/title")} />
+      <Field label="Content" multiline value={content} onChange={setContent} error={fieldError(error, "/content")} />
+      <FormError error={error} fields={["/title", "/content"]} />
+      <div className="buttons">
+        <button type="submit" disabled={busy}>Save</button>
+        <button type="button" className="secondary" onClick={onCancel}>Cancel</button>
+      </div>
+    </form>
+  );
+}
+
+export function TextView({ id }: { id: number }) {
+  const [text, setText] = useState<Text | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [editing, setEditing] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const [title, setTitle] = useState("");
+  const [content, setContent] = useState("");
+
+  useEffect(() => {
+    api.text(id).then((r) => setText(r.text), setError);
+  }, [id]);
+
+  async function save(e: FormEvent) {
+    e.preventDefault();
+    try {
+      setText((await api.updateText(id, title, content)).text);
+      setEditing(false);
+      setError(null);
+    } catch (err) {
+      setError(err);
+    }
+  }
+  async function remove() {
+    try {
+      await api.deleteText(id);
+      navigate("/texts");
+    } catch (err) {
+      setError(err);
+    }
+  }
+
+  if (error instanceof ApiError && error.status === 404)
+    return (
+      <main>
+        <h1>No such text</h1>
+        <p><a {...linkProps("/texts")}>Back to the texts</a></p>
+      </main>
+    );
+  if (!text) return <main>{error ? <FormError error={error} /> : <p aria-live="polite">Loading…</p>}</main>;
+  return (
+    <main>
+      <p><a {...linkProps("/texts")}>← Texts</a></p>
+      {editing ? (
+        <form className="panel" onSubmit={save} aria-label="Edit text">
+          <Field label="Title" value={title} onChange={setTitle} error={fieldError(error, "/title")} />
+          <Field label="Content" multiline value={content} onChange={setContent} error={fieldError(error, "/content")} />
+          <FormError error={error} fields={["/title", "/content"]} />
+          <div className="buttons">
+            <button type="submit">Save</button>
+            <button type="button" className="secondary" onClick={() => (setEditing(false), setError(null))}>Cancel</button>
+          </div>
+        </form>
+      ) : (
+        <article>
+          <h1>{text.title}</h1>
+          <pre className="content">{text.content}</pre>
+          <p className="meta">
+            {text.size} bytes · created {new Date(text.created_at).toLocaleString()} · updated{" "}
+            {new Date(text.updated_at).toLocaleString()}
+          </p>
+          <div className="buttons">
+            <button onClick={() => (setTitle(text.title), setContent(text.content), setEditing(true))}>Edit</button>
+            {confirming ? (
+              <span role="group" aria-label="Confirm deletion" className="confirm">
+                Delete this text for good?
+                <button className="danger" onClick={remove}>Delete</button>
+                <button className="secondary" onClick={() => setConfirming(false)}>Cancel</button>
+              </span>
+            ) : (
+              <button className="danger" onClick={() => setConfirming(true)}>Delete</button>
+            )}
+          </div>
+          <FormError error={error} />
+        </article>
+      )}
+    </main>
+  );
+}
