@@ -49,7 +49,7 @@ trap 'status=$?; report; exit $status' EXIT
 
 sanitizer_flags=(-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld
                  -DCMAKE_UNITY_BUILD=ON
-                 -DSPUR_BUILD_EXAMPLES=OFF -DSPUR_BUILD_BENCH=OFF -DSPUR_INSTALL=OFF)
+                 -DSPUR_BUILD_EXAMPLES=OFF -DSPUR_BUILD_BENCH=OFF -DSPUR_INSTALL=OFF -DSPUR_BUILD_WEB=OFF)
 
 stage "build (RelWithDebInfo)"
 scripts/build.sh build/ci RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \

@@ -1,0 +1,267 @@
+#!/usr/bin/env node
+// spur-app's web front end, end to end in a real browser: Playwright (playwright-core, pinned)
+// drives Debian's chromium, headless, against a real spur-app on the real MariaDB. Elements are
+// found by label and role, as a person (or a screen reader) finds them. Every page is scanned
+// with axe-core (no serious or critical violation) and photographed into $SCREENSHOTS.
+// Usage: node web_flows.mjs BASE_URL
+import { chromium } from "playwright-core";
+import { readFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const base = process.argv[2];
+if (!base) {
+  console.error("usage: web_flows.mjs BASE_URL");
+  process.exit(2);
+}
+const shots = process.env.SCREENSHOTS || "screenshots";
+mkdirSync(shots, { recursive: true });
+const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+         "--disable-background-networking", "--disable-component-update"],
+});
+const problems = [];
+let step = "start";
+
+// A browser profile of its own per person; console errors and CSP reports are collected.
+async function person(name) {
+  const context = await browser.newContext({ baseURL: base });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10000);
+  page.on("console", (m) => {
+    if (m.type() !== "error") return;
+    // The browser logs every 4xx answer the app expects (a wrong password, the first
+    // "who am I?" before logging in); anything else is an error of the page.
+    if (/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) return;
+    problems.push(`${name}, ${step}: console error: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`${name}, ${step}: page error: ${e.message}`));
+  return { context, page };
+}
+
+async function check(page, shot) {
+  await page.screenshot({ path: `${shots}/${shot}.png`, fullPage: true });
+  await page.evaluate(axeSource);  // evaluated through the debugger protocol: the page's CSP does not apply
+  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
+  for (const v of result.violations)
+    if (v.impact === "serious" || v.impact === "critical")
+      problems.push(`${shot}: axe ${v.impact}: ${v.id} (${v.help}) on ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+}
+
+// A link of the main navigation.
+const nav = (page, name) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
+
+function ok(what) {
+  console.log("ok: " + what);
+}
+
+const email = `web-${Date.now()}@example.com`;
+const other = `web-other-${Date.now()}@example.com`;
+const password = "correct horse battery";
+
+try {
+  const { context, page } = await person("ada");
+
+  step = "a visitor is sent to the login page";
+  await page.goto("/");
+  await page.getByRole("heading", { name: "Log in", exact: true }).waitFor();
+  await check(page, "login");
+  ok(step);
+
+  step = "create account, with the server's message next to the field";
+  await page.getByRole("link", { name: "Create account" }).click();
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("short");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByText("password must be at least 8 characters").waitFor();
+  await check(page, "register-error");
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("heading", { name: "Texts", exact: true }).waitFor();
+  await page.getByText("No texts yet").waitFor();
+  ok(step);
+
+  step = "the session cookie is not readable by the page";
+  if ((await page.evaluate(() => document.cookie)).includes("spur_session")) throw new Error("the session cookie is readable by JavaScript");
+  const cookie = (await context.cookies()).find((c) => c.name === "spur_session");
+  if (!cookie || !cookie.httpOnly || cookie.sameSite !== "Strict") throw new Error("the session cookie is not HttpOnly + SameSite=Strict: " + JSON.stringify(cookie));
+  ok(step);
+
+  step = "new texts, and search";
+  for (const [title, content] of [["Shopping list", "eggs, flour, milk"], ["Poem", "Roses are red"], ["Notes", "call the bank"]]) {
+    await nav(page, "Texts").click();
+    await page.getByRole("button", { name: "New text" }).click();
+    await page.getByLabel("Title").fill(title);
+    await page.getByLabel("Content").fill(content);
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("heading", { name: title, exact: true }).waitFor();
+  }
+  await nav(page, "Texts").click();
+  await page.getByRole("list", { name: "Texts" }).getByRole("listitem").nth(2).waitFor();
+  await check(page, "texts");
+  await page.getByLabel("Search").fill("flour");
+  await page.getByRole("link", { name: "Shopping list" }).waitFor();
+  await page.getByRole("link", { name: "Poem" }).waitFor({ state: "detached" });
+  if ((await page.getByRole("list", { name: "Texts" }).getByRole("listitem").count()) !== 1) throw new Error("search did not narrow the list");
+  await page.getByLabel("Search").fill("nothing like this");
+  await page.getByText("No text matches").waitFor();
+  ok(step);
+
+  step = "pages of ten";
+  for (let i = 1; i <= 10; ++i) {
+    const r = await page.request.post("/api/texts", { data: { title: `Filler ${i}`, content: "more" } });
+    if (r.status() !== 201) throw new Error("creating a filler text: " + r.status());
+  }
+  await page.getByLabel("Search").fill("");
+  await page.reload();
+  await page.getByText("1–10 of 13").waitFor();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByText("11–13 of 13").waitFor();
+  await page.getByRole("link", { name: "Shopping list" }).waitFor();
+  await page.getByRole("button", { name: "Previous" }).click();
+  await page.getByText("1–10 of 13").waitFor();
+  const all = await (await page.request.get("/api/texts?limit=100")).json();
+  for (const t of all.items.filter((t) => t.title.startsWith("Filler ")))
+    if ((await page.request.delete(`/api/texts/${t.id}`)).status() !== 204) throw new Error("deleting a filler text");
+  await page.reload();
+  await page.getByText("1–3 of 3").waitFor();
+  ok(step);
+
+  step = "an empty title is refused next to the Title field";
+  await page.getByLabel("Search").fill("");
+  await page.getByRole("button", { name: "New text" }).click();
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("title must be at least 1 character").waitFor();
+  await page.getByRole("button", { name: "Cancel" }).click();
+  ok(step);
+
+  step = "view, edit and delete a text";
+  await page.getByRole("link", { name: "Poem" }).click();
+  await page.getByText("Roses are red").waitFor();
+  const poemUrl = page.url();
+  await page.getByRole("button", { name: "Edit" }).click();
+  await page.getByLabel("Content").fill("Roses are red,\nviolets are blue");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("violets are blue").waitFor();
+  await check(page, "text");
+  await page.getByRole("button", { name: "Delete" }).click();
+  await page.getByRole("group", { name: "Confirm deletion" }).getByRole("button", { name: "Delete" }).click();
+  await page.getByRole("heading", { name: "Texts", exact: true }).waitFor();
+  await page.getByRole("link", { name: "Notes" }).waitFor();
+  if (await page.getByRole("link", { name: "Poem" }).count()) throw new Error("the deleted text is still listed");
+  ok(step);
+
+  step = "a client-side route loads directly, and the session survives a reload";
+  await page.reload();
+  await page.getByRole("heading", { name: "Texts", exact: true }).waitFor();
+  await page.goto(poemUrl);
+  await page.getByRole("heading", { name: "No such text", exact: true }).waitFor();
+  ok(step);
+
+  step = "API keys: the secret once, copied, listed, revoked";
+  await nav(page, "API keys").click();
+  await page.getByText("No API keys yet").waitFor();
+  await page.getByLabel("Key name").fill("backup script");
+  await page.getByRole("button", { name: "Create key" }).click();
+  await page.getByText("it is shown this once").waitFor();
+  const secret = await page.getByTestId("secret").textContent();
+  await page.getByRole("button", { name: "Copy" }).click();
+  await page.getByText("Copied.").waitFor();
+  if ((await page.evaluate(() => navigator.clipboard.readText())) !== secret) throw new Error("Copy did not copy the secret");
+  await page.getByRole("cell", { name: "backup script", exact: true }).waitFor();
+  await check(page, "keys");
+  // The key works for a program, without the cookie.
+  const viaKey = await fetch(`${base}/api/texts`, { headers: { "X-API-Key": secret } });
+  if (viaKey.status !== 200 || (await viaKey.json()).total !== 2) throw new Error("the new key does not read the texts");
+  await page.getByRole("button", { name: "Revoke backup script" }).click();
+  await page.getByRole("button", { name: "Revoke backup script for good" }).click();
+  await page.getByText("No API keys yet").waitFor();
+  if ((await fetch(`${base}/api/texts`, { headers: { "X-API-Key": secret } })).status !== 401) throw new Error("the revoked key still works");
+  ok(step);
+
+  step = "another person sees none of it";
+  const bob = await person("bob");
+  await bob.page.goto("/register");
+  await bob.page.getByLabel("Email").fill(other);
+  await bob.page.getByLabel("Password").fill(password);
+  await bob.page.getByRole("button", { name: "Create account" }).click();
+  await bob.page.getByText("No texts yet").waitFor();
+  const notesUrl = (await page.goto("/texts"), await page.getByRole("link", { name: "Notes" }).getAttribute("href"));
+  await bob.page.goto(notesUrl);
+  await bob.page.getByRole("heading", { name: "No such text", exact: true }).waitFor();
+  ok(step);
+
+  step = "account: a wrong current password is shown, a right one changes it";
+  await nav(page, "Account").click();
+  const change = page.getByRole("form", { name: "Change password" });
+  await change.getByLabel("Current password").fill("not my password");
+  await change.getByLabel("New password").fill("battery staple horse");
+  await change.getByRole("button", { name: "Save" }).click();
+  await change.getByText("That is not your current password.").waitFor();
+  await change.getByLabel("Current password").fill(password);
+  await change.getByRole("button", { name: "Save" }).click();
+  await page.getByText("Password changed").waitFor();
+  await check(page, "account");
+  await page.reload();  // the cookie now holds the fresh token
+  await page.getByRole("heading", { name: "Account", exact: true }).waitFor();
+  ok(step);
+
+  step = "a session ended elsewhere sends the page to the login page at its next request";
+  const second = await person("ada, second device");
+  await second.page.goto("/login");
+  await second.page.getByLabel("Email").fill(email);
+  await second.page.getByLabel("Password").fill("battery staple horse");
+  await second.page.getByRole("button", { name: "Log in" }).click();
+  await second.page.getByRole("heading", { name: "Texts", exact: true }).waitFor();
+  await page.getByRole("button", { name: "Log out everywhere" }).click();
+  await page.getByRole("heading", { name: "Log in", exact: true }).waitFor();
+  await nav(second.page, "API keys").click();
+  await second.page.getByRole("heading", { name: "Log in", exact: true }).waitFor();
+  ok(step);
+
+  step = "a wrong password is shown to the user; log in and log out";
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);  // the old one
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("alert").filter({ hasText: "Invalid email or password" }).waitFor();
+  await page.getByLabel("Password").fill("battery staple horse");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Texts", exact: true }).waitFor();
+  await page.getByRole("button", { name: "Log out" }).click();
+  await page.getByRole("heading", { name: "Log in", exact: true }).waitFor();
+  await page.reload();
+  await page.getByRole("heading", { name: "Log in", exact: true }).waitFor();
+  if ((await context.cookies()).some((c) => c.name === "spur_session")) throw new Error("logout left the session cookie");
+  ok(step);
+
+  step = "delete the account";
+  await nav(bob.page, "Account").click();
+  const removal = bob.page.getByRole("form", { name: "Delete account" });
+  await removal.getByLabel("Current password").fill(password);
+  await removal.getByRole("button", { name: "Delete account" }).click();
+  await bob.page.getByText("Press Delete account again").waitFor();
+  await removal.getByRole("button", { name: "Delete account" }).click();
+  await bob.page.getByRole("heading", { name: "Log in", exact: true }).waitFor();
+  await bob.page.getByLabel("Email").fill(other);
+  await bob.page.getByLabel("Password").fill(password);
+  await bob.page.getByRole("button", { name: "Log in" }).click();
+  await bob.page.getByText("Invalid email or password").waitFor();
+  ok(step);
+
+  step = "the API docs are one link away";
+  await nav(page, "API docs").click();
+  await page.locator(".opblock").first().waitFor();
+  ok(step);
+} catch (e) {
+  problems.push(`${step}: ${e.stack || e}`);
+} finally {
+  await browser.close();
+}
+if (problems.length) {
+  console.error(problems.join("\n"));
+  process.exit(1);
+}
+console.log("web flows ok");
