@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The contract test. Usage:
-//   node check.mjs OPENAPI.json [--responses DIR] [--api-md docs/api.md] [--ignore PATH-PREFIX]...
+//   node check.mjs OPENAPI.json [--responses DIR] [--api-md docs/api.md] [--ignore PATH-PREFIX]... [--ignore-html]
 // 1. OPENAPI.json must be a valid OpenAPI 3.1 document (@seriousme/openapi-schema-validator,
 //    the official 3.1 JSON Schema).
 // 2. With --responses: every exchange the integration tests logged (DIR/*.jsonl, one JSON
@@ -67,6 +67,8 @@ if (responsesDir) {
       const match = candidates.find((o) => o.method === r.method);
       const where = `${r.method} ${r.target} -> ${r.status}`;
       if (ignored.some((prefix) => path.startsWith(prefix))) continue;
+      // --ignore-html: pages of the web front end (index.html for its client-side routes).
+      if (args.includes("--ignore-html") && r.content_type.startsWith("text/html")) continue;
       if (!match) {
         // Not an operation of the document: the router answers these (404, 405), and
         // nothing is promised about them beyond the error envelope.
