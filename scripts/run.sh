@@ -7,8 +7,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
-# Swagger UI's files for /docs, as pinned in package-lock.json (no install scripts: see package.json).
-(cd "$root" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
+# Swagger UI's files for /docs, as pinned in package-lock.json (no install scripts: see
+# package.json); the test tooling beside them too, so the test command works from this tree.
+(cd "$root" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 "$root/scripts/build.sh" build/release Release -DSPUR_BUILD_TESTS=OFF -DSPUR_BUILD_BENCH=OFF -DSPUR_BUILD_EXAMPLES=OFF
 mkdir -p "$root/var"
 if [[ -z ${DATABASE_URL:-} ]]; then

@@ -3,7 +3,8 @@
 # is idempotent, `openapi` prints the document, `serve` answers /healthz, /readyz, /openapi.json
 # and /docs and exits 0 on SIGTERM, METRICS_LISTEN
 # moves /metrics to an admin address (404 on the public port); with
-# TLS_CERT/TLS_KEY (the test certificate in $3) it also answers over HTTPS.
+# TLS_CERT/TLS_KEY (the test certificate in $3) it also answers over HTTPS, where the browser
+# session cookie is Secure.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bin=$1; url=$2; tls_dir=${3:-}
@@ -59,6 +60,12 @@ if [[ -n $tls_dir ]]; then
   tls_port=$(wait_for_port "$log" https)
   curl -fsS --cacert "$tls_dir/cert.pem" --resolve "localhost:$tls_port:127.0.0.1" \
     "https://localhost:$tls_port/healthz" | grep -q '"ok"'
+  # Over TLS the browser session cookie is Secure as well.
+  https=(curl -sS --cacert "$tls_dir/cert.pem" --resolve "localhost:$tls_port:127.0.0.1" -H 'Content-Type: application/json')
+  email="tls-$$-$RANDOM@example.com"
+  "${https[@]}" -o /dev/null -d "{\"email\":\"$email\",\"password\":\"password123\"}" "https://localhost:$tls_port/api/auth/register"
+  "${https[@]}" -D - -o /dev/null -d "{\"email\":\"$email\",\"password\":\"password123\"}" "https://localhost:$tls_port/api/auth/session" |
+    grep -i '^set-cookie: spur_session=' | grep -q 'Secure' || { echo "the session cookie is not Secure over TLS"; exit 1; }
   kill -TERM $pid
   wait $pid
 fi
