@@ -1,0 +1,196 @@
+#pragma once
+// How a handler with typed inputs is wrapped: Input<Body/Query/Path<T>> reads each from the
+// request through Contract<T>, TypedSignature collects every problem into one ValidationError,
+// and TypedAdapter turns the lambda into a plain spur::Handler. Included by <spur/contract.hpp>.
+
+#include <spur/detail/contract_types.hpp>
+#include <spur/handler.hpp>
+#include <spur/inputs.hpp>
+#include <spur/validation_error.hpp>
+
+#include <boost/describe/members.hpp>
+#include <boost/mp11/algorithm.hpp>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace spur::detail {
+
+/// The body of the request as JSON: checks Content-Type (415) and syntax (400 invalid_json);
+/// null for an empty body.
+const boost::json::value& typed_json_body(const Request& req);
+/// The 404 a path that does not convert answers with.
+[[noreturn]] void path_not_found();
+
+template <class T>
+struct Input;  // how each handler argument type is read from the request
+
+template <class T>
+struct Input<Body<T>> {
+    static Body<T> extract(Request& req, Walk& w) {
+        Body<T> b{};
+        w.switch_to("body");
+        Contract<T>::read(typed_json_body(req), b.value, w);
+        return b;
+    }
+    static void document(Inputs& in) { in.body = &schema_of<T>; }
+};
+
+template <described_struct T>
+struct Input<Query<T>> {
+    using Members = boost::describe::describe_members<T, boost::describe::mod_public>;
+    static Query<T> extract(Request& req, Walk& w) {
+        Query<T> q{};
+        w.switch_to("query");
+        boost::mp11::mp_for_each<Members>([&](auto d) {
+            using M = std::remove_cvref_t<decltype(q.value.*d.pointer)>;
+            w.enter(d.name);
+            if constexpr (is_sequence<M>::value) {
+                auto& out = q.value.*d.pointer;
+                auto values = req.query_all(d.name);
+                Contract<M>::check_count(values.size(), w);
+                for (auto s : values) Contract<typename M::value_type>::parse(s, out.emplace_back(), w);
+            } else {
+                auto s = req.query(d.name);
+                if (s && !s->empty()) Contract<M>::parse(*s, q.value.*d.pointer, w);
+                else if constexpr (!is_optional<M>::value) w.fail("required", "is required");
+            }
+            w.leave();
+        });
+        return q;
+    }
+    static void params(SchemaRegistry& r, boost::json::array& out, const std::vector<std::string>&) {
+        boost::mp11::mp_for_each<Members>([&](auto d) {
+            using M = std::remove_cvref_t<decltype(std::declval<T&>().*d.pointer)>;
+            boost::json::object p{{"name", d.name}, {"in", "query"}, {"required", !is_optional<M>::value && !is_sequence<M>::value}};
+            if constexpr (is_optional<M>::value) p["schema"] = Contract<typename M::value_type>::schema(r);
+            else p["schema"] = Contract<M>::schema(r);
+            if constexpr (is_sequence<M>::value) p["explode"] = true;
+            out.push_back(std::move(p));
+        });
+    }
+    static void document(Inputs& in) { in.query = &params; }
+};
+
+template <class T>
+struct Input<Path<T>> {
+    static Path<T> extract(Request& req, Walk&) {
+        Path<T> p{};
+        Walk local("path");  // path problems are a 404, not a validation error
+        if constexpr (described_struct<T>) {
+            using Members = boost::describe::describe_members<T, boost::describe::mod_public>;
+            boost::mp11::mp_for_each<Members>([&](auto d) {
+                using M = std::remove_cvref_t<decltype(p.value.*d.pointer)>;
+                Contract<M>::parse(req.param(d.name), p.value.*d.pointer, local);
+            });
+        } else {
+            const auto& params = req.params();
+            Contract<T>::parse(params.empty() ? std::string_view{} : std::string_view(params.front().second), p.value, local);
+        }
+        if (!local.ok()) path_not_found();
+        return p;
+    }
+    static std::vector<std::string> names() {
+        std::vector<std::string> out;
+        if constexpr (described_struct<T>) {
+            boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>(
+                [&](auto d) { out.emplace_back(d.name); });
+        }
+        return out;
+    }
+    static std::string check(const std::vector<std::string>& route_params) {
+        if constexpr (described_struct<T>) {
+            auto mine = names();
+            auto theirs = route_params;
+            std::sort(mine.begin(), mine.end());
+            std::sort(theirs.begin(), theirs.end());
+            return mine == theirs ? "" : "the members of spur::Path<T> must be the route's parameters";
+        } else {
+            return route_params.size() == 1 ? "" : "a single-value spur::Path needs a route with exactly one parameter";
+        }
+    }
+    static void params(SchemaRegistry& r, boost::json::array& out, const std::vector<std::string>& route_params) {
+        if constexpr (described_struct<T>) {
+            boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
+                using M = std::remove_cvref_t<decltype(std::declval<T&>().*d.pointer)>;
+                out.push_back({{"name", d.name}, {"in", "path"}, {"required", true}, {"schema", Contract<M>::schema(r)}});
+            });
+        } else {
+            if (!route_params.empty())
+                out.push_back({{"name", route_params.front()}, {"in", "path"}, {"required", true}, {"schema", Contract<T>::schema(r)}});
+        }
+    }
+    static void document(Inputs& in) {
+        in.path = &params;
+        in.check_path = &check;
+    }
+};
+
+template <class R, class... Extra>
+struct TypedSignature {
+    using result = R;
+    static const Inputs& inputs() {
+        static const Inputs in = [] {
+            Inputs i;
+            (Input<std::remove_cvref_t<Extra>>::document(i), ...);
+            return i;
+        }();
+        return in;
+    }
+    // Path first (a 404 ends it), then query and body together: one answer lists every problem.
+    static std::tuple<std::remove_cvref_t<Extra>...> extract(Request& req) {
+        Walk w("body");
+        std::tuple<std::optional<std::remove_cvref_t<Extra>>...> parts;
+        auto run = [&]<class X>(std::optional<X>& slot, bool path_pass) {
+            constexpr bool is_path = requires { Input<X>::check; };
+            if (is_path == path_pass) slot.emplace(Input<X>::extract(req, w));
+        };
+        std::apply([&](auto&... slot) { (run(slot, true), ...); }, parts);
+        std::apply([&](auto&... slot) { (run(slot, false), ...); }, parts);
+        if (!w.ok()) throw ValidationError(std::move(w.violations()));
+        return std::apply([](auto&... slot) { return std::tuple<std::remove_cvref_t<Extra>...>(std::move(*slot)...); }, parts);
+    }
+};
+
+template <class F, class R, class... Extra>
+void adapt_typed(F&& f, Handler::Sync& sync, Handler::Async& async) {
+    using Sig = TypedSignature<R, Extra...>;
+    if constexpr (std::is_void_v<R>) {
+        sync = [f = std::forward<F>(f)](Request& req, Response& res) mutable {
+            auto args = Sig::extract(req);
+            std::apply([&](auto&... a) { f(req, res, std::move(a)...); }, args);
+        };
+    } else {
+        static_assert(std::is_same_v<R, Task<>>, "a spur handler returns void or spur::Task<>");
+        async = [f = std::forward<F>(f)](Request& req, Response& res) mutable -> Task<> {
+            auto args = Sig::extract(req);
+            // Named first: GCC 12 must not see a temporary built inside the co_await.
+            Task<> call = std::apply([&](auto&... a) { return f(req, res, std::move(a)...); }, args);
+            co_await std::move(call);
+        };
+    }
+}
+
+template <class F>
+struct TypedAdapter {
+    template <class C, class R, class... Extra>
+    static const Inputs& go(F&& f, Handler::Sync& sync, Handler::Async& async, R (C::*)(Request&, Response&, Extra...) const) {
+        adapt_typed<F, R, Extra...>(std::move(f), sync, async);
+        return TypedSignature<R, Extra...>::inputs();
+    }
+    template <class C, class R, class... Extra>
+    static const Inputs& go(F&& f, Handler::Sync& sync, Handler::Async& async, R (C::*)(Request&, Response&, Extra...)) {
+        adapt_typed<F, R, Extra...>(std::move(f), sync, async);
+        return TypedSignature<R, Extra...>::inputs();
+    }
+    static const Inputs* adapt(F&& f, Handler::Sync& sync, Handler::Async& async) {
+        return &go(std::move(f), sync, async, &F::operator());
+    }
+};
+
+}  // namespace spur::detail

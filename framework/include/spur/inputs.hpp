@@ -1,0 +1,38 @@
+#pragma once
+// spur::Body, spur::Query, spur::Path — the typed inputs a handler may take after the request
+// and the response (see <spur/contract.hpp> for what they read and how they fail).
+
+namespace spur {
+
+namespace detail {
+/// The value a typed input carries: `*in` and `in->member` reach it.
+template <class T>
+struct Holder {
+    T value;
+    T& operator*() noexcept { return value; }
+    const T& operator*() const noexcept { return value; }
+    T* operator->() noexcept { return &value; }
+    const T* operator->() const noexcept { return &value; }
+};
+}  // namespace detail
+
+/// The request body, parsed from JSON and validated as T. Missing or malformed bodies: 415
+/// for a non-JSON Content-Type, 400 "invalid_json" for bad syntax, then a ValidationError
+/// listing every problem in T's terms.
+template <class T>
+struct Body : detail::Holder<T> {};
+
+/// The query string read as the described struct T: each member from the key of its name
+/// (a vector member from every repetition). An empty value counts as absent. Keys T does not
+/// describe are ignored. Problems are a ValidationError with `"in":"query"`.
+template <class T>
+struct Query : detail::Holder<T> {};
+
+/// Route parameters as T: a described struct whose members are named like the parameters,
+/// or a single value (integer, string, spur::Int, …) when the route has exactly one. A value
+/// that does not convert or fails its constraint is a 404: the path names no resource.
+/// A mismatch between T and the route's parameters throws std::logic_error at freeze().
+template <class T>
+struct Path : detail::Holder<T> {};
+
+}  // namespace spur
