@@ -3,20 +3,10 @@
 // and signs in from the page, authorizes with the token, and calls an endpoint that needs it.
 // Playwright (playwright-core, pinned in package-lock.json) drives Debian's chromium, headless.
 // Usage: node docs_try_it.mjs BASE_URL   (e.g. http://127.0.0.1:3001)
-import { chromium } from "playwright-core";
+import { baseUrl, launch } from "./launch.mjs";
 
-const base = process.argv[2];
-if (!base) {
-  console.error("usage: docs_try_it.mjs BASE_URL");
-  process.exit(2);
-}
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-const browser = await chromium.launch({
-  executablePath,
-  // Keep Chromium off the network it would otherwise call home to.
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-         "--disable-background-networking", "--disable-component-update"],
-});
+const base = baseUrl("docs_try_it.mjs");
+const browser = await launch();
 const problems = [];
 try {
   const page = await browser.newPage();

@@ -4,24 +4,16 @@
 // found by label and role, as a person (or a screen reader) finds them. Every page is scanned
 // with axe-core (no serious or critical violation) and photographed into $SCREENSHOTS.
 // Usage: node web_flows.mjs BASE_URL
-import { chromium } from "playwright-core";
+import { baseUrl, launch } from "./launch.mjs";
 import { readFileSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 
-const base = process.argv[2];
-if (!base) {
-  console.error("usage: web_flows.mjs BASE_URL");
-  process.exit(2);
-}
+const base = baseUrl("web_flows.mjs");
 const shots = process.env.SCREENSHOTS || "screenshots";
 mkdirSync(shots, { recursive: true });
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-         "--disable-background-networking", "--disable-component-update"],
-});
+const browser = await launch();
 const problems = [];
 let step = "start";
 

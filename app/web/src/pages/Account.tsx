@@ -1,5 +1,6 @@
 // The account: who is signed in, a new password, logging out everywhere, deleting the account.
-import { FormEvent, useState } from "react";
+import { useState } from "react";
+import { useAction } from "../action";
 import { api, User } from "../api/client";
 import { Field, FormError, fieldError } from "../forms";
 
@@ -7,34 +8,25 @@ export function Account({ user, onOut }: { user: User; onOut: () => void }) {
   const [current, setCurrent] = useState("");
   const [fresh, setFresh] = useState("");
   const [changed, setChanged] = useState(false);
-  const [passwordError, setPasswordError] = useState<unknown>(null);
   const [deletePassword, setDeletePassword] = useState("");
-  const [deleteError, setDeleteError] = useState<unknown>(null);
   const [confirming, setConfirming] = useState(false);
+  const passwordChange = useAction();
+  const deletion = useAction();
+  const passwordError = passwordChange.error;
+  const deleteError = deletion.error;
 
-  async function changePassword(e: FormEvent) {
-    e.preventDefault();
+  const changePassword = passwordChange.submit(async () => {
     setChanged(false);
-    try {
-      await api.changePassword(current, fresh);
-      setCurrent("");
-      setFresh("");
-      setPasswordError(null);
-      setChanged(true);
-    } catch (err) {
-      setPasswordError(err);
-    }
-  }
-  async function deleteAccount(e: FormEvent) {
-    e.preventDefault();
+    await api.changePassword(current, fresh);
+    setCurrent("");
+    setFresh("");
+    setChanged(true);
+  });
+  const deleteAccount = deletion.submit(async () => {
     if (!confirming) return setConfirming(true);
-    try {
-      await api.deleteAccount(deletePassword);
-      onOut();
-    } catch (err) {
-      setDeleteError(err);
-    }
-  }
+    await api.deleteAccount(deletePassword);
+    onOut();
+  });
   const wrong = (error: unknown) =>
     error instanceof Error && "code" in error && error.code === "invalid_credentials" ? "That is not your current password." : undefined;
 

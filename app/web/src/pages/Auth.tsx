@@ -1,5 +1,6 @@
 // Log in and Create account.
-import { FormEvent, useState } from "react";
+import { useState } from "react";
+import { useAction } from "../action";
 import { api, ApiError, User } from "../api/client";
 import { Field, FormError, fieldError } from "../forms";
 import { linkProps } from "../router";
@@ -7,24 +8,11 @@ import { linkProps } from "../router";
 export function LogIn({ onIn }: { onIn: (user: User) => void }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      onIn((await api.logIn(email, password)).user);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, submit } = useAction();
   return (
     <main className="narrow">
       <h1>Log in</h1>
-      <form onSubmit={submit}>
+      <form onSubmit={submit(async () => onIn((await api.logIn(email, password)).user))}>
         <Field label="Email" type="email" autoComplete="username" value={email} onChange={setEmail} required
                error={fieldError(error, "/email")} />
         <Field label="Password" type="password" autoComplete="current-password" value={password}
@@ -42,26 +30,16 @@ export function LogIn({ onIn }: { onIn: (user: User) => void }) {
 export function Register({ onIn }: { onIn: (user: User) => void }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api.register(email, password);
-      onIn((await api.logIn(email, password)).user);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  }
+  const { busy, error, submit } = useAction();
+  const register = submit(async () => {
+    await api.register(email, password);
+    onIn((await api.logIn(email, password)).user);
+  });
   const taken = error instanceof ApiError && error.code === "email_taken" ? error.message : undefined;
   return (
     <main className="narrow">
       <h1>Create account</h1>
-      <form onSubmit={submit}>
+      <form onSubmit={register}>
         <Field label="Email" type="email" autoComplete="username" value={email} onChange={setEmail} required
                error={fieldError(error, "/email") ?? taken} />
         <Field label="Password" type="password" autoComplete="new-password" value={password}

@@ -1,5 +1,6 @@
 // The texts: a searchable, paged list, a form for a new one, and one text to read, edit or delete.
 import { FormEvent, useEffect, useState } from "react";
+import { useAction } from "../action";
 import { api, ApiError, Text, TextPage } from "../api/client";
 import { Field, FormError, fieldError } from "../forms";
 import { linkProps, navigate } from "../router";
@@ -70,21 +71,13 @@ export function TextList() {
 function NewText({ onCancel }: { onCancel: () => void }) {
   const [title, setTitle] = useState("");
   const [content, setContent] = useState("");
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    try {
-      const { text } = await api.createText(title, content);
-      navigate(`/texts/${text.id}`);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  }
+  const { busy, error, submit } = useAction();
+  const create = submit(async () => {
+    const { text } = await api.createText(title, content);
+    navigate(`/texts/${text.id}`);
+  });
   return (
-    <form className="panel" onSubmit={submit} aria-label="New text">
+    <form className="panel" onSubmit={create} aria-label="New text">
       <Field label="Title" value={title} onChange={setTitle} error={fieldError(error, "/title")} />
       <Field label="Content" multiline value={content} onChange={setContent} error={fieldError(error, "/content")} />
       <FormError error={error} fields={["/title", "/content"]} />
