@@ -67,6 +67,17 @@ Commands:
 }
 
 namespace {
+// A directory of files spur-app serves: the setting `name` if given (it must hold `marker`),
+// else the build's default when that holds it, else none ("").
+std::string asset_directory(std::map<std::string, std::string>& v, const std::string& name, const char* fallback,
+                            const char* marker, const char* what) {
+    auto holds = [marker](const std::string& dir) { return std::filesystem::is_regular_file(std::filesystem::path(dir) / marker); };
+    if (!v.count(name)) return holds(fallback) ? fallback : "";
+    const std::string& dir = v[name];
+    if (!dir.empty() && !holds(dir)) throw std::invalid_argument(name + " must be a directory holding " + what);
+    return dir;
+}
+
 template <class T>
 T number(const std::string& name, const std::string& v, T min, T max) {
     T out{};
@@ -210,20 +221,9 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
     };
     c.cors_origins = comma_list(v["CORS_ORIGINS"]);
     c.trusted_proxies = comma_list(v["TRUSTED_PROXIES"]);
-    if (v.count("DOCS_ASSETS")) {
-        c.docs_assets = v["DOCS_ASSETS"];
-        if (!c.docs_assets.empty() && !std::filesystem::is_regular_file(std::filesystem::path(c.docs_assets) / "swagger-ui-bundle.js"))
-            throw std::invalid_argument("DOCS_ASSETS must be a directory holding Swagger UI (npm's swagger-ui-dist)");
-    } else if (std::filesystem::is_regular_file(std::filesystem::path(SPUR_APP_DOCS_ASSETS) / "swagger-ui-bundle.js")) {
-        c.docs_assets = SPUR_APP_DOCS_ASSETS;
-    }
-    if (v.count("WEB_ROOT")) {
-        c.web_root = v["WEB_ROOT"];
-        if (!c.web_root.empty() && !std::filesystem::is_regular_file(std::filesystem::path(c.web_root) / "index.html"))
-            throw std::invalid_argument("WEB_ROOT must be a directory holding the built front end (index.html)");
-    } else if (std::filesystem::is_regular_file(std::filesystem::path(SPUR_APP_WEB_ROOT) / "index.html")) {
-        c.web_root = SPUR_APP_WEB_ROOT;
-    }
+    c.docs_assets = asset_directory(v, "DOCS_ASSETS", SPUR_APP_DOCS_ASSETS, "swagger-ui-bundle.js",
+                                    "Swagger UI (npm's swagger-ui-dist)");
+    c.web_root = asset_directory(v, "WEB_ROOT", SPUR_APP_WEB_ROOT, "index.html", "the built front end (index.html)");
     if (c.command == "openapi") {
         // The document needs the routes, not a database or a real secret: nothing connects.
         c.database_url = "mysql://openapi@127.0.0.1/openapi";

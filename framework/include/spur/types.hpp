@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -77,6 +78,9 @@ struct List : std::vector<T> {
 
 /// The JSON Schema `format`s spur checks on input.
 enum class StringFormat { email, uuid, date_time, uri };
+
+/// Whether `s` is in `format`, as spur checks a FormattedString on input (no allocation).
+bool matches_format(std::string_view s, StringFormat format) noexcept;
 
 /// A string with a JSON Schema `format`, checked on input. Behaves as the std::string it derives from.
 template <StringFormat F>

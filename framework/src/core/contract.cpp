@@ -25,6 +25,25 @@ ValidationError::ValidationError(std::vector<Violation> violations)
 }
 
 namespace detail {
+namespace {
+bool is_email(std::string_view e);
+bool is_uuid(std::string_view s);
+bool is_date_time(std::string_view s);
+bool is_uri(std::string_view s);
+}  // namespace
+}  // namespace detail
+
+bool matches_format(std::string_view s, StringFormat format) noexcept {
+    switch (format) {
+        case StringFormat::email: return detail::is_email(s);
+        case StringFormat::uuid: return detail::is_uuid(s);
+        case StringFormat::date_time: return detail::is_date_time(s);
+        case StringFormat::uri: return detail::is_uri(s);
+    }
+    return false;
+}
+
+namespace detail {
 
 namespace {
 constexpr __int128 int64_min = std::numeric_limits<std::int64_t>::min();
@@ -214,14 +233,7 @@ void check_string(std::string_view s, std::size_t min, std::size_t max, const Co
 }
 
 void check_format(std::string_view s, StringFormat format, Walk& walk) {
-    bool ok = false;
-    switch (format) {
-        case StringFormat::email: ok = is_email(s); break;
-        case StringFormat::uuid: ok = is_uuid(s); break;
-        case StringFormat::date_time: ok = is_date_time(s); break;
-        case StringFormat::uri: ok = is_uri(s); break;
-    }
-    if (!ok) walk.fail("format", format_message(format));
+    if (!matches_format(s, format)) walk.fail("format", format_message(format));
 }
 
 boost::json::value string_schema(std::size_t min, std::size_t max, const char* pattern) {
