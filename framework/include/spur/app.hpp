@@ -6,14 +6,20 @@
 #include <spur/openapi.hpp>
 #include <spur/router.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
 namespace spur {
 
 struct ServerOptions;
+namespace detail { struct AppAccess; }
 
 /// Settings of an App.
 struct AppOptions {
@@ -57,6 +63,31 @@ public:
     /// Every registered route, in registration order.
     std::vector<RouteInfo> routes() const;
 
+    /// Runs `task` every `interval` while a server serves this app, the first time one interval
+    /// after it starts; runs never overlap. A run that throws is logged (with `name`) and the
+    /// next one still happens. On shutdown the task is cancelled — Asio's terminal
+    /// cancellation, so the operation it awaits fails with operation_aborted — and awaited
+    /// within the drain deadline. Throws std::invalid_argument for a non-positive interval and
+    /// std::logic_error once serving has started (use spawn() then).
+    App& every(std::chrono::milliseconds interval, std::function<Task<>()> task, std::string name = "");
+    /// Starts `task` in the background, tracked like every(): cancelled and awaited on
+    /// shutdown, an exception logged, never lost. Queued until serving starts; thread-safe, so
+    /// a handler may call `req.app().spawn(...)`. Returns false, without running it, once the
+    /// app is stopping.
+    bool spawn(std::function<Task<>()> task, std::string name = "");
+    /// Whether a drain has begun; spur::readiness() answers 503 from that moment.
+    bool draining() const noexcept;
+
+    // The server's side of the lifecycle (tests may call these too).
+    /// Starts the background tasks on strands of `executor`. Server::start() calls it.
+    void start_background(const boost::asio::any_io_executor& executor);
+    /// Marks the app as draining. Server::shutdown() calls it first, before drain_delay.
+    void begin_drain() noexcept;
+    /// Cancels the background tasks, ends open event streams with their final event, and
+    /// calls `done` (from any thread) once every background task has finished. The server
+    /// calls it when it stops accepting.
+    void stop_background(std::function<void()> done);
+
     /// Registers a route; see RouteMethods. Throws std::logic_error once serving has started.
     RouteConfig add_route(std::string_view method, std::string_view path, std::vector<Middleware> middleware,
                           Handler handler);
@@ -91,6 +122,7 @@ public:
     struct Impl;
 
 private:
+    friend struct detail::AppAccess;
     Task<> run(Request& req, Response& res, const HttpError* refusal);
     std::unique_ptr<Impl> impl_;
 };

@@ -19,6 +19,8 @@
 
 namespace spur {
 
+class App;
+
 /// Where a request body comes from while it is still on the wire: the server's connection
 /// implements it. Nothing is read until something asks for the body.
 class BodySource {
@@ -136,6 +138,10 @@ public:
     Message& message() noexcept { return message_; }
     const Message& message() const noexcept { return message_; }
 
+    /// The App handling this request (Express's req.app): for spawn() and draining(). Throws
+    /// std::logic_error for a request that no App is handling.
+    App& app() const;
+
     /// The pattern of the matched route ("/api/texts/:id"), or "" for 404/405 — for metrics and logs.
     std::string_view route_pattern() const noexcept { return match_.pattern; }
     /// What the router decided for this request (filled by the app before middleware runs).
@@ -159,6 +165,7 @@ private:
     mutable std::optional<std::vector<std::pair<std::string, std::string>>> cookies_;
     Locals locals_;
     detail::RouteMatch match_;
+    App* app_ = nullptr;                 // set by App::handle and App::refuse
     BodySource* body_source_ = nullptr;  // the wire, while the body is not read yet
     bool body_done_ = false;             // the source has delivered the whole body
     bool whole_body_given_ = false;      // read_body_chunk() handed out the buffered body

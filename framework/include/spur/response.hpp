@@ -20,6 +20,9 @@
 namespace spur {
 
 class WebSocket;
+class EventStream;
+class Request;
+struct SseOptions;
 
 /// A typed value as JSON (defined in <spur/contract.hpp>).
 template <class T>
@@ -91,6 +94,15 @@ public:
     /// content_length the body is sent as-is (the producer must write exactly that many
     /// bytes); without one it is sent chunked (HTTP/1.1) or until close (HTTP/1.0).
     Response& stream(BodyProducer producer, std::optional<std::uint64_t> content_length = std::nullopt);
+
+    /// Answers with a stream of server-sent events (text/event-stream; include <spur/sse.hpp>):
+    /// `handler` runs once the headers are out and sends events until it returns. Keep-alive
+    /// comments, the client's Last-Event-ID, backpressure and the final event on a drain are
+    /// described with SseOptions.
+    /// `req` gives the Last-Event-ID and the app whose drain ends the stream; it is read here,
+    /// not kept.
+    Response& sse(const Request& req, std::function<Task<>(EventStream&)> handler);
+    Response& sse(const Request& req, SseOptions options, std::function<Task<>(EventStream&)> handler);
 
     /// Runs `hook` once the response has been written — or the client left before it was
     /// complete, and status() then reads 499 (nginx's "client closed request") — innermost

@@ -32,6 +32,11 @@ public:
     /// Hands the body to the handler chunk by chunk (Request::read_body_chunk) instead of
     /// reading it whole first — for uploads with multipart().
     RouteConfig& stream_body();
+    /// Lets the handler finish when the client disconnects. By default a disconnect cancels
+    /// the request's coroutine (the operation it awaits fails with operation_aborted, a
+    /// spur::mysql query is stopped on the server too) and no response is written; a handler
+    /// whose work must complete once started (a payment, say) opts out here.
+    RouteConfig& run_to_completion();
 
     // What the OpenAPI document says about the route (see App::openapi).
     /// A one-line summary of the operation.

@@ -32,10 +32,24 @@ struct ServerOptions {
     std::chrono::milliseconds idle_timeout{30'000};    ///< keep-alive wait for the next request
     std::chrono::milliseconds write_timeout{30'000};   ///< one response write (slow readers)
     std::chrono::milliseconds drain_timeout{10'000};   ///< graceful shutdown waits this long
+    /// Between a shutdown's start — readiness turns 503 (App::draining()) and systemd hears
+    /// STOPPING=1 — and the listeners closing: long enough for a load balancer's probe to
+    /// see the 503 and stop routing here (its interval times its failure threshold).
+    std::chrono::milliseconds drain_delay{0};
     bool handle_signals = true;              ///< SIGINT/SIGTERM start a graceful shutdown
     /// HTTPS on tls->port, beside plain HTTP on `port` (same app, limits and timeouts).
     std::optional<TlsOptions> tls;
-    bool plain = true;                       ///< false: TLS only (requires `tls`)
+    bool plain = true;                       ///< false: no plain TCP listener (TLS or unix socket only)
+    /// Also serve plain HTTP on this unix-domain socket path (a stale socket file there is
+    /// replaced; the file is removed again on shutdown). Clients are exempt from the
+    /// per-client cap and their remote_address() is "unix".
+    std::string unix_path;
+    unsigned unix_mode = 0660;               ///< permissions of unix_path (the proxy's group can connect)
+    /// systemd integration, active only when systemd set the variables: listening sockets
+    /// passed by socket activation (LISTEN_FDS) replace binding host/port — one named
+    /// "https" or "tls" (FileDescriptorName=) serves TLS, any other plain HTTP, TCP or unix —
+    /// and READY=1 / STOPPING=1 / WATCHDOG=1 go to NOTIFY_SOCKET (Type=notify, WatchdogSec=).
+    bool systemd = true;
     WebSocketOptions websocket;              ///< limits of every ws route
     /// Reverse proxies whose X-Forwarded-For / Forwarded / X-Forwarded-Proto are believed
     /// ("10.0.0.0/8", "::1", "2001:db8::/32"); default none. See Request::ip(). A malformed
@@ -62,14 +76,18 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    /// Binds and starts accepting; returns the bound plain port (the TLS port if `plain` is
-    /// false). Throws std::system_error if binding fails and std::invalid_argument for
-    /// unusable TLS settings (unreadable certificate, mismatched key).
+    /// Binds (or takes the sockets systemd passed), starts accepting and the app's background
+    /// tasks, and tells systemd READY=1; returns the bound plain port (the TLS port if
+    /// `plain` is false; 0 for a unix socket only). Throws std::system_error if binding
+    /// fails and std::invalid_argument for unusable TLS settings (unreadable certificate,
+    /// mismatched key), a socket named "https" without `tls`, or nothing to listen on.
     unsigned short start();
     /// Runs the I/O threads (the caller is one of them) until shutdown completes.
     void run();
-    /// Begins a graceful shutdown: stop accepting, close idle connections, let in-flight
-    /// requests finish within drain_timeout, then close the rest. Safe from any thread.
+    /// Begins a graceful shutdown: readiness turns 503 at once; after drain_delay stop
+    /// accepting, close idle connections, end event streams and cancel background tasks,
+    /// let in-flight requests finish within drain_timeout, then close the rest. Safe from
+    /// any thread.
     void shutdown();
     /// The bound plain HTTP port (after start()); 0 if `plain` is false.
     unsigned short port() const noexcept;

@@ -5,6 +5,7 @@
 #include <spur/contract.hpp>
 #include <spur/cookie.hpp>
 #include <spur/handler.hpp>
+#include <spur/health.hpp>
 #include <spur/http_error.hpp>
 #include <spur/log.hpp>
 #include <spur/offload.hpp>
@@ -13,6 +14,7 @@
 #include <spur/request.hpp>
 #include <spur/response.hpp>
 #include <spur/router.hpp>
+#include <spur/sse.hpp>
 #include <spur/server.hpp>
 #include <spur/task.hpp>
 #include <spur/types.hpp>

@@ -8,6 +8,7 @@
 #include "util/exception_message.hpp"
 #include "util/url.hpp"
 
+#include <boost/asio/this_coro.hpp>
 #include <fmt/core.h>
 
 #include <stdexcept>
@@ -24,6 +25,7 @@ void App::Impl::route(Request& req) const {
     match.pattern = match.route->pattern;
     match.body_limit = match.route->body_limit;
     match.stream_body = match.route->stream_body;
+    match.cancel_on_disconnect = match.route->cancel_on_disconnect;
     for (auto [name, value] : raw) {
         auto decoded = detail::percent_decode(value);
         if (!decoded) {
@@ -104,12 +106,38 @@ std::vector<RouteInfo> App::routes() const {
 
 const LogSink& App::log() const noexcept { return impl_->options.log; }
 
+App& App::every(std::chrono::milliseconds interval, std::function<Task<>()> task, std::string name) {
+    impl_->check_not_frozen();
+    impl_->background.every(interval, std::move(task), name.empty() ? "every " + std::to_string(interval.count()) + " ms" : std::move(name));
+    return *this;
+}
+
+bool App::spawn(std::function<Task<>()> task, std::string name) {
+    return impl_->background.spawn(std::move(task), name.empty() ? "spawned task" : std::move(name));
+}
+
+bool App::draining() const noexcept { return impl_->draining.load(std::memory_order_relaxed); }
+
+void App::start_background(const boost::asio::any_io_executor& executor) {
+    freeze();
+    impl_->background.start(executor);
+}
+
+void App::begin_drain() noexcept { impl_->draining.store(true, std::memory_order_relaxed); }
+
+void App::stop_background(std::function<void()> done) {
+    begin_drain();
+    impl_->background.stop(std::move(done));
+}
+
 Task<> App::handle(Request& req, Response& res) {
+    detail::RequestAccess::app(req) = this;
     impl_->route(req);
     return run(req, res, nullptr);
 }
 
 Task<> App::refuse(Request& req, Response& res, const HttpError& error) {
+    detail::RequestAccess::app(req) = this;
     auto& match = detail::RequestAccess::match(req);
     match = detail::RouteMatch{};
     match.kind = detail::RouteMatch::Kind::refused;
@@ -121,6 +149,7 @@ Task<> App::refuse(Request& req, Response& res, const HttpError& error) {
 Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
     // C++ forbids co_await inside a catch block, so the failure is carried out of it.
     std::optional<HttpError> failure;
+    std::string unexpected;
     try {
         detail::Chain chain(impl_->global, req, res, refusal);
         if (!chain.try_run_sync()) co_await chain.run(0);
@@ -131,11 +160,18 @@ Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
     } catch (const HttpError& e) {
         failure.emplace(e);
     } catch (...) {
-        impl_->options.log(LogLevel::error, fmt::format("unhandled exception in {}: {}", detail::describe_request(req),
-                                                        detail::exception_message(std::current_exception())));
+        unexpected = detail::exception_message(std::current_exception());
         failure.emplace(500, "internal_error", "Internal Server Error");
     }
     if (!failure) co_return;
+    // The client left and the server cancelled the handler: nobody will read an answer, and
+    // every further co_await would throw operation_aborted anyway.
+    if ((co_await boost::asio::this_coro::cancellation_state).cancelled() != boost::asio::cancellation_type::none) {
+        res.status(499);
+        co_return;
+    }
+    if (!unexpected.empty())
+        impl_->options.log(LogLevel::error, fmt::format("unhandled exception in {}: {}", detail::describe_request(req), unexpected));
 
     bool rendered = false;
     try {

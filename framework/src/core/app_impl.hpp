@@ -3,6 +3,7 @@
 
 #include <spur/app.hpp>
 
+#include "core/background.hpp"
 #include "core/route.hpp"
 #include "core/route_tree.hpp"
 
@@ -22,6 +23,8 @@ struct App::Impl {
     std::atomic<bool> frozen{false};
     std::vector<std::function<void()>> on_freeze;  // e.g. building the OpenAPI document
     OpenApiOptions openapi;
+    std::atomic<bool> draining{false};
+    detail::Background background{options.log};
 
     /// Fills req's route match (route, params, body settings); never throws for bad input.
     void route(Request& req) const;

@@ -7,6 +7,7 @@
 #include "util/url.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include <boost/json/parse.hpp>
 
@@ -23,6 +24,11 @@ Request::Request(Message message, std::string_view remote_address, BodySource* b
 void Request::split_target() noexcept {
     path_ = detail::target_path(message_.target());
     query_string_ = detail::target_query(message_.target());
+}
+
+App& Request::app() const {
+    if (!app_) throw std::logic_error("spur: Request::app() on a request no App is handling");
+    return *app_;
 }
 
 std::string_view Request::method() const noexcept { return message_.method_string(); }

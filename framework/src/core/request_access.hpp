@@ -8,6 +8,7 @@
 namespace spur::detail {
 
 struct RequestAccess {
+    static App*& app(Request& req) noexcept { return req.app_; }
     static RouteMatch& match(Request& req) noexcept { return req.match_; }
     static std::vector<std::pair<std::string_view, std::string>>& params(Request& req) noexcept { return req.params_; }
 };

@@ -43,6 +43,7 @@ struct Route {
     Handler handler;
     std::optional<std::size_t> body_limit;
     bool stream_body = false;
+    bool cancel_on_disconnect = true;
     RouteDoc doc;
 };
 

@@ -116,6 +116,11 @@ RouteConfig& RouteConfig::body_limit(std::size_t bytes) {
     return *this;
 }
 
+RouteConfig& RouteConfig::run_to_completion() {
+    route_->cancel_on_disconnect = false;
+    return *this;
+}
+
 RouteConfig& RouteConfig::stream_body() {
     route_->stream_body = true;
     return *this;

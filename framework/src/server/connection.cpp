@@ -9,13 +9,18 @@
 
 #include <spur/http_error.hpp>
 
+#include <boost/asio/this_coro.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include <poll.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <limits>
 
 namespace spur::detail {
@@ -35,6 +40,18 @@ constexpr std::uint64_t discard_budget = 64 * 1024;
 constexpr std::size_t chunk_size = 16 * 1024;
 
 using Parser = http::request_parser<http::buffer_body>;
+
+// Whether the peer of a readable socket has closed (or reset) it, as opposed to sending more
+// bytes — a pipelined request, or a TLS record. A clean TLS close sends close_notify before
+// its FIN; it counts once the FIN is there (POLLRDHUP), which is usually at the same moment.
+bool peer_closed(int fd) {
+    char byte;
+    const auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0) return true;
+    if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR;
+    pollfd p{fd, POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
 
 class Connection;
 
@@ -77,6 +94,10 @@ public:
           // Bounded: an oversized chunk line or trailer fails as a malformed body instead of
           // growing memory.
           buffer_(options_.max_request_line + options_.max_header_bytes + 8 * 1024) {
+        if (state.local) {
+            remote_ = "unix";
+            return;
+        }
         boost::system::error_code ec;
         auto endpoint = tcp_.socket().remote_endpoint(ec);
         if (!ec) remote_ = endpoint.address().to_string();
@@ -123,11 +144,15 @@ private:
     }
 
     // Waits for the first byte of the next request; false means close quietly
-    // (peer left, idle timeout, or the server is draining).
+    // (peer left, idle timeout, or the server is draining). A new connection's first request
+    // is served even while draining: the client connected before the listener closed (or
+    // it queued in the kernel), and dropping it unanswered would lose a request that a
+    // restart with socket activation promises to keep.
     Task<bool> wait_for_request(bool first) {
         if (buffer_.size() > 0) co_return true;  // a pipelined request is already here
-        if (server_.stopping.load(std::memory_order_relaxed)) co_return false;
+        if (!first && server_.stopping.load(std::memory_order_relaxed)) co_return false;
         state_.idle.store(true, std::memory_order_relaxed);
+        if (!first) state_.fresh.store(false, std::memory_order_relaxed);
         tcp_.expires_after(first ? options_.header_timeout : options_.idle_timeout);
         boost::system::error_code ec;
         co_await read_some(ec);
@@ -187,7 +212,17 @@ private:
         Request req(Request::Message(std::move(message.base())), remote_, parser.is_done() ? nullptr : &body);
         resolve_client(req, server_.trusted_proxies, transport_.secure());
         Response res;
+        state_.request = &req;
+        if (parser.is_done()) watch_peer();
         co_await server_.app.handle(req, res);
+        unwatch_peer();
+        if (state_.peer_gone) {
+            // Cancelled (or, with run_to_completion(), finished) for nobody: nothing to write.
+            co_await net::this_coro::reset_cancellation_state();
+            res.status(499);
+            run_finish_hooks(req, res, server_.app.log());
+            co_return Step::close;
+        }
         if (res.upgrade_handler() && res.status() == 101) co_return co_await upgrade(req, res);
 
         // 4. The response. Keep-alive also needs the body consumed, or the next "request"
@@ -200,6 +235,30 @@ private:
         Step step = finished(req, res, write_ec, framing.keep_alive);
         if (step == Step::keep_alive && drain && !co_await body.discard_rest()) step = Step::close;
         co_return step;
+    }
+
+    // While the handler runs nothing reads the socket, so a client that gives up would go
+    // unnoticed until the write. Once the request is fully read, a wait for readability
+    // tells: end of stream (or a reset) means the client left, and the request's coroutine
+    // is cancelled unless its route opted out. Other bytes (a pipelined request) end the watch.
+    void watch_peer() {
+        if (state_.watching || state_.peer_gone || !state_.request) return;
+        state_.watching = true;
+        tcp_.socket().async_wait(net::socket_base::wait_read, [state = state_.shared_from_this()](boost::system::error_code ec) {
+            if (ec == net::error::operation_aborted) return;  // unwatch_peer()
+            state->watching = false;
+            if (ec || !state->request || !peer_closed(state->tcp.socket().native_handle())) return;
+            state->peer_gone = true;
+            if (state->request->route_match().cancel_on_disconnect) state->cancel.emit(net::cancellation_type::terminal);
+        });
+    }
+
+    void unwatch_peer() {
+        state_.request = nullptr;
+        if (!state_.watching) return;
+        state_.watching = false;
+        boost::system::error_code ec;
+        tcp_.socket().cancel(ec);
     }
 
     // Runs the finish hooks once the bytes are out (or the client left: 499), then picks
@@ -317,7 +376,10 @@ void WireBody::start(std::size_t limit, bool whole) {
 
 Task<std::size_t> WireBody::pump(char* dst, std::size_t room) {
     for (;;) {
-        if (parser_.is_done()) co_return 0;
+        if (parser_.is_done()) {
+            c_.watch_peer();  // the whole request is in: a close from now on is the client leaving
+            co_return 0;
+        }
         auto& body = parser_.get().body();
         body.data = dst;
         body.size = room;
@@ -390,6 +452,8 @@ Task<bool> WireBody::discard_rest() {
 }  // namespace
 
 Task<> serve(ServerContext& server, ConnectionState& state, Transport& transport) {
+    // The server binds state.cancel to this coroutine; only a client leaving mid-request
+    // emits it, and serve_one resets the state before anything else is awaited.
     Connection connection(server, state, transport);
     co_await connection.run();
 }

@@ -7,6 +7,7 @@
 #include <spur/app.hpp>
 #include <spur/server.hpp>
 
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include <atomic>
@@ -21,13 +22,22 @@ class WsSession;
 /// The socket of a connection plus the state the server's drain and shedding logic inspect.
 /// Touched only on the connection's executor, except `idle` (read by the acceptor when it
 /// looks for a connection to shed) and the server's bookkeeping fields.
-struct ConnectionState {
+struct ConnectionState : std::enable_shared_from_this<ConnectionState> {
     explicit ConnectionState(net::ip::tcp::socket socket) : tcp(std::move(socket)) {}
     /// The TCP stream; TLS and WebSocket layers run on top of it, so closing it ends them too.
     beast::tcp_stream tcp;
     /// Waiting for the first byte of a request: safe to close on shutdown or to shed.
     std::atomic<bool> idle{false};
+    /// No request finished yet: a drain still serves its first one (see wait_for_request).
+    std::atomic<bool> fresh{true};
     std::weak_ptr<WsSession> websocket;  ///< set while the connection speaks WebSocket
+    bool local = false;                  ///< accepted on a unix-domain socket (no peer address)
+    /// Bound to the connection's coroutine: emitted (terminal) when the client leaves while
+    /// a cancellable request is being handled. Used on the connection's executor only.
+    net::cancellation_signal cancel;
+    const Request* request = nullptr;  ///< the request being handled, while it is
+    bool watching = false;             ///< a wait for the peer closing is pending
+    bool peer_gone = false;            ///< the peer closed while its request was handled
     // The server's, under its connections mutex: the per-client count this one is in ("" for
     // an exempt peer), and whether it was already picked to be shed.
     std::string client_key;

@@ -3,14 +3,17 @@
 #include <spur/offload.hpp>
 
 #include "server/connection.hpp"
+#include "server/systemd.hpp"
 #include "server/tls_context.hpp"
 #include "server/websocket/session.hpp"
 #include "util/exception_message.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -21,6 +24,9 @@
 #include <fmt/core.h>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <mutex>
@@ -57,24 +63,61 @@ void raise_file_limit(std::size_t max_connections) {
 unsigned resolve_threads(unsigned configured) {
     return configured ? configured : std::max(1u, std::thread::hardware_concurrency());
 }
+
+// A unix-domain listener is adopted into the TCP acceptor type: Asio's reactive accept, read,
+// write and wait are the same system calls for both families, so the connection code stays
+// compiled once. What differs — peer addresses, TCP options — the server does not ask of it.
+void adopt(net::ip::tcp::acceptor& acceptor, int family, int fd) {
+    acceptor.assign(family == AF_INET6 ? net::ip::tcp::v6() : net::ip::tcp::v4(), fd);
+}
+
+// Binds a unix socket at `path` with `mode`, replacing a stale socket file left by a
+// process that did not shut down; anything else at the path is left alone (bind then fails).
+int bind_unix(net::any_io_executor executor, const std::string& path, unsigned mode) {
+    struct stat st {};
+    if (lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
+    net::local::stream_protocol::acceptor unix_acceptor(executor);
+    net::local::stream_protocol::endpoint endpoint(path);
+    unix_acceptor.open(endpoint.protocol());
+    unix_acceptor.bind(endpoint);
+    if (::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0) {
+        ::unlink(path.c_str());
+        throw std::system_error(errno, std::generic_category(), "chmod " + path);
+    }
+    unix_acceptor.listen(net::socket_base::max_listen_connections);
+    return unix_acceptor.release();
+}
+
+/// One listening socket: TCP, or a unix-domain one adopted into the same type.
+struct Listener {
+    explicit Listener(net::strand<net::io_context::executor_type>& strand) : acceptor(strand) {}
+    net::ip::tcp::acceptor acceptor;
+    bool tls = false;
+    bool unix_socket = false;
+    std::string created_path;  // a unix socket file this server made, removed on shutdown
+};
 }  // namespace
 
 struct Server::Impl {
     Impl(App& a, ServerOptions o)
         : app(a), options(std::move(o)), io(static_cast<int>(resolve_threads(options.threads))),
-          strand(net::make_strand(io)), acceptor(strand), tls_acceptor(strand), signals(strand), drain_timer(strand),
+          strand(net::make_strand(io)), signals(strand), drain_timer(strand), delay_timer(strand), watchdog(strand),
           trusted_proxies(parse_trusted_proxies(options.trusted_proxies)), context{app, options, stopping, trusted_proxies} {}
 
     App& app;
     ServerOptions options;
     net::io_context io;
     net::strand<net::io_context::executor_type> strand;  // acceptor, signals and drain state
-    net::ip::tcp::acceptor acceptor;
-    net::ip::tcp::acceptor tls_acceptor;
+    std::vector<std::unique_ptr<Listener>> listeners;
     std::unique_ptr<detail::TlsContext> tls;
     net::signal_set signals;
     net::steady_timer drain_timer;
-    std::atomic<bool> stopping{false};
+    net::steady_timer delay_timer;
+    net::steady_timer watchdog;
+    bool shutdown_begun = false;     // on `strand`
+    bool background_done = false;    // on `strand`
+    bool notify_systemd = false;
+    std::atomic<bool> stopping{false};  // the listeners are closed: no keep-alive from now on
     detail::IpNetworks trusted_proxies;
     detail::ServerContext context;
     unsigned short port = 0;
@@ -98,7 +141,9 @@ struct Server::Impl {
         return net::make_strand(io);
     }
 
-    Task<> accept_loop(net::ip::tcp::acceptor& from, detail::TlsContext* tls_context) {
+    Task<> accept_loop(Listener& listener) {
+        auto& from = listener.acceptor;
+        detail::TlsContext* tls_context = listener.tls ? tls.get() : nullptr;
         for (;;) {
             boost::system::error_code ec;
             auto socket = co_await from.async_accept(connection_executor(), net::redirect_error(net::use_awaitable, ec));
@@ -110,18 +155,19 @@ struct Server::Impl {
                 co_await pause.async_wait(net::redirect_error(net::use_awaitable, ec));
                 continue;
             }
-            socket.set_option(net::ip::tcp::no_delay(true), ec);
+            if (!listener.unix_socket) socket.set_option(net::ip::tcp::no_delay(true), ec);
             auto state = std::make_shared<detail::ConnectionState>(std::move(socket));
+            state->local = listener.unix_socket;
             if (!admit(state)) {
                 state->tcp.socket().close(ec);
                 continue;
             }
             auto session = tls_context ? detail::serve_tls(context, state, *tls_context) : detail::serve_plain(context, state);
             net::co_spawn(state->tcp.get_executor(), std::move(session),
-                          [this, state](std::exception_ptr failure) {
+                          net::bind_cancellation_slot(state->cancel.slot(), [this, state](std::exception_ptr failure) {
                               if (failure) report(failure);
                               connection_closed(state);
-                          });
+                          }));
         }
     }
 
@@ -129,13 +175,16 @@ struct Server::Impl {
     // with no idle connection to shed. Shedding closes one idle keep-alive connection (on its
     // own executor), so the count runs one over the cap until that close lands.
     bool admit(const std::shared_ptr<detail::ConnectionState>& state) {
-        boost::system::error_code ec;
-        auto peer = state->tcp.socket().remote_endpoint(ec);
-        if (ec) return false;  // already gone
-        const std::string address = peer.address().to_string();
-        const auto parsed = detail::parse_ip(address);
-        const bool exempt = options.max_connections_per_ip == 0 || (parsed && trusted_proxies.contains(*parsed));
-        if (!exempt) state->client_key = detail::client_key(address);
+        bool exempt = state->local || options.max_connections_per_ip == 0;
+        if (!state->local) {
+            boost::system::error_code ec;
+            auto peer = state->tcp.socket().remote_endpoint(ec);
+            if (ec) return false;  // already gone
+            const std::string address = peer.address().to_string();
+            const auto parsed = detail::parse_ip(address);
+            exempt = exempt || (parsed && trusted_proxies.contains(*parsed));
+            if (!exempt) state->client_key = detail::client_key(address);
+        }
 
         std::shared_ptr<detail::ConnectionState> victim;
         {
@@ -198,7 +247,14 @@ struct Server::Impl {
             }
             last = connections.empty();
         }
-        if (last && stopping) net::post(strand, [this] { drain_timer.cancel(); });
+        if (last && stopping) net::post(strand, [this] { maybe_drained(); });
+    }
+
+    // Runs on `strand`: the drain is over once no connection and no background task is left.
+    void maybe_drained() {
+        if (!stopping || !background_done) return;
+        std::lock_guard lock(connections_mutex);
+        if (connections.empty()) drain_timer.cancel();
     }
 
     std::vector<std::shared_ptr<detail::ConnectionState>> snapshot() {
@@ -206,20 +262,42 @@ struct Server::Impl {
         return {connections.begin(), connections.end()};
     }
 
-    // Runs on `strand`.
+    // Runs on `strand`. Readiness turns 503 first; the listeners stay open for drain_delay so
+    // that a load balancer notices before connections are refused.
     void begin_shutdown() {
-        if (stopping.exchange(true)) return;
+        if (shutdown_begun) return;
+        shutdown_begun = true;
+        app.begin_drain();
+        if (notify_systemd) detail::notify("STOPPING=1");
         boost::system::error_code ec;
-        acceptor.close(ec);
-        tls_acceptor.close(ec);
         signals.cancel(ec);
-        auto open = snapshot();
-        if (open.empty()) return;
-        for (auto& c : open) {
+        if (options.drain_delay.count() <= 0) return close_listeners();
+        delay_timer.expires_after(options.drain_delay);
+        delay_timer.async_wait([this](boost::system::error_code) { close_listeners(); });
+    }
+
+    // Runs on `strand`.
+    void close_listeners() {
+        stopping = true;
+        boost::system::error_code ec;
+        for (auto& l : listeners) {
+            l->acceptor.close(ec);
+            if (!l->created_path.empty()) ::unlink(l->created_path.c_str());
+            l->created_path.clear();
+        }
+        watchdog.cancel();
+        app.stop_background([this] {
+            net::post(strand, [this] {
+                background_done = true;
+                maybe_drained();
+            });
+        });
+        for (auto& c : snapshot()) {
             // Idle keep-alive connections close now; busy ones finish their request and
-            // then close, because `stopping` turns keep-alive off; WebSockets get 1001.
+            // then close, because `stopping` turns keep-alive off; WebSockets get 1001. A new
+            // connection still gets its first request served.
             net::post(c->tcp.get_executor(), [c] {
-                if (c->idle.load(std::memory_order_relaxed)) {
+                if (c->idle.load(std::memory_order_relaxed) && !c->fresh.load(std::memory_order_relaxed)) {
                     c->tcp.close();
                 } else if (auto ws = c->websocket.lock()) {
                     ws->close(WsCloseCode::going_away, "server shutting down");
@@ -228,15 +306,80 @@ struct Server::Impl {
         }
         drain_timer.expires_after(options.drain_timeout);
         drain_timer.async_wait([this](boost::system::error_code wait_ec) {
-            if (wait_ec) return;  // cancelled: every connection finished in time
+            if (wait_ec) return;  // cancelled: everything finished in time
             auto left = snapshot();
-            log(LogLevel::warn, fmt::format("drain timeout: closing {} connection(s)", left.size()));
+            log(LogLevel::warn, fmt::format("drain timeout: closing {} connection(s){}", left.size(),
+                                            background_done ? "" : "; background tasks still running"));
             for (auto& c : left) net::post(c->tcp.get_executor(), [c] { c->tcp.close(); });
             drain_timer.expires_after(force_stop_grace);
             drain_timer.async_wait([this](boost::system::error_code grace_ec) {
                 if (!grace_ec) io.stop();
             });
         });
+        maybe_drained();
+    }
+
+    // Proves to systemd's watchdog that the event loop still turns.
+    void arm_watchdog(std::chrono::microseconds interval) {
+        watchdog.expires_after(interval);
+        watchdog.async_wait([this, interval](boost::system::error_code ec) {
+            if (ec || stopping) return;
+            detail::notify("WATCHDOG=1");
+            arm_watchdog(interval);
+        });
+    }
+
+    Listener& add_listener(bool is_tls) {
+        listeners.push_back(std::make_unique<Listener>(strand));
+        listeners.back()->tls = is_tls;
+        return *listeners.back();
+    }
+
+    // Socket activation: systemd's sockets instead of binding. Returns false when there are none.
+    bool take_inherited() {
+        auto inherited = detail::take_inherited_sockets();
+        for (const auto& socket : inherited) {
+            const bool is_tls = socket.name == "https" || socket.name == "tls";
+            if (is_tls && !tls) {
+                ::close(socket.fd);
+                throw std::invalid_argument("spur: systemd passed a socket named '" + socket.name + "' but no tls settings");
+            }
+            auto& l = add_listener(is_tls);
+            l.unix_socket = socket.family == AF_UNIX;
+            adopt(l.acceptor, socket.family, socket.fd);
+        }
+        return !inherited.empty();
+    }
+
+    void bind_configured() {
+        std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
+        auto bind = [&](bool is_tls, unsigned short port) {
+            auto& acceptor = add_listener(is_tls).acceptor;
+            net::ip::tcp::endpoint endpoint(net::ip::make_address(host), port);
+            acceptor.open(endpoint.protocol());
+            acceptor.set_option(net::socket_base::reuse_address(true));
+            if (endpoint.address().is_v6()) acceptor.set_option(net::ip::v6_only(false));
+            acceptor.bind(endpoint);
+            acceptor.listen(net::socket_base::max_listen_connections);
+        };
+        if (options.plain) bind(false, options.port);
+        if (tls) bind(true, options.tls->port);
+        if (!options.unix_path.empty()) {
+            auto& l = add_listener(false);
+            l.unix_socket = true;
+            adopt(l.acceptor, AF_UNIX, bind_unix(io.get_executor(), options.unix_path, options.unix_mode));
+            l.created_path = options.unix_path;
+        }
+    }
+
+    unsigned short first_port(bool is_tls) const {
+        for (const auto& l : listeners) {
+            if (l->tls != is_tls || l->unix_socket) continue;
+            boost::system::error_code ec;
+            auto endpoint = l->acceptor.local_endpoint(ec);
+            if (!ec) return endpoint.port();
+        }
+        return 0;
     }
 
     void run_thread() {
@@ -257,6 +400,8 @@ Server::Server(App& app, ServerOptions options) : impl_(std::make_unique<Impl>(a
 
 Server::~Server() {
     impl_->io.stop();
+    for (auto& l : impl_->listeners)
+        if (!l->created_path.empty()) ::unlink(l->created_path.c_str());
 }
 
 unsigned short Server::start() {
@@ -265,28 +410,21 @@ unsigned short Server::start() {
     set_blocking_threads(s.io, s.options.blocking_threads);
     set_blocking_queue_limit(s.io, s.options.max_blocking_queue);
 
-    if (!s.options.plain && !s.options.tls) throw std::invalid_argument("spur: plain = false needs tls settings");
     raise_file_limit(s.options.max_connections);
     if (s.options.tls) s.tls = std::make_unique<detail::TlsContext>(*s.options.tls);
-
-    std::string host = s.options.host == "localhost" ? "127.0.0.1" : s.options.host;
-    auto bind = [&](net::ip::tcp::acceptor& acceptor, unsigned short port) {
-        net::ip::tcp::endpoint endpoint(net::ip::make_address(host), port);
-        acceptor.open(endpoint.protocol());
-        acceptor.set_option(net::socket_base::reuse_address(true));
-        if (endpoint.address().is_v6()) acceptor.set_option(net::ip::v6_only(false));
-        acceptor.bind(endpoint);
-        acceptor.listen(net::socket_base::max_listen_connections);
-        return acceptor.local_endpoint().port();
-    };
-    if (s.options.plain) s.port = bind(s.acceptor, s.options.port);
-    if (s.tls) s.tls_port = bind(s.tls_acceptor, s.options.tls->port);
+    s.notify_systemd = s.options.systemd;
+    if (!(s.options.systemd && s.take_inherited())) {
+        if (!s.options.plain && !s.options.tls && s.options.unix_path.empty())
+            throw std::invalid_argument("spur: nothing to listen on (plain = false, no tls, no unix_path)");
+        s.bind_configured();
+    }
+    s.port = s.first_port(false);
+    s.tls_port = s.first_port(true);
 
     auto on_failure = [this](std::exception_ptr failure) {
         if (failure) impl_->report(failure);
     };
-    if (s.options.plain) net::co_spawn(s.strand, s.accept_loop(s.acceptor, nullptr), on_failure);
-    if (s.tls) net::co_spawn(s.strand, s.accept_loop(s.tls_acceptor, s.tls.get()), on_failure);
+    for (auto& l : s.listeners) net::co_spawn(s.strand, s.accept_loop(*l), on_failure);
     if (s.options.handle_signals) {
         s.signals.add(SIGINT);
         s.signals.add(SIGTERM);
@@ -296,7 +434,14 @@ unsigned short Server::start() {
             impl_->begin_shutdown();
         });
     }
-    return s.options.plain ? s.port : s.tls_port;
+    s.app.start_background(s.io.get_executor());
+    if (s.notify_systemd) {
+        net::post(s.strand, [&s] {
+            detail::notify("READY=1");
+            if (auto interval = detail::watchdog_interval()) s.arm_watchdog(*interval);
+        });
+    }
+    return s.port ? s.port : s.tls_port;
 }
 
 void Server::run() {

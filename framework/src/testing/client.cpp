@@ -3,12 +3,15 @@
 #include "core/finish.hpp"
 #include "util/net.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <stdexcept>
+#include <thread>
 
 namespace spur::testing {
 
@@ -24,6 +27,21 @@ public:
 private:
     std::string& out_;
 };
+
+Request::Message make_message(std::string_view method, std::string_view target, std::string body, const Headers& headers) {
+    Request::Message message;
+    message.method_string(method);
+    message.target(target);
+    message.version(11);
+    for (const auto& [name, value] : headers) message.insert(name, value);
+    // A Host given by the caller replaces the default (same-origin checks compare with it).
+    if (message.find(http::field::host) == message.end()) message.set(http::field::host, "localhost");
+    if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
+        message.body() = std::move(body);
+        message.prepare_payload();
+    }
+    return message;
+}
 
 // Runs one task to completion on the client's private io_context, rethrowing its exception.
 void run_to_completion(net::io_context& io, Task<> task) {
@@ -48,18 +66,7 @@ Client::Client(App& app) : app_(app), io_(std::make_unique<net::io_context>()) {
 Client::~Client() = default;
 
 Result Client::request(std::string_view method, std::string_view target, std::string body, const Headers& headers) {
-    Request::Message message;
-    message.method_string(method);
-    message.target(target);
-    message.version(11);
-    for (const auto& [name, value] : headers) message.insert(name, value);
-    // A Host given by the caller replaces the default (same-origin checks compare with it).
-    if (message.find(http::field::host) == message.end()) message.set(http::field::host, "localhost");
-    if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
-        message.body() = std::move(body);
-        message.prepare_payload();
-    }
-    Request req(std::move(message), remote_address_);
+    Request req(make_message(method, target, std::move(body), headers), remote_address_);
     Response res;
     run_to_completion(*io_, app_.handle(req, res));
 
@@ -93,6 +100,142 @@ Result Client::put_json(std::string_view target, const json::value& value, Heade
 }
 Result Client::patch_json(std::string_view target, const json::value& value, Headers headers) {
     return send_json("PATCH", target, value, std::move(headers));
+}
+
+struct Stream::State {
+    State(net::io_context& i, App& a) : io(i), app(a) {}
+    net::io_context& io;
+    App& app;
+    std::unique_ptr<Request> req;
+    Response res;
+    detail::BodyFraming framing;
+    std::string pending;  // arrived, not yet handed out by next_chunk()
+    std::string events;   // handed to next_event(), not yet parsed
+    bool done = false;
+    bool finished = false;  // the finish hooks ran
+    std::uint64_t received = 0;
+    std::exception_ptr failure;
+    net::cancellation_signal cancel;
+
+    class Writer : public BodyWriter {
+    public:
+        explicit Writer(State& s) : s_(s) {}
+        Task<> write(std::string_view chunk) override {
+            s_.pending.append(chunk);
+            s_.received += chunk.size();
+            co_return;
+        }
+
+    private:
+        State& s_;
+    } writer{*this};
+
+    // One step of the io_context; sleeps briefly when nothing is ready yet (work on another
+    // thread, such as offloaded jobs, posts back later).
+    void step() {
+        if (io.stopped()) io.restart();
+        if (io.run_one() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+
+    void finish(bool left) {
+        if (finished) return;
+        finished = true;
+        if (left) res.status(499);
+        res.bytes_sent(received);
+        detail::run_finish_hooks(*req, res, app.log());
+    }
+};
+
+Stream::Stream(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Stream::Stream(Stream&&) noexcept = default;
+
+Stream::~Stream() {
+    if (state_) close();
+}
+
+int Stream::status() const noexcept { return state_->res.status(); }
+
+std::string_view Stream::header(std::string_view name) const { return state_->res.get(name); }
+
+bool Stream::ended() const noexcept { return state_->done && state_->pending.empty(); }
+
+std::string Stream::next_chunk() {
+    auto& s = *state_;
+    while (s.pending.empty() && !s.done) s.step();
+    if (s.pending.empty() && s.failure) std::rethrow_exception(std::exchange(s.failure, nullptr));
+    if (s.done && s.pending.empty()) s.finish(false);
+    return std::exchange(s.pending, {});
+}
+
+std::optional<ReceivedEvent> Stream::next_event() {
+    auto& s = *state_;
+    for (;;) {
+        auto end = s.events.find("\n\n");
+        if (end == std::string::npos) {
+            auto chunk = next_chunk();
+            if (chunk.empty()) return std::nullopt;
+            s.events += chunk;
+            continue;
+        }
+        std::string_view block(s.events.data(), end + 1);
+        ReceivedEvent event;
+        bool any = false, has_data = false;
+        while (!block.empty()) {
+            auto nl = block.find('\n');
+            auto line = block.substr(0, nl);
+            block.remove_prefix(nl + 1);
+            if (line.empty() || line.front() == ':') continue;
+            auto colon = line.find(':');
+            auto field = line.substr(0, colon);
+            auto value = colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
+            if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+            any = true;
+            if (field == "data") {
+                if (has_data) event.data += '\n';
+                event.data += value;
+                has_data = true;
+            } else if (field == "event") {
+                event.event = value;
+            } else if (field == "id") {
+                event.id = value;
+            } else if (field == "retry") {
+                event.retry = std::stol(std::string(value));
+            }
+        }
+        s.events.erase(0, end + 2);
+        if (any) return event;
+    }
+}
+
+void Stream::close() {
+    auto& s = *state_;
+    const bool early = !s.done;
+    if (early) s.cancel.emit(net::cancellation_type::terminal);
+    while (!s.done) s.step();
+    s.finish(early);
+}
+
+Stream Client::open(std::string_view method, std::string_view target, const Headers& headers) {
+    auto state = std::make_unique<Stream::State>(*io_, app_);
+    state->req = std::make_unique<Request>(make_message(method, target, {}, headers), remote_address_);
+    run_to_completion(*io_, app_.handle(*state->req, state->res));
+    const bool head = state->req->method() == "HEAD";
+    state->framing = detail::finish_response(state->res, state->req->version(), head, state->req->keep_alive());
+    auto* s = state.get();
+    if (state->framing.stream) {
+        net::co_spawn(*io_, state->res.producer()(state->writer),
+                      net::bind_cancellation_slot(s->cancel.slot(), [s](std::exception_ptr e) {
+                          s->done = true;
+                          s->failure = e;
+                      }));
+    } else {
+        if (state->framing.send_body) {
+            state->pending = state->res.body();
+            state->received = state->pending.size();
+        }
+        state->done = true;
+    }
+    return Stream(std::move(state));
 }
 
 }  // namespace spur::testing

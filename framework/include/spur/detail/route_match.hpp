@@ -20,6 +20,7 @@ struct RouteMatch {
     std::string allow;                      ///< "GET, HEAD, OPTIONS" for 405 and automatic OPTIONS
     std::optional<std::size_t> body_limit;  ///< the route's own body limit, if it set one
     bool stream_body = false;               ///< the route reads its body in chunks
+    bool cancel_on_disconnect = true;       ///< a client that leaves cancels the handler
 };
 
 struct RequestAccess;  // the core's access to the routing state of a Request

@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +33,43 @@ struct Result {
     boost::json::value json() const;
 };
 
+/// A server-sent event as a client parsed it.
+struct ReceivedEvent {
+    std::string event;  ///< "" when the stream named none ("message")
+    std::string id;
+    std::string data;   ///< data lines joined with "\n"
+    std::optional<long> retry;
+};
+
+/// A response read as it is produced — an event stream, or any streamed body — chunk by
+/// chunk, from Client::open(). Destroying it (or close()) before the end is the client
+/// leaving: the producer is cancelled.
+class Stream {
+public:
+    ~Stream();
+    Stream(Stream&&) noexcept;
+    Stream& operator=(Stream&&) = delete;
+
+    int status() const noexcept;
+    /// The value of header `name`, or "".
+    std::string_view header(std::string_view name) const;
+    /// Runs the app until the next chunk of body arrives and returns it; "" once the body has
+    /// ended. Rethrows what the producer threw.
+    std::string next_chunk();
+    /// The next event (comments skipped), or nullopt once the stream has ended.
+    std::optional<ReceivedEvent> next_event();
+    /// Whether the body has ended.
+    bool ended() const noexcept;
+    /// Leaves: cancels the producer and runs it until it has stopped.
+    void close();
+
+    struct State;
+    explicit Stream(std::unique_ptr<State> state);
+
+private:
+    std::unique_ptr<State> state_;
+};
+
 /// Sends requests straight into App::handle — the full middleware and routing
 /// pipeline without sockets. Streamed bodies are collected. Not thread-safe.
 class Client {
@@ -52,6 +90,10 @@ public:
     Result post_json(std::string_view target, const boost::json::value& value, Headers headers = {});
     Result put_json(std::string_view target, const boost::json::value& value, Headers headers = {});
     Result patch_json(std::string_view target, const boost::json::value& value, Headers headers = {});
+
+    /// Sends a request and returns once the head of the response is ready, leaving a
+    /// streamed body to be read incrementally from the Stream (a buffered body is one chunk).
+    Stream open(std::string_view method, std::string_view target, const Headers& headers = {});
 
     /// The peer address requests appear to come from (default "127.0.0.1").
     void remote_address(std::string address) { remote_address_ = std::move(address); }

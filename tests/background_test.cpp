@@ -1,0 +1,125 @@
+#include "core/background.hpp"
+
+#include <spur/app.hpp>
+#include <spur/testing/client.hpp>
+
+#include "support/test_server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+using namespace std::chrono_literals;
+namespace net = boost::asio;
+
+namespace {
+struct Lines {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    spur::LogSink sink() {
+        return [this](spur::LogLevel, std::string_view line) {
+            std::lock_guard lock(mutex);
+            lines.emplace_back(line);
+        };
+    }
+    bool contains(std::string_view part) {
+        std::lock_guard lock(mutex);
+        for (auto& l : lines)
+            if (l.find(part) != std::string::npos) return true;
+        return false;
+    }
+};
+
+spur::Task<> sleep_for(std::chrono::milliseconds d) {
+    net::steady_timer t(co_await net::this_coro::executor, d);
+    co_await t.async_wait(net::use_awaitable);
+}
+}  // namespace
+
+TEST_CASE("every() runs a task repeatedly, and after a failing run that is logged the next one still happens") {
+    Lines log;
+    spur::App app(spur::AppOptions{log.sink()});
+    std::atomic<int> runs{0};
+    app.every(20ms, [&]() -> spur::Task<> {
+        if (++runs == 2) throw std::runtime_error("purge failed");
+        co_return;
+    }, "purge");
+    net::io_context io;
+    app.start_background(io.get_executor());
+    io.run_for(300ms);
+    CHECK(runs >= 4);
+    CHECK(log.contains("background task 'purge' failed: purge failed"));
+    bool done = false;
+    app.stop_background([&] { done = true; });
+    io.restart();
+    io.run_for(200ms);
+    CHECK(done);
+    CHECK(app.draining());
+}
+
+TEST_CASE("stop_background cancels a task mid-await and reports done once it has finished") {
+    spur::App app;
+    std::atomic<bool> started{false}, cancelled{false};
+    app.spawn([&]() -> spur::Task<> {
+        started = true;
+        try {
+            co_await sleep_for(60s);
+        } catch (const boost::system::system_error& e) {
+            cancelled = e.code() == net::error::operation_aborted;
+            throw;
+        }
+    }, "sleeper");
+    net::io_context io;
+    app.start_background(io.get_executor());  // the spawn queued before start runs now
+    io.run_for(50ms);
+    REQUIRE(started);
+    bool done = false;
+    app.stop_background([&] { done = true; });
+    io.restart();
+    io.run_for(500ms);
+    CHECK(cancelled);
+    CHECK(done);
+    CHECK_FALSE(app.spawn([]() -> spur::Task<> { co_return; }));  // refused once stopping
+}
+
+TEST_CASE("every() rejects a non-positive interval and registration after serving started") {
+    spur::App app;
+    CHECK_THROWS_AS(app.every(0ms, []() -> spur::Task<> { co_return; }), std::invalid_argument);
+    app.freeze();
+    CHECK_THROWS_AS(app.every(1s, []() -> spur::Task<> { co_return; }), std::logic_error);
+}
+
+TEST_CASE("a handler spawns work through req.app() and the server's shutdown cancels and awaits it") {
+    spur::App app;
+    std::atomic<bool> running{false}, ended{false};
+    app.get("/start", [&](spur::Request& req, spur::Response& res) {
+        bool ok = req.app().spawn([&]() -> spur::Task<> {
+            running = true;
+            try {
+                co_await sleep_for(60s);
+            } catch (...) {
+                ended = true;
+                throw;
+            }
+        });
+        res.status(ok ? 202 : 503).end();
+    });
+    auto options = spur::test::test_options();
+    options.drain_timeout = 5s;
+    spur::test::TestServer server(app, options);
+    auto r = spur::test::round_trip(server.port(), "GET /start HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(r);
+    CHECK(r->result_int() == 202);
+    REQUIRE(spur::test::eventually([&] { return running.load(); }));
+    const auto before = std::chrono::steady_clock::now();
+    server.stop();
+    CHECK(ended);
+    CHECK(std::chrono::steady_clock::now() - before < 3s);  // cancelled, not waited out
+}

@@ -1,0 +1,157 @@
+// Unix-domain listeners and the systemd notification protocol, on real sockets.
+#include <spur/server.hpp>
+
+#include "support/test_server.hpp"
+
+#include <boost/asio/local/stream_protocol.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+fs::path temp_path(const char* name) {
+    auto dir = fs::temp_directory_path() / ("spur-unix-" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    return dir / name;
+}
+
+std::string unix_get(const fs::path& path, std::string_view target) {
+    boost::asio::io_context io;
+    boost::asio::local::stream_protocol::socket s(io);
+    s.connect(boost::asio::local::stream_protocol::endpoint(path.string()));
+    std::string request = "GET " + std::string(target) + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    boost::asio::write(s, boost::asio::buffer(request));
+    std::string out;
+    boost::system::error_code ec;
+    char buf[4096];
+    for (;;) {
+        auto n = s.read_some(boost::asio::buffer(buf), ec);
+        out.append(buf, n);
+        if (ec) break;
+    }
+    return out;
+}
+
+// A datagram socket standing in for systemd's NOTIFY_SOCKET.
+class NotifyListener {
+public:
+    explicit NotifyListener(const fs::path& path) : path_(path) {
+        fd_ = ::socket(AF_UNIX, SOCK_DGRAM, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+        ::unlink(path.c_str());
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        timeval tv{2, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
+    ~NotifyListener() {
+        ::close(fd_);
+        ::unlink(path_.c_str());
+    }
+    std::string next() {
+        char buf[256];
+        auto n = ::recv(fd_, buf, sizeof buf, 0);
+        return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+    }
+
+private:
+    fs::path path_;
+    int fd_ = -1;
+};
+}  // namespace
+
+TEST_CASE("the server answers on a unix socket with the configured mode and removes it on shutdown") {
+    const auto path = temp_path("app.sock");
+    spur::App app;
+    app.get("/who", [](spur::Request& req, spur::Response& res) { res.send(std::string(req.remote_address())); });
+    auto options = spur::test::test_options();
+    options.plain = false;  // the unix socket only
+    options.unix_path = path.string();
+    options.unix_mode = 0600;
+    {
+        spur::test::TestServer server(app, options);
+        CHECK(server.port() == 0);
+        struct stat st {};
+        REQUIRE(::stat(path.c_str(), &st) == 0);
+        CHECK(S_ISSOCK(st.st_mode));
+        CHECK((st.st_mode & 0777) == 0600);
+        auto response = unix_get(path, "/who");
+        CHECK(response.starts_with("HTTP/1.1 200 OK\r\n"));
+        CHECK(response.ends_with("\r\n\r\nunix"));
+    }
+    CHECK_FALSE(fs::exists(path));
+}
+
+TEST_CASE("a stale socket file from a killed process is replaced but any other file is left alone") {
+    const auto path = temp_path("stale.sock");
+    {
+        int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        std::strncpy(a.sun_path, path.c_str(), sizeof a.sun_path - 1);
+        ::unlink(path.c_str());
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        ::close(fd);  // the file stays, as after a SIGKILL
+    }
+    spur::App app;
+    app.get("/", [](spur::Request&, spur::Response& res) { res.send("fresh"); });
+    auto options = spur::test::test_options();
+    options.unix_path = path.string();
+    {
+        spur::test::TestServer server(app, options);
+        CHECK(unix_get(path, "/").ends_with("fresh"));
+        CHECK(spur::test::round_trip(server.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n")->body() == "fresh");
+    }
+    const auto regular = temp_path("regular-file");
+    { std::ofstream(regular) << "data"; }
+    options.unix_path = regular.string();
+    spur::App other;
+    spur::Server server(other, options);
+    CHECK_THROWS_AS(server.start(), boost::system::system_error);
+    CHECK(fs::file_size(regular) == 4);
+}
+
+TEST_CASE("systemd hears READY=1 once serving, WATCHDOG=1 while the loop turns, STOPPING=1 on shutdown") {
+    const auto path = temp_path("notify");
+    NotifyListener systemd(path);
+    ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+    ::setenv("WATCHDOG_USEC", "100000", 1);
+    ::setenv("WATCHDOG_PID", std::to_string(::getpid()).c_str(), 1);
+    spur::App app;
+    spur::test::TestServer server(app);
+    CHECK(systemd.next() == "READY=1");
+    CHECK(systemd.next() == "WATCHDOG=1");
+    CHECK(systemd.next() == "WATCHDOG=1");
+    server.stop();
+    std::string last;
+    for (std::string m; !(m = systemd.next()).empty();) last = m;
+    CHECK(last == "STOPPING=1");
+    ::unsetenv("NOTIFY_SOCKET");
+}
+
+TEST_CASE("with systemd = false the notification socket is left alone") {
+    const auto path = temp_path("notify-off");
+    NotifyListener systemd(path);
+    ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
+    spur::App app;
+    auto options = spur::test::test_options();
+    options.systemd = false;
+    {
+        spur::test::TestServer server(app, options);
+    }
+    CHECK(systemd.next().empty());
+    ::unsetenv("NOTIFY_SOCKET");
+}
