@@ -57,6 +57,14 @@ Each setting is read from the environment, then from a flag of the same name:
                  (default: node_modules/swagger-ui-dist of the source tree, after `npm ci`)
   WEB_ROOT       --web-root       the built web front end, served at / (default: the one the
                  build made in the build tree, if any; without one spur-app serves the API only)
+  LISTEN_UNIX    --listen-unix    also serve plain HTTP on this unix socket path (for a proxy
+                 on the same host), e.g. /run/spur-app/http.sock (default: none)
+  UNIX_MODE      --unix-mode      its permissions, octal (default 660)
+  DRAIN_DELAY    --drain-delay    seconds between SIGTERM turning /readyz 503 and the listener
+                 closing, so a load balancer stops routing first (default 0)
+  TOKEN_PURGE_INTERVAL  seconds between purges of expired token revocations (default 600)
+  Under systemd, sockets passed by socket activation (LISTEN_FDS; one named "https" serves
+  TLS) replace HOST/PORT, and READY=1, STOPPING=1 and the watchdog go to NOTIFY_SOCKET.
   SPUR_ENV=development  --dev     apply migrations at start; generate a JWT secret if none
 
 Commands:
@@ -121,6 +129,9 @@ spur::ServerOptions server_options(const Config& config) {
     options.max_connections = config.max_connections;
     options.max_connections_per_ip = config.max_connections_per_ip;
     options.max_blocking_queue = config.offload_queue;
+    options.unix_path = config.listen_unix;
+    options.unix_mode = config.unix_mode;
+    options.drain_delay = config.drain_delay;
     if (!config.tls_cert.empty()) {
         options.tls.emplace();
         options.tls->certificate.cert_chain_file = config.tls_cert;
@@ -135,7 +146,8 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
                                   "CORS_ORIGINS", "LOG_FORMAT", "THREADS", "LOGIN_BURST_PER_IP", "LOGIN_BURST_PER_EMAIL", "TLS_CERT", "TLS_KEY", "TLS_PORT",
                                   "TRUSTED_PROXIES", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_IP", "JWT_LEEWAY", "JWT_SECRET_FILE", "DATABASE_URL_FILE",
                                   "REGISTER_BURST_PER_IP", "OFFLOAD_QUEUE", "MAX_TEXTS_PER_USER", "MAX_TEXT_BYTES_PER_USER",
-                                  "METRICS_LISTEN", "PUBLIC_METRICS", "DOCS_ASSETS", "WEB_ROOT"};
+                                  "METRICS_LISTEN", "PUBLIC_METRICS", "DOCS_ASSETS", "WEB_ROOT",
+                                  "LISTEN_UNIX", "UNIX_MODE", "DRAIN_DELAY", "TOKEN_PURGE_INTERVAL"};
     std::map<std::string, std::string> v;
     for (const char* n : names)
         if (const char* e = std::getenv(n)) v[n] = e;
@@ -200,6 +212,18 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
             c.metrics_host = c.metrics_host.substr(1, c.metrics_host.size() - 2);  // [::1]:9464
         c.metrics_port = number<unsigned short>("METRICS_LISTEN's port", c.metrics_listen.substr(colon + 1), 1, 65535);
     }
+    c.listen_unix = v["LISTEN_UNIX"];
+    if (v.count("UNIX_MODE")) {
+        const std::string& mode = v["UNIX_MODE"];
+        if (mode.empty() || mode.size() > 4 || mode.find_first_not_of("01234567") != std::string::npos)
+            throw std::invalid_argument("UNIX_MODE must be octal permissions, e.g. 660");
+        c.unix_mode = static_cast<unsigned>(std::stoul(mode, nullptr, 8)) & 0777u;
+    }
+    if (v.count("DRAIN_DELAY"))
+        c.drain_delay = std::chrono::seconds(number<long>("DRAIN_DELAY", v["DRAIN_DELAY"], 0, 300));
+    if (v.count("TOKEN_PURGE_INTERVAL"))
+        c.token_purge_interval =
+            std::chrono::seconds(number<long>("TOKEN_PURGE_INTERVAL", v["TOKEN_PURGE_INTERVAL"], 1, 7 * 24 * 3600));
     if (v.count("MAX_CONNECTIONS"))
         c.max_connections = number<std::size_t>("MAX_CONNECTIONS", v["MAX_CONNECTIONS"], 1, 1'000'000);
     if (v.count("MAX_CONNECTIONS_PER_IP"))

@@ -45,6 +45,11 @@ struct Config {
     std::string metrics_host;
     unsigned short metrics_port = 0;
     bool public_metrics = false;
+    std::string listen_unix;           ///< also serve on this unix socket path (LISTEN_UNIX)
+    unsigned unix_mode = 0660;         ///< its permissions (UNIX_MODE, octal)
+    /// Between readiness turning 503 and the listener closing on SIGTERM (DRAIN_DELAY, seconds).
+    std::chrono::milliseconds drain_delay{0};
+    std::chrono::seconds token_purge_interval{600};  ///< expired revocations deleted this often
     /// Swagger UI's files for /docs (DOCS_ASSETS; default: the npm-installed copy in the source
     /// tree, when it is there); empty: no /docs page.
     std::string docs_assets;
@@ -70,7 +75,8 @@ std::string usage();
 /// SPUR_ENV=development, HOST, THREADS, LOGIN_BURST_PER_IP, LOGIN_BURST_PER_EMAIL, TLS_CERT,
 /// TLS_KEY, TLS_PORT, TRUSTED_PROXIES, MAX_CONNECTIONS,
 /// MAX_CONNECTIONS_PER_IP, JWT_LEEWAY, JWT_SECRET_FILE, DATABASE_URL_FILE, MAX_TEXTS_PER_USER,
-/// MAX_TEXT_BYTES_PER_USER, METRICS_LISTEN, PUBLIC_METRICS, DOCS_ASSETS, WEB_ROOT from `getenv`, then `--port=…` style flags (and
+/// MAX_TEXT_BYTES_PER_USER, METRICS_LISTEN, PUBLIC_METRICS, DOCS_ASSETS, WEB_ROOT, LISTEN_UNIX,
+/// UNIX_MODE, DRAIN_DELAY, TOKEN_PURGE_INTERVAL from `getenv`, then `--port=…` style flags (and
 /// `--dev`). Returns nullopt with `help` set for --help; throws std::invalid_argument with a
 /// message for the user on anything invalid (including a JWT secret under 32 bytes, or only
 /// one of TLS_CERT and TLS_KEY).

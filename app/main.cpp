@@ -52,11 +52,12 @@ int main(int argc, char** argv) {
         const auto port = server.start();
         std::optional<app::health::AdminListener> admin;
         if (!config->metrics_listen.empty()) {
-            admin.emplace(*services, config->metrics_host, config->metrics_port);
+            admin.emplace(*services, application, config->metrics_host, config->metrics_port);
             fmt::print(stderr, "spur-app: /metrics, /healthz and /readyz on {} (port {})\n", config->metrics_listen,
                        admin->port());
         }
-        fmt::print(stderr, "spur-app: listening on http://{}:{}{}\n", config->host, port, config->dev ? " (development)" : "");
+        if (port) fmt::print(stderr, "spur-app: listening on http://{}:{}{}\n", config->host, port, config->dev ? " (development)" : "");
+        if (!options.unix_path.empty()) fmt::print(stderr, "spur-app: listening on unix socket {}\n", options.unix_path);
         fmt::print(stderr, "spur-app: API docs at /docs{}\n", config->docs_assets.empty() ? " are off: no Swagger UI files (run `npm ci`)" : "");
         fmt::print(stderr, "spur-app: {}\n", config->web_root.empty() ? "no web front end (build app/web or set WEB_ROOT): API only"
                                                                         : "web front end at / from " + config->web_root);

@@ -3,7 +3,7 @@
 #include "api_keys/handlers.hpp"
 #include "auth/guard.hpp"
 #include "auth/handlers.hpp"
-#include "health/contract.hpp"
+#include "auth/repository.hpp"
 #include "health/handlers.hpp"
 #include "texts/contract.hpp"
 #include "texts/handlers.hpp"
@@ -12,6 +12,7 @@
 #include "auth/contract.hpp"
 
 #include <spur/contract.hpp>
+#include <spur/health.hpp>
 
 #include <spur/middleware/access_log.hpp>
 #include <spur/middleware/compression.hpp>
@@ -19,7 +20,6 @@
 #include <spur/middleware/cross_origin.hpp>
 #include <spur/middleware/request_id.hpp>
 #include <spur/middleware/security_headers.hpp>
-#include <spur/middleware/timeout.hpp>
 #include <spur/mysql/error.hpp>
 
 namespace app {
@@ -89,16 +89,19 @@ spur::App build_app(Services& s) {
     app.use(mw::cross_origin_protection());
     app.use(mw::compression());
     app.use(database_unavailable());
+    app.every(s.config.token_purge_interval, [&s]() -> spur::Task<> { co_await auth::purge_revocations(s.db); },
+              "purge expired token revocations");
 
     constexpr std::size_t small = 64 * 1024, large = 8 * 1024 * 1024;  // 1 MiB of content, JSON-escaped
     auto token = auth::require_token(s);
     auto token_or_key = auth::require_token_or_key(s);
     const std::vector<std::string> bearer{"bearer"}, bearer_or_key{"bearer", "apiKey"};
 
-    app.get("/healthz", health::healthz()).tag("health").summary("Liveness").responds<health::HealthStatus>(200);
-    app.get("/readyz", mw::timeout(2s), health::readyz(s))
-        .tag("health").summary("Readiness: the database answers")
-        .responds<health::HealthStatus>(200).responds<health::HealthStatus>(503, "The database does not answer");
+    app.get("/healthz", spur::liveness()).tag("health").summary("Liveness").responds<spur::HealthReport>(200);
+    app.get("/readyz", health::readiness(s))
+        .tag("health").summary("Readiness: the database answers and the server is not draining")
+        .responds<spur::HealthReport>(200)
+        .responds<spur::HealthReport>(503, "Draining (shutting down), or the database does not answer");
     // Metrics belong on the admin listener (METRICS_LISTEN); here only if the operator opts in.
     app.get("/metrics", health::public_metrics(s))
         .tag("health").summary("Prometheus metrics (only with PUBLIC_METRICS=1; else 404)")

@@ -43,7 +43,9 @@ spur::Task<> end_all_tokens(spur::mysql::Pool& db, std::uint64_t id);
 spur::Task<> delete_user(spur::mysql::Pool& db, std::uint64_t id);
 /// The account's token generation and whether `jti` was logged out; nullopt if the account is gone.
 spur::Task<std::optional<TokenState>> token_state(spur::mysql::Pool& db, std::uint64_t id, const std::string& jti);
-/// Records a logged-out token until it expires (and forgets expired ones).
+/// Records a logged-out token until it expires (purge_revocations forgets it then).
 spur::Task<> revoke_token(spur::mysql::Pool& db, const std::string& jti, std::int64_t expires_at);
+/// Deletes revocations of tokens that have expired anyway; returns how many.
+spur::Task<std::uint64_t> purge_revocations(spur::mysql::Pool& db);
 
 }  // namespace app::auth

@@ -2,7 +2,7 @@
 
 #include "health/handlers.hpp"
 
-#include <spur/middleware/timeout.hpp>
+#include <spur/health.hpp>
 
 namespace app::health {
 
@@ -22,11 +22,10 @@ spur::ServerOptions admin_options(const std::string& host, unsigned short port) 
 }
 }  // namespace
 
-AdminListener::AdminListener(Services& s, const std::string& host, unsigned short port) {
-    using namespace std::chrono_literals;
+AdminListener::AdminListener(Services& s, const spur::App& public_app, const std::string& host, unsigned short port) {
     app_.get("/metrics", metrics(s));
-    app_.get("/healthz", healthz());
-    app_.get("/readyz", spur::middleware::timeout(2s), readyz(s));
+    app_.get("/healthz", spur::liveness());
+    app_.get("/readyz", readiness(s, &public_app));
     server_ = std::make_unique<spur::Server>(app_, admin_options(host, port));
     port_ = server_->start();
     thread_ = std::thread([this] { server_->run(); });

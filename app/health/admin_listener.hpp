@@ -18,7 +18,8 @@ class AdminListener {
 public:
     /// Binds `host`:`port` (port 0 picks a free one) and starts serving. Throws
     /// std::system_error when the address cannot be bound.
-    AdminListener(Services& s, const std::string& host, unsigned short port);
+    /// Its /readyz follows `public_app`'s drain.
+    AdminListener(Services& s, const spur::App& public_app, const std::string& host, unsigned short port);
     /// Shuts the listener down and waits for its thread.
     ~AdminListener();
     AdminListener(const AdminListener&) = delete;

@@ -1,31 +1,17 @@
 #include "health/handlers.hpp"
 
-#include "health/contract.hpp"
 #include "health/repository.hpp"
 
-#include <spur/contract.hpp>
+#include <spur/health.hpp>
 
 namespace app::health {
 
-spur::Handler healthz() {
-    return [](spur::Request&, spur::Response& res) { res.json(HealthStatus{"ok"}); };
-}
-
-// Mounted behind middleware::timeout, which answers 503 if the database hangs.
-spur::Handler readyz(Services& s) {
-    return [&s](spur::Request&, spur::Response& res) -> spur::Task<> {
-        bool ready = true;
-        try {
-            co_await ping(s.db);
-        } catch (const std::exception&) {
-            ready = false;  // the database is unreachable: exactly what this endpoint reports
-        }
-        if (ready) {
-            res.json(HealthStatus{"ready"});
-        } else {
-            res.status(503).json(HealthStatus{"unavailable"});
-        }
-    };
+spur::Handler readiness(Services& s, const spur::App* follow) {
+    spur::ReadinessOptions options;
+    options.checks.push_back({"database", [&s] { return ping(s.db); }});
+    options.timeout = std::chrono::seconds(2);
+    options.follow = follow;
+    return spur::readiness(std::move(options));
 }
 
 spur::Handler metrics(Services& s) {

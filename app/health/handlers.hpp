@@ -1,15 +1,16 @@
 #pragma once
-// /healthz, /readyz and /metrics.
+// /readyz and /metrics (/healthz is spur::liveness()).
 
 #include "services.hpp"
 
+#include <spur/app.hpp>
 #include <spur/handler.hpp>
 
 namespace app::health {
 
-spur::Handler healthz();
-/// 200 when the database answers, else 503 (mount it behind middleware::timeout).
-spur::Handler readyz(Services& s);
+/// spur::readiness() with one check, "database" (a round trip within 2 s): 503 when it fails
+/// or once `follow` (the public app; null: the app serving the probe) begins to drain.
+spur::Handler readiness(Services& s, const spur::App* follow = nullptr);
 spur::Handler metrics(Services& s);
 /// metrics() on the public port: a 404 unless the operator set PUBLIC_METRICS=1.
 spur::Handler public_metrics(Services& s);

@@ -2,6 +2,7 @@
 
 #include "health/admin_listener.hpp"
 
+#include <spur/random.hpp>
 #include <spur/jwt.hpp>
 
 #include <catch2/catch.hpp>
@@ -272,7 +273,7 @@ TEST_CASE("metrics are not public by default - METRICS_LISTEN serves them on an 
     Running app(config, true, Via::wire);
     CHECK(get(app, "/metrics").status == 404);
     CHECK(get(app, "/healthz").status == 200);  // probes still reach the public port
-    app::health::AdminListener admin(app.services(), "127.0.0.1", 0);
+    app::health::AdminListener admin(app.services(), app.app(), "127.0.0.1", 0);
     get(app, "/api/texts");  // a 401 on the public port, to count
     auto m = call(admin.port(), verb::get, "/metrics");
     CHECK(m.status == 200);
@@ -281,6 +282,40 @@ TEST_CASE("metrics are not public by default - METRICS_LISTEN serves them on an 
     CHECK(call(admin.port(), verb::get, "/readyz").status == 200);
     CHECK(call(admin.port(), verb::get, "/healthz").status == 200);
     CHECK(call(admin.port(), verb::get, "/api/texts").status == 404);  // only the admin routes
+    // The admin listener's readiness follows the public app: a drain there is a 503 here.
+    app.app().begin_drain();
+    auto draining = call(admin.port(), verb::get, "/readyz");
+    CHECK(draining.status == 503);
+    CHECK(draining.body == R"({"status":"draining"})");
+    CHECK(get(app, "/readyz").status == 503);
+    CHECK(get(app, "/healthz").status == 200);
+}
+
+TEST_CASE("expired token revocations are purged by a periodic task, live ones are kept", "[app][health]") {
+    auto config = test_config();
+    config.token_purge_interval = std::chrono::seconds(1);
+    Running app(config);
+    const std::string tag = "purge-" + spur::random_token(6);
+    auto sql = [](const std::string& statement, const std::string& arg) {
+        boost::asio::io_context io;
+        return spur::test::test_db_row(io, statement, arg);
+    };
+    sql("INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, UTC_TIMESTAMP(3) - INTERVAL 1 HOUR)", tag + "-expired");
+    sql("INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, UTC_TIMESTAMP(3) + INTERVAL 1 HOUR)", tag + "-live");
+    auto count = [&](const std::string& jti) {
+        return std::stoi(sql("SELECT CAST(COUNT(*) AS CHAR) FROM revoked_tokens WHERE jti = ?", jti));
+    };
+    REQUIRE(count(tag + "-expired") == 1);
+    boost::asio::io_context io;
+    app.app().start_background(io.get_executor());
+    io.run_for(std::chrono::milliseconds(2500));
+    bool stopped = false;
+    app.app().stop_background([&] { stopped = true; });
+    io.restart();
+    io.run_for(std::chrono::milliseconds(500));
+    CHECK(stopped);
+    CHECK(count(tag + "-expired") == 0);
+    CHECK(count(tag + "-live") == 1);
 }
 
 TEST_CASE("wire refusals - 413, 431 and a malformed request - show in the access log and /metrics", "[app][health]") {

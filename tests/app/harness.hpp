@@ -131,6 +131,7 @@ public:
         return server_->port();
     }
     Services& services() { return *services_; }
+    spur::App& app() { return *app_; }
 
     Reply call(boost::beast::http::verb method, const std::string& target, const std::string& body = {},
                const Headers& headers = {}) {

@@ -28,7 +28,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the database answers */
+        /** Readiness: the database answers and the server is not draining */
         get: operations["get_readyz"];
         put?: never;
         post?: never;
@@ -269,8 +269,11 @@ export interface components {
                 details?: components["schemas"]["Violation"][];
             };
         };
-        HealthStatus: {
+        HealthReport: {
             status: string;
+            checks?: {
+                [key: string]: string;
+            } | null;
         };
         RegisterIn: {
             email: string;
@@ -392,7 +395,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthStatus"];
+                    "application/json": components["schemas"]["HealthReport"];
                 };
             };
         };
@@ -412,16 +415,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthStatus"];
+                    "application/json": components["schemas"]["HealthReport"];
                 };
             };
-            /** @description The database does not answer */
+            /** @description Draining (shutting down), or the database does not answer */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HealthStatus"];
+                    "application/json": components["schemas"]["HealthReport"];
                 };
             };
         };
