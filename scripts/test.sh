@@ -22,7 +22,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-"$root/scripts/install-deps.sh" clang libclang-rt-14-dev lld chromium
+# systemd: systemd-socket-activate for the socket-activation test (nothing is started).
+"$root/scripts/install-deps.sh" clang libclang-rt-14-dev lld chromium systemd
 # The npm packages in package-lock.json: Swagger UI for /docs, Ajv and the OpenAPI validator for
 # the contract tests. --ignore-scripts: none of them needs one (see package.json).
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
@@ -72,10 +73,11 @@ cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSPUR_TSAN=ON "${san
 cmake --build build/tsan -j "$jobs" --target spur_tests spur_mysql_tests
 
 stage "tests (ThreadSanitizer)"
-# The multi-threaded server, WebSocket rooms across I/O threads, the offload pool, the rate
+# The multi-threaded server (cancellation, drain, event streams, background tasks), WebSocket
+# rooms across I/O threads, the offload pool, the rate
 # limiter's shards, and the MySQL pool against a real MariaDB (with the background KILL QUERY).
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-build/tsan/tests/spur_tests "[server],[websocket],[offload],[rate_limit]"
+build/tsan/tests/spur_tests "[server],[websocket],[offload],[rate_limit],[background],[health],[sse]"
 tsan_db=$(scripts/mariadb.sh start build/tsan/mariadb spur_test --fresh)
 SPUR_TEST_DATABASE_URL=$tsan_db build/tsan/tests/spur_mysql_tests "[pool],[transaction],[nonblocking],[kill]" ||
   { scripts/mariadb.sh stop build/tsan/mariadb; exit 1; }

@@ -43,7 +43,7 @@ spur::Task<> sleep_for(std::chrono::milliseconds d) {
 }
 }  // namespace
 
-TEST_CASE("every() runs a task repeatedly, and after a failing run that is logged the next one still happens") {
+TEST_CASE("every() runs a task repeatedly, and after a failing run that is logged the next one still happens", "[background]") {
     Lines log;
     spur::App app(spur::AppOptions{log.sink()});
     std::atomic<int> runs{0};
@@ -64,7 +64,7 @@ TEST_CASE("every() runs a task repeatedly, and after a failing run that is logge
     CHECK(app.draining());
 }
 
-TEST_CASE("stop_background cancels a task mid-await and reports done once it has finished") {
+TEST_CASE("stop_background cancels a task mid-await and reports done once it has finished", "[background]") {
     spur::App app;
     std::atomic<bool> started{false}, cancelled{false};
     app.spawn([&]() -> spur::Task<> {
@@ -89,14 +89,14 @@ TEST_CASE("stop_background cancels a task mid-await and reports done once it has
     CHECK_FALSE(app.spawn([]() -> spur::Task<> { co_return; }));  // refused once stopping
 }
 
-TEST_CASE("every() rejects a non-positive interval and registration after serving started") {
+TEST_CASE("every() rejects a non-positive interval and registration after serving started", "[background]") {
     spur::App app;
     CHECK_THROWS_AS(app.every(0ms, []() -> spur::Task<> { co_return; }), std::invalid_argument);
     app.freeze();
     CHECK_THROWS_AS(app.every(1s, []() -> spur::Task<> { co_return; }), std::logic_error);
 }
 
-TEST_CASE("a handler spawns work through req.app() and the server's shutdown cancels and awaits it") {
+TEST_CASE("a handler spawns work through req.app() and the server's shutdown cancels and awaits it", "[background]") {
     spur::App app;
     std::atomic<bool> running{false}, ended{false};
     app.get("/start", [&](spur::Request& req, spur::Response& res) {

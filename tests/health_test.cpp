@@ -14,7 +14,7 @@
 using namespace std::chrono_literals;
 namespace net = boost::asio;
 
-TEST_CASE("liveness answers 200 ok, uncached") {
+TEST_CASE("liveness answers 200 ok, uncached", "[health]") {
     spur::App app;
     app.get("/healthz", spur::liveness());
     spur::testing::Client client(app);
@@ -24,7 +24,7 @@ TEST_CASE("liveness answers 200 ok, uncached") {
     CHECK(r.header("Cache-Control") == "no-store");
 }
 
-TEST_CASE("readiness reports each check, and a failing one makes it 503 without the reason") {
+TEST_CASE("readiness reports each check, and a failing one makes it 503 without the reason", "[health]") {
     bool database_up = true;
     spur::App app;
     app.get("/readyz", spur::readiness({.checks = {{"database",
@@ -49,7 +49,7 @@ TEST_CASE("readiness reports each check, and a failing one makes it 503 without 
     CHECK(down.body.find("10.1.2.3") == std::string::npos);
 }
 
-TEST_CASE("a probe slower than the timeout is cancelled and reported as timeout") {
+TEST_CASE("a probe slower than the timeout is cancelled and reported as timeout", "[health]") {
     spur::App app;
     app.get("/readyz", spur::readiness({.checks = {{"slow",
                                                     []() -> spur::Task<> {
@@ -65,7 +65,7 @@ TEST_CASE("a probe slower than the timeout is cancelled and reported as timeout"
     CHECK(r.body == R"({"status":"unavailable","checks":{"slow":"timeout"}})");
 }
 
-TEST_CASE("readiness turns 503 draining the moment the app begins to drain, also when it follows another app") {
+TEST_CASE("readiness turns 503 draining the moment the app begins to drain, also when it follows another app", "[health]") {
     spur::App app, admin;
     app.get("/readyz", spur::readiness());
     admin.get("/readyz", spur::readiness({.follow = &app}));
@@ -79,11 +79,11 @@ TEST_CASE("readiness turns 503 draining the moment the app begins to drain, also
     CHECK(admin_client.get("/readyz").body == R"({"status":"draining"})");
 }
 
-TEST_CASE("readiness rejects a check without a probe") {
+TEST_CASE("readiness rejects a check without a probe", "[health]") {
     CHECK_THROWS_AS(spur::readiness({.checks = {{"db", nullptr}}}), std::invalid_argument);
 }
 
-TEST_CASE("on shutdown readiness answers 503 while the listener stays open for drain_delay") {
+TEST_CASE("on shutdown readiness answers 503 while the listener stays open for drain_delay", "[health]") {
     spur::App app;
     app.get("/readyz", spur::readiness());
     app.get("/healthz", spur::liveness());

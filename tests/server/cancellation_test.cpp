@@ -43,7 +43,7 @@ spur::Middleware record_status(Observed& o) {
 }
 }  // namespace
 
-TEST_CASE("a client that closes mid-handler cancels it, nothing is written, and the hooks see 499") {
+TEST_CASE("a client that closes mid-handler cancels it, nothing is written, and the hooks see 499", "[server]") {
     spur::App app;
     Observed o;
     app.use(record_status(o));
@@ -73,7 +73,7 @@ TEST_CASE("a client that closes mid-handler cancels it, nothing is written, and 
     CHECK_FALSE(o.completed);
 }
 
-TEST_CASE("a route marked run_to_completion finishes its handler after the client left") {
+TEST_CASE("a route marked run_to_completion finishes its handler after the client left", "[server]") {
     spur::App app;
     Observed o;
     app.use(record_status(o));
@@ -92,7 +92,7 @@ TEST_CASE("a route marked run_to_completion finishes its handler after the clien
     CHECK(spur::test::eventually([&] { return o.finished_status.load() == 499; }, 3s));
 }
 
-TEST_CASE("a client that stays gets its answer, and the connection is reused afterwards") {
+TEST_CASE("a client that stays gets its answer, and the connection is reused afterwards", "[server]") {
     spur::App app;
     Observed o;
     app.get("/slow", [&](spur::Request&, spur::Response& res) -> spur::Task<> {

@@ -73,7 +73,7 @@ private:
 };
 }  // namespace
 
-TEST_CASE("the server answers on a unix socket with the configured mode and removes it on shutdown") {
+TEST_CASE("the server answers on a unix socket with the configured mode and removes it on shutdown", "[server]") {
     const auto path = temp_path("app.sock");
     spur::App app;
     app.get("/who", [](spur::Request& req, spur::Response& res) { res.send(std::string(req.remote_address())); });
@@ -95,7 +95,38 @@ TEST_CASE("the server answers on a unix socket with the configured mode and remo
     CHECK_FALSE(fs::exists(path));
 }
 
-TEST_CASE("a stale socket file from a killed process is replaced but any other file is left alone") {
+TEST_CASE("behind a proxy on the unix socket the client address comes from X-Forwarded-For only when \"unix\" is trusted", "[server]") {
+    const auto path = temp_path("proxied.sock");
+    spur::App app;
+    app.get("/ip", [](spur::Request& req, spur::Response& res) { res.send(std::string(req.ip())); });
+    auto options = spur::test::test_options();
+    options.unix_path = path.string();
+    auto ask = [&] {
+        boost::asio::io_context io;
+        boost::asio::local::stream_protocol::socket s(io);
+        s.connect(boost::asio::local::stream_protocol::endpoint(path.string()));
+        std::string request = "GET /ip HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.9\r\nConnection: close\r\n\r\n";
+        boost::asio::write(s, boost::asio::buffer(request));
+        std::string out;
+        boost::system::error_code ec;
+        char buf[4096];
+        for (;;) {
+            auto n = s.read_some(boost::asio::buffer(buf), ec);
+            out.append(buf, n);
+            if (ec) break;
+        }
+        return out.substr(out.find("\r\n\r\n") + 4);
+    };
+    {
+        spur::test::TestServer server(app, options);
+        CHECK(ask() == "unix");  // an untrusted peer's header is ignored
+    }
+    options.trusted_proxies = {"unix"};
+    spur::test::TestServer server(app, options);
+    CHECK(ask() == "203.0.113.9");
+}
+
+TEST_CASE("a stale socket file from a killed process is replaced but any other file is left alone", "[server]") {
     const auto path = temp_path("stale.sock");
     {
         int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
@@ -124,7 +155,7 @@ TEST_CASE("a stale socket file from a killed process is replaced but any other f
     CHECK(fs::file_size(regular) == 4);
 }
 
-TEST_CASE("systemd hears READY=1 once serving, WATCHDOG=1 while the loop turns, STOPPING=1 on shutdown") {
+TEST_CASE("systemd hears READY=1 once serving, WATCHDOG=1 while the loop turns, STOPPING=1 on shutdown", "[server]") {
     const auto path = temp_path("notify");
     NotifyListener systemd(path);
     ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
@@ -142,7 +173,7 @@ TEST_CASE("systemd hears READY=1 once serving, WATCHDOG=1 while the loop turns, 
     ::unsetenv("NOTIFY_SOCKET");
 }
 
-TEST_CASE("with systemd = false the notification socket is left alone") {
+TEST_CASE("with systemd = false the notification socket is left alone", "[server]") {
     const auto path = temp_path("notify-off");
     NotifyListener systemd(path);
     ::setenv("NOTIFY_SOCKET", path.c_str(), 1);

@@ -2,7 +2,8 @@
 # Smoke-tests an example: start it on port 0, read the real port from its log line, run each
 # check "METHOD PATH [JSON-BODY] => EXPECTED" (EXPECTED must appear in "HTTP <status> <body>";
 # the body has no spaces), then SIGTERM it and require a clean exit 0. A check "WS PATH => ws ok"
-# runs $WS_PROBE (tests/smoke/ws_probe.cpp: two clients, one broadcast) against PATH instead.
+# runs $WS_PROBE (tests/smoke/ws_probe.cpp: two clients, one broadcast) against PATH instead;
+# "SSE PATH [LAST-EVENT-ID] => TEXT" reads the event stream for 1.5 s.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bin=$1; shift
@@ -21,6 +22,13 @@ for check in "$@"; do
     got=$("$WS_PROBE" "$port" "$path")
     [[ $got == *"$expected"* ]] || { echo "WS $path: expected '$expected' in '$got'"; exit 1; }
     echo "ok: WS $path"
+    continue
+  fi
+  # "SSE PATH [LAST-EVENT-ID]" reads an event stream for a moment, as curl -N shows it.
+  if [[ $method == SSE ]]; then
+    got=$(curl -sN --max-time 1.5 ${data:+-H "Last-Event-ID: $data"} "http://127.0.0.1:$port$path" || true)
+    [[ $got == *"$expected"* ]] || { echo "SSE $path: expected '$expected' in '$got'"; exit 1; }
+    echo "ok: SSE $path"
     continue
   fi
   args=(-s -b "$jar" -c "$jar" -o "$log.body" -w '%{http_code}')

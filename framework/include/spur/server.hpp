@@ -52,7 +52,8 @@ struct ServerOptions {
     bool systemd = true;
     WebSocketOptions websocket;              ///< limits of every ws route
     /// Reverse proxies whose X-Forwarded-For / Forwarded / X-Forwarded-Proto are believed
-    /// ("10.0.0.0/8", "::1", "2001:db8::/32"); default none. See Request::ip(). A malformed
+    /// ("10.0.0.0/8", "::1", "2001:db8::/32", and "unix" for a proxy connecting through
+    /// unix_path); default none. See Request::ip(). A malformed
     /// entry makes Server's constructor throw std::invalid_argument.
     std::vector<std::string> trusted_proxies;
     /// Open connections at most (plain, TLS and WebSocket together). At the cap an idle

@@ -134,18 +134,23 @@ void Background::finished(const std::shared_ptr<Running>& entry) {
 
 void Background::stop(std::function<void()> done) {
     std::vector<std::shared_ptr<Running>> running;
+    bool again = false;
     {
         std::lock_guard lock(mutex_);
-        if (stopping_) return;
+        again = stopping_;
         stopping_ = true;
         queued_.clear();
         running = running_;
-        if (!running.empty()) on_idle_ = std::move(done);
+        if (!running.empty() && done) {
+            // A second stop (the app served by another server since) waits with the first.
+            on_idle_ = on_idle_ ? [first = std::move(on_idle_), then = std::move(done)] { first(); then(); } : std::move(done);
+        }
     }
     if (running.empty()) {
         if (done) done();
         return;
     }
+    if (again) return;
     for (auto& entry : running) {
         net::post(entry->executor, [this, entry] {
             {

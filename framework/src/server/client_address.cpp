@@ -87,7 +87,8 @@ void resolve_client(Request& req, const IpNetworks& trusted, bool tls) {
         return;
     }
     auto peer = parse_ip(req.remote_address());
-    if (!peer || !trusted.contains(*peer)) {
+    const bool unix_proxy = !peer && req.remote_address() == "unix" && trusted.trusts_unix_peers();
+    if (!unix_proxy && (!peer || !trusted.contains(*peer))) {
         req.set_client({}, tls);
         return;
     }
@@ -106,7 +107,7 @@ void resolve_client(Request& req, const IpNetworks& trusted, bool tls) {
 
     // Walk from the proxy next to us towards the client; stop at the first hop we do not
     // trust. A hop that is no address ("unknown") ends the walk at the trusted hop after it.
-    IpAddress client = *peer;
+    std::optional<IpAddress> client = peer;  // none yet for a unix-socket proxy
     std::string_view client_proto;
     for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
         auto address = parse_ip(it->address);
@@ -123,7 +124,7 @@ void resolve_client(Request& req, const IpNetworks& trusted, bool tls) {
         // Express's rule: the left-most value, the scheme the client itself used.
         if (auto https = scheme_is_https(proto.substr(0, proto.find(',')))) secure = *https;
     }
-    req.set_client(to_string(client), secure);
+    req.set_client(client ? to_string(*client) : std::string(), secure);
 }
 
 }  // namespace spur::detail

@@ -51,6 +51,10 @@ std::string to_string(const IpAddress& address) {
 
 IpNetworks::IpNetworks(const std::vector<std::string>& cidrs) {
     for (const auto& entry : cidrs) {
+        if (entry == "unix") {
+            unix_peers_ = true;
+            continue;
+        }
         std::string_view text = entry;
         const auto slash = text.find('/');
         auto address = parse_ip(text.substr(0, slash));

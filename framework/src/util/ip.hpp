@@ -29,10 +29,13 @@ public:
     IpNetworks() = default;
     /// Throws std::invalid_argument naming the first entry that is not an address or CIDR.
     explicit IpNetworks(const std::vector<std::string>& cidrs);
-    bool empty() const noexcept { return networks_.empty(); }
+    bool empty() const noexcept { return networks_.empty() && !unix_peers_; }
     bool contains(const IpAddress& address) const noexcept;
+    /// Whether the list holds "unix": peers on a unix-domain socket (a proxy on this host).
+    bool trusts_unix_peers() const noexcept { return unix_peers_; }
 
 private:
+    bool unix_peers_ = false;
     struct Network {
         IpAddress base;
         unsigned prefix;  // over the 16-byte form: an IPv4 /8 is /104
