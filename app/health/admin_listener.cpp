@@ -16,6 +16,7 @@ spur::ServerOptions admin_options(const std::string& host, unsigned short port) 
     o.threads = 1;
     o.blocking_threads = 1;
     o.handle_signals = false;
+    o.systemd = false;  // READY/STOPPING and the watchdog speak for the public server's loop
     o.max_connections = 64;
     o.max_connections_per_ip = 0;
     return o;

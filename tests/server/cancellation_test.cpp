@@ -1,5 +1,6 @@
 // A client that disconnects mid-request cancels the handler's coroutine — on a real socket,
 // since what is tested is noticing the peer's FIN while nothing reads.
+#include <spur/middleware/access_log.hpp>
 #include <spur/server.hpp>
 
 #include "support/test_server.hpp"
@@ -11,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <mutex>
 
 using namespace std::chrono_literals;
 namespace net = boost::asio;
@@ -46,6 +48,15 @@ spur::Middleware record_status(Observed& o) {
 TEST_CASE("a client that closes mid-handler cancels it, nothing is written, and the hooks see 499", "[server]") {
     spur::App app;
     Observed o;
+    std::mutex log_mutex;
+    std::string log;
+    spur::middleware::AccessLogOptions access;
+    access.format = spur::middleware::AccessLogFormat::combined;
+    access.sink = [&](std::string_view line) {
+        std::lock_guard lock(log_mutex);
+        log += std::string(line) + "\n";
+    };
+    app.use(spur::middleware::access_log(access));
     app.use(record_status(o));
     app.get("/slow", [&](spur::Request&, spur::Response& res) -> spur::Task<> {
         co_await wait_for(30s, o);
@@ -71,6 +82,8 @@ TEST_CASE("a client that closes mid-handler cancels it, nothing is written, and 
     CHECK(spur::test::eventually([&] { return o.cancelled.load(); }, 3s));
     CHECK(spur::test::eventually([&] { return o.finished_status.load() == 499; }, 3s));
     CHECK_FALSE(o.completed);
+    std::lock_guard lock(log_mutex);
+    CHECK(log.find("/slow HTTP/1.1\" 499 ") != std::string::npos);  // the access log says so too
 }
 
 TEST_CASE("a route marked run_to_completion finishes its handler after the client left", "[server]") {

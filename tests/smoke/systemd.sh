@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # spur-app as systemd runs it, on real sockets: (1) socket activation through Debian's
 # systemd-socket-activate, plain and TLS sockets named by --fdname; (2) a unix-domain socket
-# read with curl --unix-socket; (3) restarts under load with the listening socket held
+# read with curl --unix-socket; (3) DRAIN_DELAY; (4) restarts under load with the listening socket held
 # outside the process (tests/smoke/socket_holder.cpp, as a socket unit holds it): every
 # request sent during three restarts must succeed.
 # systemd.sh SPUR_APP DATABASE_URL TLS_DIR SOCKET_HOLDER LOAD_SCRIPT
@@ -51,7 +51,22 @@ stop_cleanly "$unix_pid"
 [[ ! -e $sock ]] || { echo "socket file left behind"; exit 1; }
 echo "ok: unix socket"
 
-# 3. Restarts under load: SIGHUP makes the holder stop spur-app (it drains) and start a new
+# 3. DRAIN_DELAY: after SIGTERM /readyz answers 503 while the port still serves, then it closes.
+if UNIX_MODE=999 "$bin" serve --port 0 2>/dev/null; then echo "accepted UNIX_MODE=999"; exit 1; fi
+DRAIN_DELAY=1 "$bin" serve --port 0 2>"$work/drain.log" &
+pids+=($!); drain_pid=$!
+dport=$(wait_for_port "$work/drain.log")
+curl -fsS "http://127.0.0.1:$dport/readyz" | grep -q '"ready"'
+kill -TERM "$drain_pid"
+sleep 0.2
+[[ $(curl -sS -o "$work/readyz" -w '%{http_code}' "http://127.0.0.1:$dport/readyz") == 503 ]] || { echo "readyz not 503 while draining"; exit 1; }
+grep -q '"draining"' "$work/readyz"
+curl -fsS "http://127.0.0.1:$dport/healthz" | grep -q '"ok"'
+for _ in $(seq 100); do kill -0 "$drain_pid" 2>/dev/null || break; sleep 0.05; done
+wait "$drain_pid"
+echo "ok: DRAIN_DELAY keeps serving with /readyz at 503, then exits 0"
+
+# 4. Restarts under load: SIGHUP makes the holder stop spur-app (it drains) and start a new
 #    one on the same socket; connections made in between wait in the kernel's accept queue.
 "$holder" "$bin" serve >"$work/holder.out" 2>"$work/holder.log" &
 pids+=($!); holder_pid=$!
