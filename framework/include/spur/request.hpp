@@ -21,6 +21,19 @@ namespace spur {
 
 class App;
 
+namespace detail {
+/// Told when the app's handling of a request first has to wait (a coroutine in the chain):
+/// the server only then starts watching for a client that leaves, so a request answered
+/// synchronously costs nothing extra.
+class HandlingObserver {
+public:
+    virtual void handling_suspends() noexcept = 0;
+
+protected:
+    ~HandlingObserver() = default;
+};
+}  // namespace detail
+
 /// Where a request body comes from while it is still on the wire: the server's connection
 /// implements it. Nothing is read until something asks for the body.
 class BodySource {
@@ -47,7 +60,9 @@ public:
     /// Wraps a message; remote_address is the peer ("127.0.0.1") and must outlive the request.
     /// With `body`, the message holds the header only and the body is read from `body` (which
     /// must outlive the request) when first asked for; without, the message's body is complete.
-    explicit Request(Message message, std::string_view remote_address = {}, BodySource* body = nullptr);
+    /// `observer` (the server's) hears when handling first suspends.
+    explicit Request(Message message, std::string_view remote_address = {}, BodySource* body = nullptr,
+                     detail::HandlingObserver* observer = nullptr);
     // Views into the message are handed out; the request stays where it was built.
     Request(const Request&) = delete;
     Request& operator=(const Request&) = delete;
@@ -138,6 +153,9 @@ public:
     Message& message() noexcept { return message_; }
     const Message& message() const noexcept { return message_; }
 
+    /// The server's observer of this request's handling, if any (App::handle tells it).
+    detail::HandlingObserver* handling_observer() const noexcept { return observer_; }
+
     /// The App handling this request (Express's req.app): for spawn() and draining(). Throws
     /// std::logic_error for a request that no App is handling.
     App& app() const;
@@ -166,6 +184,7 @@ private:
     Locals locals_;
     detail::RouteMatch match_;
     App* app_ = nullptr;                 // set by App::handle and App::refuse
+    detail::HandlingObserver* observer_ = nullptr;
     BodySource* body_source_ = nullptr;  // the wire, while the body is not read yet
     bool body_done_ = false;             // the source has delivered the whole body
     bool whole_body_given_ = false;      // read_body_chunk() handed out the buffered body

@@ -152,7 +152,10 @@ Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
     std::string unexpected;
     try {
         detail::Chain chain(impl_->global, req, res, refusal);
-        if (!chain.try_run_sync()) co_await chain.run(0);
+        if (!chain.try_run_sync()) {
+            if (auto* observer = req.handling_observer()) observer->handling_suspends();
+            co_await chain.run(0);
+        }
     } catch (const ValidationError& e) {
         failure.emplace(impl_->options.validation_status, e.code(), e.message());
         failure->with_details(e.details());

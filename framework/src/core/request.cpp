@@ -16,8 +16,8 @@ namespace spur {
 
 Request::Request() { split_target(); }
 
-Request::Request(Message message, std::string_view remote_address, BodySource* body)
-    : message_(std::move(message)), remote_address_(remote_address), body_source_(body) {
+Request::Request(Message message, std::string_view remote_address, BodySource* body, detail::HandlingObserver* observer)
+    : message_(std::move(message)), remote_address_(remote_address), observer_(observer), body_source_(body) {
     split_target();
 }
 
