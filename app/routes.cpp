@@ -145,13 +145,13 @@ spur::App build_app(Services& s) {
     data.get("/", token_or_key, texts::list(s))
         .summary("List texts, newest first (summaries: no content)").security(bearer_or_key)
         .responds<texts::TextPage>(200).responds_error(401, 503);
-    data.get("/:id", token_or_key, texts::show(s)).summary("Read a text").security(bearer_or_key)
-        .responds<texts::TextReply>(200).responds_error(401);
+    data.get("/:id", token_or_key, texts::show(s)).summary("Read a text (ETag: its version)").security(bearer_or_key)
+        .responds<texts::TextReply>(200).responds(304, "If-None-Match names the current version").responds_error(401);
     data.put("/:id", token_or_key, texts::update(s)).body_limit(large)
-        .summary("Change a text's title, content or both").security(bearer_or_key)
-        .responds<texts::TextReply>(200).responds_error(401, 403);
-    data.del("/:id", token_or_key, texts::remove(s)).summary("Delete a text").security(bearer_or_key)
-        .responds(204, "Deleted").responds_error(401);
+        .summary("Change a text's title, content or both; If-Match makes it conditional").security(bearer_or_key)
+        .responds<texts::TextReply>(200).responds_error(401, 403, 412);
+    data.del("/:id", token_or_key, texts::remove(s)).summary("Delete a text; If-Match makes it conditional")
+        .security(bearer_or_key).responds(204, "Deleted").responds_error(401, 412);
     app.mount("/api/texts", data);
 
     if (!s.config.web_root.empty()) web_ui::serve(app, s.config.web_root);

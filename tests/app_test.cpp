@@ -8,6 +8,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 
+#include "support/captured_log.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <mutex>
@@ -21,18 +23,7 @@ using spur::Response;
 using spur::Task;
 using spur::testing::Client;
 
-namespace {
-struct CapturedLog {
-    std::mutex mutex;
-    std::vector<std::string> lines;
-    spur::LogSink sink() {
-        return [this](spur::LogLevel, std::string_view line) {
-            std::lock_guard lock(mutex);
-            lines.emplace_back(line);
-        };
-    }
-};
-}  // namespace
+using spur::test::CapturedLog;
 
 TEST_CASE("middleware is an onion: code after next() runs after the handler", "[app]") {
     App app;

@@ -3,6 +3,7 @@
 #include <spur/app.hpp>
 #include <spur/testing/client.hpp>
 
+#include "support/captured_log.hpp"
 #include "support/test_server.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -20,23 +21,6 @@ using namespace std::chrono_literals;
 namespace net = boost::asio;
 
 namespace {
-struct Lines {
-    std::mutex mutex;
-    std::vector<std::string> lines;
-    spur::LogSink sink() {
-        return [this](spur::LogLevel, std::string_view line) {
-            std::lock_guard lock(mutex);
-            lines.emplace_back(line);
-        };
-    }
-    bool contains(std::string_view part) {
-        std::lock_guard lock(mutex);
-        for (auto& l : lines)
-            if (l.find(part) != std::string::npos) return true;
-        return false;
-    }
-};
-
 spur::Task<> sleep_for(std::chrono::milliseconds d) {
     net::steady_timer t(co_await net::this_coro::executor, d);
     co_await t.async_wait(net::use_awaitable);
@@ -44,7 +28,7 @@ spur::Task<> sleep_for(std::chrono::milliseconds d) {
 }  // namespace
 
 TEST_CASE("every() runs a task repeatedly, and after a failing run that is logged the next one still happens", "[background]") {
-    Lines log;
+    spur::test::CapturedLog log;
     spur::App app(spur::AppOptions{log.sink()});
     std::atomic<int> runs{0};
     app.every(20ms, [&]() -> spur::Task<> {

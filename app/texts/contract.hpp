@@ -39,8 +39,9 @@ struct TextOut {
     std::string content;
     spur::DateTime created_at;
     spur::DateTime updated_at;
+    std::uint64_t version = 1;  ///< bumped by every change; the ETag is "<version>"
 };
-BOOST_DESCRIBE_STRUCT(TextOut, (), (id, title, size, content, created_at, updated_at))
+BOOST_DESCRIBE_STRUCT(TextOut, (), (id, title, size, content, created_at, updated_at, version))
 
 struct TextSummaryOut {
     std::uint64_t id = 0;

@@ -5,6 +5,7 @@
 #include "texts/repository.hpp"
 #include "validation.hpp"
 
+#include <spur/conditional.hpp>
 #include <spur/contract.hpp>
 
 namespace app::texts {
@@ -20,7 +21,17 @@ void check_content_size(const std::string& content) {
 spur::HttpError not_found() { return spur::HttpError(404, "No such text"); }
 
 TextOut out(const Text& t) {
-    return {t.id, t.title, t.content.size(), t.content, t.created_at.to_iso8601(), t.updated_at.to_iso8601()};
+    return {t.id, t.title, t.content.size(), t.content, t.created_at.to_iso8601(), t.updated_at.to_iso8601(), t.version};
+}
+
+std::string etag_of(std::uint64_t version) { return spur::make_etag(std::to_string(version)); }
+
+// If-Match, checked against the version the write's transaction locked; none without the
+// header. Weakly: the tag names the text's version, and the compression middleware sends it
+// as W/"n" whenever it compresses the answer.
+Precondition if_match(const spur::Request& req) {
+    if (!req.has_header("If-Match")) return {};
+    return [&req](std::uint64_t version) { spur::check_if_match(req, etag_of(version), true); };
 }
 
 TextSummaryOut out(const Summary& t) {
@@ -42,7 +53,7 @@ spur::Handler create(Services& s) {
         } catch (const QuotaExceeded& e) {
             throw quota_exceeded(e);
         }
-        res.status(201).json(TextReply{true, out(*text)});
+        res.status(201).set("ETag", etag_of(text->version)).json(TextReply{true, out(*text)});
     };
 }
 
@@ -64,6 +75,7 @@ spur::Handler show(Services& s) {
     return [&s](spur::Request& req, spur::Response& res, spur::Path<spur::Int<1>> id) -> spur::Task<> {
         auto text = co_await find_text(s.db, auth::principal(req).user_id, static_cast<std::uint64_t>(*id));
         if (!text) throw not_found();
+        if (spur::fresh(req, res, etag_of(text->version))) co_return;  // 304: the client's copy is current
         res.json(TextReply{true, out(*text)});
     };
 }
@@ -82,20 +94,21 @@ spur::Handler update(Services& s) {
         const Quota limits = quota(s);
         bool found = false;
         try {
-            found = co_await update_text(s.db, user, id, title, content, limits);
+            found = co_await update_text(s.db, user, id, title, content, limits, if_match(req));
         } catch (const QuotaExceeded& e) {
             throw quota_exceeded(e);
         }
         if (!found) throw not_found();
         auto text = co_await find_text(s.db, user, id);
         if (!text) throw not_found();
-        res.json(TextReply{true, out(*text)});
+        res.set("ETag", etag_of(text->version)).json(TextReply{true, out(*text)});
     };
 }
 
 spur::Handler remove(Services& s) {
     return [&s](spur::Request& req, spur::Response& res, spur::Path<spur::Int<1>> id) -> spur::Task<> {
-        if (!co_await delete_text(s.db, auth::principal(req).user_id, static_cast<std::uint64_t>(*id))) throw not_found();
+        if (!co_await delete_text(s.db, auth::principal(req).user_id, static_cast<std::uint64_t>(*id), if_match(req)))
+            throw not_found();
         res.status(204).end();
     };
 }

@@ -3,7 +3,7 @@
 namespace app::texts {
 
 namespace {
-constexpr const char* columns = "SELECT id, title, content, created_at, updated_at FROM texts ";
+constexpr const char* columns = "SELECT id, title, content, created_at, updated_at, version FROM texts ";
 constexpr const char* summary_columns = "SELECT id, title, size, excerpt, created_at, updated_at FROM texts ";
 
 Summary summary_from_row(const spur::mysql::Row& r) {
@@ -35,7 +35,8 @@ std::string bytes_message(const Quota& quota) {
 
 Text from_row(const spur::mysql::Row& r) {
     return Text{r.get<std::uint64_t>("id"), r.get<std::string>("title"), r.get<std::string>("content"),
-                r.get<spur::mysql::DateTime>("created_at"), r.get<spur::mysql::DateTime>("updated_at")};
+                r.get<spur::mysql::DateTime>("created_at"), r.get<spur::mysql::DateTime>("updated_at"),
+                r.get<std::uint64_t>("version")};
 }
 
 // LIKE treats % and _ as wildcards: escape them (and the escape character) so q is literal.
@@ -94,29 +95,47 @@ spur::Task<Page> list_texts(spur::mysql::Pool& db, std::uint64_t user, std::uint
 
 spur::Task<bool> update_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id,
                              const std::optional<std::string>& title, const std::optional<std::string>& content,
-                             const Quota& quota) {
-    if (!content) {
-        auto r = co_await db.execute("UPDATE texts SET title = ? WHERE id = ? AND user_id = ?", title, id, user);
+                             const Quota& quota, const Precondition& check) {
+    if (!content && !check) {
+        auto r = co_await db.execute("UPDATE texts SET title = ?, version = version + 1 WHERE id = ? AND user_id = ?",
+                                     title, id, user);
         co_return r.affected_rows > 0;  // matched rows (CLIENT_FOUND_ROWS), so an unchanged text still counts
     }
-    const std::string excerpt = excerpt_of(*content);
+    const std::string excerpt = content ? excerpt_of(*content) : std::string();
     auto change = [&](spur::mysql::Connection& tx) -> spur::Task<bool> {
-        const std::uint64_t bytes = (co_await usage_locked(tx, user)).second;
-        auto old = co_await tx.execute("SELECT size FROM texts WHERE id = ? AND user_id = ?", id, user);
+        // The quota is per user: its lock is needed only when the content (and so the size) changes.
+        const std::uint64_t bytes = content ? (co_await usage_locked(tx, user)).second : 0;
+        auto old = co_await tx.execute("SELECT size, version FROM texts WHERE id = ? AND user_id = ? FOR UPDATE", id, user);
         if (old.empty()) co_return false;
+        if (check) check(old.front().get<std::uint64_t>("version"));
+        if (!content) {
+            co_await tx.execute("UPDATE texts SET title = ?, version = version + 1 WHERE id = ?", title, id);
+            co_return true;
+        }
         if (bytes - old.front().get<std::uint64_t>("size") + content->size() > quota.max_bytes)
             throw QuotaExceeded(bytes_message(quota));
         co_await tx.execute(
-            "UPDATE texts SET title = COALESCE(?, title), content = ?, size = ?, excerpt = ? WHERE id = ? AND user_id = ?",
-            title, *content, content->size(), excerpt, id, user);
+            "UPDATE texts SET title = COALESCE(?, title), content = ?, size = ?, excerpt = ?, version = version + 1 "
+            "WHERE id = ?",
+            title, *content, content->size(), excerpt, id);
         co_return true;
     };
     co_return co_await db.transaction(change);
 }
 
-spur::Task<bool> delete_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id) {
-    auto r = co_await db.execute("DELETE FROM texts WHERE id = ? AND user_id = ?", id, user);
-    co_return r.affected_rows > 0;
+spur::Task<bool> delete_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id, const Precondition& check) {
+    if (!check) {
+        auto r = co_await db.execute("DELETE FROM texts WHERE id = ? AND user_id = ?", id, user);
+        co_return r.affected_rows > 0;
+    }
+    auto remove = [&](spur::mysql::Connection& tx) -> spur::Task<bool> {
+        auto current = co_await tx.execute("SELECT version FROM texts WHERE id = ? AND user_id = ? FOR UPDATE", id, user);
+        if (current.empty()) co_return false;
+        check(current.front().get<std::uint64_t>("version"));
+        co_await tx.execute("DELETE FROM texts WHERE id = ?", id);
+        co_return true;
+    };
+    co_return co_await db.transaction(remove);
 }
 
 }  // namespace app::texts

@@ -6,6 +6,7 @@
 #include <spur/mysql/value.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -19,7 +20,12 @@ struct Text {
     std::string content;
     spur::mysql::DateTime created_at;
     spur::mysql::DateTime updated_at;
+    std::uint64_t version = 1;  ///< bumped by every change
 };
+
+/// Called inside a write's transaction with the text's current version (its row locked):
+/// throws to refuse the write (a stale If-Match), which then changes nothing.
+using Precondition = std::function<void(std::uint64_t version)>;
 
 /// A text as the list shows it: never the content, only its size and first characters.
 struct Summary {
@@ -55,11 +61,14 @@ struct Page {
 /// Newest first; `q` (if any) matches title or content as a literal substring.
 spur::Task<Page> list_texts(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t limit, std::uint64_t offset,
                             const std::optional<std::string>& q);
-/// Changes the given fields; false if the user has no such text; QuotaExceeded if the new
-/// content would pass the user's byte quota.
+/// Changes the given fields and bumps the version; false if the user has no such text;
+/// QuotaExceeded if the new content would pass the user's byte quota; whatever `check`
+/// throws if it refuses the current version.
 spur::Task<bool> update_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id,
                              const std::optional<std::string>& title, const std::optional<std::string>& content,
-                             const Quota& quota);
-spur::Task<bool> delete_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id);
+                             const Quota& quota, const Precondition& check = {});
+/// Deletes the text; false if the user has no such text; whatever `check` throws if it
+/// refuses the current version.
+spur::Task<bool> delete_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id, const Precondition& check = {});
 
 }  // namespace app::texts

@@ -132,6 +132,78 @@ TEST_CASE("texts: create, read, partial update, delete, with validation", "[app]
     CHECK(big.json().at("error").at("code") == "payload_too_large");
 }
 
+TEST_CASE("texts carry a version - ETag, If-None-Match answers 304, a stale If-Match is 412 and writes nothing", "[app][texts][conditional]") {
+    Running app;
+    auto h = bearer(signup(app, unique_email("editor")));
+    auto created = post(app, "/api/texts", {{"title", "draft"}, {"content", "v1"}}, h);
+    REQUIRE(created.status == 201);
+    CHECK(created.header("ETag") == "\"1\"");
+    CHECK(created.json().at("text").at("version") == 1);
+    const auto id = id_of(created, "text");
+    const auto url = "/api/texts/" + id;
+
+    auto read = get(app, url, h);
+    CHECK(read.header("ETag") == "\"1\"");
+    auto with = [&](Headers extra) {
+        extra.insert(extra.end(), h.begin(), h.end());
+        return extra;
+    };
+    auto cached = get(app, url, with({{"If-None-Match", "\"1\""}}));
+    CHECK(cached.status == 304);
+    CHECK(cached.body.empty());
+    CHECK(get(app, url, with({{"If-None-Match", "\"7\""}})).status == 200);
+
+    // Editor A saves on top of version 1; editor B, who also read version 1, is refused.
+    auto a = put(app, url, {{"content", "A's edit"}}, with({{"If-Match", "\"1\""}}));
+    CHECK(a.status == 200);
+    CHECK(a.header("ETag") == "\"2\"");
+    CHECK(a.json().at("text").at("version") == 2);
+    auto b = put(app, url, {{"content", "B's edit"}}, with({{"If-Match", "\"1\""}}));
+    CHECK(b.status == 412);
+    CHECK(b.json().at("error").at("code") == "precondition_failed");
+    CHECK(b.header("ETag") == "\"2\"");  // what B must fetch again
+    CHECK(get(app, url, h).json().at("text").at("content") == "A's edit");
+    CHECK(put(app, url, {{"title", "renamed"}}, with({{"If-Match", "\"9\", \"2\""}})).status == 200);
+    CHECK(get(app, url, h).json().at("text").at("version") == 3);
+
+    // Without If-Match the last write wins, as before; a title-only change bumps the version too.
+    CHECK(put(app, url, {{"content", std::string(4000, 'x')}}, h).json().at("text").at("version") == 4);
+    CHECK(put(app, url, {{"title", "t"}}, h).json().at("text").at("version") == 5);
+    // A compressed answer carries the tag weakened; it still names the version.
+    auto compressed = get(app, url, with({{"Accept-Encoding", "gzip"}}));
+    CHECK(compressed.header("Content-Encoding") == "gzip");
+    CHECK(compressed.header("ETag") == "W/\"5\"");
+    CHECK(put(app, url, {{"title", "t2"}}, with({{"If-Match", std::string(compressed.header("ETag"))}})).status == 200);
+
+    CHECK(del(app, url, with({{"If-Match", "\"4\""}})).status == 412);  // it is at 6 now
+    CHECK(get(app, url, h).status == 200);  // still there
+    CHECK(del(app, url, with({{"If-Match", "*"}})).status == 204);
+    CHECK(del(app, url, with({{"If-Match", "*"}})).status == 404);
+}
+
+TEST_CASE("two editors saving the same version at once - exactly one wins, the other gets 412", "[app][texts][conditional]") {
+    Running app(test_config(), true, Via::wire);
+    auto h = bearer(signup(app, unique_email("pair")));
+    auto created = post(app, "/api/texts", {{"title", "shared"}, {"content", "v1"}}, h);
+    const auto url = "/api/texts/" + id_of(created, "text");
+    for (int round = 0; round < 5; ++round) {
+        const std::string version(get(app, url, h).header("ETag"));
+        std::atomic<int> saved{0}, refused{0};
+        std::vector<std::thread> editors;
+        for (int i = 0; i < 2; ++i)
+            editors.emplace_back([&, i] {
+                Headers headers = h;
+                headers.emplace_back("If-Match", version);
+                auto r = put(app, url, {{"content", "editor " + std::to_string(i)}}, headers);
+                if (r.status == 200) ++saved;
+                if (r.status == 412) ++refused;
+            });
+        for (auto& t : editors) t.join();
+        CHECK(saved == 1);
+        CHECK(refused == 1);
+    }
+}
+
 TEST_CASE("texts are private: another user gets 404 for every operation", "[app][texts]") {
     Running app;
     auto owner = bearer(signup(app, unique_email("owner")));

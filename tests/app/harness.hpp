@@ -84,7 +84,8 @@ inline void record_for_contract(std::string_view method, const std::string& targ
     if (dir.empty() || !std::filesystem::is_directory(dir)) return;
     boost::json::object line{{"method", method}, {"target", target}, {"status", reply.status},
                              {"content_type", std::string(reply.header("Content-Type"))}};
-    if (reply.body.size() <= (2u << 20)) line["body"] = reply.body;
+    if (!reply.header("Content-Encoding").empty()) line["body_omitted"] = true;  // compressed bytes: the status still counts
+    else if (reply.body.size() <= (2u << 20)) line["body"] = reply.body;
     else line["body_omitted"] = true;  // a multi-megabyte text: the status is still checked
     std::ofstream(dir + "/responses-" + std::to_string(::getpid()) + ".jsonl", std::ios::app)
         << boost::json::serialize(line) << '\n';

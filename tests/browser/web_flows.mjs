@@ -130,7 +130,7 @@ try {
   await page.getByRole("button", { name: "Cancel" }).click();
   ok(step);
 
-  step = "view, edit and delete a text";
+  step = "view and edit a text";
   await page.getByRole("link", { name: "Poem" }).click();
   await page.getByText("Roses are red").waitFor();
   const poemUrl = page.url();
@@ -139,6 +139,24 @@ try {
   await page.getByRole("button", { name: "Save" }).click();
   await page.getByText("violets are blue").waitFor();
   await check(page, "text");
+  ok(step);
+
+  step = "an edit saved elsewhere meanwhile is refused (412), not overwritten";
+  await page.getByRole("button", { name: "Edit" }).click();
+  await page.getByLabel("Content").fill("my late edit");
+  await page.evaluate(async (id) => {  // another tab saves first
+    const r = await fetch(`/api/texts/${id}`, { method: "PUT", headers: { "Content-Type": "application/json" },
+                                               body: JSON.stringify({ content: "edited in another tab" }) });
+    if (!r.ok) throw new Error(`PUT ${r.status}`);
+  }, poemUrl.split("/").pop());
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("alert").filter({ hasText: "changed since you read it" }).waitFor();
+  await page.getByRole("button", { name: "Load the latest version" }).click();
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByText("my late edit").waitFor();
+  ok(step);
+
+  step = "delete a text";
   await page.getByRole("button", { name: "Delete" }).click();
   await page.getByRole("group", { name: "Confirm deletion" }).getByRole("button", { name: "Delete" }).click();
   await page.getByRole("heading", { name: "Texts", exact: true }).waitFor();

@@ -8,7 +8,9 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bin=$1; url=$2; tls_dir=${3:-}
-"$bin" --help | grep -q "JWT_SECRET" || { echo "--help does not list JWT_SECRET"; exit 1; }
+# Captured whole: `| grep -q` would stop reading early and the rest would hit a closed pipe.
+help_text=$("$bin" --help)
+[[ $help_text == *JWT_SECRET* && $help_text == *LISTEN_UNIX* ]] || { echo "--help does not list JWT_SECRET and LISTEN_UNIX"; exit 1; }
 if DATABASE_URL=$url JWT_SECRET=short "$bin" serve 2>/tmp/spur-app-err.$$; then echo "accepted a short secret"; exit 1; fi
 grep -q "at least 32 bytes" /tmp/spur-app-err.$$ || { cat /tmp/spur-app-err.$$; exit 1; }
 rm -f /tmp/spur-app-err.$$

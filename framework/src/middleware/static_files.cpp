@@ -1,5 +1,7 @@
 #include <spur/middleware/static_files.hpp>
 
+#include <spur/conditional.hpp>
+
 #include <spur/offload.hpp>
 #include <spur/strings.hpp>
 
@@ -162,15 +164,6 @@ bool accepts_gzip(std::string_view header) {
     return false;
 }
 
-bool etag_matches(std::string_view header, std::string_view etag) {
-    if (header == "*") return true;
-    auto strip = [](std::string_view t) { return t.substr(0, 2) == "W/" ? t.substr(2) : t; };  // weak comparison
-    ListItems items(header);
-    while (auto item = items.next())
-        if (strip(*item) == strip(etag)) return true;
-    return false;
-}
-
 }  // namespace
 
 Handler static_files(fs::path root, StaticOptions options) {
@@ -224,7 +217,7 @@ Handler static_files(fs::path root, StaticOptions options) {
         const auto inm = req.header("If-None-Match");
         bool not_modified = false;
         if (!inm.empty()) {
-            not_modified = o.etag && etag_matches(inm, etag);
+            not_modified = o.etag && etag_matches(inm, etag, true);
         } else if (auto ims = detail::parse_http_date(req.header("If-Modified-Since")); ims && o.last_modified) {
             not_modified = file.mtime <= *ims;
         }

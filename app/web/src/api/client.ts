@@ -32,10 +32,11 @@ export function whenSessionEnds(callback: () => void) {
   onSessionEnded = callback;
 }
 
-async function request<T>(method: string, path: string, body?: unknown, quiet401 = false): Promise<T> {
+async function request<T>(method: string, path: string, body?: unknown, quiet401 = false,
+                          extraHeaders: Record<string, string> = {}): Promise<T> {
   const response = await fetch(path, {
     method,
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    headers: { ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...extraHeaders },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (response.status === 204) return undefined as T;
@@ -64,9 +65,12 @@ export const api = {
     request<TextPage>("GET", `/api/texts?${new URLSearchParams({ limit: String(limit), offset: String(offset), q })}`),
   text: (id: number) => request<{ text: Text }>("GET", `/api/texts/${id}`),
   createText: (title: string, content: string) => request<{ text: Text }>("POST", "/api/texts", { title, content }),
-  updateText: (id: number, title: string, content: string) =>
-    request<{ text: Text }>("PUT", `/api/texts/${id}`, { title, content }),
-  deleteText: (id: number) => request<void>("DELETE", `/api/texts/${id}`),
+  // If-Match: the version this page showed, so that an edit made elsewhere meanwhile is
+  // refused (412) instead of silently overwritten.
+  updateText: (id: number, title: string, content: string, version: number) =>
+    request<{ text: Text }>("PUT", `/api/texts/${id}`, { title, content }, false, { "If-Match": `"${version}"` }),
+  deleteText: (id: number, version: number) =>
+    request<void>("DELETE", `/api/texts/${id}`, undefined, false, { "If-Match": `"${version}"` }),
 
   keys: () => request<{ items: ApiKey[] }>("GET", "/api/keys"),
   createKey: (name: string) => request<KeyCreated>("POST", "/api/keys", { name }),

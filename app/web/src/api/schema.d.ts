@@ -235,12 +235,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Read a text */
+        /** Read a text (ETag: its version) */
         get: operations["get_api_texts_id"];
-        /** Change a text's title, content or both */
+        /** Change a text's title, content or both; If-Match makes it conditional */
         put: operations["put_api_texts_id"];
         post?: never;
-        /** Delete a text */
+        /** Delete a text; If-Match makes it conditional */
         delete: operations["delete_api_texts_id"];
         options?: never;
         head?: never;
@@ -349,6 +349,7 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            version: number;
         };
         TextPage: {
             success: boolean;
@@ -1178,6 +1179,13 @@ export interface operations {
                     "application/json": components["schemas"]["TextReply"];
                 };
             };
+            /** @description If-None-Match names the current version */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -1258,6 +1266,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Precondition Failed */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The body is too large */
             413: {
                 headers: {
@@ -1307,6 +1324,15 @@ export interface operations {
             };
             /** @description The path names no resource */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Precondition Failed */
+            412: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -104,7 +104,7 @@ export function TextView({ id }: { id: number }) {
   async function save(e: FormEvent) {
     e.preventDefault();
     try {
-      setText((await api.updateText(id, title, content)).text);
+      setText((await api.updateText(id, title, content, text!.version)).text);
       setEditing(false);
       setError(null);
     } catch (err) {
@@ -113,7 +113,7 @@ export function TextView({ id }: { id: number }) {
   }
   async function remove() {
     try {
-      await api.deleteText(id);
+      await api.deleteText(id, text!.version);
       navigate("/texts");
     } catch (err) {
       setError(err);
@@ -136,6 +136,15 @@ export function TextView({ id }: { id: number }) {
           <Field label="Title" value={title} onChange={setTitle} error={fieldError(error, "/title")} />
           <Field label="Content" multiline value={content} onChange={setContent} error={fieldError(error, "/content")} />
           <FormError error={error} fields={["/title", "/content"]} />
+          {error instanceof ApiError && error.status === 412 && (
+            <p>
+              <button type="button" className="secondary"
+                      onClick={() => api.text(id).then((r) => (setText(r.text), setError(null)), setError)}>
+                Load the latest version
+              </button>{" "}
+              (your edit stays in the form; save again to replace it)
+            </p>
+          )}
           <div className="buttons">
             <button type="submit">Save</button>
             <button type="button" className="secondary" onClick={() => (setEditing(false), setError(null))}>Cancel</button>
