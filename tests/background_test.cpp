@@ -4,6 +4,7 @@
 #include <spur/testing/client.hpp>
 
 #include "support/captured_log.hpp"
+#include "support/sleep.hpp"
 #include "support/test_server.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -20,12 +21,7 @@
 using namespace std::chrono_literals;
 namespace net = boost::asio;
 
-namespace {
-spur::Task<> sleep_for(std::chrono::milliseconds d) {
-    net::steady_timer t(co_await net::this_coro::executor, d);
-    co_await t.async_wait(net::use_awaitable);
-}
-}  // namespace
+using spur::test::sleep_for;
 
 TEST_CASE("every() runs a task repeatedly, and after a failing run that is logged the next one still happens", "[background]") {
     spur::test::CapturedLog log;

@@ -3,6 +3,7 @@
 #include <spur/app.hpp>
 #include <spur/testing/client.hpp>
 
+#include "support/sleep.hpp"
 #include "support/test_server.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -17,10 +18,7 @@ using namespace std::chrono_literals;
 namespace net = boost::asio;
 
 namespace {
-spur::Task<> sleep_for(std::chrono::milliseconds d) {
-    net::steady_timer t(co_await net::this_coro::executor, d);
-    co_await t.async_wait(net::use_awaitable);
-}
+using spur::test::sleep_for;
 
 // A counter: one event every `period`, ids from Last-Event-ID on.
 spur::Handler counter(std::chrono::milliseconds period, int count, spur::SseOptions options = {}) {
