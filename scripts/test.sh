@@ -75,13 +75,14 @@ cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSPUR_TSAN=ON "${san
 cmake --build build/tsan -j "$jobs" --target spur_tests spur_mysql_tests
 
 stage "tests (ThreadSanitizer)"
-# The multi-threaded server (cancellation, drain, event streams, background tasks), WebSocket
+# The multi-threaded server (cancellation, drain, event streams, background tasks), shared
+# compiled templates, concurrent requests of one MariaDB session, WebSocket
 # rooms across I/O threads, the offload pool, the rate
 # limiter's shards, and the MySQL pool against a real MariaDB (with the background KILL QUERY).
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-build/tsan/tests/spur_tests "[server],[websocket],[offload],[rate_limit],[background],[health],[sse]"
+build/tsan/tests/spur_tests "[server],[websocket],[offload],[rate_limit],[background],[health],[sse],[views]"
 tsan_db=$(scripts/mariadb.sh start build/tsan/mariadb spur_test --fresh)
-SPUR_TEST_DATABASE_URL=$tsan_db build/tsan/tests/spur_mysql_tests "[pool],[transaction],[nonblocking],[kill]" ||
+SPUR_TEST_DATABASE_URL=$tsan_db build/tsan/tests/spur_mysql_tests "[pool],[transaction],[nonblocking],[kill],[session]" ||
   { scripts/mariadb.sh stop build/tsan/mariadb; exit 1; }
 scripts/mariadb.sh stop build/tsan/mariadb
 

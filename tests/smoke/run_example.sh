@@ -3,7 +3,9 @@
 # check "METHOD PATH [JSON-BODY] => EXPECTED" (EXPECTED must appear in "HTTP <status> <body>";
 # the body has no spaces), then SIGTERM it and require a clean exit 0. A check "WS PATH => ws ok"
 # runs $WS_PROBE (tests/smoke/ws_probe.cpp: two clients, one broadcast) against PATH instead;
-# "SSE PATH [LAST-EVENT-ID] => TEXT" reads the event stream for 1.5 s.
+# "SSE PATH [LAST-EVENT-ID] => TEXT" reads the event stream for 1.5 s. "FORM PATH a=1&b=2" posts a
+# form as a browser does (urlencoded, same-origin); "XFORM" posts it from another site
+# (Sec-Fetch-Site: cross-site). Cookies persist from check to check.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bin=$1; shift
@@ -33,7 +35,12 @@ for check in "$@"; do
   fi
   args=(-s -b "$jar" -c "$jar" -o "$log.body" -w '%{http_code}')
   # "HTML /path" is a GET from a browser: Accept: text/html.
-  if [[ $method == HTML ]]; then args+=(-H 'Accept: text/html' -X GET); else args+=(-X "$method"); fi
+  if [[ $method == HTML ]]; then args+=(-H 'Accept: text/html' -X GET)
+  elif [[ $method == FORM || $method == XFORM ]]; then
+    args+=(-X POST -H 'Content-Type: application/x-www-form-urlencoded' --data-raw "${data:-}")
+    [[ $method == XFORM ]] && args+=(-H 'Sec-Fetch-Site: cross-site')
+    data=
+  else args+=(-X "$method"); fi
   [[ -n ${data:-} ]] && args+=(-H 'Content-Type: application/json' --data "$data")
   status=$(curl "${args[@]}" "http://127.0.0.1:$port$path")
   got="HTTP $status $(cat "$log.body")"

@@ -5,6 +5,7 @@
 #include <spur/log.hpp>
 #include <spur/openapi.hpp>
 #include <spur/router.hpp>
+#include <spur/views.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -60,6 +61,13 @@ public:
     App& openapi(OpenApiOptions options);
     /// Builds the OpenAPI document now, from the routes registered so far.
     boost::json::value openapi_document() const;
+    /// Renders pages from templates (res.render, like Express's app.set("views")). Throws
+    /// std::invalid_argument if options.dir is not a directory, std::logic_error once serving.
+    App& views(ViewOptions options);
+    /// The views set with views(options), for rendering outside a response (an e-mail body).
+    /// Throws std::logic_error if none were set.
+    const Views& views() const;
+
     /// Every registered route, in registration order.
     std::vector<RouteInfo> routes() const;
 

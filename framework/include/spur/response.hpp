@@ -23,6 +23,7 @@ class WebSocket;
 class EventStream;
 class Request;
 struct SseOptions;
+class Views;
 
 /// A typed value as JSON (defined in <spur/contract.hpp>).
 template <class T>
@@ -80,6 +81,19 @@ public:
     Response& json(const T& value) {
         return json(spur::to_json(value));
     }
+    /// Renders template `name` of the app's views (App::views) with `data` as the
+    /// text/html body. Throws std::logic_error if the app has no views, and ViewError (a 500
+    /// to the client) for a missing or malformed template.
+    Response& render(std::string_view name, const boost::json::value& data = boost::json::object());
+    /// Renders a described struct's fields; include <spur/contract.hpp>.
+    template <class T>
+        requires(!std::is_convertible_v<const T&, const boost::json::value&>)
+    Response& render(std::string_view name, const T& data) {
+        return render(name, spur::to_json(data));
+    }
+    /// The views render() uses; App::handle sets them (nullptr: none configured).
+    void views(const Views* views) noexcept { views_ = views; }
+
     /// Answers `status` (3xx) with a Location header. Throws std::invalid_argument on CR/LF/NUL in url.
     Response& redirect(std::string_view url, int status = 302);
     /// Ends the response with the current status and no body (e.g. `res.status(204).end()`).
@@ -145,6 +159,7 @@ private:
     std::uint64_t bytes_sent_ = 0;
     std::vector<std::function<void(Response&)>> finish_hooks_;
     std::shared_ptr<const std::function<Task<>(WebSocket&)>> upgrade_;
+    const Views* views_ = nullptr;
     bool ended_ = false;
 };
 

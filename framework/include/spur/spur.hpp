@@ -16,6 +16,8 @@
 #include <spur/router.hpp>
 #include <spur/sse.hpp>
 #include <spur/server.hpp>
+#include <spur/session.hpp>
 #include <spur/task.hpp>
 #include <spur/types.hpp>
 #include <spur/validation_error.hpp>
+#include <spur/views.hpp>

@@ -76,6 +76,17 @@ App& App::on_error(ErrorHandler handler) {
     return *this;
 }
 
+App& App::views(ViewOptions options) {
+    impl_->check_not_frozen();
+    impl_->views = std::make_unique<const Views>(std::move(options));
+    return *this;
+}
+
+const Views& App::views() const {
+    if (!impl_->views) throw std::logic_error("no views: call app.views(ViewOptions{...}) first");
+    return *impl_->views;
+}
+
 RouteConfig App::add_route(std::string_view method, std::string_view path, std::vector<Middleware> middleware,
                            Handler handler) {
     impl_->check_not_frozen();
@@ -132,12 +143,14 @@ void App::stop_background(std::function<void()> done) {
 
 Task<> App::handle(Request& req, Response& res) {
     detail::RequestAccess::app(req) = this;
+    res.views(impl_->views.get());
     impl_->route(req);
     return run(req, res, nullptr);
 }
 
 Task<> App::refuse(Request& req, Response& res, const HttpError& error) {
     detail::RequestAccess::app(req) = this;
+    res.views(impl_->views.get());
     auto& match = detail::RequestAccess::match(req);
     match = detail::RouteMatch{};
     match.kind = detail::RouteMatch::Kind::refused;

@@ -23,6 +23,7 @@ struct App::Impl {
     std::atomic<bool> frozen{false};
     std::vector<std::function<void()>> on_freeze;  // e.g. building the OpenAPI document
     OpenApiOptions openapi;
+    std::unique_ptr<const Views> views;
     std::atomic<bool> draining{false};
     detail::Background background{options.log};
 

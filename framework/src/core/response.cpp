@@ -2,6 +2,7 @@
 
 #include <spur/http_error.hpp>
 #include <spur/strings.hpp>
+#include <spur/views.hpp>
 
 #include "util/net.hpp"
 
@@ -95,6 +96,15 @@ Response& Response::send(std::string body) {
     if (header_.find(http::field::content_type) == header_.end())
         header_.set(http::field::content_type, "text/plain; charset=utf-8");
     body_ = std::move(body);
+    producer_ = nullptr;
+    ended_ = true;
+    return *this;
+}
+
+Response& Response::render(std::string_view name, const json::value& data) {
+    if (!views_) throw std::logic_error("res.render: the app has no views (app.views(ViewOptions{...}))");
+    body_ = views_->render(name, data);
+    header_.set(http::field::content_type, "text/html; charset=utf-8");
     producer_ = nullptr;
     ended_ = true;
     return *this;

@@ -1,0 +1,177 @@
+#include <spur/views.hpp>
+
+#include <kainjow/mustache.hpp>
+
+#include <charconv>
+#include <fstream>
+#include <mutex>
+#include <shared_mutex>
+#include <sstream>
+#include <unordered_map>
+
+namespace spur {
+
+namespace mustache = kainjow::mustache;
+
+namespace {
+
+// One template file: its text (what a partial inclusion needs) and its compiled form (what a
+// page render needs). Immutable once made, so renders share it without a lock.
+struct Template {
+    std::string text;
+    std::unique_ptr<mustache::mustache> compiled;
+    std::filesystem::file_time_type modified;
+};
+
+mustache::data to_data(const boost::json::value& v) {
+    switch (v.kind()) {
+    case boost::json::kind::object: {
+        mustache::object object;
+        for (const auto& member : v.get_object()) object.emplace(std::string(member.key()), to_data(member.value()));
+        return mustache::data(object);
+    }
+    case boost::json::kind::array: {
+        mustache::data list(mustache::data::type::list);
+        for (const auto& item : v.get_array()) list.push_back(to_data(item));
+        return list;
+    }
+    case boost::json::kind::string:
+        return mustache::data(std::string(v.get_string()));
+    case boost::json::kind::bool_:
+        return mustache::data(v.get_bool());
+    case boost::json::kind::null:
+        return mustache::data(false);
+    case boost::json::kind::int64:
+        return mustache::data(std::to_string(v.get_int64()));
+    case boost::json::kind::uint64:
+        return mustache::data(std::to_string(v.get_uint64()));
+    case boost::json::kind::double_: {
+        // The shortest form that reads back the same: 2.5, not JSON's 2.5E0.
+        char buffer[32];
+        const auto end = std::to_chars(buffer, buffer + sizeof buffer, v.get_double()).ptr;
+        return mustache::data(std::string(buffer, end));
+    }
+    }
+    return mustache::data(false);
+}
+
+// A name from the application, but it becomes a path: keep it inside the views directory.
+bool safe_name(std::string_view name) {
+    if (name.empty() || name.front() == '/' || name.find('\\') != std::string_view::npos ||
+        name.find('\0') != std::string_view::npos)
+        return false;
+    std::size_t start = 0;
+    while (start <= name.size()) {
+        auto end = name.find('/', start);
+        if (end == std::string_view::npos) end = name.size();
+        const auto part = name.substr(start, end - start);
+        if (part.empty() || part == "." || part == "..") return false;
+        start = end + 1;
+    }
+    return true;
+}
+
+}  // namespace
+
+struct Views::Impl {
+    ViewOptions options;
+    mutable std::shared_mutex mutex;
+    mutable std::unordered_map<std::string, std::shared_ptr<const Template>> cache;
+
+    std::filesystem::path path_of(std::string_view name) const {
+        if (!safe_name(name)) throw ViewError("invalid template name \"" + std::string(name) + "\"");
+        return options.dir / (std::string(name) + options.extension);
+    }
+
+    std::shared_ptr<const Template> load(std::string_view name) const {
+        const auto path = path_of(name);
+        std::error_code ec;
+        const auto modified = std::filesystem::last_write_time(path, ec);
+        if (ec) throw ViewError("template \"" + std::string(name) + "\" not found");
+        std::ifstream in(path, std::ios::binary);
+        std::ostringstream text;
+        if (!(in && text << in.rdbuf())) throw ViewError("template \"" + std::string(name) + "\" cannot be read");
+        auto t = std::make_shared<Template>();
+        t->text = std::move(text).str();
+        t->compiled = std::make_unique<mustache::mustache>(t->text);
+        if (!t->compiled->is_valid())
+            throw ViewError("template \"" + std::string(name) + "\": " + t->compiled->error_message());
+        t->modified = modified;
+        return t;
+    }
+
+    std::shared_ptr<const Template> get(std::string_view name) const {
+        const std::string key(name);
+        {
+            std::shared_lock lock(mutex);
+            auto it = cache.find(key);
+            if (it != cache.end() && !stale(name, *it->second)) return it->second;
+        }
+        // Compiled outside the lock: two threads may both compile a template once, harmlessly.
+        auto fresh = load(name);
+        std::unique_lock lock(mutex);
+        cache[key] = fresh;
+        return fresh;
+    }
+
+    bool stale(std::string_view name, const Template& t) const {
+        if (!options.reload) return false;
+        std::error_code ec;
+        return std::filesystem::last_write_time(path_of(name), ec) != t.modified || ec;
+    }
+
+    std::string render_one(std::string_view name, const mustache::data& data) const;
+};
+
+namespace {
+// Partials come from the views directory rather than from the data, so a value in the data
+// can never be taken for a template (which would let it inject markup).
+class ViewContext : public mustache::context<std::string> {
+public:
+    ViewContext(const mustache::data* data, const Views::Impl& views) : context(data), views_(views) {}
+
+    const mustache::data* get_partial(const std::string& name) const override {
+        auto t = views_.get(name);
+        auto [slot, added] = partials_.try_emplace(name, t->text);
+        if (added) held_.push_back(std::move(t));
+        return &slot->second;
+    }
+
+private:
+    const Views::Impl& views_;
+    mutable std::unordered_map<std::string, mustache::data> partials_;
+    mutable std::vector<std::shared_ptr<const Template>> held_;
+};
+}  // namespace
+
+std::string Views::Impl::render_one(std::string_view name, const mustache::data& data) const {
+    auto t = get(name);
+    ViewContext context(&data, *this);
+    // Only the parse of an included partial can fail here, and get_partial() has compiled
+    // each one successfully before the engine parses it again.
+    return t->compiled->render(context);
+}
+
+Views::Views(ViewOptions options) : impl_(std::make_unique<Impl>()) {
+    if (!std::filesystem::is_directory(options.dir))
+        throw std::invalid_argument("views: \"" + options.dir.string() + "\" is not a directory");
+    impl_->options = std::move(options);
+}
+
+Views::~Views() = default;
+
+const ViewOptions& Views::options() const noexcept { return impl_->options; }
+
+std::string Views::render(std::string_view name, const boost::json::value& data) const {
+    return render(name, data, impl_->options.layout);
+}
+
+std::string Views::render(std::string_view name, const boost::json::value& data, std::string_view layout) const {
+    auto values = data.is_object() ? to_data(data) : mustache::data(mustache::data::type::object);
+    auto page = impl_->render_one(name, values);
+    if (layout.empty()) return page;
+    values.set("body", mustache::data(std::move(page)));
+    return impl_->render_one(layout, values);
+}
+
+}  // namespace spur
