@@ -22,6 +22,7 @@ Services::Services(Config c, spur::mysql::Pool& pool)
       login_by_ip(throttle(config.login_burst_per_ip, 1.0 / 6)),
       login_by_email(throttle(config.login_burst_per_email, 1.0 / 12)),
       register_by_ip(throttle(config.register_burst_per_ip, 1.0 / 20)),
+      metrics(pool),
       dummy_hash(spur::hash_password(spur::random_token(16), config.bcrypt_cost)) {}
 
 }  // namespace app

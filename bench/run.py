@@ -320,6 +320,8 @@ def main():
             plan.append((f"{path} (1 core)", name, path, None, conns))
     for name in ("spur", "express"):
         plan.append(("routed: 2 params, 100 routes, 3 middleware (1 core)", name, "/r/users/42/posts/7", None, conns))
+    # The same route with middleware::metrics() in front: what recording every request costs.
+    plan.append(("metrics on: the routed scenario + middleware::metrics() (1 core)", "spur", "/m/users/42/posts/7", None, conns))
     # A typed body (spur::Body<Note>: parse, validate, fill the struct) against the same checks
     # written by hand over Boost.JSON; both answer the same bytes.
     plan.append(("typed body: POST spur::Body<Note> (1 core)", "spur", "/typed", "note", conns))
@@ -460,6 +462,9 @@ def targets(results, idle):
     routed, b_json = get("routed", "spur", "rps"), get("/json (1", "beast", "rps")
     if routed and b_json:
         check("spur routed + middleware req/s ÷ bare Beast /json", routed / b_json, "≥ 0.8", lambda v: v >= 0.8)
+    routed_cpu, metrics_cpu = get("routed", "spur", "cpu_us_per_req"), get("metrics on", "spur", "cpu_us_per_req")
+    if routed_cpu and metrics_cpu:
+        check("routed with metrics() CPU/req ÷ without", metrics_cpu / routed_cpu, "≤ 1.10", lambda v: v <= 1.10)
     for scenario in ("app: GET /api/texts/:id", "app: GET /api/texts?limit"):
         s, e = get(scenario, "spur-app", "rps"), get(scenario, "express-app", "rps")
         if s and e:

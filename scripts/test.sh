@@ -24,8 +24,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-# systemd: systemd-socket-activate for the socket-activation test (nothing is started).
-"$root/scripts/install-deps.sh" clang libclang-rt-14-dev lld chromium systemd
+# systemd: systemd-socket-activate for the socket-activation test (nothing is started);
+# prometheus: promtool, Prometheus's own parser, checks the metrics exposition.
+"$root/scripts/install-deps.sh" clang libclang-rt-14-dev lld chromium systemd prometheus
 # The npm packages in package-lock.json: Swagger UI for /docs, Ajv and the OpenAPI validator for
 # the contract tests. --ignore-scripts: none of them needs one (see package.json).
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
@@ -80,7 +81,7 @@ stage "tests (ThreadSanitizer)"
 # rooms across I/O threads, the offload pool, the rate
 # limiter's shards, and the MySQL pool against a real MariaDB (with the background KILL QUERY).
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-build/tsan/tests/spur_tests "[server],[websocket],[offload],[rate_limit],[background],[health],[sse],[views]"
+build/tsan/tests/spur_tests "[server],[websocket],[offload],[rate_limit],[background],[health],[sse],[views],[metrics]"
 tsan_db=$(scripts/mariadb.sh start build/tsan/mariadb spur_test --fresh)
 SPUR_TEST_DATABASE_URL=$tsan_db build/tsan/tests/spur_mysql_tests "[pool],[transaction],[nonblocking],[kill],[session]" ||
   { scripts/mariadb.sh stop build/tsan/mariadb; exit 1; }

@@ -14,11 +14,7 @@ spur::Handler readiness(Services& s, const spur::App* follow) {
     return spur::readiness(std::move(options));
 }
 
-spur::Handler metrics(Services& s) {
-    return [&s](spur::Request&, spur::Response& res) {
-        res.type("text/plain; version=0.0.4; charset=utf-8").send(s.metrics.render(s.db.stats()));
-    };
-}
+spur::Handler metrics(Services& s) { return spur::metrics_handler(s.metrics.registry()); }
 
 spur::Handler public_metrics(Services& s) {
     return [&s, inner = metrics(s)](spur::Request& req, spur::Response& res) {

@@ -53,6 +53,10 @@ pid=$!
 port=$(wait_for_port "$log")
 [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/metrics") == 404 ]] || { echo "public /metrics is not 404"; exit 1; }
 curl -fsS "http://127.0.0.1:$mport/metrics" | grep -q '^http_requests_total' || { echo "no metrics on METRICS_LISTEN"; exit 1; }
+# Prometheus's own parser and linter read the real exposition (Debian's prometheus package).
+if command -v promtool >/dev/null; then
+  curl -fsS "http://127.0.0.1:$mport/metrics" | promtool check metrics || { echo "promtool rejects /metrics"; exit 1; }
+elif [[ -n ${CI:-} ]]; then echo "promtool missing"; exit 1; fi
 curl -fsS "http://127.0.0.1:$mport/readyz" | grep -q '"ready"'
 kill -TERM $pid
 wait $pid

@@ -1,5 +1,5 @@
 // ws_probe PORT TARGET: two WebSocket clients join TARGET; the first sends a line and both
-// must receive it (a room broadcast). Exits 0 and prints "ws ok" on success.
+// must receive it (a room broadcast; examples/chat.cpp's announcements tell when both joined). Exits 0 and prints "ws ok" on success.
 #include "support/ws_client.hpp"
 
 #include <cstdio>
@@ -22,6 +22,12 @@ int main(int argc, char** argv) {
     const auto port = static_cast<unsigned short>(std::atoi(argv[1]));
     spur::test::WsClient a(port, argv[2]);
     spur::test::WsClient b(port, argv[2]);
+    // b's handshake completes before the server's handler has joined it to the room; the room
+    // announcing two members to a says that it has, so the broadcast below reaches b.
+    if (!read_until(a, "* someone joined, 2 here")) {
+        std::puts("second client never joined");
+        return 1;
+    }
     a.send("hello from a");
     if (!read_until(a, "hello from a") || !read_until(b, "hello from a")) {
         std::puts("broadcast not received");

@@ -100,6 +100,7 @@ public:
         std::size_t open_connections = 0;        ///< now
         std::uint64_t refused_connections = 0;   ///< closed at accept: a cap was reached
         std::uint64_t shed_connections = 0;      ///< idle keep-alive connections closed to make room
+        std::size_t websocket_sessions = 0;      ///< connections speaking WebSocket now
     };
     /// A snapshot of the counters; safe from any thread.
     Stats stats() const;

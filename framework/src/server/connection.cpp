@@ -337,6 +337,11 @@ private:
         if (!session) co_return Step::close;
         state_.websocket = session;
         if (server_.stopping.load(std::memory_order_relaxed)) session->close(WsCloseCode::going_away, "server shutting down");
+        struct Counted {  // counted while it runs, however it ends
+            std::atomic<std::size_t>& n;
+            explicit Counted(std::atomic<std::size_t>& c) : n(c) { n.fetch_add(1, std::memory_order_relaxed); }
+            ~Counted() { n.fetch_sub(1, std::memory_order_relaxed); }
+        } counted(server_.websocket_sessions);
         co_await session->run(*res.upgrade_handler(), req);
         state_.websocket.reset();
         co_return Step::close;

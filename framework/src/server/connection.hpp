@@ -50,6 +50,7 @@ struct ServerContext {
     const ServerOptions& options;
     const std::atomic<bool>& stopping;
     const IpNetworks& trusted_proxies;  ///< parsed from options.trusted_proxies
+    std::atomic<std::size_t>& websocket_sessions;  ///< open now, for Server::stats()
 };
 
 /// Serves requests on `transport` until the peer leaves, a limit or timeout ends it, an

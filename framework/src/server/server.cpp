@@ -102,7 +102,7 @@ struct Server::Impl {
     Impl(App& a, ServerOptions o)
         : app(a), options(std::move(o)), io(static_cast<int>(resolve_threads(options.threads))),
           strand(net::make_strand(io)), signals(strand), drain_timer(strand), delay_timer(strand), watchdog(strand),
-          trusted_proxies(parse_trusted_proxies(options.trusted_proxies)), context{app, options, stopping, trusted_proxies} {}
+          trusted_proxies(parse_trusted_proxies(options.trusted_proxies)), context{app, options, stopping, trusted_proxies, websocket_sessions} {}
 
     App& app;
     ServerOptions options;
@@ -118,6 +118,7 @@ struct Server::Impl {
     bool background_done = false;    // on `strand`
     bool notify_systemd = false;
     std::atomic<bool> stopping{false};  // the listeners are closed: no keep-alive from now on
+    std::atomic<std::size_t> websocket_sessions{0};
     detail::IpNetworks trusted_proxies;
     detail::ServerContext context;
     unsigned short port = 0;
@@ -463,7 +464,7 @@ unsigned short Server::tls_port() const noexcept { return impl_->tls_port; }
 
 Server::Stats Server::stats() const {
     std::lock_guard lock(impl_->connections_mutex);
-    return {impl_->connections.size(), impl_->refused, impl_->shed};
+    return {impl_->connections.size(), impl_->refused, impl_->shed, impl_->websocket_sessions.load(std::memory_order_relaxed)};
 }
 
 }  // namespace spur

@@ -1,0 +1,14 @@
+#pragma once
+// spur::mysql::collect_pool_metrics — a pool's connections as Prometheus gauges.
+
+#include <spur/metrics.hpp>
+#include <spur/mysql/pool.hpp>
+
+namespace spur::mysql {
+
+/// Adds db_pool_connections{state="in_use"|"idle"} and db_pool_waiting (coroutines waiting for
+/// a connection) to `registry`, read from `pool.stats()` at each exposition. The pool must
+/// outlive every exposition. Throws std::invalid_argument if the names are taken differently.
+void collect_pool_metrics(MetricsRegistry& registry, const Pool& pool);
+
+}  // namespace spur::mysql
