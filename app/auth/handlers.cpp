@@ -106,7 +106,10 @@ spur::Task<User> authenticate(Services& s, const spur::Request& req, LoginIn& in
     const std::string& hash = user ? user->password_hash : s.dummy_hash;
     auto verify_work = [&password, &hash] { return spur::verify_password(password, hash); };
     const bool ok = co_await spur::offload(verify_work);
-    if (!user || !ok) throw bad_credentials();
+    if (!user || !ok) {
+        req.log().warn("login failed", {{"user_id", user ? boost::json::value(user->id) : boost::json::value(nullptr)}});
+        throw bad_credentials();
+    }
     // BCRYPT_COST was raised since this hash was made: upgrade it now that we have the password.
     if (spur::password_needs_rehash(user->password_hash, s.config.bcrypt_cost)) {
         const unsigned cost = s.config.bcrypt_cost;
@@ -141,6 +144,7 @@ spur::Handler register_user(Services& s) {
             if (!e.duplicate_key()) throw;
         }
         if (!user) throw email_taken();  // registered meanwhile
+        req.log().info("user registered", {{"user_id", user->id}});
         res.set("Cache-Control", "no-store");
         res.status(201).json(UserReply{true, out(*user)});
     };

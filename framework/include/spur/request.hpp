@@ -3,6 +3,7 @@
 
 #include <spur/detail/route_match.hpp>
 #include <spur/locals.hpp>
+#include <spur/log.hpp>
 #include <spur/task.hpp>
 
 #include <boost/beast/http/message.hpp>
@@ -156,6 +157,15 @@ public:
     /// The server's observer of this request's handling, if any (App::handle tells it).
     detail::HandlingObserver* handling_observer() const noexcept { return observer_; }
 
+    /// This request's id: the one middleware::request_id() set (a sane incoming X-Request-Id,
+    /// or a UUID), else a random UUID made on first use. Error bodies and req.log() carry it.
+    std::string_view id() const;
+    /// Sets the id (middleware::request_id() does).
+    void id(std::string value) { id_ = std::move(value); }
+    /// Logging for this request through its app's sink; every record carries id(). Throws
+    /// std::logic_error for a request that no App is handling.
+    RequestLog log() const;
+
     /// The App handling this request (Express's req.app): for spawn() and draining(). Throws
     /// std::logic_error for a request that no App is handling.
     App& app() const;
@@ -184,6 +194,7 @@ private:
     Locals locals_;
     detail::RouteMatch match_;
     App* app_ = nullptr;                 // set by App::handle and App::refuse
+    mutable std::string id_;             // made on first use when no middleware set one
     detail::HandlingObserver* observer_ = nullptr;
     BodySource* body_source_ = nullptr;  // the wire, while the body is not read yet
     bool body_done_ = false;             // the source has delivered the whole body

@@ -187,18 +187,22 @@ Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
         co_return;
     }
     if (!unexpected.empty())
-        impl_->options.log(LogLevel::error, fmt::format("unhandled exception in {}: {}", detail::describe_request(req), unexpected));
+        impl_->options.log(LogRecord{LogLevel::error,
+                                     fmt::format("unhandled exception in {}: {}", detail::describe_request(req), unexpected),
+                                     req.id(), {}});
 
     bool rendered = false;
     try {
-        detail::render_error(res, *failure);
+        detail::render_error(req, res, *failure);
         if (impl_->error_handler) co_await impl_->error_handler(req, res, *failure);
         rendered = true;
     } catch (...) {
-        impl_->options.log(LogLevel::error, fmt::format("error handler failed in {}: {}", detail::describe_request(req),
-                                                        detail::exception_message(std::current_exception())));
+        impl_->options.log(LogRecord{LogLevel::error,
+                                     fmt::format("error handler failed in {}: {}", detail::describe_request(req),
+                                                 detail::exception_message(std::current_exception())),
+                                     req.id(), {}});
     }
-    if (!rendered) detail::render_error(res, HttpError(500, "internal_error", "Internal Server Error"));
+    if (!rendered) detail::render_error(req, res, HttpError(500, "internal_error", "Internal Server Error"));
 }
 
 }  // namespace spur

@@ -57,7 +57,7 @@ BodyFraming finish_response(Response& res, unsigned version, bool head_request, 
     return f;
 }
 
-void render_error(Response& res, const HttpError& error) {
+void render_error(const Request& req, Response& res, const HttpError& error) {
     auto& h = res.header();
     h.erase(http::field::content_type);
     h.erase(http::field::content_length);
@@ -67,13 +67,14 @@ void render_error(Response& res, const HttpError& error) {
     for (const auto& [name, value] : error.headers()) res.set(name, value);
     json::value body = {{"success", false}, {"error", {{"code", error.code()}, {"message", error.message()}}}};
     if (!error.details().is_null()) body.at("error").as_object()["details"] = error.details();
+    // What a user quotes when reporting the error, and what finds its log lines.
+    body.at("error").as_object()["request_id"] = req.id();
     res.json(body);
 }
 
 std::string describe_request(const Request& req) {
     std::string out = fmt::format("{} {}", req.method().empty() ? "-" : req.method(),
                                   req.target().empty() ? "-" : req.path());
-    if (auto* id = req.locals().get<std::string>("request_id")) out += fmt::format(" (request id {})", *id);
     return out;
 }
 
@@ -84,8 +85,10 @@ void run_finish_hooks(const Request& req, Response& res, const LogSink& log) noe
             (*it)(res);
         } catch (...) {
             try {
-                log(LogLevel::error, fmt::format("finish hook failed in {}: {}", describe_request(req),
-                                                 exception_message(std::current_exception())));
+                log(LogRecord{LogLevel::error,
+                              fmt::format("finish hook failed in {}: {}", describe_request(req),
+                                          exception_message(std::current_exception())),
+                              req.id(), {}});
             } catch (...) {  // a failing log sink must not end the connection either
             }
         }

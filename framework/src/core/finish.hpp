@@ -25,7 +25,7 @@ BodyFraming finish_response(Response& res, unsigned version, bool head_request, 
 
 /// The one error renderer: fills `res` with `error`'s status, headers and the standard JSON
 /// body, keeping headers already set except the body-related ones.
-void render_error(Response& res, const HttpError& error);
+void render_error(const Request& req, Response& res, const HttpError& error);
 
 /// Runs the response's finish hooks once it is written, innermost first; a hook that throws
 /// is logged through `log` and the others still run.

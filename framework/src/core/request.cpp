@@ -1,5 +1,8 @@
 #include <spur/request.hpp>
 
+#include <spur/app.hpp>
+#include <spur/random.hpp>
+
 #include <spur/cookie.hpp>
 #include <spur/http_error.hpp>
 
@@ -12,6 +15,13 @@
 #include <boost/json/parse.hpp>
 
 namespace spur {
+
+std::string_view Request::id() const {
+    if (id_.empty()) id_ = random_uuid();
+    return id_;
+}
+
+RequestLog Request::log() const { return RequestLog(app().log(), id()); }
 
 
 Request::Request() { split_target(); }

@@ -25,6 +25,7 @@ Middleware request_id(RequestIdOptions options) {
         std::string_view incoming = req.header(options.header);
         std::string id = options.trust_incoming && sane(incoming, options.max_length) ? std::string(incoming) : random_uuid();
         res.set(options.header, id);
+        req.id(id);
         req.locals().set(locals_key, std::move(id));
         co_await next();
     };

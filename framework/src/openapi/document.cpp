@@ -41,10 +41,11 @@ void define_error_envelope(SchemaRegistry& registry) {
           {{"success", {{"const", false}}},
            {"error",
             {{"type", "object"},
-             {"required", {"code", "message"}},
+             {"required", {"code", "message", "request_id"}},
              {"properties",
               {{"code", {{"type", "string"}}},
                {"message", {{"type", "string"}}},
+               {"request_id", {{"type", "string"}, {"description", "the request's id, as in its log lines: quote it when reporting the error"}}},
                {"details", {{"type", "array"}, {"items", {{"$ref", "#/components/schemas/Violation"}}}}}}},
              {"additionalProperties", false}}}}},
          {"additionalProperties", false}});

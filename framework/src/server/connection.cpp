@@ -232,7 +232,7 @@ private:
         const bool keep_alive = req.keep_alive() && (body.complete() || drain) &&
                                 !server_.stopping.load(std::memory_order_relaxed);
         auto framing = finish_response(res, req.version(), req.method() == "HEAD", keep_alive);
-        auto write_ec = co_await write_response(transport_, res, framing, options_.write_timeout, server_.app.log(), head_);
+        auto write_ec = co_await write_response(transport_, res, framing, options_.write_timeout, server_.app.log(), req, head_);
         Step step = finished(req, res, write_ec, framing.keep_alive);
         if (step == Step::keep_alive && drain && !co_await body.discard_rest()) step = Step::close;
         co_return step;
@@ -319,7 +319,7 @@ private:
         co_await server_.app.refuse(req, res, error);
         auto framing = finish_response(res, 11, false, false);
         auto timeout = std::min<std::chrono::milliseconds>(options_.write_timeout, refusal_write_timeout);
-        auto ec = co_await write_response(transport_, res, framing, timeout, server_.app.log(), head_);
+        auto ec = co_await write_response(transport_, res, framing, timeout, server_.app.log(), req, head_);
         co_return finished(req, res, ec, false);
     }
 

@@ -74,7 +74,7 @@ void serialize_head(const http::response_header<>& h, std::string& out) {
 
 Task<boost::system::error_code> write_response(Transport& transport, Response& res, const BodyFraming& framing,
                                                std::chrono::milliseconds timeout, const LogSink& log,
-                                               std::string& head) {
+                                               const Request& req, std::string& head) {
     boost::system::error_code ec;
     transport.tcp().expires_after(timeout);
     serialize_head(res.header(), head);
@@ -102,7 +102,7 @@ Task<boost::system::error_code> write_response(Transport& transport, Response& r
     res.bytes_sent(writer.written());
     if (ec) co_return ec;
     if (!failure.empty()) {
-        log(LogLevel::error, fmt::format("streamed body failed after headers were sent: {}", failure));
+        log(LogRecord{LogLevel::error, fmt::format("streamed body failed after headers were sent: {}", failure), req.id(), {}});
         co_return make_error_code(boost::system::errc::io_error);
     }
     if (framing.chunked) {
@@ -112,8 +112,9 @@ Task<boost::system::error_code> write_response(Transport& transport, Response& r
         co_return ec;
     }
     if (auto declared = res.stream_length(); declared && *declared != writer.written()) {
-        log(LogLevel::error, fmt::format("streamed body wrote {} bytes but declared Content-Length {}",
-                                         writer.written(), *declared));
+        log(LogRecord{LogLevel::error,
+                      fmt::format("streamed body wrote {} bytes but declared Content-Length {}", writer.written(), *declared),
+                      req.id(), {}});
         co_return make_error_code(boost::system::errc::io_error);
     }
     co_return ec;

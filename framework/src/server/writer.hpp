@@ -22,6 +22,6 @@ class Transport;
 /// the header block needs no allocation.
 Task<boost::system::error_code> write_response(Transport& transport, Response& res, const BodyFraming& framing,
                                                std::chrono::milliseconds timeout, const LogSink& log,
-                                               std::string& head);
+                                               const Request& req, std::string& head);
 
 }  // namespace spur::detail

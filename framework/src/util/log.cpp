@@ -1,11 +1,16 @@
 #include <spur/log.hpp>
 
+#include <boost/json/serialize.hpp>
+#include <fmt/chrono.h>
 #include <fmt/core.h>
 
+#include <chrono>
 #include <cstdio>
 #include <string>
 
 namespace spur {
+
+namespace json = boost::json;
 
 std::string_view to_string(LogLevel level) noexcept {
     switch (level) {
@@ -17,13 +22,55 @@ std::string_view to_string(LogLevel level) noexcept {
     return "?";
 }
 
-LogSink stderr_log_sink(LogLevel min_level) {
-    return [min_level](LogLevel level, std::string_view message) {
-        if (level < min_level) return;
+namespace {
+// key=value, quoting a value a reader (or a log shipper's key=value parser) would split.
+void append_pair(std::string& out, std::string_view key, const json::value& value) {
+    out += ' ';
+    out += key;
+    out += '=';
+    if (const auto* s = value.if_string()) {
+        const bool plain = !s->empty() && s->find_first_of(" \t\r\n\"=\\") == json::string::npos;
+        out += plain ? std::string_view(*s) : std::string_view(json::serialize(value));
+        if (!plain) return;
+    } else {
+        out += json::serialize(value);
+    }
+}
+}  // namespace
+
+std::string format_text(const LogRecord& r) {
+    std::string out(r.message);
+    if (!r.request_id.empty()) append_pair(out, "request_id", json::string(r.request_id));
+    for (const auto& f : r.fields) append_pair(out, f.key, f.value);
+    return out;
+}
+
+std::string format_json(const LogRecord& r) {
+    using namespace std::chrono;
+    const auto now = time_point_cast<milliseconds>(system_clock::now());
+    const auto seconds = time_point_cast<std::chrono::seconds>(now);
+    json::object o;
+    o["time"] = fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", seconds, (now - seconds).count());
+    o["level"] = to_string(r.level);
+    o["msg"] = r.message;
+    if (!r.request_id.empty()) o["request_id"] = r.request_id;
+    for (const auto& f : r.fields) o[f.key] = f.value;
+    return json::serialize(o);
+}
+
+LogSink::LogSink(LineFunction f) {
+    if (!f) return;
+    f_ = [f = std::move(f)](const LogRecord& r) { f(r.level, format_text(r)); };
+}
+
+LogSink stderr_log_sink(LogLevel min_level, LogFormat format) {
+    return LogSink([min_level, format](const LogRecord& r) {
+        if (r.level < min_level) return;
         // One fwrite per line so lines from different threads do not interleave.
-        std::string line = fmt::format("spur {}: {}\n", to_string(level), message);
+        std::string line = format == LogFormat::json ? format_json(r) : fmt::format("spur {}: {}", to_string(r.level), format_text(r));
+        line += '\n';
         std::fwrite(line.data(), 1, line.size(), stderr);
-    };
+    });
 }
 
 }  // namespace spur

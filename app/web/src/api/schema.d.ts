@@ -266,6 +266,8 @@ export interface components {
             error: {
                 code: string;
                 message: string;
+                /** @description the request's id, as in its log lines: quote it when reporting the error */
+                request_id: string;
                 details?: components["schemas"]["Violation"][];
             };
         };

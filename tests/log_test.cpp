@@ -1,0 +1,99 @@
+#include <spur/log.hpp>
+
+#include <spur/app.hpp>
+#include <spur/middleware/request_id.hpp>
+#include <spur/testing/client.hpp>
+
+#include <boost/json/parse.hpp>
+#include <catch2/catch.hpp>
+
+#include <mutex>
+#include <vector>
+
+using namespace spur;
+
+namespace {
+// Every record, with its request id and fields as text.
+struct Records {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    std::vector<std::string> ids;
+    LogSink sink() {
+        return [this](const LogRecord& r) {
+            std::lock_guard lock(mutex);
+            lines.push_back(std::string(to_string(r.level)) + " " + format_text(r));
+            ids.emplace_back(r.request_id);
+        };
+    }
+};
+}  // namespace
+
+TEST_CASE("records format as text with quoted values and as one JSON object", "[log]") {
+    const LogField fields[] = {{"user", 42}, {"email", "a b@example.com"}, {"plain", "word"}};
+    const LogRecord r{LogLevel::warn, "login failed", "req-1", fields};
+    CHECK(format_text(r) == R"(login failed request_id=req-1 user=42 email="a b@example.com" plain=word)");
+    auto j = boost::json::parse(format_json(r)).as_object();
+    CHECK(j.at("level") == "warn");
+    CHECK(j.at("msg") == "login failed");
+    CHECK(j.at("request_id") == "req-1");
+    CHECK(j.at("user") == 42);
+    CHECK(j.at("email") == "a b@example.com");
+    const auto time = std::string(j.at("time").as_string());
+    CHECK(time.size() == 24);  // 2026-12-01T12:00:00.123Z
+    CHECK(time.back() == 'Z');
+    // A message with a newline stays one line.
+    CHECK(format_json(LogRecord{LogLevel::info, "two\nlines", {}, {}}).find('\n') == std::string::npos);
+}
+
+TEST_CASE("a (level, line) sink receives the record as a text line", "[log]") {
+    std::vector<std::string> got;
+    LogSink sink = [&](LogLevel level, std::string_view line) { got.push_back(std::string(to_string(level)) + ":" + std::string(line)); };
+    sink(LogLevel::error, "plain");
+    const LogField f[] = {{"k", true}};
+    sink(LogRecord{LogLevel::info, "with", "id-9", f});
+    CHECK(got == std::vector<std::string>{"error:plain", "info:with request_id=id-9 k=true"});
+}
+
+TEST_CASE("req.log() and error bodies carry the request id, from request_id() or made on first use", "[log]") {
+    Records records;
+    App app(AppOptions{.log = records.sink()});
+    app.use(middleware::request_id());
+    app.get("/work", [](Request& req, Response& res) {
+        req.log().info("working", {{"step", 1}});
+        res.send("ok");
+    });
+    app.get("/fail", [](Request& req, Response&) {
+        req.log().warn("about to fail");
+        throw std::runtime_error("secret detail");
+    });
+    app.get("/missing", [](Request&, Response&) { throw HttpError(404, "not_found", "No such thing"); });
+    testing::Client client(app);
+
+    auto r = client.get("/work", {{"X-Request-Id", "trace-123"}});
+    CHECK(r.status == 200);
+    r = client.get("/fail", {{"X-Request-Id", "trace-456"}});
+    CHECK(r.status == 500);
+    CHECK(r.json().at("error").at("request_id") == "trace-456");
+    CHECK(r.body.find("secret") == std::string::npos);
+    r = client.get("/missing");
+    CHECK(r.json().at("error").at("request_id").as_string() == r.header("X-Request-Id"));  // the generated one
+    {
+        std::lock_guard lock(records.mutex);
+        REQUIRE(records.lines.size() == 3);
+        CHECK(records.lines[0] == "info working request_id=trace-123 step=1");
+        CHECK(records.lines[1] == "warn about to fail request_id=trace-456");
+        CHECK(records.lines[2].rfind("error unhandled exception in GET /fail: secret detail request_id=trace-456", 0) == 0);
+    }
+
+    // Without the request_id middleware an id is made when something needs one.
+    App bare(AppOptions{.log = records.sink()});
+    bare.get("/x", [](Request& req, Response&) {
+        CHECK(req.id() == req.id());  // made once
+        throw HttpError(409, "conflict", "No");
+    });
+    testing::Client bare_client(bare);
+    auto b = bare_client.get("/x");
+    const auto id = std::string(b.json().at("error").at("request_id").as_string());
+    CHECK(id.size() == 36);  // a UUID
+    CHECK(bare_client.get("/nothing-here").json().at("error").at("request_id").as_string() != id);
+}
