@@ -162,6 +162,8 @@ public:
     std::string_view id() const;
     /// Sets the id (middleware::request_id() does).
     void id(std::string value) { id_ = std::move(value); }
+    /// Whether the request has an id yet (set, or made by an earlier id()).
+    bool has_id() const noexcept { return !id_.empty(); }
     /// Logging for this request through its app's sink; every record carries id(). Throws
     /// std::logic_error for a request that no App is handling.
     RequestLog log() const;

@@ -6,8 +6,6 @@ namespace spur::middleware {
 
 namespace {
 
-constexpr std::string_view locals_key = "request_id";
-
 bool sane(std::string_view id, std::size_t max_length) {
     if (id.empty() || id.size() > max_length) return false;
     for (char c : id) {
@@ -25,15 +23,11 @@ Middleware request_id(RequestIdOptions options) {
         std::string_view incoming = req.header(options.header);
         std::string id = options.trust_incoming && sane(incoming, options.max_length) ? std::string(incoming) : random_uuid();
         res.set(options.header, id);
-        req.id(id);
-        req.locals().set(locals_key, std::move(id));
+        req.id(std::move(id));
         co_await next();
     };
 }
 
-std::string_view request_id_of(const Request& req) {
-    const auto* id = req.locals().get<std::string>(locals_key);
-    return id ? std::string_view(*id) : std::string_view{};
-}
+std::string_view request_id_of(const Request& req) { return req.has_id() ? req.id() : std::string_view{}; }
 
 }  // namespace spur::middleware

@@ -17,11 +17,11 @@ struct RequestIdOptions {
 };
 
 /// Gives each request an id: a sane incoming one (1..max_length characters of
-/// [A-Za-z0-9._:-]) or a fresh random UUIDv4. Stores it in req.locals() as "request_id"
-/// (std::string), where the access log and the 500 log find it, and echoes it in the response.
+/// [A-Za-z0-9._:-]) or a fresh random UUIDv4. Sets it as req.id(), which error bodies, log
+/// records and the access log carry, and echoes it in the response.
 Middleware request_id(RequestIdOptions options = {});
 
-/// The id request_id() gave this request, or "" if it did not run.
+/// The request's id if it has one (request_id() ran, or something asked req.id()), else "".
 std::string_view request_id_of(const Request& req);
 
 }  // namespace spur::middleware
