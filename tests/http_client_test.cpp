@@ -1,0 +1,286 @@
+// spur::HttpClient against spur servers on real loopback sockets: plain and TLS (a private test
+// CA, made by the tls_cert fixture), a server that stalls, redirects, limits, cancellation.
+#include <spur/http_client.hpp>
+
+#include <spur/app.hpp>
+#include <spur/tls.hpp>
+
+#include "support/test_server.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <thread>
+
+#include <sys/socket.h>
+
+using namespace spur;
+using Kind = HttpClientError::Kind;
+namespace net = boost::asio;
+
+namespace {
+
+std::string ca_dir() {
+    const char* d = std::getenv("SPUR_TEST_TLS_DIR");
+    REQUIRE(d);
+    return std::string(d) + "/ca";
+}
+
+// One io_context per test, as a server has: pooled connections belong to it.
+net::io_context* current_io = nullptr;
+struct Io {
+    net::io_context io;
+    Io() { current_io = &io; }
+    ~Io() { current_io = nullptr; }
+};
+
+// Runs `task` on the test's io_context until it ends; rethrows what it threw.
+template <class T>
+T run(Task<T> task) {
+    REQUIRE(current_io);
+    auto& io = *current_io;
+    io.restart();
+    std::exception_ptr error;
+    std::optional<T> result;
+    net::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
+        error = e;
+        if (!e) result.emplace(std::move(value));
+    });
+    io.run();
+    if (error) std::rethrow_exception(error);
+    return std::move(*result);
+}
+
+Kind failure_kind(HttpClient& client, std::string url) {
+    try {
+        run(client.get(std::move(url)));
+    } catch (const HttpClientError& e) {
+        return e.kind();
+    }
+    FAIL("the request did not fail");
+    return Kind::protocol;
+}
+
+App service() {
+    App app(AppOptions{.log = [](LogLevel, std::string_view) {}});
+    app.get("/hello", [](Request& req, Response& res) {
+        res.set("X-Seen-Host", req.header("Host")).json({{"hello", "world"}, {"ua", req.header("User-Agent")}});
+    });
+    app.post("/echo", [](Request& req, Response& res) {
+        res.status(201).json({{"type", req.header("Content-Type")}, {"got", req.json()}});
+    });
+    app.get("/big", [](Request&, Response& res) { res.send(std::string(2 * 1024 * 1024, 'x')); });
+    app.get("/missing", [](Request&, Response&) { throw HttpError(404, "not_found", "Nothing here"); });
+    app.get("/hop/:n", [](Request& req, Response& res) {
+        const int n = std::stoi(std::string(req.param("n")));
+        if (n == 0) return void(res.json({{"arrived", true}, {"auth", req.header("Authorization")}}));
+        res.redirect("/hop/" + std::to_string(n - 1), 302);
+    });
+    app.get("/loop", [](Request&, Response& res) { res.redirect("/loop", 307); });
+    app.post("/form", [](Request&, Response& res) { res.redirect("/landing", 303); });
+    app.get("/landing", [](Request& req, Response& res) { res.json({{"method", req.method()}, {"body", req.body()}}); });
+    return app;
+}
+
+// A port nobody listens on.
+unsigned short free_port() {
+    net::io_context io;
+    net::ip::tcp::acceptor a(io, {net::ip::make_address("127.0.0.1"), 0});
+    return a.local_endpoint().port();
+}
+
+// Accepts connections and never answers.
+struct StallingServer {
+    net::io_context io;
+    net::ip::tcp::acceptor acceptor{io, {net::ip::make_address("127.0.0.1"), 0}};
+    std::vector<net::ip::tcp::socket> held;
+    std::thread thread;
+    StallingServer() {
+        thread = std::thread([this] {
+            for (;;) {
+                boost::system::error_code ec;
+                auto s = acceptor.accept(ec);
+                if (ec) return;
+                held.push_back(std::move(s));
+            }
+        });
+    }
+    ~StallingServer() {
+        ::shutdown(acceptor.native_handle(), SHUT_RDWR);  // wakes the blocking accept
+        acceptor.close();
+        thread.join();
+    }
+    unsigned short port() const { return acceptor.local_endpoint().port(); }
+};
+
+}  // namespace
+
+TEST_CASE("GET and POST JSON over a pooled keep-alive connection", "[http_client]") {
+    App app = service();
+    test::TestServer srv(app);
+    Io io;
+    HttpClient client;
+    const auto base = "http://127.0.0.1:" + std::to_string(srv.port());
+    auto r = run(client.get(base + "/hello"));
+    CHECK(r.status == 200);
+    CHECK(r.header("content-type") == "application/json");
+    CHECK(r.header("X-Seen-Host") == "127.0.0.1:" + std::to_string(srv.port()));
+    CHECK(r.json().at("ua") == "spur");
+    auto p = run(client.post_json(base + "/echo", {{"n", 1}}));
+    CHECK(p.status == 201);
+    CHECK(p.json().at("type") == "application/json");
+    CHECK(p.json().at("got").at("n") == 1);
+    // A 4xx is an answer, not an exception.
+    auto m = run(client.get(base + "/missing"));
+    CHECK(m.status == 404);
+    CHECK(m.json().at("error").at("code") == "not_found");
+    // Three requests, one connection: it went back to the pool after each.
+    CHECK(client.idle_connections(io.io) == 1);
+    CHECK(srv.server().stats().open_connections == 1);
+    // Another io_context has its own pool: nothing to reuse there.
+    net::io_context other;
+    CHECK(client.idle_connections(other) == 0);
+}
+
+TEST_CASE("concurrent requests open their own connections and the pool keeps at most max_idle_per_host", "[http_client]") {
+    App app = service();
+    test::TestServer srv(app);
+    HttpClient client(HttpClientOptions{.max_idle_per_host = 3});
+    const auto url = "http://127.0.0.1:" + std::to_string(srv.port()) + "/hello";
+    net::io_context io;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < 8; ++i)
+        net::co_spawn(io, [&]() -> Task<> {
+            auto r = co_await client.get(url);
+            if (r.status == 200) ++ok;
+        }, net::detached);
+    io.run();
+    CHECK(ok == 8);
+    CHECK(client.idle_connections(io) == 3);
+}
+
+TEST_CASE("a pooled connection the server closed is replaced for an idempotent request", "[http_client]") {
+    App app = service();
+    auto options = test::test_options();
+    Io io;
+    options.idle_timeout = std::chrono::milliseconds(200);
+    test::TestServer srv(app, options);
+    HttpClient client;
+    const auto url = "http://127.0.0.1:" + std::to_string(srv.port()) + "/hello";
+    CHECK(run(client.get(url)).status == 200);
+    REQUIRE(test::eventually([&] { return srv.server().stats().open_connections == 0; }));
+    CHECK(run(client.get(url)).status == 200);
+}
+
+TEST_CASE("a server that never answers fails with a timeout, and cancellation ends the wait at once", "[http_client]") {
+    Io loop;
+    StallingServer stall;
+    const auto url = "http://127.0.0.1:" + std::to_string(stall.port()) + "/";
+    HttpClient quick(HttpClientOptions{.timeout = std::chrono::milliseconds(300)});
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(failure_kind(quick, url) == Kind::timeout);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+
+    HttpClient patient;  // 30 s timeout: only the cancellation can end this one soon
+    net::io_context io;
+    net::cancellation_signal cancel;
+    std::optional<Kind> kind;
+    net::co_spawn(io, [&]() -> Task<> {
+        try {
+            co_await patient.get(url);
+        } catch (const HttpClientError& e) {
+            kind = e.kind();
+        }
+    }, net::bind_cancellation_slot(cancel.slot(), net::detached));
+    net::steady_timer later(io, std::chrono::milliseconds(200));
+    later.async_wait([&](auto) { cancel.emit(net::cancellation_type::terminal); });
+    const auto cancelled_at = std::chrono::steady_clock::now();
+    io.run();
+    CHECK(kind == Kind::cancelled);
+    CHECK(std::chrono::steady_clock::now() - cancelled_at < std::chrono::seconds(5));
+}
+
+TEST_CASE("responses over max_response_bytes fail, bad URLs and refused connections are clear errors", "[http_client]") {
+    Io io;
+    App app = service();
+    test::TestServer srv(app);
+    const auto base = "http://127.0.0.1:" + std::to_string(srv.port());
+    HttpClient small(HttpClientOptions{.max_response_bytes = 1024 * 1024});
+    CHECK(failure_kind(small, base + "/big") == Kind::too_large);
+    HttpClient client;
+    CHECK(run(client.get(base + "/big")).body.size() == 2 * 1024 * 1024);
+    CHECK(failure_kind(client, "not a url") == Kind::invalid_url);
+    CHECK(failure_kind(client, "ftp://127.0.0.1/x") == Kind::invalid_url);
+    CHECK(failure_kind(client, "http://127.0.0.1:" + std::to_string(free_port()) + "/") == Kind::connect);
+}
+
+TEST_CASE("redirects are returned unless asked for, then followed within max_redirects", "[http_client]") {
+    Io io;
+    App app = service();
+    test::TestServer srv(app);
+    const auto base = "http://127.0.0.1:" + std::to_string(srv.port());
+    HttpClient plain;
+    auto r = run(plain.get(base + "/hop/2"));
+    CHECK(r.status == 302);
+    CHECK(r.header("Location") == "/hop/1");
+
+    HttpClient following(HttpClientOptions{.max_redirects = 3});
+    r = run(following.request("GET", base + "/hop/3", {}, {{"Authorization", "Bearer t"}}));
+    CHECK(r.status == 200);
+    CHECK(r.json().at("arrived") == true);
+    CHECK(r.json().at("auth") == "Bearer t");  // the same host keeps it
+    CHECK(failure_kind(following, base + "/hop/4") == Kind::redirects);
+    CHECK(failure_kind(following, base + "/loop") == Kind::redirects);
+    // 303 after a POST: the next request is a GET without the body.
+    r = run(following.request("POST", base + "/form", "a=1", {{"Content-Type", "application/x-www-form-urlencoded"}}));
+    CHECK(r.json().at("method") == "GET");
+    CHECK(r.json().at("body") == "");
+}
+
+TEST_CASE("TLS is verified: a private CA's certificate is trusted only when its CA is given", "[http_client][tls]") {
+    App app = service();
+    auto options = test::test_options();
+    TlsOptions tls;
+    tls.port = 0;
+    tls.certificate.cert_chain_file = ca_dir() + "/leaf.pem";
+    tls.certificate.private_key_file = ca_dir() + "/leaf-key.pem";
+    options.tls = tls;
+    Io io;
+    test::TestServer srv(app, options);
+    const auto port = std::to_string(srv.server().tls_port());
+
+    HttpClient trusting(HttpClientOptions{.ca_file = ca_dir() + "/ca.pem"});
+    auto r = run(trusting.get("https://localhost:" + port + "/hello"));
+    CHECK(r.status == 200);
+    CHECK(r.json().at("hello") == "world");
+    CHECK(run(trusting.get("https://127.0.0.1:" + port + "/hello")).status == 200);  // the IP is in the certificate too
+
+    HttpClient system_store;  // the system's CAs never signed this certificate
+    CHECK(failure_kind(system_store, "https://localhost:" + port + "/hello") == Kind::tls);
+    HttpClient unverified(HttpClientOptions{.verify_tls = false});
+    CHECK(run(unverified.get("https://localhost:" + port + "/hello")).status == 200);
+    CHECK_THROWS_AS(HttpClient(HttpClientOptions{.ca_file = "/nonexistent/ca.pem"}), std::invalid_argument);
+}
+
+TEST_CASE("TLS refuses a trusted certificate for another name", "[http_client][tls]") {
+    App app = service();
+    auto options = test::test_options();
+    TlsOptions tls;
+    tls.port = 0;
+    tls.certificate.cert_chain_file = ca_dir() + "/other.pem";  // the CA's, for api.other.test only
+    tls.certificate.private_key_file = ca_dir() + "/other-key.pem";
+    options.tls = tls;
+    Io io;
+    test::TestServer srv(app, options);
+    HttpClient client(HttpClientOptions{.ca_file = ca_dir() + "/ca.pem"});
+    CHECK(failure_kind(client, "https://127.0.0.1:" + std::to_string(srv.server().tls_port()) + "/hello") == Kind::tls);
+    CHECK(failure_kind(client, "https://localhost:" + std::to_string(srv.server().tls_port()) + "/hello") == Kind::tls);
+}
