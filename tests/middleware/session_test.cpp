@@ -4,6 +4,7 @@
 #include <spur/testing/client.hpp>
 
 #include <thread>
+#include "support/session_app.hpp"
 #include "support/test_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -14,35 +15,6 @@ using namespace std::chrono_literals;
 namespace {
 const std::string secret(40, 's');
 
-// A counter page: GET reads, POST /inc writes, /login regenerates, /logout destroys.
-App counter_app(middleware::SessionOptions options) {
-    App app;
-    app.use(middleware::session(std::move(options)));
-    app.get("/count", [](Request& req, Response& res) {
-        auto& s = session(req);
-        res.json({{"count", s.get<int>("count").value_or(0)}, {"new", s.is_new()}, {"id", s.id()}});
-    });
-    app.post("/inc", [](Request& req, Response& res) {
-        auto& s = session(req);
-        s.set("count", s.get<int>("count").value_or(0) + 1);
-        res.json({{"count", *s.get<int>("count")}});
-    });
-    app.post("/login", [](Request& req, Response& res) {
-        session(req).regenerate();
-        session(req).set("user", 7);
-        res.json({{"id", session(req).id()}});
-    });
-    app.post("/logout", [](Request& req, Response& res) {
-        session(req).destroy();
-        res.status(204).end();
-    });
-    app.get("/throws", [](Request& req, Response&) {
-        session(req).set("count", 100);
-        throw HttpError(409, "conflict", "no");
-    });
-    return app;
-}
-
 middleware::SessionOptions cookie_options() { return middleware::SessionOptions{.secret = secret}; }
 
 // "spur.sid=VALUE" from a Set-Cookie header, for the next request's Cookie header.
@@ -52,7 +24,7 @@ testing::Headers with(const std::string& cookie) { return {{"Cookie", cookie}}; 
 }  // namespace
 
 TEST_CASE("a session cookie appears once something is stored and carries the data back", "[session]") {
-    auto app = counter_app(cookie_options());
+    auto app = test::session_app(cookie_options());
     testing::Client client(app);
     auto r = client.get("/count");
     CHECK(r.json().at("new") == true);
@@ -76,7 +48,7 @@ TEST_CASE("a session cookie appears once something is stored and carries the dat
 }
 
 TEST_CASE("a tampered or foreign session cookie starts a new, empty session", "[session]") {
-    auto app = counter_app(cookie_options());
+    auto app = test::session_app(cookie_options());
     testing::Client client(app);
     const auto cookie = cookie_pair(client.post("/inc", "").header("Set-Cookie"));
     auto tampered = cookie;
@@ -85,7 +57,7 @@ TEST_CASE("a tampered or foreign session cookie starts a new, empty session", "[
     CHECK(r.json().at("count") == 0);
     CHECK(r.json().at("new") == true);
     // A cookie signed with another secret is as good as none.
-    auto other = counter_app(middleware::SessionOptions{.secret = std::string(40, 'o')});
+    auto other = test::session_app(middleware::SessionOptions{.secret = std::string(40, 'o')});
     testing::Client other_client(other);
     const auto foreign = cookie_pair(other_client.post("/inc", "").header("Set-Cookie"));
     CHECK(client.get("/count", with(foreign)).json().at("new") == true);
@@ -93,7 +65,7 @@ TEST_CASE("a tampered or foreign session cookie starts a new, empty session", "[
 }
 
 TEST_CASE("changes made by a handler that throws are not saved", "[session]") {
-    auto app = counter_app(cookie_options());
+    auto app = test::session_app(cookie_options());
     testing::Client client(app);
     const auto cookie = cookie_pair(client.post("/inc", "").header("Set-Cookie"));
     auto r = client.get("/throws", with(cookie));
@@ -103,8 +75,8 @@ TEST_CASE("changes made by a handler that throws are not saved", "[session]") {
 }
 
 TEST_CASE("rolling sessions live while used, absolute ones end max_age after creation", "[session]") {
-    auto rolling_app = counter_app(middleware::SessionOptions{.secret = secret, .max_age = 1s, .rolling = true});
-    auto absolute_app = counter_app(middleware::SessionOptions{.secret = secret, .max_age = 1s, .rolling = false});
+    auto rolling_app = test::session_app(middleware::SessionOptions{.secret = secret, .max_age = 1s, .rolling = true});
+    auto absolute_app = test::session_app(middleware::SessionOptions{.secret = secret, .max_age = 1s, .rolling = false});
     testing::Client rolling(rolling_app), absolute(absolute_app);
     auto rolling_cookie = cookie_pair(rolling.post("/inc", "").header("Set-Cookie"));
     auto absolute_cookie = cookie_pair(absolute.post("/inc", "").header("Set-Cookie"));
@@ -124,7 +96,7 @@ TEST_CASE("rolling sessions live while used, absolute ones end max_age after cre
 }
 
 TEST_CASE("regenerate gives a new id keeping the data, destroy clears the cookie", "[session]") {
-    auto app = counter_app(cookie_options());
+    auto app = test::session_app(cookie_options());
     testing::Client client(app);
     auto r = client.post("/inc", "");
     const auto before = client.get("/count", with(cookie_pair(r.header("Set-Cookie")))).json().at("id");
@@ -162,7 +134,7 @@ TEST_CASE("session options are checked when the middleware is made", "[session]"
 }
 
 TEST_CASE("the session cookie is Secure when a trusted proxy says the request came over HTTPS", "[session][server]") {
-    auto app = counter_app(cookie_options());
+    auto app = test::session_app(cookie_options());
     auto options = test::test_options();
     options.trusted_proxies = {"127.0.0.1"};
     test::TestServer srv(app, options);

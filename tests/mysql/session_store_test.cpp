@@ -6,6 +6,7 @@
 #include <spur/middleware/session.hpp>
 
 #include "support.hpp"
+#include "support/session_app.hpp"
 #include "support/test_server.hpp"
 
 #include <boost/json/parse.hpp>
@@ -22,30 +23,7 @@ namespace {
 const std::string secret(40, 'm');
 
 App session_app(const std::shared_ptr<mysql::SessionStore>& store, std::chrono::seconds max_age = 24h, bool rolling = true) {
-    App app;
-    app.use(middleware::session(middleware::SessionOptions{.secret = secret, .store = store, .max_age = max_age, .rolling = rolling}));
-    app.get("/count", [](Request& req, Response& res) {
-        auto& s = session(req);
-        res.json({{"count", s.get<int>("count").value_or(0)}, {"new", s.is_new()}, {"id", s.id()}});
-    });
-    app.post("/inc", [](Request& req, Response& res) {
-        auto& s = session(req);
-        s.set("count", s.get<int>("count").value_or(0) + 1);
-        res.json({{"count", *s.get<int>("count")}});
-    });
-    app.post("/set/:key", [](Request& req, Response& res) {
-        session(req).set(req.param("key"), true);
-        res.status(204).end();
-    });
-    app.post("/login", [](Request& req, Response& res) {
-        session(req).regenerate();
-        res.json({{"id", session(req).id()}});
-    });
-    app.post("/logout", [](Request& req, Response& res) {
-        session(req).destroy();
-        res.status(204).end();
-    });
-    return app;
+    return test::session_app(middleware::SessionOptions{.secret = secret, .store = store, .max_age = max_age, .rolling = rolling});
 }
 
 struct Reply {

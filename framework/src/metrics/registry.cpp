@@ -79,6 +79,19 @@ void append_header(std::string& out, std::string_view name, std::string_view hel
     out += '\n';
 }
 
+// A counter or gauge family: one `name{labels} value` line per series.
+template <class S>
+void append_values(std::string& out, detail::FamilyState<S>& st, std::string_view type) {
+    append_header(out, st.name, st.help, type);
+    for (const auto& [labels, series] : st.snapshot()) {
+        out += st.name;
+        append_labels(out, st.label_names, labels);
+        out += ' ';
+        append_number(out, series->value());
+        out += '\n';
+    }
+}
+
 struct FunctionMetric {
     std::string name, help;
     bool counter;
@@ -189,25 +202,9 @@ std::string MetricsRegistry::expose() const {
             append_number(out, f->read());
             out += '\n';
         } else if (const auto* c = std::get_if<std::unique_ptr<CounterFamily>>(&m)) {
-            auto& st = (*c)->state();
-            append_header(out, st.name, st.help, "counter");
-            for (const auto& [labels, series] : st.snapshot()) {
-                out += st.name;
-                append_labels(out, st.label_names, labels);
-                out += ' ';
-                append_number(out, series->value());
-                out += '\n';
-            }
+            append_values(out, (*c)->state(), "counter");
         } else if (const auto* g = std::get_if<std::unique_ptr<GaugeFamily>>(&m)) {
-            auto& st = (*g)->state();
-            append_header(out, st.name, st.help, "gauge");
-            for (const auto& [labels, series] : st.snapshot()) {
-                out += st.name;
-                append_labels(out, st.label_names, labels);
-                out += ' ';
-                append_number(out, series->value());
-                out += '\n';
-            }
+            append_values(out, (*g)->state(), "gauge");
         } else if (const auto* h = std::get_if<std::unique_ptr<HistogramFamily>>(&m)) {
             auto& st = (*h)->state();
             append_header(out, st.name, st.help, "histogram");
