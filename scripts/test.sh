@@ -13,11 +13,15 @@
 # - the sanitizer trees compile without optimisation (-O0: a third of -O1's compile time
 #   under ASan; the tests wait on sockets, not on the CPU) and with clang, which compiles
 #   spur's Beast-heavy files a third faster than GCC under ASan;
-# - they link with lld: an ASan test binary takes 2 s to link with it, 10 s with GNU ld;
+# - every tree links with lld: an ASan test binary takes 2 s to link with it, 10 s with GNU ld;
 # - every tree builds the libraries as unity builds (spur's library: 164 s -> 107 s with GCC on
-#   two cores, cold); the FetchContent consumer still compiles every library file on its own,
-#   so each must stand alone. GCC's -Wsubobject-linkage is off in the unity tree: in a unity
+#   two cores, cold), the FetchContent consumer too (89 -> 63 CPU-s). Each library file must
+#   still compile on its own: the default build (scripts/build.sh, which the serve command
+#   uses) is not a unity build. GCC's -Wsubobject-linkage is off in the unity tree: in a unity
 #   source every .cpp is an included file, and the warning is about headers;
+# - spur-app's end-to-end tests (RUN_SERIAL, against MariaDB) run in the GCC tree only; the
+#   sanitizer trees run the framework's tests and the fuzzers (4 s per target after replaying
+#   the corpus; reliability/fuzz.sh fuzzes for long);
 # - test files compile at -O0 in every tree (tests/CMakeLists.txt): the library is what is tested;
 # - fuzzing shares the ASan tree instead of compiling the library a fourth time;
 # - the FetchContent consumer compiles its copy of spur with clang (tests/CMakeLists.txt).
@@ -49,23 +53,7 @@ report() {
   printf '  %s\n' "${timings[@]}"
   printf '  %-34s %4ds\n' "total" $((SECONDS - total_start))
 }
-background=()   # builds running at low priority beside a test stage
-trap 'status=$?; for p in "${background[@]}"; do kill -- "-$p" 2>/dev/null || true; done; report; exit $status' EXIT
-
-# in_background LOG COMMAND...: runs COMMAND at the lowest CPU priority in its own process group.
-in_background() {
-  local log=$1; shift
-  set -m
-  ( nice -n 19 "$@" >"$log" 2>&1; echo $? >"$log.rc" ) &
-  set +m
-  background+=($!)
-}
-# finish_background LOG: waits for the build logging to LOG and fails the run if it failed.
-finish_background() {
-  wait "${background[0]}" || true
-  background=("${background[@]:1}")
-  if [[ $(cat "$1.rc") != 0 ]]; then cat "$1"; echo "spur: the build above failed"; exit 1; fi
-}
+trap 'status=$?; report; exit $status' EXIT
 
 sanitizer_flags=(-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld
                  -DCMAKE_UNITY_BUILD=ON
@@ -73,21 +61,14 @@ sanitizer_flags=(-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" 
 
 stage "build (RelWithDebInfo)"
 scripts/build.sh build/ci RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
-  -DCMAKE_UNITY_BUILD=ON -DCMAKE_CXX_FLAGS=-Wno-subobject-linkage -DSPUR_WERROR=ON -DSPUR_BENCH_WEBSOCKET=OFF
-
-# Much of a test stage waits on sockets, timers, MariaDB and a browser: the next tree compiles
-# meanwhile at nice 19, taking only the CPU the tests leave idle (CFS gives a nice-0 process
-# ~98% of a core it shares with a nice-19 one, so the tests' timing barely moves).
-mkdir -p build
-in_background build/asan-build.log scripts/build.sh build/asan Debug -DSPUR_FUZZ=ON "${sanitizer_flags[@]}"
+  -DCMAKE_UNITY_BUILD=ON -DCMAKE_CXX_FLAGS=-Wno-subobject-linkage -DSPUR_WERROR=ON -DSPUR_BENCH_WEBSOCKET=OFF \
+  -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld
 
 stage "tests (RelWithDebInfo)"
 (cd build/ci && ctest -j "$jobs" --output-on-failure)
 
-stage "build (ASan + UBSan + libFuzzer), what is left"
-finish_background build/asan-build.log
-cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSPUR_TSAN=ON "${sanitizer_flags[@]}" >/dev/null
-in_background build/tsan-build.log cmake --build build/tsan -j "$jobs" --target spur_tests spur_mysql_tests
+stage "build (ASan + UBSan + libFuzzer)"
+scripts/build.sh build/asan Debug -DSPUR_FUZZ=ON "${sanitizer_flags[@]}"
 
 stage "tests + fuzz (ASan + UBSan)"
 # A sanitizer report aborts the test, so it fails the run.
@@ -95,8 +76,9 @@ export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1:detect_stack
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 (cd build/asan && ctest -j "$jobs" --output-on-failure)
 
-stage "build (ThreadSanitizer), what is left"
-finish_background build/tsan-build.log
+stage "build (ThreadSanitizer)"
+cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSPUR_TSAN=ON "${sanitizer_flags[@]}" >/dev/null
+cmake --build build/tsan -j "$jobs" --target spur_tests spur_mysql_tests
 
 stage "tests (ThreadSanitizer)"
 # The multi-threaded server (cancellation, drain, event streams, background tasks), shared

@@ -2,8 +2,8 @@
 # Builds and runs a consumer project:
 #   run.sh find_package <spur build dir> <work dir>     installs that build into work/prefix (no rebuild)
 #   run.sh fetch_content <spur source dir> <work dir>   clones the checkout's HEAD with FetchContent
-# fetch_content compiles spur from source without optimisation or debug info, with $CXX when
-# set: it proves the CMake integration, not the code, which the other builds test. (add_subdirectory is what
+# fetch_content compiles spur from source without optimisation or debug info, as a unity build,
+# with $CXX when set: it proves the CMake integration, not the code, which the other builds test. (add_subdirectory is what
 # FetchContent_MakeAvailable does with the fetched tree, so it needs no consumer of its own.)
 set -euo pipefail
 mode=$1; spur=$2; work=$3
@@ -15,7 +15,7 @@ find_package)
   cmake -S "$here/find_package" -B "$work/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null ;;
 fetch_content)
   cmake -S "$here/fetch_content" -B "$work/build" -G Ninja -DSPUR_GIT_REPOSITORY="file://$spur" -DSPUR_GIT_TAG=HEAD \
-        -DSPUR_CONSUMER_EXPECT_BUILD_TYPE= -DFETCHCONTENT_QUIET=ON >/dev/null ;;
+        -DSPUR_CONSUMER_EXPECT_BUILD_TYPE= -DFETCHCONTENT_QUIET=ON -DCMAKE_UNITY_BUILD=ON >/dev/null ;;
 *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac
 cmake --build "$work/build" -j "$(nproc)" >/dev/null

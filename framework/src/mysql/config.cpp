@@ -64,6 +64,7 @@ Config parse_url(std::string_view url) {
         else if (key == "statement_cache") c.statement_cache = number<std::size_t>(key, value);
         else if (key == "max_statement_time_ms") c.max_statement_time = ms(number<long>(key, value));
         else if (key == "multi_statements") c.multi_statements = number<int>(key, value) != 0;
+        else if (key == "transaction_attempts") c.transaction_attempts = number<unsigned>(key, value);
         else throw std::invalid_argument("unknown database URL parameter: " + key);
     }
     if (c.pool_max == 0 || c.pool_min > c.pool_max) throw std::invalid_argument("database URL: need 0 <= pool_min <= pool_max, pool_max > 0");

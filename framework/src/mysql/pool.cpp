@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <random>
 #include <deque>
 #include <mutex>
 
@@ -238,6 +239,17 @@ Task<Result> Pool::execute_values(std::string_view sql, std::vector<Value> param
 Task<Result> Pool::query(std::string_view sql) {
     auto lease = co_await acquire();
     co_return co_await lease->query(sql);
+}
+
+unsigned Pool::transaction_attempts() const noexcept { return std::max(1u, state_->config.transaction_attempts); }
+
+Task<> Pool::conflict_backoff(unsigned attempt) {
+    // Jittered, so two transactions that just deadlocked do not collide again in step.
+    std::minstd_rand random(std::random_device{}());
+    const auto base = std::chrono::milliseconds(5) * (1u << std::min(attempt - 1, 6u));
+    const auto pause = base + std::chrono::milliseconds(random() % (2 * base.count() + 1));
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, pause);
+    co_await timer.async_wait(boost::asio::use_awaitable);
 }
 
 PoolStats Pool::stats() const {

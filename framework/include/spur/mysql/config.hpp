@@ -24,6 +24,9 @@ struct Config {
     std::chrono::milliseconds idle_timeout{300000};    ///< idle connections above pool_min are closed after this
     std::chrono::milliseconds validate_after{1000};    ///< ping a connection idle longer than this before handing it out
     std::size_t statement_cache = 64;                  ///< prepared statements kept per connection
+    /// Runs of one Pool::transaction body when it loses a conflict (Error::transaction_conflict):
+    /// 3 means up to two retries, after 5–15 ms and 10–30 ms. 1 never retries.
+    unsigned transaction_attempts = 3;
     /// The server stops any statement running longer than this (MariaDB's session variable
     /// max_statement_time; error 1969). 0 leaves the server's setting. Unlike query_timeout,
     /// which only gives up on the client side, this frees the server too.
@@ -35,7 +38,7 @@ struct Config {
 
 /// Parses `mysql://user:pass@host:port/db?socket=/path&pool_max=16&pool_min=2&acquire_timeout_ms=…`
 /// (also connect_timeout_ms, query_timeout_ms, idle_timeout_ms, validate_after_ms,
-/// statement_cache, max_statement_time_ms, multi_statements=1)
+/// statement_cache, max_statement_time_ms, transaction_attempts, multi_statements=1)
 /// (user, password and database percent-decoded). Throws std::invalid_argument on a malformed URL
 /// or an unknown parameter.
 Config parse_url(std::string_view url);

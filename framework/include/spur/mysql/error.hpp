@@ -25,6 +25,11 @@ public:
     /// The server stopped the statement at its time limit (Config::max_statement_time:
     /// MariaDB's 1969; MySQL's max_execution_time, 3024).
     bool statement_timeout() const noexcept { return number_ == 1969 || number_ == 3024; }
+    /// The transaction lost a conflict and was rolled back, so running it again may succeed: a
+    /// deadlock (1213 — also how a Galera node reports a certification conflict with a write
+    /// committed on another node) or a Galera node not ready for transactions (1047,
+    /// "WSREP has not yet prepared node for application use").
+    bool transaction_conflict() const noexcept { return number_ == 1213 || number_ == 1047; }
 
 private:
     unsigned number_;

@@ -2,6 +2,7 @@
 // spur::mysql::Pool — a bounded, thread-safe pool of non-blocking connections.
 
 #include <spur/mysql/connection.hpp>
+#include <spur/mysql/error.hpp>
 
 #include <cstddef>
 #include <exception>
@@ -68,10 +69,19 @@ public:
 
     /// Runs `work(Connection&)` (returning Task<R>) inside a transaction: commits when it
     /// returns, rolls back when it throws (and rethrows). The connection goes back clean either way.
+    /// A run that loses a conflict (Error::transaction_conflict: a deadlock, or a Galera
+    /// certification conflict) is rolled back and `work` runs again, in a new transaction, up to
+    /// Config::transaction_attempts runs in all with a growing, jittered pause between them —
+    /// so `work` must be safe to run again: everything it does goes through the connection, or
+    /// is undone or repeated harmlessly. Statements outside a transaction are never retried.
     template <class F>
     auto transaction(F&& work) -> std::invoke_result_t<F&, Connection&>;
 
     PoolStats stats() const;
+    /// Config::transaction_attempts.
+    unsigned transaction_attempts() const noexcept;
+    /// The pause before run `attempt + 1` of a conflicting transaction (5–15 ms, doubling).
+    static Task<> conflict_backoff(unsigned attempt);
     /// Closes idle connections; later acquires throw. Leased connections close when returned.
     Task<> close();
 
@@ -89,34 +99,31 @@ auto Pool::transaction(F&& work) -> std::invoke_result_t<F&, Connection&> {
 #endif
     using TaskType = std::invoke_result_t<F&, Connection&>;
     using R = typename TaskType::value_type;
-    auto lease = co_await acquire();
-    co_await lease->begin();
-    std::exception_ptr failure;
-    if constexpr (std::is_void_v<R>) {
+    for (unsigned attempt = 1;; ++attempt) {
+        auto lease = co_await acquire();
+        co_await lease->begin();
+        std::exception_ptr failure;
+        bool retry = false;
+        // The commit is inside: a Galera certification conflict surfaces there.
         try {
-            co_await work(*lease);
+            if constexpr (std::is_void_v<R>) {
+                co_await work(*lease);
+                co_await lease->commit();
+                co_return;
+            } else {
+                R result = co_await work(*lease);
+                co_await lease->commit();
+                co_return result;
+            }
+        } catch (const Error& e) {
+            failure = std::current_exception();
+            retry = e.transaction_conflict() && attempt < transaction_attempts();
         } catch (...) {
             failure = std::current_exception();
         }
-        if (!failure) {
-            co_await lease->commit();
-            co_return;
-        }
         co_await lease->rollback_or_discard();
-        std::rethrow_exception(failure);
-    } else {
-        std::optional<R> result;
-        try {
-            result.emplace(co_await work(*lease));
-        } catch (...) {
-            failure = std::current_exception();
-        }
-        if (!failure) {
-            co_await lease->commit();
-            co_return std::move(*result);
-        }
-        co_await lease->rollback_or_discard();
-        std::rethrow_exception(failure);
+        if (!retry) std::rethrow_exception(failure);
+        co_await conflict_backoff(attempt);
     }
 }
 
