@@ -32,3 +32,29 @@ TEST_CASE("malformed database URLs are refused", "[mysql][config]") {
     CHECK_THROWS_AS(parse_url("mysql://u@h/d?bogus=1"), std::invalid_argument);
     CHECK_THROWS_AS(parse_url("mysql://u%zz@h/d"), std::invalid_argument);
 }
+
+TEST_CASE("a database URL may list several hosts, for a cluster", "[mysql][config]") {
+    using spur::mysql::Host;
+    using spur::mysql::HostOrder;
+    auto c = parse_url("mysql://u:p@10.0.0.1:3307,db2,[::1]:3309/app?host_order=round_robin&host_cooldown_ms=500");
+    REQUIRE(c.hosts.size() == 3);
+    CHECK(c.hosts[0] == Host{"10.0.0.1", 3307});
+    CHECK(c.hosts[1] == Host{"db2", 3306});
+    CHECK(c.hosts[2] == Host{"::1", 3309});
+    CHECK(c.host == "10.0.0.1");  // the first, for code that reads host/port
+    CHECK(c.port == 3307);
+    CHECK(c.database == "app");
+    CHECK(c.host_order == HostOrder::round_robin);
+    CHECK(c.host_cooldown == std::chrono::milliseconds(500));
+    CHECK(spur::mysql::hosts_of(c) == c.hosts);
+
+    auto one = parse_url("mysql://u@h:3310/d");
+    CHECK(one.hosts.empty());
+    CHECK(one.host_order == HostOrder::first_available);
+    CHECK(spur::mysql::hosts_of(one) == std::vector<Host>{{"h", 3310}});
+
+    CHECK_THROWS_AS(parse_url("mysql://u@h1,,h2/d"), std::invalid_argument);
+    CHECK_THROWS_AS(parse_url("mysql://u@h1,h2:x/d"), std::invalid_argument);
+    CHECK_THROWS_AS(parse_url("mysql://u@h1/d?host_order=random"), std::invalid_argument);
+    CHECK_THROWS_AS(parse_url("mysql://u@[::1/d"), std::invalid_argument);
+}

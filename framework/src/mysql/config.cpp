@@ -22,7 +22,34 @@ T number(std::string_view key, std::string_view v) {
         throw std::invalid_argument("database URL parameter " + std::string(key) + " is not a number");
     return out;
 }
+// "host", "host:port" or "[::1]:port" (an IPv6 literal goes to Connector/C without brackets).
+Host parse_host(std::string_view s) {
+    if (s.empty()) throw std::invalid_argument("database URL has an empty host");
+    Host h;
+    if (s.front() == '[') {
+        auto close = s.find(']');
+        if (close == std::string_view::npos) throw std::invalid_argument("database URL: unclosed '[' in host");
+        h.host = std::string(s.substr(1, close - 1));
+        s.remove_prefix(close + 1);
+        if (s.empty()) return h;
+        if (s.front() != ':') throw std::invalid_argument("database URL: unexpected text after ']'");
+        h.port = number<unsigned short>("port", s.substr(1));
+        return h;
+    }
+    auto colon = s.rfind(':');
+    if (colon != std::string_view::npos) {
+        h.port = number<unsigned short>("port", s.substr(colon + 1));
+        s = s.substr(0, colon);
+    }
+    h.host = std::string(s);
+    return h;
+}
 }  // namespace
+
+std::vector<Host> hosts_of(const Config& config) {
+    if (!config.hosts.empty()) return config.hosts;
+    return {Host{config.host, config.port}};
+}
 
 Config parse_url(std::string_view url) {
     if (url.substr(0, 8) == "mysql://") url.remove_prefix(8);
@@ -44,12 +71,16 @@ Config parse_url(std::string_view url) {
         if (colon != std::string_view::npos) c.password = decode(userinfo.substr(colon + 1));
     }
     if (!authority.empty()) {
-        auto colon = authority.rfind(':');
-        if (colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
-            c.port = number<unsigned short>("port", authority.substr(colon + 1));
-            authority = authority.substr(0, colon);
+        std::vector<Host> hosts;
+        for (std::size_t start = 0;;) {
+            auto comma = authority.find(',', start);
+            hosts.push_back(parse_host(authority.substr(start, comma == std::string_view::npos ? comma : comma - start)));
+            if (comma == std::string_view::npos) break;
+            start = comma + 1;
         }
-        c.host = std::string(authority);
+        c.host = hosts.front().host;
+        c.port = hosts.front().port;
+        if (hosts.size() > 1) c.hosts = std::move(hosts);
     }
     for (const auto& [key, value] : spur::detail::parse_query(query)) {
         using ms = std::chrono::milliseconds;
@@ -64,6 +95,12 @@ Config parse_url(std::string_view url) {
         else if (key == "statement_cache") c.statement_cache = number<std::size_t>(key, value);
         else if (key == "max_statement_time_ms") c.max_statement_time = ms(number<long>(key, value));
         else if (key == "multi_statements") c.multi_statements = number<int>(key, value) != 0;
+        else if (key == "host_cooldown_ms") c.host_cooldown = ms(number<long>(key, value));
+        else if (key == "host_order") {
+            if (value == "first_available") c.host_order = HostOrder::first_available;
+            else if (value == "round_robin") c.host_order = HostOrder::round_robin;
+            else throw std::invalid_argument("database URL: host_order must be first_available or round_robin");
+        }
         else if (key == "transaction_attempts") c.transaction_attempts = number<unsigned>(key, value);
         else throw std::invalid_argument("unknown database URL parameter: " + key);
     }

@@ -93,21 +93,27 @@ struct Connection::Impl {
     }
 
     Config config;
+    Host server;
     MYSQL* mysql = nullptr;
     bool broken = false;
+    bool server_failed = false;  // broken by the server's fault (see Connection::server_failed)
     bool timed_out = false;  // the last wait ended at Connector/C's timeout
     std::list<std::pair<std::string, MYSQL_STMT*>> statements;  // most recently used first
     std::unordered_map<std::string_view, std::list<std::pair<std::string, MYSQL_STMT*>>::iterator> statement_index;
 
-    [[noreturn]] void fail() {
-        unsigned n = mysql_errno(mysql);
-        if (is_lost(n)) broken = true;
-        throw Error(n, mysql_sqlstate(mysql), mysql_error(mysql));
-    }
+    [[noreturn]] void fail() { fail(mysql_errno(mysql), mysql_sqlstate(mysql), mysql_error(mysql)); }
     [[noreturn]] void fail(MYSQL_STMT* stmt) {
-        unsigned n = mysql_stmt_errno(stmt);
-        if (is_lost(n)) broken = true;
-        throw Error(n, mysql_stmt_sqlstate(stmt), mysql_stmt_error(stmt));
+        fail(mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt), mysql_stmt_error(stmt));
+    }
+    // A lost server, or a Galera node that stopped being ready (1047: it left the primary
+    // component), makes the connection useless: it is dropped, and the message names the server.
+    [[noreturn]] void fail(unsigned n, const char* sqlstate, const char* message) {
+        if (is_lost(n) || n == 1047) {
+            broken = true;
+            server_failed = true;
+            throw Error(n, sqlstate, fmt::format("{} (database server {}:{})", message, server.host, server.port));
+        }
+        throw Error(n, sqlstate, message);
     }
 
     // Waits until the socket is ready as Connector/C asked, or its timeout passes.
@@ -161,7 +167,11 @@ struct Connection::Impl {
             broken = true;
             failure = std::current_exception();
         }
-        if ((failure || timed_out) && server_thread != 0) stop_on_server(executor, config, server_thread);
+        if ((failure || timed_out) && server_thread != 0) {
+            Config same_server = config;
+            same_server.hosts = {server};
+            stop_on_server(executor, std::move(same_server), server_thread);
+        }
         if (failure) std::rethrow_exception(failure);
     }
 
@@ -201,7 +211,7 @@ struct Connection::Impl {
 
 namespace {
 Task<> kill_query(Config config, std::uint64_t id) {
-    config.multi_statements = false;
+    config.multi_statements = false;  // config.hosts is the connection's own server only
     auto side = co_await Connection::connect(config);
     co_await side->query(fmt::format("KILL QUERY {}", id));
     co_await side->close();
@@ -216,19 +226,47 @@ Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Connection::~Connection() = default;
 
 Task<std::unique_ptr<Connection>> Connection::connect(const Config& config) {
+    return connect_any(config, hosts_of(config), nullptr);
+}
+
+Task<std::unique_ptr<Connection>> Connection::connect_any(const Config& config, std::vector<Host> order,
+                                                          std::function<void(const Host&)> failed) {
+    if (order.size() == 1) co_return co_await connect_to(config, order.front(), false);
+    std::string failures;
+    unsigned number = 0;
+    std::string sqlstate;
+    for (const auto& host : order) {
+        try {
+            co_return co_await connect_to(config, host, true);
+        } catch (const Error& e) {
+            failures += fmt::format("{}{}:{}: {}", failures.empty() ? "" : "; ", host.host, host.port, e.what());
+            number = e.number();
+            sqlstate = e.sqlstate();
+        }
+        if (failed) failed(host);
+    }
+    throw Error(number, sqlstate, "no database host answered: " + failures);
+}
+
+Task<std::unique_ptr<Connection>> Connection::connect_to(const Config& config, const Host& server, bool require_ready) {
     static std::once_flag library;
     std::call_once(library, [] { mysql_library_init(0, nullptr, nullptr); });
 
     auto executor = co_await net::this_coro::executor;
     auto impl = std::make_unique<Impl>(config);
-    std::string host = config.host;
-    if (config.socket.empty() && host != "localhost") {
+    impl->server = server;
+    std::string host = server.host;
+    if (host != "localhost") {
         // Connector/C would resolve the name with a blocking getaddrinfo(); resolve it here instead.
         boost::system::error_code ec;
         net::ip::make_address(host, ec);
         if (ec) {
             net::ip::tcp::resolver resolver(executor);
-            auto results = co_await resolver.async_resolve(host, std::to_string(config.port), net::use_awaitable);
+            boost::system::error_code resolve_ec;
+            auto results = co_await resolver.async_resolve(host, std::to_string(server.port),
+                                                           net::redirect_error(net::use_awaitable, resolve_ec));
+            if (resolve_ec || results.empty())
+                throw Error(2005, "HY000", fmt::format("unknown database host '{}': {}", host, resolve_ec.message()));
             host = results.begin()->endpoint().address().to_string();
         }
     }
@@ -256,11 +294,25 @@ Task<std::unique_ptr<Connection>> Connection::connect(const Config& config) {
     co_await impl->drive(
         [&] {
             return mysql_real_connect_start(&connected, m, host.c_str(), config.user.c_str(), config.password.c_str(),
-                                            db, config.port, sock, flags);
+                                            db, server.port, sock, flags);
         },
         [&](int ready) { return mysql_real_connect_cont(&connected, m, ready); }, false);
     if (!connected) impl->fail();
-    co_return std::unique_ptr<Connection>(new Connection(std::move(impl)));
+    std::unique_ptr<Connection> c(new Connection(std::move(impl)));
+    if (require_ready) {
+        // A Galera node outside the primary component (or still joining) accepts connections
+        // but refuses queries with 1047. A server without the Galera provider loaded says
+        // wsrep_ready OFF too, and has no provider name; MySQL has neither variable.
+        auto status = co_await c->query(
+            "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_provider_name', 'wsrep_ready')");
+        std::string provider, ready;
+        for (const auto& row : status)
+            (row.get<std::string>(0) == "wsrep_ready" ? ready : provider) = row.get<std::string>(1);
+        if (!provider.empty() && ready != "ON")
+            throw Error(1047, "08S01", fmt::format("database server {}:{} is a Galera node not ready for queries",
+                                                   server.host, server.port));
+    }
+    co_return c;
 }
 
 Task<Result> Connection::execute_values(std::string_view sql, std::vector<Value> params) {
@@ -421,6 +473,10 @@ bool Connection::in_transaction() const noexcept {
     mariadb_get_infov(impl_->mysql, MARIADB_CONNECTION_SERVER_STATUS, &status);
     return (status & SERVER_STATUS_IN_TRANS) != 0;
 }
+
+const Host& Connection::server() const noexcept { return impl_->server; }
+
+bool Connection::server_failed() const noexcept { return impl_->server_failed; }
 
 std::uint64_t Connection::thread_id() const noexcept { return impl_->mysql ? mysql_thread_id(impl_->mysql) : 0; }
 

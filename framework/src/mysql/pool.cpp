@@ -31,9 +31,12 @@ struct Waiter {
 };
 
 struct PoolState : std::enable_shared_from_this<PoolState> {
-    explicit PoolState(Config c) : config(std::move(c)) {}
+    explicit PoolState(Config c) : config(std::move(c)), hosts(hosts_of(config)), down_until(hosts.size()) {}
 
     Config config;
+    const std::vector<Host> hosts;
+    std::vector<Clock::time_point> down_until;  // per host: tried last until then (mutex held)
+    std::size_t turn = 0;                       // HostOrder::round_robin's next first host
     mutable std::mutex mutex;  // held only for bookkeeping, never across I/O
     std::deque<std::unique_ptr<Connection>> idle;  // back = most recently returned
     std::size_t open = 0;                         // idle + leased + being opened
@@ -80,7 +83,47 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
         close_later(std::move(c));
     }
 
+    // The hosts in the order a new connection tries them: by host_order, those that failed
+    // within host_cooldown last.
+    std::vector<Host> connect_order() {
+        std::lock_guard lock(mutex);
+        const std::size_t n = hosts.size();
+        const std::size_t first = config.host_order == HostOrder::round_robin ? turn++ % n : 0;
+        const auto now = Clock::now();
+        std::vector<Host> order, later;
+        for (std::size_t k = 0; k < n; ++k) {
+            const std::size_t i = (first + k) % n;
+            (down_until[i] > now ? later : order).push_back(hosts[i]);
+        }
+        order.insert(order.end(), later.begin(), later.end());
+        return order;
+    }
+
+    // A host failed: try it last for a while, and drop its idle connections (a lost server takes
+    // them all; better to notice now than on a caller's next statement).
+    void host_failed(const Host& host) {
+        if (hosts.size() < 2) return;
+        std::vector<std::unique_ptr<Connection>> dropped;
+        {
+            std::lock_guard lock(mutex);
+            for (std::size_t i = 0; i < hosts.size(); ++i)
+                if (hosts[i] == host) down_until[i] = Clock::now() + config.host_cooldown;
+            for (auto it = idle.begin(); it != idle.end();) {
+                if ((*it)->server() == host) {
+                    dropped.push_back(std::move(*it));
+                    it = idle.erase(it);
+                    --open;
+                } else {
+                    ++it;
+                }
+            }
+            for (std::size_t k = 0; k < dropped.size(); ++k) offer_slot_locked();
+        }
+        for (auto& c : dropped) close_later(std::move(c));
+    }
+
     void release(std::unique_ptr<Connection> c) {
+        if (c->server_failed()) host_failed(c->server());
         // Never hand out a connection mid-transaction, with unread results, or broken.
         if (c->broken() || c->in_transaction()) {
             discard(std::move(c));
@@ -120,7 +163,12 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
 
     Task<std::unique_ptr<Connection>> open_connection() {
         try {
-            co_return co_await Connection::connect(config);
+            // Named, not built inside the co_await: GCC 12 would destroy the closure twice.
+            std::function<void(const Host&)> failed = [self = shared_from_this()](const Host& h) {
+                self->host_failed(h);
+            };
+            auto order = connect_order();
+            co_return co_await Connection::connect_any(config, std::move(order), std::move(failed));
         } catch (...) {
             std::lock_guard lock(mutex);
             --open;
@@ -237,6 +285,34 @@ Task<Result> Pool::execute_values(std::string_view sql, std::vector<Value> param
 }
 
 Task<Result> Pool::query(std::string_view sql) {
+    auto lease = co_await acquire();
+    co_return co_await lease->query(sql);
+}
+
+namespace {
+// Whether an idempotent statement may run again on a new connection: its server went away or
+// is no Galera node ready for queries. The failed lease is gone by then (its host tried last).
+bool run_again(const Error& e) { return e.connection_lost() || e.number() == 1047; }
+}  // namespace
+
+Task<Result> Pool::execute_values(Idempotent, std::string_view sql, std::vector<Value> params) {
+    try {
+        auto lease = co_await acquire();
+        co_return co_await lease->execute_values(sql, params);
+    } catch (const Error& e) {
+        if (!run_again(e)) throw;
+    }
+    auto lease = co_await acquire();
+    co_return co_await lease->execute_values(sql, std::move(params));
+}
+
+Task<Result> Pool::query(Idempotent, std::string_view sql) {
+    try {
+        auto lease = co_await acquire();
+        co_return co_await lease->query(sql);
+    } catch (const Error& e) {
+        if (!run_again(e)) throw;
+    }
     auto lease = co_await acquire();
     co_return co_await lease->query(sql);
 }

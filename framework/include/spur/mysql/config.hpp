@@ -5,13 +5,37 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace spur::mysql {
+
+/// One server of several (a Galera node, say).
+struct Host {
+    std::string host;             ///< "localhost" with Config::socket uses the unix socket
+    unsigned short port = 3306;
+    bool operator==(const Host&) const = default;
+};
+
+/// Which of several hosts a new connection goes to.
+enum class HostOrder {
+    /// The first host in the list that answers: every instance writes to one Galera node while
+    /// it is up, so their transactions never conflict across nodes. The default.
+    first_available,
+    /// Each new connection starts at the next host in turn (spreads reads; cross-node write
+    /// conflicts then surface as Error::transaction_conflict).
+    round_robin,
+};
 
 /// Connection and pool settings. Defaults suit a small service.
 struct Config {
     std::string host = "localhost";  ///< "localhost" with `socket` uses the unix socket
     unsigned short port = 3306;
+    /// Several servers (a cluster): when not empty, it replaces host/port. A new connection
+    /// tries them in `host_order`, skipping one that refuses, times out, or is a Galera node not
+    /// ready for queries (wsrep_ready OFF); a host that failed is tried last for `host_cooldown`.
+    std::vector<Host> hosts;
+    HostOrder host_order = HostOrder::first_available;
+    std::chrono::milliseconds host_cooldown{2000};
     std::string user;
     std::string password;
     std::string database;
@@ -36,9 +60,14 @@ struct Config {
     bool multi_statements = false;
 };
 
+/// The servers a connection may go to, in configured order: `hosts`, or else host:port.
+std::vector<Host> hosts_of(const Config& config);
+
 /// Parses `mysql://user:pass@host:port/db?socket=/path&pool_max=16&pool_min=2&acquire_timeout_ms=…`
+/// or, for a cluster, `mysql://user:pass@h1:3306,h2:3307,h3/db?host_order=round_robin`
 /// (also connect_timeout_ms, query_timeout_ms, idle_timeout_ms, validate_after_ms,
-/// statement_cache, max_statement_time_ms, transaction_attempts, multi_statements=1)
+/// statement_cache, max_statement_time_ms, transaction_attempts, multi_statements=1,
+/// host_order=first_available|round_robin, host_cooldown_ms)
 /// (user, password and database percent-decoded). Throws std::invalid_argument on a malformed URL
 /// or an unknown parameter.
 Config parse_url(std::string_view url);

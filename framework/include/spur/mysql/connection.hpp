@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string_view>
 #include <utility>
@@ -15,13 +16,17 @@
 
 namespace spur::mysql {
 
+namespace detail { struct PoolState; }
+
 /// A connection whose every round trip suspends the calling coroutine instead of blocking
 /// its thread. Usually leased from a Pool. One coroutine at a time; not thread-safe. It holds
 /// no Asio object between operations, so it may outlive any io_context it ran on.
 /// Sessions use utf8mb4 and the UTC time zone.
 class Connection {
 public:
-    /// Connects from the current coroutine's executor. Throws Error.
+    /// Connects from the current coroutine's executor to the first of hosts_of(config) that
+    /// answers (with several hosts, a Galera node whose wsrep_ready is OFF counts as not
+    /// answering). Throws Error: the host's own, or, when several all fail, one naming each.
     static Task<std::unique_ptr<Connection>> connect(const Config& config);
     ~Connection();
     Connection(const Connection&) = delete;
@@ -54,6 +59,8 @@ public:
     bool in_transaction() const noexcept;
     /// The server's id for this connection (for KILL, or logs).
     std::uint64_t thread_id() const noexcept;
+    /// The host this connection went to (one of Config::hosts, or host:port).
+    const Host& server() const noexcept;
 
     /// When the pool last handed this connection back (for validation and idle expiry).
     std::chrono::steady_clock::time_point idle_since;
@@ -61,7 +68,16 @@ public:
     struct Impl;
 
 private:
+    friend struct detail::PoolState;
     explicit Connection(std::unique_ptr<Impl> impl);
+    static Task<std::unique_ptr<Connection>> connect_to(const Config& config, const Host& host, bool require_ready);
+    // Tries `order` in turn (readiness checked when there are several); `failed` hears of each
+    // host that did not answer.
+    static Task<std::unique_ptr<Connection>> connect_any(const Config& config, std::vector<Host> order,
+                                                         std::function<void(const Host&)> failed);
+    // Whether it broke because of its server (lost, killed, not ready), not because the caller
+    // gave up on it: then the pool stops preferring that server for a while.
+    bool server_failed() const noexcept;
     std::unique_ptr<Impl> impl_;
 };
 

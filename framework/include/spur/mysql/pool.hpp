@@ -15,6 +15,13 @@ namespace spur::mysql {
 
 namespace detail { struct PoolState; }
 
+/// Marks a statement as safe to run twice (a read, or a write of absolute values) for
+/// Pool::execute and Pool::query: `co_await pool.execute(mysql::idempotent, "SELECT …", id)`.
+struct Idempotent {
+    explicit constexpr Idempotent() = default;
+};
+inline constexpr Idempotent idempotent{};
+
 /// A connection leased from a Pool; it goes back (or is dropped, if broken or mid-transaction)
 /// when the lease is destroyed.
 class PooledConnection {
@@ -66,6 +73,19 @@ public:
     Task<Result> execute_values(std::string_view sql, std::vector<Value> params);
     /// Runs SQL text without parameters (see Connection::query).
     Task<Result> query(std::string_view sql);
+
+    /// Like execute(sql, args...), for a statement marked idempotent: when its connection is
+    /// lost (or its Galera node stops being ready) it runs once more, on a new connection — on
+    /// another host when there are several. Without the mark, such a failure reaches the caller
+    /// (Error::connection_lost()): a write may or may not have been applied, so it is never
+    /// retried silently.
+    template <class... Args>
+    Task<Result> execute(Idempotent, std::string_view sql, Args&&... args) {
+        return execute_values(idempotent, sql, std::vector<Value>{Value(std::forward<Args>(args))...});
+    }
+    Task<Result> execute_values(Idempotent, std::string_view sql, std::vector<Value> params);
+    /// query(sql), run once more like execute(idempotent, ...).
+    Task<Result> query(Idempotent, std::string_view sql);
 
     /// Runs `work(Connection&)` (returning Task<R>) inside a transaction: commits when it
     /// returns, rolls back when it throws (and rethrows). The connection goes back clean either way.
