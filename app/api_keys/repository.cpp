@@ -26,7 +26,7 @@ spur::Task<ApiKey> create_key(spur::mysql::Pool& db, std::uint64_t user, const s
 
 spur::Task<std::vector<ApiKey>> list_keys(spur::mysql::Pool& db, std::uint64_t user) {
     std::vector<ApiKey> keys;
-    for (const auto& row : co_await db.execute(std::string(columns) + "WHERE user_id = ? ORDER BY id DESC", user))
+    for (const auto& row : co_await db.execute(spur::mysql::idempotent, std::string(columns) + "WHERE user_id = ? ORDER BY id DESC", user))
         keys.push_back(from_row(row));
     co_return keys;
 }
@@ -37,7 +37,7 @@ spur::Task<bool> delete_key(spur::mysql::Pool& db, std::uint64_t user, std::uint
 }
 
 spur::Task<std::optional<std::uint64_t>> use_key(spur::mysql::Pool& db, const std::string& hash) {
-    auto r = co_await db.execute("SELECT id, user_id FROM api_keys WHERE key_hash = ? AND (expires_at IS NULL OR expires_at > UTC_TIMESTAMP(3))", spur::mysql::Blob(hash));
+    auto r = co_await db.execute(spur::mysql::idempotent, "SELECT id, user_id FROM api_keys WHERE key_hash = ? AND (expires_at IS NULL OR expires_at > UTC_TIMESTAMP(3))", spur::mysql::Blob(hash));
     if (r.empty()) co_return std::nullopt;
     co_await db.execute("UPDATE api_keys SET last_used_at = UTC_TIMESTAMP(3) WHERE id = ?", r.front().get<std::uint64_t>("id"));
     co_return r.front().get<std::uint64_t>("user_id");

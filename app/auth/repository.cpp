@@ -16,13 +16,13 @@ constexpr const char* columns = "SELECT id, email, name, password_hash, created_
 }  // namespace
 
 spur::Task<std::optional<User>> find_user_by_email(spur::mysql::Pool& db, std::string_view email) {
-    auto r = co_await db.execute(std::string(columns) + "WHERE email = ?", email);
+    auto r = co_await db.execute(spur::mysql::idempotent, std::string(columns) + "WHERE email = ?", email);
     if (r.empty()) co_return std::nullopt;
     co_return from_row(r.front());
 }
 
 spur::Task<std::optional<User>> find_user_by_id(spur::mysql::Pool& db, std::uint64_t id) {
-    auto r = co_await db.execute(std::string(columns) + "WHERE id = ?", id);
+    auto r = co_await db.execute(spur::mysql::idempotent, std::string(columns) + "WHERE id = ?", id);
     if (r.empty()) co_return std::nullopt;
     co_return from_row(r.front());
 }
@@ -49,7 +49,7 @@ spur::Task<> delete_user(spur::mysql::Pool& db, std::uint64_t id) {
 }
 
 spur::Task<std::optional<TokenState>> token_state(spur::mysql::Pool& db, std::uint64_t id, const std::string& jti) {
-    auto r = co_await db.execute(
+    auto r = co_await db.execute(spur::mysql::idempotent, 
         "SELECT token_generation, EXISTS(SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked FROM users WHERE id = ?",
         jti, id);
     if (r.empty()) co_return std::nullopt;

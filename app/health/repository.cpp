@@ -2,6 +2,6 @@
 
 namespace app::health {
 
-spur::Task<> ping(spur::mysql::Pool& db) { co_await db.execute("SELECT 1"); }
+spur::Task<> ping(spur::mysql::Pool& db) { co_await db.execute(spur::mysql::idempotent, "SELECT 1"); }
 
 }  // namespace app::health

@@ -63,12 +63,12 @@ spur::Task<Text> create_text(spur::mysql::Pool& db, std::uint64_t user, const st
         co_return ins.last_insert_id;
     };
     const std::uint64_t id = co_await db.transaction(insert);
-    auto r = co_await db.execute(std::string(columns) + "WHERE id = ?", id);
+    auto r = co_await db.execute(spur::mysql::idempotent, std::string(columns) + "WHERE id = ?", id);
     co_return from_row(r.front());
 }
 
 spur::Task<std::optional<Text>> find_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id) {
-    auto r = co_await db.execute(std::string(columns) + "WHERE id = ? AND user_id = ?", id, user);
+    auto r = co_await db.execute(spur::mysql::idempotent, std::string(columns) + "WHERE id = ? AND user_id = ?", id, user);
     if (r.empty()) co_return std::nullopt;
     co_return from_row(r.front());
 }
@@ -80,13 +80,13 @@ spur::Task<Page> list_texts(spur::mysql::Pool& db, std::uint64_t user, std::uint
     if (q) {
         auto pattern = like_pattern(*q);
         const std::string where = "WHERE user_id = ? AND (title LIKE ? OR content LIKE ?) ";
-        rows = co_await db.execute(std::string(summary_columns) + where + "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", user,
+        rows = co_await db.execute(spur::mysql::idempotent, std::string(summary_columns) + where + "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", user,
                                    pattern, pattern, limit, offset);
-        count = co_await db.execute("SELECT COUNT(*) FROM texts " + where, user, pattern, pattern);
+        count = co_await db.execute(spur::mysql::idempotent, "SELECT COUNT(*) FROM texts " + where, user, pattern, pattern);
     } else {
-        rows = co_await db.execute(std::string(summary_columns) + "WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+        rows = co_await db.execute(spur::mysql::idempotent, std::string(summary_columns) + "WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
                                    user, limit, offset);
-        count = co_await db.execute("SELECT COUNT(*) FROM texts WHERE user_id = ?", user);
+        count = co_await db.execute(spur::mysql::idempotent, "SELECT COUNT(*) FROM texts WHERE user_id = ?", user);
     }
     for (const auto& row : rows) page.items.push_back(summary_from_row(row));
     page.total = count.front().get<std::uint64_t>(0);
