@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# A spur-app cluster on this machine: three MariaDB Galera nodes, three spur-app instances and
+# HAProxy in front, all on 127.0.0.1, all state under $CLUSTER_DIR (default var/cluster).
+#
+#   scripts/cluster.sh up              installs what is missing, builds spur-app (unless SPUR_APP
+#                                      names a binary), starts whatever is not running; prints the
+#                                      balancer's URL as its last line
+#   scripts/cluster.sh down [--wipe]   stops everything (--wipe also deletes the data)
+#   scripts/cluster.sh status          each part, up or down, and the Galera state of each node
+#   scripts/cluster.sh kill-app N      SIGKILL spur-app instance N (1-3)
+#   scripts/cluster.sh stop-app N      SIGTERM it (it drains, then exits)
+#   scripts/cluster.sh start-app N
+#   scripts/cluster.sh stop-db N       node N leaves the cluster (clean shutdown)
+#   scripts/cluster.sh start-db N      node N rejoins (IST from a donor, or SST by rsync)
+#   scripts/cluster.sh sql N 'SQL'     runs SQL on node N as root (for checks)
+#
+# Ports, from CLUSTER_PORT (default 3100): balancer +0, HAProxy's status page +50, spur-app
+# n at +n, MariaDB node n at +10+n, Galera group traffic +20+n, IST +30+n, SST +40+n.
+# mariadbd runs as the `mysql` user: as root, the rsync state transfer cannot enter the data
+# directory (../shared/galera-on-this-machine.md).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir=$(realpath -m "${CLUSTER_DIR:-$root/var/cluster}")
+base=${CLUSTER_PORT:-3100}
+nodes=(1 2 3)
+galera=/usr/lib/galera/libgalera_smm.so
+
+db_port() { echo $((base + 10 + $1)); }
+app_port() { echo $((base + $1)); }
+group_addresses() { local a=() n; for n in "${nodes[@]}"; do a+=("127.0.0.1:$((base + 20 + n))"); done; (IFS=,; echo "${a[*]}"); }
+db_hosts() { local a=() n; for n in "${nodes[@]}"; do a+=("127.0.0.1:$(db_port "$n")"); done; (IFS=,; echo "${a[*]}"); }
+sock() { echo "$dir/db$1/mysqld.sock"; }
+sql() { local n=$1; shift; mariadb --no-defaults --socket="$(sock "$n")" -uroot -N -B "$@"; }
+db_alive() { mariadb-admin --no-defaults --socket="$(sock "$1")" -uroot ping >/dev/null 2>&1; }
+wsrep() { sql "$1" -e "SHOW GLOBAL STATUS LIKE '$2'" 2>/dev/null | cut -f2; }
+pid_alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+app_alive() { pid_alive "$dir/app$1.pid"; }
+check_n() { [[ ${1:-} =~ ^[123]$ ]] || { echo "cluster.sh: N must be 1, 2 or 3" >&2; exit 2; }; }
+wait_for() {  # seconds, description, command...
+  local seconds=$1 what=$2; shift 2
+  for _ in $(seq $((seconds * 10))); do "$@" && return 0; sleep 0.1; done
+  echo "cluster.sh: $what did not happen within ${seconds}s" >&2
+  return 1
+}
+db_synced() { db_alive "$1" && [[ $(wsrep "$1" wsrep_local_state_comment) == Synced ]]; }
+app_ready() { curl -fs -o /dev/null "http://127.0.0.1:$(app_port "$1")/readyz"; }
+any_db_running() { local n; for n in "${nodes[@]}"; do db_alive "$n" && return 0; done; return 1; }
+
+start_db() {
+  local n=$1 d="$dir/db$1" new_cluster=()
+  db_alive "$n" && return 0
+  mkdir -p "$d/data"
+  chown -R mysql:mysql "$d"
+  chmod 700 "$d"
+  if ! any_db_running; then
+    # The cluster starts from this node. Galera marks the last node to leave safe_to_bootstrap;
+    # `down` stops node 1 last. After a crash no node is marked: node 1 is then forced (this is a
+    # development cluster; in production pick the node with the highest seqno).
+    if [[ ! -d $d/data/mysql ]]; then
+      mariadb-install-db --no-defaults --datadir="$d/data" --user=mysql --auth-root-authentication-method=socket \
+        --auth-root-socket-user=root --skip-test-db >"$d/install.log" 2>&1 || { cat "$d/install.log" >&2; exit 1; }
+    elif [[ -f $d/data/grastate.dat ]]; then
+      sed -i 's/^safe_to_bootstrap: 0/safe_to_bootstrap: 1/' "$d/data/grastate.dat"
+    fi
+    new_cluster=(--wsrep-new-cluster)
+  fi
+  # setsid: the server outlives this script and does not get the caller's Ctrl-C.
+  setsid mariadbd --no-defaults --user=mysql --datadir="$d/data" --socket="$(sock "$n")" \
+    --port="$(db_port "$n")" --bind-address=127.0.0.1 --skip-name-resolve \
+    --pid-file="$d/mysqld.pid" --log-error="$d/error.log" \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+    --innodb-buffer-pool-size=64M --max-connections=300 \
+    --binlog-format=ROW --innodb-autoinc-lock-mode=2 --default-storage-engine=InnoDB \
+    --wsrep-on=ON --wsrep-provider="$galera" --wsrep-cluster-name=spur \
+    --wsrep-cluster-address="gcomm://$(group_addresses)" --wsrep-node-name="db$n" \
+    --wsrep-node-address=127.0.0.1 --wsrep-node-incoming-address="127.0.0.1:$(db_port "$n")" \
+    --wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:$((base + 20 + n));ist.recv_addr=127.0.0.1:$((base + 30 + n))" \
+    --wsrep-sst-method=rsync --wsrep-sst-receive-address="127.0.0.1:$((base + 40 + n))" \
+    "${new_cluster[@]}" </dev/null >/dev/null 2>&1 &
+  wait_for 120 "node $n synced" db_synced "$n" || { tail -30 "$d/error.log" >&2; exit 1; }
+}
+
+stop_db() {
+  local n=$1
+  db_alive "$n" || return 0
+  local pid
+  pid=$(cat "$dir/db$n/mysqld.pid" 2>/dev/null || true)
+  mariadb-admin --no-defaults --socket="$(sock "$n")" -uroot shutdown
+  [[ -z $pid ]] || wait_for 60 "node $n stopped" bash -c "! kill -0 $pid 2>/dev/null"
+}
+
+# The app's account, its database, and the secrets every instance shares (so a token signed by
+# one is accepted by all).
+prepare_database() {
+  [[ -s $dir/password ]] || (umask 077 && openssl rand -hex 24 >"$dir/password")
+  [[ -s $dir/jwt_secret ]] || (umask 077 && openssl rand -base64 48 | tr -d '\n' >"$dir/jwt_secret")
+  local password n
+  password=$(cat "$dir/password")
+  for n in "${nodes[@]}"; do db_alive "$n" && break; done
+  sql "$n" -e "
+    CREATE DATABASE IF NOT EXISTS spur CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+    CREATE USER IF NOT EXISTS 'spur'@'127.0.0.1' IDENTIFIED BY '$password';
+    GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, REFERENCES, CREATE TEMPORARY TABLES
+      ON spur.* TO 'spur'@'127.0.0.1';"
+  (umask 077 && echo "mysql://spur:$password@$(db_hosts)/spur" >"$dir/database-url")
+}
+
+app_binary() { echo "${SPUR_APP:-$root/build/release/app/spur-app}"; }
+
+# Every instance lists the nodes in the same order, so all of them write to one node while it
+# is up (no certification conflicts between instances) and move together when it goes.
+app_env() {
+  env DATABASE_URL_FILE="$dir/database-url" JWT_SECRET_FILE="$dir/jwt_secret" HOST=127.0.0.1 \
+    TRUSTED_PROXIES=127.0.0.1 LOG_FORMAT=json DRAIN_DELAY=2 "$@"
+}
+
+# Three migrators at once, each preferring a different node: the schema lock must hold across
+# nodes (app/migrate.cpp).
+migrate() {
+  local pids=() n hosts
+  for n in "${nodes[@]}"; do
+    hosts=$(db_hosts | tr , '\n' | awk -v s="$n" '{a[NR]=$0} END {for (i = 0; i < NR; i++) printf "%s%s", (i ? "," : ""), a[(s - 1 + i) % NR + 1]}')
+    DATABASE_URL="mysql://spur:$(cat "$dir/password")@$hosts/spur" JWT_SECRET_FILE="$dir/jwt_secret" \
+      "$(app_binary)" migrate >"$dir/migrate$n.log" 2>&1 &
+    pids+=($!)
+  done
+  local failed=0
+  for n in "${!pids[@]}"; do wait "${pids[$n]}" || { failed=1; cat "$dir/migrate$((n + 1)).log" >&2; }; done
+  ((failed == 0)) || exit 1
+}
+
+start_app() {
+  local n=$1
+  app_alive "$n" && return 0
+  app_env PORT="$(app_port "$n")" setsid "$(app_binary)" serve </dev/null >>"$dir/app$n.log" 2>&1 &
+  echo $! >"$dir/app$n.pid"
+  wait_for 30 "spur-app $n ready" app_ready "$n" || { tail -20 "$dir/app$n.log" >&2; exit 1; }
+}
+
+stop_app() {  # signal
+  local n=$1 signal=$2 pid
+  app_alive "$n" || return 0
+  pid=$(cat "$dir/app$n.pid")
+  kill "-$signal" "$pid"
+  wait_for 30 "spur-app $n stopped" bash -c "! kill -0 $pid 2>/dev/null"
+  rm -f "$dir/app$n.pid"
+}
+
+haproxy_config() {
+  local n
+  cat <<EOF
+global
+    maxconn 4096
+    pidfile $dir/haproxy.pid
+
+defaults
+    mode http
+    option forwardfor
+    timeout connect 2s
+    timeout client 60s
+    timeout server 60s
+    timeout http-request 10s
+    # Passive failover: a refused connection is tried on another instance; a GET or HEAD that
+    # got no answer too (never a POST: it may have been applied).
+    retries 2
+    option redispatch 1
+    retry-on conn-failure empty-response response-timeout
+
+frontend spur
+    bind 127.0.0.1:$base
+    http-request disable-l7-retry if !METH_GET !METH_HEAD
+    # Sign-in and registration, per client address across every instance (spur-app's own
+    # throttles count per instance: docs/deployment.md).
+    stick-table type ip size 100k expire 10m store http_req_rate(1m)
+    acl auth path /api/auth/login /api/auth/register
+    http-request track-sc0 src if auth METH_POST
+    http-request deny deny_status 429 if auth METH_POST { sc_http_req_rate(0) gt ${AUTH_PER_MINUTE:-30} }
+    default_backend apps
+
+backend apps
+    balance roundrobin
+    option httpchk GET /readyz
+    http-check expect status 200
+    default-server inter 1s fall 2 rise 2 observe layer4 error-limit 3 on-error mark-down
+EOF
+  for n in "${nodes[@]}"; do echo "    server app$n 127.0.0.1:$(app_port "$n") check"; done
+  cat <<EOF
+
+listen status
+    bind 127.0.0.1:$((base + 50))
+    stats enable
+    stats uri /
+    stats refresh 2s
+EOF
+}
+
+start_haproxy() {
+  haproxy_config >"$dir/haproxy.cfg"
+  haproxy -c -q -f "$dir/haproxy.cfg"
+  if pid_alive "$dir/haproxy.pid"; then
+    kill -USR2 "$(cat "$dir/haproxy.pid")" 2>/dev/null || true
+    return 0
+  fi
+  haproxy -D -f "$dir/haproxy.cfg"
+  wait_for 10 "HAProxy listening" curl -fsS -o /dev/null "http://127.0.0.1:$((base + 50))/"
+}
+
+status() {
+  local n
+  for n in "${nodes[@]}"; do
+    if db_alive "$n"; then
+      printf 'db%s   127.0.0.1:%s  up    %s, cluster size %s\n' "$n" "$(db_port "$n")" \
+        "$(wsrep "$n" wsrep_local_state_comment)" "$(wsrep "$n" wsrep_cluster_size)"
+    else
+      printf 'db%s   127.0.0.1:%s  down\n' "$n" "$(db_port "$n")"
+    fi
+  done
+  for n in "${nodes[@]}"; do
+    if app_alive "$n" && app_ready "$n"; then state=ready; elif app_alive "$n"; then state="up, not ready"; else state=down; fi
+    printf 'app%s  127.0.0.1:%s  %s\n' "$n" "$(app_port "$n")" "$state"
+  done
+  if pid_alive "$dir/haproxy.pid"; then echo "haproxy 127.0.0.1:$base up (status page http://127.0.0.1:$((base + 50))/)"; else echo "haproxy down"; fi
+}
+
+cmd=${1:-}
+case $cmd in
+up)
+  "$root/scripts/install-deps.sh" galera-4 rsync haproxy
+  if [[ -z ${SPUR_APP:-} ]]; then
+    "$root/scripts/build.sh" build/release Release -DSPUR_BUILD_TESTS=OFF -DSPUR_BUILD_BENCH=OFF -DSPUR_BUILD_EXAMPLES=OFF >&2
+  fi
+  mkdir -p "$dir"
+  chmod 711 "$dir"  # mariadbd (user mysql) must reach its data directory below
+  start_db 1
+  start_db 2
+  start_db 3
+  prepare_database
+  migrate
+  for n in "${nodes[@]}"; do start_app "$n"; done
+  start_haproxy
+  status >&2
+  echo "http://127.0.0.1:$base"
+  ;;
+down)
+  pid_alive "$dir/haproxy.pid" && kill "$(cat "$dir/haproxy.pid")" && rm -f "$dir/haproxy.pid"
+  for n in "${nodes[@]}"; do stop_app "$n" TERM; done
+  for n in 3 2 1; do stop_db "$n"; done  # node 1 last: it bootstraps the next `up`
+  [[ ${2:-} != --wipe ]] || rm -rf "$dir"
+  ;;
+status) status ;;
+kill-app) check_n "${2:-}"; stop_app "$2" KILL ;;
+stop-app) check_n "${2:-}"; stop_app "$2" TERM ;;
+start-app) check_n "${2:-}"; start_app "$2" ;;
+stop-db) check_n "${2:-}"; stop_db "$2" ;;
+start-db) check_n "${2:-}"; start_db "$2" ;;
+sql) check_n "${2:-}"; sql "$2" spur -e "${3:?SQL}" ;;
+*)
+  sed -n '2,20p' "$0" >&2
+  exit 2
+  ;;
+esac
