@@ -29,7 +29,8 @@ using namespace std::chrono_literals;
 
 namespace {
 // A database that is down or saturated is a 503 the client may retry, not an opaque 500;
-// so is a statement the server stopped at max_statement_time.
+// so is a statement the server stopped at max_statement_time, and a write that lost a conflict
+// with one committed on another Galera node (after Pool::transaction's own retries).
 spur::Middleware database_unavailable() {
     return [](spur::Request&, spur::Response&, spur::Next next) -> spur::Task<> {
         bool unavailable = false, too_slow = false;
@@ -37,7 +38,7 @@ spur::Middleware database_unavailable() {
             co_await next();
         } catch (const spur::mysql::Error& e) {
             if (e.statement_timeout()) too_slow = true;
-            else if (e.connection_lost() || e.pool_timeout()) unavailable = true;
+            else if (e.connection_lost() || e.pool_timeout() || e.transaction_conflict()) unavailable = true;
             else throw;
         }
         if (too_slow) throw spur::HttpError(503, "query_timeout", "The query took too long; narrow it down and try again");

@@ -33,7 +33,10 @@ sock() { echo "$dir/db$1/mysqld.sock"; }
 sql() { local n=$1; shift; mariadb --no-defaults --socket="$(sock "$n")" -uroot -N -B "$@"; }
 db_alive() { mariadb-admin --no-defaults --socket="$(sock "$1")" -uroot ping >/dev/null 2>&1; }
 wsrep() { sql "$1" -e "SHOW GLOBAL STATUS LIKE '$2'" 2>/dev/null | cut -f2; }
-pid_alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Running, not a zombie: a process started by an earlier run of this script has no parent left
+# to reap it, and kill -0 succeeds on a zombie.
+proc_alive() { local s; s=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $s != Z* ]]; }
+pid_alive() { [[ -s $1 ]] && proc_alive "$(cat "$1")"; }
 app_alive() { pid_alive "$dir/app$1.pid"; }
 check_n() { [[ ${1:-} =~ ^[123]$ ]] || { echo "cluster.sh: N must be 1, 2 or 3" >&2; exit 2; }; }
 wait_for() {  # seconds, description, command...
@@ -86,7 +89,7 @@ stop_db() {
   local pid
   pid=$(cat "$dir/db$n/mysqld.pid" 2>/dev/null || true)
   mariadb-admin --no-defaults --socket="$(sock "$n")" -uroot shutdown
-  [[ -z $pid ]] || wait_for 60 "node $n stopped" bash -c "! kill -0 $pid 2>/dev/null"
+  [[ -z $pid ]] || wait_for 60 "node $n stopped" eval "! proc_alive $pid"
 }
 
 # The app's account, its database, and the secrets every instance shares (so a token signed by
@@ -102,16 +105,23 @@ prepare_database() {
     CREATE USER IF NOT EXISTS 'spur'@'127.0.0.1' IDENTIFIED BY '$password';
     GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, REFERENCES, CREATE TEMPORARY TABLES
       ON spur.* TO 'spur'@'127.0.0.1';"
-  (umask 077 && echo "mysql://spur:$password@$(db_hosts)/spur" >"$dir/database-url")
+  # causal_reads: an instance whose connections moved to another node during a fault still
+  # finds every write committed through the others (spur::mysql::Config::causal_reads).
+  (umask 077 && echo "mysql://spur:$password@$(db_hosts)/spur?causal_reads=1" >"$dir/database-url")
 }
 
-app_binary() { echo "${SPUR_APP:-$root/build/release/app/spur-app}"; }
+# The binary `up` started (so start-app runs the same one), else SPUR_APP, else the release build.
+app_binary() {
+  if [[ -n ${SPUR_APP:-} ]]; then echo "$SPUR_APP"
+  elif [[ -s $dir/spur-app-binary ]]; then cat "$dir/spur-app-binary"
+  else echo "$root/build/release/app/spur-app"; fi
+}
 
 # Every instance lists the nodes in the same order, so all of them write to one node while it
 # is up (no certification conflicts between instances) and move together when it goes.
 app_env() {
-  env DATABASE_URL_FILE="$dir/database-url" JWT_SECRET_FILE="$dir/jwt_secret" HOST=127.0.0.1 \
-    TRUSTED_PROXIES=127.0.0.1 LOG_FORMAT=json DRAIN_DELAY=2 "$@"
+  export DATABASE_URL_FILE="$dir/database-url" JWT_SECRET_FILE="$dir/jwt_secret" HOST=127.0.0.1 \
+    TRUSTED_PROXIES=127.0.0.1 LOG_FORMAT=json DRAIN_DELAY=2
 }
 
 # Three migrators at once, each preferring a different node: the schema lock must hold across
@@ -132,7 +142,8 @@ migrate() {
 start_app() {
   local n=$1
   app_alive "$n" && return 0
-  app_env PORT="$(app_port "$n")" setsid "$(app_binary)" serve </dev/null >>"$dir/app$n.log" 2>&1 &
+  # exec: $! is spur-app itself (kill-app must signal it, not a shell around it).
+  (app_env && export PORT="$(app_port "$n")" && exec setsid "$(app_binary)" serve) </dev/null >>"$dir/app$n.log" 2>&1 &
   echo $! >"$dir/app$n.pid"
   wait_for 30 "spur-app $n ready" app_ready "$n" || { tail -20 "$dir/app$n.log" >&2; exit 1; }
 }
@@ -142,7 +153,7 @@ stop_app() {  # signal
   app_alive "$n" || return 0
   pid=$(cat "$dir/app$n.pid")
   kill "-$signal" "$pid"
-  wait_for 30 "spur-app $n stopped" bash -c "! kill -0 $pid 2>/dev/null"
+  wait_for 30 "spur-app $n stopped" eval "! proc_alive $pid"
   rm -f "$dir/app$n.pid"
 }
 
@@ -231,6 +242,7 @@ up)
   fi
   mkdir -p "$dir"
   chmod 711 "$dir"  # mariadbd (user mysql) must reach its data directory below
+  app_binary >"$dir/spur-app-binary.new" && mv "$dir/spur-app-binary.new" "$dir/spur-app-binary"
   start_db 1
   start_db 2
   start_db 3

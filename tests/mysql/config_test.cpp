@@ -36,7 +36,7 @@ TEST_CASE("malformed database URLs are refused", "[mysql][config]") {
 TEST_CASE("a database URL may list several hosts, for a cluster", "[mysql][config]") {
     using spur::mysql::Host;
     using spur::mysql::HostOrder;
-    auto c = parse_url("mysql://u:p@10.0.0.1:3307,db2,[::1]:3309/app?host_order=round_robin&host_cooldown_ms=500");
+    auto c = parse_url("mysql://u:p@10.0.0.1:3307,db2,[::1]:3309/app?host_order=round_robin&host_cooldown_ms=500&causal_reads=1");
     REQUIRE(c.hosts.size() == 3);
     CHECK(c.hosts[0] == Host{"10.0.0.1", 3307});
     CHECK(c.hosts[1] == Host{"db2", 3306});
@@ -46,11 +46,13 @@ TEST_CASE("a database URL may list several hosts, for a cluster", "[mysql][confi
     CHECK(c.database == "app");
     CHECK(c.host_order == HostOrder::round_robin);
     CHECK(c.host_cooldown == std::chrono::milliseconds(500));
+    CHECK(c.causal_reads);
     CHECK(spur::mysql::hosts_of(c) == c.hosts);
 
     auto one = parse_url("mysql://u@h:3310/d");
     CHECK(one.hosts.empty());
     CHECK(one.host_order == HostOrder::first_available);
+    CHECK_FALSE(one.causal_reads);
     CHECK(spur::mysql::hosts_of(one) == std::vector<Host>{{"h", 3310}});
 
     CHECK_THROWS_AS(parse_url("mysql://u@h1,,h2/d"), std::invalid_argument);

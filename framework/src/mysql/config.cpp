@@ -95,6 +95,7 @@ Config parse_url(std::string_view url) {
         else if (key == "statement_cache") c.statement_cache = number<std::size_t>(key, value);
         else if (key == "max_statement_time_ms") c.max_statement_time = ms(number<long>(key, value));
         else if (key == "multi_statements") c.multi_statements = number<int>(key, value) != 0;
+        else if (key == "causal_reads") c.causal_reads = number<int>(key, value) != 0;
         else if (key == "host_cooldown_ms") c.host_cooldown = ms(number<long>(key, value));
         else if (key == "host_order") {
             if (value == "first_available") c.host_order = HostOrder::first_available;

@@ -279,6 +279,7 @@ Task<std::unique_ptr<Connection>> Connection::connect_to(const Config& config, c
     std::string init = "SET time_zone = '+00:00'";
     if (config.max_statement_time.count() > 0)
         init += fmt::format(", max_statement_time = {:.3f}", config.max_statement_time.count() / 1000.0);
+    if (config.causal_reads) init += ", wsrep_sync_wait = 1";
     mysql_options(m, MYSQL_INIT_COMMAND, init.c_str());
     unsigned connect_timeout = seconds_at_least_1(config.connect_timeout);
     unsigned io_timeout = seconds_at_least_1(config.query_timeout);
@@ -301,14 +302,28 @@ Task<std::unique_ptr<Connection>> Connection::connect_to(const Config& config, c
     std::unique_ptr<Connection> c(new Connection(std::move(impl)));
     if (require_ready) {
         // A Galera node outside the primary component (or still joining) accepts connections
-        // but refuses queries with 1047. A server without the Galera provider loaded says
-        // wsrep_ready OFF too, and has no provider name; MySQL has neither variable.
-        auto status = co_await c->query(
-            "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_provider_name', 'wsrep_ready')");
-        std::string provider, ready;
-        for (const auto& row : status)
-            (row.get<std::string>(0) == "wsrep_ready" ? ready : provider) = row.get<std::string>(1);
-        if (!provider.empty() && ready != "ON")
+        // but refuses statements on tables with 1047, and so does one an operator takes out of
+        // rotation (wsrep_reject_queries). A server without the Galera provider says wsrep_ready
+        // OFF too, but has no provider name; one without these tables (MySQL) is no Galera node.
+        std::optional<Result> status;
+        try {
+            status = co_await c->query(
+                "SELECT LOWER(VARIABLE_NAME), VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                "WHERE VARIABLE_NAME IN ('WSREP_PROVIDER_NAME', 'WSREP_READY') UNION ALL "
+                "SELECT LOWER(VARIABLE_NAME), VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES "
+                "WHERE VARIABLE_NAME = 'WSREP_REJECT_QUERIES'");
+        } catch (const Error& e) {
+            if (e.number() == 1047 || c->broken()) throw;
+        }
+        std::string provider, ready, reject = "NONE";
+        for (const auto& row : status ? *status : Result{}) {
+            const auto name = row.get<std::string>(0);
+            auto value = row.get<std::string>(1);
+            if (name == "wsrep_ready") ready = std::move(value);
+            else if (name == "wsrep_provider_name") provider = std::move(value);
+            else reject = std::move(value);
+        }
+        if (!provider.empty() && (ready != "ON" || reject != "NONE"))
             throw Error(1047, "08S01", fmt::format("database server {}:{} is a Galera node not ready for queries",
                                                    server.host, server.port));
     }

@@ -132,6 +132,7 @@ bool Error::connection_lost() const noexcept {
         case 2002:  // CR_CONNECTION_ERROR
         case 2003:  // CR_CONN_HOST_ERROR
         case 1927:  // ER_CONNECTION_KILLED
+        case 1053:  // ER_SERVER_SHUTDOWN: the server is going away
         case 4031:  // ER_CLIENT_INTERACTION_TIMEOUT
             return true;
         default:

@@ -36,6 +36,11 @@ struct Config {
     std::vector<Host> hosts;
     HostOrder host_order = HostOrder::first_available;
     std::chrono::milliseconds host_cooldown{2000};
+    /// Galera only: every read first waits until this node has applied all writes committed
+    /// anywhere before it (wsrep_sync_wait = 1), so a row written through one node is found
+    /// through any other. Costs a cluster round trip per read; without it, a read on another
+    /// node than the write's may briefly miss it. (A MySQL server refuses the variable.)
+    bool causal_reads = false;
     std::string user;
     std::string password;
     std::string database;
@@ -67,7 +72,7 @@ std::vector<Host> hosts_of(const Config& config);
 /// or, for a cluster, `mysql://user:pass@h1:3306,h2:3307,h3/db?host_order=round_robin`
 /// (also connect_timeout_ms, query_timeout_ms, idle_timeout_ms, validate_after_ms,
 /// statement_cache, max_statement_time_ms, transaction_attempts, multi_statements=1,
-/// host_order=first_available|round_robin, host_cooldown_ms)
+/// host_order=first_available|round_robin, host_cooldown_ms, causal_reads=1)
 /// (user, password and database percent-decoded). Throws std::invalid_argument on a malformed URL
 /// or an unknown parameter.
 Config parse_url(std::string_view url);

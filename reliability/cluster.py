@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""Faults on a cluster: three spur-app instances behind HAProxy on a three-node Galera cluster
+(scripts/cluster.sh), under a mixed read/write load through the balancer.
+
+Phases, each `--phase-seconds` long (the fault at its start):
+  steady     no fault
+  kill-app   kill -9 spur-app instance 1
+  stop-db    node 1 (where every instance writes while it is up) shuts down
+  start-db   node 1 rejoins (IST)
+  start-app  instance 1 starts again
+Writers POST texts and never retry (a write that got no answer may or may not be applied);
+readers GET a text or a page and retry once, on any failure (GETs are idempotent).
+
+Asserted at the end, on every node directly: every write answered 201 is there, whole (its
+content matches its title), exactly once; row counts and table checksums are equal on all nodes;
+each fault's failed requests stay under --max-error-rate of its phase, and the last failure
+comes within --max-recovery seconds of the fault. Prints a JSON summary and PASS/FAIL.
+reliability/cluster.sh starts the cluster and runs this. Standard library only.
+"""
+import argparse
+import hashlib
+import http.client
+import json
+import subprocess
+import sys
+import threading
+import time
+
+
+def log(*a):
+    print("cluster:", *a, file=sys.stderr, flush=True)
+
+
+def content_for(title):
+    return (hashlib.sha256(title.encode()).hexdigest() * 40)[:2000]
+
+
+class Balancer:
+    def __init__(self, port):
+        self.port = port
+
+    def request(self, method, path, body=None, token=None, timeout=10):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        try:
+            c.request(method, path, json.dumps(body) if body is not None else None, headers)
+            r = c.getresponse()
+            return r.status, r.read()
+        finally:
+            c.close()
+
+
+class Stats:
+    """Requests and failures per phase, with the time of the last failure."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.phase = "steady"
+        self.started = {"steady": time.time()}
+        self.counts = {}
+
+    def enter(self, phase):
+        with self.lock:
+            self.phase = phase
+            self.started[phase] = time.time()
+
+    def record(self, kind, ok, detail=None):
+        with self.lock:
+            c = self.counts.setdefault(self.phase, {"requests": 0, "failed": 0, "last_failure_s": None,
+                                                     "failures": {}})
+            c["requests"] += 1
+            if not ok:
+                c["failed"] += 1
+                c["last_failure_s"] = round(time.time() - self.started[self.phase], 2)
+                key = f"{kind}:{detail}"
+                c["failures"][key] = c["failures"].get(key, 0) + 1
+
+
+def cluster_sh(script, *args):
+    subprocess.run([script, *args], check=True, stdout=subprocess.DEVNULL)
+
+
+def node_sql(script, n, query):
+    out = subprocess.run([script, "sql", str(n), query], capture_output=True, text=True, check=True)
+    return [line.split("\t") for line in out.stdout.splitlines()]
+
+
+def sign_in(lb, i, run):
+    email, password = f"cluster-{run}-{i}@example.com", "correct horse battery"
+    status, data = lb.request("POST", "/api/auth/register", {"email": email, "password": password, "name": f"c{i}"})
+    assert status == 201, (status, data)
+    status, data = lb.request("POST", "/api/auth/login", {"email": email, "password": password})
+    assert status == 200, (status, data)
+    return json.loads(data)["token"]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--cluster-sh", required=True)
+    p.add_argument("--port", type=int, required=True, help="the balancer's port")
+    p.add_argument("--phase-seconds", type=float, default=8)
+    p.add_argument("--writers", type=int, default=6)
+    p.add_argument("--readers", type=int, default=4)
+    p.add_argument("--max-error-rate", type=float, default=0.10)
+    p.add_argument("--max-recovery", type=float, default=10)
+    a = p.parse_args()
+    lb = Balancer(a.port)
+    run = str(int(time.time()))
+    tokens = [sign_in(lb, i, run) for i in range(a.writers)]
+    stats = Stats()
+    acked = {}  # title -> id
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(w):
+        n = 0
+        while not stop.is_set():
+            title = f"{run}-w{w}-{n}"
+            n += 1
+            try:
+                status, data = lb.request("POST", "/api/texts", {"title": title, "content": content_for(title)},
+                                          tokens[w], timeout=15)
+            except OSError as e:
+                stats.record("write", False, type(e).__name__)
+                continue
+            if status == 201:
+                with lock:
+                    acked[title] = json.loads(data)["text"]["id"]
+                stats.record("write", True)
+            else:
+                stats.record("write", False, status)
+                time.sleep(0.05)
+
+    def reader(r):
+        i = 0
+        while not stop.is_set():
+            i += 1
+            with lock:
+                known = list(acked.items())[-50:]
+            if known and i % 2 == 0:
+                title, tid = known[i % len(known)]
+                path, token = f"/api/texts/{tid}", tokens[int(title.split("-w")[1].split("-")[0])]
+            else:
+                path, token = "/api/texts?limit=5", tokens[r % len(tokens)]
+            ok, detail = False, None
+            for _ in range(2):  # idempotent: one retry
+                try:
+                    status, data = lb.request("GET", path, token=token, timeout=15)
+                    ok, detail = status == 200, status
+                except OSError as e:
+                    ok, detail = False, type(e).__name__
+                if ok:
+                    break
+            stats.record("read", ok, detail)
+            if not ok:
+                time.sleep(0.05)
+
+    threads = [threading.Thread(target=writer, args=(w,), daemon=True) for w in range(a.writers)]
+    threads += [threading.Thread(target=reader, args=(r,), daemon=True) for r in range(a.readers)]
+    for t in threads:
+        t.start()
+    faults = [("kill-app", ["kill-app", "1"]), ("stop-db", ["stop-db", "1"]), ("start-db", ["start-db", "1"]),
+              ("start-app", ["start-app", "1"])]
+    fault_seconds = {}
+    try:
+        time.sleep(a.phase_seconds)
+        for phase, args in faults:
+            log(f"{phase}: {len(acked)} writes acknowledged so far")
+            stats.enter(phase)
+            t0 = time.time()
+            cluster_sh(a.cluster_sh, *args)
+            fault_seconds[phase] = round(time.time() - t0, 2)
+            time.sleep(a.phase_seconds)
+    finally:
+        stop.set()
+    for t in threads:
+        t.join()
+
+    # Every node synced, then compare.
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        states = [node_sql(a.cluster_sh, n, "SHOW STATUS LIKE 'wsrep_local_state_comment'")[0][1] for n in (1, 2, 3)]
+        if states == ["Synced"] * 3:
+            break
+        time.sleep(0.5)
+    nodes = {}
+    for n in (1, 2, 3):
+        # wsrep_sync_wait: the read waits until this node has applied everything committed before it.
+        rows = node_sql(a.cluster_sh, n, "SET SESSION wsrep_sync_wait = 1; "
+                                         f"SELECT id, title, content FROM texts WHERE title LIKE '{run}-%'")
+        present = {}
+        duplicates = 0
+        partial = 0
+        for tid, title, content in rows:
+            if title in present:
+                duplicates += 1
+            present[title] = int(tid)
+            if content != content_for(title):
+                partial += 1
+        lost = [t for t, i in acked.items() if present.get(t) != i]
+        count, = node_sql(a.cluster_sh, n, "SELECT COUNT(*) FROM texts")[0]
+        checksum = node_sql(a.cluster_sh, n, "CHECKSUM TABLE texts, users")
+        nodes[f"db{n}"] = {"rows": len(rows), "texts_total": int(count), "lost": len(lost), "duplicates": duplicates,
+                           "partial_rows": partial, "checksum": [c[1] for c in checksum], "lost_examples": lost[:5]}
+
+    phases = {}
+    for phase, c in stats.counts.items():
+        c = dict(c)
+        c["error_rate"] = round(c["failed"] / c["requests"], 4) if c["requests"] else 0
+        c["fault_command_s"] = fault_seconds.get(phase)
+        phases[phase] = c
+    summary = {"acknowledged_writes": len(acked), "phases": phases, "nodes": nodes}
+    problems = []
+    for name, node in nodes.items():
+        if node["lost"] or node["duplicates"] or node["partial_rows"]:
+            problems.append(f"{name}: {node['lost']} lost, {node['duplicates']} duplicated, {node['partial_rows']} partial")
+    if len({(v["texts_total"], tuple(v["checksum"])) for v in nodes.values()}) != 1:
+        problems.append("nodes differ: " + json.dumps({k: (v["texts_total"], v["checksum"]) for k, v in nodes.items()}))
+    for phase, c in phases.items():
+        if c["error_rate"] > a.max_error_rate:
+            problems.append(f"{phase}: error rate {c['error_rate']} > {a.max_error_rate}")
+        if c["last_failure_s"] is not None and c["last_failure_s"] > a.max_recovery:
+            problems.append(f"{phase}: failures until {c['last_failure_s']} s after the fault (> {a.max_recovery})")
+    if phases.get("steady", {}).get("failed"):
+        problems.append("failures without a fault: " + json.dumps(phases["steady"]["failures"]))
+    if len(acked) == 0:
+        problems.append("no write was acknowledged")
+    summary["problems"] = problems
+    print(json.dumps(summary, indent=2))
+    print("PASS" if not problems else "FAIL")
+    sys.exit(1 if problems else 0)
+
+
+if __name__ == "__main__":
+    main()

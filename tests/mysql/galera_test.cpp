@@ -1,0 +1,190 @@
+// spur::mysql against a real three-node Galera cluster, started by scripts/cluster.sh:
+// reliability/cluster.sh runs this binary with SPUR_CLUSTER_DIR (the cluster's state: the app's
+// URL in database-url, each node's socket for root) and SPUR_CLUSTER_SH (to stop and start nodes).
+// Not a CTest test: a cluster takes longer to start than CI can spare (docs/reliability.md).
+#include <spur/mysql/pool.hpp>
+
+#include "mysql/support.hpp"
+
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+
+using namespace std::chrono_literals;
+using spur::mysql::Config;
+using spur::mysql::Host;
+using spur::mysql::Pool;
+
+namespace {
+std::string env(const char* name) {
+    const char* v = std::getenv(name);
+    if (!v) throw std::runtime_error(std::string(name) + " is not set: run reliability/cluster.sh");
+    return v;
+}
+
+// The app's account on every node, in node order (mysql://spur:…@127.0.0.1:P1,…:P3/spur).
+Config app_config() {
+    std::ifstream in(env("SPUR_CLUSTER_DIR") + "/database-url");
+    std::string url;
+    std::getline(in, url);
+    auto c = spur::mysql::parse_url(url);
+    REQUIRE(c.hosts.size() == 3);
+    c.pool_min = 0;
+    c.pool_max = 4;
+    return c;
+}
+
+Config only(Config c, std::vector<Host> hosts) {
+    c.hosts = std::move(hosts);
+    return c;
+}
+
+// Node n as root, through its socket (for SET GLOBAL).
+Config root_of(int n) {
+    Config c;
+    c.user = "root";
+    c.socket = env("SPUR_CLUSTER_DIR") + "/db" + std::to_string(n) + "/mysqld.sock";
+    c.database = "spur";
+    return c;
+}
+
+void cluster_sh(const std::string& args) {
+    const std::string command = env("SPUR_CLUSTER_SH") + " " + args + " >/dev/null";
+    REQUIRE(std::system(command.c_str()) == 0);
+}
+
+spur::Task<int> port_of(Pool& pool) {
+    // From a table: a node refusing queries still answers those that read none.
+    auto r = co_await pool.execute(spur::mysql::idempotent, "SELECT @@port FROM schema_migrations LIMIT 1");
+    co_return r.front().get<int>(0);
+}
+}  // namespace
+
+TEST_CASE("round_robin spreads new connections over the three nodes, first_available keeps to the first",
+          "[galera]") {
+    boost::asio::io_context io;
+    auto config = app_config();
+    config.host_order = spur::mysql::HostOrder::round_robin;
+    Pool spread(config);
+    Pool first(app_config());
+    auto [ports, first_ports] = spur::test::run(io, [&]() -> spur::Task<std::pair<std::set<int>, std::set<int>>> {
+        std::vector<spur::mysql::PooledConnection> held;
+        std::set<int> a, b;
+        for (int i = 0; i < 3; ++i) {
+            held.push_back(co_await spread.acquire());
+            a.insert((co_await held.back()->execute("SELECT @@port")).front().get<int>(0));
+            held.push_back(co_await first.acquire());
+            b.insert((co_await held.back()->execute("SELECT @@port")).front().get<int>(0));
+        }
+        co_return std::pair{a, b};
+    }());
+    CHECK(ports == std::set<int>{config.hosts[0].port, config.hosts[1].port, config.hosts[2].port});
+    CHECK(first_ports == std::set<int>{config.hosts[0].port});
+}
+
+TEST_CASE("a certification conflict between two nodes runs the transaction again", "[galera]") {
+    boost::asio::io_context io;
+    const auto config = app_config();
+    Pool node1(only(config, {config.hosts[0]}));
+    Pool node2(only(config, {config.hosts[1]}));
+    spur::test::run(io, [&]() -> spur::Task<> {
+        co_await node1.query("CREATE TABLE IF NOT EXISTS galera_counter (id INT PRIMARY KEY, n INT NOT NULL)");
+        co_await node1.query("REPLACE INTO galera_counter VALUES (1, 0)");
+        int runs = 0;
+        // The first run's update conflicts with one committed meanwhile on node 2: Galera aborts
+        // it (1213) at commit, and Pool::transaction runs the body again.
+        auto body = [&](spur::mysql::Connection& c) -> spur::Task<> {
+            ++runs;
+            co_await c.execute("UPDATE galera_counter SET n = n + 1 WHERE id = 1");
+            if (runs == 1) co_await node2.execute("UPDATE galera_counter SET n = n + 10 WHERE id = 1");
+        };
+        co_await node1.transaction(body);
+        CHECK(runs == 2);
+        for (Pool* p : {&node1, &node2}) {
+            auto lease = co_await p->acquire();
+            co_await lease->query("SET SESSION wsrep_sync_wait = 1");
+            CHECK((co_await lease->execute("SELECT n FROM galera_counter WHERE id = 1")).front().get<int>(0) == 11);
+        }
+
+        // With one attempt the conflict reaches the caller.
+        auto once_config = only(config, {config.hosts[0]});
+        once_config.transaction_attempts = 1;
+        Pool once(once_config);
+        runs = 0;
+        try {
+            co_await once.transaction(body);
+            FAIL("no conflict");
+        } catch (const spur::mysql::Error& e) {
+            CHECK(e.transaction_conflict());
+            CHECK(e.number() == 1213);
+        }
+        CHECK(runs == 1);
+        co_await node1.query("DROP TABLE galera_counter");
+    }());
+}
+
+TEST_CASE("a node that refuses queries (1047) is skipped, idempotent reads move, writes report it", "[galera]") {
+    boost::asio::io_context io;
+    const auto config = app_config();
+    Pool pool(only(config, {config.hosts[0], config.hosts[1]}));
+    Pool writes(only(config, {config.hosts[0], config.hosts[1]}));
+    spur::test::run(io, [&]() -> spur::Task<> {
+        // A connection to node 1 waits idle in each pool.
+        CHECK(co_await port_of(pool) == config.hosts[0].port);
+        co_await writes.execute("SELECT 1");
+        auto root = co_await spur::mysql::Connection::connect(root_of(1));
+        co_await root->query("SET GLOBAL wsrep_reject_queries = ALL");
+        std::exception_ptr failure;
+        try {
+            CHECK(co_await port_of(pool) == config.hosts[1].port);  // ran again, on node 2
+            try {
+                co_await writes.execute("CREATE TEMPORARY TABLE never (id INT)");
+                FAIL("node 1 took a statement");
+            } catch (const spur::mysql::Error& e) {
+                CHECK(e.number() == 1047);
+                CHECK_THAT(e.what(), Catch::Contains(std::to_string(config.hosts[0].port)));
+            }
+            // A new pool's first connection skips node 1.
+            Pool fresh(only(config, {config.hosts[0], config.hosts[1]}));
+            auto lease = co_await fresh.acquire();
+            CHECK(lease->server() == config.hosts[1]);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        auto reset = co_await spur::mysql::Connection::connect(root_of(1));
+        co_await reset->query("SET GLOBAL wsrep_reject_queries = NONE");
+        if (failure) std::rethrow_exception(failure);
+    }());
+}
+
+TEST_CASE("a node that shuts down mid-query fails the statement naming it, and the pool moves on", "[galera]") {
+    boost::asio::io_context io;
+    const auto config = app_config();
+    Pool pool(only(config, {config.hosts[2], config.hosts[1]}));  // node 3 first
+    std::thread stopper;
+    spur::test::run(io, [&]() -> spur::Task<> {
+        CHECK(co_await port_of(pool) == config.hosts[2].port);
+        stopper = std::thread([] {
+            std::this_thread::sleep_for(500ms);
+            cluster_sh("stop-db 3");
+        });
+        std::string lost;
+        try {
+            co_await pool.execute("SELECT SLEEP(20)");
+        } catch (const spur::mysql::Error& e) {
+            if (e.connection_lost()) lost = e.what();
+        }
+        CHECK_THAT(lost, Catch::Contains("127.0.0.1:" + std::to_string(config.hosts[2].port)));
+        CHECK(co_await port_of(pool) == config.hosts[1].port);
+    }());
+    stopper.join();
+    cluster_sh("start-db 3");  // rejoins by IST
+    spur::test::run(io, [&]() -> spur::Task<> {
+        Pool back(only(config, {config.hosts[2]}));
+        CHECK(co_await port_of(back) == config.hosts[2].port);
+    }());
+}
