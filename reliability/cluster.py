@@ -103,6 +103,7 @@ def main():
     p.add_argument("--phase-seconds", type=float, default=8)
     p.add_argument("--writers", type=int, default=6)
     p.add_argument("--readers", type=int, default=4)
+    p.add_argument("--pause", type=float, default=0, help="seconds each client waits between requests")
     p.add_argument("--max-error-rate", type=float, default=0.10)
     p.add_argument("--max-recovery", type=float, default=10)
     a = p.parse_args()
@@ -129,6 +130,7 @@ def main():
                 with lock:
                     acked[title] = json.loads(data)["text"]["id"]
                 stats.record("write", True)
+                time.sleep(a.pause)
             else:
                 stats.record("write", False, status)
                 time.sleep(0.05)
@@ -154,8 +156,7 @@ def main():
                 if ok:
                     break
             stats.record("read", ok, detail)
-            if not ok:
-                time.sleep(0.05)
+            time.sleep(a.pause if ok else 0.05)
 
     threads = [threading.Thread(target=writer, args=(w,), daemon=True) for w in range(a.writers)]
     threads += [threading.Thread(target=reader, args=(r,), daemon=True) for r in range(a.readers)]

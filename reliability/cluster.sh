@@ -3,7 +3,8 @@
 # three spur-app instances and HAProxy (scripts/cluster.sh, ports from 3200, state in
 # build/reliability/cluster), runs spur::mysql's Galera tests against it when built
 # (build/ci/tests/spur_galera_tests, or SPUR_GALERA_TESTS), then the fault test, and removes it all.
-#   reliability/cluster.sh [--phase-seconds S] [--writers N] [--readers N] ...
+#   reliability/cluster.sh [--phase-seconds S] [--writers N] [--readers N] [--pause S] ...
+# The test command runs a short form: --phase-seconds 4 --writers 3 --readers 2 --pause 0.02.
 # SPUR_APP names the spur-app binary (default: build/release, built here).
 # Prints a JSON summary and PASS/FAIL; exits non-zero on FAIL.
 set -euo pipefail
@@ -15,6 +16,7 @@ export LOGIN_BURST_PER_IP=1000 REGISTER_BURST_PER_IP=1000 MAX_TEXTS_PER_USER=100
 cluster=$root/scripts/cluster.sh
 "$cluster" down --wipe >/dev/null 2>&1 || true
 trap '"$cluster" down --wipe >/dev/null 2>&1 || true' EXIT
+trap 'exit 1' INT TERM  # so that the EXIT trap takes the cluster down
 mkdir -p "${CLUSTER_DIR%/*}"
 "$cluster" up >"${CLUSTER_DIR%/*}/cluster-up.log" 2>&1 || { cat "${CLUSTER_DIR%/*}/cluster-up.log" >&2; exit 1; }
 tests=${SPUR_GALERA_TESTS:-$root/build/ci/tests/spur_galera_tests}
@@ -23,4 +25,7 @@ if [[ -x $tests ]]; then
 else
   echo "cluster: $tests not built; skipping spur::mysql's Galera tests" >&2
 fi
-/usr/bin/python3 "$root/reliability/cluster.py" --cluster-sh "$cluster" --port "$CLUSTER_PORT" "$@"
+status=0
+/usr/bin/python3 "$root/reliability/cluster.py" --cluster-sh "$cluster" --port "$CLUSTER_PORT" "$@" || status=$?
+echo "cluster: done in ${SECONDS}s" >&2
+exit $status

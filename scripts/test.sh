@@ -25,13 +25,18 @@
 #   the corpus; reliability/fuzz.sh fuzzes for long);
 # - test files compile at -O0 in every tree (tests/CMakeLists.txt): the library is what is tested;
 # - fuzzing shares the ASan tree instead of compiling the library a fourth time;
-# - the FetchContent consumer compiles its copy of spur with clang (tests/CMakeLists.txt).
+# - the FetchContent consumer compiles its copy of spur with clang (tests/CMakeLists.txt);
+# - the cluster smoke (reliability/cluster.sh, short form: three Galera nodes, three spur-app
+#   instances, HAProxy, spur::mysql's Galera tests and a lighter fault run) runs beside the
+#   sanitizer build, which compiles at nice 19 meanwhile: it mostly waits on servers starting,
+#   state transfers and fault phases (about 90 s alone; the build takes about 25 s longer).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # systemd: systemd-socket-activate for the socket-activation test (nothing is started);
 # prometheus: promtool, Prometheus's own parser, checks the metrics exposition.
-"$root/scripts/install-deps.sh" clang libclang-rt-14-dev lld chromium systemd prometheus
+# galera-4, rsync, haproxy: the cluster smoke.
+"$root/scripts/install-deps.sh" clang libclang-rt-14-dev lld chromium systemd prometheus galera-4 rsync haproxy
 # The npm packages in package-lock.json: Swagger UI for /docs, Ajv and the OpenAPI validator for
 # the contract tests. --ignore-scripts: none of them needs one (see package.json).
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
@@ -54,7 +59,8 @@ report() {
   printf '  %s\n' "${timings[@]}"
   printf '  %-34s %4ds\n' "total" $((SECONDS - total_start))
 }
-trap 'status=$?; report; exit $status' EXIT
+cluster_pid=
+trap 'status=$?; [[ -z $cluster_pid ]] || kill "$cluster_pid" 2>/dev/null; report; exit $status' EXIT
 
 sanitizer_flags=(-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld
                  -DCMAKE_UNITY_BUILD=ON
@@ -68,8 +74,18 @@ scripts/build.sh build/ci RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -
 stage "tests (RelWithDebInfo)"
 (cd build/ci && ctest -j "$jobs" --output-on-failure)
 
-stage "build (ASan + UBSan + libFuzzer)"
-scripts/build.sh build/asan Debug -DSPUR_FUZZ=ON "${sanitizer_flags[@]}"
+stage "build (ASan + UBSan + libFuzzer) + cluster smoke"
+cluster_log=$root/build/cluster-smoke.log
+SPUR_APP=$root/build/ci/app/spur-app SPUR_GALERA_TESTS=$root/build/ci/tests/spur_galera_tests \
+  reliability/cluster.sh --phase-seconds 4 --writers 3 --readers 2 --pause 0.02 >"$cluster_log" 2>&1 &
+cluster_pid=$!
+nice -n 19 scripts/build.sh build/asan Debug -DSPUR_FUZZ=ON "${sanitizer_flags[@]}"
+if ! wait "$cluster_pid"; then
+  cluster_pid=
+  echo "== cluster smoke FAILED:"; cat "$cluster_log"; exit 1
+fi
+cluster_pid=
+grep -E '^(PASS|All tests passed)|"acknowledged_writes"|^cluster: done' "$cluster_log" | sed 's/^/  cluster smoke: /'
 
 stage "tests + fuzz (ASan + UBSan)"
 # A sanitizer report aborts the test, so it fails the run.
