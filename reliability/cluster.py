@@ -206,14 +206,24 @@ def main():
         nodes[f"db{n}"] = {"rows": len(rows), "texts_total": int(count), "lost": len(lost), "duplicates": duplicates,
                            "partial_rows": partial, "checksum": [c[1] for c in checksum], "lost_examples": lost[:5]}
 
+    # Sign-in attempts are limited at the balancer, per address, across the instances.
+    refused = 0
+    for i in range(40):  # another account each time: spur-app's per-account throttle stays out of it
+        status, data = lb.request("POST", "/api/auth/login", {"email": f"nobody-{run}-{i}@example.com", "password": "x" * 12})
+        if status == 429 and "from this address" in json.loads(data)["error"]["message"]:
+            refused += 1
+    summary_proxy = {"sign_in_attempts": 40, "refused_429": refused}
+
     phases = {}
     for phase, c in stats.counts.items():
         c = dict(c)
         c["error_rate"] = round(c["failed"] / c["requests"], 4) if c["requests"] else 0
         c["fault_command_s"] = fault_seconds.get(phase)
         phases[phase] = c
-    summary = {"acknowledged_writes": len(acked), "phases": phases, "nodes": nodes}
+    summary = {"acknowledged_writes": len(acked), "phases": phases, "nodes": nodes, "balancer_sign_in_limit": summary_proxy}
     problems = []
+    if refused == 0:
+        problems.append("the balancer let 40 sign-in attempts from one address through")
     for name, node in nodes.items():
         if node["lost"] or node["duplicates"] or node["partial_rows"]:
             problems.append(f"{name}: {node['lost']} lost, {node['duplicates']} duplicated, {node['partial_rows']} partial")

@@ -46,6 +46,31 @@ wait_for() {  # seconds, description, command...
   return 1
 }
 db_synced() { db_alive "$1" && [[ $(wsrep "$1" wsrep_local_state_comment) == Synced ]]; }
+# Synced, or give up at once when its mariadbd has exited.
+db_synced_or_gone() {
+  db_synced "$1" && return 0
+  proc_alive "$2" && return 1
+  echo "cluster.sh: mariadbd of node $1 exited:" >&2
+  grep -E 'ERROR' "$dir/db$1/error.log" | tail -5 >&2
+  exit 1
+}
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Before a first start: every port this cluster would listen on must be free (another cluster,
+# or anything else, on them fails later in ways harder to read).
+check_ports() {
+  local p n
+  for n in "${nodes[@]}"; do
+    db_alive "$n" && return 0
+    app_alive "$n" && return 0
+  done
+  for p in $base $((base + 50)); do port_taken "$p" && { echo "cluster.sh: port $p is in use (set CLUSTER_PORT)" >&2; exit 1; }; done
+  for n in "${nodes[@]}"; do
+    for p in $((base + n)) $((base + 10 + n)) $((base + 20 + n)) $((base + 30 + n)) $((base + 40 + n)); do
+      port_taken "$p" && { echo "cluster.sh: port $p is in use (set CLUSTER_PORT)" >&2; exit 1; }
+    done
+  done
+  return 0
+}
 app_ready() { curl -fs -o /dev/null "http://127.0.0.1:$(app_port "$1")/readyz"; }
 any_db_running() { local n; for n in "${nodes[@]}"; do db_alive "$n" && return 0; done; return 1; }
 
@@ -80,7 +105,8 @@ start_db() {
     --wsrep-provider-options="gmcast.listen_addr=tcp://127.0.0.1:$((base + 20 + n));ist.recv_addr=127.0.0.1:$((base + 30 + n))" \
     --wsrep-sst-method=rsync --wsrep-sst-receive-address="127.0.0.1:$((base + 40 + n))" \
     "${new_cluster[@]}" </dev/null >/dev/null 2>&1 &
-  wait_for 120 "node $n synced" db_synced "$n" || { tail -30 "$d/error.log" >&2; exit 1; }
+  local pid=$!
+  wait_for 120 "node $n synced" db_synced_or_gone "$n" "$pid" || { tail -30 "$d/error.log" >&2; exit 1; }
 }
 
 stop_db() {
@@ -106,8 +132,9 @@ prepare_database() {
     GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX, REFERENCES, CREATE TEMPORARY TABLES
       ON spur.* TO 'spur'@'127.0.0.1';"
   # causal_reads: an instance whose connections moved to another node during a fault still
-  # finds every write committed through the others (spur::mysql::Config::causal_reads).
-  (umask 077 && echo "mysql://spur:$password@$(db_hosts)/spur?causal_reads=1" >"$dir/database-url")
+  # finds every write committed through the others (spur::mysql::Config::causal_reads);
+  # max_lifetime: a minute after node 1 is back, every connection is on it again.
+  (umask 077 && echo "mysql://spur:$password@$(db_hosts)/spur?causal_reads=1&max_lifetime_ms=60000" >"$dir/database-url")
 }
 
 # The binary `up` started (so start-app runs the same one), else SPUR_APP, else the release build.
@@ -183,9 +210,9 @@ frontend spur
     # Sign-in and registration, per client address across every instance (spur-app's own
     # throttles count per instance: docs/deployment.md).
     stick-table type ip size 100k expire 10m store http_req_rate(1m)
-    acl auth path /api/auth/login /api/auth/register
+    acl auth path /api/auth/login /api/auth/session /api/auth/register
     http-request track-sc0 src if auth METH_POST
-    http-request deny deny_status 429 if auth METH_POST { sc_http_req_rate(0) gt ${AUTH_PER_MINUTE:-30} }
+    http-request return status 429 content-type application/json hdr Retry-After 60 lf-string '{"success":false,"error":{"code":"too_many_requests","message":"Too many sign-in attempts from this address; try again in a minute","request_id":"%[uuid]"}}' if auth METH_POST { sc_http_req_rate(0) gt ${AUTH_PER_MINUTE:-30} }
     default_backend apps
 
 backend apps
@@ -242,6 +269,7 @@ up)
   fi
   mkdir -p "$dir"
   chmod 711 "$dir"  # mariadbd (user mysql) must reach its data directory below
+  check_ports
   app_binary >"$dir/spur-app-binary.new" && mv "$dir/spur-app-binary.new" "$dir/spur-app-binary"
   start_db 1
   start_db 2

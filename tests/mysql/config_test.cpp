@@ -19,6 +19,8 @@ TEST_CASE("database URLs carry credentials, host, database and pool settings", "
     CHECK(s.password.empty());
     CHECK(s.port == 3306);
     CHECK(parse_url("mariadb://u:p@h/d").host == "h");
+    CHECK(c.max_lifetime == std::chrono::minutes(30));
+    CHECK(parse_url("mysql://u@h/d?max_lifetime_ms=0").max_lifetime.count() == 0);
     auto limits = parse_url("mysql://u@h/d?max_statement_time_ms=2000&multi_statements=1");
     CHECK(limits.max_statement_time == std::chrono::milliseconds(2000));
     CHECK(limits.multi_statements);

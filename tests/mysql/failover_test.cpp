@@ -175,3 +175,24 @@ TEST_CASE("an idempotent statement is run twice at most, and never for an SQL er
         }
     }());
 }
+
+TEST_CASE("a connection past max_lifetime is closed when it is handed back", "[mysql][failover]") {
+    boost::asio::io_context io;
+    auto config = cluster({refused, a}, 2);
+    config.host_cooldown = 100ms;
+    config.max_lifetime = 300ms;
+    spur::mysql::Pool pool(config);
+    // A co_await inside CHECK(...) may run more than once (Catch's macro): results go to names first.
+    spur::test::run(io, [&]() -> spur::Task<> {
+        const auto first = co_await next_connection_id(pool);
+        const auto young = co_await next_connection_id(pool);  // reused
+        co_await sleep_for(400ms);
+        const auto old = co_await next_connection_id(pool);  // handed out, then closed on return
+        const auto open_after = pool.stats().open;
+        const auto fresh = co_await next_connection_id(pool);
+        CHECK(young == first);
+        CHECK(old == first);
+        CHECK(open_after == 0);
+        CHECK(fresh != first);
+    }());
+}

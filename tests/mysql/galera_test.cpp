@@ -107,7 +107,10 @@ TEST_CASE("a certification conflict between two nodes runs the transaction again
         for (Pool* p : {&node1, &node2}) {
             auto lease = co_await p->acquire();
             co_await lease->query("SET SESSION wsrep_sync_wait = 1");
-            CHECK((co_await lease->execute("SELECT n FROM galera_counter WHERE id = 1")).front().get<int>(0) == 11);
+            {
+                const auto got = (co_await lease->execute("SELECT n FROM galera_counter WHERE id = 1")).front().get<int>(0);
+                CHECK(got == 11);
+            }
         }
 
         // With one attempt the conflict reaches the caller.
@@ -134,13 +137,19 @@ TEST_CASE("a node that refuses queries (1047) is skipped, idempotent reads move,
     Pool writes(only(config, {config.hosts[0], config.hosts[1]}));
     spur::test::run(io, [&]() -> spur::Task<> {
         // A connection to node 1 waits idle in each pool.
-        CHECK(co_await port_of(pool) == config.hosts[0].port);
+        {
+            const auto got = co_await port_of(pool);
+            CHECK(got == config.hosts[0].port);
+        }
         co_await writes.execute("SELECT 1");
         auto root = co_await spur::mysql::Connection::connect(root_of(1));
         co_await root->query("SET GLOBAL wsrep_reject_queries = ALL");
         std::exception_ptr failure;
         try {
-            CHECK(co_await port_of(pool) == config.hosts[1].port);  // ran again, on node 2
+            {
+                const auto got = co_await port_of(pool);
+                CHECK(got == config.hosts[1].port);
+            }  // ran again, on node 2
             try {
                 co_await writes.execute("CREATE TEMPORARY TABLE never (id INT)");
                 FAIL("node 1 took a statement");
@@ -167,7 +176,10 @@ TEST_CASE("a node that shuts down mid-query fails the statement naming it, and t
     Pool pool(only(config, {config.hosts[2], config.hosts[1]}));  // node 3 first
     std::thread stopper;
     spur::test::run(io, [&]() -> spur::Task<> {
-        CHECK(co_await port_of(pool) == config.hosts[2].port);
+        {
+            const auto got = co_await port_of(pool);
+            CHECK(got == config.hosts[2].port);
+        }
         stopper = std::thread([] {
             std::this_thread::sleep_for(500ms);
             cluster_sh("stop-db 3");
@@ -179,12 +191,18 @@ TEST_CASE("a node that shuts down mid-query fails the statement naming it, and t
             if (e.connection_lost()) lost = e.what();
         }
         CHECK_THAT(lost, Catch::Contains("127.0.0.1:" + std::to_string(config.hosts[2].port)));
-        CHECK(co_await port_of(pool) == config.hosts[1].port);
+        {
+            const auto got = co_await port_of(pool);
+            CHECK(got == config.hosts[1].port);
+        }
     }());
     stopper.join();
     cluster_sh("start-db 3");  // rejoins by IST
     spur::test::run(io, [&]() -> spur::Task<> {
         Pool back(only(config, {config.hosts[2]}));
-        CHECK(co_await port_of(back) == config.hosts[2].port);
+        {
+            const auto got = co_await port_of(back);
+            CHECK(got == config.hosts[2].port);
+        }
     }());
 }

@@ -110,7 +110,10 @@ TEST_CASE("server errors carry the error number and SQLSTATE", "[mysql]") {
         }
         CHECK_THROWS_AS(co_await pool.execute("SELECT ?", 1, 2), Error);  // wrong parameter count
         // the pool is still healthy after all that
-        CHECK((co_await pool.execute("SELECT 1")).front().get<int>(0) == 1);
+        {
+            const auto got = (co_await pool.execute("SELECT 1")).front().get<int>(0);
+            CHECK(got == 1);
+        }
     }());
 }
 
@@ -471,7 +474,10 @@ TEST_CASE("a statement the client gives up on is stopped on the server too (KILL
             lost = e.connection_lost();
         }
         CHECK(lost);
-        CHECK_FALSE(co_await still_running(pool, "SELECT id AS abandoned_by_timeout", std::chrono::seconds(3)));
+        {
+            const auto got = co_await still_running(pool, "SELECT id AS abandoned_by_timeout", std::chrono::seconds(3));
+            CHECK_FALSE(got);
+        }
         co_await holder->rollback();
 
         // 2. The awaiting coroutine is cancelled (here by a timer winning a race, as a request
@@ -480,7 +486,10 @@ TEST_CASE("a statement the client gives up on is stopped on the server too (KILL
         auto winner = co_await (pool.execute("SELECT SLEEP(30) AS abandoned_by_cancel") ||
                                 deadline.async_wait(boost::asio::use_awaitable));
         CHECK(winner.index() == 1);
-        CHECK_FALSE(co_await still_running(pool, "SELECT SLEEP(30) AS abandoned_by_cancel", std::chrono::seconds(3)));
+        {
+            const auto got = co_await still_running(pool, "SELECT SLEEP(30) AS abandoned_by_cancel", std::chrono::seconds(3));
+            CHECK_FALSE(got);
+        }
 
         // The pool goes on with fresh connections.
         auto r = co_await pool.execute("SELECT 1");

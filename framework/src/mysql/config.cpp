@@ -91,6 +91,7 @@ Config parse_url(std::string_view url) {
         else if (key == "connect_timeout_ms") c.connect_timeout = ms(number<long>(key, value));
         else if (key == "query_timeout_ms") c.query_timeout = ms(number<long>(key, value));
         else if (key == "idle_timeout_ms") c.idle_timeout = ms(number<long>(key, value));
+        else if (key == "max_lifetime_ms") c.max_lifetime = ms(number<long>(key, value));
         else if (key == "validate_after_ms") c.validate_after = ms(number<long>(key, value));
         else if (key == "statement_cache") c.statement_cache = number<std::size_t>(key, value);
         else if (key == "max_statement_time_ms") c.max_statement_time = ms(number<long>(key, value));

@@ -124,8 +124,10 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
 
     void release(std::unique_ptr<Connection> c) {
         if (c->server_failed()) host_failed(c->server());
-        // Never hand out a connection mid-transaction, with unread results, or broken.
-        if (c->broken() || c->in_transaction()) {
+        // Never hand out a connection mid-transaction, with unread results, or broken; nor one
+        // past its lifetime.
+        const bool too_old = config.max_lifetime.count() > 0 && Clock::now() - c->opened_at >= config.max_lifetime;
+        if (c->broken() || c->in_transaction() || too_old) {
             discard(std::move(c));
             return;
         }

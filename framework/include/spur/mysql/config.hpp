@@ -51,6 +51,9 @@ struct Config {
     std::chrono::milliseconds connect_timeout{5000};
     std::chrono::milliseconds query_timeout{30000};    ///< per read/write on the socket; the connection is dropped after it
     std::chrono::milliseconds idle_timeout{300000};    ///< idle connections above pool_min are closed after this
+    /// A connection older than this is closed when it is handed back (0: never), so that
+    /// connections return to a preferred host that came back, and pick up server-side changes.
+    std::chrono::milliseconds max_lifetime{1800000};
     std::chrono::milliseconds validate_after{1000};    ///< ping a connection idle longer than this before handing it out
     std::size_t statement_cache = 64;                  ///< prepared statements kept per connection
     /// Runs of one Pool::transaction body when it loses a conflict (Error::transaction_conflict):
@@ -70,7 +73,7 @@ std::vector<Host> hosts_of(const Config& config);
 
 /// Parses `mysql://user:pass@host:port/db?socket=/path&pool_max=16&pool_min=2&acquire_timeout_ms=…`
 /// or, for a cluster, `mysql://user:pass@h1:3306,h2:3307,h3/db?host_order=round_robin`
-/// (also connect_timeout_ms, query_timeout_ms, idle_timeout_ms, validate_after_ms,
+/// (also connect_timeout_ms, query_timeout_ms, idle_timeout_ms, max_lifetime_ms, validate_after_ms,
 /// statement_cache, max_statement_time_ms, transaction_attempts, multi_statements=1,
 /// host_order=first_available|round_robin, host_cooldown_ms, causal_reads=1)
 /// (user, password and database percent-decoded). Throws std::invalid_argument on a malformed URL

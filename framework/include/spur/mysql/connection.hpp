@@ -64,6 +64,8 @@ public:
 
     /// When the pool last handed this connection back (for validation and idle expiry).
     std::chrono::steady_clock::time_point idle_since;
+    /// When it connected (for Config::max_lifetime).
+    const std::chrono::steady_clock::time_point opened_at = std::chrono::steady_clock::now();
 
     struct Impl;
 
