@@ -100,6 +100,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--cluster-sh", required=True)
     p.add_argument("--port", type=int, required=True, help="the balancer's port")
+    p.add_argument("--cluster-dir", required=True, help="the cluster's state (CLUSTER_DIR)")
     p.add_argument("--phase-seconds", type=float, default=8)
     p.add_argument("--writers", type=int, default=6)
     p.add_argument("--readers", type=int, default=4)
@@ -206,6 +207,18 @@ def main():
         nodes[f"db{n}"] = {"rows": len(rows), "texts_total": int(count), "lost": len(lost), "duplicates": duplicates,
                            "partial_rows": partial, "checksum": [c[1] for c in checksum], "lost_examples": lost[:5]}
 
+    # The three migrators that `up` ran at once (each preferring another node): one applied
+    # everything, and every node lists each migration exactly once.
+    migrations = {}
+    for n in (1, 2, 3):
+        total, distinct = node_sql(a.cluster_sh, n, "SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations")[0]
+        migrations[f"db{n}"] = {"rows": int(total), "versions": int(distinct)}
+    applied = []
+    for n in (1, 2, 3):
+        with open(f"{a.cluster_dir}/migrate{n}.log") as f:
+            applied.append(int(f.read().split("spur-app: ")[1].split(" migration")[0]))
+    migrations["applied_by_each_migrator"] = applied
+
     # Sign-in attempts are limited at the balancer, per address, across the instances.
     refused = 0
     for i in range(40):  # another account each time: spur-app's per-account throttle stays out of it
@@ -220,8 +233,13 @@ def main():
         c["error_rate"] = round(c["failed"] / c["requests"], 4) if c["requests"] else 0
         c["fault_command_s"] = fault_seconds.get(phase)
         phases[phase] = c
-    summary = {"acknowledged_writes": len(acked), "phases": phases, "nodes": nodes, "balancer_sign_in_limit": summary_proxy}
+    summary = {"acknowledged_writes": len(acked), "phases": phases, "nodes": nodes, "balancer_sign_in_limit": summary_proxy,
+               "migrations": migrations}
     problems = []
+    per_node = [(migrations[f"db{n}"]["rows"], migrations[f"db{n}"]["versions"]) for n in (1, 2, 3)]
+    once_each = all(rows == versions for rows, versions in per_node) and len(set(per_node)) == 1
+    if not once_each or sorted(applied) != [0, 0, per_node[0][0]]:
+        problems.append("migrations: " + json.dumps(migrations))
     if refused == 0:
         problems.append("the balancer let 40 sign-in attempts from one address through")
     for name, node in nodes.items():

@@ -26,6 +26,7 @@ else
   echo "cluster: $tests not built; skipping spur::mysql's Galera tests" >&2
 fi
 status=0
-/usr/bin/python3 "$root/reliability/cluster.py" --cluster-sh "$cluster" --port "$CLUSTER_PORT" "$@" || status=$?
+/usr/bin/python3 "$root/reliability/cluster.py" --cluster-sh "$cluster" --port "$CLUSTER_PORT" \
+  --cluster-dir "$CLUSTER_DIR" "$@" || status=$?
 echo "cluster: done in ${SECONDS}s" >&2
 exit $status
