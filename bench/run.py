@@ -318,6 +318,10 @@ def main():
     for path in ("/plaintext", "/json"):
         for name in ("beast", "spur", "express", "flask"):
             plan.append((f"{path} (1 core)", name, path, None, conns))
+    # TechEmpower's plaintext test: 16 requests sent back to back on each connection before
+    # their responses are read (wrk counts every response).
+    for name in ("beast", "spur"):
+        plan.append(("/plaintext, 16 pipelined (1 core)", name, "/plaintext", "pipeline", conns))
     for name in ("spur", "express"):
         plan.append(("routed: 2 params, 100 routes, 3 middleware (1 core)", name, "/r/users/42/posts/7", None, conns))
     # The same route with middleware::metrics() in front: what recording every request costs.
@@ -347,7 +351,12 @@ def main():
         f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
                 'wrk.body = \'{"title":"Benchmark note","content":"A few sentences of text, as a small note '
                 'carries them: enough to be more than a title.","tags":["bench","typed"],"priority":3}\'\n')
-    plan = [(sc, n, path, note_lua if script == "note" else script, c) for sc, n, path, script, c in plan]
+    pipeline_lua = os.path.join(tmp, "pipeline.lua")
+    with open(pipeline_lua, "w") as f:
+        f.write('init = function(args)\n  local r = {}\n  for i = 1, 16 do r[i] = wrk.format(nil, wrk.path) end\n'
+                '  batch = table.concat(r)\nend\nrequest = function() return batch end\n')
+    named = {"note": note_lua, "pipeline": pipeline_lua}
+    plan = [(sc, n, path, named.get(script, script), c) for sc, n, path, script, c in plan]
     if any(p[0].startswith("app:") for p in plan):
         if not args.database_url:
             sys.exit("bench: the spur-app scenarios need --database-url")
@@ -373,8 +382,10 @@ def main():
             else:
                 r = measure(current, f"http://127.0.0.1:{port}{path}", runs, seconds, warmup, c, script)
             r.update({"scenario": scenario, "server": name})
+            if script and script.endswith("pipeline.lua"):
+                r["p50_ms"] = r["p99_ms"] = None  # wrk records no latency for a pipelined batch
             results.append(r)
-            log(f"  {r['rps']:.0f} req/s, p99 {r['p99_ms']:.2f} ms, {r['cpu_us_per_req']:.1f} us CPU/req")
+            log(f"  {r['rps']:.0f} req/s, p99 {ms(r['p99_ms'])} ms, {r['cpu_us_per_req']:.1f} us CPU/req")
             if r["errors"] + r["non2xx"] > 0:
                 log(f"  warning: {r['errors']} socket errors and {r['non2xx']} non-2xx answers in this scenario")
         if current:
@@ -397,6 +408,10 @@ def main():
     write_outputs(args.out, results, idle, args.quick)
 
 
+def ms(value):
+    return "—" if value is None else f"{value:.2f}"
+
+
 def write_outputs(out, results, idle, quick):
     os.makedirs(out, exist_ok=True)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "quick": quick,
@@ -414,7 +429,7 @@ def write_outputs(out, results, idle, quick):
              "| scenario | server | req/s | p50 ms | p99 ms | CPU µs/req | peak RSS MiB | errors |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in results:
-        lines.append(f"| {r['scenario']} | {r['server']} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+        lines.append(f"| {r['scenario']} | {r['server']} | {r['rps']:,.0f} | {ms(r['p50_ms'])} | {ms(r['p99_ms'])} | "
                      f"{r['cpu_us_per_req']:.1f} | {r['peak_rss_mib']:.1f} | {r['errors'] + r['non2xx']} |")
     if idle:
         lines += ["", "| 10,000 idle keep-alive connections | answered | still open | RSS added MiB | slowest fresh request ms |",
@@ -478,7 +493,22 @@ def targets(results, idle):
         if i["server"] == "spur":
             check("spur RSS added by 10,000 idle connections (MiB)", i["added_rss_mib"], "≤ 60", lambda v: v <= 60)
             check("spur slowest fresh request beside them (ms)", i["fresh_request_max_ms"], "≤ 10", lambda v: v <= 10)
-    return ["Targets (issues #6 and #15):", *checks]
+    # Issue #20: ahead of bare Beast, as the fastest C++ frameworks are.
+    b_pipe, s_pipe = get("/plaintext, 16 pipelined", "beast", "rps"), get("/plaintext, 16 pipelined", "spur", "rps")
+    if b_pipe and s_pipe:
+        check("#20 spur pipelined /plaintext ×16 req/s ÷ bare Beast", s_pipe / b_pipe, "≥ 8", lambda v: v >= 8)
+    for path, goal in (("/plaintext", 0.65), ("/json", 0.8)):
+        b_cpu, s_cpu = get(path + " (1", "beast", "cpu_us_per_req"), get(path + " (1", "spur", "cpu_us_per_req")
+        if b_cpu and s_cpu:
+            check(f"#20 spur {path} CPU/req ÷ bare Beast", s_cpu / b_cpu, f"≤ {goal}", lambda v, g=goal: v <= g)
+        b_p99, s_p99 = get(path + " (1", "beast", "p99_ms"), get(path + " (1", "spur", "p99_ms")
+        if b_p99 and s_p99:
+            check(f"#20 spur {path} p99 − bare Beast p99 (ms)", s_p99 - b_p99, "≤ 0", lambda v: v <= 0)
+    by_server = {i["server"]: i for i in idle}
+    if "spur" in by_server and "beast" in by_server:
+        extra = (by_server["spur"]["added_rss_mib"] - by_server["beast"]["added_rss_mib"]) * 1024 / by_server["spur"]["connections"]
+        check("#20 spur memory per idle connection − bare Beast's (KiB)", extra, "≤ 1", lambda v: v <= 1)
+    return ["Targets (issues #6, #15 and #20):", *checks]
 
 
 if __name__ == "__main__":
