@@ -32,7 +32,7 @@ namespace {
 // so is a statement the server stopped at max_statement_time, and a write that lost a conflict
 // with one committed on another Galera node (after Pool::transaction's own retries).
 spur::Middleware database_unavailable() {
-    return [](spur::Request&, spur::Response&, spur::Next next) -> spur::Task<> {
+    return [](spur::Request& req, spur::Response&, spur::Next next) -> spur::Task<> {
         bool unavailable = false, too_slow = false;
         try {
             co_await next();
@@ -40,6 +40,10 @@ spur::Middleware database_unavailable() {
             if (e.statement_timeout()) too_slow = true;
             else if (e.connection_lost() || e.pool_timeout() || e.transaction_conflict()) unavailable = true;
             else throw;
+            // The client gets a plain 503; the operator needs the cause (which node, which error).
+            req.log().warn("database unavailable",
+                           {spur::LogField{"mysql_error", boost::json::value(e.number())},
+                            spur::LogField{"detail", boost::json::value(boost::json::string_view(e.what()))}});
         }
         if (too_slow) throw spur::HttpError(503, "query_timeout", "The query took too long; narrow it down and try again");
         if (unavailable) throw spur::HttpError(503, "service_unavailable", "The database is unavailable, try again shortly");
