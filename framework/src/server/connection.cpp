@@ -3,6 +3,7 @@
 #include "core/finish.hpp"
 #include "server/client_address.hpp"
 #include "server/framing.hpp"
+#include "server/pipeline.hpp"
 #include "server/transport.hpp"
 #include "server/websocket/session.hpp"
 #include "server/writer.hpp"
@@ -151,6 +152,7 @@ private:
     // restart with socket activation promises to keep.
     Task<bool> wait_for_request(bool first) {
         if (buffer_.size() > 0) co_return true;  // a pipelined request is already here
+        if (!co_await flush_pipeline()) co_return false;
         if (!first && server_.stopping.load(std::memory_order_relaxed)) co_return false;
         state_.idle.store(true, std::memory_order_relaxed);
         if (!first) state_.fresh.store(false, std::memory_order_relaxed);
@@ -173,6 +175,10 @@ private:
             if (free_space() == 0) {
                 const Rejection too_large{431, "headers_too_large", "Request header fields too large"};
                 co_return co_await refuse(too_large, partial_header(scanner.request_line(buffered())));
+            }
+            if (!pipeline_.empty()) {
+                if (!co_await flush_pipeline()) co_return Step::close;
+                tcp_.expires_after(options_.header_timeout);
             }
             boost::system::error_code ec;
             co_await read_some(ec);
@@ -220,6 +226,7 @@ private:
         if (state_.peer_gone) {
             // Cancelled (or, with run_to_completion(), finished) for nobody: nothing to write.
             co_await net::this_coro::reset_cancellation_state();
+            co_await flush_pipeline();
             res.status(499);
             run_finish_hooks(req, res, server_.app.log());
             co_return Step::close;
@@ -232,7 +239,20 @@ private:
         const bool keep_alive = req.keep_alive() && (body.complete() || drain) &&
                                 !server_.stopping.load(std::memory_order_relaxed);
         auto framing = finish_response(res, req.version(), req.method() == "HEAD", keep_alive);
-        auto write_ec = co_await write_response(transport_, res, framing, options_.write_timeout, server_.app.log(), req, head_);
+        if (buffer_.size() > 0 && body.complete() && pipeline_.can_hold(res, framing)) {
+            // The next request is already here (pipelined): its response goes out with this
+            // one. This frame, and with it req and res, lives until the batch is written.
+            pipeline_.hold(req, res, framing);
+            state_.fresh.store(false, std::memory_order_relaxed);
+            Step step = co_await serve_one();
+            // Every way out of serve_one writes the batch; this only guards req and res,
+            // which must outlive it.
+            if (!pipeline_.empty() && !co_await flush_pipeline()) step = Step::close;
+            co_return step;
+        }
+        auto write_ec = co_await write_response(transport_, res, framing, options_.write_timeout, server_.app.log(), req,
+                                                head_, pipeline_.unsent());
+        pipeline_.finish(write_ec, server_.app.log());
         Step step = finished(req, res, write_ec, framing.keep_alive);
         if (step == Step::keep_alive && drain && !co_await body.discard_rest()) step = Step::close;
         co_return step;
@@ -263,11 +283,41 @@ private:
     // (2 µs of 18 on the routed benchmark). One posted check is cheap; it arms the watch only
     // if the same request is still being handled. One whose body is still on the wire is
     // watched once WireBody has read it.
+    //
+    // Held pipelined responses go out at the same moment where the socket takes them at once
+    // (plain TCP): the client should not wait for them while a later request of its batch
+    // waits on a database. The connection (`this`) is alive while its request is handled.
     void handling_suspends() noexcept override {
-        if (!body_complete_) return;
-        net::post(tcp_.get_executor(), [state = state_.shared_from_this(), request = state_.request] {
-            if (state->request == request) watch_peer(state);
+        if (!body_complete_ && pipeline_.empty()) return;
+        net::post(tcp_.get_executor(), [this, state = state_.shared_from_this(), request = state_.request] {
+            if (state->request != request) return;
+            if (body_complete_) watch_peer(state);
+            send_held_now();
         });
+    }
+
+    void send_held_now() noexcept {
+        if (pipeline_.empty() || flushing_) return;
+        boost::system::error_code ec;
+        pipeline_.sent(transport_.write_now(pipeline_.unsent(), ec));
+        if (!ec && pipeline_.all_sent()) pipeline_.finish(ec, server_.app.log());
+    }
+
+    // Writes the held pipelined responses and runs their finish hooks; false if the
+    // connection must close. Called before anything waits for the client: it may be waiting
+    // for those answers before it sends more.
+    Task<bool> flush_pipeline() {
+        if (pipeline_.empty()) co_return true;
+        boost::system::error_code ec;
+        if (!pipeline_.all_sent()) {
+            flushing_ = true;
+            tcp_.expires_after(options_.write_timeout);
+            const std::array<net::const_buffer, 1> buffers{pipeline_.unsent()};
+            co_await transport_.write(buffers, ec);
+            flushing_ = false;
+        }
+        pipeline_.finish(ec, server_.app.log());
+        co_return !ec;
     }
 
     void unwatch_peer() {
@@ -319,7 +369,9 @@ private:
         co_await server_.app.refuse(req, res, error);
         auto framing = finish_response(res, 11, false, false);
         auto timeout = std::min<std::chrono::milliseconds>(options_.write_timeout, refusal_write_timeout);
-        auto ec = co_await write_response(transport_, res, framing, timeout, server_.app.log(), req, head_);
+        auto ec = co_await write_response(transport_, res, framing, timeout, server_.app.log(), req, head_,
+                                          pipeline_.unsent());
+        pipeline_.finish(ec, server_.app.log());
         co_return finished(req, res, ec, false);
     }
 
@@ -328,7 +380,8 @@ private:
         // RFC 6455 clients wait for the 101 before sending frames; bytes already here would
         // be frames Beast never sees, so such a client is dropped.
         std::shared_ptr<WsSession> session;
-        if (buffer_.size() == 0) {
+        const bool flushed = co_await flush_pipeline();  // the answers before it go first
+        if (flushed && buffer_.size() == 0) {
             tcp_.expires_never();  // the WebSocket layer runs its own handshake and idle timers
             session = co_await transport_.accept_websocket(req.message(), res, options_.websocket, server_.app.log());
         }
@@ -371,11 +424,13 @@ private:
     beast::tcp_stream& tcp_;
     beast::flat_buffer buffer_;
     std::string head_;  // the response header block, reused across requests
+    Pipeline pipeline_;  // responses held until the pipelined requests after them are answered
     std::string remote_;
     std::unique_ptr<char[]> chunk_;  // read_body_chunk()'s buffer, made on first use
     bool expect_continue_ = false;
     bool continue_sent_ = false;
     bool body_complete_ = false;  // the request being handled had no body left on the wire
+    bool flushing_ = false;       // flush_pipeline()'s write is in flight
 };
 
 std::size_t WireBody::default_limit() const noexcept { return c_.options_.max_body_bytes; }
@@ -426,6 +481,10 @@ Task<std::size_t> WireBody::pump(char* dst, std::size_t room) {
             if (used > 0) continue;  // framing (a chunk line) but no data yet
         }
         if (c_.free_space() == 0) fail(400, "bad_request", "Malformed request body");  // a chunk line too long
+        if (!c_.pipeline_.empty()) {
+            if (!co_await c_.flush_pipeline()) fail(400, "bad_request", "Request body could not be read");
+            c_.tcp_.expires_after(c_.options_.body_timeout);
+        }
         co_await c_.send_continue();
         boost::system::error_code ec;
         co_await c_.read_some(ec);

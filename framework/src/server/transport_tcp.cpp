@@ -7,6 +7,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 namespace spur::detail {
 
 namespace {
@@ -23,6 +27,13 @@ public:
 
     Task<std::size_t> write(std::span<const net::const_buffer> buffers, boost::system::error_code& ec) override {
         co_return co_await net::async_write(stream_, buffers, net::redirect_error(net::use_awaitable, ec));
+    }
+
+    std::size_t write_now(net::const_buffer buffer, boost::system::error_code& ec) override {
+        const auto n = ::send(stream_.socket().native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n >= 0) return static_cast<std::size_t>(n);
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) ec.assign(errno, boost::system::system_category());
+        return 0;
     }
 
     Task<> close_gracefully(std::chrono::milliseconds linger) override {

@@ -48,11 +48,12 @@ private:
     std::uint64_t written_ = 0;
 };
 
+}  // namespace
+
 // The status line and header block, written straight into a reused buffer. Beast's
 // serializer walks a chain of buffer views per field, which cost about as much CPU as
 // everything else in a small request together (see docs/benchmarks.md).
-void serialize_head(const http::response_header<>& h, std::string& out) {
-    out.clear();
+void append_head(const http::response_header<>& h, std::string& out) {
     out.append(h.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
     const unsigned status = h.result_int();
     const char digits[3] = {static_cast<char>('0' + status / 100 % 10), static_cast<char>('0' + status / 10 % 10),
@@ -70,23 +71,23 @@ void serialize_head(const http::response_header<>& h, std::string& out) {
     out.append("\r\n");
 }
 
-}  // namespace
-
 Task<boost::system::error_code> write_response(Transport& transport, Response& res, const BodyFraming& framing,
                                                std::chrono::milliseconds timeout, const LogSink& log,
-                                               const Request& req, std::string& head) {
+                                               const Request& req, std::string& head, net::const_buffer before) {
     boost::system::error_code ec;
     transport.tcp().expires_after(timeout);
-    serialize_head(res.header(), head);
+    head.clear();
+    append_head(res.header(), head);
     if (!framing.stream) {
-        const std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(res.body())};
+        const std::array<net::const_buffer, 3> buffers{before, net::buffer(head), net::buffer(res.body())};
         const std::size_t n = co_await transport.write(buffers, ec);
-        res.bytes_sent(n > head.size() ? n - head.size() : 0);
+        const std::size_t preamble = before.size() + head.size();
+        res.bytes_sent(n > preamble ? n - preamble : 0);
         co_return ec;
     }
 
-    const std::array<net::const_buffer, 1> head_buffer{net::buffer(head)};
-    co_await transport.write(head_buffer, ec);
+    const std::array<net::const_buffer, 2> head_buffers{before, net::buffer(head)};
+    co_await transport.write(head_buffers, ec);
     if (ec) co_return ec;
 
     StreamWriter writer(transport, framing.chunked, timeout);

@@ -2,6 +2,7 @@
 // Sends a finished Response over a transport: buffered, streamed with a length, or chunked.
 
 #include "core/finish.hpp"
+#include "util/net.hpp"
 
 #include <spur/log.hpp>
 #include <spur/response.hpp>
@@ -15,13 +16,17 @@ namespace spur::detail {
 
 class Transport;
 
-/// Writes `res` as `framing` says; every single write is bounded by `timeout`. Records the
-/// body bytes written with res.bytes_sent(). Returns an error if the peer is gone, too
+/// Writes `res` as `framing` says, after the bytes in `before` (held pipelined responses)
+/// and in the same write as its head; every single write is bounded by `timeout`. Records
+/// the body bytes written with res.bytes_sent(). Returns an error if the peer is gone, too
 /// slow, or a streamed body failed or wrote a different length than declared — the
 /// connection must then be closed. `head` is scratch space the connection keeps so that
 /// the header block needs no allocation.
 Task<boost::system::error_code> write_response(Transport& transport, Response& res, const BodyFraming& framing,
                                                std::chrono::milliseconds timeout, const LogSink& log,
-                                               const Request& req, std::string& head);
+                                               const Request& req, std::string& head, net::const_buffer before = {});
+
+/// Appends the status line and header block of a framed response to `out`.
+void append_head(const http::response_header<>& h, std::string& out);
 
 }  // namespace spur::detail

@@ -1,0 +1,44 @@
+#include "server/pipeline.hpp"
+
+#include "server/writer.hpp"
+
+namespace spur::detail {
+
+namespace {
+// A batch buffer larger than this is not kept between batches: an idle connection should
+// not hold on to the memory of its largest pipeline.
+constexpr std::size_t kept_capacity = 4 * 1024;
+}  // namespace
+
+bool Pipeline::can_hold(const Response& res, const BodyFraming& framing) const noexcept {
+    if (framing.stream || !framing.keep_alive || res.upgrade_handler()) return false;
+    // Heads are not measured before they are serialized: the batch may pass max_bytes by
+    // as much as the last head's size beyond 1 KiB.
+    const std::size_t body = framing.send_body ? res.body().size() : 0;
+    return held_.size() < max_responses && bytes_.size() + body + 1024 <= max_bytes;
+}
+
+void Pipeline::hold(const Request& req, Response& res, const BodyFraming& framing) {
+    append_head(res.header(), bytes_);
+    if (framing.send_body) {
+        bytes_.append(res.body());
+        res.bytes_sent(res.body().size());
+    }
+    held_.emplace_back(&req, &res);
+}
+
+void Pipeline::finish(boost::system::error_code ec, const LogSink& log) noexcept {
+    for (auto [req, res] : held_) {
+        if (ec) {
+            res->status(499);
+            res->bytes_sent(0);
+        }
+        run_finish_hooks(*req, *res, log);
+    }
+    held_.clear();
+    sent_ = 0;
+    if (bytes_.capacity() > kept_capacity) std::string().swap(bytes_);
+    else bytes_.clear();
+}
+
+}  // namespace spur::detail

@@ -1,0 +1,51 @@
+#pragma once
+// Responses to pipelined requests, held back so that a batch of them leaves in one write.
+
+#include <spur/log.hpp>
+#include <spur/request.hpp>
+#include <spur/response.hpp>
+
+#include "core/finish.hpp"
+#include "util/net.hpp"
+
+#include <boost/system/error_code.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace spur::detail {
+
+/// The serialized responses of requests whose successors were already in the read buffer,
+/// in request order, plus the Request/Response of each: their finish hooks run only once
+/// the bytes are written. The caller keeps every held Request and Response alive until
+/// finish() (the connection keeps their coroutine frames on its stack).
+class Pipeline {
+public:
+    /// At most this many bytes or responses are held; a response that would go beyond is
+    /// written together with the held ones instead.
+    static constexpr std::size_t max_bytes = 64 * 1024;
+    static constexpr std::size_t max_responses = 32;
+
+    bool empty() const noexcept { return held_.empty(); }
+    /// Whether `res` (framed as `framing`) can join the batch instead of being written now.
+    bool can_hold(const Response& res, const BodyFraming& framing) const noexcept;
+    /// Appends the status line, headers and body of `res`, and remembers both for finish().
+    void hold(const Request& req, Response& res, const BodyFraming& framing);
+    /// The bytes not written yet.
+    net::const_buffer unsent() const noexcept { return net::buffer(bytes_.data() + sent_, bytes_.size() - sent_); }
+    /// Records that the first `n` unsent bytes were written.
+    void sent(std::size_t n) noexcept { sent_ += n; }
+    /// Whether every held byte has been written.
+    bool all_sent() const noexcept { return sent_ == bytes_.size(); }
+    /// Runs the held responses' finish hooks in request order — as 499 if `ec` says the
+    /// write failed — and empties the batch.
+    void finish(boost::system::error_code ec, const LogSink& log) noexcept;
+
+private:
+    std::string bytes_;
+    std::size_t sent_ = 0;
+    std::vector<std::pair<const Request*, Response*>> held_;
+};
+
+}  // namespace spur::detail
