@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 #include <fmt/core.h>
 
+#include <charconv>
 #include <string>
 
 namespace spur::detail {
@@ -14,33 +15,51 @@ namespace spur::detail {
 BodyFraming finish_response(Response& res, unsigned version, bool head_request, bool keep_alive) {
     auto& h = res.header();
     h.version(version == 10 ? 10 : 11);
-    h.set(http::field::date, current_http_date());
-    if (h.find(http::field::server) == h.end()) h.set(http::field::server, "spur");
+    // Which framing fields the app set, in one pass comparing enums: a lookup by name per
+    // field (set, find, erase) cost more than the rest of this function together.
+    bool has_date = false, has_server = false, has_length = false, has_encoding = false, has_connection = false;
+    for (const auto& field : h) {
+        switch (field.name()) {
+            case http::field::date: has_date = true; break;
+            case http::field::server: has_server = true; break;
+            case http::field::content_length: has_length = true; break;
+            case http::field::transfer_encoding: has_encoding = true; break;
+            case http::field::connection: has_connection = true; break;
+            default: break;
+        }
+    }
+    const auto put = [&h](http::field name, bool present, std::string_view value) {
+        if (present) h.set(name, value); else h.insert(name, value);
+    };
+    put(http::field::date, has_date, current_http_date());
+    if (!has_server) h.insert(http::field::server, "spur");
+    if (has_encoding) h.erase(http::field::transfer_encoding);
 
     BodyFraming f;
     const int status = res.status();
     // RFC 9110 §6.4.1: 1xx, 204 and 304 never carry content.
     const bool no_content = status < 200 || status == 204 || status == 304;
-    h.erase(http::field::transfer_encoding);
     if (no_content) {
-        h.erase(http::field::content_length);
+        if (has_length) h.erase(http::field::content_length);
         res.body().clear();
         f.send_body = false;
     } else if (res.producer()) {
         f.stream = !head_request;
         if (auto n = res.stream_length()) {
-            h.set(http::field::content_length, std::to_string(*n));
+            put(http::field::content_length, has_length, std::to_string(*n));
         } else if (h.version() == 11) {
-            h.erase(http::field::content_length);
-            h.set(http::field::transfer_encoding, "chunked");
+            if (has_length) h.erase(http::field::content_length);
+            h.insert(http::field::transfer_encoding, "chunked");
             f.chunked = true;
         } else {
             // HTTP/1.0 without a length: the end of the body is the end of the connection.
-            h.erase(http::field::content_length);
+            if (has_length) h.erase(http::field::content_length);
             keep_alive = false;
         }
     } else {
-        h.set(http::field::content_length, std::to_string(res.body().size()));
+        char digits[24];
+        const auto end = std::to_chars(digits, digits + sizeof digits, res.body().size()).ptr;
+        put(http::field::content_length, has_length, std::string_view(digits, static_cast<std::size_t>(end - digits)));
     }
     if (head_request) {
         res.body().clear();
@@ -50,9 +69,14 @@ BodyFraming finish_response(Response& res, unsigned version, bool head_request, 
     f.keep_alive = keep_alive;
     // HTTP/1.1 is persistent unless told otherwise; HTTP/1.0 only when told so.
     if (h.version() == 11) {
-        if (keep_alive) h.erase(http::field::connection); else h.set(http::field::connection, "close");
+        if (keep_alive) {
+            if (has_connection) h.erase(http::field::connection);
+        } else {
+            put(http::field::connection, has_connection, "close");
+        }
     } else {
-        if (keep_alive) h.set(http::field::connection, "keep-alive"); else h.erase(http::field::connection);
+        if (keep_alive) put(http::field::connection, has_connection, "keep-alive");
+        else if (has_connection) h.erase(http::field::connection);
     }
     return f;
 }

@@ -2,6 +2,7 @@
 
 #include "core/finish.hpp"
 #include "server/client_address.hpp"
+#include "server/exchange.hpp"
 #include "server/framing.hpp"
 #include "server/pipeline.hpp"
 #include "server/transport.hpp"
@@ -41,7 +42,7 @@ constexpr std::chrono::seconds refusal_write_timeout{5};
 constexpr std::uint64_t discard_budget = 64 * 1024;
 constexpr std::size_t chunk_size = 16 * 1024;
 
-using Parser = http::request_parser<http::buffer_body>;
+using Parser = RequestParser;
 
 // Whether the peer of a readable socket has closed (or reset) it, as opposed to sending more
 // bytes — a pipelined request, or a TLS record. A clean TLS close sends close_notify before
@@ -166,19 +167,23 @@ private:
     Task<Step> serve_one() {
         // 1. The header block, scanned by spur before Beast sees it.
         HeaderScanner scanner(options_.max_request_line, options_.max_header_bytes);
-        tcp_.expires_after(options_.header_timeout);
+        bool deadline_set = false;  // only once a read is needed: pipelined headers are already here
         for (;;) {
             auto state = scanner.scan(buffered());
             if (state == HeaderScanner::State::complete) break;
             if (state == HeaderScanner::State::rejected)
-                co_return co_await refuse(scanner.rejection(), partial_header(scanner.request_line(buffered())));
+                co_return co_await refuse(scanner.rejection(), scanner.request_line(buffered()));
             if (free_space() == 0) {
                 const Rejection too_large{431, "headers_too_large", "Request header fields too large"};
-                co_return co_await refuse(too_large, partial_header(scanner.request_line(buffered())));
+                co_return co_await refuse(too_large, scanner.request_line(buffered()));
             }
             if (!pipeline_.empty()) {
                 if (!co_await flush_pipeline()) co_return Step::close;
+                deadline_set = false;
+            }
+            if (!deadline_set) {
                 tcp_.expires_after(options_.header_timeout);
+                deadline_set = true;
             }
             boost::system::error_code ec;
             co_await read_some(ec);
@@ -188,7 +193,8 @@ private:
         }
 
         // 2. Beast parses the header; spur checks what Beast lets through.
-        Parser parser;
+        auto exchange = Exchange::make();
+        auto& parser = exchange->parser;
         parser.header_limit(std::numeric_limits<std::uint32_t>::max());  // the scanner enforces limits
         parser.body_limit(boost::none);  // the route's limit applies once something reads the body
         boost::system::error_code ec;
@@ -196,10 +202,8 @@ private:
         parser.put(net::buffer(view.data() + scanner.begin(), scanner.end() - scanner.begin()), ec);
         const auto request_line = scanner.request_line(view);
         if (ec || !parser.is_header_done()) {
-            auto header = partial_header(request_line);
-            buffer_.consume(scanner.end());
             const Rejection malformed{400, "bad_request", "Malformed request header"};
-            co_return co_await refuse(malformed, std::move(header));
+            co_return co_await refuse(malformed, request_line, scanner.end());
         }
         buffer_.consume(scanner.end());
         auto& message = parser.get();
@@ -208,7 +212,7 @@ private:
             if (auto expect = message[http::field::expect]; !expect.empty() && !beast::iequals(expect, "100-continue"))
                 rejection = {417, "expectation_failed", "Unsupported Expect header"};
         }
-        if (rejection) co_return co_await refuse(rejection, Request::Message(std::move(message.base())));
+        if (rejection) co_return co_await refuse(rejection, {}, 0, &message.base());
 
         // 3. The app, with the body left on the wire until something asks for it. The
         //    header moves into the Request; chunked trailers land in the parser's moved-from
@@ -216,9 +220,11 @@ private:
         WireBody body(*this, parser);
         expect_continue_ = message.version() == 11 && !message[http::field::expect].empty();
         continue_sent_ = false;
-        Request req(Request::Message(std::move(message.base())), remote_, parser.is_done() ? nullptr : &body, this);
+        auto& req = exchange->request.emplace(Request::Message(std::move(message.base())), remote_,
+                                              parser.is_done() ? nullptr : static_cast<BodySource*>(&body),
+                                              static_cast<HandlingObserver*>(this));
         resolve_client(req, server_.trusted_proxies, transport_.secure());
-        Response res;
+        auto& res = exchange->response.emplace();
         state_.request = &req;
         body_complete_ = parser.is_done();
         co_await server_.app.handle(req, res);
@@ -239,16 +245,12 @@ private:
         const bool keep_alive = req.keep_alive() && (body.complete() || drain) &&
                                 !server_.stopping.load(std::memory_order_relaxed);
         auto framing = finish_response(res, req.version(), req.method() == "HEAD", keep_alive);
-        if (buffer_.size() > 0 && body.complete() && pipeline_.can_hold(res, framing)) {
-            // The next request is already here (pipelined): its response goes out with this
-            // one. This frame, and with it req and res, lives until the batch is written.
-            pipeline_.hold(req, res, framing);
+        if (buffer_.size() > 0 && body_complete_ && pipeline_.can_hold(res, framing)) {
+            // The next request is already here (pipelined): this response goes out with the
+            // next one's. A request that had a body is not held: its WireBody ends here.
+            pipeline_.hold(std::move(exchange), framing);
             state_.fresh.store(false, std::memory_order_relaxed);
-            Step step = co_await serve_one();
-            // Every way out of serve_one writes the batch; this only guards req and res,
-            // which must outlive it.
-            if (!pipeline_.empty() && !co_await flush_pipeline()) step = Step::close;
-            co_return step;
+            co_return Step::keep_alive;
         }
         auto write_ec = co_await write_response(transport_, res, framing, options_.write_timeout, server_.app.log(), req,
                                                 head_, pipeline_.unsent());
@@ -360,9 +362,14 @@ private:
 
     // Answers a request spur refuses before routing, through the app's own error path
     // (global middleware, on_error, logs, metrics), then closes: after a framing error the
-    // rest of the stream cannot be trusted.
-    Task<Step> refuse(Rejection rejection, Request::Message header) {
-        Request req(std::move(header), remote_);
+    // rest of the stream cannot be trusted. The request is the `parsed` header, or what
+    // `request_line` tells when the header did not parse; then `consume` bytes of the
+    // buffer are dropped (request_line points into them). The header is built here rather
+    // than by the caller: serve_one's coroutine frame stays small enough for Asio to recycle.
+    Task<Step> refuse(Rejection rejection, std::string_view request_line, std::size_t consume = 0,
+                      http::request_header<>* parsed = nullptr) {
+        Request req(parsed ? Request::Message(std::move(*parsed)) : partial_header(request_line), remote_);
+        buffer_.consume(consume);
         resolve_client(req, server_.trusted_proxies, transport_.secure());
         Response res;
         const HttpError error(rejection.status, rejection.code, rejection.message);

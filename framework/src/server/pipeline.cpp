@@ -15,28 +15,36 @@ bool Pipeline::can_hold(const Response& res, const BodyFraming& framing) const n
     // Heads are not measured before they are serialized: the batch may pass max_bytes by
     // as much as the last head's size beyond 1 KiB.
     const std::size_t body = framing.send_body ? res.body().size() : 0;
-    return held_.size() < max_responses && bytes_.size() + body + 1024 <= max_bytes;
+    return responses_ < max_responses && bytes_.size() + body + 1024 <= max_bytes;
 }
 
-void Pipeline::hold(const Request& req, Response& res, const BodyFraming& framing) {
+void Pipeline::hold(ExchangePtr exchange, const BodyFraming& framing) {
+    auto& res = *exchange->response;
+    ++responses_;
     append_head(res.header(), bytes_);
     if (framing.send_body) {
         bytes_.append(res.body());
         res.bytes_sent(res.body().size());
     }
-    held_.emplace_back(&req, &res);
+    // Nothing observes a response without finish hooks: its memory can go back at once
+    // (Asio runs the batch's write completion only after other connections' turns, and
+    // every connection's batch would otherwise be alive until then).
+    if (res.finish_hooks().empty()) return;
+    held_.push_back(std::move(exchange));
 }
 
 void Pipeline::finish(boost::system::error_code ec, const LogSink& log) noexcept {
-    for (auto [req, res] : held_) {
+    for (auto& exchange : held_) {
+        auto& res = *exchange->response;
         if (ec) {
-            res->status(499);
-            res->bytes_sent(0);
+            res.status(499);
+            res.bytes_sent(0);
         }
-        run_finish_hooks(*req, *res, log);
+        run_finish_hooks(*exchange->request, res, log);
     }
     held_.clear();
     sent_ = 0;
+    responses_ = 0;
     if (bytes_.capacity() > kept_capacity) std::string().swap(bytes_);
     else bytes_.clear();
 }

@@ -6,20 +6,19 @@
 #include <spur/response.hpp>
 
 #include "core/finish.hpp"
+#include "server/exchange.hpp"
 #include "util/net.hpp"
 
 #include <boost/system/error_code.hpp>
 
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace spur::detail {
 
 /// The serialized responses of requests whose successors were already in the read buffer,
-/// in request order, plus the Request/Response of each: their finish hooks run only once
-/// the bytes are written. The caller keeps every held Request and Response alive until
-/// finish() (the connection keeps their coroutine frames on its stack).
+/// in request order, and their exchanges: the finish hooks run only once the bytes are
+/// written.
 class Pipeline {
 public:
     /// At most this many bytes or responses are held; a response that would go beyond is
@@ -27,11 +26,12 @@ public:
     static constexpr std::size_t max_bytes = 64 * 1024;
     static constexpr std::size_t max_responses = 32;
 
-    bool empty() const noexcept { return held_.empty(); }
+    bool empty() const noexcept { return bytes_.empty(); }
     /// Whether `res` (framed as `framing`) can join the batch instead of being written now.
     bool can_hold(const Response& res, const BodyFraming& framing) const noexcept;
-    /// Appends the status line, headers and body of `res`, and remembers both for finish().
-    void hold(const Request& req, Response& res, const BodyFraming& framing);
+    /// Appends the status line, headers and body of the exchange's response and keeps the
+    /// exchange until finish() if its response has finish hooks.
+    void hold(ExchangePtr exchange, const BodyFraming& framing);
     /// The bytes not written yet.
     net::const_buffer unsent() const noexcept { return net::buffer(bytes_.data() + sent_, bytes_.size() - sent_); }
     /// Records that the first `n` unsent bytes were written.
@@ -45,7 +45,8 @@ public:
 private:
     std::string bytes_;
     std::size_t sent_ = 0;
-    std::vector<std::pair<const Request*, Response*>> held_;
+    std::size_t responses_ = 0;
+    std::vector<ExchangePtr> held_;
 };
 
 }  // namespace spur::detail

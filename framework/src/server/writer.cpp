@@ -7,6 +7,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
 
 namespace spur::detail {
 
@@ -54,21 +55,32 @@ private:
 // serializer walks a chain of buffer views per field, which cost about as much CPU as
 // everything else in a small request together (see docs/benchmarks.md).
 void append_head(const http::response_header<>& h, std::string& out) {
-    out.append(h.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+    // Measured first, then copied into place: one growth check instead of four per field.
+    const auto reason = h.reason();
+    std::size_t size = 13 + reason.size() + 2 + 2;  // "HTTP/1.1 200 " reason CRLF ... CRLF
+    for (const auto& field : h) size += field.name_string().size() + 2 + field.value().size() + 2;
+    const std::size_t start = out.size();
+    out.resize(start + size);
+    char* p = out.data() + start;
+    const auto put = [&p](std::string_view s) {
+        std::memcpy(p, s.data(), s.size());
+        p += s.size();
+    };
+    put(h.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
     const unsigned status = h.result_int();
-    const char digits[3] = {static_cast<char>('0' + status / 100 % 10), static_cast<char>('0' + status / 10 % 10),
-                            static_cast<char>('0' + status % 10)};
-    out.append(digits, 3);
-    out.push_back(' ');
-    out.append(h.reason());
-    out.append("\r\n");
+    *p++ = static_cast<char>('0' + status / 100 % 10);
+    *p++ = static_cast<char>('0' + status / 10 % 10);
+    *p++ = static_cast<char>('0' + status % 10);
+    *p++ = ' ';
+    put(reason);
+    put("\r\n");
     for (const auto& field : h) {
-        out.append(field.name_string());
-        out.append(": ");
-        out.append(field.value());
-        out.append("\r\n");
+        put(field.name_string());
+        put(": ");
+        put(field.value());
+        put("\r\n");
     }
-    out.append("\r\n");
+    put("\r\n");
 }
 
 Task<boost::system::error_code> write_response(Transport& transport, Response& res, const BodyFraming& framing,

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Instructions per request, user space, counted by valgrind (callgrind's totals): a figure
+that does not move with the machine's load, unlike req/s and CPU time on a shared VM.
+
+Each server runs twice under valgrind, serving `small` and then `large` requests after the
+same warm-up; (instructions(large) - instructions(small)) / (large - small) is the cost of
+one request without start-up and shut-down. Kernel time (the socket calls) is not in it:
+bench/run.py measures that.
+
+  bench/instructions.py --build build/release [--requests 4000]
+"""
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+REQUEST = b"GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+def wait_port(port, proc, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"instructions: the server exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"instructions: nothing listens on {port}")
+
+
+def drive(port, count, batch):
+    """Sends `count` requests on one connection, `batch` at a time, reading every answer."""
+    s = socket.create_connection(("127.0.0.1", port))
+    sent = 0
+    while sent < count:
+        n = min(batch, count - sent)
+        s.sendall(REQUEST * n)
+        answered, data = 0, b""
+        while answered < n:
+            chunk = s.recv(65536)
+            if not chunk:
+                sys.exit("instructions: the server closed the connection")
+            data += chunk
+            answered = data.count(b"Hello, World!")
+        sent += n
+    s.close()
+
+
+def instructions(binary, port, count, batch, tmp):
+    out = os.path.join(tmp, f"callgrind.{port}")
+    proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, str(port), "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port, proc)
+        drive(port, 500, batch)  # warm-up: caches, free lists, the date string
+        drive(port, count, batch)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=120)
+    with open(out) as f:
+        for line in f:
+            if line.startswith("totals:") or line.startswith("summary:"):
+                return int(re.findall(r"\d+", line)[0])
+    sys.exit("instructions: no totals in the callgrind output")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build/release")
+    ap.add_argument("--requests", type=int, default=4000)
+    args = ap.parse_args()
+    bench_bin = os.path.join(args.build, "bench")
+    small, large = args.requests // 4, args.requests
+    port = 18700
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode, batch in (("one request per round trip", 1), ("16 pipelined", 16)):
+            per = {}
+            for name in ("beast", "spur"):
+                counts = []
+                for n in (small, large):
+                    port += 1
+                    counts.append(instructions(os.path.join(bench_bin, f"{name}_server"), port, n, batch, tmp))
+                per[name] = (counts[1] - counts[0]) / (large - small)
+            rows.append((mode, per["beast"], per["spur"]))
+            print(f"instructions: /plaintext, {mode}: beast {per['beast']:.0f}, spur {per['spur']:.0f} "
+                  f"per request ({per['spur'] / per['beast']:.2f}×)", file=sys.stderr, flush=True)
+    print("| /plaintext | bare Beast | spur | spur ÷ Beast |\n|---|---:|---:|---:|")
+    for mode, b, s in rows:
+        print(f"| {mode} | {b:,.0f} | {s:,.0f} | {s / b:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
