@@ -21,12 +21,14 @@ class TcpTransport final : public Transport {
 public:
     explicit TcpTransport(beast::tcp_stream& stream) noexcept : Transport(stream, false), stream_(stream) {}
 
+    // Asio's own awaitables, returned rather than awaited in a coroutine of ours: one frame
+    // less per operation, and one less alive for every idle connection.
     Task<std::size_t> read_some(net::mutable_buffer buffer, boost::system::error_code& ec) override {
-        co_return co_await stream_.async_read_some(buffer, net::redirect_error(net::use_awaitable, ec));
+        return stream_.async_read_some(buffer, net::redirect_error(net::use_awaitable, ec));
     }
 
     Task<std::size_t> write(std::span<const net::const_buffer> buffers, boost::system::error_code& ec) override {
-        co_return co_await net::async_write(stream_, buffers, net::redirect_error(net::use_awaitable, ec));
+        return net::async_write(stream_, buffers, net::redirect_error(net::use_awaitable, ec));
     }
 
     std::size_t write_now(net::const_buffer buffer, boost::system::error_code& ec) override {
