@@ -18,7 +18,6 @@ import sys
 import tempfile
 import time
 
-REQUEST = b"GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
 def wait_port(port, proc, timeout=60):
@@ -34,13 +33,15 @@ def wait_port(port, proc, timeout=60):
     sys.exit(f"instructions: nothing listens on {port}")
 
 
-def drive(port, count, batch):
-    """Sends `count` requests on one connection, `batch` at a time, reading every answer."""
+def drive(port, count, batch, path="/plaintext"):
+    """Sends `count` requests for `path` on one connection, `batch` at a time, reading every
+    answer (both endpoints answer "Hello, World!")."""
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
     s = socket.create_connection(("127.0.0.1", port))
     sent = 0
     while sent < count:
         n = min(batch, count - sent)
-        s.sendall(REQUEST * n)
+        s.sendall(request * n)
         answered, data = 0, b""
         while answered < n:
             chunk = s.recv(65536)
@@ -52,14 +53,14 @@ def drive(port, count, batch):
     s.close()
 
 
-def instructions(binary, port, count, batch, tmp):
+def instructions(binary, port, count, batch, path, tmp):
     out = os.path.join(tmp, f"callgrind.{port}")
     proc = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, str(port), "1"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_port(port, proc)
-        drive(port, 500, batch)  # warm-up: caches, free lists, the date string
-        drive(port, count, batch)
+        drive(port, 500, batch, path)  # warm-up: caches, free lists, the date string
+        drive(port, count, batch, path)
     finally:
         proc.terminate()
         proc.wait(timeout=120)
@@ -80,18 +81,19 @@ def main():
     port = 18700
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for mode, batch in (("one request per round trip", 1), ("16 pipelined", 16)):
+        for path, mode, batch in (("/plaintext", "one request per round trip", 1), ("/plaintext", "16 pipelined", 16),
+                                  ("/json", "one request per round trip", 1)):
             per = {}
             for name in ("beast", "spur"):
                 counts = []
                 for n in (small, large):
                     port += 1
-                    counts.append(instructions(os.path.join(bench_bin, f"{name}_server"), port, n, batch, tmp))
+                    counts.append(instructions(os.path.join(bench_bin, f"{name}_server"), port, n, batch, path, tmp))
                 per[name] = (counts[1] - counts[0]) / (large - small)
-            rows.append((mode, per["beast"], per["spur"]))
-            print(f"instructions: /plaintext, {mode}: beast {per['beast']:.0f}, spur {per['spur']:.0f} "
+            rows.append((f"{path}, {mode}", per["beast"], per["spur"]))
+            print(f"instructions: {path}, {mode}: beast {per['beast']:.0f}, spur {per['spur']:.0f} "
                   f"per request ({per['spur'] / per['beast']:.2f}×)", file=sys.stderr, flush=True)
-    print("| /plaintext | bare Beast | spur | spur ÷ Beast |\n|---|---:|---:|---:|")
+    print("| user-space instructions per request | bare Beast | spur | spur ÷ Beast |\n|---|---:|---:|---:|")
     for mode, b, s in rows:
         print(f"| {mode} | {b:,.0f} | {s:,.0f} | {s / b:.2f} |")
 

@@ -9,6 +9,7 @@ import argparse
 import csv
 import json
 import os
+import random
 import selectors
 import signal
 import socket
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 SERVER_CPU, LOAD_CPU = "0", "1"
@@ -266,6 +268,40 @@ def seed_app(servers, build, database_url, jwt_secret, tmp):
     return text_id, auth_lua, login_lua
 
 
+FORTUNES = [
+    "fortune: No such file or directory",
+    "A computer scientist is someone who fixes things that aren't broken.",
+    "After enough decimal places, nobody gives a damn.",
+    "A bad random number generator: 1, 1, 1, 1, 1, 4.33e+67, 1, 1, 1",
+    "A computer program does what you tell it to do, not what you want it to do.",
+    "Emacs is a nice operating system, but I prefer UNIX. \u2014 Tom Christaensen",
+    "Any program that runs right is obsolete.",
+    "A list is only as strong as its weakest link. \u2014 Donald Knuth",
+    "Feature: A bug with seniority.",
+    "Computers make very fast, very accurate mistakes.",
+    '<script>alert("This should not be displayed in a browser alert box.");</script>',
+    "\u30d5\u30ec\u30fc\u30e0\u30ef\u30fc\u30af\u306e\u30d9\u30f3\u30c1\u30de\u30fc\u30af",
+]
+
+
+def seed_techempower(database_url):
+    """TechEmpower's tables, as their setup scripts make them: World with 10,000 rows of
+    random numbers and Fortune with its 12 messages (one with markup, one in Japanese)."""
+    url = urllib.parse.urlsplit(database_url)
+    socket_path = urllib.parse.parse_qs(url.query)["socket"][0]
+    quote = lambda text: "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+    rng = random.Random(20)
+    sql = ["DROP TABLE IF EXISTS World, Fortune;",
+           "CREATE TABLE World (id INT PRIMARY KEY, randomNumber INT NOT NULL) ENGINE=InnoDB;",
+           "CREATE TABLE Fortune (id INT PRIMARY KEY, message VARCHAR(2048) NOT NULL) "
+           "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;",
+           "INSERT INTO World VALUES " + ",".join(f"({i},{rng.randint(1, 10000)})" for i in range(1, 10001)) + ";",
+           "INSERT INTO Fortune VALUES " + ",".join(f"({i},{quote(m)})" for i, m in enumerate(FORTUNES, 1)) + ";"]
+    subprocess.run(["mariadb", f"--socket={socket_path}", f"--user={urllib.parse.unquote(url.username)}",
+                    f"--password={urllib.parse.unquote(url.password or '')}", "--default-character-set=utf8mb4",
+                    url.path.lstrip("/")], input="\n".join(sql).encode(), check=True, capture_output=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True, help="Release build directory")
@@ -283,10 +319,12 @@ def main():
     express = os.path.join(root, "bench", "express")
     flask = os.path.join(root, "bench", "flask")
     cores = str(os.cpu_count())
-    url_db = url_socket = ""
+    url_db = url_socket = url_user = url_password = ""
     if args.database_url:
-        url_db = args.database_url.split("?")[0].rsplit("/", 1)[1]
-        url_socket = args.database_url.split("socket=")[1].split("&")[0]
+        parts = urllib.parse.urlsplit(args.database_url)
+        url_db = parts.path.lstrip("/")
+        url_socket = urllib.parse.parse_qs(parts.query)["socket"][0]
+        url_user, url_password = urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")
     jwt_secret = "bench-" + "s" * 40
     tmp = tempfile.mkdtemp(prefix="spur-bench-")
 
@@ -309,8 +347,18 @@ def main():
             "THREADS": "1", "LOG_FORMAT": "off", "BCRYPT_COST": "10",
             "LOGIN_BURST_PER_IP": "1000000", "LOGIN_BURST_PER_EMAIL": "1000000"}),
         "express-app": lambda p: Server("express-app", ["node", "app.js", str(p)], p, cwd=express, env={
-            "DATABASE_SOCKET": url_socket, "DATABASE_NAME": url_db, "DATABASE_USER": "spur",
-            "DATABASE_PASSWORD": "spur", "JWT_SECRET": jwt_secret}),
+            "DATABASE_SOCKET": url_socket, "DATABASE_NAME": url_db, "DATABASE_USER": url_user,
+            "DATABASE_PASSWORD": url_password, "JWT_SECRET": jwt_secret}),
+        # TechEmpower's database tests; every stack keeps at most 16 database connections.
+        "spur (techempower)": lambda p: Server("spur-te", [f"{bench_bin}/spur_techempower", str(p), "1"], p, env={
+            "DATABASE_URL": args.database_url + "&pool_max=16"}),
+        "express (techempower)": lambda p: Server("express-te", ["node", "techempower.js", str(p)], p, cwd=express, env={
+            "DATABASE_SOCKET": url_socket, "DATABASE_NAME": url_db, "DATABASE_USER": url_user,
+            "DATABASE_PASSWORD": url_password}),
+        "flask (techempower)": lambda p: Server("flask-te", ["gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{p}",
+                                                             "techempower:app"], p, cwd=flask, env={
+            "DATABASE_SOCKET": url_socket, "DATABASE_NAME": url_db, "DATABASE_USER": url_user,
+            "DATABASE_PASSWORD": url_password}),
     }
 
     # (scenario, server, path, script, connections)
@@ -341,6 +389,12 @@ def main():
         # Few connections: each login costs ~65 ms of CPU, so queueing would only add latency.
         app_plan.append(("app: POST /api/auth/login, bcrypt cost 10 (1 core)", name, "/api/auth/login", "login", 4))
     plan += app_plan
+    # TechEmpower's database test types (20 queries for the multi-row ones, as their
+    # published comparisons quote), each stack on one core against the same MariaDB.
+    for test, path in (("db", "/db"), ("queries ×20", "/queries?queries=20"), ("fortunes", "/fortunes"),
+                       ("updates ×20", "/updates?queries=20")):
+        for name in ("spur", "express", "flask"):
+            plan.append((f"TechEmpower {test} (1 core)", f"{name} (techempower)", path, None, conns))
     if args.smoke:
         plan = [p for p in plan if p[0] == "/json (1 core)" and p[1] in ("beast", "spur")]
     if args.only:
@@ -357,6 +411,10 @@ def main():
                 '  batch = table.concat(r)\nend\nrequest = function() return batch end\n')
     named = {"note": note_lua, "pipeline": pipeline_lua}
     plan = [(sc, n, path, named.get(script, script), c) for sc, n, path, script, c in plan]
+    if any(p[0].startswith("TechEmpower") for p in plan):
+        if not args.database_url:
+            sys.exit("bench: the TechEmpower scenarios need --database-url")
+        seed_techempower(args.database_url)
     if any(p[0].startswith("app:") for p in plan):
         if not args.database_url:
             sys.exit("bench: the spur-app scenarios need --database-url")
@@ -504,6 +562,12 @@ def targets(results, idle):
         b_p99, s_p99 = get(path + " (1", "beast", "p99_ms"), get(path + " (1", "spur", "p99_ms")
         if b_p99 and s_p99:
             check(f"#20 spur {path} p99 − bare Beast p99 (ms)", s_p99 - b_p99, "≤ 0", lambda v: v <= 0)
+    for test in ("db", "queries ×20", "fortunes", "updates ×20"):
+        s = get(f"TechEmpower {test} ", "spur (techempower)", "rps")
+        for other in ("express", "flask"):
+            o = get(f"TechEmpower {test} ", f"{other} (techempower)", "rps")
+            if s and o:
+                checks.append(f"- (no target) #20 TechEmpower {test}: spur req/s ÷ {other}: {s / o:.2f}")
     by_server = {i["server"]: i for i in idle}
     if "spur" in by_server and "beast" in by_server:
         extra = (by_server["spur"]["added_rss_mib"] - by_server["beast"]["added_rss_mib"]) * 1024 / by_server["spur"]["connections"]

@@ -7,7 +7,7 @@
 #   bench/run.sh --only /json,routed   scenarios whose names start with these
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/install-deps.sh" wrk gunicorn python3-flask python3
+"$root/scripts/install-deps.sh" wrk gunicorn python3-flask python3 python3-mysqldb
 if ! command -v npm >/dev/null; then "$root/scripts/install-deps.sh" nodejs npm; fi
 (cd "$root/bench/express" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 "$root/scripts/build.sh" build/release Release -DSPUR_BUILD_TESTS=OFF -DSPUR_BUILD_EXAMPLES=OFF -DSPUR_BUILD_BENCH=ON
