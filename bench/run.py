@@ -562,6 +562,10 @@ def targets(results, idle):
         b_p99, s_p99 = get(path + " (1", "beast", "p99_ms"), get(path + " (1", "spur", "p99_ms")
         if b_p99 and s_p99:
             check(f"#20 spur {path} p99 − bare Beast p99 (ms)", s_p99 - b_p99, "≤ 0", lambda v: v <= 0)
+    one, two = get("/json (1", "spur", "cpu_us_per_req"), get("/json (2 cores", "spur (2 threads)", "cpu_us_per_req")
+    if one and two:
+        checks.append(f"- (no target) #20 spur /json CPU/req with 2 I/O threads ÷ 1 (both cores shared with wrk): "
+                      f"{two / one:.2f}")
     for test in ("db", "queries ×20", "fortunes", "updates ×20"):
         s = get(f"TechEmpower {test} ", "spur (techempower)", "rps")
         for other in ("express", "flask"):

@@ -31,6 +31,10 @@ public:
 private:
     boost::asio::execution_context& context_;
 };
+
+/// Makes `user`'s blocking pool the one of `owner` (its threads, queue and limit): a server
+/// with one io_context per I/O thread has one blocking pool. `owner` must outlive `user`.
+void share_blocking_pool(boost::asio::execution_context& owner, boost::asio::execution_context& user);
 }  // namespace detail
 
 /// Sets the thread count of `context`'s blocking pool; effective only before the pool's first use.

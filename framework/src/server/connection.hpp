@@ -32,6 +32,7 @@ struct ConnectionState : std::enable_shared_from_this<ConnectionState> {
     std::atomic<bool> fresh{true};
     std::weak_ptr<WsSession> websocket;  ///< set while the connection speaks WebSocket
     bool local = false;                  ///< accepted on a unix-domain socket (no peer address)
+    unsigned home = 0;                   ///< the server's I/O thread (io_context) it runs on
     /// Bound to the connection's coroutine: emitted (terminal) when the client leaves while
     /// a cancellable request is being handled. Used on the connection's executor only.
     net::cancellation_signal cancel;

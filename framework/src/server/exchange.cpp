@@ -40,7 +40,7 @@ FreeBlocks& free_blocks() {
     return blocks;
 }
 
-void destroy(Exchange* exchange) {
+void recycle(Exchange* exchange) {
     exchange->~Exchange();
     free_blocks().give(exchange);
 }
@@ -50,7 +50,7 @@ void destroy(Exchange* exchange) {
 ExchangePtr Exchange::make() {
     void* block = free_blocks().take();
     try {
-        return ExchangePtr(new (block) Exchange, &destroy);
+        return ExchangePtr(new (block) Exchange, &recycle);
     } catch (...) {
         free_blocks().give(block);
         throw;

@@ -10,6 +10,7 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -100,12 +101,19 @@ struct Listener {
 
 struct Server::Impl {
     Impl(App& a, ServerOptions o)
-        : app(a), options(std::move(o)), io(static_cast<int>(resolve_threads(options.threads))),
-          strand(net::make_strand(io)), signals(strand), drain_timer(strand), delay_timer(strand), watchdog(strand),
-          trusted_proxies(parse_trusted_proxies(options.trusted_proxies)), context{app, options, stopping, trusted_proxies, websocket_sessions} {}
+        : app(a), options(std::move(o)), io(1), strand(net::make_strand(io)), signals(strand), drain_timer(strand),
+          delay_timer(strand), watchdog(strand), trusted_proxies(parse_trusted_proxies(options.trusted_proxies)),
+          context{app, options, stopping, trusted_proxies, websocket_sessions},
+          contexts(resolve_threads(options.threads)), open_on(std::make_unique<std::atomic<std::size_t>[]>(contexts)) {
+        for (unsigned i = 1; i < contexts; ++i) workers.push_back(std::make_unique<net::io_context>(1));
+    }
 
     App& app;
     ServerOptions options;
+    // One io_context per I/O thread, each run by that thread alone: a connection stays on
+    // the thread that accepted it into its context, so no request is handed between threads
+    // and no strand or shared scheduler lock is needed. `io` (thread 0's) also runs the
+    // acceptors, signals, drain and background tasks.
     net::io_context io;
     net::strand<net::io_context::executor_type> strand;  // acceptor, signals and drain state
     std::vector<std::unique_ptr<Listener>> listeners;
@@ -123,6 +131,10 @@ struct Server::Impl {
     detail::ServerContext context;
     unsigned short port = 0;
     unsigned short tls_port = 0;
+    unsigned contexts;                                        // I/O threads: io plus the workers
+    std::vector<std::unique_ptr<net::io_context>> workers;    // threads 1..contexts-1
+    std::unique_ptr<std::atomic<std::size_t>[]> open_on;      // open connections per context
+    std::vector<net::executor_work_guard<net::io_context::executor_type>> worker_guards;
 
     // Touched on connect and disconnect only, never per request.
     std::mutex connections_mutex;
@@ -135,11 +147,20 @@ struct Server::Impl {
 
     void log(LogLevel level, std::string_view message) const { app.log()(level, message); }
 
-    // One I/O thread is already an implicit strand; a real one would only add a queue hop
-    // to every completion.
-    net::any_io_executor connection_executor() {
-        if (resolve_threads(options.threads) == 1) return io.get_executor();
-        return net::make_strand(io);
+    net::io_context& context_of(unsigned home) { return home == 0 ? io : *workers[home - 1]; }
+
+    // The I/O thread for the next connection: the one with the fewest open, so that long-
+    // lived connections spread evenly however they arrive.
+    unsigned pick_home() const {
+        unsigned best = 0;
+        for (unsigned i = 1; i < contexts; ++i)
+            if (open_on[i].load(std::memory_order_relaxed) < open_on[best].load(std::memory_order_relaxed)) best = i;
+        return best;
+    }
+
+    void stop_all() {
+        io.stop();
+        for (auto& w : workers) w->stop();
     }
 
     Task<> accept_loop(Listener& listener) {
@@ -147,7 +168,9 @@ struct Server::Impl {
         detail::TlsContext* tls_context = listener.tls ? tls.get() : nullptr;
         for (;;) {
             boost::system::error_code ec;
-            auto socket = co_await from.async_accept(connection_executor(), net::redirect_error(net::use_awaitable, ec));
+            const unsigned home = pick_home();
+            auto socket =
+                co_await from.async_accept(context_of(home).get_executor(), net::redirect_error(net::use_awaitable, ec));
             if (ec) {
                 if (stopping || ec == net::error::operation_aborted || !from.is_open()) co_return;
                 log(LogLevel::warn, fmt::format("accept failed: {}", ec.message()));
@@ -159,10 +182,12 @@ struct Server::Impl {
             if (!listener.unix_socket) socket.set_option(net::ip::tcp::no_delay(true), ec);
             auto state = std::make_shared<detail::ConnectionState>(std::move(socket));
             state->local = listener.unix_socket;
+            state->home = home;
             if (!admit(state)) {
                 state->tcp.socket().close(ec);
                 continue;
             }
+            open_on[home].fetch_add(1, std::memory_order_relaxed);
             auto session = tls_context ? detail::serve_tls(context, state, *tls_context) : detail::serve_plain(context, state);
             net::co_spawn(state->tcp.get_executor(), std::move(session),
                           net::bind_cancellation_slot(state->cancel.slot(), [this, state](std::exception_ptr failure) {
@@ -238,6 +263,7 @@ struct Server::Impl {
     }
 
     void connection_closed(const std::shared_ptr<detail::ConnectionState>& state) {
+        open_on[state->home].fetch_sub(1, std::memory_order_relaxed);
         bool last = false;
         {
             std::lock_guard lock(connections_mutex);
@@ -314,7 +340,7 @@ struct Server::Impl {
             for (auto& c : left) net::post(c->tcp.get_executor(), [c] { c->tcp.close(); });
             drain_timer.expires_after(force_stop_grace);
             drain_timer.async_wait([this](boost::system::error_code grace_ec) {
-                if (!grace_ec) io.stop();
+                if (!grace_ec) stop_all();
             });
         });
         maybe_drained();
@@ -383,11 +409,11 @@ struct Server::Impl {
         return 0;
     }
 
-    void run_thread() {
+    void run_thread(net::io_context& context) {
         // No exception may end an I/O thread: log it and keep serving.
         for (;;) {
             try {
-                io.run();
+                context.run();
                 return;
             } catch (...) {
                 log(LogLevel::error, fmt::format("exception escaped the I/O loop: {}",
@@ -400,7 +426,7 @@ struct Server::Impl {
 Server::Server(App& app, ServerOptions options) : impl_(std::make_unique<Impl>(app, std::move(options))) {}
 
 Server::~Server() {
-    impl_->io.stop();
+    impl_->stop_all();
     for (auto& l : impl_->listeners)
         if (!l->created_path.empty()) ::unlink(l->created_path.c_str());
 }
@@ -410,6 +436,7 @@ unsigned short Server::start() {
     s.app.freeze();
     set_blocking_threads(s.io, s.options.blocking_threads);
     set_blocking_queue_limit(s.io, s.options.max_blocking_queue);
+    for (auto& w : s.workers) detail::share_blocking_pool(s.io, *w);
 
     raise_file_limit(s.options.max_connections);
     if (s.options.tls) s.tls = std::make_unique<detail::TlsContext>(*s.options.tls);
@@ -446,11 +473,16 @@ unsigned short Server::start() {
 }
 
 void Server::run() {
-    const unsigned n = resolve_threads(impl_->options.threads);
+    auto& s = *impl_;
     std::vector<std::thread> threads;
-    threads.reserve(n - 1);
-    for (unsigned i = 1; i < n; ++i) threads.emplace_back([this] { impl_->run_thread(); });
-    impl_->run_thread();
+    threads.reserve(s.workers.size());
+    for (auto& w : s.workers) {
+        s.worker_guards.push_back(net::make_work_guard(*w));
+        threads.emplace_back([&s, &context = *w] { s.run_thread(context); });
+    }
+    s.run_thread(s.io);
+    // Drained (or stopped): the other threads finish what their io_contexts still hold.
+    s.worker_guards.clear();
     for (auto& t : threads) t.join();
 }
 

@@ -23,6 +23,10 @@ public:
 
     explicit BlockingPool(net::execution_context& context) : net::execution_context::service(context) {}
 
+    // From now on this context's jobs go to `owner`'s pool.
+    void delegate_to(BlockingPool& owner) { delegate_ = &owner; }
+    BlockingPool& target() { return delegate_ ? *delegate_ : *this; }
+
     void set_threads(unsigned threads) {
         std::lock_guard lock(mutex_);
         if (!pool_) threads_ = threads;
@@ -65,29 +69,34 @@ private:
     std::optional<net::thread_pool> pool_;
     std::atomic<std::size_t> pending_{0};
     std::atomic<std::size_t> limit_{0};
+    BlockingPool* delegate_ = nullptr;
 };
 
 }  // namespace
 
 namespace detail {
 net::thread_pool::executor_type blocking_executor(net::execution_context& context) {
-    return net::use_service<BlockingPool>(context).executor();
+    return net::use_service<BlockingPool>(context).target().executor();
 }
 
 BlockingSlot::BlockingSlot(net::execution_context& context) : context_(context) {
-    if (!net::use_service<BlockingPool>(context).enter())
+    if (!net::use_service<BlockingPool>(context).target().enter())
         throw HttpError(503, "overloaded", "The server is busy, try again shortly");
 }
 
-BlockingSlot::~BlockingSlot() { net::use_service<BlockingPool>(context_).leave(); }
+BlockingSlot::~BlockingSlot() { net::use_service<BlockingPool>(context_).target().leave(); }
+
+void share_blocking_pool(net::execution_context& owner, net::execution_context& user) {
+    net::use_service<BlockingPool>(user).delegate_to(net::use_service<BlockingPool>(owner));
+}
 }  // namespace detail
 
 void set_blocking_threads(net::execution_context& context, unsigned threads) {
-    net::use_service<BlockingPool>(context).set_threads(threads);
+    net::use_service<BlockingPool>(context).target().set_threads(threads);
 }
 
 void set_blocking_queue_limit(net::execution_context& context, std::size_t limit) {
-    net::use_service<BlockingPool>(context).set_queue_limit(limit);
+    net::use_service<BlockingPool>(context).target().set_queue_limit(limit);
 }
 
 }  // namespace spur
