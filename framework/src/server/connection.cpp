@@ -324,7 +324,8 @@ private:
     void send_held_now() noexcept {
         if (pipeline_.empty() || flushing_) return;
         boost::system::error_code ec;
-        pipeline_.sent(transport_.write_now(pipeline_.unsent(), ec));
+        const std::array<net::const_buffer, 1> held{pipeline_.unsent()};
+        pipeline_.sent(transport_.write_now(held, ec));
         if (!ec && pipeline_.all_sent()) pipeline_.finish(ec, server_.app.log());
     }
 

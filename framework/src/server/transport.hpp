@@ -38,7 +38,7 @@ public:
     virtual Task<std::size_t> write(std::span<const net::const_buffer> buffers, boost::system::error_code& ec) = 0;
     /// Writes what the socket takes at once, without waiting, and returns how much that was
     /// (0 where the stream cannot, as with TLS); a failure comes back in `ec`.
-    virtual std::size_t write_now(net::const_buffer, boost::system::error_code&) { return 0; }
+    virtual std::size_t write_now(std::span<const net::const_buffer>, boost::system::error_code&) { return 0; }
     /// Ends the connection politely within `linger`: TLS sends close_notify; plain TCP
     /// half-closes and reads what the peer still sends, so that unread request bytes do not
     /// make the kernel answer with RST and destroy the response before the client reads it.
