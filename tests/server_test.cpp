@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include <future>
+#include <thread>
 
 using spur::App;
 using spur::Request;
@@ -514,4 +515,25 @@ TEST_CASE("drain_timeout bounds shutdown when a handler never finishes", "[serve
     srv.stop();
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
     CHECK(c.wait_closed());
+}
+
+TEST_CASE("a buffered response larger than the socket buffer arrives whole and in order", "[server]") {
+    // The first part leaves in one non-blocking write, the rest asynchronously once the
+    // client reads: the bytes must join up exactly.
+    std::string big(4 * 1024 * 1024, '\0');
+    for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+    App app = quiet_app();
+    app.get("/big", [&big](Request&, Response& res) { res.send(big); });
+    add_basic_routes(app);
+    TestServer srv(app);
+    RawConnection c(srv.port());
+    c.send(get("/big") + get("/echo?v=after"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the server's send buffer fill
+    auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->body().size() == big.size());
+    CHECK(r->body() == big);
+    auto next = c.read_response();
+    REQUIRE(next);
+    CHECK(next->body() == "after");
 }
