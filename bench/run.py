@@ -76,12 +76,15 @@ class Server:
     def __init__(self, name, argv, port, pinned=True, env=None, cwd=None):
         self.name, self.port = name, port
         prefix = ["taskset", "-c", SERVER_CPU] if pinned else []
+        # A file, not a pipe: nobody reads a pipe while the load runs, and a server that logs
+        # (a warning per refused request, say) would block writing to a full one.
+        self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(prefix + argv, env={**os.environ, **(env or {})}, cwd=cwd,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                                     stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{name} exited: {self.proc.stderr.read().decode(errors='replace')[-2000:]}")
+                raise RuntimeError(f"{name} exited: {self.log_tail()}")
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
                 return
@@ -93,6 +96,10 @@ class Server:
     @property
     def pid(self):
         return self.proc.pid
+
+    def log_tail(self, lines=5):
+        self.log.seek(0)
+        return "\n".join(self.log.read().decode(errors="replace").splitlines()[-lines:])
 
     def stop(self):
         if self.proc.poll() is None:
@@ -136,6 +143,8 @@ def wrk(url, seconds, connections, script=None):
             result["non2xx"] = int(parts[-1])
         elif line.strip().startswith("Socket errors"):
             result["errors"] = sum(int(x.strip(",")) for x in parts[3::2])
+    if result["requests"] == 0:
+        log(f"  wrk answered nothing for {url}:\n{out[-800:]}")
     return result
 
 
@@ -445,7 +454,8 @@ def main():
             results.append(r)
             log(f"  {r['rps']:.0f} req/s, p99 {ms(r['p99_ms'])} ms, {r['cpu_us_per_req']:.1f} us CPU/req")
             if r["errors"] + r["non2xx"] > 0:
-                log(f"  warning: {r['errors']} socket errors and {r['non2xx']} non-2xx answers in this scenario")
+                log(f"  warning: {r['errors']} socket errors and {r['non2xx']} non-2xx answers in this scenario; "
+                    f"the server's last log lines:\n{current.log_tail()}")
         if current:
             current.stop()
             current = None

@@ -2,6 +2,8 @@
 
 #include "support.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -495,4 +497,45 @@ TEST_CASE("a statement the client gives up on is stopped on the server too (KILL
         auto r = co_await pool.execute("SELECT 1");
         CHECK(r.front().get<int>(0) == 1);
     }());
+}
+
+TEST_CASE("callers cancelled while they wait for or use a connection leave the pool whole", "[mysql][pool]") {
+    // What a load generator's end does to a server: every client leaves at once, and each
+    // request's coroutine is cancelled wherever it is — waiting for a connection, opening one,
+    // or mid-statement. The pool must come back to its full size.
+    boost::asio::io_context io;
+    auto config = test_db(2);
+    config.acquire_timeout = std::chrono::milliseconds(2000);
+    Pool pool(config);
+    for (int round = 0; round < 5; ++round) {
+        std::vector<std::unique_ptr<boost::asio::cancellation_signal>> signals;
+        std::atomic<int> finished{0};
+        for (int i = 0; i < 12; ++i) {
+            signals.push_back(std::make_unique<boost::asio::cancellation_signal>());
+            auto request = [&pool]() -> Task<> {
+                for (int k = 0; k < 20; ++k) co_await pool.execute("SELECT SLEEP(0.005)");
+            };
+            boost::asio::co_spawn(io, request(),
+                                  boost::asio::bind_cancellation_slot(signals.back()->slot(),
+                                                                      [&finished](std::exception_ptr) { ++finished; }));
+        }
+        boost::asio::steady_timer leave(io, std::chrono::milliseconds(15 + 7 * round));
+        leave.async_wait([&signals](boost::system::error_code) {
+            for (auto& s : signals) s->emit(boost::asio::cancellation_type::terminal);
+        });
+        io.restart();
+        io.run();
+        CHECK(finished == 12);
+        auto st = pool.stats();
+        CHECK(st.open == st.idle);  // nothing leased once every caller is gone
+    }
+    io.restart();
+    const auto started = std::chrono::steady_clock::now();
+    auto answer = run(io, [&]() -> Task<int> {
+        auto r = co_await pool.execute("SELECT 7");
+        co_return r.front().get<int>(0);
+    }());
+    CHECK(answer == 7);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(1500));  // not a 2 s acquire timeout
+    CHECK(pool.stats().open <= 2);
 }

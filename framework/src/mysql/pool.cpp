@@ -163,20 +163,40 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
         return out;
     }
 
+    // Opens a connection for a slot already counted in `open`. The caller gives the slot back
+    // if this throws — around its own co_await, because Asio throws operation_aborted from a
+    // cancelled coroutine's co_await before the awaited coroutine has run at all: a try/catch
+    // in here would never see that, and the slot would leak (clients leaving mid-request used
+    // up a pool of 10 this way within seconds).
     Task<std::unique_ptr<Connection>> open_connection() {
-        try {
-            // Named, not built inside the co_await: GCC 12 would destroy the closure twice.
-            std::function<void(const Host&)> failed = [self = shared_from_this()](const Host& h) {
-                self->host_failed(h);
-            };
-            auto order = connect_order();
-            co_return co_await Connection::connect_any(config, std::move(order), std::move(failed));
-        } catch (...) {
+        // Named, not built inside the co_await: GCC 12 would destroy the closure twice.
+        std::function<void(const Host&)> failed = [self = shared_from_this()](const Host& h) { self->host_failed(h); };
+        auto order = connect_order();
+        co_return co_await Connection::connect_any(config, std::move(order), std::move(failed));
+    }
+
+    // A waiter that will not take what it is given: out of the queue, and a connection or slot
+    // already handed to it back to the pool.
+    void withdraw(Waiter& waiter) {
+        std::unique_ptr<Connection> given;
+        bool slot = false;
+        {
             std::lock_guard lock(mutex);
-            --open;
-            offer_slot_locked();
-            throw;
+            if (waiter.settled) {
+                given = std::move(waiter.connection);
+                slot = waiter.may_open;
+            } else {
+                std::erase_if(waiters, [&](const std::weak_ptr<Waiter>& w) { return w.lock().get() == &waiter; });
+            }
         }
+        if (given) release(std::move(given));
+        if (slot) give_back_slot();
+    }
+
+    void give_back_slot() {
+        std::lock_guard lock(mutex);
+        --open;
+        offer_slot_locked();
     }
 
     Task<PooledConnection> acquire() {
@@ -215,11 +235,18 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
                 }
                 co_return PooledConnection(self, std::move(c));
             }
-            if (open_new) co_return PooledConnection(self, co_await open_connection());
+            if (open_new) break;
 
             waiter->timer.expires_after(config.acquire_timeout);
             boost::system::error_code ec;
-            co_await waiter->timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+            try {
+                co_await waiter->timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+            } catch (...) {
+                // Cancelled before the wait began. Another thread may have settled this waiter
+                // in between: what it was given goes back to the pool.
+                withdraw(*waiter);
+                throw;
+            }
             bool may_open = false;
             {
                 std::lock_guard lock(mutex);
@@ -233,10 +260,19 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
                 }
             }
             if (c) co_return PooledConnection(self, std::move(c));
-            if (may_open) co_return PooledConnection(self, co_await open_connection());
+            if (may_open) break;
             if (closed) throw Error(0, "08003", "the connection pool is closed");
             throw Error(0, "HYT00", "timed out waiting for a free database connection");
         }
+        // A slot is ours (counted in `open`): open a connection in it, or give it back.
+        std::unique_ptr<Connection> fresh;
+        try {
+            fresh = co_await open_connection();
+        } catch (...) {
+            give_back_slot();
+            throw;
+        }
+        co_return PooledConnection(self, std::move(fresh));
     }
 
     std::vector<std::unique_ptr<Connection>> shut() {
