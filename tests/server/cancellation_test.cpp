@@ -1,6 +1,7 @@
 // A client that disconnects mid-request cancels the handler's coroutine — on a real socket,
 // since what is tested is noticing the peer's FIN while nothing reads.
 #include <spur/middleware/access_log.hpp>
+#include <spur/offload.hpp>
 #include <spur/server.hpp>
 
 #include "support/test_server.hpp"
@@ -13,6 +14,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <thread>
 
 using namespace std::chrono_literals;
 namespace net = boost::asio;
@@ -128,4 +130,30 @@ TEST_CASE("a client that stays gets its answer, and the connection is reused aft
     REQUIRE(b);
     CHECK(b->body() == "done");
     CHECK_FALSE(o.cancelled);
+}
+
+TEST_CASE("clients that leave while their request waits for an offloaded job leave the server serving", "[server][offload]") {
+    // Each leave cancels the handler on its I/O thread while the job finishes on a pool thread:
+    // Boost 1.81's co_spawn cancellation handler could then run after being freed (a crash).
+    spur::App app(spur::AppOptions{[](spur::LogLevel, std::string_view) {}});
+    std::atomic<int> jobs{0};
+    app.get("/work", [&jobs](spur::Request&, spur::Response& res) -> spur::Task<> {
+        auto job = [&jobs] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            return ++jobs;
+        };
+        const int n = co_await spur::offload(job);
+        res.send(std::to_string(n));
+    });
+    spur::test::TestServer srv(app);  // two I/O threads
+    for (int round = 0; round < 40; ++round) {
+        spur::test::RawConnection c(srv.port());
+        c.send("GET /work HTTP/1.1\r\nHost: t\r\n\r\n");
+        std::this_thread::sleep_for(std::chrono::milliseconds(round % 4 * 6));  // leave at different moments
+    }  // each connection closes here
+    REQUIRE(spur::test::eventually([&] { return jobs.load() == 40; }));
+    auto r = spur::test::round_trip(srv.port(), "GET /work HTTP/1.1\r\nHost: t\r\n\r\n");
+    REQUIRE(r);
+    CHECK(r->result_int() == 200);
+    CHECK(r->body() == "41");
 }

@@ -4,6 +4,8 @@
 #include <spur/task.hpp>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -64,12 +66,21 @@ Task<std::invoke_result_t<F&>> offload(F&& fn) {
     auto executor = co_await boost::asio::this_coro::executor;
     detail::BlockingSlot slot(executor.context());
     auto pool = detail::blocking_executor(executor.context());
+    // The job is not cancellable (it blocks), and Boost 1.81's co_spawn cancellation handler
+    // can be used after it is freed when the caller is cancelled from another thread while
+    // the job finishes (asio issue #1332): a client leaving mid-bcrypt crashed the server. So
+    // the caller's cancellation slot is not passed on; the caller sees its cancellation at
+    // its next co_await instead.
+    // (The binder is trivially destructible: safe inside a co_await expression on GCC 12.)
     if constexpr (std::is_void_v<R>) {
-        co_await boost::asio::co_spawn(pool, [&fn]() -> Task<> { fn(); co_return; }, boost::asio::use_awaitable);
+        co_await boost::asio::co_spawn(
+            pool, [&fn]() -> Task<> { fn(); co_return; },
+            boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(), boost::asio::use_awaitable));
     } else {
         // optional<> because co_spawn needs a default-constructible result type.
         auto result = co_await boost::asio::co_spawn(
-            pool, [&fn]() -> Task<std::optional<R>> { co_return std::optional<R>(fn()); }, boost::asio::use_awaitable);
+            pool, [&fn]() -> Task<std::optional<R>> { co_return std::optional<R>(fn()); },
+            boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(), boost::asio::use_awaitable));
         co_return std::move(*result);
     }
 }
