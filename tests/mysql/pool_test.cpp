@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
+#include <optional>
 
 using namespace spur;
 using namespace spur::mysql;
@@ -29,6 +30,18 @@ Task<> reset_table(Pool& pool, std::string_view ddl) {
 // captures live in the lambda object, which would be gone before the coroutine runs.
 Task<> short_statements(Pool& pool) {
     for (int k = 0; k < 20; ++k) co_await pool.execute("SELECT SLEEP(0.005)");
+}
+
+// Waits for a connection of a full pool and records how the wait ended.
+Task<> wait_for_connection(Pool& pool, std::string& outcome) {
+    try {
+        co_await pool.execute("SELECT 1");
+        outcome = "answered";
+    } catch (const Error& e) {
+        outcome = e.pool_timeout() ? "pool timeout" : e.what();
+    } catch (const boost::system::system_error& e) {
+        outcome = e.code() == boost::asio::error::operation_aborted ? "cancelled" : e.what();
+    }
 }
 }  // namespace
 
@@ -503,6 +516,35 @@ TEST_CASE("a statement the client gives up on is stopped on the server too (KILL
         auto r = co_await pool.execute("SELECT 1");
         CHECK(r.front().get<int>(0) == 1);
     }());
+}
+
+TEST_CASE("a caller cancelled while it waits for a connection gets operation_aborted and no pool timeout",
+          "[mysql][pool]") {
+    // An app maps a pool timeout to 503 and logs it as the database's fault; a client that
+    // left is neither.
+    boost::asio::io_context io;
+    auto config = test_db(1);
+    config.acquire_timeout = std::chrono::milliseconds(3000);
+    Pool pool(config);
+    std::optional<PooledConnection> held;
+    run(io, [&]() -> Task<> {
+        auto lease = co_await pool.acquire();
+        held.emplace(std::move(lease));
+    }());
+    std::string outcome;
+    boost::asio::cancellation_signal leave;
+    boost::asio::co_spawn(io, wait_for_connection(pool, outcome),
+                          boost::asio::bind_cancellation_slot(leave.slot(), boost::asio::detached));
+    boost::asio::steady_timer soon(io, std::chrono::milliseconds(50));
+    soon.async_wait([&leave](boost::system::error_code) { leave.emit(boost::asio::cancellation_type::terminal); });
+    const auto started = std::chrono::steady_clock::now();
+    io.restart();
+    io.run();
+    CHECK(outcome == "cancelled");
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(2000));
+    CHECK(pool.stats().waiting == 0);
+    held.reset();
+    CHECK(pool.stats().idle == 1);
 }
 
 TEST_CASE("callers cancelled while they wait for or use a connection leave the pool whole", "[mysql][pool]") {

@@ -2,11 +2,13 @@
 
 #include <spur/mysql/error.hpp>
 
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <algorithm>
 #include <random>
@@ -262,6 +264,9 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
             if (c) co_return PooledConnection(self, std::move(c));
             if (may_open) break;
             if (closed) throw Error(0, "08003", "the connection pool is closed");
+            // Not settled, yet the wait ended early: the caller was cancelled (its client
+            // left). That is no pool timeout, which the app would log as the database's fault.
+            if (ec == net::error::operation_aborted) throw boost::system::system_error(ec);
             throw Error(0, "HYT00", "timed out waiting for a free database connection");
         }
         // A slot is ours (counted in `open`): open a connection in it, or give it back.
