@@ -26,10 +26,12 @@
 # - test files compile at -O0 in every tree (tests/CMakeLists.txt): the library is what is tested;
 # - fuzzing shares the ASan tree instead of compiling the library a fourth time;
 # - the FetchContent consumer compiles its copy of spur with clang (tests/CMakeLists.txt);
+# - the sanitizer tree compiles at nice 19 while the GCC tree's tests and then the cluster smoke
+#   run: they mostly wait on sockets, browsers, servers starting, state transfers and fault
+#   phases, and the compiler takes the CPU they leave (the run was 989 s cold with the three
+#   one after another, the cluster smoke alone beside the build);
 # - the cluster smoke (reliability/cluster.sh, short form: three Galera nodes, three spur-app
-#   instances, HAProxy, spur::mysql's Galera tests and a lighter fault run) runs beside the
-#   sanitizer build, which compiles at nice 19 meanwhile: it mostly waits on servers starting,
-#   state transfers and fault phases (about 60 s and 46 CPU-seconds alone).
+#   instances, HAProxy, spur::mysql's Galera tests and a lighter fault run: about 70 s).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -59,8 +61,8 @@ report() {
   printf '  %s\n' "${timings[@]}"
   printf '  %-34s %4ds\n' "total" $((SECONDS - total_start))
 }
-cluster_pid=
-trap 'status=$?; [[ -z $cluster_pid ]] || kill "$cluster_pid" 2>/dev/null; report; exit $status' EXIT
+asan_pid=
+trap 'status=$?; [[ -z $asan_pid ]] || kill -- "-$asan_pid" 2>/dev/null; report; exit $status' EXIT
 
 sanitizer_flags=(-DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_DEBUG="-O0 -g1" -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld
                  -DCMAKE_UNITY_BUILD=ON
@@ -71,21 +73,32 @@ scripts/build.sh build/ci RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -
   -DCMAKE_UNITY_BUILD=ON -DCMAKE_CXX_FLAGS=-Wno-subobject-linkage -DSPUR_WERROR=ON -DSPUR_BENCH_WEBSOCKET=OFF \
   -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld
 
+# From here the sanitizer tree compiles in the background at nice 19, on the CPU that the
+# tests and the cluster smoke leave idle (they wait on sockets, browsers, servers starting).
+# setsid: its own process group, so a failing run stops the whole build with it.
+asan_log=$root/build/asan-build.log
+mkdir -p "$root/build"
+setsid nice -n 19 scripts/build.sh build/asan Debug -DSPUR_FUZZ=ON "${sanitizer_flags[@]}" >"$asan_log" 2>&1 &
+asan_pid=$!
+
 stage "tests (RelWithDebInfo)"
 (cd build/ci && ctest -j "$jobs" --output-on-failure)
 
-stage "build (ASan + UBSan + libFuzzer) + cluster smoke"
+stage "cluster smoke"
 cluster_log=$root/build/cluster-smoke.log
-SPUR_APP=$root/build/ci/app/spur-app SPUR_GALERA_TESTS=$root/build/ci/tests/spur_galera_tests \
-  reliability/cluster.sh --phase-seconds 3 --writers 2 --readers 1 --pause 0.05 >"$cluster_log" 2>&1 &
-cluster_pid=$!
-nice -n 19 scripts/build.sh build/asan Debug -DSPUR_FUZZ=ON "${sanitizer_flags[@]}"
-if ! wait "$cluster_pid"; then
-  cluster_pid=
+if ! SPUR_APP=$root/build/ci/app/spur-app SPUR_GALERA_TESTS=$root/build/ci/tests/spur_galera_tests \
+  reliability/cluster.sh --phase-seconds 3 --writers 2 --readers 1 --pause 0.05 >"$cluster_log" 2>&1; then
   echo "== cluster smoke FAILED:"; cat "$cluster_log"; exit 1
 fi
-cluster_pid=
 grep -E '^(PASS|All tests passed)|"acknowledged_writes"|^cluster: done' "$cluster_log" | sed 's/^/  cluster smoke: /'
+
+stage "build (ASan + UBSan + libFuzzer), what is left"
+if ! wait "$asan_pid"; then
+  asan_pid=
+  echo "== sanitizer build FAILED:"; tail -n 100 "$asan_log"; exit 1
+fi
+asan_pid=
+tail -n 1 "$asan_log"
 
 stage "tests + fuzz (ASan + UBSan)"
 # A sanitizer report aborts the test, so it fails the run.
