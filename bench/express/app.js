@@ -6,20 +6,13 @@
 'use strict';
 const crypto = require('node:crypto');
 const express = require('express');
-const mysql = require('mysql2/promise');
+const pool = require('./db');
 const bcrypt = require('bcrypt');
 const jwt = require('jsonwebtoken');
 
 const port = Number(process.argv[2] || 8080);
 const secret = process.env.JWT_SECRET;
-const db = mysql.createPool({
-  socketPath: process.env.DATABASE_SOCKET,
-  user: process.env.DATABASE_USER || 'root',
-  password: process.env.DATABASE_PASSWORD,
-  database: process.env.DATABASE_NAME,
-  connectionLimit: 16,
-  dateStrings: true,
-});
+const db = pool({ dateStrings: true });
 const dummyHash = bcrypt.hashSync(crypto.randomBytes(16).toString('hex'), 10);
 const iso = (s) => s.replace(' ', 'T') + 'Z';
 const fail = (res, status, code, message) => res.status(status).json({ success: false, error: { code, message } });

@@ -4,16 +4,10 @@
 // Run: DATABASE_SOCKET=/path/mysqld.sock DATABASE_NAME=db DATABASE_USER=u DATABASE_PASSWORD=p node techempower.js PORT
 'use strict';
 const express = require('express');
-const mysql = require('mysql2/promise');
+const pool = require('./db');
 
 const port = Number(process.argv[2] || 8080);
-const db = mysql.createPool({
-  socketPath: process.env.DATABASE_SOCKET,
-  user: process.env.DATABASE_USER || 'root',
-  password: process.env.DATABASE_PASSWORD,
-  database: process.env.DATABASE_NAME,
-  connectionLimit: 16,
-});
+const db = pool();
 const randomId = () => 1 + Math.floor(Math.random() * 10000);
 const count = (q) => {
   const n = Number.parseInt(q, 10);
