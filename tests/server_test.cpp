@@ -13,6 +13,8 @@
 #include <catch2/catch.hpp>
 
 #include <future>
+#include <map>
+#include <mutex>
 #include <thread>
 
 using spur::App;
@@ -66,6 +68,62 @@ TEST_CASE("binding port 0 reports the real port and serves on it", "[server]") {
     CHECK(r->result_int() == 200);
     CHECK(r->body() == "root");
     CHECK((*r)["Server"] == "spur");
+}
+
+TEST_CASE("Date and Server and Content-Length go out once each - written by the server or seen by finish hooks",
+          "[server]") {
+    // Without finish hooks the server writes these three itself instead of adding them to the
+    // response's header; with hooks they are in the header the hooks see. The wire is the same.
+    App app;
+    std::mutex mutex;
+    std::string seen;
+    app.get("/plain", [](Request&, Response& res) { res.send("hello"); });
+    app.get("/hooked", [&](Request&, Response& res) {
+        res.on_finish([&](Response& r) {
+            std::lock_guard lock(mutex);
+            seen = std::string(r.get("Content-Length")) + "|" + std::string(r.get("Server")) + "|" +
+                   std::to_string(r.get("Date").size());
+        });
+        res.send("hello");
+    });
+    app.get("/own", [](Request&, Response& res) {
+        res.set("Server", "mine");
+        res.set("Content-Length", "999");
+        res.send("hello");
+    });
+    TestServer srv(app);
+    const auto check = [](const spur::test::RawResponse& r, std::string_view server) {
+        std::map<std::string, int> count;
+        for (const auto& field : r) ++count[std::string(field.name_string())];
+        CHECK(count["Date"] == 1);
+        CHECK(count["Server"] == 1);
+        CHECK(count["Content-Length"] == 1);
+        CHECK(r[boost::beast::http::field::date].size() == 29);
+        CHECK(r[boost::beast::http::field::date].ends_with(" GMT"));
+        CHECK(r[boost::beast::http::field::server] == server);
+        CHECK(r[boost::beast::http::field::content_length] == "5");
+    };
+    RawConnection c(srv.port());
+    c.send(get("/plain"));
+    auto plain = c.read_response();
+    REQUIRE(plain);
+    CHECK(plain->body() == "hello");
+    check(*plain, "spur");
+    c.send("HEAD /plain HTTP/1.1\r\nHost: t\r\n\r\n");
+    auto head = c.read_response(true);
+    REQUIRE(head);
+    check(*head, "spur");
+    c.send(get("/own") + get("/hooked") + get("/plain"));  // pipelined: one batch
+    for (std::string_view server : {"mine", "spur", "spur"}) {
+        auto r = c.read_response();
+        REQUIRE(r);
+        CHECK(r->body() == "hello");
+        check(*r, server);
+    }
+    CHECK(spur::test::eventually([&] {
+        std::lock_guard lock(mutex);
+        return seen == "5|spur|29";
+    }));
 }
 
 TEST_CASE("keep-alive serves several requests on one connection", "[server]") {

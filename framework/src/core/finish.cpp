@@ -7,6 +7,7 @@
 #include <boost/json/value.hpp>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <charconv>
 #include <string>
 
@@ -31,11 +32,30 @@ BodyFraming finish_response(Response& res, unsigned version, bool head_request, 
     const auto put = [&h](http::field name, bool present, std::string_view value) {
         if (present) h.set(name, value); else h.insert(name, value);
     };
-    put(http::field::date, has_date, current_http_date());
-    if (!has_server) h.insert(http::field::server, "spur");
+    BodyFraming f;
+    const bool direct = res.finish_hooks().empty();
+    // Content-Length, into the framing's wire fields when nothing will look at the header.
+    const auto put_length = [&](std::uint64_t n) {
+        char digits[24];
+        const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+        const std::string_view text(digits, static_cast<std::size_t>(end - digits));
+        if (has_length || !direct) return put(http::field::content_length, has_length, text);
+        std::copy(text.begin(), text.end(), f.wire.length.begin());
+        f.wire.length_size = static_cast<std::uint8_t>(text.size());
+    };
+    const auto date = current_http_date();
+    if (has_date || !direct || date.size() != f.wire.date.size()) {
+        put(http::field::date, has_date, date);
+    } else {
+        std::copy(date.begin(), date.end(), f.wire.date.begin());
+        f.wire.date_set = true;
+    }
+    if (!has_server) {
+        if (direct) f.wire.server = true;
+        else h.insert(http::field::server, "spur");
+    }
     if (has_encoding) h.erase(http::field::transfer_encoding);
 
-    BodyFraming f;
     const int status = res.status();
     // RFC 9110 §6.4.1: 1xx, 204 and 304 never carry content.
     const bool no_content = status < 200 || status == 204 || status == 304;
@@ -46,7 +66,7 @@ BodyFraming finish_response(Response& res, unsigned version, bool head_request, 
     } else if (res.producer()) {
         f.stream = !head_request;
         if (auto n = res.stream_length()) {
-            put(http::field::content_length, has_length, std::to_string(*n));
+            put_length(*n);
         } else if (h.version() == 11) {
             if (has_length) h.erase(http::field::content_length);
             h.insert(http::field::transfer_encoding, "chunked");
@@ -57,9 +77,7 @@ BodyFraming finish_response(Response& res, unsigned version, bool head_request, 
             keep_alive = false;
         }
     } else {
-        char digits[24];
-        const auto end = std::to_chars(digits, digits + sizeof digits, res.body().size()).ptr;
-        put(http::field::content_length, has_length, std::string_view(digits, static_cast<std::size_t>(end - digits)));
+        put_length(res.body().size());
     }
     if (head_request) {
         res.body().clear();
@@ -79,6 +97,15 @@ BodyFraming finish_response(Response& res, unsigned version, bool head_request, 
         else if (has_connection) h.erase(http::field::connection);
     }
     return f;
+}
+
+void add_wire_fields(Response& res, BodyFraming& framing) {
+    auto& h = res.header();
+    auto& wire = framing.wire;
+    if (wire.date_set) h.insert(http::field::date, std::string_view(wire.date.data(), wire.date.size()));
+    if (wire.server) h.insert(http::field::server, "spur");
+    if (wire.length_size > 0) h.insert(http::field::content_length, std::string_view(wire.length.data(), wire.length_size));
+    wire = {};
 }
 
 void render_error(const Request& req, Response& res, const HttpError& error) {

@@ -21,7 +21,7 @@ bool Pipeline::can_hold(const Response& res, const BodyFraming& framing) const n
 void Pipeline::hold(ExchangePtr exchange, const BodyFraming& framing) {
     auto& res = *exchange->response;
     ++responses_;
-    append_head(res.header(), bytes_);
+    append_head(res.header(), framing.wire, bytes_);
     if (framing.send_body) {
         bytes_.append(res.body());
         res.bytes_sent(res.body().size());

@@ -54,11 +54,15 @@ private:
 // The status line and header block, written straight into a reused buffer. Beast's
 // serializer walks a chain of buffer views per field, which cost about as much CPU as
 // everything else in a small request together (see docs/benchmarks.md).
-void append_head(const http::response_header<>& h, std::string& out) {
+void append_head(const http::response_header<>& h, const BodyFraming::WireFields& wire, std::string& out) {
     // Measured first, then copied into place: one growth check instead of four per field.
+    constexpr std::string_view date_name = "Date: ", server_field = "Server: spur\r\n", length_name = "Content-Length: ";
     const auto reason = h.reason();
     std::size_t size = 13 + reason.size() + 2 + 2;  // "HTTP/1.1 200 " reason CRLF ... CRLF
     for (const auto& field : h) size += field.name_string().size() + 2 + field.value().size() + 2;
+    if (wire.date_set) size += date_name.size() + wire.date.size() + 2;
+    if (wire.server) size += server_field.size();
+    if (wire.length_size > 0) size += length_name.size() + wire.length_size + 2;
     const std::size_t start = out.size();
     out.resize(start + size);
     char* p = out.data() + start;
@@ -80,6 +84,17 @@ void append_head(const http::response_header<>& h, std::string& out) {
         put(field.value());
         put("\r\n");
     }
+    if (wire.date_set) {
+        put(date_name);
+        put(std::string_view(wire.date.data(), wire.date.size()));
+        put("\r\n");
+    }
+    if (wire.server) put(server_field);
+    if (wire.length_size > 0) {
+        put(length_name);
+        put(std::string_view(wire.length.data(), wire.length_size));
+        put("\r\n");
+    }
     put("\r\n");
 }
 
@@ -89,7 +104,7 @@ Task<boost::system::error_code> write_response(Transport& transport, Response& r
     boost::system::error_code ec;
     transport.tcp().expires_after(timeout);
     head.clear();
-    append_head(res.header(), head);
+    append_head(res.header(), framing.wire, head);
     if (!framing.stream) {
         const std::array<net::const_buffer, 3> buffers{before, net::buffer(head), net::buffer(res.body())};
         const std::size_t n = co_await transport.write(buffers, ec);

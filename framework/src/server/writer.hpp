@@ -26,7 +26,8 @@ Task<boost::system::error_code> write_response(Transport& transport, Response& r
                                                std::chrono::milliseconds timeout, const LogSink& log,
                                                const Request& req, std::string& head, net::const_buffer before = {});
 
-/// Appends the status line and header block of a framed response to `out`.
-void append_head(const http::response_header<>& h, std::string& out);
+/// Appends the status line and header block of a framed response to `out`: the header's
+/// fields, then the framing's wire fields.
+void append_head(const http::response_header<>& h, const BodyFraming::WireFields& wire, std::string& out);
 
 }  // namespace spur::detail

@@ -72,6 +72,7 @@ Result Client::request(std::string_view method, std::string_view target, std::st
 
     const bool head = req.method() == "HEAD";
     auto framing = detail::finish_response(res, req.version(), head, req.keep_alive());
+    detail::add_wire_fields(res, framing);  // the server writes them; a test reads them here
     Result result;
     result.status = res.status();
     if (framing.stream) {
@@ -221,6 +222,7 @@ Stream Client::open(std::string_view method, std::string_view target, const Head
     run_to_completion(*io_, app_.handle(*state->req, state->res));
     const bool head = state->req->method() == "HEAD";
     state->framing = detail::finish_response(state->res, state->req->version(), head, state->req->keep_alive());
+    detail::add_wire_fields(state->res, state->framing);
     auto* s = state.get();
     if (state->framing.stream) {
         net::co_spawn(*io_, state->res.producer()(state->writer),
