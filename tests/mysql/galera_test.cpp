@@ -100,7 +100,15 @@ TEST_CASE("a certification conflict between two nodes runs the transaction again
         auto body = [&](spur::mysql::Connection& c) -> spur::Task<> {
             ++runs;
             co_await c.execute("UPDATE galera_counter SET n = n + 1 WHERE id = 1");
-            if (runs == 1) co_await node2.execute("UPDATE galera_counter SET n = n + 10 WHERE id = 1");
+            if (runs == 1) {
+                // wsrep_sync_wait = 2: node 2 first applies what is committed (node 1's REPLACE
+                // above). Without it, on a slow host, node 2's UPDATE could run before the REPLACE
+                // reached it and lose certification against it (1213) — a conflict of the
+                // statement, not of the transaction under test, which then ran again on n = 0.
+                auto other = co_await node2.acquire();
+                co_await other->query("SET SESSION wsrep_sync_wait = 2");
+                co_await other->execute("UPDATE galera_counter SET n = n + 10 WHERE id = 1");
+            }
         };
         co_await node1.transaction(body);
         CHECK(runs == 2);
