@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Instructions per request, user space, counted by valgrind (callgrind's totals): a figure
-that does not move with the machine's load, unlike req/s and CPU time on a shared VM.
+"""Instructions and heap allocations per request, user space, counted by valgrind (callgrind's
+totals, and its call counts of malloc/calloc/realloc): figures that do not move with the
+machine's load, unlike req/s and CPU time on a shared VM.
 
 Each server runs twice under valgrind, serving `small` and then `large` requests after the
 same warm-up; (instructions(large) - instructions(small)) / (large - small) is the cost of
@@ -64,11 +65,32 @@ def instructions(binary, port, count, batch, path, tmp):
     finally:
         proc.terminate()
         proc.wait(timeout=120)
-    with open(out) as f:
+    return read_counts(out)
+
+
+def read_counts(path):
+    """(instructions, heap allocations) from a callgrind output file: the totals line, and
+    the call counts of every call to malloc, calloc or realloc (operator new calls malloc)."""
+    names, total, allocations, callee = {}, None, 0, None
+    allocators = {"malloc", "calloc", "realloc"}
+    with open(path) as f:
         for line in f:
             if line.startswith("totals:") or line.startswith("summary:"):
-                return int(re.findall(r"\d+", line)[0])
-    sys.exit("instructions: no totals in the callgrind output")
+                total = int(re.findall(r"\d+", line)[0])
+            elif line.startswith(("fn=", "cfn=")):
+                # "fn=(12) name" or "cfn=(12) name" names id 12 the first time; later "(12)"
+                # alone refers to it.
+                m = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line.strip())
+                if m and m.group(2):
+                    names[m.group(1)] = m.group(2)
+                if line.startswith("cfn="):
+                    callee = names.get(m.group(1)) if m else None
+            elif line.startswith("calls=") and callee in allocators:
+                allocations += int(line[6:].split()[0])
+                callee = None
+    if total is None:
+        sys.exit("instructions: no totals in the callgrind output")
+    return total, allocations
 
 
 def main():
@@ -83,19 +105,22 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for path, mode, batch in (("/plaintext", "one request per round trip", 1), ("/plaintext", "16 pipelined", 16),
                                   ("/json", "one request per round trip", 1)):
-            per = {}
+            per, allocs = {}, {}
             for name in ("beast", "spur"):
                 counts = []
                 for n in (small, large):
                     port += 1
                     counts.append(instructions(os.path.join(bench_bin, f"{name}_server"), port, n, batch, path, tmp))
-                per[name] = (counts[1] - counts[0]) / (large - small)
-            rows.append((f"{path}, {mode}", per["beast"], per["spur"]))
+                per[name] = (counts[1][0] - counts[0][0]) / (large - small)
+                allocs[name] = (counts[1][1] - counts[0][1]) / (large - small)
+            rows.append((f"{path}, {mode}", per["beast"], per["spur"], allocs["beast"], allocs["spur"]))
             print(f"instructions: {path}, {mode}: beast {per['beast']:.0f}, spur {per['spur']:.0f} "
-                  f"per request ({per['spur'] / per['beast']:.2f}×)", file=sys.stderr, flush=True)
-    print("| user-space instructions per request | bare Beast | spur | spur ÷ Beast |\n|---|---:|---:|---:|")
-    for mode, b, s in rows:
-        print(f"| {mode} | {b:,.0f} | {s:,.0f} | {s / b:.2f} |")
+                  f"per request ({per['spur'] / per['beast']:.2f}×); heap allocations beast {allocs['beast']:.1f}, "
+                  f"spur {allocs['spur']:.1f}", file=sys.stderr, flush=True)
+    print("| per request | bare Beast | spur | spur ÷ Beast | heap allocations: Beast | spur |\n"
+          "|---|---:|---:|---:|---:|---:|")
+    for mode, b, s, ab, as_ in rows:
+        print(f"| {mode} | {b:,.0f} | {s:,.0f} | {s / b:.2f} | {ab:.1f} | {as_:.1f} |")
 
 
 if __name__ == "__main__":
