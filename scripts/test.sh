@@ -25,7 +25,8 @@
 #   the corpus; reliability/fuzz.sh fuzzes for long);
 # - test files compile at -O0 in every tree (tests/CMakeLists.txt): the library is what is tested;
 # - fuzzing shares the ASan tree instead of compiling the library a fourth time;
-# - the FetchContent consumer compiles its copy of spur with clang (tests/CMakeLists.txt);
+# - the FetchContent consumer compiles only its own object against the fetched spur (its copy
+#   of spur was ~150 CPU-seconds; tests/consumers/run.sh);
 # - the sanitizer tree compiles at nice 19 in the background from the start: it takes the CPU
 #   the GCC build leaves at its serial tail (links, the last unity file) and the GCC tests
 #   leave while they wait on sockets and browsers;
