@@ -99,3 +99,41 @@ TEST_CASE("past the blocking queue limit offload answers 503 overloaded instead 
     io.run();
     CHECK(later == 1);
 }
+
+TEST_CASE("a full WorkClass answers 503 for its own jobs while other work still finds room", "[offload]") {
+    boost::asio::io_context io;
+    spur::set_blocking_threads(io, 2);
+    spur::set_blocking_queue_limit(io, 1);
+    spur::WorkClass maintenance("maintenance", 2);
+    spur::WorkClass logins("login", 1);
+    std::atomic<bool> release{false};
+    std::atomic<int> done{0}, refused{0}, login_done{0}, plain_done{0};
+    auto wait = [&] {
+        while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    };
+    auto flood = [&]() -> spur::Task<> {
+        try {
+            co_await spur::offload(maintenance, wait);
+            ++done;
+        } catch (const spur::HttpError& e) {
+            CHECK(e.code() == "overloaded");
+            ++refused;
+        }
+    };
+    for (int i = 0; i < 5; ++i) boost::asio::co_spawn(io, flood(), boost::asio::detached);
+    while (refused < 3) io.run_one();
+    CHECK(maintenance.pending() == 2);
+    // The class's jobs count against its own share, not the pool's queue of one: a login and
+    // an unclassed job still get in (and run once a thread is free).
+    boost::asio::co_spawn(io, [&]() -> spur::Task<> { co_await spur::offload(logins, [&] { ++login_done; }); }, boost::asio::detached);
+    boost::asio::co_spawn(io, [&]() -> spur::Task<> { co_await spur::offload([&] { ++plain_done; }); }, boost::asio::detached);
+    while (logins.pending() == 0 && login_done == 0) io.run_one();
+    release = true;
+    io.run();
+    CHECK(done == 2);
+    CHECK(refused == 3);
+    CHECK(login_done == 1);
+    CHECK(plain_done == 1);
+    CHECK(maintenance.pending() == 0);
+    CHECK(logins.pending() == 0);
+}

@@ -11,11 +11,53 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <atomic>
+#include <cstddef>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
 namespace spur {
+
+/// One kind of blocking work with a share of the blocking pool of its own: at most `limit`
+/// of its jobs queued or running at once, and those are not counted against the pool's
+/// queue limit (ServerOptions::max_blocking_queue). A flood of one kind — password checks of
+/// account maintenance, say — then fills its own share and gets 503, while another kind
+/// (logins) still finds room. The threads are shared: a class bounds how much of the queue it
+/// can take, not which thread runs it. Thread-safe; must outlive its jobs.
+///     spur::WorkClass logins("login", 32);
+///     auto ok = co_await spur::offload(logins, check);
+class WorkClass {
+public:
+    /// `limit` 0 means no limit of its own (the class's jobs are then unbounded: avoid).
+    WorkClass(std::string name, std::size_t limit) : name_(std::move(name)), limit_(limit) {}
+    WorkClass(const WorkClass&) = delete;
+    WorkClass& operator=(const WorkClass&) = delete;
+
+    /// The name given at construction, for logs and metrics.
+    std::string_view name() const noexcept { return name_; }
+    /// Jobs of this class queued or running now.
+    std::size_t pending() const noexcept { return pending_.load(std::memory_order_relaxed); }
+
+    /// Counts one job in; false (nothing counted) if `limit` jobs are already in.
+    bool enter() noexcept {
+        const std::size_t before = pending_.fetch_add(1, std::memory_order_relaxed);
+        if (limit_ != 0 && before >= limit_) {
+            pending_.fetch_sub(1, std::memory_order_relaxed);
+            return false;
+        }
+        return true;
+    }
+    /// Counts one job out.
+    void leave() noexcept { pending_.fetch_sub(1, std::memory_order_relaxed); }
+
+private:
+    std::string name_;
+    std::size_t limit_;
+    std::atomic<std::size_t> pending_{0};
+};
 
 namespace detail {
 /// The executor of the blocking pool that belongs to `context` (created on first use).
@@ -46,14 +88,22 @@ void set_blocking_threads(boost::asio::execution_context& context, unsigned thre
 /// throws HttpError(503, "overloaded") instead of queueing work nobody will wait for.
 void set_blocking_queue_limit(boost::asio::execution_context& context, std::size_t limit);
 
-/// Runs `fn()` on the blocking pool of the current io_context and resumes the caller on its
-/// own executor with the result; an exception thrown by `fn` is rethrown to the caller.
-/// Other connections keep being served meanwhile:
-///     auto hash = co_await spur::offload([&] { return bcrypt(password); });
-/// `fn` is used by reference: it must live until the co_await completes (a temporary does).
-/// Throws HttpError(503, "overloaded") when the pool's queue is full (set_blocking_queue_limit).
+namespace detail {
+/// One job of a WorkClass counted while it lives. Throws HttpError(503, "overloaded") when
+/// the class is full.
+class WorkClassSlot {
+public:
+    explicit WorkClassSlot(WorkClass& work);
+    ~WorkClassSlot() { work_.leave(); }
+    WorkClassSlot(const WorkClassSlot&) = delete;
+    WorkClassSlot& operator=(const WorkClassSlot&) = delete;
+
+private:
+    WorkClass& work_;
+};
+
 template <class F>
-Task<std::invoke_result_t<F&>> offload(F&& fn) {
+constexpr void check_gcc12_offload() {
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
     // GCC 12 destroys an aggregate temporary (such as a lambda with by-value captures) in a
     // co_await expression twice: a double free. Refuse it here rather than corrupt memory.
@@ -62,10 +112,13 @@ Task<std::invoke_result_t<F&>> offload(F&& fn) {
                   "is destroyed twice. Name it first (`auto work = [x]{...}; co_await spur::offload(work);`) "
                   "or capture by reference.");
 #endif
+}
+
+/// Runs `fn()` on the blocking pool of `executor`'s context and resumes on `executor`.
+template <class F, class Executor>
+Task<std::invoke_result_t<F&>> run_on_blocking_pool(F& fn, const Executor& executor) {
     using R = std::invoke_result_t<F&>;
-    auto executor = co_await boost::asio::this_coro::executor;
-    detail::BlockingSlot slot(executor.context());
-    auto pool = detail::blocking_executor(executor.context());
+    auto pool = blocking_executor(executor.context());
     // The job is not cancellable (it blocks), and Boost 1.81's co_spawn cancellation handler
     // can be used after it is freed when the caller is cancelled from another thread while
     // the job finishes (asio issue #1332): a client leaving mid-bcrypt crashed the server. So
@@ -83,6 +136,32 @@ Task<std::invoke_result_t<F&>> offload(F&& fn) {
             boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(), boost::asio::use_awaitable));
         co_return std::move(*result);
     }
+}
+}  // namespace detail
+
+/// Runs `fn()` on the blocking pool of the current io_context and resumes the caller on its
+/// own executor with the result; an exception thrown by `fn` is rethrown to the caller.
+/// Other connections keep being served meanwhile:
+///     auto hash = co_await spur::offload([&] { return bcrypt(password); });
+/// `fn` is used by reference: it must live until the co_await completes (a temporary does).
+/// Throws HttpError(503, "overloaded") when the pool's queue is full (set_blocking_queue_limit).
+template <class F>
+Task<std::invoke_result_t<F&>> offload(F&& fn) {
+    detail::check_gcc12_offload<F>();
+    auto executor = co_await boost::asio::this_coro::executor;
+    detail::BlockingSlot slot(executor.context());
+    co_return co_await detail::run_on_blocking_pool(fn, executor);
+}
+
+/// As offload(fn), counted against `work`'s own share instead of the pool's queue limit:
+/// throws HttpError(503, "overloaded") when `work` already has its limit of jobs queued or
+/// running, whatever other work is doing.
+template <class F>
+Task<std::invoke_result_t<F&>> offload(WorkClass& work, F&& fn) {
+    detail::check_gcc12_offload<F>();
+    auto executor = co_await boost::asio::this_coro::executor;
+    detail::WorkClassSlot slot(work);
+    co_return co_await detail::run_on_blocking_pool(fn, executor);
 }
 
 }  // namespace spur

@@ -86,6 +86,10 @@ BlockingSlot::BlockingSlot(net::execution_context& context) : context_(context) 
 
 BlockingSlot::~BlockingSlot() { net::use_service<BlockingPool>(context_).target().leave(); }
 
+WorkClassSlot::WorkClassSlot(WorkClass& work) : work_(work) {
+    if (!work.enter()) throw HttpError(503, "overloaded", "The server is busy, try again shortly");
+}
+
 void share_blocking_pool(net::execution_context& owner, net::execution_context& user) {
     net::use_service<BlockingPool>(user).delegate_to(net::use_service<BlockingPool>(owner));
 }

@@ -27,7 +27,9 @@ struct StaticOptions {
 ///     app.get("/assets/*path", spur::middleware::static_files("./public"));
 /// Sends Content-Type by extension, ETag/Last-Modified with 304 on If-None-Match /
 /// If-Modified-Since, single byte ranges (206, or 416 when unsatisfiable), and streams the
-/// file from disk in chunks read on the blocking pool. A directory gets its index file
+/// file in 64 KiB chunks read on the I/O thread (from the page cache, as nginx does without
+/// aio threads) — not through spur::offload, whose queue CPU work such as password hashing
+/// uses: downloads never take its slots. A directory gets its index file
 /// (redirecting "/dir" to "/dir/" first). Traversal is refused: ".." segments (also when
 /// percent-encoded) and paths resolving outside `root` through symlinks are 404; backslashes
 /// and NUL bytes are 400. Throws std::invalid_argument if `root` is not a directory.
