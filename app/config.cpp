@@ -38,7 +38,8 @@ Each setting is read from the environment, then from a flag of the same name:
   MAX_CONNECTIONS_PER_IP --max-connections-per-ip  per client address, IPv6 by /64 (default 256;
                          0 = no cap; trusted proxies are exempt)
   TRUSTED_PROXIES --trusted-proxies  comma-separated CIDRs of reverse proxies whose
-                 X-Forwarded-For / Forwarded / X-Forwarded-Proto are believed (default: none)
+                 X-Forwarded-For / X-Forwarded-Proto are believed (default: none;
+                 a Forwarded header is ignored)
   LOG_FORMAT     --log-format     dev | combined | json | off (default dev)
   THREADS        --threads        I/O threads (default: one per core)
   TLS_CERT       --tls-cert       PEM certificate chain file; with TLS_KEY, also serve HTTPS

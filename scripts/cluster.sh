@@ -206,6 +206,9 @@ defaults
 
 frontend spur
     bind 127.0.0.1:$base
+    # spur-app reads only X-Forwarded-For (which forwardfor appends to); a client's own
+    # Forwarded header is dropped here as well, belt and braces.
+    http-request del-header Forwarded
     http-request disable-l7-retry if !METH_GET !METH_HEAD
     # Sign-in and registration, per client address across every instance (spur-app's own
     # throttles count per instance: docs/deployment.md).

@@ -39,6 +39,15 @@ TEST_CASE("an overlong request line is 414 before its end arrives", "[framing]")
     CHECK(s.rejection().status == 414);
 }
 
+TEST_CASE("more header fields than allowed are 431, however small each is", "[framing]") {
+    std::string three = "GET / HTTP/1.1\r\nHost: a\r\na:\r\nb:\r\n\r\n";
+    HeaderScanner enough(100, 1000, 3);
+    CHECK(enough.scan(three) == State::complete);
+    HeaderScanner fewer(100, 1000, 2);
+    CHECK(fewer.scan(three) == State::rejected);
+    CHECK(fewer.rejection().status == 431);
+}
+
 TEST_CASE("oversized header fields are 431", "[framing]") {
     HeaderScanner s(100, 32);
     CHECK(s.scan("GET / HTTP/1.1\r\nX-Long: " + std::string(40, 'a')) == State::rejected);

@@ -84,15 +84,28 @@ TEST_CASE("X-Forwarded-Proto from a trusted proxy sets protocol() and secure()",
     CHECK(who(srv.port(), "X-Forwarded-Proto: gopher\r\n") == "127.0.0.1 http");
 }
 
-TEST_CASE("Forwarded (RFC 7239) from a trusted proxy, preferred over X-Forwarded-For", "[server][proxy]") {
+TEST_CASE("Forwarded (RFC 7239) from a trusted proxy configured to set it, with X-Forwarded-For ignored", "[server][proxy]") {
     App app = echo_app();
-    TestServer srv(app, trusting({"127.0.0.1"}));
+    auto options = trusting({"127.0.0.1"});
+    options.forwarded_header = ForwardedHeader::forwarded;
+    TestServer srv(app, options);
     CHECK(who(srv.port(), "Forwarded: for=6.6.6.6, for=\"[2001:db8:cafe::17]:4711\";proto=https\r\n") ==
           "2001:db8:cafe::17 https secure");
     CHECK(who(srv.port(), "Forwarded: for=\"198.51.100.17:8080\";proto=http;by=203.0.113.43\r\n") == "198.51.100.17 http");
     CHECK(who(srv.port(), "Forwarded: for=198.51.100.17\r\nX-Forwarded-For: 203.0.113.99\r\n") == "198.51.100.17 http");
+    CHECK(who(srv.port(), "X-Forwarded-For: 203.0.113.99\r\nX-Forwarded-Proto: https\r\n") == "127.0.0.1 http");
     // An obfuscated or unknown node is no address: the proxy is the best we know.
     CHECK(who(srv.port(), "Forwarded: for=unknown\r\n") == "127.0.0.1 http");
+}
+
+// Finding 2 of issue #31: nginx and HAProxy append to X-Forwarded-For and pass a client's own
+// Forwarded header through untouched; reading Forwarded first let every request choose its
+// address (fresh login-throttle buckets, a forged access log).
+TEST_CASE("behind an X-Forwarded-For proxy a client-sent Forwarded header changes nothing", "[server][proxy]") {
+    App app = echo_app();
+    TestServer srv(app, trusting({"127.0.0.1"}));
+    CHECK(who(srv.port(), "Forwarded: for=6.6.6.6;proto=https\r\nX-Forwarded-For: 203.0.113.7\r\n") == "203.0.113.7 http");
+    CHECK(who(srv.port(), "Forwarded: for=6.6.6.6\r\n") == "127.0.0.1 http");
 }
 
 TEST_CASE("a malformed trusted_proxies entry is refused when the server is built", "[server][proxy]") {

@@ -102,20 +102,26 @@ public:
     std::optional<std::string_view> cookie(std::string_view name) const;
 
     /// The raw request body, complete once read_body() has run. App::handle runs it just before
-    /// the route's handler (except on stream_body() routes), so handlers can use body() directly;
-    /// middleware that needs the body awaits read_body() first (json_body() does).
+    /// the route's handler (except on stream_body() routes and for GET and HEAD, whose bodies
+    /// stay on the wire unless the handler awaits read_body()), so handlers can use body()
+    /// directly; middleware that needs the body awaits read_body() first (json_body() does).
+    /// A JSON body of 256 KiB or more is then parsed off the I/O thread (see json()).
     const std::string& body() const noexcept { return message_.body(); }
     std::string& body() noexcept { return message_.body(); }
     /// The body parsed as JSON (parsed once, then cached). Throws HttpError(400, "invalid_json")
-    /// if it is not valid JSON. Needs the body read (see body()).
+    /// if it is not valid JSON or nests deeper than 32. Needs the body read (see body()).
+    /// Before a route's handler and in middleware::json_body(), a body of 256 KiB or more
+    /// is parsed on the blocking pool, so that this call does not hold up an I/O thread.
     const boost::json::value& json() const;
 
     /// Reads the whole body into body() unless it is there already, as Express's body parsers
     /// do: a request answered before anything asks for its body (a 401 from an auth guard, say)
     /// is never read, and `100 Continue` is sent only here. The limit is the route's
     /// body_limit() (else the server's max_body_bytes) or `max_bytes`, whichever is smaller.
-    /// Throws HttpError(413) past it (before reading, when Content-Length says so) and
-    /// HttpError(400) for broken framing or a client that stops sending.
+    /// The buffer grows with the bytes that arrive, not with the declared length. Throws
+    /// HttpError(413) past the limit (before reading, when Content-Length says so),
+    /// HttpError(400) for broken framing or a client below the minimum transfer rate, and
+    /// HttpError(503, "overloaded") when the server's budget for buffered bodies is spent.
     Task<> read_body(std::size_t max_bytes = std::numeric_limits<std::size_t>::max());
     /// Whether part of the body is still unread on the wire.
     bool body_pending() const noexcept { return body_source_ != nullptr && !body_done_; }

@@ -15,6 +15,12 @@
 
 namespace spur {
 
+/// Which forwarding header trusted proxies set (ServerOptions::forwarded_header).
+enum class ForwardedHeader {
+    x_forwarded_for,  ///< X-Forwarded-For and X-Forwarded-Proto
+    forwarded,        ///< RFC 7239 Forwarded (for=, proto=)
+};
+
 /// Server settings. Every default is safe for a public-facing server.
 struct ServerOptions {
     std::string host = "0.0.0.0";            ///< address to bind; "::" for IPv6
@@ -26,11 +32,24 @@ struct ServerOptions {
     std::size_t max_blocking_queue = 1024;
     std::size_t max_request_line = 8 * 1024;   ///< longer request line -> 414
     std::size_t max_header_bytes = 16 * 1024;  ///< larger header block -> 431
-    std::size_t max_body_bytes = 1024 * 1024;  ///< larger body -> 413; routes may override
+    std::size_t max_header_fields = 100;       ///< more header fields -> 431 (Kestrel's default)
+    /// Larger body -> 413 (before a byte of it is read when Content-Length says so); routes
+    /// raise or lower it with body_limit(). Express's body parsers default to 100 KiB too.
+    std::size_t max_body_bytes = 100 * 1024;
+    /// Request bodies held in memory by every connection together (buffered reads, growing
+    /// with the bytes that arrived, never with a declared length) at most; a read that would
+    /// go beyond answers 503 "overloaded". 0 = no budget.
+    std::size_t max_buffered_body_bytes = 64 * 1024 * 1024;
     std::chrono::milliseconds header_timeout{10'000};  ///< whole header must arrive within this
-    std::chrono::milliseconds body_timeout{30'000};    ///< whole body must arrive within this
+    /// Request bodies and responses must move at least this many bytes per second: each byte
+    /// moved earns 1/min_transfer_rate seconds, and a transfer may fall behind by at most
+    /// body_timeout (reads) or write_timeout (writes) — also the longest a client may stall
+    /// outright. A client below the rate is dropped. 0 = no rate: each read or write then
+    /// gets body_timeout / write_timeout whatever it moved.
+    std::size_t min_transfer_rate = 16 * 1024;
+    std::chrono::milliseconds body_timeout{10'000};    ///< a body read's allowance; see min_transfer_rate
     std::chrono::milliseconds idle_timeout{30'000};    ///< keep-alive wait for the next request
-    std::chrono::milliseconds write_timeout{30'000};   ///< one response write (slow readers)
+    std::chrono::milliseconds write_timeout{10'000};   ///< a response write's allowance; see min_transfer_rate
     std::chrono::milliseconds drain_timeout{10'000};   ///< graceful shutdown waits this long
     /// Between a shutdown's start — readiness turns 503 (App::draining()) and systemd hears
     /// STOPPING=1 — and the listeners closing: long enough for a load balancer's probe to
@@ -51,11 +70,14 @@ struct ServerOptions {
     /// and READY=1 / STOPPING=1 / WATCHDOG=1 go to NOTIFY_SOCKET (Type=notify, WatchdogSec=).
     bool systemd = true;
     WebSocketOptions websocket;              ///< limits of every ws route
-    /// Reverse proxies whose X-Forwarded-For / Forwarded / X-Forwarded-Proto are believed
-    /// ("10.0.0.0/8", "::1", "2001:db8::/32", and "unix" for a proxy connecting through
-    /// unix_path); default none. See Request::ip(). A malformed
-    /// entry makes Server's constructor throw std::invalid_argument.
+    /// Reverse proxies whose forwarding header is believed ("10.0.0.0/8", "::1",
+    /// "2001:db8::/32", and "unix" for a proxy connecting through unix_path); default none.
+    /// See Request::ip(). A malformed entry makes Server's constructor throw std::invalid_argument.
     std::vector<std::string> trusted_proxies;
+    /// The one header the trusted proxies set: X-Forwarded-For (with X-Forwarded-Proto, the
+    /// default: nginx, HAProxy, cloud balancers) or RFC 7239 Forwarded. The other is ignored,
+    /// so a client cannot pass its own copy of a header the proxy does not rewrite.
+    ForwardedHeader forwarded_header = ForwardedHeader::x_forwarded_for;
     /// Open connections at most (plain, TLS and WebSocket together). At the cap an idle
     /// keep-alive connection is closed to make room; with none idle, the new one is closed
     /// unanswered. The soft RLIMIT_NOFILE is raised towards it at start() if the hard limit allows.
@@ -101,6 +123,8 @@ public:
         std::uint64_t refused_connections = 0;   ///< closed at accept: a cap was reached
         std::uint64_t shed_connections = 0;      ///< idle keep-alive connections closed to make room
         std::size_t websocket_sessions = 0;      ///< connections speaking WebSocket now
+        /// Request-body buffer bytes held now (counted against max_buffered_body_bytes).
+        std::size_t buffered_body_bytes = 0;
     };
     /// A snapshot of the counters; safe from any thread.
     Stats stats() const;

@@ -1,10 +1,20 @@
 #include "core/chain.hpp"
 
 #include "core/route.hpp"
+#include "util/media_type.hpp"
+
+#include <spur/detail/parse_json.hpp>
 
 #include <stdexcept>
 
 namespace spur::detail {
+
+namespace {
+// GET and HEAD carry no content with defined semantics (RFC 9110 §9.3.1): their bodies are
+// left on the wire unless the handler asks for one, so that `GET /healthz` with a large
+// Content-Length buffers nothing (the connection drops what it can, or closes).
+bool reads_body_first(std::string_view method) noexcept { return method != "GET" && method != "HEAD"; }
+}  // namespace
 
 Chain::Chain(const std::vector<Middleware>& global, Request& req, Response& res, const HttpError* refusal) noexcept
     : global_(global), req_(req), res_(res), refusal_(refusal) {
@@ -33,7 +43,7 @@ bool Chain::try_run_sync() {
     if (refusal_ || !global_.empty() || match.kind != RouteMatch::Kind::found || !match.route->middleware.empty())
         return false;
     const auto& sync = match.route->handler.sync();
-    if (!sync || req_.body_pending()) return false;
+    if (!sync || (req_.body_pending() && reads_body_first(req_.method()))) return false;
     sync(req_, res_);
     return true;
 }
@@ -45,7 +55,11 @@ Task<> Chain::endpoint() {
         case RouteMatch::Kind::found: {
             // The body is read only once the request got this far: a guard that answered
             // 401 never made the server read (or send 100 Continue for) an upload.
-            if (req_.body_pending() && !match.stream_body) co_await req_.read_body();
+            if (req_.body_pending() && !match.stream_body && reads_body_first(req_.method())) co_await req_.read_body();
+            // A large JSON body is parsed off the I/O thread now, so that the handler's
+            // req.json() (or typed Body<T>) finds it parsed.
+            if (req_.body().size() >= json_offload_bytes && is_json_media_type(req_.header("Content-Type")))
+                co_await parse_json(req_);
             const Handler& h = match.route->handler;
             if (h.sync()) {
                 h.sync()(req_, res_);

@@ -6,6 +6,10 @@
 #include <spur/cookie.hpp>
 #include <spur/http_error.hpp>
 
+#include <spur/detail/parse_json.hpp>
+#include <spur/offload.hpp>
+
+#include "core/request_access.hpp"
 #include "util/net.hpp"
 #include "util/url.hpp"
 
@@ -88,12 +92,17 @@ std::optional<std::string_view> Request::cookie(std::string_view name) const {
     return std::nullopt;
 }
 
-const json::value& Request::json() const {
-    if (json_) return *json_;
+namespace {
+json::value parse_body(std::string_view body) {
     boost::system::error_code ec;
-    json::value v = json::parse(message_.body(), ec);
+    json::value v = json::parse(body, ec);
     if (ec) throw HttpError(400, "invalid_json", "Request body is not valid JSON");
-    json_ = std::move(v);
+    return v;
+}
+}  // namespace
+
+const json::value& Request::json() const {
+    if (!json_) json_ = parse_body(message_.body());
     return *json_;
 }
 
@@ -126,5 +135,22 @@ Task<std::string_view> Request::read_body_chunk() {
         throw HttpError(413, "payload_too_large", "Request body too large");
     co_return std::string_view(message_.body());
 }
+
+namespace detail {
+
+Task<> parse_json(Request& req) {
+    auto& cached = RequestAccess::json(req);
+    if (cached) co_return;
+    const std::string& body = req.body();
+    if (body.size() < json_offload_bytes) {
+        cached = parse_body(body);
+        co_return;
+    }
+    auto parse = [&body] { return parse_body(body); };
+    auto value = co_await offload(parse);
+    cached = std::move(value);
+}
+
+}  // namespace detail
 
 }  // namespace spur

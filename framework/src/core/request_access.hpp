@@ -11,6 +11,7 @@ struct RequestAccess {
     static App*& app(Request& req) noexcept { return req.app_; }
     static RouteMatch& match(Request& req) noexcept { return req.match_; }
     static std::vector<std::pair<std::string_view, std::string>>& params(Request& req) noexcept { return req.params_; }
+    static std::optional<boost::json::value>& json(Request& req) noexcept { return req.json_; }
 };
 
 }  // namespace spur::detail

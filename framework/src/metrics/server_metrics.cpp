@@ -17,6 +17,9 @@ void collect_server_metrics(MetricsRegistry& registry, const Server& server) {
                               [s] { return static_cast<double>(s->stats().shed_connections); });
     registry.gauge_function("websocket_sessions_open", "Connections speaking WebSocket.",
                             [s] { return static_cast<double>(s->stats().websocket_sessions); });
+    registry.gauge_function("http_request_body_buffered_bytes",
+                            "Request-body buffer bytes held now (limit: max_buffered_body_bytes).",
+                            [s] { return static_cast<double>(s->stats().buffered_body_bytes); });
 }
 
 }  // namespace spur

@@ -1,5 +1,7 @@
 #include <spur/middleware/json_body.hpp>
 
+#include <spur/detail/parse_json.hpp>
+
 #include "middleware/collect_body.hpp"
 
 namespace spur::middleware {
@@ -12,7 +14,7 @@ Middleware json_body(JsonBodyOptions options) {
             if (options.require_content_type && !detail::is_json_media_type(req.header("Content-Type")))
                 throw HttpError(415, "unsupported_media_type", "Expected Content-Type: application/json");
             if (req.body().size() > options.limit) throw HttpError(413, "payload_too_large", "Request body too large");
-            (void)req.json();  // throws 400 invalid_json; cached for the handler
+            co_await detail::parse_json(req);  // throws 400 invalid_json; cached for the handler
         }
         co_await next();
     };

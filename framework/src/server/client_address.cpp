@@ -81,7 +81,7 @@ std::optional<bool> scheme_is_https(std::string_view proto) {
 }
 }  // namespace
 
-void resolve_client(Request& req, const IpNetworks& trusted, bool tls) {
+void resolve_client(Request& req, const IpNetworks& trusted, ForwardedHeader header, bool tls) {
     if (trusted.empty()) {
         req.set_client({}, tls);
         return;
@@ -93,11 +93,12 @@ void resolve_client(Request& req, const IpNetworks& trusted, bool tls) {
         return;
     }
 
-    // Every hop the proxies reported, client side first. Forwarded wins when both are sent:
-    // a proxy that speaks it is newer than the convention it replaces.
+    // Every hop the proxies reported, client side first, from the one header the operator
+    // named. Reading the other too would let a client choose its address: nginx appends to
+    // X-Forwarded-For and passes a client's Forwarded through untouched (and vice versa).
     std::vector<Hop> hops;
     const auto& headers = req.headers();
-    const bool forwarded = headers.find(http::field::forwarded) != headers.end();
+    const bool forwarded = header == ForwardedHeader::forwarded;
     auto [first, last] = headers.equal_range(forwarded ? "Forwarded" : "X-Forwarded-For");
     for (auto field = first; field != last; ++field) {
         for_each_element(field->value(), [&](std::string_view element) {

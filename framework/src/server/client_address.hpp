@@ -5,6 +5,7 @@
 #include "util/ip.hpp"
 
 #include <spur/request.hpp>
+#include <spur/server.hpp>
 
 namespace spur::detail {
 
@@ -13,7 +14,9 @@ namespace spur::detail {
 /// connection is encrypted. From a trusted peer, the client is the right-most forwarded
 /// address that is not itself trusted (every hop right of it was appended by a proxy we
 /// trust; everything left of it the client could have written), and the scheme is the one
-/// the proxy reports. Allocates only when the peer is trusted.
-void resolve_client(Request& req, const IpNetworks& trusted, bool tls);
+/// the proxy reports. Only `header` is read (with X-Forwarded-Proto for X-Forwarded-For):
+/// a proxy rewrites or appends to its own header and passes the other through untouched.
+/// Allocates only when the peer is trusted.
+void resolve_client(Request& req, const IpNetworks& trusted, ForwardedHeader header, bool tls);
 
 }  // namespace spur::detail

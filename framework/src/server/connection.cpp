@@ -4,6 +4,7 @@
 #include "server/client_address.hpp"
 #include "server/exchange.hpp"
 #include "server/framing.hpp"
+#include "server/pace.hpp"
 #include "server/pipeline.hpp"
 #include "server/transport.hpp"
 #include "server/websocket/session.hpp"
@@ -47,6 +48,10 @@ constexpr std::chrono::seconds refusal_write_timeout{5};
 // can be kept; a larger one (or one of unknown size) closes the connection instead.
 constexpr std::uint64_t discard_budget = 64 * 1024;
 constexpr std::size_t chunk_size = 16 * 1024;
+// A buffered body starts at most this large and doubles as bytes arrive, never past what the
+// request declared or the route allows: memory follows the bytes received, not the client's
+// word (a Content-Length of 1 MiB with nothing behind it held 1 MiB for the body timeout).
+constexpr std::size_t initial_body_capacity = 16 * 1024;
 
 using Parser = RequestParser;
 
@@ -68,7 +73,10 @@ class Connection;
 // (Request::read_body / read_body_chunk), under the route's limit and the body timeout.
 class WireBody final : public BodySource {
 public:
-    WireBody(Connection& c, Parser& parser) noexcept : c_(c), parser_(parser) {}
+    WireBody(Connection& c, Parser& parser) noexcept;
+    ~WireBody() override;
+    WireBody(const WireBody&) = delete;
+    WireBody& operator=(const WireBody&) = delete;
 
     std::size_t default_limit() const noexcept override;
     Task<std::string_view> next(std::size_t limit) override;
@@ -84,16 +92,21 @@ public:
     Task<bool> discard_rest();
 
 private:
-    void start(std::size_t limit, bool whole);
+    void start(std::size_t limit);
     // Fills up to `room` bytes at `dst` with body bytes; 0 at the end of the body.
     Task<std::size_t> pump(char* dst, std::size_t room);
+    // Gives `out` room for `more` bytes: doubling, but never beyond `most`, and counted
+    // against the server's budget for buffered bodies.
+    void grow(std::string& out, std::size_t more, std::size_t most);
     [[noreturn]] void fail(int status, const char* code, const char* message);
 
     Connection& c_;
     Parser& parser_;
+    Pace pace_;  // the body's minimum rate, counted only while a read waits on the client
     bool started_ = false;
     bool failed_ = false;
     std::uint64_t received_ = 0;
+    std::size_t charged_ = 0;  // bytes of body buffer counted in the server's budget
 };
 
 class Connection final : private HandlingObserver {
@@ -103,6 +116,7 @@ public:
           // Bounded: an oversized chunk line or trailer fails as a malformed body instead of
           // growing memory.
           buffer_(options_.max_request_line + options_.max_header_bytes + 8 * 1024) {
+        transport.min_write_rate(options_.min_transfer_rate);
         if (state.local) {
             remote_ = "unix";
             return;
@@ -189,7 +203,7 @@ private:
 
     Task<Step> serve_one() {
         // 1. The header block, scanned by spur before Beast sees it.
-        HeaderScanner scanner(options_.max_request_line, options_.max_header_bytes);
+        HeaderScanner scanner(options_.max_request_line, options_.max_header_bytes, options_.max_header_fields);
         bool deadline_set = false;  // only once a read is needed: pipelined headers are already here
         for (;;) {
             auto state = scanner.scan(buffered());
@@ -246,7 +260,7 @@ private:
         auto& req = exchange->request.emplace(Request::Message(std::move(message.base())), remote_,
                                               parser.is_done() ? nullptr : static_cast<BodySource*>(&body),
                                               static_cast<HandlingObserver*>(this));
-        resolve_client(req, server_.trusted_proxies, transport_.secure());
+        resolve_client(req, server_.trusted_proxies, options_.forwarded_header, transport_.secure());
         auto& res = exchange->response.emplace();
         state_.request = &req;
         body_complete_ = parser.is_done();
@@ -337,9 +351,8 @@ private:
         boost::system::error_code ec;
         if (!pipeline_.all_sent()) {
             flushing_ = true;
-            tcp_.expires_after(options_.write_timeout);
             const std::array<net::const_buffer, 1> buffers{pipeline_.unsent()};
-            co_await transport_.write(buffers, ec);
+            co_await transport_.write(buffers, ec, options_.write_timeout);
             flushing_ = false;
         }
         pipeline_.finish(ec, server_.app.log());
@@ -394,7 +407,7 @@ private:
                       http::request_header<>* parsed = nullptr) {
         Request req(parsed ? Request::Message(std::move(*parsed)) : partial_header(request_line), remote_);
         buffer_.consume(consume);
-        resolve_client(req, server_.trusted_proxies, transport_.secure());
+        resolve_client(req, server_.trusted_proxies, options_.forwarded_header, transport_.secure());
         Response res;
         const HttpError error(rejection.status, rejection.code, rejection.message);
         co_await server_.app.refuse(req, res, error);
@@ -436,10 +449,9 @@ private:
         if (!expect_continue_ || continue_sent_) co_return;
         continue_sent_ = true;
         static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
-        tcp_.expires_after(options_.write_timeout);
         boost::system::error_code ec;
         const std::array<net::const_buffer, 1> buffers{net::buffer(interim.data(), interim.size())};
-        co_await transport_.write(buffers, ec);
+        co_await transport_.write(buffers, ec, options_.write_timeout);
         if (ec) throw HttpError(400, "bad_request", "Request body could not be read");
     }
 
@@ -465,6 +477,13 @@ private:
     bool flushing_ = false;       // flush_pipeline()'s write is in flight
 };
 
+WireBody::WireBody(Connection& c, Parser& parser) noexcept
+    : c_(c), parser_(parser), pace_(c.options_.body_timeout, c.options_.min_transfer_rate) {}
+
+WireBody::~WireBody() {
+    if (charged_ > 0) c_.server_.buffered_body_bytes.fetch_sub(charged_, std::memory_order_relaxed);
+}
+
 std::size_t WireBody::default_limit() const noexcept { return c_.options_.max_body_bytes; }
 
 void WireBody::fail(int status, const char* code, const char* message) {
@@ -472,10 +491,8 @@ void WireBody::fail(int status, const char* code, const char* message) {
     throw HttpError(status, code, message);
 }
 
-void WireBody::start(std::size_t limit, bool whole) {
+void WireBody::start(std::size_t limit) {
     if (failed_) throw HttpError(400, "bad_request", "Request body could not be read");
-    // A whole-body read gets one deadline for all of it; a streamed one, one per chunk.
-    if (whole || !started_) c_.tcp_.expires_after(c_.options_.body_timeout);
     if (started_) return;
     started_ = true;
     if (auto length = parser_.content_length(); length && *length > limit)
@@ -513,30 +530,67 @@ Task<std::size_t> WireBody::pump(char* dst, std::size_t room) {
             if (used > 0) continue;  // framing (a chunk line) but no data yet
         }
         if (c_.free_space() == 0) fail(400, "bad_request", "Malformed request body");  // a chunk line too long
-        if (!c_.pipeline_.empty()) {
-            if (!co_await c_.flush_pipeline()) fail(400, "bad_request", "Request body could not be read");
-            c_.tcp_.expires_after(c_.options_.body_timeout);
-        }
+        if (!c_.pipeline_.empty() && !co_await c_.flush_pipeline())
+            fail(400, "bad_request", "Request body could not be read");
         co_await c_.send_continue();
         boost::system::error_code ec;
-        co_await c_.read_some(ec);
+        c_.tcp_.expires_after(pace_.begin());
+        const std::size_t n = co_await c_.read_some(ec);
+        // tcp_stream closes the socket when the deadline passes: a client below the rate.
         if (ec) fail(400, "bad_request", "Request body could not be read");
+        pace_.moved(n);
     }
 }
 
 Task<std::string_view> WireBody::next(std::size_t limit) {
-    start(limit, false);
+    start(limit);
     char* chunk = c_.chunk_buffer();
     const std::size_t n = co_await pump(chunk, chunk_size);
     co_return std::string_view(chunk, n);
 }
 
+void WireBody::grow(std::string& out, std::size_t more, std::size_t most) {
+    const std::size_t needed = out.size() + more;
+    if (out.capacity() >= needed) return;
+    const std::size_t capacity =
+        std::max(needed, std::min(std::max(out.capacity() * 2, initial_body_capacity), std::max(most, needed)));
+    const std::size_t charge = capacity - std::min(capacity, out.capacity());
+    const std::size_t budget = c_.options_.max_buffered_body_bytes;
+    auto& used = c_.server_.buffered_body_bytes;
+    if (budget != 0 && used.fetch_add(charge, std::memory_order_relaxed) + charge > budget) {
+        used.fetch_sub(charge, std::memory_order_relaxed);
+        failed_ = true;  // the rest stays on the wire: the connection closes after the answer
+        throw HttpError(503, "overloaded", "The server is busy, try again shortly").with_header("Retry-After", "1");
+    }
+    charged_ += charge;
+    // Exactly `capacity`: std::string::reserve may round up to twice the old size.
+    std::string bigger;
+    bigger.reserve(capacity);
+    bigger.append(out);
+    out.swap(bigger);
+}
+
 Task<> WireBody::read_all(std::string& out, std::size_t limit) {
-    start(limit, true);
+    start(limit);
     const auto length = parser_.content_length();
+    // What the body can still grow to: the declared length, else the limit (+1, so that a
+    // chunked body one byte over it still reaches Beast's body_limit check).
+    const std::uint64_t most = length                                          ? *length
+                               : limit == std::numeric_limits<std::size_t>::max() ? limit
+                                                                                 : std::uint64_t{limit} + 1;
     for (;;) {
-        // Reads land in `out` itself: the declared length at once, else growing by chunks.
-        const std::size_t room = length ? std::max<std::size_t>(*length - received_, 1) : chunk_size;
+        if (parser_.is_done()) {
+            co_await pump(nullptr, 0);  // the end of the body, as pump() sees it
+            co_return;
+        }
+        // The buffer grows only once it is (nearly) full, and a pass offers at most chunk_size of it:
+        // resize() zero-fills the room it adds, so a pass must not add more than one read can
+        // fill, or reading would be quadratic in the size.
+        const std::uint64_t left = most > received_ ? most - received_ : 1;
+        std::size_t room = static_cast<std::size_t>(std::min<std::uint64_t>(left, chunk_size));
+        if (out.capacity() - out.size() < std::min(room, min_read))
+            grow(out, room, static_cast<std::size_t>(std::min<std::uint64_t>(most, std::numeric_limits<std::size_t>::max())));
+        room = std::min(room, out.capacity() - out.size());
         const std::size_t old = out.size();
         out.resize(old + room);
         const std::size_t n = co_await pump(out.data() + old, room);
@@ -553,7 +607,7 @@ bool WireBody::can_discard_rest() const noexcept {
 
 Task<bool> WireBody::discard_rest() {
     try {
-        start(std::numeric_limits<std::size_t>::max(), true);  // can_discard_rest() bounded it
+        start(std::numeric_limits<std::size_t>::max());  // can_discard_rest() bounded it
         char* scratch = c_.chunk_buffer();
         while (co_await pump(scratch, chunk_size) > 0) {
         }

@@ -52,6 +52,8 @@ struct ServerContext {
     const std::atomic<bool>& stopping;
     const IpNetworks& trusted_proxies;  ///< parsed from options.trusted_proxies
     std::atomic<std::size_t>& websocket_sessions;  ///< open now, for Server::stats()
+    /// Request-body buffer bytes held by every connection (ServerOptions::max_buffered_body_bytes).
+    std::atomic<std::size_t>& buffered_body_bytes;
 };
 
 /// Serves requests on `transport` until the peer leaves, a limit or timeout ends it, an

@@ -55,6 +55,10 @@ HeaderScanner::State HeaderScanner::scan(std::string_view data) noexcept {
         } else if (line_length == 0) {
             end_ = pos_ + 2;
             return State::complete;
+        } else if (++fields_ > max_fields_) {
+            // Each parsed field costs Beast about a hundred bytes beyond its text: thousands
+            // of tiny ones in 16 KiB would hold far more memory than the header's size says.
+            return reject(431, "headers_too_large", "Too many request header fields");
         }
         pos_ += 2;
         line_start_ = pos_;

@@ -25,14 +25,14 @@ struct Rejection {
 
 /// Finds the end of a request's header block, resumably, rejecting what Beast 1.81 would
 /// let through or only notice late: bare CR or LF (400), NUL (400), obs-fold (400),
-/// a request line over max_request_line (414), header fields over max_header_bytes (431).
-/// Empty lines before the request line are skipped (RFC 9112 §2.2).
+/// a request line over max_request_line (414), header fields over max_header_bytes or more
+/// than max_fields of them (431). Empty lines before the request line are skipped (RFC 9112 §2.2).
 class HeaderScanner {
 public:
     enum class State { need_more, complete, rejected };
 
-    HeaderScanner(std::size_t max_request_line, std::size_t max_header_bytes) noexcept
-        : max_request_line_(max_request_line), max_header_bytes_(max_header_bytes) {}
+    HeaderScanner(std::size_t max_request_line, std::size_t max_header_bytes, std::size_t max_fields = 100) noexcept
+        : max_request_line_(max_request_line), max_header_bytes_(max_header_bytes), max_fields_(max_fields) {}
 
     /// Scans `data` — every byte buffered for this message so far, from its start; later
     /// calls must pass the same bytes plus more. Bytes already seen are not rescanned.
@@ -56,6 +56,8 @@ private:
 
     std::size_t max_request_line_;
     std::size_t max_header_bytes_;
+    std::size_t max_fields_;
+    std::size_t fields_ = 0;
     std::size_t pos_ = 0;
     std::size_t begin_ = 0;
     std::size_t line_start_ = 0;

@@ -103,7 +103,7 @@ struct Server::Impl {
     Impl(App& a, ServerOptions o)
         : app(a), options(std::move(o)), io(1), strand(net::make_strand(io)), signals(strand), drain_timer(strand),
           delay_timer(strand), watchdog(strand), trusted_proxies(parse_trusted_proxies(options.trusted_proxies)),
-          context{app, options, stopping, trusted_proxies, websocket_sessions},
+          context{app, options, stopping, trusted_proxies, websocket_sessions, buffered_body_bytes},
           contexts(resolve_threads(options.threads)), open_on(std::make_unique<std::atomic<std::size_t>[]>(contexts)) {
         for (unsigned i = 1; i < contexts; ++i) workers.push_back(std::make_unique<net::io_context>(1));
     }
@@ -127,6 +127,7 @@ struct Server::Impl {
     bool notify_systemd = false;
     std::atomic<bool> stopping{false};  // the listeners are closed: no keep-alive from now on
     std::atomic<std::size_t> websocket_sessions{0};
+    std::atomic<std::size_t> buffered_body_bytes{0};
     detail::IpNetworks trusted_proxies;
     detail::ServerContext context;
     unsigned short port = 0;
@@ -496,7 +497,8 @@ unsigned short Server::tls_port() const noexcept { return impl_->tls_port; }
 
 Server::Stats Server::stats() const {
     std::lock_guard lock(impl_->connections_mutex);
-    return {impl_->connections.size(), impl_->refused, impl_->shed, impl_->websocket_sessions.load(std::memory_order_relaxed)};
+    return {impl_->connections.size(), impl_->refused, impl_->shed, impl_->websocket_sessions.load(std::memory_order_relaxed),
+            impl_->buffered_body_bytes.load(std::memory_order_relaxed)};
 }
 
 }  // namespace spur

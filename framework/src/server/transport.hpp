@@ -20,8 +20,8 @@ namespace spur::detail {
 
 class WsSession;
 
-/// Reads, writes and closes one connection's stream. Deadlines are the caller's: set them
-/// on tcp() (Beast's tcp_stream) before each operation. Errors are reported, never thrown.
+/// Reads, writes and closes one connection's stream. Read deadlines are the caller's: set
+/// them on tcp() (Beast's tcp_stream) before each read. Errors are reported, never thrown.
 class Transport {
 public:
     Transport(beast::tcp_stream& tcp, bool secure) noexcept : tcp_(tcp), secure_(secure) {}
@@ -31,11 +31,17 @@ public:
     beast::tcp_stream& tcp() noexcept { return tcp_; }
     /// Whether the stream is encrypted (TLS).
     bool secure() const noexcept { return secure_; }
+    /// The minimum rate (bytes/s; 0 = none) write() holds a client to.
+    void min_write_rate(std::size_t rate) noexcept { min_rate_ = rate; }
 
     /// Reads at least one byte into `buffer`; eof, reset and timeout come back in `ec`.
     virtual Task<std::size_t> read_some(net::mutable_buffer buffer, boost::system::error_code& ec) = 0;
-    /// Writes every byte of `buffers` (a gathered write); returns the bytes written.
-    virtual Task<std::size_t> write(std::span<const net::const_buffer> buffers, boost::system::error_code& ec) = 0;
+    /// Writes every byte of `buffers` (a gathered write of at most 8 buffers); returns the
+    /// bytes written. What the socket takes at once goes out without waiting; the rest must
+    /// keep min_write_rate() with `allowance` to spare (Pace), or the connection is closed
+    /// and `ec` says timeout.
+    Task<std::size_t> write(std::span<const net::const_buffer> buffers, boost::system::error_code& ec,
+                            std::chrono::milliseconds allowance);
     /// Writes what the socket takes at once, without waiting, and returns how much that was
     /// (0 where the stream cannot, as with TLS); a failure comes back in `ec`.
     virtual std::size_t write_now(std::span<const net::const_buffer>, boost::system::error_code&) { return 0; }
@@ -48,9 +54,14 @@ public:
     virtual Task<std::shared_ptr<WsSession>> accept_websocket(const Request::Message& request, const Response& res,
                                                               const WebSocketOptions& options, const LogSink& log) = 0;
 
+protected:
+    /// Writes at least one byte of `buffers`, under the deadline set on tcp().
+    virtual Task<std::size_t> write_some(std::span<const net::const_buffer> buffers, boost::system::error_code& ec) = 0;
+
 private:
     beast::tcp_stream& tcp_;
     bool secure_;
+    std::size_t min_rate_ = 0;
 };
 
 }  // namespace spur::detail

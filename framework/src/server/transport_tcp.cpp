@@ -5,7 +5,6 @@
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -30,30 +29,12 @@ public:
         return stream_.async_read_some(buffer, net::redirect_error(net::use_awaitable, ec));
     }
 
-    // A response almost always fits the socket's send buffer: it goes out in one sendmsg,
-    // without an asynchronous operation, its deadline timer and the resumption (a third of
-    // spur's instructions per request). What the socket does not take is written
-    // asynchronously under the caller's deadline.
-    Task<std::size_t> write(std::span<const net::const_buffer> buffers, boost::system::error_code& ec) override {
-        std::array<net::const_buffer, 8> rest;
-        if (buffers.size() > rest.size())
-            co_return co_await net::async_write(stream_, buffers, net::redirect_error(net::use_awaitable, ec));
-        std::size_t written = write_now(buffers, ec);
-        if (ec) co_return written;
-        std::size_t count = 0, skip = written;
-        for (auto b : buffers) {
-            if (skip >= b.size()) {
-                skip -= b.size();
-                continue;
-            }
-            b += skip;
-            skip = 0;
-            rest[count++] = b;
-        }
-        if (count == 0) co_return written;
-        const std::span<const net::const_buffer> left(rest.data(), count);
-        written += co_await net::async_write(stream_, left, net::redirect_error(net::use_awaitable, ec));
-        co_return written;
+    // A response almost always fits the socket's send buffer: Transport::write sends it with
+    // write_now(), in one sendmsg, without an asynchronous operation, its deadline timer and
+    // the resumption (a third of spur's instructions per request). Only what the socket does
+    // not take comes here.
+    Task<std::size_t> write_some(std::span<const net::const_buffer> buffers, boost::system::error_code& ec) override {
+        return stream_.async_write_some(buffers, net::redirect_error(net::use_awaitable, ec));
     }
 
     std::size_t write_now(std::span<const net::const_buffer> buffers, boost::system::error_code& ec) override {

@@ -6,7 +6,6 @@
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 namespace spur::detail {
@@ -23,8 +22,8 @@ public:
         co_return co_await stream_.async_read_some(buffer, net::redirect_error(net::use_awaitable, ec));
     }
 
-    Task<std::size_t> write(std::span<const net::const_buffer> buffers, boost::system::error_code& ec) override {
-        co_return co_await net::async_write(stream_, buffers, net::redirect_error(net::use_awaitable, ec));
+    Task<std::size_t> write_some(std::span<const net::const_buffer> buffers, boost::system::error_code& ec) override {
+        return stream_.async_write_some(buffers, net::redirect_error(net::use_awaitable, ec));
     }
 
     // TLS's own half-close: close_notify, bounded by the linger time.

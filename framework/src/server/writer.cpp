@@ -20,7 +20,6 @@ public:
 
     Task<> write(std::string_view chunk) override {
         if (chunk.empty()) co_return;  // an empty chunk would end a chunked body early
-        transport_.tcp().expires_after(timeout_);
         boost::system::error_code ec;
         if (chunked_) {
             // RFC 9112 §7.1: size in hex, CRLF, data, CRLF — one gathered write.
@@ -31,10 +30,10 @@ public:
             const std::array<net::const_buffer, 3> buffers{
                 net::buffer(size_line, static_cast<std::size_t>(end - size_line)), net::buffer(chunk.data(), chunk.size()),
                 net::buffer("\r\n", 2)};
-            co_await transport_.write(buffers, ec);
+            co_await transport_.write(buffers, ec, timeout_);
         } else {
             const std::array<net::const_buffer, 1> buffers{net::buffer(chunk.data(), chunk.size())};
-            co_await transport_.write(buffers, ec);
+            co_await transport_.write(buffers, ec, timeout_);
         }
         if (ec) throw boost::system::system_error(ec);
         written_ += chunk.size();
@@ -102,19 +101,18 @@ Task<boost::system::error_code> write_response(Transport& transport, Response& r
                                                std::chrono::milliseconds timeout, const LogSink& log,
                                                const Request& req, std::string& head, net::const_buffer before) {
     boost::system::error_code ec;
-    transport.tcp().expires_after(timeout);
     head.clear();
     append_head(res.header(), framing.wire, head);
     if (!framing.stream) {
         const std::array<net::const_buffer, 3> buffers{before, net::buffer(head), net::buffer(res.body())};
-        const std::size_t n = co_await transport.write(buffers, ec);
+        const std::size_t n = co_await transport.write(buffers, ec, timeout);
         const std::size_t preamble = before.size() + head.size();
         res.bytes_sent(n > preamble ? n - preamble : 0);
         co_return ec;
     }
 
     const std::array<net::const_buffer, 2> head_buffers{before, net::buffer(head)};
-    co_await transport.write(head_buffers, ec);
+    co_await transport.write(head_buffers, ec, timeout);
     if (ec) co_return ec;
 
     StreamWriter writer(transport, framing.chunked, timeout);
@@ -134,9 +132,8 @@ Task<boost::system::error_code> write_response(Transport& transport, Response& r
         co_return make_error_code(boost::system::errc::io_error);
     }
     if (framing.chunked) {
-        transport.tcp().expires_after(timeout);
         const std::array<net::const_buffer, 1> last{net::buffer("0\r\n\r\n", 5)};
-        co_await transport.write(last, ec);
+        co_await transport.write(last, ec, timeout);
         co_return ec;
     }
     if (auto declared = res.stream_length(); declared && *declared != writer.written()) {

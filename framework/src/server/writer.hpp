@@ -17,7 +17,8 @@ namespace spur::detail {
 class Transport;
 
 /// Writes `res` as `framing` says, after the bytes in `before` (held pipelined responses)
-/// and in the same write as its head; every single write is bounded by `timeout`. Records
+/// and in the same write as its head; every write must keep the transport's minimum rate
+/// with `timeout` to spare (Transport::write). Records
 /// the body bytes written with res.bytes_sent(). Returns an error if the peer is gone, too
 /// slow, or a streamed body failed or wrote a different length than declared — the
 /// connection must then be closed. `head` is scratch space the connection keeps so that

@@ -1,0 +1,295 @@
+// Request bodies under hostile load (issue #31, findings 1, 8 and 9): memory follows the
+// bytes that arrived, never a declared length; a body nobody reads is not buffered; a
+// process-wide budget answers 503 past it; transfers below the minimum rate are dropped,
+// transfers above it are not cut off by a deadline; large JSON is parsed off the I/O thread.
+#include <spur/server.hpp>
+
+#include <spur/app.hpp>
+#include <spur/offload.hpp>
+
+#include "support/test_server.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+using namespace spur;
+using spur::test::eventually;
+using spur::test::RawConnection;
+using spur::test::test_options;
+using spur::test::TestServer;
+
+namespace {
+constexpr std::size_t KiB = 1024;
+constexpr std::size_t MiB = 1024 * 1024;
+
+std::size_t resident_bytes() {
+    std::ifstream statm("/proc/self/statm");
+    std::size_t size = 0, resident = 0;
+    statm >> size >> resident;
+    return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+std::string post(std::string_view path, std::size_t length, std::string_view extra = "") {
+    return "POST " + std::string(path) + " HTTP/1.1\r\nHost: t\r\n" + std::string(extra) +
+           "Content-Length: " + std::to_string(length) + "\r\n\r\n";
+}
+
+void add_size_route(App& app, std::size_t limit) {
+    app.post("/upload", [](Request& req, Response& res) { res.send(std::to_string(req.body().size())); }).body_limit(limit);
+}
+}  // namespace
+
+TEST_CASE("a declared Content-Length commits no memory: 200 clients declaring 1 MiB hold what they sent", "[server][body][hostile]") {
+    App app;
+    add_size_route(app, 2 * MiB);
+    TestServer srv(app);
+    const std::size_t before = resident_bytes();
+
+    constexpr std::size_t clients = 200;
+    std::vector<std::unique_ptr<RawConnection>> open;
+    for (std::size_t i = 0; i < clients; ++i) {
+        open.push_back(std::make_unique<RawConnection>(srv.port()));
+        open.back()->send(post("/upload", MiB) + std::string(KiB, 'x'));
+    }
+    // Every read has started once each connection's first kilobyte is in a body buffer.
+    REQUIRE(eventually([&] { return srv.server().stats().buffered_body_bytes >= clients * KiB; }));
+    const auto held = srv.server().stats().buffered_body_bytes;
+    CHECK(held <= clients * 16 * KiB);  // the first buffer, not the declared megabyte
+    // Before: 200 MiB resident (each body sized by its Content-Length at once).
+    CHECK(resident_bytes() - std::min(before, resident_bytes()) < 64 * MiB);
+
+    // The body still arrives whole for a client that sends it.
+    open.front()->send(std::string(MiB - KiB, 'y'));
+    auto r = open.front()->read_response();
+    REQUIRE(r);
+    CHECK(r->result_int() == 200);
+    CHECK(r->body() == std::to_string(MiB));
+    open.clear();
+    CHECK(eventually([&] { return srv.server().stats().buffered_body_bytes == 0; }));
+}
+
+TEST_CASE("a GET body nobody reads is not read: the answer comes at once and the connection closes", "[server][body][hostile]") {
+    App app;
+    std::atomic<int> handled{0};
+    app.get("/healthz", [&](Request&, Response& res) {
+        ++handled;
+        res.send("ok");
+    });
+    TestServer srv(app);
+
+    SECTION("a large declared body, none of it sent") {
+        RawConnection c(srv.port());
+        c.send("GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 1048576\r\n\r\n");
+        auto r = c.read_response();  // before: the server waited for the megabyte (body timeout)
+        REQUIRE(r);
+        CHECK(r->result_int() == 200);
+        CHECK(r->body() == "ok");
+        CHECK((*r)["Connection"] == "close");  // too much to drop cheaply
+        CHECK(c.wait_closed());
+        CHECK(srv.server().stats().buffered_body_bytes == 0);
+    }
+    SECTION("a small body is dropped as it arrives and the connection is kept") {
+        RawConnection c(srv.port());
+        c.send("GET /healthz HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789");
+        auto first = c.read_response();
+        REQUIRE(first);
+        CHECK(first->result_int() == 200);
+        CHECK((*first)["Connection"] != "close");
+        c.send("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+        auto second = c.read_response();
+        REQUIRE(second);
+        CHECK(second->body() == "ok");
+        CHECK(handled == 2);
+    }
+}
+
+TEST_CASE("past max_buffered_body_bytes a body read answers 503 overloaded while the others go on", "[server][body][hostile]") {
+    App app;
+    add_size_route(app, MiB);
+    auto options = test_options();
+    options.max_buffered_body_bytes = 256 * KiB;
+    TestServer srv(app, options);
+
+    RawConnection holder(srv.port());
+    holder.send(post("/upload", 200 * KiB) + std::string(150 * KiB, 'a'));
+    REQUIRE(eventually([&] { return srv.server().stats().buffered_body_bytes >= 150 * KiB; }));
+
+    RawConnection late(srv.port());
+    late.send(post("/upload", 200 * KiB));
+    late.try_send(std::string(200 * KiB, 'b'));  // the server may close before it took all of it
+    auto refused = late.read_response();
+    REQUIRE(refused);
+    CHECK(refused->result_int() == 503);
+    CHECK(refused->body().find("\"overloaded\"") != std::string::npos);
+    CHECK((*refused)["Retry-After"] == "1");
+    CHECK((*refused)["Connection"] == "close");
+
+    holder.send(std::string(50 * KiB, 'a'));
+    auto done = holder.read_response();
+    REQUIRE(done);
+    CHECK(done->result_int() == 200);
+    CHECK(done->body() == std::to_string(200 * KiB));
+    REQUIRE(eventually([&] { return srv.server().stats().buffered_body_bytes == 0; }));
+
+    // With the budget free again the same upload goes through.
+    RawConnection again(srv.port());
+    again.send(post("/upload", 200 * KiB) + std::string(200 * KiB, 'c'));
+    auto ok = again.read_response();
+    REQUIRE(ok);
+    CHECK(ok->result_int() == 200);
+}
+
+TEST_CASE("a body below min_transfer_rate is dropped, one above it may take longer than body_timeout", "[server][body][hostile]") {
+    App app;
+    add_size_route(app, MiB);
+    auto options = test_options();
+    options.min_transfer_rate = 64 * KiB;
+    options.body_timeout = std::chrono::milliseconds(300);
+    TestServer srv(app, options);
+    using namespace std::chrono_literals;
+
+    SECTION("above the rate: 256 KiB at about 128 KiB/s, two seconds in all") {
+        RawConnection c(srv.port());
+        c.send(post("/upload", 256 * KiB));
+        for (int i = 0; i < 32; ++i) {
+            c.send(std::string(8 * KiB, 'x'));
+            std::this_thread::sleep_for(60ms);  // the pace is the subject
+        }
+        auto r = c.read_response();  // before: dropped once the whole-body deadline passed
+        REQUIRE(r);
+        CHECK(r->result_int() == 200);
+        CHECK(r->body() == std::to_string(256 * KiB));
+    }
+    SECTION("below the rate: 512 bytes every 50 ms (10 KiB/s) is dropped") {
+        RawConnection c(srv.port(), 3000ms);
+        c.send(post("/upload", 256 * KiB));
+        bool sending = true;
+        for (int i = 0; i < 60 && sending; ++i) {
+            sending = c.try_send(std::string(512, 'x'));
+            std::this_thread::sleep_for(50ms);
+        }
+        CHECK(c.wait_closed());  // closed within the three seconds the test allows
+    }
+}
+
+TEST_CASE("a reader below min_transfer_rate is dropped, a fast one gets the whole response", "[server][hostile]") {
+    App app;
+    std::mutex mutex;
+    std::condition_variable finished;
+    std::vector<std::pair<int, std::uint64_t>> outcomes;  // status, body bytes sent
+    const std::string big(32 * MiB, 'z');  // far beyond what loopback's socket buffers absorb
+    app.get("/big", [&](Request&, Response& res) {
+        res.on_finish([&](Response& r) {
+            std::lock_guard lock(mutex);
+            outcomes.emplace_back(r.status(), r.bytes_sent());
+            finished.notify_all();
+        });
+        res.send(big);
+    });
+    auto options = test_options();
+    options.min_transfer_rate = 2 * MiB;
+    options.write_timeout = std::chrono::milliseconds(300);
+    TestServer srv(app, options);
+    using namespace std::chrono_literals;
+    auto wait_outcome = [&] {
+        std::unique_lock lock(mutex);
+        REQUIRE(finished.wait_for(lock, 10s, [&] { return !outcomes.empty(); }));
+        auto o = outcomes.back();
+        outcomes.clear();
+        return o;
+    };
+
+    SECTION("a slow reader: 64 KiB every 100 ms") {
+        RawConnection c(srv.port(), 200ms);
+        c.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
+        const int fd = c.native_handle();
+        std::vector<char> scratch(64 * KiB);
+        bool open = true;
+        for (int i = 0; i < 100 && open; ++i) {  // 10 s at most
+            const auto n = ::recv(fd, scratch.data(), scratch.size(), 0);
+            open = n > 0;
+            std::this_thread::sleep_for(100ms);  // the pace is the subject
+            std::lock_guard lock(mutex);
+            if (!outcomes.empty()) break;
+        }
+        auto [status, sent] = wait_outcome();
+        CHECK(status == 499);
+        CHECK(sent < big.size());
+    }
+    SECTION("a reader that keeps up") {
+        RawConnection c(srv.port());
+        c.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
+        auto r = c.read_response();
+        REQUIRE(r);
+        CHECK(r->body().size() == big.size());
+        auto [status, sent] = wait_outcome();
+        CHECK(status == 200);
+        CHECK(sent == big.size());
+    }
+}
+
+TEST_CASE("a JSON body of 256 KiB or more is parsed on the blocking pool, not on the I/O thread", "[server][body][hostile]") {
+    App app;
+    std::mutex mutex;
+    std::condition_variable changed;
+    bool holding = false, release = false;
+    app.get("/hold", [&](Request&, Response& res) -> Task<> {
+        auto wait = [&] {
+            std::unique_lock lock(mutex);
+            holding = true;
+            changed.notify_all();
+            changed.wait(lock, [&] { return release; });
+        };
+        co_await offload(wait);
+        res.send("released");
+    });
+    app.post("/json", [](Request& req, Response& res) { res.json({{"items", req.json().as_object().at("items").as_array().size()}}); })
+        .body_limit(4 * MiB);
+    auto options = test_options();
+    options.max_blocking_queue = 1;  // one job at a time: /hold takes the only slot
+    TestServer srv(app, options);
+
+    std::string items = "{\"items\":[";
+    while (items.size() < 300 * KiB) items += "\"0123456789abcdef\",";
+    items.back() = ']';
+    items += '}';
+    auto send_json = [&](const std::string& body) {
+        auto r = spur::test::round_trip(srv.port(), post("/json", body.size(), "Content-Type: application/json\r\n") + body);
+        REQUIRE(r);
+        return *r;
+    };
+
+    RawConnection holder(srv.port());
+    holder.send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n");
+    {
+        std::unique_lock lock(mutex);
+        REQUIRE(changed.wait_for(lock, std::chrono::seconds(5), [&] { return holding; }));
+    }
+    // The pool is full: the large body's parse cannot be queued; a small one parses inline.
+    auto large = send_json(items);
+    CHECK(large.result_int() == 503);
+    CHECK(large.body().find("\"overloaded\"") != std::string::npos);
+    auto small = send_json("{\"items\":[1,2,3]}");
+    CHECK(small.result_int() == 200);
+    CHECK(small.body() == "{\"items\":3}");
+    {
+        std::lock_guard lock(mutex);
+        release = true;
+        changed.notify_all();
+    }
+    auto held = holder.read_response();
+    REQUIRE(held);
+    CHECK(held->body() == "released");
+    auto parsed = send_json(items);
+    CHECK(parsed.result_int() == 200);
+    CHECK(parsed.body().find("{\"items\":") == 0);
+}
