@@ -304,6 +304,25 @@ TEST_CASE("behind a trusted proxy the login throttle counts each forwarded clien
     CHECK(login_from("198.51.100.50, 203.0.113.1") == 429);
 }
 
+// Issue #31, finding 2: a client-sent Forwarded header won over the X-Forwarded-For the proxy
+// appends, so each attempt with a fresh `for=` got a fresh bucket (15 wrong logins, none throttled).
+TEST_CASE("behind an X-Forwarded-For proxy a rotating Forwarded header gets no fresh login buckets", "[app][auth][proxy]") {
+    auto config = test_config();
+    config.login_burst_per_ip = 3;
+    config.login_burst_per_email = 1000;
+    config.trusted_proxies = {"127.0.0.1"};
+    Running app(config, true, Via::wire);
+    auto email = unique_email("forwarded");
+    REQUIRE(post(app, "/api/auth/register", {{"email", email}, {"password", "password123"}}).status == 201);
+    std::vector<int> statuses;
+    for (int i = 1; i <= 6; ++i) {
+        statuses.push_back(post(app, "/api/auth/login", {{"email", email}, {"password", "wrong guess"}},
+                                {{"Forwarded", "for=198.51.100." + std::to_string(i)}, {"X-Forwarded-For", "203.0.113.9"}})
+                               .status);
+    }
+    CHECK(statuses == std::vector<int>{401, 401, 401, 429, 429, 429});
+}
+
 TEST_CASE("every spelling of an account's email shares its login throttle", "[app][auth]") {
     auto config = test_config();
     config.login_burst_per_email = 3;

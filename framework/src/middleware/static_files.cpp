@@ -197,8 +197,12 @@ Handler static_files(fs::path root, StaticOptions options) {
         // downloads made logins fail with 503 (issue #31, finding 4).
         Opened file = open_below(root, relative, slash || relative.empty(), o.index, want_gzip);
         if (file.kind == Opened::Kind::redirect) {
-            std::string location = std::string(req.path()) + "/";
-            if (!req.query_string().empty()) location += "?" + std::string(req.query_string());
+            std::string location(req.path());
+            location += '/';
+            if (!req.query_string().empty()) {
+                location += '?';
+                location += req.query_string();
+            }
             res.redirect(location, 301);
             co_return;
         }

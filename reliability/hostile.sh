@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Hostile load against spur-app (issue #31): declared lengths, a forged Forwarded header, JSON
+# parsed beside a bystander, readers that never read, downloads beside logins.
+#   reliability/hostile.sh
+# Prints one JSON object per scenario and PASS/FAIL; exits non-zero on FAIL (reliability/hostile.py).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+"$root/scripts/install-deps.sh"
+(cd "$root" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+"$root/scripts/build.sh" build/release Release -DSPUR_BUILD_TESTS=OFF -DSPUR_BUILD_BENCH=OFF -DSPUR_BUILD_EXAMPLES=OFF
+ulimit -n "$(ulimit -Hn)"
+exec /usr/bin/python3 "$root/reliability/hostile.py" --app "$root/build/release/app/spur-app" \
+  --mariadb-sh "$root/scripts/mariadb.sh" --dir "$root/build/reliability/hostile"
