@@ -1,6 +1,23 @@
 """Shared by the reliability scripts."""
+import http.client
+import json
 import re
 import time
+
+
+def call(port, method, path, body=None, token=None, raw_body=None, headers=None, timeout=15):
+    """One request on its own connection to 127.0.0.1:port: `body` is sent as JSON (or
+    `raw_body` as it is), `token` as a bearer token. Returns (status, body bytes)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    h = {"Content-Type": "application/json", **(headers or {})}
+    if token:
+        h["Authorization"] = "Bearer " + token
+    data = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+    c.request(method, path, data, h)
+    r = c.getresponse()
+    payload = r.read()
+    c.close()
+    return r.status, payload
 
 
 def port_from_log(log_path, proc=None, seconds=15):

@@ -18,7 +18,6 @@ figures; the run ends with PASS/FAIL against the bounds spur states (docs/securi
 reliability/hostile.sh builds spur-app and runs this. Standard library only.
 """
 import argparse
-import http.client
 import json
 import os
 import re
@@ -29,7 +28,7 @@ import sys
 import threading
 import time
 
-from common import port_from_log
+from common import call, port_from_log
 
 SECRET = "reliability-" + "h" * 40
 EMAIL, PASSWORD = "hostile@example.com", "correct horse battery"
@@ -44,15 +43,8 @@ def rss_mib(pid):
         return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:")) / 1024
 
 
-def request(port, method, path, body=None, headers=None, timeout=30, raw=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    h = {"Content-Type": "application/json", **(headers or {})}
-    data = raw if raw is not None else (json.dumps(body) if body is not None else None)
-    c.request(method, path, data, h)
-    r = c.getresponse()
-    payload = r.read()
-    c.close()
-    return r.status, payload
+def request(port, method, path, body=None, headers=None, timeout=30):
+    return call(port, method, path, body, headers=headers, timeout=timeout)
 
 
 def login(port):

@@ -5,7 +5,6 @@ a socket error, RSS stopped growing (last minute vs the second minute), and open
 not creep. reliability/soak.sh builds and runs this. Standard library only.
 """
 import argparse
-import http.client
 import json
 import os
 import random
@@ -15,7 +14,7 @@ import sys
 import threading
 import time
 
-from common import port_from_log
+from common import call, port_from_log
 
 SECRET = "soak-" + "s" * 40
 
@@ -24,19 +23,6 @@ def rss_and_fds(pid):
     with open(f"/proc/{pid}/status") as f:
         rss = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:")) / 1024
     return rss, len(os.listdir(f"/proc/{pid}/fd"))
-
-
-def call(port, method, path, body=None, token=None, raw_body=None, headers=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
-    h = {"Content-Type": "application/json", **(headers or {})}
-    if token:
-        h["Authorization"] = "Bearer " + token
-    data = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
-    c.request(method, path, data, h)
-    r = c.getresponse()
-    payload = r.read()
-    c.close()
-    return r.status, payload
 
 
 def too_large(port, token):

@@ -1,16 +1,14 @@
 #include <spur/middleware/static_files.hpp>
 
 #include <spur/app.hpp>
-#include <spur/offload.hpp>
 #include <spur/testing/client.hpp>
 
+#include "support/blocking_hold.hpp"
 #include "support/test_server.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <condition_variable>
 #include <fstream>
-#include <mutex>
 
 using namespace spur;
 namespace fs = std::filesystem;
@@ -180,37 +178,19 @@ TEST_CASE("HEAD sends the headers only and a large file streams whole over the w
 TEST_CASE("files are served while the blocking pool's queue is full", "[middleware][static][server]") {
     Site site;
     App app = make_app(site);
-    std::mutex mutex;
-    std::condition_variable changed;
-    bool holding = false, release = false;
-    app.get("/hold", [&](Request&, Response& res) -> Task<> {
-        auto wait = [&] {
-            std::unique_lock lock(mutex);
-            holding = true;
-            changed.notify_all();
-            changed.wait(lock, [&] { return release; });
-        };
-        co_await offload(wait);
-        res.send("released");
-    });
+    test::BlockingHold hold;
+    hold.route(app);
     auto options = test::test_options();
     options.max_blocking_queue = 1;
     test::TestServer srv(app, options);
     test::RawConnection holder(srv.port());
     holder.send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n");
-    {
-        std::unique_lock lock(mutex);
-        REQUIRE(changed.wait_for(lock, std::chrono::seconds(5), [&] { return holding; }));
-    }
+    REQUIRE(hold.wait_held());
     auto r = test::round_trip(srv.port(), "GET /static/data.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
     REQUIRE(r);
     CHECK(r->result_int() == 200);  // before: 503 overloaded
     CHECK(r->body() == Site::big());
-    {
-        std::lock_guard lock(mutex);
-        release = true;
-        changed.notify_all();
-    }
+    hold.release();
     auto held = holder.read_response();
     REQUIRE(held);
     CHECK(held->body() == "released");

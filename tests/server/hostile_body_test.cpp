@@ -5,8 +5,8 @@
 #include <spur/server.hpp>
 
 #include <spur/app.hpp>
-#include <spur/offload.hpp>
 
+#include "support/blocking_hold.hpp"
 #include "support/test_server.hpp"
 
 #include <catch2/catch.hpp>
@@ -239,19 +239,8 @@ TEST_CASE("a reader below min_transfer_rate is dropped, a fast one gets the whol
 
 TEST_CASE("a JSON body of 256 KiB or more is parsed on the blocking pool, not on the I/O thread", "[server][body][hostile]") {
     App app;
-    std::mutex mutex;
-    std::condition_variable changed;
-    bool holding = false, release = false;
-    app.get("/hold", [&](Request&, Response& res) -> Task<> {
-        auto wait = [&] {
-            std::unique_lock lock(mutex);
-            holding = true;
-            changed.notify_all();
-            changed.wait(lock, [&] { return release; });
-        };
-        co_await offload(wait);
-        res.send("released");
-    });
+    spur::test::BlockingHold hold;
+    hold.route(app);
     app.post("/json", [](Request& req, Response& res) { res.json({{"items", req.json().as_object().at("items").as_array().size()}}); })
         .body_limit(4 * MiB);
     auto options = test_options();
@@ -270,10 +259,7 @@ TEST_CASE("a JSON body of 256 KiB or more is parsed on the blocking pool, not on
 
     RawConnection holder(srv.port());
     holder.send("GET /hold HTTP/1.1\r\nHost: t\r\n\r\n");
-    {
-        std::unique_lock lock(mutex);
-        REQUIRE(changed.wait_for(lock, std::chrono::seconds(5), [&] { return holding; }));
-    }
+    REQUIRE(hold.wait_held());
     // The pool is full: the large body's parse cannot be queued; a small one parses inline.
     auto large = send_json(items);
     CHECK(large.result_int() == 503);
@@ -281,11 +267,7 @@ TEST_CASE("a JSON body of 256 KiB or more is parsed on the blocking pool, not on
     auto small = send_json("{\"items\":[1,2,3]}");
     CHECK(small.result_int() == 200);
     CHECK(small.body() == "{\"items\":3}");
-    {
-        std::lock_guard lock(mutex);
-        release = true;
-        changed.notify_all();
-    }
+    hold.release();
     auto held = holder.read_response();
     REQUIRE(held);
     CHECK(held->body() == "released");
