@@ -1,6 +1,7 @@
 #pragma once
 // spur-app's settings: environment variables, overridden by the same names as flags.
 
+#include <spur/log.hpp>
 #include <spur/mysql/config.hpp>
 #include <spur/server.hpp>
 
@@ -58,6 +59,9 @@ struct Config {
     std::string web_root;  ///< also answer /metrics on the public port (otherwise 404)
     /// Where access-log lines go (not a flag: tests and embedders set it); default stderr.
     std::function<void(std::string_view)> access_log_sink;
+    /// Where the app's own log records go (errors, "login failed"…; not a flag: tests and
+    /// embedders set it); default stderr, in LOG_FORMAT's text or JSON.
+    spur::LogSink log_sink;
 };
 
 /// The database settings of `config`: DATABASE_URL, with every statement stopped by the

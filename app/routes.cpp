@@ -77,8 +77,10 @@ spur::App build_app(Services& s) {
     spur::AppOptions options;
     options.validation_status = 400;  // what spur-app's clients have always been answered
     // Error lines and the handlers' own lines, with the request id, in the access log's format.
-    options.log = spur::stderr_log_sink(spur::LogLevel::info,
-                                        s.config.log_format == "json" ? spur::LogFormat::json : spur::LogFormat::text);
+    options.log = s.config.log_sink ? s.config.log_sink
+                                    : spur::stderr_log_sink(spur::LogLevel::info, s.config.log_format == "json"
+                                                                                      ? spur::LogFormat::json
+                                                                                      : spur::LogFormat::text);
     spur::App app(options);
     app.openapi(openapi_options(s.config));
     app.use(s.metrics.middleware());

@@ -107,7 +107,10 @@ spur::Task<User> authenticate(Services& s, const spur::Request& req, LoginIn& in
     auto verify_work = [&password, &hash] { return spur::verify_password(password, hash); };
     const bool ok = co_await spur::offload(verify_work);
     if (!user || !ok) {
-        req.log().warn("login failed", {{"user_id", user ? boost::json::value(user->id) : boost::json::value(nullptr)}});
+        // The client's address (behind a trusted proxy, the one it forwarded): what an operator
+        // blocks, or feeds to fail2ban, when one address guesses passwords.
+        req.log().warn("login failed", {{"user_id", user ? boost::json::value(user->id) : boost::json::value(nullptr)},
+                                        {"client", boost::json::value(boost::json::string_view(req.ip()))}});
         throw bad_credentials();
     }
     // BCRYPT_COST was raised since this hash was made: upgrade it now that we have the password.
