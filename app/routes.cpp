@@ -153,8 +153,8 @@ spur::App build_app(Services& s) {
     data.post("/", token_or_key, texts::create(s)).body_limit(large)
         .summary("Create a text").security(bearer_or_key).responds<texts::TextReply>(201).responds_error(401, 403);
     data.get("/", token_or_key, texts::list(s))
-        .summary("List texts, newest first (summaries: no content)").security(bearer_or_key)
-        .responds<texts::TextPage>(200).responds_error(401, 503);
+        .summary("List texts, newest first (summaries: no content); q searches, one search per account at a time")
+        .security(bearer_or_key).responds<texts::TextPage>(200).responds_error(401, 429, 503);
     data.get("/:id", token_or_key, texts::show(s)).summary("Read a text (ETag: its version)").security(bearer_or_key)
         .responds<texts::TextReply>(200).responds(304, "If-None-Match names the current version").responds_error(401);
     data.put("/:id", token_or_key, texts::update(s)).body_limit(large)

@@ -217,7 +217,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List texts, newest first (summaries: no content) */
+        /** List texts, newest first (summaries: no content); q searches, one search per account at a time */
         get: operations["get_api_texts"];
         put?: never;
         /** Create a text */
@@ -356,9 +356,10 @@ export interface components {
         TextPage: {
             success: boolean;
             items: components["schemas"]["TextSummaryOut"][];
-            total: number;
+            total?: number | null;
             limit: number;
             offset: number;
+            has_more: boolean;
         };
         TextSummaryOut: {
             id: number;
@@ -1074,6 +1075,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
