@@ -1,6 +1,6 @@
 #pragma once
 // What the handlers share: settings, the database pool, token signing, login throttles,
-// admission of expensive work (searches), metrics.
+// admission of expensive work (searches, password checks), metrics.
 
 #include "config.hpp"
 #include "health/metrics.hpp"
@@ -24,6 +24,7 @@ struct Services {
     spur::middleware::RateLimiter login_by_email;  ///< 5 at once, then one every 12 s
     spur::middleware::RateLimiter register_by_ip;  ///< 10 at once, then one every 20 s
     InFlight searches;        ///< one per account; at most max_searches, below the pool size
+    InFlight password_checks; ///< one password operation (bcrypt) per account at a time
     Metrics metrics;
     std::string dummy_hash;  ///< verified for unknown emails so both failures take as long
 };

@@ -1,5 +1,6 @@
 #include "auth/handlers.hpp"
 
+#include "auth/confirm.hpp"
 #include "auth/contract.hpp"
 #include "auth/guard.hpp"
 #include "auth/repository.hpp"
@@ -72,18 +73,6 @@ void answer_with_token(Services& s, const spur::Request& req, spur::Response& re
     res.json(TokenReply{true, out(user), std::move(token), s.config.jwt_ttl.count()});
 }
 
-// The signed-in user's own password, re-entered to confirm a change or a deletion. Throttled
-// with the account's login bucket, so a stolen token cannot be used to guess the password.
-spur::Task<User> confirm_password(Services& s, std::uint64_t user_id, const std::string& password) {
-    if (auto d = s.login_by_email.take("id:" + std::to_string(user_id)); !d.allowed) throw throttled(d.retry_after);
-    auto user = co_await find_user_by_id(s.db, user_id);
-    if (!user) throw spur::HttpError(401, "unauthorized", "This account no longer exists");
-    const std::string& hash = user->password_hash;
-    auto verify_work = [&password, &hash] { return spur::verify_password(password, hash); };
-    if (!co_await spur::offload(verify_work))
-        throw spur::HttpError(403, "invalid_credentials", "The password is not this account's password");
-    co_return std::move(*user);
-}
 spur::HttpError email_taken() { return spur::HttpError(409, "email_taken", "An account with this email already exists"); }
 // Checks an email and password, with both throttles and the same work for unknown
 // addresses; upgrades the hash if BCRYPT_COST rose. Throws 401 or 429.
@@ -192,7 +181,9 @@ spur::Handler change_password(Services& s) {
         std::string current = std::move(in->current_password);
         std::string fresh = std::move(in->new_password);
         check_password_bytes(fresh, "new_password");
-        auto user = co_await confirm_password(s, principal(req).user_id, current);
+        // Kept to the end: the account's one password operation covers the second hash and the write.
+        Confirmed confirmed = co_await confirm_password(s, req, principal(req).user_id, current);
+        const User& user = confirmed.user;
         const unsigned cost = s.config.bcrypt_cost;
         auto hash_work = [&fresh, cost] { return spur::hash_password(fresh, cost); };
         std::string hash = co_await spur::offload(hash_work);
@@ -208,8 +199,8 @@ spur::Handler change_password(Services& s) {
 spur::Handler delete_account(Services& s) {
     return [&s](spur::Request& req, spur::Response& res, spur::Body<PasswordConfirmIn> in) -> spur::Task<> {
         std::string password = std::move(in->password);
-        auto user = co_await confirm_password(s, principal(req).user_id, password);
-        co_await delete_user(s.db, user.id);
+        Confirmed confirmed = co_await confirm_password(s, req, principal(req).user_id, password);
+        co_await delete_user(s.db, confirmed.user.id);
         end_browser_session(s, req, res);
         res.status(204).end();
     };
