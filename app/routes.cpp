@@ -141,8 +141,8 @@ spur::App build_app(Services& s) {
 
     spur::Router keys;
     keys.post("/", token, api_keys::create(s)).body_limit(small)
-        .summary("Create an API key: its secret is shown once").security(bearer)
-        .responds<api_keys::KeyCreated>(201).responds_error(401);
+        .summary("Create an API key (the password again): its secret is shown once").security(bearer)
+        .responds<api_keys::KeyCreated>(201).responds_error(401, 403, 429);
     keys.get("/", token, api_keys::list(s)).summary("List API keys").security(bearer)
         .responds<api_keys::KeyList>(200).responds_error(401);
     keys.del("/:id", token, api_keys::remove(s)).summary("Revoke an API key").security(bearer)

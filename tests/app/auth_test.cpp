@@ -264,7 +264,7 @@ TEST_CASE("account deletion: needs the password - removes the user with texts an
     auto email = unique_email("leaver");
     auto token = signup(app, email);
     REQUIRE(post(app, "/api/texts", {{"title", "t"}, {"content", "c"}}, bearer(token)).status == 201);
-    auto key = post(app, "/api/keys", {{"name", "k"}}, bearer(token));
+    auto key = post(app, "/api/keys", {{"name", "k"}, {"password", "password123"}}, bearer(token));
     REQUIRE(key.status == 201);
     const std::string secret(key.json().at("secret").as_string());
 

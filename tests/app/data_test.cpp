@@ -32,7 +32,7 @@ TEST_CASE("API keys: the secret is shown once, stored hashed, listed without sec
     Running app;
     auto alice = signup(app, unique_email("alice"));
     auto bob = signup(app, unique_email("bob"));
-    auto created = post(app, "/api/keys", {{"name", "laptop"}}, bearer(alice));
+    auto created = post(app, "/api/keys", {{"name", "laptop"}, {"password", "password123"}}, bearer(alice));
     REQUIRE(created.status == 201);
     CHECK(created.header("Cache-Control") == "no-store");
     auto v = created.json();
@@ -58,14 +58,14 @@ TEST_CASE("API keys: the secret is shown once, stored hashed, listed without sec
     CHECK(del(app, "/api/keys/" + id, bearer(bob)).status == 404);
     CHECK(del(app, "/api/keys/" + id, bearer(alice)).status == 204);
     CHECK(del(app, "/api/keys/" + id, bearer(alice)).status == 404);
-    CHECK(post(app, "/api/keys", {{"name", ""}}, bearer(alice)).status == 400);
+    CHECK(post(app, "/api/keys", {{"name", ""}, {"password", "password123"}}, bearer(alice)).status == 400);
     CHECK(get(app, "/api/keys").status == 401);
 }
 
 TEST_CASE("X-API-Key authenticates the text endpoints as its owner until it is revoked", "[app][keys]") {
     Running app;
     auto token = signup(app, unique_email("keyuser"));
-    auto created = post(app, "/api/keys", {{"name", "script"}}, bearer(token));
+    auto created = post(app, "/api/keys", {{"name", "script"}, {"password", "password123"}}, bearer(token));
     std::string secret(created.json().at("secret").as_string());
     const Headers key = {{"X-API-Key", secret}};
     auto text = post(app, "/api/texts", {{"title", "via key"}, {"content", "hello"}}, key);
@@ -79,14 +79,17 @@ TEST_CASE("X-API-Key authenticates the text endpoints as its owner until it is r
     CHECK(get(app, "/api/texts", {{"X-API-Key", "sk_made_up"}}).status == 401);
 }
 
-TEST_CASE("API keys may expire: expires_in_days on creation - an expired key gets 401", "[app][keys]") {
+TEST_CASE("API keys expire: expires_in_days on creation (1 to 365, 90 without) - an expired key gets 401", "[app][keys]") {
     Running app;
     auto h = bearer(signup(app, unique_email("expiring")));
-    for (const json::value& bad : {json::value(0), json::value(3651), json::value("7"), json::value(1.5)})
-        CHECK(post(app, "/api/keys", {{"name", "k"}, {"expires_in_days", bad}}, h).status == 400);
-    auto forever = post(app, "/api/keys", {{"name", "forever"}}, h);
-    CHECK(forever.json().at("key").at("expires_at").is_null());
-    auto created = post(app, "/api/keys", {{"name", "a week"}, {"expires_in_days", 7}}, h);
+    auto key = [](const std::string& name, const json::value& days) {
+        return json::object{{"name", name}, {"password", "password123"}, {"expires_in_days", days}};
+    };
+    for (const json::value& bad : {json::value(0), json::value(366), json::value("7"), json::value(1.5)})
+        CHECK(post(app, "/api/keys", key("k", bad), h).status == 400);
+    auto standard = post(app, "/api/keys", key("standard", nullptr), h);
+    CHECK(standard.json().at("key").at("expires_at").is_string());  // 90 days (hardening_test)
+    auto created = post(app, "/api/keys", key("a week", 7), h);
     REQUIRE(created.status == 201);
     CHECK(created.json().at("key").at("expires_at").is_string());
     const std::string secret(created.json().at("secret").as_string());
@@ -96,7 +99,7 @@ TEST_CASE("API keys may expire: expires_in_days on creation - an expired key get
                             secret.substr(0, 11));
     auto expired = get(app, "/api/texts", {{"X-API-Key", secret}});
     CHECK(expired.status == 401);
-    CHECK(get(app, "/api/texts", {{"X-API-Key", std::string(forever.json().at("secret").as_string())}}).status == 200);
+    CHECK(get(app, "/api/texts", {{"X-API-Key", std::string(standard.json().at("secret").as_string())}}).status == 200);
 }
 
 TEST_CASE("texts: create, read, partial update, delete, with validation", "[app][texts]") {

@@ -25,6 +25,14 @@ Reply del_json(Running& app, const std::string& target, const json::value& body,
     return call(app, verb::delete_, target, json::serialize(body), with_json(h));
 }
 std::string error_code(const Reply& r) { return std::string(r.json().at("error").at("code").as_string()); }
+std::string secret_of(const Reply& r) { return std::string(r.json().at("secret").as_string()); }
+json::object key_body(const std::string& name, const std::string& password = "password123") {
+    return {{"name", name}, {"password", password}};
+}
+std::string db_value(const std::string& sql, const std::string& arg) {
+    boost::asio::io_context io;
+    return spur::test::test_db_row(io, sql, arg);
+}
 std::uint64_t user_id(Running& app, const Headers& h) {
     return get(app, "/api/auth/me", h).json().at("user").at("id").to_number<std::uint64_t>();
 }
@@ -88,6 +96,87 @@ TEST_CASE("one password operation per account at a time - a second one while the
     // Once it has finished, the next one may run.
     auto fresh = bearer(std::string(first->json().at("token").as_string()));
     CHECK(del_json(app, "/api/auth/me", {{"password", "brand-new-pass"}}, fresh).status == 204);
+}
+
+// ---- API keys ------------------------------------------------------------------------------
+
+TEST_CASE("creating an API key asks for the password again - missing 400, wrong 403, then throttled", "[app][keys][hostile]") {
+    auto config = test_config();
+    config.login_burst_per_email = 4;  // the signup's login takes one
+    Running app(config);
+    auto h = bearer(signup(app, unique_email("keymaker")));
+    auto missing = post(app, "/api/keys", {{"name", "k"}}, h);
+    CHECK(missing.status == 400);
+    CHECK(error_code(missing) == "validation_error");
+    auto wrong = post(app, "/api/keys", key_body("k", "not-my-password"), h);
+    CHECK(wrong.status == 403);
+    CHECK(error_code(wrong) == "invalid_credentials");
+    auto right = post(app, "/api/keys", key_body("k"), h);
+    CHECK(right.status == 201);
+    CHECK(post(app, "/api/keys", key_body("k", "guess-2"), h).status == 403);
+    CHECK(post(app, "/api/keys", key_body("k", "guess-3"), h).status == 429);  // the account's login bucket
+    CHECK(get(app, "/api/keys", h).json().at("items").as_array().size() == 1);
+}
+
+TEST_CASE("API keys expire after 90 days unless told otherwise, and after 365 at most", "[app][keys][hostile]") {
+    Running app;
+    auto h = bearer(signup(app, unique_email("expiry")));
+    auto days_left = [](const Reply& created) {
+        return db_value("SELECT CAST(ROUND(TIMESTAMPDIFF(MINUTE, UTC_TIMESTAMP(3), expires_at) / 1440) AS CHAR) "
+                        "FROM api_keys WHERE prefix = ?", secret_of(created).substr(0, 11));
+    };
+    auto plain = post(app, "/api/keys", key_body("default"), h);
+    REQUIRE(plain.status == 201);
+    CHECK(plain.json().at("key").at("expires_at").is_string());
+    CHECK(days_left(plain) == "90");
+    auto body = key_body("null");
+    body["expires_in_days"] = nullptr;
+    CHECK(days_left(post(app, "/api/keys", body, h)) == "90");
+    body["expires_in_days"] = 365;
+    CHECK(days_left(post(app, "/api/keys", body, h)) == "365");
+    body["expires_in_days"] = 366;
+    auto too_long = post(app, "/api/keys", body, h);
+    CHECK(too_long.status == 400);
+    CHECK(error_code(too_long) == "validation_error");
+}
+
+TEST_CASE("log out everywhere and a password change revoke the account's API keys", "[app][keys][hostile]") {
+    Running app;
+    auto email = unique_email("revoker");
+    auto h = bearer(signup(app, email));
+    const Headers key{{"X-API-Key", secret_of(post(app, "/api/keys", key_body("before logout-all"), h))}};
+    REQUIRE(get(app, "/api/texts", key).status == 200);
+    REQUIRE(post(app, "/api/auth/logout-all", {}, h).status == 204);
+    CHECK(get(app, "/api/texts", key).status == 401);
+
+    auto login = post(app, "/api/auth/login", {{"email", email}, {"password", "password123"}});
+    h = bearer(std::string(login.json().at("token").as_string()));
+    const Headers later{{"X-API-Key", secret_of(post(app, "/api/keys", key_body("after"), h))}};
+    REQUIRE(get(app, "/api/texts", later).status == 200);  // a key made after logout-all works
+    REQUIRE(post(app, "/api/auth/password", {{"current_password", "password123"}, {"new_password", "brand-new-pass"}}, h).status == 200);
+    CHECK(get(app, "/api/texts", later).status == 401);
+}
+
+TEST_CASE("an API key's last_used_at is written at most once a minute", "[app][keys][hostile]") {
+    Running app;
+    auto h = bearer(signup(app, unique_email("lastused")));
+    const std::string secret = secret_of(post(app, "/api/keys", key_body("k"), h));
+    const std::string prefix = secret.substr(0, 11);
+    const Headers key{{"X-API-Key", secret}};
+    auto stored = [&] { return db_value("SELECT CAST(last_used_at AS CHAR) FROM api_keys WHERE prefix = ?", prefix); };
+    auto set_used = [&](const std::string& ago) {
+        db_value("UPDATE api_keys SET last_used_at = UTC_TIMESTAMP(3) - INTERVAL " + ago + " WHERE prefix = ?", prefix);
+    };
+    REQUIRE(get(app, "/api/texts", key).status == 200);
+    CHECK_FALSE(stored().empty());  // the first use is recorded
+    set_used("30 SECOND");
+    const auto recent = stored();
+    REQUIRE(get(app, "/api/texts", key).status == 200);
+    CHECK(stored() == recent);  // used 30 s ago: not written again
+    set_used("61 SECOND");
+    const auto old = stored();
+    REQUIRE(get(app, "/api/texts", key).status == 200);
+    CHECK(stored() != old);  // over a minute: written
 }
 
 // ---- logs ----------------------------------------------------------------------------------

@@ -77,6 +77,7 @@ export const api = {
     request<void>("DELETE", `/api/texts/${id}`, undefined, false, { "If-Match": `"${version}"` }),
 
   keys: () => request<{ items: ApiKey[] }>("GET", "/api/keys"),
-  createKey: (name: string) => request<KeyCreated>("POST", "/api/keys", { name }),
+  // The password again: a key outlives the session, so the session alone cannot mint one.
+  createKey: (name: string, password: string) => request<KeyCreated>("POST", "/api/keys", { name, password }),
   revokeKey: (id: number) => request<void>("DELETE", `/api/keys/${id}`),
 };

@@ -185,7 +185,7 @@ export interface paths {
         /** List API keys */
         get: operations["get_api_keys"];
         put?: never;
-        /** Create an API key: its secret is shown once */
+        /** Create an API key (the password again): its secret is shown once */
         post: operations["post_api_keys"];
         delete?: never;
         options?: never;
@@ -312,6 +312,7 @@ export interface components {
         };
         KeyIn: {
             name: string;
+            password: string;
             expires_in_days?: number | null;
         };
         KeyCreated: {
@@ -328,7 +329,7 @@ export interface components {
             /** Format: date-time */
             last_used_at?: string | null;
             /** Format: date-time */
-            expires_at?: string | null;
+            expires_at: string;
         };
         KeyList: {
             success: boolean;
@@ -984,6 +985,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The body is too large */
             413: {
                 headers: {
@@ -995,6 +1005,15 @@ export interface operations {
             };
             /** @description The body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
