@@ -50,6 +50,16 @@ spur::Middleware database_unavailable() {
     };
 }
 
+// Everything under /api is about the signed-in user (or answers a token): no shared cache may
+// keep it, and the browser may not store it either (a shared computer, a back button after
+// logging out). Set before the handler, so that a handler's own choice still wins.
+spur::Middleware personal_data() {
+    return [](spur::Request&, spur::Response& res, spur::Next next) -> spur::Task<> {
+        res.set("Cache-Control", "private, no-store");
+        co_await next();
+    };
+}
+
 spur::OpenApiOptions openapi_options(const Config& config) {
     spur::OpenApiOptions o;
     o.title = "spur-app";
@@ -118,6 +128,7 @@ spur::App build_app(Services& s) {
         .responds_text(200, "text/plain", "Prometheus text exposition format").responds_error(404);
 
     spur::Router users;
+    users.use(personal_data());
     users.post("/register", auth::register_user(s)).body_limit(small)
         .summary("Create an account").responds<auth::UserReply>(201).responds_error(409, 429);
     users.post("/login", auth::login(s)).body_limit(small)
@@ -140,6 +151,7 @@ spur::App build_app(Services& s) {
     app.mount("/api/auth", users);
 
     spur::Router keys;
+    keys.use(personal_data());
     keys.post("/", token, api_keys::create(s)).body_limit(small)
         .summary("Create an API key (the password again): its secret is shown once").security(bearer)
         .responds<api_keys::KeyCreated>(201).responds_error(401, 403, 429);
@@ -150,6 +162,7 @@ spur::App build_app(Services& s) {
     app.mount("/api/keys", keys);
 
     spur::Router data;
+    data.use(personal_data());
     data.post("/", token_or_key, texts::create(s)).body_limit(large)
         .summary("Create a text").security(bearer_or_key).responds<texts::TextReply>(201).responds_error(401, 403);
     data.get("/", token_or_key, texts::list(s))

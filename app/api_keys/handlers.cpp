@@ -36,7 +36,7 @@ spur::Handler create(Services& s) {
         // In the account's current token generation: logout-all or a password change ends it.
         auto key = co_await create_key(s.db, confirmed.user.id, in->name, prefix, auth::key_hash(secret), days,
                                        confirmed.user.token_generation);
-        res.set("Cache-Control", "no-store");  // the secret is shown this once
+        res.set("Cache-Control", "private, no-store");  // the secret is shown this once
         res.status(201).json(KeyCreated{true, out(key), secret});
     };
 }

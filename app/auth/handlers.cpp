@@ -40,16 +40,16 @@ spur::CookieOptions session_cookie_options(const Services& s, const spur::Reques
     spur::CookieOptions o;
     o.http_only = true;  // never readable by the page's JavaScript
     o.same_site = spur::SameSite::strict;
-    o.secure = req.secure();
+    o.secure = req.secure();  // and then the __Host- name (session_cookie), which requires it with Path=/
     o.max_age = s.config.jwt_ttl;
     return o;
 }
 
 // A request the browser session made: the cookie, and no Authorization header.
-bool by_cookie(const spur::Request& req) { return req.header("Authorization").empty() && req.cookie(session_cookie); }
+bool by_cookie(const spur::Request& req) { return req.header("Authorization").empty() && req.cookie(session_cookie(req)); }
 
 void end_browser_session(const Services& s, const spur::Request& req, spur::Response& res) {
-    if (req.cookie(session_cookie)) res.clear_cookie(session_cookie, session_cookie_options(s, req));
+    if (req.cookie(session_cookie(req))) res.clear_cookie(session_cookie(req), session_cookie_options(s, req));
 }
 
 std::string signed_token(Services& s, const User& user) {
@@ -68,8 +68,8 @@ std::string signed_token(Services& s, const User& user) {
 // session gets the new token in its cookie as well.
 void answer_with_token(Services& s, const spur::Request& req, spur::Response& res, const User& user) {
     std::string token = signed_token(s, user);
-    if (by_cookie(req)) res.cookie(session_cookie, token, session_cookie_options(s, req));
-    res.set("Cache-Control", "no-store");
+    if (by_cookie(req)) res.cookie(session_cookie(req), token, session_cookie_options(s, req));
+    res.set("Cache-Control", "private, no-store");
     res.json(TokenReply{true, out(user), std::move(token), s.config.jwt_ttl.count()});
 }
 
@@ -137,7 +137,7 @@ spur::Handler register_user(Services& s) {
         }
         if (!user) throw email_taken();  // registered meanwhile
         req.log().info("user registered", {{"user_id", user->id}});
-        res.set("Cache-Control", "no-store");
+        res.set("Cache-Control", "private, no-store");
         res.status(201).json(UserReply{true, out(*user)});
     };
 }
@@ -153,8 +153,8 @@ spur::Handler start_session(Services& s) {
     return [&s](spur::Request& req, spur::Response& res, spur::Body<LoginIn> in) -> spur::Task<> {
         User user = co_await authenticate(s, req, *in);
         // The token goes into an HttpOnly cookie only: the page's JavaScript never sees it.
-        res.cookie(session_cookie, signed_token(s, user), session_cookie_options(s, req));
-        res.set("Cache-Control", "no-store");
+        res.cookie(session_cookie(req), signed_token(s, user), session_cookie_options(s, req));
+        res.set("Cache-Control", "private, no-store");
         res.json(UserReply{true, out(user)});
     };
 }

@@ -18,6 +18,14 @@ void check_content_size(const std::string& content) {
     if (content.size() > max_content) throw spur::HttpError(413, "payload_too_large", "content is limited to 1 MiB");
 }
 
+// Control characters, after the size (a 413 first): one validation error naming each field.
+void check_text(const std::string* title, const std::string* content) {
+    std::vector<spur::Violation> problems;
+    if (title) check_no_control_characters(*title, "title", problems);
+    if (content) check_no_control_characters(*content, "content", problems);
+    if (!problems.empty()) throw spur::ValidationError(std::move(problems));
+}
+
 spur::HttpError not_found() { return spur::HttpError(404, "No such text"); }
 
 TextOut out(const Text& t) {
@@ -59,6 +67,8 @@ InFlight::Ticket admit_search(Services& s, std::uint64_t user) {
 spur::Handler create(Services& s) {
     return [&s](spur::Request& req, spur::Response& res, spur::Body<TextIn> in) -> spur::Task<> {
         check_content_size(in->content);
+        const std::string& title = in->title;
+        check_text(&title, &in->content);
         const Quota limits = quota(s);
         std::optional<Text> text;
         try {
@@ -107,6 +117,7 @@ spur::Handler update(Services& s) {
         std::optional<std::string> title, content;
         if (in->title) title = std::move(*in->title);
         if (in->content) content = std::move(*in->content);
+        check_text(title ? &*title : nullptr, content ? &*content : nullptr);
         const auto user = auth::principal(req).user_id;
         const Quota limits = quota(s);
         bool found = false;

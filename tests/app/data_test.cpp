@@ -34,7 +34,7 @@ TEST_CASE("API keys: the secret is shown once, stored hashed, listed without sec
     auto bob = signup(app, unique_email("bob"));
     auto created = post(app, "/api/keys", {{"name", "laptop"}, {"password", "password123"}}, bearer(alice));
     REQUIRE(created.status == 201);
-    CHECK(created.header("Cache-Control") == "no-store");
+    CHECK(created.header("Cache-Control") == "private, no-store");
     auto v = created.json();
     std::string secret(v.at("secret").as_string());
     CHECK(secret.rfind("sk_", 0) == 0);

@@ -24,6 +24,9 @@ Headers with_json(Headers h) {
 Reply del_json(Running& app, const std::string& target, const json::value& body, const Headers& h) {
     return call(app, verb::delete_, target, json::serialize(body), with_json(h));
 }
+Reply put(Running& app, const std::string& t, const json::value& b, const Headers& h) {
+    return call(app, verb::put, t, json::serialize(b), h);
+}
 std::string error_code(const Reply& r) { return std::string(r.json().at("error").at("code").as_string()); }
 std::string secret_of(const Reply& r) { return std::string(r.json().at("secret").as_string()); }
 json::object key_body(const std::string& name, const std::string& password = "password123") {
@@ -177,6 +180,91 @@ TEST_CASE("an API key's last_used_at is written at most once a minute", "[app][k
     const auto old = stored();
     REQUIRE(get(app, "/api/texts", key).status == 200);
     CHECK(stored() != old);  // over a minute: written
+}
+
+// ---- content and personal data -------------------------------------------------------------
+
+TEST_CASE("C0 control characters other than tab, LF and CR are refused in a text's title and content", "[app][texts][hostile]") {
+    Running app;
+    auto h = bearer(signup(app, unique_email("control")));
+    auto ok = post(app, "/api/texts", {{"title", "tab\there"}, {"content", "lines\r\nand\ttabs"}}, h);
+    REQUIRE(ok.status == 201);
+    const std::string id = std::to_string(ok.json().at("text").at("id").to_number<std::uint64_t>());
+    for (const std::string& bad : {std::string("\x01"), std::string("a\x1b[31m"), std::string(1, '\0'), std::string("\x1f")}) {
+        auto content = post(app, "/api/texts", {{"title", "t"}, {"content", bad}}, h);
+        CHECK(content.status == 400);
+        CHECK(content.json().at("error").at("details").at(0).at("path") == "/content");
+        auto title = post(app, "/api/texts", {{"title", "t" + bad}, {"content", "c"}}, h);
+        CHECK(title.status == 400);
+        CHECK(title.json().at("error").at("details").at(0).at("path") == "/title");
+        CHECK(put(app, "/api/texts/" + id, {{"content", bad}}, h).status == 400);
+        CHECK(put(app, "/api/texts/" + id, {{"title", bad}}, h).status == 400);
+    }
+    CHECK(get(app, "/api/texts/" + id, h).json().at("text").at("content") == "lines\r\nand\ttabs");
+    CHECK(get(app, "/api/texts", h).json().at("items").as_array().size() == 1);
+}
+
+TEST_CASE("every personal-data response says Cache-Control: private, no-store", "[app][hostile]") {
+    Running app;
+    auto email = unique_email("private");
+    auto registered = post(app, "/api/auth/register", {{"email", email}, {"password", "password123"}});
+    auto login = post(app, "/api/auth/login", {{"email", email}, {"password", "password123"}});
+    auto h = bearer(std::string(login.json().at("token").as_string()));
+    auto text = post(app, "/api/texts", {{"title", "t"}, {"content", "c"}}, h);
+    const std::string id = std::to_string(text.json().at("text").at("id").to_number<std::uint64_t>());
+    auto key = post(app, "/api/keys", key_body("k"), h);
+    const std::vector<std::pair<std::string, Reply>> personal{
+        {"register", registered},
+        {"login", login},
+        {"session", post(app, "/api/auth/session", {{"email", email}, {"password", "password123"}})},
+        {"me", get(app, "/api/auth/me", h)},
+        {"texts", get(app, "/api/texts", h)},
+        {"search", get(app, "/api/texts?q=t", h)},
+        {"create text", text},
+        {"text", get(app, "/api/texts/" + id, h)},
+        {"update text", put(app, "/api/texts/" + id, {{"title", "u"}}, h)},
+        {"create key", key},
+        {"keys", get(app, "/api/keys", h)},
+    };
+    for (const auto& [what, reply] : personal) {
+        INFO(what);
+        CHECK(reply.status / 100 == 2);
+        CHECK(reply.header("Cache-Control") == "private, no-store");
+    }
+    CHECK(get(app, "/healthz").header("Cache-Control") != "private, no-store");  // not personal
+}
+
+TEST_CASE("over https the session cookie is __Host-spur_session - plain http keeps spur_session", "[app][web][hostile]") {
+    auto config = test_config();
+    config.trusted_proxies = {"127.0.0.1"};  // the test plays the TLS-terminating proxy
+    Running app(config, true, Via::wire);
+    auto email = unique_email("hostcookie");
+    REQUIRE(post(app, "/api/auth/register", {{"email", email}, {"password", "password123"}}).status == 201);
+    const json::object credentials{{"email", email}, {"password", "password123"}};
+    const Headers https{{"X-Forwarded-Proto", "https"}};
+
+    auto secure = post(app, "/api/auth/session", credentials, https);
+    REQUIRE(secure.status == 200);
+    const std::string set(secure.header("Set-Cookie"));
+    CHECK(set.starts_with("__Host-spur_session="));
+    CHECK(set.find("; Secure") != std::string::npos);
+    CHECK(set.find("Path=/") != std::string::npos);
+    CHECK(set.find("Domain") == std::string::npos);
+    const std::string token = set.substr(set.find('=') + 1, set.find(';') - set.find('=') - 1);
+    Headers host_cookie = https;
+    host_cookie.emplace_back("Cookie", "__Host-spur_session=" + token);
+    CHECK(get(app, "/api/auth/me", host_cookie).status == 200);
+    // Over https only the prefixed name counts: a cookie a sibling domain could plant is ignored.
+    Headers plain_name = https;
+    plain_name.emplace_back("Cookie", "spur_session=" + token);
+    CHECK(get(app, "/api/auth/me", plain_name).status == 401);
+    auto out = call(app, verb::post, "/api/auth/logout", {}, host_cookie);
+    CHECK(out.status == 204);
+    CHECK(std::string(out.header("Set-Cookie")).starts_with("__Host-spur_session=;"));
+
+    auto plain = post(app, "/api/auth/session", credentials);
+    REQUIRE(plain.status == 200);
+    CHECK(std::string(plain.header("Set-Cookie")).starts_with("spur_session="));
 }
 
 // ---- logs ----------------------------------------------------------------------------------
