@@ -18,11 +18,6 @@ std::optional<InFlight::Ticket> InFlight::enter(std::uint64_t key, Refusal& why)
     return Ticket(this, key);
 }
 
-std::size_t InFlight::running() const {
-    std::lock_guard lock(mutex_);
-    return keys_.size();
-}
-
 void InFlight::leave(std::uint64_t key) noexcept {
     std::lock_guard lock(mutex_);
     keys_.erase(key);

@@ -39,14 +39,12 @@ public:
     /// A ticket for `key`, or why there is none: this key already has an operation running
     /// (`same_key`), or `limit` operations are running (`full`). Thread-safe.
     std::optional<Ticket> enter(std::uint64_t key, Refusal& why);
-    /// Operations running now.
-    std::size_t running() const;
 
 private:
     void leave(std::uint64_t key) noexcept;
 
     const std::size_t limit_;
-    mutable std::mutex mutex_;
+    std::mutex mutex_;
     std::unordered_set<std::uint64_t> keys_;
 };
 

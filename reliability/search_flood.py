@@ -7,8 +7,10 @@ scan), then for --seconds keeps --searches concurrent searches of a 100-characte
 (99 x 'a' + 'b', which almost matches everywhere) while the bystander asks /api/auth/me and a
 balancer asks /readyz, one after the other. Prints a JSON summary: the bystander's latencies
 (p50, p99, max) and statuses, /readyz statuses, the searches' statuses, and one search alone.
+--accounts N spreads the searches over N such accounts (the global limit, not the per-account one).
 
-  ./build/dev/app/spur-app --dev &      # or scripts/run.sh
+  ./build/dev/app/spur-app --dev &      # or scripts/run.sh; with --accounts N > 8, also
+                                        # REGISTER_BURST_PER_IP and LOGIN_BURST_PER_IP above N + 1
   reliability/search_flood.py http://127.0.0.1:3001
 
 Standard library only.
@@ -61,28 +63,30 @@ def main():
     ap.add_argument("base", nargs="?", default="http://127.0.0.1:3001")
     ap.add_argument("--searches", type=int, default=10)
     ap.add_argument("--seconds", type=float, default=15)
+    ap.add_argument("--accounts", type=int, default=1)
     args = ap.parse_args()
     base = args.base
 
-    searcher, bystander = account(base, "searcher"), account(base, "bystander")
-    for i in range(3):
-        status, body, _ = request(base, "POST", "/api/texts", {"title": f"big {i}", "content": "a" * (1 << 20)}, searcher)
-        assert status == 201, body[:200]
+    searchers, bystander = [account(base, "searcher") for _ in range(args.accounts)], account(base, "bystander")
+    for searcher in searchers:
+        for i in range(3):
+            status, body, _ = request(base, "POST", "/api/texts", {"title": f"big {i}", "content": "a" * (1 << 20)}, searcher)
+            assert status == 201, body[:200]
     q = urllib.parse.quote("a" * 99 + "b")
-    status, _, alone = request(base, "GET", f"/api/texts?q={q}", token=searcher)
+    status, _, alone = request(base, "GET", f"/api/texts?q={q}", token=searchers[0])
     single = {"status": status, "ms": round(alone * 1000, 1)}
 
     stop = time.monotonic() + args.seconds
     searches = Counter()
     lock = threading.Lock()
 
-    def search_loop():
+    def search_loop(searcher):
         while time.monotonic() < stop:
             s, _, _ = request(base, "GET", f"/api/texts?q={q}", token=searcher)
             with lock:
                 searches[s] += 1
 
-    threads = [threading.Thread(target=search_loop) for _ in range(args.searches)]
+    threads = [threading.Thread(target=search_loop, args=(searchers[i % len(searchers)],)) for i in range(args.searches)]
     for t in threads:
         t.start()
     me_times, me_status, ready_status = [], Counter(), Counter()

@@ -45,7 +45,10 @@ spur::Task<Confirmed> confirm_password(Services& s, const spur::Request& req, st
     auto verify_work = [&password, &hash] { return spur::verify_password(password, hash); };
     if (!co_await spur::offload(verify_work))
         throw spur::HttpError(403, "invalid_credentials", "The password is not this account's password");
-    co_return Confirmed{std::move(*user), std::move(operation)};
+    // Named first: GCC 12 destroys an aggregate temporary made inside a coroutine's
+    // co_await/co_return expression twice.
+    Confirmed confirmed{std::move(*user), std::move(operation)};
+    co_return std::move(confirmed);
 }
 
 }  // namespace app::auth
