@@ -1,8 +1,8 @@
 #pragma once
 // A database session of the test's own, outside spur-app's pool, driven synchronously from the
-// test thread: it holds a lock (LOCK TABLES, SELECT … FOR UPDATE) so that a request of the app
-// stays in flight for as long as the test wants, and it observes the server (processlist, lock
-// waits) so that the test waits for an event instead of sleeping.
+// test thread: it holds a lock (a row with SELECT … FOR UPDATE, a table with TableHold) so that a
+// request of the app stays in flight for as long as the test wants, and it observes the server
+// (its processlist) so that the test waits for an event instead of sleeping.
 
 #include "support/database_url.hpp"
 
@@ -30,6 +30,9 @@ class DbSession {
 public:
     DbSession() : work_(io_.get_executor()), thread_([this] { io_.run(); }) {
         auto config = spur::mysql::parse_url(spur::test::database_url());
+        // A statement of this session may wait as long as the test holds something (an ALTER
+        // behind the hold): past the client's default 30 s it would be cut, and the hold with it.
+        config.query_timeout = std::chrono::minutes(5);
         auto connect = [this, config]() -> spur::Task<> { connection_ = co_await spur::mysql::Connection::connect(config); };
         run_task(connect);
     }

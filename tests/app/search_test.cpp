@@ -16,7 +16,7 @@ using boost::beast::http::verb;
 namespace json = boost::json;
 
 namespace {
-// A search statement waits for the table lock under this text (`texts` in its FROM).
+// A held search statement shows in the processlist with this text (`texts` in its FROM).
 const std::string search_statement = "FROM texts%LIKE";
 const std::string long_q = std::string(99, 'a') + "b";
 
