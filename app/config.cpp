@@ -51,6 +51,8 @@ Each setting is read from the environment, then from a flag of the same name:
   OFFLOAD_QUEUE          password hashes queued at most; beyond, 503 overloaded (default 64)
   MAX_TEXTS_PER_USER       --max-texts-per-user       texts per account (default 1000)
   MAX_TEXT_BYTES_PER_USER  --max-text-bytes-per-user  content bytes per account (default 104857600)
+  MAX_SEARCHES   --max-searches   text searches running at once, one per account; beyond, 429
+                 (default 4; at most the database pool's size minus one)
   METRICS_LISTEN --metrics-listen  host:port of an admin listener for /metrics, /healthz and
                  /readyz, e.g. 127.0.0.1:9464 (default: none)
   PUBLIC_METRICS --public-metrics  1: also serve /metrics on the public port (default 0: 404)
@@ -146,7 +148,7 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
     static const char* names[] = {"PORT", "HOST", "DATABASE_URL", "JWT_SECRET", "JWT_TTL", "BCRYPT_COST",
                                   "CORS_ORIGINS", "LOG_FORMAT", "THREADS", "LOGIN_BURST_PER_IP", "LOGIN_BURST_PER_EMAIL", "TLS_CERT", "TLS_KEY", "TLS_PORT",
                                   "TRUSTED_PROXIES", "MAX_CONNECTIONS", "MAX_CONNECTIONS_PER_IP", "JWT_LEEWAY", "JWT_SECRET_FILE", "DATABASE_URL_FILE",
-                                  "REGISTER_BURST_PER_IP", "OFFLOAD_QUEUE", "MAX_TEXTS_PER_USER", "MAX_TEXT_BYTES_PER_USER",
+                                  "REGISTER_BURST_PER_IP", "OFFLOAD_QUEUE", "MAX_TEXTS_PER_USER", "MAX_TEXT_BYTES_PER_USER", "MAX_SEARCHES",
                                   "METRICS_LISTEN", "PUBLIC_METRICS", "DOCS_ASSETS", "WEB_ROOT",
                                   "LISTEN_UNIX", "UNIX_MODE", "DRAIN_DELAY", "TOKEN_PURGE_INTERVAL"};
     std::map<std::string, std::string> v;
@@ -202,6 +204,7 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
     if (v.count("MAX_TEXT_BYTES_PER_USER"))
         c.max_text_bytes_per_user =
             number<std::uint64_t>("MAX_TEXT_BYTES_PER_USER", v["MAX_TEXT_BYTES_PER_USER"], 1, 1ull << 40);
+    if (v.count("MAX_SEARCHES")) c.max_searches = number<std::size_t>("MAX_SEARCHES", v["MAX_SEARCHES"], 1, 10'000);
     if (v.count("PUBLIC_METRICS")) c.public_metrics = number<unsigned>("PUBLIC_METRICS", v["PUBLIC_METRICS"], 0, 1) == 1;
     if (v.count("METRICS_LISTEN")) {
         c.metrics_listen = v["METRICS_LISTEN"];

@@ -1,6 +1,7 @@
 #pragma once
 // spur-app's settings: environment variables, overridden by the same names as flags.
 
+#include <spur/log.hpp>
 #include <spur/mysql/config.hpp>
 #include <spur/server.hpp>
 
@@ -39,6 +40,9 @@ struct Config {
     std::size_t offload_queue = 64;       ///< password hashes queued at most; then 503 overloaded
     std::uint64_t max_texts_per_user = 1000;               ///< then 403 quota_exceeded
     std::uint64_t max_text_bytes_per_user = 100ull << 20;  ///< content bytes; then 403 quota_exceeded
+    /// Searches running at once in all (one per account); then 429 too_many_searches. Kept below
+    /// the database pool's size (Services), so searches never hold every pooled connection.
+    std::size_t max_searches = 4;
     /// `host:port` of the admin listener serving /metrics, /healthz and /readyz (METRICS_LISTEN,
     /// split into host and port by load_config); empty: none.
     std::string metrics_listen;
@@ -58,6 +62,9 @@ struct Config {
     std::string web_root;  ///< also answer /metrics on the public port (otherwise 404)
     /// Where access-log lines go (not a flag: tests and embedders set it); default stderr.
     std::function<void(std::string_view)> access_log_sink;
+    /// Where the app's own log records go (errors, "login failed"…; not a flag: tests and
+    /// embedders set it); default stderr, in LOG_FORMAT's text or JSON.
+    spur::LogSink log_sink;
 };
 
 /// The database settings of `config`: DATABASE_URL, with every statement stopped by the
@@ -75,7 +82,7 @@ std::string usage();
 /// SPUR_ENV=development, HOST, THREADS, LOGIN_BURST_PER_IP, LOGIN_BURST_PER_EMAIL, TLS_CERT,
 /// TLS_KEY, TLS_PORT, TRUSTED_PROXIES, MAX_CONNECTIONS,
 /// MAX_CONNECTIONS_PER_IP, JWT_LEEWAY, JWT_SECRET_FILE, DATABASE_URL_FILE, MAX_TEXTS_PER_USER,
-/// MAX_TEXT_BYTES_PER_USER, METRICS_LISTEN, PUBLIC_METRICS, DOCS_ASSETS, WEB_ROOT, LISTEN_UNIX,
+/// MAX_TEXT_BYTES_PER_USER, MAX_SEARCHES, METRICS_LISTEN, PUBLIC_METRICS, DOCS_ASSETS, WEB_ROOT, LISTEN_UNIX,
 /// UNIX_MODE, DRAIN_DELAY, TOKEN_PURGE_INTERVAL from `getenv`, then `--port=…` style flags (and
 /// `--dev`). Returns nullopt with `help` set for --help; throws std::invalid_argument with a
 /// message for the user on anything invalid (including a JWT secret under 32 bytes, or only

@@ -50,6 +50,16 @@ spur::Middleware database_unavailable() {
     };
 }
 
+// Everything under /api is about the signed-in user (or answers a token): no shared cache may
+// keep it, and the browser may not store it either (a shared computer, a back button after
+// logging out). Set before the handler, so that a handler's own choice still wins.
+spur::Middleware personal_data() {
+    return [](spur::Request&, spur::Response& res, spur::Next next) -> spur::Task<> {
+        res.set("Cache-Control", "private, no-store");
+        co_await next();
+    };
+}
+
 spur::OpenApiOptions openapi_options(const Config& config) {
     spur::OpenApiOptions o;
     o.title = "spur-app";
@@ -77,8 +87,10 @@ spur::App build_app(Services& s) {
     spur::AppOptions options;
     options.validation_status = 400;  // what spur-app's clients have always been answered
     // Error lines and the handlers' own lines, with the request id, in the access log's format.
-    options.log = spur::stderr_log_sink(spur::LogLevel::info,
-                                        s.config.log_format == "json" ? spur::LogFormat::json : spur::LogFormat::text);
+    options.log = s.config.log_sink ? s.config.log_sink
+                                    : spur::stderr_log_sink(spur::LogLevel::info, s.config.log_format == "json"
+                                                                                      ? spur::LogFormat::json
+                                                                                      : spur::LogFormat::text);
     spur::App app(options);
     app.openapi(openapi_options(s.config));
     app.use(s.metrics.middleware());
@@ -116,6 +128,7 @@ spur::App build_app(Services& s) {
         .responds_text(200, "text/plain", "Prometheus text exposition format").responds_error(404);
 
     spur::Router users;
+    users.use(personal_data());
     users.post("/register", auth::register_user(s)).body_limit(small)
         .summary("Create an account").responds<auth::UserReply>(201).responds_error(409, 429);
     users.post("/login", auth::login(s)).body_limit(small)
@@ -138,9 +151,10 @@ spur::App build_app(Services& s) {
     app.mount("/api/auth", users);
 
     spur::Router keys;
+    keys.use(personal_data());
     keys.post("/", token, api_keys::create(s)).body_limit(small)
-        .summary("Create an API key: its secret is shown once").security(bearer)
-        .responds<api_keys::KeyCreated>(201).responds_error(401);
+        .summary("Create an API key (the password again): its secret is shown once").security(bearer)
+        .responds<api_keys::KeyCreated>(201).responds_error(401, 403, 429);
     keys.get("/", token, api_keys::list(s)).summary("List API keys").security(bearer)
         .responds<api_keys::KeyList>(200).responds_error(401);
     keys.del("/:id", token, api_keys::remove(s)).summary("Revoke an API key").security(bearer)
@@ -148,11 +162,12 @@ spur::App build_app(Services& s) {
     app.mount("/api/keys", keys);
 
     spur::Router data;
+    data.use(personal_data());
     data.post("/", token_or_key, texts::create(s)).body_limit(large)
         .summary("Create a text").security(bearer_or_key).responds<texts::TextReply>(201).responds_error(401, 403);
     data.get("/", token_or_key, texts::list(s))
-        .summary("List texts, newest first (summaries: no content)").security(bearer_or_key)
-        .responds<texts::TextPage>(200).responds_error(401, 503);
+        .summary("List texts, newest first (summaries: no content); q searches, one search per account at a time")
+        .security(bearer_or_key).responds<texts::TextPage>(200).responds_error(401, 429, 503);
     data.get("/:id", token_or_key, texts::show(s)).summary("Read a text (ETag: its version)").security(bearer_or_key)
         .responds<texts::TextReply>(200).responds(304, "If-None-Match names the current version").responds_error(401);
     data.put("/:id", token_or_key, texts::update(s)).body_limit(large)

@@ -1,8 +1,10 @@
 #pragma once
-// What the handlers share: settings, the database pool, token signing, login throttles, metrics.
+// What the handlers share: settings, the database pool, token signing, login throttles,
+// admission of expensive work (searches, password checks), metrics.
 
 #include "config.hpp"
 #include "health/metrics.hpp"
+#include "in_flight.hpp"
 
 #include <spur/jwt.hpp>
 #include <spur/middleware/rate_limit.hpp>
@@ -21,6 +23,8 @@ struct Services {
     spur::middleware::RateLimiter login_by_ip;     ///< 10 at once, then one every 6 s
     spur::middleware::RateLimiter login_by_email;  ///< 5 at once, then one every 12 s
     spur::middleware::RateLimiter register_by_ip;  ///< 10 at once, then one every 20 s
+    InFlight searches;        ///< one per account; at most max_searches, below the pool size
+    InFlight password_checks; ///< one password operation (bcrypt) per account at a time
     Metrics metrics;
     std::string dummy_hash;  ///< verified for unknown emails so both failures take as long
 };

@@ -20,4 +20,14 @@ std::string normalized_email(std::string_view email) {
     return e;
 }
 
+void check_no_control_characters(std::string_view value, std::string_view field, std::vector<spur::Violation>& problems) {
+    for (unsigned char c : value) {
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+            problems.push_back({"body", "/" + std::string(field), "pattern",
+                                std::string(field) + " must not contain control characters other than tab, line feed and carriage return"});
+            return;
+        }
+    }
+}
+
 }  // namespace app

@@ -2,6 +2,7 @@
 
 #include "api_keys/contract.hpp"
 #include "api_keys/repository.hpp"
+#include "auth/confirm.hpp"
 #include "auth/guard.hpp"
 
 #include <spur/contract.hpp>
@@ -16,19 +17,26 @@ std::optional<spur::DateTime> when(const std::optional<spur::mysql::DateTime>& t
 }
 
 KeyOut out(const ApiKey& k) {
-    return {k.id, k.name, k.prefix, k.created_at.to_iso8601(), when(k.last_used_at), when(k.expires_at)};
+    return {k.id, k.name, k.prefix, k.created_at.to_iso8601(), when(k.last_used_at), k.expires_at.to_iso8601()};
 }
+
+constexpr std::uint32_t default_days = 90;
 }  // namespace
 
 spur::Handler create(Services& s) {
     return [&s](spur::Request& req, spur::Response& res, spur::Body<KeyIn> in) -> spur::Task<> {
-        std::optional<std::uint32_t> days;
-        if (in->expires_in_days) days = static_cast<std::uint32_t>(in->expires_in_days->value);
+        const std::uint32_t days =
+            in->expires_in_days ? static_cast<std::uint32_t>(in->expires_in_days->value) : default_days;
+        std::string password = std::move(in->password);
+        // A key outlives the session that made it: only whoever knows the password mints one.
+        const auth::Confirmed confirmed = co_await auth::confirm_password(s, req, auth::principal(req).user_id, password);
         // Shown once; only its SHA-256 is stored. 32 random bytes: nothing to brute-force.
         std::string secret = "sk_" + spur::random_token(32);
         std::string prefix = secret.substr(0, 11);
-        auto key = co_await create_key(s.db, auth::principal(req).user_id, in->name, prefix, auth::key_hash(secret), days);
-        res.set("Cache-Control", "no-store");  // the secret is shown this once
+        // In the account's current token generation: logout-all or a password change ends it.
+        auto key = co_await create_key(s.db, confirmed.user.id, in->name, prefix, auth::key_hash(secret), days,
+                                       confirmed.user.token_generation);
+        res.set("Cache-Control", "private, no-store");  // the secret is shown this once
         res.status(201).json(KeyCreated{true, out(key), secret});
     };
 }

@@ -9,17 +9,18 @@ ApiKey from_row(const spur::mysql::Row& r) {
     return ApiKey{r.get<std::uint64_t>("id"), r.get<std::string>("name"), r.get<std::string>("prefix"),
                   r.get<spur::mysql::DateTime>("created_at"),
                   r.get<std::optional<spur::mysql::DateTime>>("last_used_at"),
-                  r.get<std::optional<spur::mysql::DateTime>>("expires_at")};
+                  r.get<spur::mysql::DateTime>("expires_at")};
 }
 }  // namespace
 
 spur::Task<ApiKey> create_key(spur::mysql::Pool& db, std::uint64_t user, const std::string& name,
-                              const std::string& prefix, const std::string& hash, std::optional<std::uint32_t> days) {
+                              const std::string& prefix, const std::string& hash, std::uint32_t days,
+                              std::uint32_t generation) {
     // The expiry is computed by the database, on the clock use_key() compares it with.
     auto ins = co_await db.execute(
-        "INSERT INTO api_keys (user_id, name, prefix, key_hash, expires_at) "
-        "VALUES (?, ?, ?, ?, IF(? IS NULL, NULL, UTC_TIMESTAMP(3) + INTERVAL ? DAY))",
-        user, name, prefix, spur::mysql::Blob(hash), days, days);
+        "INSERT INTO api_keys (user_id, name, prefix, key_hash, expires_at, token_generation) "
+        "VALUES (?, ?, ?, ?, UTC_TIMESTAMP(3) + INTERVAL ? DAY, ?)",
+        user, name, prefix, spur::mysql::Blob(hash), days, generation);
     auto r = co_await db.execute(std::string(columns) + "WHERE id = ?", ins.last_insert_id);
     co_return from_row(r.front());
 }
@@ -37,9 +38,17 @@ spur::Task<bool> delete_key(spur::mysql::Pool& db, std::uint64_t user, std::uint
 }
 
 spur::Task<std::optional<std::uint64_t>> use_key(spur::mysql::Pool& db, const std::string& hash) {
-    auto r = co_await db.execute(spur::mysql::idempotent, "SELECT id, user_id FROM api_keys WHERE key_hash = ? AND (expires_at IS NULL OR expires_at > UTC_TIMESTAMP(3))", spur::mysql::Blob(hash));
+    constexpr const char* stale = "(k.last_used_at IS NULL OR k.last_used_at < UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE)";
+    auto r = co_await db.execute(spur::mysql::idempotent,
+                                 std::string("SELECT k.id, k.user_id, ") + stale + " AS stale FROM api_keys k "
+                                 "JOIN users u ON u.id = k.user_id WHERE k.key_hash = ? AND k.expires_at > UTC_TIMESTAMP(3) "
+                                 "AND k.token_generation = u.token_generation",
+                                 spur::mysql::Blob(hash));
     if (r.empty()) co_return std::nullopt;
-    co_await db.execute("UPDATE api_keys SET last_used_at = UTC_TIMESTAMP(3) WHERE id = ?", r.front().get<std::uint64_t>("id"));
+    // The condition again in the UPDATE: of concurrent requests with one key, one writes.
+    if (r.front().get<int>("stale") != 0)
+        co_await db.execute(std::string("UPDATE api_keys k SET k.last_used_at = UTC_TIMESTAMP(3) WHERE k.id = ? AND ") + stale,
+                            r.front().get<std::uint64_t>("id"));
     co_return r.front().get<std::uint64_t>("user_id");
 }
 

@@ -18,18 +18,22 @@ struct ApiKey {
     std::string prefix;  ///< the first characters of the secret, to tell keys apart
     spur::mysql::DateTime created_at;
     std::optional<spur::mysql::DateTime> last_used_at;
-    std::optional<spur::mysql::DateTime> expires_at;  ///< nullopt: never expires
+    spur::mysql::DateTime expires_at;
 };
 
-/// Inserts a key (its SHA-256 only), valid for `days` days if given, and returns it.
+/// Inserts a key (its SHA-256 only), valid for `days` days and while the account's token
+/// generation is still `generation`, and returns it.
 spur::Task<ApiKey> create_key(spur::mysql::Pool& db, std::uint64_t user, const std::string& name,
-                              const std::string& prefix, const std::string& hash, std::optional<std::uint32_t> days);
+                              const std::string& prefix, const std::string& hash, std::uint32_t days,
+                              std::uint32_t generation);
 /// The user's keys, newest first.
 spur::Task<std::vector<ApiKey>> list_keys(spur::mysql::Pool& db, std::uint64_t user);
 /// Deletes the user's key; false if there is no such key of theirs.
 spur::Task<bool> delete_key(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id);
 
-/// Whose key has this SHA-256, marking it used now; nullopt for an unknown, revoked or expired key.
+/// Whose key has this SHA-256; nullopt for an unknown, revoked or expired key, and for one made
+/// before the account's last "log out everywhere" or password change. Marks it used now, unless
+/// it was marked less than a minute ago (a key used per request costs no write per request).
 spur::Task<std::optional<std::uint64_t>> use_key(spur::mysql::Pool& db, const std::string& hash);
 
 }  // namespace app::api_keys

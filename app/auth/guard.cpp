@@ -25,7 +25,7 @@ spur::HttpError unauthorized(std::string message) {
 std::string_view token_of(const spur::Request& req) {
     auto authorization = req.header("Authorization");
     if (authorization.empty()) {
-        if (auto cookie = req.cookie(session_cookie); cookie && !cookie->empty()) return *cookie;
+        if (auto cookie = req.cookie(session_cookie(req)); cookie && !cookie->empty()) return *cookie;
         throw unauthorized("Missing or malformed bearer token");
     }
     if (authorization.size() < 7 || !boost::beast::iequals(authorization.substr(0, 7), "Bearer "))
@@ -72,6 +72,12 @@ spur::Task<Principal> from_key(Services& s, std::string_view secret) {
 }
 
 }  // namespace
+
+std::string_view session_cookie(const spur::Request& req) {
+    // Only the name the request's scheme calls for: over https an unprefixed cookie is one any
+    // subdomain could have set.
+    return req.secure() ? "__Host-spur_session" : "spur_session";
+}
 
 std::string key_hash(std::string_view secret) {
     unsigned char digest[SHA256_DIGEST_LENGTH];

@@ -19,7 +19,10 @@ struct Principal {
 };
 
 /// The browser session cookie: the same JWT as a bearer token, HttpOnly and SameSite=Strict.
-inline constexpr std::string_view session_cookie = "spur_session";
+/// Over https it is `__Host-spur_session`: the browser accepts that name only from this host,
+/// Secure, with Path=/ and no Domain, so a sibling subdomain cannot plant or shadow it. Plain
+/// http (local development) keeps `spur_session`, which browsers would refuse with the prefix.
+std::string_view session_cookie(const spur::Request& req);
 
 /// Requires a valid, unrevoked `Authorization: Bearer <jwt>`, or (without that header) the
 /// session cookie; else 401 unauthorized.

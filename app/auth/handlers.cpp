@@ -1,5 +1,6 @@
 #include "auth/handlers.hpp"
 
+#include "auth/confirm.hpp"
 #include "auth/contract.hpp"
 #include "auth/guard.hpp"
 #include "auth/repository.hpp"
@@ -39,16 +40,16 @@ spur::CookieOptions session_cookie_options(const Services& s, const spur::Reques
     spur::CookieOptions o;
     o.http_only = true;  // never readable by the page's JavaScript
     o.same_site = spur::SameSite::strict;
-    o.secure = req.secure();
+    o.secure = req.secure();  // and then the __Host- name (session_cookie), which requires it with Path=/
     o.max_age = s.config.jwt_ttl;
     return o;
 }
 
 // A request the browser session made: the cookie, and no Authorization header.
-bool by_cookie(const spur::Request& req) { return req.header("Authorization").empty() && req.cookie(session_cookie); }
+bool by_cookie(const spur::Request& req) { return req.header("Authorization").empty() && req.cookie(session_cookie(req)); }
 
 void end_browser_session(const Services& s, const spur::Request& req, spur::Response& res) {
-    if (req.cookie(session_cookie)) res.clear_cookie(session_cookie, session_cookie_options(s, req));
+    if (req.cookie(session_cookie(req))) res.clear_cookie(session_cookie(req), session_cookie_options(s, req));
 }
 
 std::string signed_token(Services& s, const User& user) {
@@ -67,23 +68,11 @@ std::string signed_token(Services& s, const User& user) {
 // session gets the new token in its cookie as well.
 void answer_with_token(Services& s, const spur::Request& req, spur::Response& res, const User& user) {
     std::string token = signed_token(s, user);
-    if (by_cookie(req)) res.cookie(session_cookie, token, session_cookie_options(s, req));
-    res.set("Cache-Control", "no-store");
+    if (by_cookie(req)) res.cookie(session_cookie(req), token, session_cookie_options(s, req));
+    res.set("Cache-Control", "private, no-store");
     res.json(TokenReply{true, out(user), std::move(token), s.config.jwt_ttl.count()});
 }
 
-// The signed-in user's own password, re-entered to confirm a change or a deletion. Throttled
-// with the account's login bucket, so a stolen token cannot be used to guess the password.
-spur::Task<User> confirm_password(Services& s, std::uint64_t user_id, const std::string& password) {
-    if (auto d = s.login_by_email.take("id:" + std::to_string(user_id)); !d.allowed) throw throttled(d.retry_after);
-    auto user = co_await find_user_by_id(s.db, user_id);
-    if (!user) throw spur::HttpError(401, "unauthorized", "This account no longer exists");
-    const std::string& hash = user->password_hash;
-    auto verify_work = [&password, &hash] { return spur::verify_password(password, hash); };
-    if (!co_await spur::offload(verify_work))
-        throw spur::HttpError(403, "invalid_credentials", "The password is not this account's password");
-    co_return std::move(*user);
-}
 spur::HttpError email_taken() { return spur::HttpError(409, "email_taken", "An account with this email already exists"); }
 // Checks an email and password, with both throttles and the same work for unknown
 // addresses; upgrades the hash if BCRYPT_COST rose. Throws 401 or 429.
@@ -107,7 +96,10 @@ spur::Task<User> authenticate(Services& s, const spur::Request& req, LoginIn& in
     auto verify_work = [&password, &hash] { return spur::verify_password(password, hash); };
     const bool ok = co_await spur::offload(verify_work);
     if (!user || !ok) {
-        req.log().warn("login failed", {{"user_id", user ? boost::json::value(user->id) : boost::json::value(nullptr)}});
+        // The client's address (behind a trusted proxy, the one it forwarded): what an operator
+        // blocks, or feeds to fail2ban, when one address guesses passwords.
+        req.log().warn("login failed", {{"user_id", user ? boost::json::value(user->id) : boost::json::value(nullptr)},
+                                        {"client", boost::json::value(boost::json::string_view(req.ip()))}});
         throw bad_credentials();
     }
     // BCRYPT_COST was raised since this hash was made: upgrade it now that we have the password.
@@ -145,7 +137,7 @@ spur::Handler register_user(Services& s) {
         }
         if (!user) throw email_taken();  // registered meanwhile
         req.log().info("user registered", {{"user_id", user->id}});
-        res.set("Cache-Control", "no-store");
+        res.set("Cache-Control", "private, no-store");
         res.status(201).json(UserReply{true, out(*user)});
     };
 }
@@ -161,8 +153,8 @@ spur::Handler start_session(Services& s) {
     return [&s](spur::Request& req, spur::Response& res, spur::Body<LoginIn> in) -> spur::Task<> {
         User user = co_await authenticate(s, req, *in);
         // The token goes into an HttpOnly cookie only: the page's JavaScript never sees it.
-        res.cookie(session_cookie, signed_token(s, user), session_cookie_options(s, req));
-        res.set("Cache-Control", "no-store");
+        res.cookie(session_cookie(req), signed_token(s, user), session_cookie_options(s, req));
+        res.set("Cache-Control", "private, no-store");
         res.json(UserReply{true, out(user)});
     };
 }
@@ -189,7 +181,9 @@ spur::Handler change_password(Services& s) {
         std::string current = std::move(in->current_password);
         std::string fresh = std::move(in->new_password);
         check_password_bytes(fresh, "new_password");
-        auto user = co_await confirm_password(s, principal(req).user_id, current);
+        // Kept to the end: the account's one password operation covers the second hash and the write.
+        Confirmed confirmed = co_await confirm_password(s, req, principal(req).user_id, current);
+        const User& user = confirmed.user;
         const unsigned cost = s.config.bcrypt_cost;
         auto hash_work = [&fresh, cost] { return spur::hash_password(fresh, cost); };
         std::string hash = co_await spur::offload(hash_work);
@@ -205,8 +199,8 @@ spur::Handler change_password(Services& s) {
 spur::Handler delete_account(Services& s) {
     return [&s](spur::Request& req, spur::Response& res, spur::Body<PasswordConfirmIn> in) -> spur::Task<> {
         std::string password = std::move(in->password);
-        auto user = co_await confirm_password(s, principal(req).user_id, password);
-        co_await delete_user(s.db, user.id);
+        Confirmed confirmed = co_await confirm_password(s, req, principal(req).user_id, password);
+        co_await delete_user(s.db, confirmed.user.id);
         end_browser_session(s, req, res);
         res.status(204).end();
     };

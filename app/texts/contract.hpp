@@ -28,7 +28,9 @@ BOOST_DESCRIBE_STRUCT(TextPatch, (), (title, content))
 struct TextQuery {
     std::optional<spur::Int<1>> limit;   ///< default 20; above 100 reads as 100
     std::optional<spur::Int<0>> offset;  ///< default 0
-    std::optional<spur::String<0, 100>> q;  ///< substring of title or content
+    /// A literal substring of the title or of the content's first search_prefix characters,
+    /// compared in lower case.
+    std::optional<spur::String<0, 100>> q;
 };
 BOOST_DESCRIBE_STRUCT(TextQuery, (), (limit, offset, q))
 
@@ -62,10 +64,13 @@ BOOST_DESCRIBE_STRUCT(TextReply, (), (success, text))
 struct TextPage {
     bool success = true;
     std::vector<TextSummaryOut> items;
-    std::uint64_t total = 0;
+    /// The account's texts in all; null for a search, which is not counted (a count would scan
+    /// every match again).
+    std::optional<std::uint64_t> total;
     std::uint64_t limit = 0;
     std::uint64_t offset = 0;
+    bool has_more = false;  ///< whether a page after this one has items
 };
-BOOST_DESCRIBE_STRUCT(TextPage, (), (success, items, total, limit, offset))
+BOOST_DESCRIBE_STRUCT(TextPage, (), (success, items, total, limit, offset, has_more))
 
 }  // namespace app::texts

@@ -18,6 +18,14 @@ void check_content_size(const std::string& content) {
     if (content.size() > max_content) throw spur::HttpError(413, "payload_too_large", "content is limited to 1 MiB");
 }
 
+// Control characters, after the size (a 413 first): one validation error naming each field.
+void check_text(const std::string* title, const std::string* content) {
+    std::vector<spur::Violation> problems;
+    if (title) check_no_control_characters(*title, "title", problems);
+    if (content) check_no_control_characters(*content, "content", problems);
+    if (!problems.empty()) throw spur::ValidationError(std::move(problems));
+}
+
 spur::HttpError not_found() { return spur::HttpError(404, "No such text"); }
 
 TextOut out(const Text& t) {
@@ -41,11 +49,26 @@ TextSummaryOut out(const Summary& t) {
 Quota quota(const Services& s) { return Quota{s.config.max_texts_per_user, s.config.max_text_bytes_per_user}; }
 
 spur::HttpError quota_exceeded(const QuotaExceeded& e) { return spur::HttpError(403, "quota_exceeded", e.what()); }
+
+// A ticket for one search of `user`, or 429: their previous search still runs, or the server
+// runs as many as it allows. Retry-After: a search ends within max_statement_time (1 s).
+InFlight::Ticket admit_search(Services& s, std::uint64_t user) {
+    InFlight::Refusal why{};
+    auto ticket = s.searches.enter(user, why);
+    if (ticket) return std::move(*ticket);
+    spur::HttpError e = why == InFlight::Refusal::same_key
+                            ? spur::HttpError(429, "search_in_progress", "Your previous search is still running; wait for its answer")
+                            : spur::HttpError(429, "too_many_searches", "The server is running as many searches as it allows; retry shortly");
+    e.with_header("Retry-After", "1");
+    throw e;
+}
 }  // namespace
 
 spur::Handler create(Services& s) {
     return [&s](spur::Request& req, spur::Response& res, spur::Body<TextIn> in) -> spur::Task<> {
         check_content_size(in->content);
+        const std::string& title = in->title;
+        check_text(&title, &in->content);
         const Quota limits = quota(s);
         std::optional<Text> text;
         try {
@@ -62,9 +85,13 @@ spur::Handler list(Services& s) {
         const std::uint64_t limit = std::min<std::int64_t>(query->limit.value_or(20), 100);
         const std::uint64_t offset = std::min<std::int64_t>(query->offset.value_or(0), UINT32_MAX);
         std::optional<std::string> q;
-        if (query->q && !query->q->empty()) q = *query->q;  // a search costs len(q) x len(content): q stays short
+        if (query->q && !query->q->empty()) q = *query->q;
+        // A search holds a pooled connection while it scans: admitted one per account and up
+        // to MAX_SEARCHES in all, refused at once beyond (nothing queues).
+        std::optional<InFlight::Ticket> searching;
+        if (q) searching.emplace(admit_search(s, auth::principal(req).user_id));
         auto page = co_await list_texts(s.db, auth::principal(req).user_id, limit, offset, q);
-        TextPage reply{true, {}, page.total, limit, offset};
+        TextPage reply{true, {}, page.total, limit, offset, page.has_more};
         reply.items.reserve(page.items.size());
         for (const auto& text : page.items) reply.items.push_back(out(text));
         res.json(reply);
@@ -90,6 +117,7 @@ spur::Handler update(Services& s) {
         std::optional<std::string> title, content;
         if (in->title) title = std::move(*in->title);
         if (in->content) content = std::move(*in->content);
+        check_text(title ? &*title : nullptr, content ? &*content : nullptr);
         const auto user = auth::principal(req).user_id;
         const Quota limits = quota(s);
         bool found = false;

@@ -56,9 +56,15 @@ spur::Task<std::optional<Text>> find_text(spur::mysql::Pool& db, std::uint64_t u
 
 struct Page {
     std::vector<Summary> items;
-    std::uint64_t total = 0;
+    std::optional<std::uint64_t> total;  ///< all of the user's texts; not counted for a search
+    bool has_more = false;               ///< more items after this page
 };
-/// Newest first; `q` (if any) matches title or content as a literal substring.
+/// How much of each content a search reads, in characters: a search costs at most this much
+/// per text, however large the texts are.
+inline constexpr std::size_t search_prefix = 16384;
+/// Newest first. `q` (if any) matches, as a literal substring compared in lower case, the
+/// title or the content's first search_prefix characters; a search is not counted (total
+/// stays empty), a plain list is.
 spur::Task<Page> list_texts(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t limit, std::uint64_t offset,
                             const std::optional<std::string>& q);
 /// Changes the given fields and bumps the version; false if the user has no such text;

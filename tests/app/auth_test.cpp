@@ -161,15 +161,15 @@ TEST_CASE("me needs a valid token: missing, malformed, tampered, alg none, wrong
     }
 }
 
-TEST_CASE("register and login answers carry Cache-Control: no-store", "[app][auth]") {
+TEST_CASE("register and login answers carry Cache-Control: private, no-store", "[app][auth]") {
     Running app;
     auto email = unique_email("nostore");
     auto reg = post(app, "/api/auth/register", {{"email", email}, {"password", "password123"}});
     REQUIRE(reg.status == 201);
-    CHECK(reg.header("Cache-Control") == "no-store");
+    CHECK(reg.header("Cache-Control") == "private, no-store");
     auto login = post(app, "/api/auth/login", {{"email", email}, {"password", "password123"}});
     REQUIRE(login.status == 200);
-    CHECK(login.header("Cache-Control") == "no-store");
+    CHECK(login.header("Cache-Control") == "private, no-store");
 }
 
 TEST_CASE("a token from an instance whose clock runs a little ahead is accepted (JWT_LEEWAY) - far ahead is not", "[app][auth]") {
@@ -237,7 +237,7 @@ TEST_CASE("password change: needs the current password - ends older tokens, this
 
     auto changed = post(app, "/api/auth/password", {{"current_password", "password123"}, {"new_password", "brand-new-pass"}}, bearer(token));
     REQUIRE(changed.status == 200);
-    CHECK(changed.header("Cache-Control") == "no-store");
+    CHECK(changed.header("Cache-Control") == "private, no-store");
     auto fresh = std::string(changed.json().at("token").as_string());
     CHECK(get(app, "/api/auth/me", bearer(fresh)).status == 200);
     CHECK(get(app, "/api/auth/me", bearer(token)).status == 401);
@@ -264,7 +264,7 @@ TEST_CASE("account deletion: needs the password - removes the user with texts an
     auto email = unique_email("leaver");
     auto token = signup(app, email);
     REQUIRE(post(app, "/api/texts", {{"title", "t"}, {"content", "c"}}, bearer(token)).status == 201);
-    auto key = post(app, "/api/keys", {{"name", "k"}}, bearer(token));
+    auto key = post(app, "/api/keys", {{"name", "k"}, {"password", "password123"}}, bearer(token));
     REQUIRE(key.status == 201);
     const std::string secret(key.json().at("secret").as_string());
 

@@ -42,7 +42,7 @@ TEST_CASE("browser sessions: an HttpOnly SameSite=Strict cookie the guards accep
     CHECK(set.find("HttpOnly") != std::string::npos);
     CHECK(set.find("SameSite=Strict") != std::string::npos);
     CHECK(set.find("Max-Age=3600") != std::string::npos);
-    CHECK(session.header("Cache-Control") == "no-store");
+    CHECK(session.header("Cache-Control") == "private, no-store");
     CHECK_FALSE(session.json().as_object().contains("token"));  // the page never holds it
     const Headers cookie{{"Cookie", "spur_session=" + cookie_value(session)}};
 

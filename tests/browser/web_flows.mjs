@@ -171,10 +171,14 @@ try {
   await page.getByRole("heading", { name: "No such text", exact: true }).waitFor();
   ok(step);
 
-  step = "API keys: the secret once, copied, listed, revoked";
+  step = "API keys: the password again, the secret once, copied, listed, revoked";
   await nav(page, "API keys").click();
   await page.getByText("No API keys yet").waitFor();
   await page.getByLabel("Key name").fill("backup script");
+  await page.getByLabel("Your password").fill("not my password");
+  await page.getByRole("button", { name: "Create key" }).click();
+  await page.getByText("That is not your password.").waitFor();
+  await page.getByLabel("Your password").fill(password);
   await page.getByRole("button", { name: "Create key" }).click();
   await page.getByText("it is shown this once").waitFor();
   const secret = await page.getByTestId("secret").textContent();

@@ -66,12 +66,12 @@ if [[ -n $tls_dir ]]; then
   tls_port=$(wait_for_port "$log" https)
   curl -fsS --cacert "$tls_dir/cert.pem" --resolve "localhost:$tls_port:127.0.0.1" \
     "https://localhost:$tls_port/healthz" | grep -q '"ok"'
-  # Over TLS the browser session cookie is Secure as well.
+  # Over TLS the browser session cookie is Secure, and named with the __Host- prefix.
   https=(curl -sS --cacert "$tls_dir/cert.pem" --resolve "localhost:$tls_port:127.0.0.1" -H 'Content-Type: application/json')
   email="tls-$$-$RANDOM@example.com"
   "${https[@]}" -o /dev/null -d "{\"email\":\"$email\",\"password\":\"password123\"}" "https://localhost:$tls_port/api/auth/register"
   "${https[@]}" -D - -o /dev/null -d "{\"email\":\"$email\",\"password\":\"password123\"}" "https://localhost:$tls_port/api/auth/session" |
-    grep -i '^set-cookie: spur_session=' | grep -q 'Secure' || { echo "the session cookie is not Secure over TLS"; exit 1; }
+    grep -i '^set-cookie: __Host-spur_session=' | grep -q 'Secure' || { echo "the session cookie is not __Host-spur_session, Secure, over TLS"; exit 1; }
   kill -TERM $pid
   wait $pid
 fi

@@ -33,11 +33,12 @@ export function whenSessionEnds(callback: () => void) {
 }
 
 async function request<T>(method: string, path: string, body?: unknown, quiet401 = false,
-                          extraHeaders: Record<string, string> = {}): Promise<T> {
+                          extraHeaders: Record<string, string> = {}, signal?: AbortSignal): Promise<T> {
   const response = await fetch(path, {
     method,
     headers: { ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...extraHeaders },
     body: body === undefined ? undefined : JSON.stringify(body),
+    signal,
   });
   if (response.status === 204) return undefined as T;
   const data = await response.json().catch(() => ({}));
@@ -61,8 +62,11 @@ export const api = {
     request<unknown>("POST", "/api/auth/password", { current_password, new_password }),
   deleteAccount: (password: string) => request<void>("DELETE", "/api/auth/me", { password }),
 
-  texts: (limit: number, offset: number, q: string) =>
-    request<TextPage>("GET", `/api/texts?${new URLSearchParams({ limit: String(limit), offset: String(offset), q })}`),
+  // A search runs one at a time per account (429 search_in_progress otherwise): `signal`
+  // lets the page abandon a search the user has typed past.
+  texts: (limit: number, offset: number, q: string, signal?: AbortSignal) =>
+    request<TextPage>("GET", `/api/texts?${new URLSearchParams({ limit: String(limit), offset: String(offset), q })}`,
+                      undefined, false, {}, signal),
   text: (id: number) => request<{ text: Text }>("GET", `/api/texts/${id}`),
   createText: (title: string, content: string) => request<{ text: Text }>("POST", "/api/texts", { title, content }),
   // If-Match: the version this page showed, so that an edit made elsewhere meanwhile is
@@ -73,6 +77,7 @@ export const api = {
     request<void>("DELETE", `/api/texts/${id}`, undefined, false, { "If-Match": `"${version}"` }),
 
   keys: () => request<{ items: ApiKey[] }>("GET", "/api/keys"),
-  createKey: (name: string) => request<KeyCreated>("POST", "/api/keys", { name }),
+  // The password again: a key outlives the session, so the session alone cannot mint one.
+  createKey: (name: string, password: string) => request<KeyCreated>("POST", "/api/keys", { name, password }),
   revokeKey: (id: number) => request<void>("DELETE", `/api/keys/${id}`),
 };

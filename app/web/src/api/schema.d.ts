@@ -185,7 +185,7 @@ export interface paths {
         /** List API keys */
         get: operations["get_api_keys"];
         put?: never;
-        /** Create an API key: its secret is shown once */
+        /** Create an API key (the password again): its secret is shown once */
         post: operations["post_api_keys"];
         delete?: never;
         options?: never;
@@ -217,7 +217,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List texts, newest first (summaries: no content) */
+        /** List texts, newest first (summaries: no content); q searches, one search per account at a time */
         get: operations["get_api_texts"];
         put?: never;
         /** Create a text */
@@ -312,6 +312,7 @@ export interface components {
         };
         KeyIn: {
             name: string;
+            password: string;
             expires_in_days?: number | null;
         };
         KeyCreated: {
@@ -328,7 +329,7 @@ export interface components {
             /** Format: date-time */
             last_used_at?: string | null;
             /** Format: date-time */
-            expires_at?: string | null;
+            expires_at: string;
         };
         KeyList: {
             success: boolean;
@@ -356,9 +357,10 @@ export interface components {
         TextPage: {
             success: boolean;
             items: components["schemas"]["TextSummaryOut"][];
-            total: number;
+            total?: number | null;
             limit: number;
             offset: number;
+            has_more: boolean;
         };
         TextSummaryOut: {
             id: number;
@@ -983,6 +985,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description The body is too large */
             413: {
                 headers: {
@@ -994,6 +1005,15 @@ export interface operations {
             };
             /** @description The body is not JSON */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1074,6 +1094,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

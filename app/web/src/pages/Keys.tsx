@@ -1,13 +1,16 @@
-// API keys: create one (its secret shown once), list them, revoke one.
+// API keys: create one (with the password again; its secret shown once), list them, revoke one.
 import { FormEvent, useEffect, useState } from "react";
-import { api, ApiKey, KeyCreated } from "../api/client";
+import { api, ApiError, ApiKey, KeyCreated } from "../api/client";
 import { Field, FormError, fieldError } from "../forms";
 
 const when = (t: string | null | undefined) => (t ? new Date(t).toLocaleString() : "never");
+const wrongPassword = (error: unknown) =>
+  error instanceof ApiError && error.code === "invalid_credentials" ? "That is not your password." : undefined;
 
 export function Keys() {
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
   const [name, setName] = useState("");
+  const [password, setPassword] = useState("");
   const [created, setCreated] = useState<KeyCreated | null>(null);
   const [copied, setCopied] = useState(false);
   const [confirming, setConfirming] = useState<number | null>(null);
@@ -21,9 +24,10 @@ export function Keys() {
   async function create(e: FormEvent) {
     e.preventDefault();
     try {
-      setCreated(await api.createKey(name));
+      setCreated(await api.createKey(name, password));
       setCopied(false);
       setName("");
+      setPassword("");
       setError(null);
       await load();
     } catch (err) {
@@ -51,6 +55,8 @@ export function Keys() {
       <p>An API key lets a program use the texts API in your name with the <code>X-API-Key</code> header.</p>
       <form className="panel inline" onSubmit={create} aria-label="Create key">
         <Field label="Key name" value={name} onChange={setName} error={fieldError(error, "/name")} />
+        <Field label="Your password" type="password" autoComplete="current-password" value={password}
+               onChange={setPassword} error={fieldError(error, "/password") ?? wrongPassword(error)} />
         <button type="submit">Create key</button>
       </form>
       {created && (
@@ -63,7 +69,7 @@ export function Keys() {
           {copied && <span role="status"> Copied.</span>}
         </section>
       )}
-      <FormError error={error} fields={["/name"]} />
+      {!wrongPassword(error) && <FormError error={error} fields={["/name", "/password"]} />}
       {keys === null && !error && <p aria-live="polite">Loading…</p>}
       {keys && keys.length === 0 && <p className="empty">No API keys yet.</p>}
       {keys && keys.length > 0 && (
@@ -74,6 +80,7 @@ export function Keys() {
               <th scope="col">Key</th>
               <th scope="col">Created</th>
               <th scope="col">Last used</th>
+              <th scope="col">Expires</th>
               <th scope="col"><span className="visually-hidden">Actions</span></th>
             </tr>
           </thead>
@@ -84,6 +91,7 @@ export function Keys() {
                 <td><code>{k.prefix}…</code></td>
                 <td>{when(k.created_at)}</td>
                 <td>{when(k.last_used_at)}</td>
+                <td>{when(k.expires_at)}</td>
                 <td>
                   {confirming === k.id ? (
                     <span role="group" aria-label={`Confirm revoking ${k.name}`} className="confirm">

@@ -16,15 +16,25 @@ export function TextList() {
 
   useEffect(() => {
     let current = true;
-    const timer = setTimeout(() => {
-      api.texts(pageSize, offset, search).then(
+    const abandon = new AbortController();
+    let timer: ReturnType<typeof setTimeout>;
+    // The server runs one search per account at a time: a search typed past is abandoned, and
+    // one refused because the abandoned one had not ended yet is asked again shortly.
+    const load = (retries: number) => {
+      api.texts(pageSize, offset, search, abandon.signal).then(
         (p) => current && (setPage(p), setError(null)),
-        (e) => current && setError(e),
+        (e) => {
+          if (!current) return;
+          if (e instanceof ApiError && e.code === "search_in_progress" && retries > 0) timer = setTimeout(() => load(retries - 1), 500);
+          else setError(e);
+        },
       );
-    }, search ? 200 : 0);
+    };
+    timer = setTimeout(() => load(3), search ? 200 : 0);
     return () => {
       current = false;
       clearTimeout(timer);
+      abandon.abort();
     };
   }, [search, offset]);
 
@@ -58,9 +68,10 @@ export function TextList() {
           <nav className="pager" aria-label="Pages">
             <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - pageSize))}>Previous</button>
             <span>
-              {offset + 1}–{offset + page.items.length} of {page.total}
+              {offset + 1}–{offset + page.items.length}
+              {page.total != null && ` of ${page.total}`}
             </span>
-            <button disabled={offset + pageSize >= page.total} onClick={() => setOffset(offset + pageSize)}>Next</button>
+            <button disabled={!page.has_more} onClick={() => setOffset(offset + pageSize)}>Next</button>
           </nav>
         </>
       )}
