@@ -6,6 +6,8 @@
 #include <spur/mysql/value.hpp>
 #include <spur/task.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -61,6 +63,10 @@ public:
     std::uint64_t thread_id() const noexcept;
     /// The host this connection went to (one of Config::hosts, or host:port).
     const Host& server() const noexcept;
+    /// Whether a caller was cancelled mid-operation and left it running (in the client library
+    /// and on the server). Such a connection is neither broken nor reusable until drained: a
+    /// Pool does that in the background (see Pool); a bare Connection must be destroyed.
+    bool abandoned() const noexcept;
 
     /// When the pool last handed this connection back (for validation and idle expiry).
     std::chrono::steady_clock::time_point idle_since;
@@ -77,6 +83,21 @@ private:
     // host that did not answer.
     static Task<std::unique_ptr<Connection>> connect_any(const Config& config, std::vector<Host> order,
                                                          std::function<void(const Host&)> failed);
+    // Finishes what a cancelled caller abandoned (abandoned()): the operation itself, then any
+    // result it left unread (read and discarded) and an open transaction (rolled back). If the
+    // operation still runs at `stop_at`, `stop()` is called once: it asks for a KILL QUERY on
+    // the server (true), or cannot (false: the connection is then marked broken and drain
+    // returns). Never throws: a failure marks the connection broken.
+    Task<> drain(std::chrono::steady_clock::time_point stop_at, std::function<Task<bool>()> stop) noexcept;
+    // The executor the abandoned operation ran on (the drain continues there).
+    const boost::asio::any_io_executor& abandoned_on() const noexcept;
+    // When the abandoned operation began (Config::drain_threshold counts from there).
+    std::chrono::steady_clock::time_point abandoned_since() const noexcept;
+    // How a statement the caller gave up on (query_timeout passed, or an error mid-protocol)
+    // is stopped on the server: `stop(executor, server, thread id)` returns false when it
+    // could not queue the KILL. Without one, a short-lived side connection sends it.
+    using Stopper = std::function<bool(const boost::asio::any_io_executor&, const Host&, std::uint64_t)>;
+    void stop_statements_with(Stopper stop);
     // Whether it broke because of its server (lost, killed, not ready), not because the caller
     // gave up on it: then the pool stops preferring that server for a while.
     bool server_failed() const noexcept;
