@@ -185,3 +185,45 @@ TEST_CASE("bursts of callers cancelled mid-statement leave the pool whole, on th
     CHECK(pool.stats().abandoned > 0);
     CHECK(pool.stats().abandoned_closed == 0);
 }
+
+// Not run by CTest (hidden): the figures of docs/mysql.md. Run alone, since it reads the server's
+// global `Connections` count: spur_mysql_tests "[.measure]"
+TEST_CASE("new server connections per 1,000 cancelled statements", "[.measure]") {
+    boost::asio::io_context io;
+    Pool pool(test_db(4));
+    Pool observer(test_db(1));
+    auto connections = [&]() -> Task<std::uint64_t> {
+        auto r = co_await observer.query("SHOW GLOBAL STATUS LIKE 'Connections'");
+        co_return std::stoull(r.front().get<std::string>(1));
+    };
+    for (const auto& [sql, leave_after, rounds] : {std::tuple{"SELECT SLEEP(0.05)", 10ms, 250},  // drained
+                                                   std::tuple{"SELECT SLEEP(30)", 300ms, 25}}) {   // killed
+        auto warm = [&]() -> Task<> {  // all four pool connections open, the observer too
+            auto a = co_await pool.acquire();
+            auto b = co_await pool.acquire();
+            auto c = co_await pool.acquire();
+            auto d = co_await pool.acquire();
+        };
+        run(io, warm());
+        const auto before = run(io, connections());
+        const auto started = std::chrono::steady_clock::now();
+        for (int round = 0; round < rounds; ++round) {
+            std::vector<std::unique_ptr<net::cancellation_signal>> signals;
+            for (int i = 0; i < 4; ++i) {
+                signals.push_back(std::make_unique<net::cancellation_signal>());
+                net::co_spawn(io, [](Pool& p, const char* s) -> Task<> { co_await p.execute(s); }(pool, sql),
+                              net::bind_cancellation_slot(signals.back()->slot(), net::detached));
+            }
+            net::steady_timer leave(io, leave_after);
+            leave.async_wait([&signals](boost::system::error_code) {
+                for (auto& s : signals) s->emit(net::cancellation_type::terminal);
+            });
+            io.restart();
+            io.run();
+        }
+        const auto after = run(io, connections());
+        const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        WARN(fmt::format("{}: {} cancelled, {} new server connections ({:.0f} per 1,000), {:.1f} s", sql, 4 * rounds,
+                         after - before, 1000.0 * double(after - before) / (4 * rounds), seconds));
+    }
+}
