@@ -76,7 +76,7 @@ public:
             flight = self->flight_;
             flight->waiters.push_back(timer);
         }
-        if (start) net::co_spawn(executor, fly(self, flight), net::detached);
+        if (start) net::co_spawn(executor, fly(Landing(self, flight)), net::detached);
         boost::system::error_code ec;
         co_await timer->async_wait(net::redirect_error(net::use_awaitable, ec));
         std::lock_guard lock(self->mutex_);
@@ -98,16 +98,26 @@ private:
         std::vector<std::weak_ptr<net::steady_timer>> waiters;
     };
 
-    static Task<> fly(std::shared_ptr<SharedProbe> self, std::shared_ptr<Flight> flight) {
-        // Lands even if this coroutine is destroyed mid-way (its io_context gone).
-        struct Landing {
-            SharedProbe& probe;
-            Flight& flight;
-            Result result{"failed", "the probe was abandoned"};
-            ~Landing() { probe.land(flight, std::move(result)); }
-        } landing{*self, *flight};
+    // A probe in flight lands whatever ends it — its end, or its coroutine destroyed before or
+    // while it runs (its io_context gone) — or later requests would wait for it forever. A
+    // parameter, because a guard declared in the body would not exist before the body starts.
+    struct Landing {
+        std::shared_ptr<SharedProbe> probe;
+        std::shared_ptr<Flight> flight;
+        Result result{"failed", "the probe was abandoned"};
+        Landing(std::shared_ptr<SharedProbe> p, std::shared_ptr<Flight> f) noexcept
+            : probe(std::move(p)), flight(std::move(f)) {}
+        Landing(Landing&&) noexcept = default;
+        Landing& operator=(Landing&&) = delete;
+        ~Landing() {
+            if (probe) probe->land(*flight, std::move(result));
+        }
+    };
+
+    static Task<> fly(Landing landing) {
+        const auto& options = *landing.probe->options_;
         std::string why;
-        landing.result.outcome = co_await probe(self->options_->checks[self->index_], self->options_->timeout, why);
+        landing.result.outcome = co_await probe(options.checks[landing.probe->index_], options.timeout, why);
         landing.result.why = std::move(why);
     }
 

@@ -183,22 +183,30 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
         }
         auto executor = c->abandoned_on();
         // Not bound to any cancellation slot: nobody can cancel a drain.
-        net::co_spawn(executor, drain(shared_from_this(), std::move(c)), net::detached);
+        net::co_spawn(executor, drain(Draining(shared_from_this(), std::move(c))), net::detached);
     }
 
-    static Task<> drain(std::shared_ptr<PoolState> self, std::unique_ptr<Connection> c) {
-        // Whatever ends this coroutine (its io_context destroyed mid-way included), the
-        // connection or its slot goes back.
-        struct Back {
-            PoolState& pool;
-            std::unique_ptr<Connection>& c;
-            ~Back() { pool.drained(std::move(c)); }
-        } back{*self, c};
-        const Host host = c->server();
-        const std::uint64_t id = c->thread_id();
+    // A connection being drained. Whatever ends the drain — its end, or its coroutine destroyed
+    // before or while it runs (its io_context gone) — the connection or its slot goes back: a
+    // parameter, because a guard declared in the body would not exist before the body starts.
+    struct Draining {
+        std::shared_ptr<PoolState> pool;
+        std::unique_ptr<Connection> c;
+        Draining(std::shared_ptr<PoolState> p, std::unique_ptr<Connection> conn) noexcept
+            : pool(std::move(p)), c(std::move(conn)) {}
+        Draining(Draining&&) noexcept = default;
+        Draining& operator=(Draining&&) = delete;
+        ~Draining() {
+            if (pool && c) pool->drained(std::move(c));
+        }
+    };
+
+    static Task<> drain(Draining d) {
+        const Host host = d.c->server();
+        const std::uint64_t id = d.c->thread_id();
         // Named, not built inside the co_await: GCC 12 would destroy the closure twice.
-        std::function<Task<bool>()> stop = [self, host, id] { return self->kill_query(host, id); };
-        co_await c->drain(c->abandoned_since() + self->config.drain_threshold, std::move(stop));
+        std::function<Task<bool>()> stop = [self = d.pool, host, id] { return self->kill_query(host, id); };
+        co_await d.c->drain(d.c->abandoned_since() + d.pool->config.drain_threshold, std::move(stop));
     }
 
     void drained(std::unique_ptr<Connection> c) {
