@@ -191,6 +191,8 @@ struct Connection::Impl {
     //   to stop it.
     template <class Start, class Continue>
     Task<> drive(Op op, MYSQL_STMT* stmt, Start start, Continue resume) {
+        // Connector/C is still inside the abandoned operation: a new one would corrupt both.
+        if (abandoned) throw Error(0, "08S01", "the connection is broken: an abandoned operation is still under way");
         auto executor = co_await net::this_coro::executor;
         const bool statement = op != Op::connect && op != Op::close;
         const std::uint64_t server_thread = statement ? mysql_thread_id(mysql) : 0;
@@ -601,7 +603,8 @@ Task<> Connection::rollback_or_discard() noexcept {
 
 Task<> Connection::close() {
     Impl& c = *impl_;
-    if (!c.mysql) co_return;
+    // An abandoned operation is still under way: the destructor closes without waiting.
+    if (!c.mysql || c.abandoned) co_return;
     MYSQL* m = c.mysql;
     try {
         co_await c.drive(Op::close, nullptr, [&] { return mysql_close_start(m); }, [&](int r) { return mysql_close_cont(m, r); });
@@ -611,7 +614,7 @@ Task<> Connection::close() {
     c.broken = true;
 }
 
-bool Connection::broken() const noexcept { return impl_->broken || !impl_->mysql; }
+bool Connection::broken() const noexcept { return impl_->broken || !impl_->mysql || impl_->abandoned; }
 
 bool Connection::in_transaction() const noexcept {
     if (!impl_->mysql) return false;

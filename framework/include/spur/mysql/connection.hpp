@@ -64,8 +64,9 @@ public:
     /// The host this connection went to (one of Config::hosts, or host:port).
     const Host& server() const noexcept;
     /// Whether a caller was cancelled mid-operation and left it running (in the client library
-    /// and on the server). Such a connection is neither broken nor reusable until drained: a
-    /// Pool does that in the background (see Pool); a bare Connection must be destroyed.
+    /// and on the server). Such a connection counts as broken() — every operation on it throws
+    /// Error — until a Pool has drained it in the background (see Pool); a bare Connection in
+    /// this state can only be destroyed.
     bool abandoned() const noexcept;
 
     /// When the pool last handed this connection back (for validation and idle expiry).
