@@ -139,7 +139,8 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
         for (auto& c : dropped) close_later(std::move(c));
     }
 
-    void release(std::unique_ptr<Connection> c) {
+    // `used`: it was leased and used, so it counts as validated from now.
+    void release(std::unique_ptr<Connection> c, bool used = true) {
         if (c->abandoned()) {
             drain_later(std::move(c));
             return;
@@ -152,7 +153,7 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
             discard(std::move(c));
             return;
         }
-        c->idle_since = Clock::now();
+        if (used) c->idle_since = Clock::now();
         std::unique_lock lock(mutex);
         if (closed) {
             --open;
@@ -406,10 +407,20 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
             if (c) {
                 if (Clock::now() - c->idle_since >= config.validate_after) {
                     bool alive = true;
+                    std::exception_ptr left;  // the caller was cancelled: no fault of the connection
                     try {
                         co_await c->ping();
+                    } catch (const boost::system::system_error& e) {
+                        if (e.code() == net::error::operation_aborted) left = std::current_exception();
+                        else alive = false;
                     } catch (const std::exception&) {
                         alive = false;
+                    }
+                    if (left) {
+                        // Drained first if the ping was under way; else back as it was, still
+                        // to be validated.
+                        release(std::move(c), false);
+                        std::rethrow_exception(left);
                     }
                     if (!alive) {
                         discard(std::move(c));
