@@ -88,7 +88,7 @@ Task<> short_statements(Pool& pool) {
 }  // namespace
 
 TEST_CASE("a statement cancelled early is drained and keeps its connection - no new connection is opened",
-          "[mysql][cancel]") {
+          "[mysql][cancel][pool]") {
     boost::asio::io_context io;
     Pool pool(test_db(1));
     Pool observer(test_db(1));
