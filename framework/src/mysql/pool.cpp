@@ -2,6 +2,8 @@
 
 #include <spur/mysql/error.hpp>
 
+#include "mysql/kill_queue.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/error.hpp>
@@ -11,7 +13,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
-#include <fmt/core.h>
 
 #include <algorithm>
 #include <random>
@@ -37,7 +38,8 @@ struct Waiter {
 
 struct PoolState : std::enable_shared_from_this<PoolState> {
     explicit PoolState(Config c)
-        : config(std::move(c)), hosts(hosts_of(config)), down_until(hosts.size()), admins(hosts.size()) {}
+        : config(std::move(c)), hosts(hosts_of(config)), down_until(hosts.size()),
+          kills(std::make_shared<KillQueue>(config, hosts)) {}
 
     Config config;
     const std::vector<Host> hosts;
@@ -51,16 +53,9 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
     std::deque<std::weak_ptr<Waiter>> waiters;
     bool closed = false;
 
-    // Per host (as indexed in `hosts`): the connection that sends KILL QUERY for statements
-    // whose callers left. Only the coroutine holding `busy` touches `connection`.
-    struct Admin {
-        std::unique_ptr<Connection> connection;   // opened on the first KILL, then kept
-        bool busy = false;                        // a KILL is being sent
-        std::deque<std::weak_ptr<Waiter>> queue;  // KILLs waiting for it: at most kill_queue
-    };
-    std::vector<Admin> admins;
-    std::size_t draining = 0;
-    std::uint64_t abandoned = 0, abandoned_closed = 0, kills = 0, kills_refused = 0, admin_connects = 0;
+    const std::shared_ptr<KillQueue> kills;  // KILL QUERY through one admin connection per host
+    std::size_t draining = 0;                // connections being drained (in `open`, not idle)
+    std::uint64_t abandoned = 0, abandoned_closed = 0;
 
     static void wake(const std::shared_ptr<Waiter>& w) {
         net::post(w->timer.get_executor(), [w] { w->timer.cancel(); });
@@ -206,7 +201,7 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
         const Host host = d.c->server();
         const std::uint64_t id = d.c->thread_id();
         // Named, not built inside the co_await: GCC 12 would destroy the closure twice.
-        std::function<Task<bool>()> stop = [self = d.pool, host, id] { return self->kill_query(host, id); };
+        std::function<Task<bool>()> stop = [kills = d.pool->kills, host, id] { return KillQueue::send(kills, host, id); };
         co_await d.c->drain(d.c->abandoned_since() + d.pool->config.drain_threshold, std::move(stop));
     }
 
@@ -220,109 +215,6 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
         }
         if (finished) release(std::move(c));
         else discard(std::move(c));
-    }
-
-    // Sends KILL QUERY `id` to `host` through the host's admin connection, one at a time; false
-    // (counted in kills_refused) when kill_queue are waiting already, the wait passes
-    // query_timeout, or the KILL fails.
-    Task<bool> kill_query(Host host, std::uint64_t id) {
-        auto executor = co_await net::this_coro::executor;
-        const auto i = static_cast<std::size_t>(std::find(hosts.begin(), hosts.end(), host) - hosts.begin());
-        if (i == hosts.size()) co_return false;  // not one of ours: cannot happen
-        Admin& admin = admins[i];
-        // Holds the admin connection from the moment it is handed over, so it is passed on
-        // even if this coroutine dies while waiting (its io_context destroyed).
-        struct Turn {
-            PoolState& pool;
-            Admin& admin;
-            std::shared_ptr<Waiter> waiter;
-            bool mine = false;
-            ~Turn() {
-                {
-                    std::lock_guard lock(pool.mutex);
-                    if (!mine && waiter && !waiter->settled) {
-                        std::erase_if(admin.queue, [&](const std::weak_ptr<Waiter>& w) { return w.expired() || w.lock() == waiter; });
-                        return;
-                    }
-                }
-                if (mine || waiter) pool.pass_admin(admin);
-            }
-        } turn{*this, admin, nullptr, false};
-        {
-            std::lock_guard lock(mutex);
-            std::erase_if(admin.queue, [](const std::weak_ptr<Waiter>& w) { return w.expired(); });
-            if (!admin.busy) {
-                admin.busy = true;
-                turn.mine = true;
-            } else if (admin.queue.size() >= config.kill_queue) {
-                ++kills_refused;
-                co_return false;
-            } else {
-                turn.waiter = std::make_shared<Waiter>(executor);
-                admin.queue.push_back(turn.waiter);
-            }
-        }
-        if (!turn.mine) {
-            turn.waiter->timer.expires_after(config.query_timeout);
-            boost::system::error_code ec;
-            co_await turn.waiter->timer.async_wait(net::redirect_error(net::use_awaitable, ec));
-            std::lock_guard lock(mutex);
-            turn.mine = turn.waiter->settled;
-            if (!turn.mine) {
-                ++kills_refused;
-                turn.waiter.reset();
-                std::erase_if(admin.queue, [](const std::weak_ptr<Waiter>& w) { return w.expired(); });
-                co_return false;
-            }
-        }
-        std::unique_ptr<Connection> c;
-        {
-            std::lock_guard lock(mutex);
-            c = std::move(admin.connection);
-        }
-        bool sent = false;
-        for (int attempt = 0; attempt < 2 && !sent; ++attempt) {
-            const bool fresh = !c || c->broken();
-            try {
-                if (fresh) {
-                    c.reset();
-                    Config one = config;
-                    one.hosts = {host};
-                    one.multi_statements = false;
-                    one.causal_reads = false;
-                    c = co_await Connection::connect(one);
-                    std::lock_guard lock(mutex);
-                    ++admin_connects;
-                }
-                co_await c->query(fmt::format("KILL QUERY {}", id));
-                sent = true;
-            } catch (const Error& e) {
-                if (e.number() == 1094) sent = true;  // no such thread: nothing is left to stop
-                else if (fresh || !c || !c->broken()) break;
-                // else a kept connection had gone stale (wait_timeout): once more on a new one
-            } catch (const std::exception&) {
-                break;
-            }
-        }
-        std::lock_guard lock(mutex);
-        if (c && !c->broken()) admin.connection = std::move(c);
-        ++(sent ? kills : kills_refused);
-        co_return sent;
-    }
-
-    // The admin connection's holder is done: to the next KILL waiting, or free.
-    void pass_admin(Admin& admin) {
-        std::lock_guard lock(mutex);
-        while (!admin.queue.empty()) {
-            auto w = admin.queue.front().lock();
-            admin.queue.pop_front();
-            if (w) {
-                w->settled = true;  // `busy` stays set: it is w's now
-                wake(w);
-                return;
-            }
-        }
-        admin.busy = false;
     }
 
     // Idle connections above pool_min past idle_timeout, oldest first (mutex held).
@@ -348,12 +240,8 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
         auto order = connect_order();
         auto c = co_await Connection::connect_any(config, std::move(order), std::move(failed));
         // Statements it gives up on (query_timeout) are stopped through the admin connection.
-        // Weak: the pool owns its connections, not the other way round.
-        c->stop_statements_with([weak = weak_from_this()](const net::any_io_executor& executor, const Host& host,
-                                                          std::uint64_t id) {
-            auto self = weak.lock();
-            if (!self) return false;
-            net::co_spawn(executor, self->kill_query(host, id), net::detached);
+        c->stop_statements_with([kills = kills](const net::any_io_executor& executor, const Host& host, std::uint64_t id) {
+            net::co_spawn(executor, KillQueue::send(kills, host, id), net::detached);
             return true;
         });
         co_return c;
@@ -476,8 +364,7 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
         std::vector<std::unique_ptr<Connection>> out;
         std::lock_guard lock(mutex);
         closed = true;
-        for (auto& admin : admins)
-            if (!admin.busy && admin.connection) out.push_back(std::move(admin.connection));
+        for (auto& c : kills->shut()) out.push_back(std::move(c));  // takes kills' lock inside ours: never the reverse
         for (auto& c : idle) out.push_back(std::move(c));
         open -= idle.size();
         idle.clear();
@@ -570,8 +457,9 @@ PoolStats Pool::stats() const {
     std::size_t waiting = 0;
     for (const auto& w : state_->waiters) waiting += w.expired() ? 0 : 1;
     const auto& s = *state_;
-    return PoolStats{s.open,      s.idle.size(),   s.open - s.idle.size() - s.draining, waiting,       s.draining,
-                     s.abandoned, s.abandoned_closed, s.kills,                          s.kills_refused, s.admin_connects};
+    const auto k = s.kills->counts();
+    return PoolStats{s.open,      s.idle.size(),      s.open - s.idle.size() - s.draining, waiting,   s.draining,
+                     s.abandoned, s.abandoned_closed, k.sent,                              k.refused, k.connects};
 }
 
 Task<> Pool::close() {
