@@ -22,7 +22,8 @@ namespace detail { struct PoolState; }
 
 /// A connection whose every round trip suspends the calling coroutine instead of blocking
 /// its thread. Usually leased from a Pool. One coroutine at a time; not thread-safe. It holds
-/// no Asio object between operations, so it may outlive any io_context it ran on.
+/// no Asio object between operations (but the executor of an abandoned() one, until drained),
+/// so it may outlive any io_context it ran on.
 /// Sessions use utf8mb4 and the UTC time zone.
 class Connection {
 public:
