@@ -5,11 +5,16 @@
 
 #include "support/test_server.hpp"
 
+#include <boost/asio/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <catch2/catch.hpp>
+
+#include <atomic>
+#include <memory>
+#include <vector>
 
 using namespace std::chrono_literals;
 namespace net = boost::asio;
@@ -37,7 +42,8 @@ TEST_CASE("readiness reports each check, and a failing one makes it 503 without 
                                                         net::steady_timer t(co_await net::this_coro::executor, 5ms);
                                                         co_await t.async_wait(net::use_awaitable);
                                                     }}},
-                                        .timeout = 200ms}));
+                                        .timeout = 200ms,
+                                        .cache_for = 0ms}));  // each request sees the state of now
     spur::testing::Client client(app);
     auto ready = client.get("/readyz");
     CHECK(ready.status == 200);
@@ -112,4 +118,97 @@ TEST_CASE("on shutdown readiness answers 503 while the listener stays open for d
     boost::system::error_code ec;
     s.connect({boost::asio::ip::make_address("127.0.0.1"), server.port()}, ec);
     CHECK(ec);  // the listener is closed after the delay
+}
+
+namespace {
+// A dependency that answers once the test lets it (`open`), recording how each probe ended.
+struct Gate {
+    std::atomic<bool> open{false};
+    std::atomic<int> started{0}, finished{0}, cancelled{0};
+    spur::ReadinessCheck check() {
+        return {"gate", [this]() -> spur::Task<> {
+                    ++started;
+                    try {
+                        net::steady_timer t(co_await net::this_coro::executor);
+                        while (!open) {
+                            t.expires_after(5ms);
+                            co_await t.async_wait(net::use_awaitable);
+                        }
+                    } catch (const boost::system::system_error&) {
+                        ++cancelled;
+                        throw;
+                    }
+                    ++finished;
+                }};
+    }
+};
+}  // namespace
+
+TEST_CASE("readiness runs one probe for many concurrent and rapid requests, within cache_for", "[health]") {
+    Gate gate;
+    spur::App app;
+    app.get("/readyz", spur::readiness({.checks = {gate.check()}, .timeout = 10s, .cache_for = 60s}));
+    spur::test::TestServer server(app);
+    std::vector<std::unique_ptr<spur::test::RawConnection>> waiting;
+    for (int i = 0; i < 10; ++i) {
+        waiting.push_back(std::make_unique<spur::test::RawConnection>(server.port()));
+        waiting.back()->send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    REQUIRE(spur::test::eventually([&] { return gate.started >= 1; }));
+    gate.open = true;
+    for (auto& c : waiting) {
+        auto r = c->read_response();
+        REQUIRE(r);
+        CHECK(r->result_int() == 200);
+    }
+    for (int i = 0; i < 10; ++i) {
+        auto r = spur::test::round_trip(server.port(), "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+        REQUIRE(r);
+        CHECK(r->result_int() == 200);
+    }
+    CHECK(gate.started == 1);
+}
+
+TEST_CASE("by default readiness probes at most once a second, and again once that second has passed", "[health]") {
+    std::atomic<int> probes{0};
+    spur::App app;
+    app.get("/readyz", spur::readiness({.checks = {{"counted", [&]() -> spur::Task<> { ++probes; co_return; }}}}));
+    spur::testing::Client client(app);
+    // Time is the subject here: three in-process requests take far less than the second.
+    CHECK(client.get("/readyz").status == 200);
+    CHECK(client.get("/readyz").status == 200);
+    CHECK(client.get("/readyz").status == 200);
+    CHECK(probes == 1);
+    CHECK(spur::test::eventually([&] { return client.get("/readyz").status == 200 && probes == 2; }, 5s));
+}
+
+TEST_CASE("a client that leaves during readiness does not abort the probe - the next request gets its outcome",
+          "[health]") {
+    Gate gate;
+    std::atomic<bool> left{false};
+    spur::App app;
+    app.use([&](spur::Request&, spur::Response&, spur::Next next) -> spur::Task<> {
+        try {
+            co_await next();
+        } catch (const boost::system::system_error& e) {
+            if (e.code() == net::error::operation_aborted) left = true;
+            throw;
+        }
+    });
+    app.get("/readyz", spur::readiness({.checks = {gate.check()}, .timeout = 10s, .cache_for = 60s}));
+    spur::test::TestServer server(app);
+    {
+        spur::test::RawConnection c(server.port());
+        c.send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+        REQUIRE(spur::test::eventually([&] { return gate.started == 1; }));
+    }
+    // The server cancels the handler (before the change, that cancelled the probe with it).
+    REQUIRE(spur::test::eventually([&] { return left.load() || gate.cancelled > 0; }));
+    gate.open = true;
+    CHECK(spur::test::eventually([&] { return gate.finished == 1; }));
+    CHECK(gate.cancelled == 0);
+    auto r = spur::test::round_trip(server.port(), "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(r);
+    CHECK(r->result_int() == 200);
+    CHECK(gate.started == 1);
 }

@@ -25,6 +25,11 @@ TEST_CASE("database URLs carry credentials, host, database and pool settings", "
     CHECK(limits.max_statement_time == std::chrono::milliseconds(2000));
     CHECK(limits.multi_statements);
     CHECK_FALSE(parse_url("mysql://u@h/d").multi_statements);
+    CHECK(c.drain_threshold == std::chrono::milliseconds(250));
+    CHECK(c.kill_queue == 16);
+    auto drain = parse_url("mysql://u@h/d?drain_threshold_ms=0&kill_queue=4");
+    CHECK(drain.drain_threshold.count() == 0);
+    CHECK(drain.kill_queue == 4);
 }
 
 TEST_CASE("malformed database URLs are refused", "[mysql][config]") {

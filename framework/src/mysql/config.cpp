@@ -103,6 +103,8 @@ Config parse_url(std::string_view url) {
             else if (value == "round_robin") c.host_order = HostOrder::round_robin;
             else throw std::invalid_argument("database URL: host_order must be first_available or round_robin");
         }
+        else if (key == "drain_threshold_ms") c.drain_threshold = ms(number<long>(key, value));
+        else if (key == "kill_queue") c.kill_queue = number<std::size_t>(key, value);
         else if (key == "transaction_attempts") c.transaction_attempts = number<unsigned>(key, value);
         else throw std::invalid_argument("unknown database URL parameter: " + key);
     }

@@ -5,6 +5,7 @@
 #include "mysql/statement.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -22,11 +23,13 @@
 #include <list>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <unordered_map>
 
 namespace spur::mysql {
 
 namespace net = boost::asio;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -80,6 +83,10 @@ void stop_on_server(const net::any_io_executor& executor, Config config, std::ui
 
 }  // namespace
 
+// The operations drive() runs. Named, so that one a cancelled caller abandoned half-way can be
+// finished by Connection::drain without the caller's frame (its out-parameters die with it).
+enum class Op { connect, close, close_stmt, prepare, execute, store_stmt, free_stmt, query, store_text, next_result, ping, commit, rollback };
+
 // Nothing from Asio is kept between operations (no descriptor, timer or executor): each wait
 // wraps the socket for as long as it lasts. So a connection (and its pool) may outlive the
 // io_context it last ran on — `Pool db; App app; app.listen();` destroys that io_context
@@ -90,7 +97,22 @@ struct Connection::Impl {
     ~Impl() {
         if (mysql) mysql_close(mysql);
         for (auto& [sql, stmt] : statements) mysql_stmt_close(stmt);  // detached by mysql_close: no I/O
+        for (MYSQL_STMT* stmt : orphans) mysql_stmt_close(stmt);
+        if (abandoned && abandoned->op == Op::prepare) mysql_stmt_close(abandoned->stmt);  // not cached
     }
+
+    // An operation whose caller was cancelled mid-way: still under way in Connector/C (and on the
+    // server), to be finished by drain() with out-parameters of its own.
+    struct Abandoned {
+        Op op;
+        MYSQL_STMT* stmt;              // the statement it works on, if any
+        int status;                    // what Connector/C waits for next (0: it had finished)
+        net::any_io_executor executor; // where it ran; the drain goes on there
+        Clock::time_point since;       // when the operation began
+        int rc = 0;
+        my_bool flag = 0;
+        MYSQL_RES* res = nullptr;
+    };
 
     Config config;
     Host server;
@@ -98,6 +120,9 @@ struct Connection::Impl {
     bool broken = false;
     bool server_failed = false;  // broken by the server's fault (see Connection::server_failed)
     bool timed_out = false;  // the last wait ended at Connector/C's timeout
+    std::optional<Abandoned> abandoned;
+    std::vector<MYSQL_STMT*> orphans;  // prepared for a caller that left, when the drain failed
+    Connection::Stopper stopper;  // set by a pool: its admin connection sends the KILLs
     std::list<std::pair<std::string, MYSQL_STMT*>> statements;  // most recently used first
     std::unordered_map<std::string_view, std::list<std::pair<std::string, MYSQL_STMT*>>::iterator> statement_index;
 
@@ -116,8 +141,9 @@ struct Connection::Impl {
         throw Error(n, sqlstate, message);
     }
 
-    // Waits until the socket is ready as Connector/C asked, or its timeout passes.
-    Task<int> wait(int status) {
+    // Waits until the socket is ready as Connector/C asked, or its timeout passes; returns 0 if
+    // `until` comes first.
+    Task<int> wait(int status, Clock::time_point until = Clock::time_point::max()) {
         auto executor = co_await net::this_coro::executor;
         // libmariadb owns the socket: asio borrows it for this wait and must not close it.
         net::posix::stream_descriptor socket(executor, static_cast<int>(mysql_get_socket(mysql)));
@@ -131,13 +157,17 @@ struct Connection::Impl {
         const int ready = (status & MYSQL_WAIT_READ) ? MYSQL_WAIT_READ
                           : (status & MYSQL_WAIT_WRITE) ? MYSQL_WAIT_WRITE
                                                         : MYSQL_WAIT_EXCEPT;
-        if (status & MYSQL_WAIT_TIMEOUT) {
-            net::steady_timer timer(executor, std::chrono::milliseconds(mysql_get_timeout_value_ms(mysql)));
+        const auto library_timeout = (status & MYSQL_WAIT_TIMEOUT)
+                                         ? Clock::now() + std::chrono::milliseconds(mysql_get_timeout_value_ms(mysql))
+                                         : Clock::time_point::max();
+        if (library_timeout != Clock::time_point::max() || until != Clock::time_point::max()) {
+            net::steady_timer timer(executor, std::min(library_timeout, until));
             auto [order, socket_ec, timer_ec] =
                 co_await net::experimental::make_parallel_group(socket.async_wait(type, net::deferred),
                                                                 timer.async_wait(net::deferred))
                     .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
             if (order[0] == 1 && !timer_ec) {
+                if (until < library_timeout) co_return 0;
                 timed_out = true;  // Connector/C gives up on the statement: query_timeout passed
                 co_return MYSQL_WAIT_TIMEOUT;
             }
@@ -151,28 +181,106 @@ struct Connection::Impl {
     }
 
     // Runs one non-blocking operation to completion: start, then continue whenever the socket
-    // is ready. Being interrupted mid-protocol (cancellation, timeout) leaves the connection in
-    // an unknown state, so it is marked broken — and the server, which would go on running the
-    // statement for nobody, is told to stop it.
+    // is ready.
+    // - The caller cancelled (its client left, a deadline won a race): the operation is left as
+    //   it is, recorded in `abandoned`, and the cancellation goes on up. Breaking the connection
+    //   instead would cost a new connection per cancelled statement (and one more to KILL it);
+    //   the pool drains it in the background (drain()).
+    // - Timed out or failed mid-protocol: the connection's state is unknown, so it is marked
+    //   broken — and the server, which would go on running the statement for nobody, is told
+    //   to stop it.
     template <class Start, class Continue>
-    Task<> drive(Start start, Continue resume, bool statement = true) {
+    Task<> drive(Op op, MYSQL_STMT* stmt, Start start, Continue resume) {
+        // Connector/C is still inside the abandoned operation: a new one would corrupt both.
+        if (abandoned) throw Error(0, "08S01", "the connection is broken: an abandoned operation is still under way");
         auto executor = co_await net::this_coro::executor;
+        const bool statement = op != Op::connect && op != Op::close;
         const std::uint64_t server_thread = statement ? mysql_thread_id(mysql) : 0;
+        const auto since = Clock::now();
         timed_out = false;
         int status = start();
         std::exception_ptr failure;
         try {
             while (status != 0) status = resume(co_await wait(status));
+        } catch (const boost::system::system_error& e) {
+            if (statement && e.code() == net::error::operation_aborted) {
+                abandoned.emplace(Abandoned{op, stmt, status, executor, since});
+                throw;
+            }
+            broken = true;
+            failure = std::current_exception();
         } catch (...) {
             broken = true;
             failure = std::current_exception();
         }
-        if ((failure || timed_out) && server_thread != 0) {
-            Config same_server = config;
-            same_server.hosts = {server};
-            stop_on_server(executor, std::move(same_server), server_thread);
-        }
+        if ((failure || timed_out) && server_thread != 0) stop_statement(executor, server_thread);
         if (failure) std::rethrow_exception(failure);
+    }
+
+    // Through the pool's admin connection when there is one (it counts what it cannot send),
+    // else from a short-lived side connection.
+    void stop_statement(const net::any_io_executor& executor, std::uint64_t id) {
+        if (stopper) {
+            stopper(executor, server, id);
+            return;
+        }
+        Config same_server = config;
+        same_server.hosts = {server};
+        stop_on_server(executor, std::move(same_server), id);
+    }
+
+    // Asio throws operation_aborted at a cancelled coroutine's co_await before the awaited
+    // coroutine runs: a caller cancelled between two operations of a statement whose results are
+    // pending leaves them for the drain too (status 0: nothing in flight, only unread results).
+    void abandon_between(const boost::system::system_error& e, Op op, MYSQL_STMT* stmt,
+                         const net::any_io_executor& executor) {
+        if (e.code() == net::error::operation_aborted && !abandoned && !broken)
+            abandoned.emplace(Abandoned{op, stmt, 0, executor, Clock::now()});
+    }
+
+    // Continues the abandoned operation, into its own out-parameters.
+    int resume_abandoned(int ready) {
+        Abandoned& a = *abandoned;
+        switch (a.op) {
+            case Op::close_stmt: return mysql_stmt_close_cont(&a.flag, a.stmt, ready);
+            case Op::prepare: return mysql_stmt_prepare_cont(&a.rc, a.stmt, ready);
+            case Op::execute: return mysql_stmt_execute_cont(&a.rc, a.stmt, ready);
+            case Op::store_stmt: return mysql_stmt_store_result_cont(&a.rc, a.stmt, ready);
+            case Op::free_stmt: return mysql_stmt_free_result_cont(&a.flag, a.stmt, ready);
+            case Op::query: return mysql_real_query_cont(&a.rc, mysql, ready);
+            case Op::store_text: return mysql_store_result_cont(&a.res, mysql, ready);
+            case Op::next_result: return mysql_next_result_cont(&a.rc, mysql, ready);
+            case Op::ping: return mysql_ping_cont(&a.rc, mysql, ready);
+            case Op::commit: return mysql_commit_cont(&a.flag, mysql, ready);
+            case Op::rollback: return mysql_rollback_cont(&a.flag, mysql, ready);
+            case Op::connect: case Op::close: break;
+        }
+        throw std::logic_error("spur::mysql: this operation is never abandoned");
+    }
+
+    // Runs an operation of the drain to its end; any failure leaves the connection unusable.
+    template <class Continue>
+    Task<> settle(int status, Continue resume) {
+        timed_out = false;
+        while (status != 0) status = resume(co_await wait(status));
+        if (timed_out) throw Error(0, "08S01", "timed out draining an abandoned statement");
+    }
+
+    // Reads and discards the text-protocol results still pending (all of a multi-statement's).
+    Task<> discard_text_results(bool stored_one) {
+        for (bool store = !stored_one;; store = true) {
+            if (store) {
+                MYSQL_RES* res = nullptr;
+                co_await settle(mysql_store_result_start(&res, mysql),
+                                [&](int r) { return mysql_store_result_cont(&res, mysql, r); });
+                if (res) mysql_free_result(res);
+            }
+            if (!mysql_more_results(mysql)) co_return;
+            int next = 0;
+            co_await settle(mysql_next_result_start(&next, mysql),
+                            [&](int r) { return mysql_next_result_cont(&next, mysql, r); });
+            if (next != 0) co_return;
+        }
     }
 
     Task<MYSQL_STMT*> prepare(std::string_view sql) {
@@ -185,7 +293,7 @@ struct Connection::Impl {
             statement_index.erase(statements.back().first);
             statements.pop_back();
             my_bool ret = 0;
-            co_await drive([&] { return mysql_stmt_close_start(&ret, old); },
+            co_await drive(Op::close_stmt, old, [&] { return mysql_stmt_close_start(&ret, old); },
                            [&](int r) { return mysql_stmt_close_cont(&ret, old, r); });
         }
         MYSQL_STMT* stmt = mysql_stmt_init(mysql);
@@ -193,7 +301,7 @@ struct Connection::Impl {
         my_bool update_max_length = 1;
         mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max_length);
         int rc = 0;
-        co_await drive([&] { return mysql_stmt_prepare_start(&rc, stmt, sql.data(), sql.size()); },
+        co_await drive(Op::prepare, stmt, [&] { return mysql_stmt_prepare_start(&rc, stmt, sql.data(), sql.size()); },
                        [&](int r) { return mysql_stmt_prepare_cont(&rc, stmt, r); });
         if (rc) {
             Error e(mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt), mysql_stmt_error(stmt));
@@ -293,11 +401,12 @@ Task<std::unique_ptr<Connection>> Connection::connect_to(const Config& config, c
     // FOUND_ROWS: affected_rows counts matched rows, so an UPDATE that changes nothing still says "found".
     const unsigned long flags = (config.multi_statements ? CLIENT_MULTI_STATEMENTS : 0) | CLIENT_FOUND_ROWS;
     co_await impl->drive(
+        Op::connect, nullptr,
         [&] {
             return mysql_real_connect_start(&connected, m, host.c_str(), config.user.c_str(), config.password.c_str(),
                                             db, server.port, sock, flags);
         },
-        [&](int ready) { return mysql_real_connect_cont(&connected, m, ready); }, false);
+        [&](int ready) { return mysql_real_connect_cont(&connected, m, ready); });
     if (!connected) impl->fail();
     std::unique_ptr<Connection> c(new Connection(std::move(impl)));
     if (require_ready) {
@@ -333,6 +442,7 @@ Task<std::unique_ptr<Connection>> Connection::connect_to(const Config& config, c
 Task<Result> Connection::execute_values(std::string_view sql, std::vector<Value> params) {
     Impl& c = *impl_;
     if (c.broken) throw Error(0, "08S01", "the connection is broken");
+    const auto executor = co_await net::this_coro::executor;
     MYSQL_STMT* stmt = co_await c.prepare(sql);
 
     const unsigned long expected = mysql_stmt_param_count(stmt);
@@ -342,7 +452,7 @@ Task<Result> Connection::execute_values(std::string_view sql, std::vector<Value>
     if (!binds.empty() && mysql_stmt_bind_param(stmt, binds.data())) c.fail(stmt);
 
     int rc = 0;
-    co_await c.drive([&] { return mysql_stmt_execute_start(&rc, stmt); },
+    co_await c.drive(Op::execute, stmt, [&] { return mysql_stmt_execute_start(&rc, stmt); },
                      [&](int r) { return mysql_stmt_execute_cont(&rc, stmt, r); });
     if (rc) c.fail(stmt);
 
@@ -353,33 +463,39 @@ Task<Result> Connection::execute_values(std::string_view sql, std::vector<Value>
         result.last_insert_id = mysql_stmt_insert_id(stmt);
         co_return result;
     }
-    // Rows are pending from here on: any failure leaves the protocol mid-way.
+    // Rows are pending from here on: any failure leaves the protocol mid-way (unless a cancelled
+    // caller left it for the drain).
     struct Pending {
         Impl& c;
         MYSQL_RES* meta;
         bool done = false;
         ~Pending() {
             mysql_free_result(meta);
-            if (!done) c.broken = true;
+            if (!done && !c.abandoned) c.broken = true;
         }
     } pending{c, meta};
 
-    co_await c.drive([&] { return mysql_stmt_store_result_start(&rc, stmt); },
-                     [&](int r) { return mysql_stmt_store_result_cont(&rc, stmt, r); });
-    if (rc) c.fail(stmt);
+    try {
+        co_await c.drive(Op::store_stmt, stmt, [&] { return mysql_stmt_store_result_start(&rc, stmt); },
+                         [&](int r) { return mysql_stmt_store_result_cont(&rc, stmt, r); });
+        if (rc) c.fail(stmt);
 
-    result.columns = column_names(meta);
-    detail::ResultBinds columns(meta);  // after store_result: max_length is known
-    if (mysql_stmt_bind_result(stmt, columns.data())) c.fail(stmt);
-    for (;;) {
-        int f = mysql_stmt_fetch(stmt);  // rows are stored client-side: no I/O
-        if (f == MYSQL_NO_DATA) break;
-        if (f == 1) c.fail(stmt);
-        result.rows.emplace_back(result.columns, columns.row());
+        result.columns = column_names(meta);
+        detail::ResultBinds columns(meta);  // after store_result: max_length is known
+        if (mysql_stmt_bind_result(stmt, columns.data())) c.fail(stmt);
+        for (;;) {
+            int f = mysql_stmt_fetch(stmt);  // rows are stored client-side: no I/O
+            if (f == MYSQL_NO_DATA) break;
+            if (f == 1) c.fail(stmt);
+            result.rows.emplace_back(result.columns, columns.row());
+        }
+        my_bool freed = 0;
+        co_await c.drive(Op::free_stmt, stmt, [&] { return mysql_stmt_free_result_start(&freed, stmt); },
+                         [&](int r) { return mysql_stmt_free_result_cont(&freed, stmt, r); });
+    } catch (const boost::system::system_error& e) {
+        c.abandon_between(e, Op::execute, stmt, executor);
+        throw;
     }
-    my_bool freed = 0;
-    co_await c.drive([&] { return mysql_stmt_free_result_start(&freed, stmt); },
-                     [&](int r) { return mysql_stmt_free_result_cont(&freed, stmt, r); });
     pending.done = true;
     result.affected_rows = result.rows.size();
     co_return result;
@@ -389,50 +505,67 @@ Task<Result> Connection::query(std::string_view sql) {
     Impl& c = *impl_;
     if (c.broken) throw Error(0, "08S01", "the connection is broken");
     MYSQL* m = c.mysql;
+    const auto executor = co_await net::this_coro::executor;
     int rc = 0;
-    co_await c.drive([&] { return mysql_real_query_start(&rc, m, sql.data(), sql.size()); },
+    co_await c.drive(Op::query, nullptr, [&] { return mysql_real_query_start(&rc, m, sql.data(), sql.size()); },
                      [&](int r) { return mysql_real_query_cont(&rc, m, r); });
     if (rc) c.fail();
-    Result last;
-    for (;;) {
-        MYSQL_RES* res = nullptr;
-        co_await c.drive([&] { return mysql_store_result_start(&res, m); },
-                         [&](int r) { return mysql_store_result_cont(&res, m, r); });
-        Result current;
-        if (res) {
-            current.columns = column_names(res);
-            const unsigned n = mysql_num_fields(res);
-            MYSQL_FIELD* fields = mysql_fetch_fields(res);
-            while (MYSQL_ROW row = mysql_fetch_row(res)) {  // stored: no I/O
-                unsigned long* lengths = mysql_fetch_lengths(res);
-                std::vector<Value> values;
-                values.reserve(n);
-                for (unsigned i = 0; i < n; ++i) values.push_back(text_value(fields[i], row[i], lengths[i]));
-                current.rows.emplace_back(current.columns, std::move(values));
-            }
-            current.affected_rows = current.rows.size();
-            mysql_free_result(res);
-        } else if (mysql_field_count(m) != 0) {
-            c.fail();
-        } else {
-            current.affected_rows = mysql_affected_rows(m);
-            current.last_insert_id = mysql_insert_id(m);
+    // Results are pending until the loop ends: leaving it early by an exception (one between two
+    // operations included) must not put the connection back with results unread.
+    struct Pending {
+        Impl& c;
+        bool done = false;
+        ~Pending() {
+            if (!done && !c.abandoned) c.broken = true;
         }
-        last = std::move(current);
-        if (!mysql_more_results(m)) break;
-        int next = 0;
-        co_await c.drive([&] { return mysql_next_result_start(&next, m); },
-                         [&](int r) { return mysql_next_result_cont(&next, m, r); });
-        if (next > 0) c.fail();
-        if (next < 0) break;
+    } pending{c};
+    Result last;
+    try {
+        for (;;) {
+            MYSQL_RES* res = nullptr;
+            co_await c.drive(Op::store_text, nullptr, [&] { return mysql_store_result_start(&res, m); },
+                             [&](int r) { return mysql_store_result_cont(&res, m, r); });
+            Result current;
+            if (res) {
+                current.columns = column_names(res);
+                const unsigned n = mysql_num_fields(res);
+                MYSQL_FIELD* fields = mysql_fetch_fields(res);
+                while (MYSQL_ROW row = mysql_fetch_row(res)) {  // stored: no I/O
+                    unsigned long* lengths = mysql_fetch_lengths(res);
+                    std::vector<Value> values;
+                    values.reserve(n);
+                    for (unsigned i = 0; i < n; ++i) values.push_back(text_value(fields[i], row[i], lengths[i]));
+                    current.rows.emplace_back(current.columns, std::move(values));
+                }
+                current.affected_rows = current.rows.size();
+                mysql_free_result(res);
+            } else if (mysql_field_count(m) != 0) {
+                c.fail();
+            } else {
+                current.affected_rows = mysql_affected_rows(m);
+                current.last_insert_id = mysql_insert_id(m);
+            }
+            last = std::move(current);
+            if (!mysql_more_results(m)) break;
+            int next = 0;
+            co_await c.drive(Op::next_result, nullptr, [&] { return mysql_next_result_start(&next, m); },
+                             [&](int r) { return mysql_next_result_cont(&next, m, r); });
+            if (next > 0) c.fail();
+            if (next < 0) break;
+        }
+    } catch (const boost::system::system_error& e) {
+        c.abandon_between(e, Op::query, nullptr, executor);
+        throw;
     }
+    pending.done = true;
     co_return last;
 }
 
 Task<> Connection::ping() {
     Impl& c = *impl_;
     int rc = 0;
-    co_await c.drive([&] { return mysql_ping_start(&rc, c.mysql); }, [&](int r) { return mysql_ping_cont(&rc, c.mysql, r); });
+    co_await c.drive(Op::ping, nullptr, [&] { return mysql_ping_start(&rc, c.mysql); },
+                     [&](int r) { return mysql_ping_cont(&rc, c.mysql, r); });
     if (rc) {
         c.broken = true;
         c.fail();
@@ -444,7 +577,7 @@ Task<> Connection::begin() { co_await query("START TRANSACTION"); }
 Task<> Connection::commit() {
     Impl& c = *impl_;
     my_bool failed = 0;
-    co_await c.drive([&] { return mysql_commit_start(&failed, c.mysql); },
+    co_await c.drive(Op::commit, nullptr, [&] { return mysql_commit_start(&failed, c.mysql); },
                      [&](int r) { return mysql_commit_cont(&failed, c.mysql, r); });
     if (failed) {
         c.broken = true;  // whatever the server did, do not reuse a connection in doubt
@@ -455,7 +588,7 @@ Task<> Connection::commit() {
 Task<> Connection::rollback() {
     Impl& c = *impl_;
     my_bool failed = 0;
-    co_await c.drive([&] { return mysql_rollback_start(&failed, c.mysql); },
+    co_await c.drive(Op::rollback, nullptr, [&] { return mysql_rollback_start(&failed, c.mysql); },
                      [&](int r) { return mysql_rollback_cont(&failed, c.mysql, r); });
     if (failed) c.fail();
 }
@@ -470,17 +603,18 @@ Task<> Connection::rollback_or_discard() noexcept {
 
 Task<> Connection::close() {
     Impl& c = *impl_;
-    if (!c.mysql) co_return;
+    // An abandoned operation is still under way: the destructor closes without waiting.
+    if (!c.mysql || c.abandoned) co_return;
     MYSQL* m = c.mysql;
     try {
-        co_await c.drive([&] { return mysql_close_start(m); }, [&](int r) { return mysql_close_cont(m, r); }, false);
+        co_await c.drive(Op::close, nullptr, [&] { return mysql_close_start(m); }, [&](int r) { return mysql_close_cont(m, r); });
     } catch (...) {
     }
     c.mysql = nullptr;  // freed by mysql_close
     c.broken = true;
 }
 
-bool Connection::broken() const noexcept { return impl_->broken || !impl_->mysql; }
+bool Connection::broken() const noexcept { return impl_->broken || !impl_->mysql || impl_->abandoned; }
 
 bool Connection::in_transaction() const noexcept {
     if (!impl_->mysql) return false;
@@ -494,5 +628,74 @@ const Host& Connection::server() const noexcept { return impl_->server; }
 bool Connection::server_failed() const noexcept { return impl_->server_failed; }
 
 std::uint64_t Connection::thread_id() const noexcept { return impl_->mysql ? mysql_thread_id(impl_->mysql) : 0; }
+
+bool Connection::abandoned() const noexcept { return impl_->abandoned.has_value(); }
+
+const net::any_io_executor& Connection::abandoned_on() const noexcept { return impl_->abandoned->executor; }
+
+Clock::time_point Connection::abandoned_since() const noexcept { return impl_->abandoned->since; }
+
+void Connection::stop_statements_with(Stopper stop) { impl_->stopper = std::move(stop); }
+
+Task<> Connection::drain(Clock::time_point stop_at, std::function<Task<bool>()> stop) noexcept {
+    Impl& c = *impl_;
+    if (!c.abandoned) co_return;
+    Impl::Abandoned& a = *c.abandoned;
+    try {
+        // 1. The operation itself: it may end by itself until stop_at, then it is KILLed.
+        c.timed_out = false;
+        bool stopping = false;
+        while (a.status != 0) {
+            const int ready = co_await c.wait(a.status, stopping ? Clock::time_point::max() : stop_at);
+            if (ready != 0) {
+                a.status = c.resume_abandoned(ready);
+                continue;
+            }
+            stopping = true;
+            if (!co_await stop()) throw Error(0, "08S01", "an abandoned statement could not be stopped");
+        }
+        if (c.timed_out) throw Error(0, "08S01", "timed out draining an abandoned statement");
+        const unsigned number = a.stmt ? mysql_stmt_errno(a.stmt) : mysql_errno(c.mysql);
+        if (is_lost(number)) throw Error(number, "08S01", "connection lost while draining an abandoned statement");
+        // 2. What it left behind: an unread result (read and discarded), a statement prepared
+        //    for nobody (closed), an open transaction (rolled back).
+        switch (a.op) {
+            case Op::prepare: {
+                MYSQL_STMT* stmt = std::exchange(a.stmt, nullptr);
+                a.op = Op::close_stmt;  // if this fails, ~Impl must not close it again
+                my_bool ret = 0;
+                co_await c.settle(mysql_stmt_close_start(&ret, stmt), [&](int r) { return mysql_stmt_close_cont(&ret, stmt, r); });
+                break;
+            }
+            case Op::execute: case Op::store_stmt: {
+                // Unread rows are read and dropped by free_result (Connector/C flushes them).
+                my_bool ret = 0;
+                co_await c.settle(mysql_stmt_free_result_start(&ret, a.stmt),
+                                  [&](int r) { return mysql_stmt_free_result_cont(&ret, a.stmt, r); });
+                break;
+            }
+            case Op::store_text:
+                if (a.res) mysql_free_result(std::exchange(a.res, nullptr));
+                co_await c.discard_text_results(true);
+                break;
+            case Op::query: case Op::next_result:
+                if (a.rc == 0) co_await c.discard_text_results(false);
+                break;
+            default:
+                break;
+        }
+        if (in_transaction()) {
+            my_bool failed = 0;
+            co_await c.settle(mysql_rollback_start(&failed, c.mysql), [&](int r) { return mysql_rollback_cont(&failed, c.mysql, r); });
+            if (failed) throw Error(0, "08S01", "rollback failed while draining an abandoned statement");
+        }
+    } catch (...) {
+        c.broken = true;
+    }
+    // Closing it now would be I/O on a connection in an unknown state: ~Impl closes it after
+    // mysql_close, without I/O.
+    if (a.op == Op::prepare) c.orphans.push_back(a.stmt);
+    c.abandoned.reset();
+}
 
 }  // namespace spur::mysql

@@ -63,6 +63,16 @@ struct Config {
     /// max_statement_time; error 1969). 0 leaves the server's setting. Unlike query_timeout,
     /// which only gives up on the client side, this frees the server too.
     std::chrono::milliseconds max_statement_time{0};
+    /// A statement whose caller is cancelled (its client left, a deadline won a race) keeps its
+    /// connection: the pool lets it finish in the background, reads and drops its result, and
+    /// only then counts the connection as free — no new connection per cancelled statement.
+    /// One still running this long after it began is stopped with KILL QUERY, sent through one
+    /// long-lived admin connection per host, and then drained the same way. 0: KILL at once.
+    std::chrono::milliseconds drain_threshold{250};
+    /// KILL QUERYs that may wait for a host's admin connection (one is sent at a time). Past
+    /// that, an abandoned connection is closed instead (its statement then runs on, bounded by
+    /// max_statement_time) and PoolStats::kills_refused counts it.
+    std::size_t kill_queue = 16;
     /// Whether query() may run several ';'-separated statements in one call (migrations).
     /// Off by default: an injected "; DROP TABLE …" then fails as a syntax error.
     bool multi_statements = false;
@@ -75,6 +85,7 @@ std::vector<Host> hosts_of(const Config& config);
 /// or, for a cluster, `mysql://user:pass@h1:3306,h2:3307,h3/db?host_order=round_robin`
 /// (also connect_timeout_ms, query_timeout_ms, idle_timeout_ms, max_lifetime_ms, validate_after_ms,
 /// statement_cache, max_statement_time_ms, transaction_attempts, multi_statements=1,
+/// drain_threshold_ms, kill_queue,
 /// host_order=first_available|round_robin, host_cooldown_ms, causal_reads=1)
 /// (user, password and database percent-decoded). Throws std::invalid_argument on a malformed URL
 /// or an unknown parameter.

@@ -6,6 +6,8 @@
 #include <spur/mysql/value.hpp>
 #include <spur/task.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -20,7 +22,8 @@ namespace detail { struct PoolState; }
 
 /// A connection whose every round trip suspends the calling coroutine instead of blocking
 /// its thread. Usually leased from a Pool. One coroutine at a time; not thread-safe. It holds
-/// no Asio object between operations, so it may outlive any io_context it ran on.
+/// no Asio object between operations (but the executor of an abandoned() one, until drained),
+/// so it may outlive any io_context it ran on.
 /// Sessions use utf8mb4 and the UTC time zone.
 class Connection {
 public:
@@ -61,6 +64,11 @@ public:
     std::uint64_t thread_id() const noexcept;
     /// The host this connection went to (one of Config::hosts, or host:port).
     const Host& server() const noexcept;
+    /// Whether a caller was cancelled mid-operation and left it running (in the client library
+    /// and on the server). Such a connection counts as broken() — every operation on it throws
+    /// Error — until a Pool has drained it in the background (see Pool); a bare Connection in
+    /// this state can only be destroyed.
+    bool abandoned() const noexcept;
 
     /// When the pool last handed this connection back (for validation and idle expiry).
     std::chrono::steady_clock::time_point idle_since;
@@ -77,6 +85,21 @@ private:
     // host that did not answer.
     static Task<std::unique_ptr<Connection>> connect_any(const Config& config, std::vector<Host> order,
                                                          std::function<void(const Host&)> failed);
+    // Finishes what a cancelled caller abandoned (abandoned()): the operation itself, then any
+    // result it left unread (read and discarded) and an open transaction (rolled back). If the
+    // operation still runs at `stop_at`, `stop()` is called once: it asks for a KILL QUERY on
+    // the server (true), or cannot (false: the connection is then marked broken and drain
+    // returns). Never throws: a failure marks the connection broken.
+    Task<> drain(std::chrono::steady_clock::time_point stop_at, std::function<Task<bool>()> stop) noexcept;
+    // The executor the abandoned operation ran on (the drain continues there).
+    const boost::asio::any_io_executor& abandoned_on() const noexcept;
+    // When the abandoned operation began (Config::drain_threshold counts from there).
+    std::chrono::steady_clock::time_point abandoned_since() const noexcept;
+    // How a statement the caller gave up on (query_timeout passed, or an error mid-protocol)
+    // is stopped on the server: `stop(executor, server, thread id)` returns false when it
+    // could not queue the KILL. Without one, a short-lived side connection sends it.
+    using Stopper = std::function<bool(const boost::asio::any_io_executor&, const Host&, std::uint64_t)>;
+    void stop_statements_with(Stopper stop);
     // Whether it broke because of its server (lost, killed, not ready), not because the caller
     // gave up on it: then the pool stops preferring that server for a while.
     bool server_failed() const noexcept;

@@ -5,6 +5,7 @@
 #include <spur/mysql/error.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -41,17 +42,40 @@ private:
 
 /// Counts for health checks and metrics.
 struct PoolStats {
-    std::size_t open;     ///< connections that exist (idle + in use + being opened)
+    std::size_t open;      ///< connections that exist (idle + in use + draining + being opened)
     std::size_t idle;
-    std::size_t in_use;
-    std::size_t waiting;  ///< coroutines waiting for a connection
+    std::size_t in_use;    ///< leased, or being opened
+    std::size_t waiting;   ///< coroutines waiting for a connection
+    std::size_t draining;  ///< finishing a statement whose caller was cancelled (not free yet)
+    // Since the pool was made:
+    std::uint64_t abandoned = 0;         ///< statements left running by a cancelled caller
+    std::uint64_t abandoned_closed = 0;  ///< of those, connections closed instead of kept
+    std::uint64_t kills = 0;             ///< KILL QUERYs sent through the admin connections
+    std::uint64_t kills_refused = 0;     ///< KILL QUERYs not sent: queue full, or they failed
+    std::uint64_t admin_connects = 0;    ///< admin connections opened (one per host, reopened if lost)
 };
 
 /// Hands out connections, opening up to pool_max and keeping pool_min; safe to share between
 /// I/O threads. `co_await pool.execute("SELECT name FROM users WHERE id = ?", id)`.
-/// It runs no background task and holds nothing from Asio between operations, so it may be
-/// declared before the App/Server that uses it; idle connections above pool_min expire as the
-/// pool is used.
+/// It holds nothing from Asio between operations, so it may be declared before the App/Server
+/// that uses it; idle connections above pool_min expire as the pool is used.
+///
+/// A caller cancelled mid-statement (its client left) gets operation_aborted at once; the
+/// connection is not closed but *drained* by a background coroutine on the caller's executor:
+/// the statement may end by itself until Config::drain_threshold (250 ms) after it began, is
+/// then stopped with KILL QUERY, and its result is read and dropped (a transaction rolled
+/// back) before the connection is free again. Bounds:
+/// - connections: a draining connection keeps its pool slot (PoolStats::draining), so
+///   cancellations hold at most pool_max connections, and open no new one;
+/// - time: a drain holds its slot for drain_threshold, plus waiting for the admin connection
+///   (at most query_timeout), plus sending the KILL (connect_timeout + query_timeout), plus the
+///   statement's end after it (each socket wait at most query_timeout; past it the connection
+///   is closed);
+/// - kills: one admin connection per host, opened on the first KILL and kept (not counted in
+///   pool_max), sends them one at a time; at most Config::kill_queue wait. When the queue is
+///   full, or the KILL fails, the abandoned connection is closed instead (PoolStats counts both).
+/// A statement that times out (query_timeout) or fails mid-protocol breaks its connection, and
+/// is stopped through the same admin connection.
 class Pool {
 public:
     /// Opens nothing yet. Throws std::invalid_argument for pool_max == 0.
