@@ -3,7 +3,7 @@
 # GET /readyz and leave at once, for 5 s, while a bystander asks GET /api/auth/me (one statement)
 # and records its latency. Count the server's new connections around it:
 #   mariadb -e "SHOW GLOBAL STATUS LIKE 'Connections'"   (before and after)
-#   python3 tests/mysql/abandon_readyz.py PORT
+#   python3 reliability/abandon_readyz.py PORT
 # Figures: docs/mysql.md "Callers that leave mid-statement".
 import http.client, json, socket, statistics, sys, threading, time
 port = int(sys.argv[1])
