@@ -48,7 +48,8 @@ Each setting is read from the environment, then from a flag of the same name:
   LOGIN_BURST_PER_IP     login attempts per address before throttling (default 10, then 1 per 6 s)
   LOGIN_BURST_PER_EMAIL  login attempts per email before throttling (default 5, then 1 per 12 s)
   REGISTER_BURST_PER_IP  registrations per address before throttling (default 10, then 1 per 20 s)
-  OFFLOAD_QUEUE          password hashes queued at most; beyond, 503 overloaded (default 64)
+  OFFLOAD_QUEUE          sign-in password hashes queued at most; beyond, 503 overloaded (default
+                         64); account maintenance has a share of its own, a quarter of it
   MAX_TEXTS_PER_USER       --max-texts-per-user       texts per account (default 1000)
   MAX_TEXT_BYTES_PER_USER  --max-text-bytes-per-user  content bytes per account (default 104857600)
   MAX_SEARCHES   --max-searches   text searches running at once, one per account; beyond, 429

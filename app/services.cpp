@@ -33,6 +33,8 @@ Services::Services(Config c, spur::mysql::Pool& pool)
       login_by_email(throttle(config.login_burst_per_email, 1.0 / 12)),
       register_by_ip(throttle(config.register_burst_per_ip, 1.0 / 20)),
       searches(search_limit(config)),
+      sign_in("sign-in", config.offload_queue),
+      account("account", std::max<std::size_t>(1, config.offload_queue / 4)),
       metrics(pool),
       dummy_hash(spur::hash_password(spur::random_token(16), config.bcrypt_cost)) {}
 

@@ -9,6 +9,7 @@
 #include <spur/jwt.hpp>
 #include <spur/middleware/rate_limit.hpp>
 #include <spur/mysql/pool.hpp>
+#include <spur/offload.hpp>
 
 #include <string>
 
@@ -25,6 +26,11 @@ struct Services {
     spur::middleware::RateLimiter register_by_ip;  ///< 10 at once, then one every 20 s
     InFlight searches;        ///< one per account; at most max_searches, below the pool size
     InFlight password_checks; ///< one password operation (bcrypt) per account at a time
+    /// Password hashing has two shares of the blocking pool, so that a flood of account
+    /// maintenance (password change, account deletion, key creation) cannot refuse sign-ins:
+    /// sign_in (login, session, register) takes OFFLOAD_QUEUE jobs, account a quarter of that.
+    spur::WorkClass sign_in;
+    spur::WorkClass account;
     Metrics metrics;
     std::string dummy_hash;  ///< verified for unknown emails so both failures take as long
 };

@@ -43,7 +43,7 @@ spur::Task<Confirmed> confirm_password(Services& s, const spur::Request& req, st
     if (!user) throw spur::HttpError(401, "unauthorized", "This account no longer exists");
     const std::string& hash = user->password_hash;
     auto verify_work = [&password, &hash] { return spur::verify_password(password, hash); };
-    if (!co_await spur::offload(verify_work))
+    if (!co_await spur::offload(s.account, verify_work))
         throw spur::HttpError(403, "invalid_credentials", "The password is not this account's password");
     // Named first: GCC 12 destroys an aggregate temporary made inside a coroutine's
     // co_await/co_return expression twice.

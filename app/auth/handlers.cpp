@@ -94,7 +94,7 @@ spur::Task<User> authenticate(Services& s, const spur::Request& req, LoginIn& in
     std::string password = std::move(in.password);
     const std::string& hash = user ? user->password_hash : s.dummy_hash;
     auto verify_work = [&password, &hash] { return spur::verify_password(password, hash); };
-    const bool ok = co_await spur::offload(verify_work);
+    const bool ok = co_await spur::offload(s.sign_in, verify_work);
     if (!user || !ok) {
         // The client's address (behind a trusted proxy, the one it forwarded): what an operator
         // blocks, or feeds to fail2ban, when one address guesses passwords.
@@ -106,7 +106,7 @@ spur::Task<User> authenticate(Services& s, const spur::Request& req, LoginIn& in
     if (spur::password_needs_rehash(user->password_hash, s.config.bcrypt_cost)) {
         const unsigned cost = s.config.bcrypt_cost;
         auto rehash_work = [&password, cost] { return spur::hash_password(password, cost); };
-        std::string fresh = co_await spur::offload(rehash_work);
+        std::string fresh = co_await spur::offload(s.sign_in, rehash_work);
         co_await replace_password_hash(s.db, user->id, user->password_hash, fresh);
     }
 
@@ -128,7 +128,7 @@ spur::Handler register_user(Services& s) {
         if (co_await find_user_by_email(s.db, email)) throw email_taken();
         const unsigned cost = s.config.bcrypt_cost;
         auto hash_work = [&password, cost] { return spur::hash_password(password, cost); };
-        std::string hash = co_await spur::offload(hash_work);
+        std::string hash = co_await spur::offload(s.sign_in, hash_work);
         std::optional<User> user;
         try {
             user = co_await create_user(s.db, email, name, hash);
@@ -186,7 +186,7 @@ spur::Handler change_password(Services& s) {
         const User& user = confirmed.user;
         const unsigned cost = s.config.bcrypt_cost;
         auto hash_work = [&fresh, cost] { return spur::hash_password(fresh, cost); };
-        std::string hash = co_await spur::offload(hash_work);
+        std::string hash = co_await spur::offload(s.account, hash_work);
         // Compare-and-set: of two concurrent changes one wins, the other is told so.
         if (!co_await change_password_hash(s.db, user.id, user.password_hash, hash))
             throw spur::HttpError(409, "conflict", "The password was changed meanwhile; sign in again");
