@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config curl ca-certificates doxygen
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev libfmt-dev catch2 zlib1g-dev
-  libmariadb-dev mariadb-server mariadb-client libcrypt-dev libkainjow-mustache-dev python3 wrk openssl
+  libmariadb-dev mariadb-server mariadb-client libcrypt-dev libkainjow-mustache-dev libre2-dev python3 wrk openssl
   "$@"
 )
 

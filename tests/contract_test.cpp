@@ -382,3 +382,104 @@ TEST_CASE("to_json writes vectors, maps, enums and nested structs as their schem
     std::map<std::string, std::optional<Color>> m{{"x", Color::blue}, {"y", std::nullopt}};
     CHECK(json::serialize(spur::to_json(m)) == R"({"x":"blue","y":null})");
 }
+
+namespace contract_pattern_test {
+constexpr std::size_t mib = 1024 * 1024;
+struct Long {
+    spur::String<0, 2 * mib, "^[a-z]+$"> letters;   // a quantifier over the whole input
+    spur::String<0, 2 * mib, "^(a+)+$"> nested;     // backtracks catastrophically on a failing tail
+};
+BOOST_DESCRIBE_STRUCT(Long, (), (letters, nested))
+
+struct Short {
+    spur::String<1, 8, "^(a+)+$"> code;
+};
+BOOST_DESCRIBE_STRUCT(Short, (), (code))
+
+struct BackReference {
+    spur::String<0, 10, "^(a)\\1$"> twice;
+};
+BOOST_DESCRIBE_STRUCT(BackReference, (), (twice))
+struct Lookahead {
+    std::optional<spur::String<0, 10, "^(?=a)">> starts;
+};
+BOOST_DESCRIBE_STRUCT(Lookahead, (), (starts))
+struct Unbalanced {
+    spur::String<0, 10, "^(ab$"> broken;
+};
+BOOST_DESCRIBE_STRUCT(Unbalanced, (), (broken))
+struct InQuery {
+    std::vector<spur::String<0, 10, "[z-a]">> q;
+};
+BOOST_DESCRIBE_STRUCT(InQuery, (), (q))
+}  // namespace contract_pattern_test
+
+namespace {
+spur::App long_app() {
+    spur::App app;
+    app.post("/long", [](spur::Request&, spur::Response& res, spur::Body<contract_pattern_test::Long> in) {
+        res.json({{"letters", in->letters.size()}, {"nested", in->nested.size()}});
+    }).body_limit(8 * contract_pattern_test::mib);
+    return app;
+}
+}  // namespace
+
+// std::regex overflowed the stack on the first (GCC bug 86164) and backtracked for ever on
+// the second: neither test could end before RE2. No timing is asserted; finishing is the test.
+TEST_CASE("a quantified pattern matches 1 MiB of input", "[contract][pattern]") {
+    auto app = long_app();
+    Client client(app);
+    const std::string a(contract_pattern_test::mib, 'a');
+    auto r = client.post_json("/long", {{"letters", a}, {"nested", "a"}});
+    REQUIRE(r.status == 200);
+    CHECK(r.json().at("letters") == contract_pattern_test::mib);
+    r = client.post_json("/long", {{"letters", a + "7"}, {"nested", "a"}});
+    REQUIRE(r.status == 422);
+    CHECK(details(r) == std::vector<std::pair<std::string, std::string>>{{"/letters", "pattern"}});
+}
+
+TEST_CASE("a catastrophic-backtracking pattern answers at once on 1 MiB with a failing tail", "[contract][pattern]") {
+    auto app = long_app();
+    Client client(app);
+    const std::string a(contract_pattern_test::mib, 'a');
+    auto r = client.post_json("/long", {{"letters", "x"}, {"nested", a + "!"}});
+    REQUIRE(r.status == 422);
+    CHECK(details(r) == std::vector<std::pair<std::string, std::string>>{{"/nested", "pattern"}});
+    r = client.post_json("/long", {{"letters", "x"}, {"nested", a}});
+    CHECK(r.status == 200);
+    // A short failing input, the classic ReDoS probe.
+    r = client.post_json("/long", {{"letters", "x"}, {"nested", std::string(40, 'a') + "!"}});
+    CHECK(r.status == 422);
+}
+
+TEST_CASE("a string of the wrong length is not matched against its pattern", "[contract][pattern]") {
+    spur::App app;
+    app.post("/short", [](spur::Request&, spur::Response& res, spur::Body<contract_pattern_test::Short> in) {
+        res.json({{"code", std::string_view(in->code)}});
+    });
+    Client client(app);
+    // Too long and not matching: only the length is reported, the pattern never ran.
+    auto r = client.post_json("/short", {{"code", std::string(64, 'b')}});
+    REQUIRE(r.status == 422);
+    CHECK(details(r) == std::vector<std::pair<std::string, std::string>>{{"/code", "maxLength"}});
+    r = client.post_json("/short", {{"code", ""}});
+    REQUIRE(r.status == 422);
+    CHECK(details(r) == std::vector<std::pair<std::string, std::string>>{{"/code", "minLength"}});
+    r = client.post_json("/short", {{"code", "ab"}});
+    REQUIRE(r.status == 422);
+    CHECK(details(r) == std::vector<std::pair<std::string, std::string>>{{"/code", "pattern"}});
+    CHECK(client.post_json("/short", {{"code", "aaa"}}).status == 200);
+}
+
+TEST_CASE("a pattern RE2 cannot take fails when the route is registered, naming it", "[contract][pattern]") {
+    using namespace contract_pattern_test;
+    spur::App app;
+    using Catch::Matchers::Contains;
+    CHECK_THROWS_WITH(app.post("/b", [](spur::Request&, spur::Response&, spur::Body<BackReference>) {}),
+                      Contains("^(a)\\1$") && Contains("RE2"));
+    CHECK_THROWS_WITH(app.post("/l", [](spur::Request&, spur::Response&, spur::Body<Lookahead>) {}), Contains("^(?=a)"));
+    CHECK_THROWS_WITH(app.post("/u", [](spur::Request&, spur::Response&, spur::Body<Unbalanced>) {}), Contains("^(ab$"));
+    CHECK_THROWS_AS(app.get("/q", [](spur::Request&, spur::Response&, spur::Query<InQuery>) {}), std::invalid_argument);
+    CHECK_THROWS_AS(app.get("/p/:s", [](spur::Request&, spur::Response&, spur::Path<spur::String<0, 9, "(">>) {}),
+                    std::invalid_argument);
+}

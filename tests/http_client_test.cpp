@@ -85,6 +85,7 @@ App service() {
         res.redirect("/hop/" + std::to_string(n - 1), 302);
     });
     app.get("/loop", [](Request&, Response& res) { res.redirect("/loop", 307); });
+    app.get("/to", [](Request& req, Response& res) { res.redirect(std::string(req.query("url").value_or("/")), 302); });
     app.post("/form", [](Request&, Response& res) { res.redirect("/landing", 303); });
     app.get("/landing", [](Request& req, Response& res) { res.json({{"method", req.method()}, {"body", req.body()}}); });
     return app;
@@ -232,7 +233,8 @@ TEST_CASE("redirects are returned unless asked for, then followed within max_red
     CHECK(r.status == 302);
     CHECK(r.header("Location") == "/hop/1");
 
-    HttpClient following(HttpClientOptions{.max_redirects = 3});
+    // The test server is on loopback, where redirects are refused unless allowed.
+    HttpClient following(HttpClientOptions{.max_redirects = 3, .block_private_redirects = false});
     r = run(following.request("GET", base + "/hop/3", {}, {{"Authorization", "Bearer t"}}));
     CHECK(r.status == 200);
     CHECK(r.json().at("arrived") == true);
@@ -283,4 +285,167 @@ TEST_CASE("TLS refuses a trusted certificate for another name", "[http_client][t
     HttpClient client(HttpClientOptions{.ca_file = ca_dir() + "/ca.pem"});
     CHECK(failure_kind(client, "https://127.0.0.1:" + std::to_string(srv.server().tls_port()) + "/hello") == Kind::tls);
     CHECK(failure_kind(client, "https://localhost:" + std::to_string(srv.server().tls_port()) + "/hello") == Kind::tls);
+}
+
+namespace {
+
+// A server that counts the requests reaching it and reports the headers it got.
+struct Counted {
+    std::atomic<int> hits{0};
+    App app{AppOptions{.log = [](LogLevel, std::string_view) {}}};
+    Counted() {
+        app.get("/count", [this](Request& req, Response& res) {
+            ++hits;
+            res.json({{"injected", !req.header("X-Injected").empty()}});
+        });
+        app.get("/to", [](Request& req, Response& res) { res.redirect(std::string(req.query("url").value_or("/")), 302); });
+    }
+};
+
+// A URL as a query value.
+std::string encoded(std::string_view url) {
+    std::string out;
+    for (char c : url) {
+        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+        if (plain) {
+            out.push_back(c);
+        } else {
+            const char* hex = "0123456789ABCDEF";
+            out += {'%', hex[static_cast<unsigned char>(c) >> 4], hex[c & 0xF]};
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("header names and values with CR, LF or NUL are refused before anything is sent", "[http_client]") {
+    Io io;
+    Counted counted;
+    test::TestServer srv(counted.app);
+    const auto url = "http://127.0.0.1:" + std::to_string(srv.port()) + "/count";
+    HttpClient client;
+    auto refused = [&](std::string method, HttpClient::Headers headers) -> std::optional<std::string> {
+        try {
+            run(client.request(std::move(method), url, {}, std::move(headers)));
+        } catch (const HttpClientError& e) {
+            if (e.kind() == Kind::invalid_request) return std::string(e.what());
+        }
+        return std::nullopt;
+    };
+    auto message = refused("GET", {{"X-A", "v\r\nX-Injected: 1"}});
+    REQUIRE(message);
+    CHECK(message->find("X-A") != std::string::npos);           // says which header
+    CHECK(message->find("X-Injected") == std::string::npos);    // but not the value, which may be a secret
+    CHECK(refused("GET", {{"X-A", "v\nX-Injected: 1"}}));
+    CHECK(refused("GET", {{"X-A", "v\rX-Injected: 1"}}));
+    CHECK(refused("GET", {{"X-A", std::string("v\0w", 3)}}));
+    CHECK(refused("GET", {{"X-Injected: 1\r\nX-A", "v"}}));
+    CHECK(refused("GET", {{"", "v"}}));
+    CHECK(refused("GET /count HTTP/1.1\r\nX-Injected: 1\r\n\r\nGET", {}));
+    HttpClient agent(HttpClientOptions{.user_agent = "spur\r\nX-Injected: 1"});
+    CHECK(failure_kind(agent, url) == Kind::invalid_request);
+    CHECK(counted.hits == 0);
+    // Tabs and non-ASCII bytes are field content, not control characters.
+    auto r = run(client.request("GET", url, {}, {{"X-A", "a\tb \xC3\xA9"}}));
+    CHECK(r.status == 200);
+    CHECK(r.json().at("injected") == false);
+    CHECK(counted.hits == 1);
+}
+
+TEST_CASE("redirects to loopback, private and link-local addresses are refused by default, a first request may go there",
+          "[http_client]") {
+    Io io;
+    Counted counted;
+    test::TestServer srv(counted.app);
+    const auto port = std::to_string(srv.port());
+    const auto base = "http://127.0.0.1:" + port;
+    HttpClient client(HttpClientOptions{.connect_timeout = std::chrono::milliseconds(500), .max_redirects = 2});
+    // The caller's own URL is trusted: an internal service is reachable.
+    CHECK(run(client.get(base + "/count")).status == 200);
+    CHECK(counted.hits == 1);
+    // The connection to 127.0.0.1 is now pooled: the redirect must not reuse it either.
+    CHECK(client.idle_connections(io.io) == 1);
+    for (std::string target : {base + "/count", "http://localhost:" + port + "/count", "http://[::ffff:127.0.0.1]:" + port + "/count",
+                               std::string("http://10.0.0.1/"), std::string("http://172.16.0.1/"), std::string("http://192.168.1.1/"),
+                               std::string("http://169.254.169.254/latest/meta-data/"), std::string("http://100.64.0.1/"),
+                               std::string("http://0.0.0.0:") + port + "/count", std::string("http://[::]:") + port + "/count",
+                               std::string("http://[::1]:") + port + "/count", std::string("http://[fe80::1]/"),
+                               std::string("http://[fd00::1]/"), std::string("http://[::ffff:10.0.0.1]/"),
+                               std::string("http://[::ffff:169.254.169.254]/"), std::string("http://[64:ff9b::a00:1]/")}) {
+        INFO(target);
+        CHECK(failure_kind(client, base + "/to?url=" + encoded(target)) == Kind::blocked);
+    }
+    CHECK(counted.hits == 1);  // no redirect reached the server
+    // A public address passes the check (and then fails to connect: there is no network here).
+    const auto kind = failure_kind(client, base + "/to?url=" + encoded("http://192.0.2.1:9/"));
+    CHECK(kind != Kind::blocked);
+    // Allowed explicitly, the same redirect is followed.
+    HttpClient internal(HttpClientOptions{.max_redirects = 2, .block_private_redirects = false});
+    CHECK(run(internal.get(base + "/to?url=" + encoded(base + "/count"))).status == 200);
+    CHECK(counted.hits == 2);
+}
+
+TEST_CASE("block_private_targets refuses the caller's own URL too, before connecting", "[http_client]") {
+    Io io;
+    Counted counted;
+    test::TestServer srv(counted.app);
+    HttpClient client(HttpClientOptions{.block_private_targets = true});
+    CHECK(failure_kind(client, "http://127.0.0.1:" + std::to_string(srv.port()) + "/count") == Kind::blocked);
+    CHECK(failure_kind(client, "http://localhost:" + std::to_string(srv.port()) + "/count") == Kind::blocked);
+    CHECK(counted.hits == 0);
+    CHECK(srv.server().stats().open_connections == 0);
+}
+
+TEST_CASE("a redirect from https to http is refused", "[http_client][tls]") {
+    Counted counted;
+    auto options = test::test_options();
+    TlsOptions tls;
+    tls.port = 0;
+    tls.certificate.cert_chain_file = ca_dir() + "/leaf.pem";
+    tls.certificate.private_key_file = ca_dir() + "/leaf-key.pem";
+    options.tls = tls;
+    Io io;
+    test::TestServer srv(counted.app, options);
+    const auto https = "https://localhost:" + std::to_string(srv.server().tls_port());
+    const auto http = "http://localhost:" + std::to_string(srv.port());
+    // Loopback redirects allowed, so only the downgrade rule can refuse.
+    HttpClient client(HttpClientOptions{.max_redirects = 2, .block_private_redirects = false, .ca_file = ca_dir() + "/ca.pem"});
+    CHECK(run(client.get(https + "/to?url=" + encoded(https + "/count"))).status == 200);  // https to https
+    CHECK(run(client.get(http + "/to?url=" + encoded(https + "/count"))).status == 200);   // an upgrade
+    CHECK(counted.hits == 2);
+    CHECK(failure_kind(client, https + "/to?url=" + encoded(http + "/count")) == Kind::redirects);
+    CHECK(counted.hits == 2);
+}
+
+namespace {
+// Answers the first request with a chunked response whose first chunk line never ends.
+struct EndlessChunkLine {
+    net::io_context io;
+    net::ip::tcp::acceptor acceptor{io, {net::ip::make_address("127.0.0.1"), 0}};
+    std::thread thread;
+    EndlessChunkLine() {
+        thread = std::thread([this] {
+            boost::system::error_code ec;
+            auto s = acceptor.accept(ec);
+            if (ec) return;
+            char request[4096];
+            s.read_some(net::buffer(request), ec);
+            std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;";
+            net::write(s, net::buffer(head), ec);
+            const std::string ext(64 * 1024, 'x');  // chunk extension bytes, token characters
+            for (int i = 0; i < 64 && !ec; ++i) net::write(s, net::buffer(ext), ec);
+            while (!ec) s.read_some(net::buffer(request), ec);  // until the client hangs up
+        });
+    }
+    ~EndlessChunkLine() { thread.join(); }
+    unsigned short port() const { return acceptor.local_endpoint().port(); }
+};
+}  // namespace
+
+TEST_CASE("a chunk line longer than the read buffer's bound fails as too large", "[http_client]") {
+    Io io;
+    EndlessChunkLine peer;
+    HttpClient client(HttpClientOptions{.timeout = std::chrono::seconds(10)});
+    CHECK(failure_kind(client, "http://127.0.0.1:" + std::to_string(peer.port()) + "/") == Kind::too_large);
 }

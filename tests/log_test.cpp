@@ -97,3 +97,27 @@ TEST_CASE("req.log() and error bodies carry the request id, from request_id() or
     CHECK(id.size() == 36);  // a UUID
     CHECK(bare_client.get("/nothing-here").json().at("error").at("request_id").as_string() != id);
 }
+
+TEST_CASE("JSON lines are valid UTF-8 whatever bytes a message or field holds", "[log]") {
+    // A stray continuation byte, a truncated sequence, an overlong '/', a surrogate, 0xFF.
+    const char* const bad = "a\x80" "b\xE2\x82" "c\xC0\xAF" "d\xED\xA0\x80" "e\xFF";
+    const LogField fields[] = {{"agent", bad}, {"nested", boost::json::object{{"k", boost::json::array{bad}}}}, {bad, 1}};
+    const LogRecord r{LogLevel::warn, bad, bad, fields};
+    const auto line = format_json(r);
+    boost::system::error_code ec;
+    auto parsed = boost::json::parse(line, ec);  // Boost.JSON refuses invalid UTF-8
+    REQUIRE_FALSE(ec);
+    const auto& j = parsed.as_object();
+    const char* const expected = "a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD" "c\xEF\xBF\xBD\xEF\xBF\xBD"
+                                 "d\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" "e\xEF\xBF\xBD";
+    CHECK(j.at("msg") == expected);
+    CHECK(j.at("request_id") == expected);
+    CHECK(j.at("agent") == expected);
+    CHECK(j.at("nested").at("k").at(0) == expected);
+    CHECK(j.contains(expected));  // the field's name
+    // Valid text, multi-byte included, is untouched; so is the text format's.
+    const LogRecord ok{LogLevel::info, "h\xC3\xA9llo \xF0\x9F\x98\x80", {}, {}};
+    CHECK(boost::json::parse(format_json(ok)).at("msg") == "h\xC3\xA9llo \xF0\x9F\x98\x80");
+    CHECK(format_text(r).find('\x80') == std::string::npos);
+    CHECK(format_text(ok) == "h\xC3\xA9llo \xF0\x9F\x98\x80");
+}

@@ -198,3 +198,32 @@ TEST_CASE("the docs page is served from local assets under a CSP without inline 
     CHECK_THROWS_AS(other.openapi(missing), std::invalid_argument);
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("the docs assets are only the files the page loads: no demo index.html, no source maps", "[openapi]") {
+    auto dir = std::filesystem::temp_directory_path() / "spur-openapi-test-allowlist";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "swagger-ui.css") << "body{}";
+    std::ofstream(dir / "swagger-ui-bundle.js") << "window.SwaggerUIBundle=function(){};";
+    // What else swagger-ui-dist ships.
+    for (const char* extra : {"index.html", "swagger-ui-bundle.js.map", "swagger-ui.css.map", "swagger-initializer.js",
+                              "swagger-ui-standalone-preset.js", "oauth2-redirect.html", "favicon-32x32.png"})
+        std::ofstream(dir / extra) << "x";
+    spur::App app;
+    spur::OpenApiOptions options;
+    options.docs_assets = dir;
+    app.openapi(options);
+    Client client(app);
+    auto css = client.get("/docs/assets/swagger-ui.css");
+    CHECK(css.status == 200);
+    CHECK(css.header("Content-Type").starts_with("text/css"));
+    CHECK(client.get("/docs/assets/swagger-ui-bundle.js").status == 200);
+    for (const char* extra : {"index.html", "swagger-ui-bundle.js.map", "swagger-ui.css.map", "swagger-initializer.js",
+                              "swagger-ui-standalone-preset.js", "oauth2-redirect.html", "favicon-32x32.png", "", "./index.html",
+                              "sub/swagger-ui.css"}) {
+        INFO(extra);
+        auto r = client.get(std::string("/docs/assets/") + extra);
+        CHECK(r.status == 404);
+        CHECK(r.body != "x");
+    }
+    std::filesystem::remove_all(dir);
+}

@@ -89,3 +89,18 @@ TEST_CASE("json format is one parseable object per line", "[middleware][access_l
     CHECK(v.at("user_agent") == "tester \"q\"");
     CHECK(v.at("duration_ms").is_double());
 }
+
+TEST_CASE("json format stays valid UTF-8 when the path or User-Agent holds invalid bytes", "[middleware][access_log]") {
+    Lines log;
+    App app = quiet();
+    app.use(middleware::access_log(log.options(middleware::AccessLogFormat::json)));
+    app.get("/*rest", [](Request&, Response& res) { res.send("ok"); });
+    testing::Client c(app);
+    c.get("/caf\xE9", {{"User-Agent", "bot\xFF\xFE"}});
+    REQUIRE(log.lines.size() == 1);
+    boost::system::error_code ec;
+    auto v = boost::json::parse(log.lines[0], ec);
+    REQUIRE_FALSE(ec);
+    CHECK(v.at("path") == "/caf\xEF\xBF\xBD");
+    CHECK(v.at("user_agent") == "bot\xEF\xBF\xBD\xEF\xBF\xBD");
+}

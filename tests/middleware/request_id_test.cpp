@@ -51,3 +51,20 @@ TEST_CASE("incoming ids can be ignored and the header renamed", "[middleware][re
     CHECK(spur::test::is_uuid_v4(r.body));
     CHECK(r.header("X-Correlation-Id") == r.body);
 }
+
+TEST_CASE("an incoming id is kept only up to 64 characters of [A-Za-z0-9._:-]", "[middleware][request_id]") {
+    App app;
+    app.use(middleware::request_id());
+    add_echo(app);
+    testing::Client c(app);
+    const std::string longest(64, 'a');
+    CHECK(c.get("/id", {{"X-Request-Id", longest}}).body == longest);
+    CHECK(c.get("/id", {{"X-Request-Id", "AZaz09._:-"}}).body == "AZaz09._:-");
+    for (std::string bad : {std::string(65, 'a'), std::string(100, '7'), std::string("a\"b"), std::string("a=b"),
+                            std::string("a\tb"), std::string("caf\xC3\xA9"), std::string("a/b"), std::string("{x}")}) {
+        INFO(bad);
+        auto r = c.get("/id", {{"X-Request-Id", bad}});
+        CHECK(spur::test::is_uuid_v4(r.body));
+        CHECK(r.header("X-Request-Id") == r.body);
+    }
+}

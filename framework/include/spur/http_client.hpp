@@ -29,10 +29,25 @@ struct HttpClientOptions {
     std::chrono::milliseconds timeout = std::chrono::seconds(30);
     /// Largest response body accepted; a larger one fails with Kind::too_large.
     std::size_t max_response_bytes = 8 * 1024 * 1024;
-    /// Largest response header accepted.
+    /// Largest response header accepted; a larger one fails with Kind::too_large. It bounds
+    /// the read buffer too: a connection buffers at most max_header_bytes + 64 KiB of unparsed
+    /// input (a chunk header or trailer longer than that fails with Kind::too_large), so one
+    /// request holds at most that plus max_response_bytes of body.
     std::size_t max_header_bytes = 64 * 1024;
-    /// Redirects followed (301, 302, 303, 307, 308); 0 returns the 3xx response itself.
+    /// Redirects followed (301, 302, 303, 307, 308); 0 returns the 3xx response itself. A
+    /// redirect from https to http is never followed (Kind::redirects).
     int max_redirects = 0;
+    /// Refuse a redirect whose host resolves to an address that is not public (Kind::blocked):
+    /// loopback, unspecified, link-local, private (RFC 1918, fc00::/7), shared (100.64/10),
+    /// multicast and reserved ranges, and these written IPv4-mapped (::ffff:10.0.0.1). The
+    /// check runs on the addresses DNS returned, which are the ones connected to, so a name
+    /// that resolves to 127.0.0.1 is refused too. A server cannot bounce a request to a
+    /// metadata endpoint or an admin port this way (server-side request forgery).
+    bool block_private_redirects = true;
+    /// The same check for the URL the caller passes. Off by default: calling an internal
+    /// service by its private address is what a service's client is for. Turn it on when the
+    /// URL comes from a user (webhooks, link previews, imports).
+    bool block_private_targets = false;
     /// Idle keep-alive connections kept per scheme://host:port.
     std::size_t max_idle_per_host = 8;
     /// An idle connection older than this is closed rather than reused.
@@ -55,8 +70,10 @@ public:
         timeout,      ///< connect_timeout or timeout elapsed
         too_large,    ///< the response header or body exceeded its limit
         protocol,     ///< the peer closed early or sent something that is not HTTP
-        redirects,    ///< more than max_redirects, or a redirect without a usable Location
+        redirects,    ///< more than max_redirects, a redirect without a usable Location, or from https to http
         cancelled,    ///< the awaiting coroutine was cancelled (the client of a handler left)
+        invalid_request,  ///< a method, header name or value that cannot be sent (CR, LF, NUL…); nothing was sent
+        blocked,      ///< the host resolved to a non-public address the options refuse (no connection was made)
     };
     HttpClientError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
     Kind kind() const noexcept { return kind_; }
@@ -91,7 +108,10 @@ public:
     HttpClient(const HttpClient&) = delete;
     HttpClient& operator=(const HttpClient&) = delete;
 
-    /// Sends `method url` with `body` (Content-Length set) and `headers`.
+    /// Sends `method url` with `body` (Content-Length set) and `headers`. A method that is not
+    /// a token, a header name that is not a token, or a header value (user_agent included)
+    /// holding a control character other than tab — CR and LF would split the request — fails
+    /// with Kind::invalid_request before anything is sent.
     Task<ClientResponse> request(std::string method, std::string url, std::string body = {}, Headers headers = {});
     Task<ClientResponse> get(std::string url, Headers headers = {});
     /// POSTs `value` as application/json.

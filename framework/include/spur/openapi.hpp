@@ -18,7 +18,9 @@ struct OpenApiOptions {
     /// The interactive page (Swagger UI). Served only when docs_assets is set.
     std::string docs_path = "/docs";
     /// A directory holding Swagger UI's distribution files (the npm package swagger-ui-dist:
-    /// swagger-ui.css and swagger-ui-bundle.js). Nothing is fetched from a CDN.
+    /// swagger-ui.css and swagger-ui-bundle.js). Nothing is fetched from a CDN. Only those two
+    /// files are served under docs_path/assets/; any other name there (the package's demo
+    /// index.html, its *.map source maps) answers 404.
     std::filesystem::path docs_assets;
     /// components.securitySchemes, by name; routes name them in RouteConfig::security.
     boost::json::object security_schemes;

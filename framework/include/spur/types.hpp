@@ -23,8 +23,13 @@ struct Literal {
 };
 
 /// A string of Min..Max characters (Unicode code points, not bytes), optionally matching
-/// `Pattern` (an ECMAScript regular expression, searched, as JSON Schema does — anchor it
-/// with ^…$ to match the whole string). Behaves as the std::string it derives from.
+/// `Pattern`, searched as JSON Schema does (anchor it with ^…$ to match the whole string).
+/// The pattern is RE2 syntax (github.com/google/re2/wiki/Syntax), matched in time linear in
+/// the input, and only once the length is within Min..Max. Keep to the part RE2 shares with
+/// ECMA-262 (OpenAPI's `pattern`) so clients read it alike: literals, `.`, classes `[a-z]`,
+/// `\d \w` (ASCII in both), `^ $`, groups, `|`, `* + ? {n,m}` (m ≤ 1000). A pattern RE2 cannot
+/// compile (backreferences, lookaround, a syntax error) throws std::invalid_argument when a
+/// handler taking it is registered. Behaves as the std::string it derives from.
 template <std::size_t Min = 0, std::size_t Max = std::numeric_limits<std::size_t>::max(), Literal Pattern = "">
 struct String : std::string {
     static constexpr std::size_t min_length = Min;

@@ -5,6 +5,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/network_v4.hpp>
+#include <boost/asio/ip/network_v6.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -67,6 +69,69 @@ Target parse_target(const std::string& url) {
     if (u.has_query()) t.target += "?" + std::string(u.encoded_query());
     t.key = (t.tls ? "https://" : "http://") + t.host + ":" + t.port;
     return t;
+}
+
+// RFC 9110 token characters: what a method and a header name consist of.
+bool is_token(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    });
+}
+
+// A field value may not hold CR or LF (they would end the field and start another, or the
+// request), NUL, or any other control character but tab (RFC 9110 section 5.5).
+bool is_field_value(std::string_view s) {
+    return std::none_of(s.begin(), s.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return (u < 0x20 && u != '\t') || u == 0x7f;
+    });
+}
+
+void check_sendable(std::string_view method, const HttpClient::Headers& headers, std::string_view user_agent) {
+    if (!is_token(method)) throw HttpClientError(Kind::invalid_request, "the method is not an HTTP token");
+    if (!is_field_value(user_agent))
+        throw HttpClientError(Kind::invalid_request, "HttpClientOptions::user_agent holds a control character");
+    for (const auto& [name, value] : headers) {
+        // The name only: a value may be a credential, which an error message must not carry.
+        if (!is_token(name)) throw HttpClientError(Kind::invalid_request, "a header name is not an HTTP token");
+        if (!is_field_value(value))
+            throw HttpClientError(Kind::invalid_request, "the value of header " + name + " holds CR, LF or another control character");
+    }
+}
+
+// Addresses a server-side request must not be steered to: this host, its links, private
+// networks, and what is not unicast on the Internet. IPv4-mapped and NAT64 forms are judged
+// by the IPv4 address inside them.
+bool is_public(const net::ip::address_v4& a) {
+    static const net::ip::network_v4 refused[] = {
+        net::ip::make_network_v4("0.0.0.0/8"),      net::ip::make_network_v4("10.0.0.0/8"),
+        net::ip::make_network_v4("100.64.0.0/10"),  net::ip::make_network_v4("127.0.0.0/8"),
+        net::ip::make_network_v4("169.254.0.0/16"), net::ip::make_network_v4("172.16.0.0/12"),
+        net::ip::make_network_v4("192.0.0.0/24"),   net::ip::make_network_v4("192.168.0.0/16"),
+        net::ip::make_network_v4("198.18.0.0/15"),  net::ip::make_network_v4("224.0.0.0/4"),
+        net::ip::make_network_v4("240.0.0.0/4")};
+    return std::none_of(std::begin(refused), std::end(refused), [&](const net::ip::network_v4& n) {
+        return net::ip::network_v4(a, n.prefix_length()).canonical() == n;
+    });
+}
+
+bool is_public(const net::ip::address& address) {
+    if (address.is_v4()) return is_public(address.to_v4());
+    const auto a = address.to_v6();
+    if (a.is_v4_mapped()) return is_public(net::ip::make_address_v4(net::ip::v4_mapped, a));
+    static const auto nat64 = net::ip::make_network_v6("64:ff9b::/96");
+    if (net::ip::network_v6(a, 96).canonical() == nat64) {
+        const auto b = a.to_bytes();
+        return is_public(net::ip::address_v4(net::ip::address_v4::bytes_type{b[12], b[13], b[14], b[15]}));
+    }
+    static const net::ip::network_v6 refused[] = {
+        net::ip::make_network_v6("::/96"),  // unspecified, loopback, and the old IPv4-compatible form
+        net::ip::make_network_v6("fc00::/7"), net::ip::make_network_v6("fe80::/10"),
+        net::ip::make_network_v6("fec0::/10"), net::ip::make_network_v6("ff00::/8")};
+    return std::none_of(std::begin(refused), std::end(refused), [&](const net::ip::network_v6& n) {
+        return net::ip::network_v6(a, n.prefix_length()).canonical() == n;
+    });
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -162,6 +227,12 @@ struct HttpClient::Impl {
     ssl::context tls_context{ssl::context::tls_client};
     const std::uint64_t id = next_client_id.fetch_add(1);
 
+    static bool connected_to_public(Connection& c) {
+        boost::system::error_code ec;
+        const auto peer = c.lowest().socket().remote_endpoint(ec);
+        return !ec && is_public(peer.address());
+    }
+
     static IdleConnections& pool_of(const net::any_io_executor& executor) {
         return net::use_service<IdleConnections>(net::query(executor, net::execution::context));
     }
@@ -174,7 +245,9 @@ struct HttpClient::Impl {
         pool_of(executor).put(id, key, c, options.max_idle_per_host);  // beyond the limit, c closes here
     }
 
-    Task<std::unique_ptr<Connection>> connect(const Target& t) {
+    // `public_only`: refuse the host unless every address it resolves to is public; the check
+    // runs on the very endpoints connected to, so a second lookup cannot change the answer.
+    Task<std::unique_ptr<Connection>> connect(const Target& t, bool public_only) {
         using namespace net::experimental::awaitable_operators;
         auto executor = co_await net::this_coro::executor;
         tcp::resolver resolver(executor);
@@ -184,8 +257,17 @@ struct HttpClient::Impl {
         if (resolved.index() == 1) throw HttpClientError(Kind::timeout, "resolving " + t.key + ": timed out");
         auto [resolve_ec, endpoints] = std::get<0>(std::move(resolved));
         if (resolve_ec) throw failure(resolve_ec, Kind::connect, t, "resolving");
+        if (public_only)
+            for (const auto& entry : endpoints)
+                if (!is_public(entry.endpoint().address()))
+                    throw HttpClientError(Kind::blocked, "refusing " + t.key + ": it resolves to " +
+                                                             entry.endpoint().address().to_string() +
+                                                             ", which is not a public address (HttpClientOptions::block_private_*)");
 
         auto c = std::make_unique<Connection>();
+        // Bytes the parser has not consumed yet: a header (max_header_bytes) or a chunk line
+        // and one read's worth. Beast bounds neither chunk extensions nor trailers itself.
+        c->buffer.max_size(options.max_header_bytes + 64 * 1024);
         if (t.tls) c->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, tls_context);
         else c->plain = std::make_unique<beast::tcp_stream>(executor);
         auto& stream = c->lowest();
@@ -242,12 +324,14 @@ struct HttpClient::Impl {
         co_return out;
     }
 
-    Task<ClientResponse> send(const Target& t, http::request<http::string_body>& req) {
+    Task<ClientResponse> send(const Target& t, http::request<http::string_body>& req, bool public_only) {
         const auto executor = co_await net::this_coro::executor;
         for (int attempt = 0;; ++attempt) {
             auto c = take_idle(executor, t.key);
+            // A pooled connection an unchecked request opened may lead somewhere this one may not go.
+            if (c && public_only && !connected_to_public(*c)) give_back(executor, t.key, std::move(c));
             const bool reused = c != nullptr;
-            if (!c) c = co_await connect(t);
+            if (!c) c = co_await connect(t, public_only);
             bool reusable = false, answered = false;
             std::optional<HttpClientError> error;
             try {
@@ -306,6 +390,7 @@ std::size_t HttpClient::idle_connections(boost::asio::execution_context& context
 Task<ClientResponse> HttpClient::request(std::string method, std::string url, std::string body, Headers headers) {
     auto impl = impl_;  // the pool outlives this request even if the client is destroyed meanwhile
     const auto& o = impl->options;
+    check_sendable(method, headers, o.user_agent);
     for (int redirects = 0;; ++redirects) {
         const auto t = parse_target(url);
         http::request<http::string_body> req;
@@ -319,7 +404,8 @@ Task<ClientResponse> HttpClient::request(std::string method, std::string url, st
         for (const auto& [name, value] : headers) req.set(name, value);
         req.body() = body;
         if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") req.prepare_payload();
-        auto res = co_await impl->send(t, req);
+        const bool public_only = redirects == 0 ? o.block_private_targets : o.block_private_redirects || o.block_private_targets;
+        auto res = co_await impl->send(t, req, public_only);
         if (o.max_redirects == 0 || !redirect_status(res.status)) co_return res;
         if (redirects >= o.max_redirects)
             throw HttpClientError(Kind::redirects, "more than " + std::to_string(o.max_redirects) + " redirects from " + url);
@@ -334,6 +420,9 @@ Task<ClientResponse> HttpClient::request(std::string method, std::string url, st
             std::erase_if(headers, [](const auto& h) { return beast::iequals(h.first, "Content-Type"); });
         }
         const auto next_url = std::string(next.buffer());
+        // What was sent over TLS must not come back in the clear (credentials, cookies, the body).
+        if (t.tls && !parse_target(next_url).tls)
+            throw HttpClientError(Kind::redirects, "refusing a redirect from https to http (" + next_url + ")");
         // Credentials were meant for the first host only.
         if (parse_target(next_url).key != t.key)
             std::erase_if(headers, [](const auto& h) {

@@ -10,7 +10,9 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <regex>
+#include <stdexcept>
+
+#include <re2/re2.h>
 
 namespace spur {
 
@@ -210,15 +212,33 @@ void check_range(__int128 value, __int128 min, __int128 max, Walk& walk) {
     else if (value > max) walk.fail("maximum", "must be at most " + to_text(max));
 }
 
+// RE2, not std::regex: libstdc++'s engine backtracks recursively (GCC bug 86164: a long input
+// overflows the stack, and `^(a+)+$` takes exponential time), and patterns run on an I/O thread
+// against client text. RE2 matches in time linear in the input and refuses the constructs that
+// need backtracking (backreferences, lookaround) when the pattern is compiled.
 struct CompiledPattern::Impl {
-    std::regex re;
+    re2::RE2 re;
+    Impl(const char* pattern, const re2::RE2::Options& options) : re(pattern, options) {}
 };
 
-CompiledPattern::CompiledPattern(const char* pattern)
-    : text_(pattern), impl_(new Impl{std::regex(pattern, std::regex::ECMAScript | std::regex::optimize)}) {}
+namespace {
+re2::RE2::Options pattern_options() {
+    re2::RE2::Options o;  // UTF-8, Perl-like syntax: the closest RE2 has to JSON Schema's ECMA-262
+    o.set_log_errors(false);  // an invalid pattern is reported by the exception, not on stderr
+    return o;
+}
+}  // namespace
+
+CompiledPattern::CompiledPattern(const char* pattern) : text_(pattern), impl_(new Impl(pattern, pattern_options())) {
+    if (!impl_->re.ok())
+        throw std::invalid_argument("spur::String pattern \"" + std::string(pattern) +
+                                    "\" is not a regular expression RE2 accepts: " + impl_->re.error());
+}
 CompiledPattern::~CompiledPattern() = default;
 
-bool CompiledPattern::search(std::string_view s) const { return std::regex_search(s.begin(), s.end(), impl_->re); }
+bool CompiledPattern::search(std::string_view s) const {
+    return re2::RE2::PartialMatch(re2::StringPiece(s.data(), s.size()), impl_->re);
+}
 
 void check_range(double value, double min, double max, Walk& walk) {
     if (value < min) walk.fail("minimum", "must be at least " + number_text(min));
@@ -229,6 +249,8 @@ void check_string(std::string_view s, std::size_t min, std::size_t max, const Co
     const std::size_t n = utf8_length(s).value_or(s.size());
     if (n < min) walk.fail("minLength", "must be at least " + std::to_string(min) + (min == 1 ? " character" : " characters"));
     if (n > max) walk.fail("maxLength", "must be at most " + std::to_string(max) + (max == 1 ? " character" : " characters"));
+    // Only a string of the allowed length is matched: the bound caps the work a pattern costs.
+    if (n < min || n > max) return;
     if (pattern && !pattern->search(s)) walk.fail("pattern", std::string("must match ") + pattern->text());
 }
 

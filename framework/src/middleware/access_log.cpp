@@ -2,6 +2,8 @@
 
 #include <spur/middleware/request_id.hpp>
 
+#include "util/utf8.hpp"
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <fmt/chrono.h>
@@ -79,7 +81,7 @@ std::string format_line(AccessLogFormat format, const Request& req, const Respon
             o["remote"] = req.ip();
             if (!id.empty()) o["request_id"] = id;
             if (auto ua = req.header("User-Agent"); !ua.empty()) o["user_agent"] = ua;
-            return boost::json::serialize(o);
+            return detail::valid_utf8(boost::json::serialize(o));  // the path and User-Agent are the client's bytes
         }
     }
     return {};

@@ -6,6 +6,8 @@ namespace spur::middleware {
 
 namespace {
 
+// Short and from a small alphabet: the id lands in log lines, error bodies and the response
+// header, where a client's quotes, spaces, control bytes or kilobytes would forge or bloat them.
 bool sane(std::string_view id, std::size_t max_length) {
     if (id.empty() || id.size() > max_length) return false;
     for (char c : id) {

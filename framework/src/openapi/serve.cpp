@@ -7,6 +7,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 
@@ -18,6 +20,11 @@ namespace {
 constexpr const char* docs_csp =
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+// The files of swagger-ui-dist the page loads. The package also holds a demo index.html with
+// its own configuration (pointing at petstore.swagger.io), a standalone preset, and source
+// maps of the whole bundle: none is ours to publish, so only these are served.
+constexpr std::string_view docs_asset_files[] = {"swagger-ui.css", "swagger-ui-bundle.js"};
 
 std::string escape_html(std::string_view s) {
     std::string out;
@@ -58,7 +65,7 @@ App& App::openapi(OpenApiOptions options) {
     impl_->check_not_frozen();
     if (options.path.empty() || options.path.front() != '/') throw std::invalid_argument("OpenApiOptions::path must start with '/'");
     if (!options.docs_assets.empty()) {
-        for (const char* file : {"swagger-ui.css", "swagger-ui-bundle.js"})
+        for (auto file : docs_asset_files)
             if (!std::filesystem::is_regular_file(options.docs_assets / file))
                 throw std::invalid_argument("OpenApiOptions::docs_assets has no " + std::string(file) + ": " +
                                             options.docs_assets.string());
@@ -91,7 +98,13 @@ App& App::openapi(OpenApiOptions options) {
         middleware::StaticOptions assets;
         assets.index = "";
         assets.max_age = std::chrono::hours(24);
-        get(options.docs_path + "/assets/*file", middleware::static_files(options.docs_assets, assets)).undocumented();
+        Middleware page_assets_only = [](Request& req, Response&, Next next) -> Task<> {
+            if (std::find(std::begin(docs_asset_files), std::end(docs_asset_files), req.param("file")) == std::end(docs_asset_files))
+                throw HttpError(404, "not_found", "Not Found");
+            co_await next();
+        };
+        get(options.docs_path + "/assets/*file", std::move(page_assets_only), middleware::static_files(options.docs_assets, assets))
+            .undocumented();
     }
     return *this;
 }

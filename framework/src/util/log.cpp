@@ -1,5 +1,7 @@
 #include <spur/log.hpp>
 
+#include "util/utf8.hpp"
+
 #include <boost/json/serialize.hpp>
 #include <fmt/chrono.h>
 #include <fmt/core.h>
@@ -42,7 +44,7 @@ std::string format_text(const LogRecord& r) {
     std::string out(r.message);
     if (!r.request_id.empty()) append_pair(out, "request_id", json::string(r.request_id));
     for (const auto& f : r.fields) append_pair(out, f.key, f.value);
-    return out;
+    return detail::valid_utf8(out);
 }
 
 std::string format_json(const LogRecord& r) {
@@ -55,7 +57,9 @@ std::string format_json(const LogRecord& r) {
     o["msg"] = r.message;
     if (!r.request_id.empty()) o["request_id"] = r.request_id;
     for (const auto& f : r.fields) o[f.key] = f.value;
-    return json::serialize(o);
+    // Boost.JSON escapes control characters but copies other bytes as they are: a message or a
+    // field holding a client's invalid UTF-8 would make the line unreadable as JSON.
+    return detail::valid_utf8(json::serialize(o));
 }
 
 LogSink::LogSink(LineFunction f) {

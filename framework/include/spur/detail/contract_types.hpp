@@ -159,15 +159,20 @@ struct AnyText {
 };
 template <std::size_t Min, std::size_t Max, Literal Pattern>
 struct BoundedText {
-    static void check(std::string_view s, Walk& w) {
-        if constexpr (Pattern.empty()) {
-            check_string(s, Min, Max, nullptr, w);
-        } else {
-            static const CompiledPattern compiled(Pattern.c_str());  // once, then read-only
-            check_string(s, Min, Max, &compiled, w);
-        }
+    // Compiled once, then read-only. A typed handler documents its inputs when it is
+    // registered, which compiles every pattern it reaches: a bad one fails there, not per request.
+    static const CompiledPattern& compiled() {
+        static const CompiledPattern pattern(Pattern.c_str());
+        return pattern;
     }
-    static boost::json::value schema() { return string_schema(Min, Max, Pattern.empty() ? "" : Pattern.c_str()); }
+    static void check(std::string_view s, Walk& w) {
+        if constexpr (Pattern.empty()) check_string(s, Min, Max, nullptr, w);
+        else check_string(s, Min, Max, &compiled(), w);
+    }
+    static boost::json::value schema() {
+        if constexpr (Pattern.empty()) return string_schema(Min, Max, "");
+        else return string_schema(Min, Max, compiled().text());
+    }
 };
 template <StringFormat F>
 struct FormattedText {

@@ -60,10 +60,12 @@ std::optional<double> text_number(std::string_view s) noexcept;
 /// "true"/"1" and "false"/"0"; nullopt otherwise.
 std::optional<bool> text_bool(std::string_view s) noexcept;
 
-/// A regular expression compiled once (ECMAScript, searched as JSON Schema's `pattern` is).
+/// A regular expression compiled once, in RE2's syntax, and searched as JSON Schema's
+/// `pattern` is (unanchored). Matching takes time linear in the input, whatever the pattern.
 class CompiledPattern {
 public:
-    /// Throws std::regex_error for an invalid pattern.
+    /// Throws std::invalid_argument naming the pattern and RE2's reason when RE2 cannot compile
+    /// it: a syntax error, or a construct that needs backtracking (backreferences, lookaround).
     explicit CompiledPattern(const char* pattern);
     ~CompiledPattern();
     CompiledPattern(const CompiledPattern&) = delete;
@@ -81,7 +83,7 @@ private:
 void check_range(__int128 value, __int128 min, __int128 max, Walk& walk);
 void check_range(double value, double min, double max, Walk& walk);
 /// Checks a string's length in code points (recording "minLength"/"maxLength") and, when
-/// `pattern` is given, that it matches ("pattern").
+/// `pattern` is given and the length is within bounds, that it matches ("pattern").
 void check_string(std::string_view s, std::size_t min, std::size_t max, const CompiledPattern* pattern, Walk& walk);
 
 /// Checks a string against a format, recording "format".

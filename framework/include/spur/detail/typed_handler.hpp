@@ -138,6 +138,13 @@ struct TypedSignature {
         static const Inputs in = [] {
             Inputs i;
             (Input<std::remove_cvref_t<Extra>>::document(i), ...);
+            // Building the schemas once compiles every String pattern the inputs reach, so an
+            // invalid one throws here, when the route is registered, not on its first request.
+            SchemaRegistry probe;
+            boost::json::array params;
+            if (i.body) i.body(probe);
+            if (i.query) i.query(probe, params, {});
+            if (i.path) i.path(probe, params, {"_"});  // a stand-in name: only the schema matters
             return i;
         }();
         return in;
