@@ -39,7 +39,7 @@ struct HttpClientOptions {
     int max_redirects = 0;
     /// Refuse a redirect whose host resolves to an address that is not public (Kind::blocked):
     /// loopback, unspecified, link-local, private (RFC 1918, fc00::/7), shared (100.64/10),
-    /// multicast and reserved ranges, and these written IPv4-mapped (::ffff:10.0.0.1). The
+    /// multicast and reserved ranges, and these written as IPv4-mapped IPv6 addresses. The
     /// check runs on the addresses DNS returned, which are the ones connected to, so a name
     /// that resolves to 127.0.0.1 is refused too. A server cannot bounce a request to a
     /// metadata endpoint or an admin port this way (server-side request forgery).
