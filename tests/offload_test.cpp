@@ -137,3 +137,43 @@ TEST_CASE("a full WorkClass answers 503 for its own jobs while other work still 
     CHECK(maintenance.pending() == 0);
     CHECK(logins.pending() == 0);
 }
+
+// Through co_spawn the outcome of a job went back through the pool's queue, behind every job
+// queued after it: with one blocking thread held by a later job, a finished job's caller never
+// resumed until that job ended (a login behind a flood of another kind of work waited for it).
+TEST_CASE("a finished job's caller resumes while later jobs still hold the pool", "[offload]") {
+    boost::asio::io_context io;
+    spur::set_blocking_threads(io, 1);
+    spur::WorkClass quick("quick", 1), slow("slow", 4);
+    std::atomic<bool> release{false}, quick_resumed{false};
+    std::atomic<int> slow_started{0};
+    boost::asio::co_spawn(
+        io,
+        [&]() -> spur::Task<> {
+            auto work = [] { return 42; };
+            auto answer = co_await spur::offload(quick, work);
+            CHECK(answer == 42);
+            quick_resumed = true;
+        },
+        boost::asio::detached);
+    for (int i = 0; i < 3; ++i) {
+        boost::asio::co_spawn(
+            io,
+            [&]() -> spur::Task<> {
+                auto hold = [&] {
+                    ++slow_started;
+                    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                };
+                co_await spur::offload(slow, hold);
+            },
+            boost::asio::detached);
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!(quick_resumed && slow_started == 1) && std::chrono::steady_clock::now() < deadline)
+        io.run_one_for(std::chrono::milliseconds(10));
+    CHECK(quick_resumed);
+    CHECK(slow_started == 1);  // the one thread is held by the first slow job, the others wait
+    release = true;
+    io.run();
+    CHECK(slow_started == 3);
+}

@@ -5,6 +5,10 @@
 #include <spur/server.hpp>
 
 #include <spur/app.hpp>
+#include <spur/contract.hpp>
+
+#include <boost/describe/class.hpp>
+#include <spur/testing/client.hpp>
 
 #include "support/blocking_hold.hpp"
 #include "support/test_server.hpp"
@@ -274,4 +278,44 @@ TEST_CASE("a JSON body of 256 KiB or more is parsed on the blocking pool, not on
     auto parsed = send_json(items);
     CHECK(parsed.result_int() == 200);
     CHECK(parsed.body().find("{\"items\":") == 0);
+}
+
+namespace {
+struct Search {
+    std::string q;
+};
+BOOST_DESCRIBE_STRUCT(Search, (), (q))
+
+App get_body_app() {
+    App app;
+    app.get("/typed", [](Request&, Response& res, Body<Search> in) { res.send(in->q); });
+    app.get("/asks", [](Request& req, Response& res) -> Task<> {
+        co_await req.read_body();
+        res.send(req.body());
+    });
+    app.get("/ignores", [](Request& req, Response& res) { res.send(std::to_string(req.body().size())); });
+    return app;
+}
+}  // namespace
+
+TEST_CASE("a GET body is read for a typed Body<T> or when the handler asks, on the wire and in the test client alike", "[server][body][hostile]") {
+    App app = get_body_app();
+    auto get = [](std::string_view path) {
+        return "GET " + std::string(path) + " HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{\"q\":\"find\"}";
+    };
+    {
+        TestServer srv(app);
+        for (auto [path, expected] : {std::pair{"/typed", "find"}, {"/asks", "{\"q\":\"find\"}"}, {"/ignores", "0"}}) {
+            INFO(path);
+            auto r = spur::test::round_trip(srv.port(), get(path));
+            REQUIRE(r);
+            CHECK(r->result_int() == 200);
+            CHECK(r->body() == expected);
+        }
+    }
+    testing::Client client(app);
+    const testing::Headers json{{"Content-Type", "application/json"}};
+    CHECK(client.request("GET", "/typed", "{\"q\":\"find\"}", json).body == "find");
+    CHECK(client.request("GET", "/asks", "{\"q\":\"find\"}", json).body == "{\"q\":\"find\"}");
+    CHECK(client.request("GET", "/ignores", "{\"q\":\"find\"}", json).body == "0");
 }

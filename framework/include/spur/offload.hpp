@@ -3,16 +3,19 @@
 
 #include <spur/task.hpp>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/execution_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
 #include <cstddef>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -114,26 +117,55 @@ constexpr void check_gcc12_offload() {
 #endif
 }
 
+/// Posts `fn()` to `pool` and hands its outcome to `handler` on the handler's own executor
+/// (kept busy meanwhile, so that its io_context does not run out of work). R is fn()'s result.
+template <class R, class F, class Handler>
+void launch_on_blocking_pool(boost::asio::thread_pool::executor_type pool, F& fn, Handler handler) {
+    auto home = boost::asio::prefer(boost::asio::get_associated_executor(handler),
+                                    boost::asio::execution::outstanding_work.tracked);
+    boost::asio::post(pool, [&fn, home = std::move(home), handler = std::move(handler)]() mutable {
+        std::exception_ptr failure;
+        if constexpr (std::is_void_v<R>) {
+            try {
+                fn();
+            } catch (...) {
+                failure = std::current_exception();
+            }
+            boost::asio::post(home, [handler = std::move(handler), failure]() mutable { std::move(handler)(failure); });
+        } else {
+            std::optional<R> result;
+            try {
+                result.emplace(fn());
+            } catch (...) {
+                failure = std::current_exception();
+            }
+            boost::asio::post(home, [handler = std::move(handler), failure, result = std::move(result)]() mutable {
+                std::move(handler)(failure, std::move(result));
+            });
+        }
+    });
+}
+
 /// Runs `fn()` on the blocking pool of `executor`'s context and resumes on `executor`.
 template <class F, class Executor>
 Task<std::invoke_result_t<F&>> run_on_blocking_pool(F& fn, const Executor& executor) {
     using R = std::invoke_result_t<F&>;
     auto pool = blocking_executor(executor.context());
-    // The job is not cancellable (it blocks), and Boost 1.81's co_spawn cancellation handler
-    // can be used after it is freed when the caller is cancelled from another thread while
-    // the job finishes (asio issue #1332): a client leaving mid-bcrypt crashed the server. So
-    // the caller's cancellation slot is not passed on; the caller sees its cancellation at
-    // its next co_await instead.
-    // (The binder is trivially destructible: safe inside a co_await expression on GCC 12.)
+    // The outcome goes straight to the caller's executor. Through co_spawn it went back
+    // through the pool's own queue first, so a finished job's caller waited until every job
+    // queued after it had started — a login behind a flood of another kind of work waited
+    // for the whole flood. The job is not cancellable (it blocks), and the caller's
+    // cancellation slot is never used (Boost 1.81's co_spawn cancellation handler could be
+    // used after it was freed, asio issue #1332): the caller sees its cancellation at its
+    // next co_await instead.
+    auto start = [pool, &fn](auto handler) { launch_on_blocking_pool<R>(pool, fn, std::move(handler)); };
     if constexpr (std::is_void_v<R>) {
-        co_await boost::asio::co_spawn(
-            pool, [&fn]() -> Task<> { fn(); co_return; },
-            boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(), boost::asio::use_awaitable));
+        co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(std::exception_ptr)>(
+            start, boost::asio::use_awaitable);
     } else {
-        // optional<> because co_spawn needs a default-constructible result type.
-        auto result = co_await boost::asio::co_spawn(
-            pool, [&fn]() -> Task<std::optional<R>> { co_return std::optional<R>(fn()); },
-            boost::asio::bind_cancellation_slot(boost::asio::cancellation_slot(), boost::asio::use_awaitable));
+        auto result = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
+                                                            void(std::exception_ptr, std::optional<R>)>(
+            start, boost::asio::use_awaitable);
         co_return std::move(*result);
     }
 }

@@ -3,6 +3,7 @@
 #include "core/route.hpp"
 #include "util/media_type.hpp"
 
+#include <spur/detail/contract_fwd.hpp>
 #include <spur/detail/parse_json.hpp>
 
 #include <stdexcept>
@@ -11,9 +12,14 @@ namespace spur::detail {
 
 namespace {
 // GET and HEAD carry no content with defined semantics (RFC 9110 §9.3.1): their bodies are
-// left on the wire unless the handler asks for one, so that `GET /healthz` with a large
-// Content-Length buffers nothing (the connection drops what it can, or closes).
-bool reads_body_first(std::string_view method) noexcept { return method != "GET" && method != "HEAD"; }
+// left on the wire unless the handler asks for one — with co_await req.read_body(), or by
+// taking a typed Body<T> — so that `GET /healthz` with a large Content-Length buffers nothing
+// (the connection drops what it can, or closes).
+bool reads_body_first(const Request& req, const Route& route) noexcept {
+    if (req.method() != "GET" && req.method() != "HEAD") return true;
+    const auto* inputs = route.handler.inputs();
+    return inputs && inputs->body;
+}
 }  // namespace
 
 Chain::Chain(const std::vector<Middleware>& global, Request& req, Response& res, const HttpError* refusal) noexcept
@@ -43,7 +49,7 @@ bool Chain::try_run_sync() {
     if (refusal_ || !global_.empty() || match.kind != RouteMatch::Kind::found || !match.route->middleware.empty())
         return false;
     const auto& sync = match.route->handler.sync();
-    if (!sync || (req_.body_pending() && reads_body_first(req_.method()))) return false;
+    if (!sync || (req_.body_pending() && reads_body_first(req_, *match.route))) return false;
     sync(req_, res_);
     return true;
 }
@@ -55,7 +61,7 @@ Task<> Chain::endpoint() {
         case RouteMatch::Kind::found: {
             // The body is read only once the request got this far: a guard that answered
             // 401 never made the server read (or send 100 Continue for) an upload.
-            if (req_.body_pending() && !match.stream_body && reads_body_first(req_.method())) co_await req_.read_body();
+            if (req_.body_pending() && !match.stream_body && reads_body_first(req_, *match.route)) co_await req_.read_body();
             // A large JSON body is parsed off the I/O thread now, so that the handler's
             // req.json() (or typed Body<T>) finds it parsed.
             if (req_.body().size() >= json_offload_bytes && is_json_media_type(req_.header("Content-Type")))
