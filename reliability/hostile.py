@@ -208,7 +208,7 @@ def downloads_and_logins(app):
 
 class App:
     def __init__(self, binary, url, log_path):
-        env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": SECRET, "BCRYPT_COST": "10", "LOG_FORMAT": "off",
+        env = {**os.environ, "DATABASE_URL": url, "JWT_SECRET": SECRET, "BCRYPT_COST": "10", "LOG_FORMAT": "off", "THREADS": "2",
                "TRUSTED_PROXIES": "127.0.0.1", "LOGIN_BURST_PER_IP": "10", "LOGIN_BURST_PER_EMAIL": "100000"}
         self.proc = subprocess.Popen([binary, "serve", "--port=0", "--host=127.0.0.1"], env=env,
                                      stdout=subprocess.DEVNULL, stderr=open(log_path, "w"))
@@ -257,8 +257,10 @@ def main():
         ("declared_length", "declared length holds < 32 MiB", lambda r: r["growth_mib"] < 32),
         ("forged_forwarded", "forged Forwarded throttled", lambda r: r["throttled_429"] >= 4),
         ("json_bystander", "bystander p99 < 50 ms", lambda r: r["p99_ms"] < 50),
+        # Judged by the connections the server closed and the descriptors it gave back: glibc
+        # keeps freed memory for reuse, so resident memory is a figure, not a verdict.
         ("non_readers", "non-readers dropped after write_timeout",
-         lambda r: r["closed_by_server"] == 100 and r["growth_mib_each_second"][-1] < r["peak_growth_mib"] / 2),
+         lambda r: r["closed_by_server"] == 100 and r["open_fds_each_second"][-1] <= r["open_fds_each_second"][0] - 95),
         ("downloads_and_logins", "no login failed beside downloads", lambda r: not r["logins_failed"]),
         ("downloads_and_logins", "no download refused or cut short",
          lambda r: r["downloads_refused"] == 0 and r["download_socket_errors"] == 0),

@@ -209,6 +209,9 @@ frontend spur
     # spur-app reads only X-Forwarded-For (which forwardfor appends to); a client's own
     # Forwarded header is dropped here as well, belt and braces.
     http-request del-header Forwarded
+    # spur reads X-Forwarded-Proto from its trusted proxies: this listener is plain HTTP, and a
+    # client's own "https" must not make spur-app think it was (Secure cookies, __Host- names).
+    http-request set-header X-Forwarded-Proto http
     http-request disable-l7-retry if !METH_GET !METH_HEAD
     # Sign-in and registration, per client address across every instance (spur-app's own
     # throttles count per instance: docs/deployment.md).
