@@ -1,6 +1,7 @@
 #pragma once
 // spur::Request — one parsed HTTP request as handlers see it.
 
+#include <spur/detail/memory_budget.hpp>
 #include <spur/detail/route_match.hpp>
 #include <spur/locals.hpp>
 #include <spur/log.hpp>
@@ -48,6 +49,9 @@ public:
     virtual Task<std::string_view> next(std::size_t limit) = 0;
     /// Appends the rest of the body to `out`, under `limit` and one body timeout; throws as next().
     virtual Task<> read_all(std::string& out, std::size_t limit) = 0;
+    /// Where memory the body turns into (a parsed JSON tree) is counted: the server's budget
+    /// for buffered bodies. Nothing is counted by default.
+    virtual detail::MemoryBudget memory_budget() const noexcept { return {}; }
 };
 
 /// An HTTP request: method, target, headers, body, route params and per-request locals.

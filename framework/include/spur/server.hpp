@@ -38,8 +38,14 @@ struct ServerOptions {
     std::size_t max_body_bytes = 100 * 1024;
     /// Request bodies held in memory by every connection together (buffered reads, growing
     /// with the bytes that arrived, never with a declared length) at most; a read that would
-    /// go beyond answers 503 "overloaded". 0 = no budget.
+    /// go beyond answers 503 "overloaded". The first 16 KiB of each body are not counted (they
+    /// are part of a connection's own bound), so small bodies never meet it. 0 = no budget.
     std::size_t max_buffered_body_bytes = 64 * 1024 * 1024;
+    /// The part of max_buffered_body_bytes one client address (an IPv6 client by its /64) may
+    /// hold, so that one client cannot refuse everyone's uploads; past it that client's read
+    /// answers 503 "overloaded". Clients exempt from max_connections_per_ip (trusted proxies,
+    /// unix sockets, or all when that cap is 0) count against the total only. 0 = no share.
+    std::size_t max_buffered_body_bytes_per_ip = 16 * 1024 * 1024;
     std::chrono::milliseconds header_timeout{10'000};  ///< whole header must arrive within this
     /// Request bodies and responses must move at least this many bytes per second: each byte
     /// moved earns 1/min_transfer_rate seconds, and a transfer may fall behind by at most

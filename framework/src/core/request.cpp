@@ -16,7 +16,10 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
+
+#include <new>
 
 namespace spur {
 
@@ -93,16 +96,71 @@ std::optional<std::string_view> Request::cookie(std::string_view name) const {
 }
 
 namespace {
-json::value parse_body(std::string_view body) {
+// What a parsed tree may hold per byte of body, arena blocks included. Boost.JSON spends 16
+// bytes per value: an array of small numbers is 8x its text as a tree, and the arena's blocks
+// double (up to 2x the tree); ordinary objects and strings stay far below. Past it: 413. The
+// server's budget for buffered bodies counts the tree too, and is what bounds it in practice.
+constexpr std::size_t parse_bytes_per_body_byte = 24;
+constexpr std::size_t parse_bytes_floor = 64 * 1024;
+
+// Counts what the tree allocates: refused past the cap (413), and counted with the body in
+// the server's budget for buffered bodies (503 past it), so that a small body parsed into a
+// large tree cannot hold more memory than the budget says.
+class CappedResource final : public json::memory_resource {
+public:
+    CappedResource(std::size_t cap, detail::MemoryBudget budget) noexcept : cap_(cap), budget_(budget) {}
+    // The arena hands its blocks back only when it goes, and not always with the sizes it
+    // asked for: the whole count is given back at once.
+    ~CappedResource() override { budget_.give(used_); }
+    CappedResource(const CappedResource&) = delete;
+    CappedResource& operator=(const CappedResource&) = delete;
+
+private:
+    void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+        if (bytes > cap_ - used_) throw HttpError(413, "payload_too_large", "Request body too large once parsed");
+        if (!budget_.take(bytes))
+            throw HttpError(503, "overloaded", "The server is busy, try again shortly").with_header("Retry-After", "1");
+        used_ += bytes;
+        return ::operator new(bytes, std::align_val_t(alignment));
+    }
+    void do_deallocate(void* p, std::size_t, std::size_t alignment) override {
+        ::operator delete(p, std::align_val_t(alignment));
+    }
+    bool do_is_equal(const json::memory_resource& other) const noexcept override { return this == &other; }
+
+    std::size_t cap_;
+    detail::MemoryBudget budget_;
+    std::size_t used_ = 0;
+};
+
+// The parsed tree's memory: one arena per body, under the cap, released in a few blocks when
+// the request ends. Freed value by value to the heap, a tree of millions of values took an
+// I/O thread over 100 ms (the request, and so its tree, ends on the I/O thread). (Not marked
+// is_deallocate_trivial: the tree's values each hold a reference to the arena, which skipping
+// their destructors would leak.)
+class BodyArena final : public json::memory_resource {
+public:
+    BodyArena(std::size_t cap, detail::MemoryBudget budget) : capped_(cap, budget), arena_(4096, json::storage_ptr(&capped_)) {}
+
+private:
+    void* do_allocate(std::size_t bytes, std::size_t alignment) override { return arena_.allocate(bytes, alignment); }
+    void do_deallocate(void*, std::size_t, std::size_t) override {}
+    bool do_is_equal(const json::memory_resource& other) const noexcept override { return this == &other; }
+
+    CappedResource capped_;
+    json::monotonic_resource arena_;
+};
+json::value parse_body(std::string_view body, detail::MemoryBudget budget) {
+    auto arena = json::make_shared_resource<BodyArena>(parse_bytes_floor + parse_bytes_per_body_byte * body.size(), budget);
     boost::system::error_code ec;
-    json::value v = json::parse(body, ec);
+    json::value v = json::parse(body, ec, arena);
     if (ec) throw HttpError(400, "invalid_json", "Request body is not valid JSON");
     return v;
 }
 }  // namespace
 
 const json::value& Request::json() const {
-    if (!json_) json_ = parse_body(message_.body());
+    if (!json_) json_ = parse_body(message_.body(), body_source_ ? body_source_->memory_budget() : detail::MemoryBudget{});
     return *json_;
 }
 
@@ -142,11 +200,13 @@ Task<> parse_json(Request& req) {
     auto& cached = RequestAccess::json(req);
     if (cached) co_return;
     const std::string& body = req.body();
+    const auto* source = RequestAccess::body_source(req);
+    const auto budget = source ? source->memory_budget() : MemoryBudget{};
     if (body.size() < json_offload_bytes) {
-        cached = parse_body(body);
+        cached = parse_body(body, budget);
         co_return;
     }
-    auto parse = [&body] { return parse_body(body); };
+    auto parse = [&body, &budget] { return parse_body(body, budget); };
     auto value = co_await offload(parse);
     cached = std::move(value);
 }

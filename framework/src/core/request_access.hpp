@@ -12,6 +12,7 @@ struct RequestAccess {
     static RouteMatch& match(Request& req) noexcept { return req.match_; }
     static std::vector<std::pair<std::string_view, std::string>>& params(Request& req) noexcept { return req.params_; }
     static std::optional<boost::json::value>& json(Request& req) noexcept { return req.json_; }
+    static const BodySource* body_source(const Request& req) noexcept { return req.body_source_; }
 };
 
 }  // namespace spur::detail

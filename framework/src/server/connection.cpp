@@ -81,6 +81,7 @@ public:
     std::size_t default_limit() const noexcept override;
     Task<std::string_view> next(std::size_t limit) override;
     Task<> read_all(std::string& out, std::size_t limit) override;
+    MemoryBudget memory_budget() const noexcept override;
 
     /// Whether the whole body has been read off the wire.
     bool complete() const noexcept { return parser_.is_done(); }
@@ -95,6 +96,8 @@ private:
     void start(std::size_t limit);
     // Fills up to `room` bytes at `dst` with body bytes; 0 at the end of the body.
     Task<std::size_t> pump(char* dst, std::size_t room);
+    // Reads more of the request into the connection's buffer, under the minimum rate.
+    Task<> read_more();
     // Gives `out` room for `more` bytes: doubling, but never beyond `most`, and counted
     // against the server's budget for buffered bodies.
     void grow(std::string& out, std::size_t more, std::size_t most);
@@ -106,7 +109,7 @@ private:
     bool started_ = false;
     bool failed_ = false;
     std::uint64_t received_ = 0;
-    std::size_t charged_ = 0;  // bytes of body buffer counted in the server's budget
+    std::size_t charged_ = 0;  // bytes of body buffer counted in the server's (and client's) budget
 };
 
 class Connection final : private HandlingObserver {
@@ -481,7 +484,15 @@ WireBody::WireBody(Connection& c, Parser& parser) noexcept
     : c_(c), parser_(parser), pace_(c.options_.body_timeout, c.options_.min_transfer_rate) {}
 
 WireBody::~WireBody() {
-    if (charged_ > 0) c_.server_.buffered_body_bytes.fetch_sub(charged_, std::memory_order_relaxed);
+    if (charged_ > 0) memory_budget().give(charged_);
+}
+
+MemoryBudget WireBody::memory_budget() const noexcept {
+    // A client exempt from the per-client caps (a trusted proxy, a unix socket) counts
+    // against the total only.
+    const std::size_t share = c_.options_.max_buffered_body_bytes_per_ip;
+    return {&c_.server_.buffered_body_bytes, c_.options_.max_buffered_body_bytes,
+            share != 0 ? c_.state_.client_body_bytes : nullptr, share};
 }
 
 std::size_t WireBody::default_limit() const noexcept { return c_.options_.max_body_bytes; }
@@ -525,21 +536,25 @@ Task<std::size_t> WireBody::pump(char* dst, std::size_t room) {
             const std::size_t got = room - body.size;
             if (got > 0) {
                 received_ += got;
+                pace_.earned(got);
                 co_return got;
             }
             if (used > 0) continue;  // framing (a chunk line) but no data yet
         }
-        if (c_.free_space() == 0) fail(400, "bad_request", "Malformed request body");  // a chunk line too long
-        if (!c_.pipeline_.empty() && !co_await c_.flush_pipeline())
-            fail(400, "bad_request", "Request body could not be read");
-        co_await c_.send_continue();
-        boost::system::error_code ec;
-        c_.tcp_.expires_after(pace_.begin());
-        const std::size_t n = co_await c_.read_some(ec);
-        // tcp_stream closes the socket when the deadline passes: a client below the rate.
-        if (ec) fail(400, "bad_request", "Request body could not be read");
-        pace_.moved(n);
+        co_await read_more();
     }
+}
+
+Task<> WireBody::read_more() {
+    if (c_.free_space() == 0) fail(400, "bad_request", "Malformed request body");  // a chunk line too long
+    if (!c_.pipeline_.empty() && !co_await c_.flush_pipeline()) fail(400, "bad_request", "Request body could not be read");
+    co_await c_.send_continue();
+    boost::system::error_code ec;
+    c_.tcp_.expires_after(pace_.begin());
+    co_await c_.read_some(ec);
+    // tcp_stream closes the socket when the deadline passes: a client below the rate.
+    if (ec) fail(400, "bad_request", "Request body could not be read");
+    pace_.waited();  // the payload in what arrived earns its credit in pump()
 }
 
 Task<std::string_view> WireBody::next(std::size_t limit) {
@@ -552,17 +567,21 @@ Task<std::string_view> WireBody::next(std::size_t limit) {
 void WireBody::grow(std::string& out, std::size_t more, std::size_t most) {
     const std::size_t needed = out.size() + more;
     if (out.capacity() >= needed) return;
-    const std::size_t capacity =
-        std::max(needed, std::min(std::max(out.capacity() * 2, initial_body_capacity), std::max(most, needed)));
-    const std::size_t charge = capacity - std::min(capacity, out.capacity());
-    const std::size_t budget = c_.options_.max_buffered_body_bytes;
-    auto& used = c_.server_.buffered_body_bytes;
-    if (budget != 0 && used.fetch_add(charge, std::memory_order_relaxed) + charge > budget) {
-        used.fetch_sub(charge, std::memory_order_relaxed);
-        failed_ = true;  // the rest stays on the wire: the connection closes after the answer
-        throw HttpError(503, "overloaded", "The server is busy, try again shortly").with_header("Retry-After", "1");
+    // By half again, not twice: the buffer stays within 1.5x what arrived (plus a chunk).
+    const std::size_t capacity = std::max(
+        needed, std::min(std::max(out.capacity() + out.capacity() / 2, initial_body_capacity), std::max(most, needed)));
+    // The first initial_body_capacity bytes of every body are not charged: they are part of a
+    // connection's own bound (ServerOptions caps connections), and small bodies — a login —
+    // then never meet the budget, however large bodies fill it.
+    const std::size_t charge = capacity > initial_body_capacity ? capacity - initial_body_capacity : 0;
+    if (charge > charged_) {
+        // The budget, and this client's share of it: one address cannot take it from the others.
+        if (!memory_budget().take(charge - charged_)) {
+            failed_ = true;  // the rest stays on the wire: the connection closes after the answer
+            throw HttpError(503, "overloaded", "The server is busy, try again shortly").with_header("Retry-After", "1");
+        }
+        charged_ = charge;
     }
-    charged_ += charge;
     // Exactly `capacity`: std::string::reserve may round up to twice the old size.
     std::string bigger;
     bigger.reserve(capacity);
@@ -588,6 +607,9 @@ Task<> WireBody::read_all(std::string& out, std::size_t limit) {
         // fill, or reading would be quadratic in the size.
         const std::uint64_t left = most > received_ ? most - received_ : 1;
         std::size_t room = static_cast<std::size_t>(std::min<std::uint64_t>(left, chunk_size));
+        // Nothing of the body here yet: wait for some before making a buffer, so that a client
+        // that declared a length and sends nothing holds nothing.
+        if (out.capacity() < initial_body_capacity && c_.buffer_.size() == 0) co_await read_more();
         if (out.capacity() - out.size() < std::min(room, min_read))
             grow(out, room, static_cast<std::size_t>(std::min<std::uint64_t>(most, std::numeric_limits<std::size_t>::max())));
         room = std::min(room, out.capacity() - out.size());

@@ -43,6 +43,10 @@ struct ConnectionState : std::enable_shared_from_this<ConnectionState> {
     // an exempt peer), and whether it was already picked to be shed.
     std::string client_key;
     bool shedding = false;
+    /// Request-body bytes this connection's client holds (ServerOptions::
+    /// max_buffered_body_bytes_per_ip); set at admission, null for an exempt client. Lives as
+    /// long as any connection of that client.
+    std::atomic<std::size_t>* client_body_bytes = nullptr;
 };
 
 /// What a connection needs from its server.

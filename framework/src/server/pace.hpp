@@ -25,15 +25,26 @@ public:
         started_ = clock::now();
         return rate_ == 0 ? clock::duration(allowance_) : bank_;
     }
-    /// Settles a wait that moved `bytes`.
+    /// Settles a wait that moved `bytes` of payload.
     void moved(std::size_t bytes) noexcept {
+        waited();
+        earned(bytes);
+    }
+    /// Settles the time the last wait took.
+    void waited() noexcept {
         if (rate_ == 0) return;
-        const auto earned = std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(
-            static_cast<double>(bytes) / static_cast<double>(rate_)));
-        bank_ = std::min<clock::duration>(allowance_, bank_ - (clock::now() - started_) + earned);
+        bank_ -= clock::now() - started_;
         // An empty bank still gives the next wait a moment: a wait of zero would fail a read
         // whose bytes are already in the socket.
         bank_ = std::max<clock::duration>(bank_, std::chrono::milliseconds(1));
+    }
+    /// Credits `bytes` of payload: framing (chunk lines, extensions, trailers) earns nothing,
+    /// or a client could keep a body "fast" while it never advances.
+    void earned(std::size_t bytes) noexcept {
+        if (rate_ == 0 || bytes == 0) return;
+        const auto credit = std::chrono::duration_cast<clock::duration>(
+            std::chrono::duration<double>(static_cast<double>(bytes) / static_cast<double>(rate_)));
+        bank_ = std::min<clock::duration>(allowance_, bank_ + credit);
     }
 
 private:

@@ -140,7 +140,13 @@ struct Server::Impl {
     // Touched on connect and disconnect only, never per request.
     std::mutex connections_mutex;
     std::unordered_set<std::shared_ptr<detail::ConnectionState>> connections;
-    std::unordered_map<std::string, std::size_t> per_client;  // open connections by client_key
+    // By client_key: open connections, and request-body bytes held (a node-based map: the
+    // atomic's address stays put while connections of that client point at it).
+    struct ClientShare {
+        std::size_t connections = 0;
+        std::atomic<std::size_t> body_bytes{0};
+    };
+    std::unordered_map<std::string, ClientShare> per_client;
     std::uint64_t refused = 0;
     std::uint64_t shed = 0;
     std::uint64_t refused_unreported = 0;
@@ -219,7 +225,7 @@ struct Server::Impl {
             const char* why = nullptr;
             if (!exempt) {
                 auto it = per_client.find(state->client_key);
-                if (it != per_client.end() && it->second >= options.max_connections_per_ip) why = "per-client";
+                if (it != per_client.end() && it->second.connections >= options.max_connections_per_ip) why = "per-client";
             }
             if (!why && connections.size() >= options.max_connections) {
                 for (const auto& c : connections) {
@@ -249,7 +255,11 @@ struct Server::Impl {
                 return false;
             }
             connections.insert(state);
-            if (!exempt) ++per_client[state->client_key];
+            if (!exempt) {
+                auto& share = per_client[state->client_key];
+                ++share.connections;
+                state->client_body_bytes = &share.body_bytes;
+            }
         }
         if (victim) {
             net::post(victim->tcp.get_executor(), [victim] {
@@ -270,7 +280,7 @@ struct Server::Impl {
             std::lock_guard lock(connections_mutex);
             connections.erase(state);
             if (!state->client_key.empty()) {
-                if (auto it = per_client.find(state->client_key); it != per_client.end() && --it->second == 0)
+                if (auto it = per_client.find(state->client_key); it != per_client.end() && --it->second.connections == 0)
                     per_client.erase(it);
             }
             last = connections.empty();
