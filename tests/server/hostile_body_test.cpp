@@ -225,6 +225,27 @@ TEST_CASE("a body below min_transfer_rate is dropped, one above it may take long
     }
 }
 
+// Issue #31 review: the rate counted wire bytes, so 16 KB of chunk extension per 1-byte chunk
+// kept a body "fast" while it advanced a byte a second.
+TEST_CASE("chunk framing earns no time: a body that only sends chunk extensions is dropped", "[server][body][hostile]") {
+    App app;
+    add_size_route(app, MiB);
+    auto options = test_options();
+    options.min_transfer_rate = 16 * KiB;
+    options.body_timeout = std::chrono::milliseconds(300);
+    TestServer srv(app, options);
+    using namespace std::chrono_literals;
+    RawConnection c(srv.port(), 3000ms);
+    c.send("POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+    const std::string chunk = "1;a=" + std::string(4000, 'b') + "\r\nx\r\n";  // 4 KB on the wire, 1 byte of body
+    bool sending = true;
+    for (int i = 0; i < 150 && sending; ++i) {  // ~200 KB/s of wire for up to three seconds
+        sending = c.try_send(chunk);
+        std::this_thread::sleep_for(20ms);  // the pace is the subject
+    }
+    CHECK_FALSE(sending);  // the server closed on it while it was still sending
+}
+
 TEST_CASE("a reader below min_transfer_rate is dropped, a fast one gets the whole response", "[server][hostile]") {
     App app;
     std::mutex mutex;
