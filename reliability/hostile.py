@@ -12,12 +12,15 @@ figures; the run ends with PASS/FAIL against the bounds spur states (docs/securi
 4. readers that never read: 100 clients ask four times (pipelined) for a 1 MiB text (escaped to
    2 MiB of JSON) and never read — resident memory over 15 s (write_timeout is 10 s), and
    whether the server closed every one of them.
-5. downloads and logins: wrk keeps 200 downloads of the web front end's script in flight for
+5. upload flood: one free account keeps nine 7 MiB uploads half sent and trickling just above
+   the minimum rate while another client logs in five times.
+6. downloads and logins: wrk keeps 200 downloads of the web front end's script in flight for
    4 s while 5 logins run — how many logins failed, how many downloads were refused or cut.
 
 reliability/hostile.sh builds spur-app and runs this. Standard library only.
 """
 import argparse
+import http.client
 import json
 import os
 import re
@@ -172,6 +175,37 @@ def non_readers(app, token):
             "closed_by_server": closed}
 
 
+def upload_flood(app, token):
+    """The adversary review's flood: one free account keeps nine 7-7.5 MiB uploads half sent
+    (4 MiB each) and trickling at 17 KiB/s, above the minimum rate; another client (127.0.0.2)
+    logs in meanwhile."""
+    socks, mib = [], 1024 * 1024
+    # The review's lengths: they add up to the 64 MiB budget to the byte (less libstdc++'s
+    # 15-byte short string each), as the budget counted buffers before its review.
+    for length in [7 * mib] * 7 + [7 * mib + mib // 2 + 67, 7 * mib + mib // 2 + 68]:
+        s = socket.create_connection(("127.0.0.1", app.port))
+        s.sendall(f"POST /api/texts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+                  f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n".encode())
+        s.sendall(b" " * (4 * 1024 * 1024 + 32 * 1024))
+        socks.append(s)
+    statuses = []
+    for _ in range(5):
+        for s in socks:
+            try:
+                s.send(b" " * (17 * 1024))
+            except OSError:
+                pass
+        c = http.client.HTTPConnection("127.0.0.1", app.port, timeout=30, source_address=("127.0.0.2", 0))
+        c.request("POST", "/api/auth/login", json.dumps({"email": EMAIL, "password": PASSWORD}),
+                  {"Content-Type": "application/json"})
+        statuses.append(c.getresponse().status)
+        c.close()
+        time.sleep(1)
+    for s in socks:
+        s.close()
+    return {"uploads": len(socks), "logins": statuses, "logins_failed": sum(1 for x in statuses if x != 200)}
+
+
 def downloads_and_logins(app):
     status, page = request(app.port, "GET", "/")
     m = re.search(rb'src="(/assets/[^"]+\.js)"', page)
@@ -241,6 +275,7 @@ def main():
                           ("forged_forwarded", lambda a: forged_forwarded(a)),
                           ("json_bystander", lambda a: json_bystander(a, login(a.port))),
                           ("non_readers", lambda a: non_readers(a, login(a.port))),
+                          ("upload_flood", lambda a: upload_flood(a, login(a.port))),
                           ("downloads_and_logins", lambda a: (login(a.port), downloads_and_logins(a))[1])]:
             if only and name not in only:
                 continue
@@ -261,6 +296,7 @@ def main():
         # keeps freed memory for reuse, so resident memory is a figure, not a verdict.
         ("non_readers", "non-readers dropped after write_timeout",
          lambda r: r["closed_by_server"] == 100 and r["open_fds_each_second"][-1] <= r["open_fds_each_second"][0] - 95),
+        ("upload_flood", "no login failed beside one client's upload flood", lambda r: r["logins_failed"] == 0),
         ("downloads_and_logins", "no login failed beside downloads", lambda r: not r["logins_failed"]),
         ("downloads_and_logins", "no download refused or cut short",
          lambda r: r["downloads_refused"] == 0 and r["download_socket_errors"] == 0),

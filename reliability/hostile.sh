@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Hostile load against spur-app (issue #31): declared lengths, a forged Forwarded header, JSON
 # parsed beside a bystander, readers that never read, downloads beside logins.
-#   reliability/hostile.sh [--only declared_length,forged_forwarded,json_bystander,non_readers,downloads_and_logins]
+#   reliability/hostile.sh [--only declared_length,forged_forwarded,json_bystander,non_readers,upload_flood,downloads_and_logins]
 # Installs what is missing (Debian packages as root, npm's locked packages), builds spur-app
 # (Release) and runs reliability/hostile.py: one JSON object per scenario and PASS/FAIL; exits
 # non-zero on FAIL.
