@@ -1,6 +1,6 @@
 // A static site with cookies: files from ./public, and a visit counter kept in a signed cookie
 // (the client can read it but not change it).
-// Run from examples/: ./static_site [port] [root]
+// Run: ./static_site [port] [root]   (the build copies examples/public next to the program)
 //   curl localhost:3000/                  -> public/index.html
 //   curl -c jar -b jar localhost:3000/visits   (repeat: the count goes up)
 #include <spur/middleware/security_headers.hpp>
@@ -8,9 +8,11 @@
 #include <spur/signed_cookie.hpp>
 #include <spur/spur.hpp>
 
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
     spur::App app;
     app.use(spur::middleware::security_headers());
 
@@ -30,9 +32,13 @@ int main(int argc, char** argv) {
     // The wildcard route last in meaning, not in order: static routes above still win.
     spur::middleware::StaticOptions files;
     files.max_age = std::chrono::minutes(5);
-    app.get("/*path", spur::middleware::static_files(argc > 2 ? argv[2] : "public", files));
+    const auto beside_program = std::filesystem::canonical("/proc/self/exe").parent_path() / "public";
+    app.get("/*path", spur::middleware::static_files(argc > 2 ? argv[2] : beside_program.string(), files));
 
     spur::ServerOptions options;
     options.port = static_cast<unsigned short>(argc > 1 ? std::atoi(argv[1]) : 3000);
     app.listen(options);
+} catch (const std::exception& e) {  // a setup error (root, port) ends with one line, not std::terminate
+    std::fprintf(stderr, "static_site: %s\n", e.what());
+    return 1;
 }

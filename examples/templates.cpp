@@ -1,13 +1,16 @@
 // Server-rendered pages: Mustache views with a layout and a partial, a form that posts back,
 // a session login, and cross-origin protection so another site cannot post the forms.
-// Run from examples/: ./templates [port]   (SPUR_DEV=1: templates reload when edited)
+// Run: ./templates [port]   (SPUR_DEV=1: templates reload when edited; the build copies
+// examples/views next to the program, so it starts from any directory)
 //   open http://localhost:3000/, sign in with any name, leave a note
 #include <spur/middleware/cross_origin.hpp>
 #include <spur/middleware/session.hpp>
 #include <spur/middleware/urlencoded.hpp>
 #include <spur/spur.hpp>
 
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 
 namespace json = boost::json;
@@ -20,11 +23,16 @@ std::string field(const spur::Request& req, std::string_view name) {
     value.erase(value.find_last_not_of(" \t") + 1);
     return value;
 }
+
+// A directory that ships beside the program, whatever the working directory is.
+std::string beside_program(const char* name) {
+    return (std::filesystem::canonical("/proc/self/exe").parent_path() / name).string();
+}
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
     spur::App app;
-    app.views({.dir = "views", .layout = "layout", .reload = std::getenv("SPUR_DEV") != nullptr});
+    app.views({.dir = beside_program("views"), .layout = "layout", .reload = std::getenv("SPUR_DEV") != nullptr});
     app.use(spur::middleware::cross_origin_protection());  // a cross-site form post gets 403
     const char* secret = std::getenv("SESSION_SECRET");    // at least 32 bytes in production
     app.use(spur::middleware::session({.secret = secret ? secret : "example-only-secret-change-me-0123456789"}));
@@ -65,4 +73,7 @@ int main(int argc, char** argv) {
     });
 
     app.listen(static_cast<unsigned short>(argc > 1 ? std::atoi(argv[1]) : 3000));
+} catch (const std::exception& e) {  // a setup error (views, port) ends with one line, not std::terminate
+    std::fprintf(stderr, "templates: %s\n", e.what());
+    return 1;
 }
