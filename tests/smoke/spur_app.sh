@@ -48,6 +48,9 @@ wait $pid
 # METRICS_LISTEN: /metrics on the admin address only; the public port answers 404.
 if METRICS_LISTEN=nonsense "$bin" serve 2>/dev/null; then echo "accepted METRICS_LISTEN=nonsense"; exit 1; fi
 mport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A fresh log: the child truncates it only once it runs, and the last run's "listening on" line
+# (a closed port) would win the race.
+: >"$log"
 METRICS_LISTEN=127.0.0.1:$mport "$bin" serve --port 0 2>"$log" &
 pid=$!
 port=$(wait_for_port "$log")
@@ -61,6 +64,7 @@ curl -fsS "http://127.0.0.1:$mport/readyz" | grep -q '"ready"'
 kill -TERM $pid
 wait $pid
 if [[ -n $tls_dir ]]; then
+  : >"$log"
   TLS_CERT=$tls_dir/cert.pem TLS_KEY=$tls_dir/key.pem TLS_PORT=0 "$bin" serve --port 0 2>"$log" &  # the space form, as getopt_long takes it
   pid=$!
   tls_port=$(wait_for_port "$log" https)
