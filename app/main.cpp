@@ -6,6 +6,7 @@
 #include "services.hpp"
 
 #include <spur/mysql/config.hpp>
+#include <spur/openapi.hpp>
 #include <spur/server.hpp>
 
 #include <boost/json/serialize.hpp>
@@ -31,7 +32,7 @@ int main(int argc, char** argv) {
         if (config->command == "openapi") {  // nothing connects: the pool opens connections on demand
             spur::mysql::Pool pool(db_config);
             app::Services services(*config, pool);
-            fmt::print("{}\n", boost::json::serialize(app::build_app(services).openapi_document()));
+            fmt::print("{}\n", boost::json::serialize(spur::openapi_document(app::build_app(services))));
             return 0;
         }
         if (config->command == "migrate" || config->dev) {

@@ -11,8 +11,10 @@
 #include "api_keys/contract.hpp"
 #include "auth/contract.hpp"
 
+#include <spur/background.hpp>
 #include <spur/contract.hpp>
 #include <spur/health.hpp>
+#include <spur/openapi.hpp>
 
 #include <spur/middleware/access_log.hpp>
 #include <spur/middleware/compression.hpp>
@@ -92,7 +94,7 @@ spur::App build_app(Services& s) {
                                                                                       ? spur::LogFormat::json
                                                                                       : spur::LogFormat::text);
     spur::App app(options);
-    app.openapi(openapi_options(s.config));
+    spur::openapi(app, openapi_options(s.config));
     app.use(s.metrics.middleware());
     if (s.config.log_format != "off") app.use(mw::access_log(log_options(s.config)));
     app.use(mw::request_id());
@@ -109,7 +111,7 @@ spur::App build_app(Services& s) {
     app.use(mw::cross_origin_protection());
     app.use(mw::compression());
     app.use(database_unavailable());
-    app.every(s.config.token_purge_interval, [&s]() -> spur::Task<> { co_await auth::purge_revocations(s.db); },
+    spur::every(app, s.config.token_purge_interval, [&s]() -> spur::Task<> { co_await auth::purge_revocations(s.db); },
               "purge expired token revocations");
 
     constexpr std::size_t small = 64 * 1024, large = 8 * 1024 * 1024;  // 1 MiB of content, JSON-escaped

@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
         spur::SseOptions options;
         options.retry = 2s;        // the browser reconnects after this
         options.keep_alive = 15s;  // a comment line keeps idle proxies from closing the stream
-        res.sse(req, options, [](spur::EventStream& stream) -> spur::Task<> {
+        spur::sse(req, res, options, [](spur::EventStream& stream) -> spur::Task<> {
             // Resume after the last event this client saw.
             long n = stream.last_event_id().empty() ? 0 : std::atol(std::string(stream.last_event_id()).c_str());
             net::steady_timer tick(co_await net::this_coro::executor);

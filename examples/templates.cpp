@@ -32,7 +32,7 @@ std::string beside_program(const char* name) {
 
 int main(int argc, char** argv) try {
     spur::App app;
-    app.views({.dir = beside_program("views"), .layout = "layout", .reload = std::getenv("SPUR_DEV") != nullptr});
+    spur::views(app, {.dir = beside_program("views"), .layout = "layout", .reload = std::getenv("SPUR_DEV") != nullptr});
     app.use(spur::middleware::cross_origin_protection());  // a cross-site form post gets 403
     const char* secret = std::getenv("SESSION_SECRET");    // at least 32 bytes in production
     app.use(spur::middleware::session({.secret = secret ? secret : "example-only-secret-change-me-0123456789"}));
@@ -44,13 +44,13 @@ int main(int argc, char** argv) try {
     app.get("/", [&](spur::Request& req, spur::Response& res) {
         auto user = spur::session(req).get<std::string>("user");
         std::lock_guard lock(mutex);
-        res.render("index", {{"title", "Notes"}, {"user", user ? json::value(*user) : nullptr}, {"notes", notes}});
+        spur::render(req, res, "index", {{"title", "Notes"}, {"user", user ? json::value(*user) : nullptr}, {"notes", notes}});
     });
-    app.get("/login", [](spur::Request&, spur::Response& res) { res.render("login", {{"title", "Sign in"}}); });
+    app.get("/login", [](spur::Request& req, spur::Response& res) { spur::render(req, res, "login", {{"title", "Sign in"}}); });
     app.post("/login", [](spur::Request& req, spur::Response& res) {
         auto name = field(req, "name");
         if (name.empty() || name.size() > 40) {
-            res.status(422).render("login", {{"title", "Sign in"}, {"name", name}, {"error", "Enter a name of 1 to 40 characters."}});
+            spur::render(req, res.status(422), "login", {{"title", "Sign in"}, {"name", name}, {"error", "Enter a name of 1 to 40 characters."}});
             return;
         }
         auto& session = spur::session(req);

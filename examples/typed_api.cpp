@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
     docs.title = "Tasks";
     docs.version = "1.0.0";
     if (const char* ui = std::getenv("SWAGGER_UI")) docs.docs_assets = ui;
-    app.openapi(docs);
+    spur::openapi(app, docs);
 
     std::mutex mutex;  // handlers run on several I/O threads
     std::map<std::int64_t, Task> tasks;

@@ -1,6 +1,8 @@
 #include "core/background.hpp"
 
 #include <spur/app.hpp>
+#include <spur/background.hpp>
+#include <spur/serving.hpp>
 #include <spur/testing/client.hpp>
 
 #include "support/captured_log.hpp"
@@ -27,27 +29,27 @@ TEST_CASE("every() runs a task repeatedly, and after a failing run that is logge
     spur::test::CapturedLog log;
     spur::App app(spur::AppOptions{log.sink()});
     std::atomic<int> runs{0};
-    app.every(20ms, [&]() -> spur::Task<> {
+    spur::every(app, 20ms, [&]() -> spur::Task<> {
         if (++runs == 2) throw std::runtime_error("purge failed");
         co_return;
     }, "purge");
     net::io_context io;
-    app.start_background(io.get_executor());
+    spur::Serving(app).start(io.get_executor());
     io.run_for(300ms);
     CHECK(runs >= 4);
     CHECK(log.contains("background task 'purge' failed: purge failed"));
     bool done = false;
-    app.stop_background([&] { done = true; });
+    spur::Serving(app).stop([&] { done = true; });
     io.restart();
     io.run_for(200ms);
     CHECK(done);
-    CHECK(app.draining());
+    CHECK(app.extensions().draining());
 }
 
 TEST_CASE("stop_background cancels a task mid-await and reports done once it has finished", "[background]") {
     spur::App app;
     std::atomic<bool> started{false}, cancelled{false};
-    app.spawn([&]() -> spur::Task<> {
+    spur::spawn(app, [&]() -> spur::Task<> {
         started = true;
         try {
             co_await sleep_for(60s);
@@ -57,30 +59,30 @@ TEST_CASE("stop_background cancels a task mid-await and reports done once it has
         }
     }, "sleeper");
     net::io_context io;
-    app.start_background(io.get_executor());  // the spawn queued before start runs now
+    spur::Serving(app).start(io.get_executor());  // the spawn queued before start runs now
     io.run_for(50ms);
     REQUIRE(started);
     bool done = false;
-    app.stop_background([&] { done = true; });
+    spur::Serving(app).stop([&] { done = true; });
     io.restart();
     io.run_for(500ms);
     CHECK(cancelled);
     CHECK(done);
-    CHECK_FALSE(app.spawn([]() -> spur::Task<> { co_return; }));  // refused once stopping
+    CHECK_FALSE(spur::spawn(app, []() -> spur::Task<> { co_return; }));  // refused once stopping
 }
 
 TEST_CASE("every() rejects a non-positive interval and registration after serving started", "[background]") {
     spur::App app;
-    CHECK_THROWS_AS(app.every(0ms, []() -> spur::Task<> { co_return; }), std::invalid_argument);
-    app.freeze();
-    CHECK_THROWS_AS(app.every(1s, []() -> spur::Task<> { co_return; }), std::logic_error);
+    CHECK_THROWS_AS(spur::every(app, 0ms, []() -> spur::Task<> { co_return; }), std::invalid_argument);
+    (void)spur::Serving(app);
+    CHECK_THROWS_AS(spur::every(app, 1s, []() -> spur::Task<> { co_return; }), std::logic_error);
 }
 
 TEST_CASE("a handler spawns work through req.app() and the server's shutdown cancels and awaits it", "[background]") {
     spur::App app;
     std::atomic<bool> running{false}, ended{false};
     app.get("/start", [&](spur::Request& req, spur::Response& res) {
-        bool ok = req.app().spawn([&]() -> spur::Task<> {
+        bool ok = spur::spawn(req.app(), [&]() -> spur::Task<> {
             running = true;
             try {
                 co_await sleep_for(60s);

@@ -1,6 +1,7 @@
 #include <spur/contract.hpp>
 
 #include <spur/app.hpp>
+#include <spur/serving.hpp>
 #include <spur/testing/client.hpp>
 
 #include <boost/describe.hpp>
@@ -321,10 +322,10 @@ TEST_CASE("path parameters convert, and a value that does not is a 404", "[contr
 TEST_CASE("a Path<T> that does not fit its route is refused when the app freezes", "[contract]") {
     spur::App a;
     a.get("/users/:user", [](spur::Request&, spur::Response& res, spur::Path<Ids>) { res.end(); });
-    CHECK_THROWS_AS(a.freeze(), std::logic_error);
+    CHECK_THROWS_AS((void)spur::Serving(a), std::logic_error);
     spur::App b;
     b.get("/plain", [](spur::Request&, spur::Response& res, spur::Path<int>) { res.end(); });
-    CHECK_THROWS_AS(b.freeze(), std::logic_error);
+    CHECK_THROWS_AS((void)spur::Serving(b), std::logic_error);
 }
 
 TEST_CASE("path problems answer 404 before the body is validated, query and body problems together", "[contract]") {

@@ -1,6 +1,7 @@
 #include <spur/health.hpp>
 
 #include <spur/app.hpp>
+#include <spur/serving.hpp>
 #include <spur/testing/client.hpp>
 
 #include "support/test_server.hpp"
@@ -78,7 +79,7 @@ TEST_CASE("readiness turns 503 draining the moment the app begins to drain, also
     spur::testing::Client client(app), admin_client(admin);
     CHECK(client.get("/readyz").status == 200);
     CHECK(admin_client.get("/readyz").status == 200);
-    app.begin_drain();
+    spur::Serving(app).drain();
     auto r = client.get("/readyz");
     CHECK(r.status == 503);
     CHECK(r.body == R"({"status":"draining"})");
@@ -101,7 +102,7 @@ TEST_CASE("on shutdown readiness answers 503 while the listener stays open for d
     CHECK(ready->result_int() == 200);
     const auto begun = std::chrono::steady_clock::now();
     server.server().shutdown();
-    REQUIRE(spur::test::eventually([&] { return app.draining(); }));
+    REQUIRE(spur::test::eventually([&] { return app.extensions().draining(); }));
     // New connections are still accepted during the delay: the balancer learns from /readyz.
     auto draining = spur::test::round_trip(server.port(), "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
     REQUIRE(draining);

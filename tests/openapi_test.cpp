@@ -43,7 +43,7 @@ spur::App notes_app() {
     options.title = "Notes";
     options.version = "1.2.3";
     options.security_schemes["bearer"] = spur::bearer_jwt_scheme();
-    app.openapi(options);
+    spur::openapi(app, options);
     spur::Router notes;
     notes.post("/", [](spur::Request&, spur::Response& res, spur::Body<NoteIn> in) {
              res.status(201).json(Note{1, in->title});
@@ -67,7 +67,7 @@ spur::App notes_app() {
 
 TEST_CASE("the document lists every documented route with {param} paths and operation ids", "[openapi]") {
     auto app = notes_app();
-    auto doc = app.openapi_document();
+    auto doc = spur::openapi_document(app);
     CHECK(doc.at("openapi") == "3.1.0");
     CHECK(doc.at("info").at("title") == "Notes");
     CHECK(doc.at("info").at("version") == "1.2.3");
@@ -85,7 +85,7 @@ TEST_CASE("the document lists every documented route with {param} paths and oper
 
 TEST_CASE("typed inputs become parameters and request bodies with the validator's constraints", "[openapi]") {
     auto app = notes_app();
-    auto doc = app.openapi_document();
+    auto doc = spur::openapi_document(app);
     const auto& create = doc.at("paths").at("/notes").at("post");
     CHECK(create.at("summary") == "Create a note");
     CHECK(create.at("tags") == json::array{"notes"});  // from the mount prefix
@@ -111,7 +111,7 @@ TEST_CASE("typed inputs become parameters and request bodies with the validator'
 
 TEST_CASE("declared and implied responses carry their schemas, errors the envelope", "[openapi]") {
     auto app = notes_app();
-    auto doc = app.openapi_document();
+    auto doc = spur::openapi_document(app);
     const auto& responses = doc.at("paths").at("/notes").at("post").at("responses").as_object();
     std::vector<std::string> statuses;
     for (const auto& kv : responses) statuses.emplace_back(kv.key());
@@ -136,7 +136,7 @@ TEST_CASE("the validation status in the document follows the app's", "[openapi]"
     options.validation_status = 400;
     spur::App app(options);
     app.post("/n", [](spur::Request&, spur::Response& res, spur::Body<NoteIn>) { res.end(); });
-    auto doc = app.openapi_document();
+    auto doc = spur::openapi_document(app);
     const auto& responses = doc.at("paths").at("/n").at("post").at("responses").as_object();
     CHECK(responses.contains("400"));
     CHECK_FALSE(responses.contains("422"));
@@ -175,7 +175,7 @@ TEST_CASE("the docs page is served from local assets under a CSP without inline 
     spur::OpenApiOptions options;
     options.title = "<Notes>";
     options.docs_assets = dir;
-    app.openapi(options);
+    spur::openapi(app, options);
     Client client(app);
     auto page = client.get("/docs");
     REQUIRE(page.status == 200);
@@ -195,7 +195,7 @@ TEST_CASE("the docs page is served from local assets under a CSP without inline 
     spur::OpenApiOptions missing;
     missing.docs_assets = dir / "nowhere";
     spur::App other;
-    CHECK_THROWS_AS(other.openapi(missing), std::invalid_argument);
+    CHECK_THROWS_AS(spur::openapi(other, missing), std::invalid_argument);
     std::filesystem::remove_all(dir);
 }
 
@@ -211,7 +211,7 @@ TEST_CASE("the docs assets are only the files the page loads: no demo index.html
     spur::App app;
     spur::OpenApiOptions options;
     options.docs_assets = dir;
-    app.openapi(options);
+    spur::openapi(app, options);
     Client client(app);
     auto css = client.get("/docs/assets/swagger-ui.css");
     CHECK(css.status == 200);

@@ -1,6 +1,7 @@
 #include <spur/sse.hpp>
 
 #include <spur/app.hpp>
+#include <spur/serving.hpp>
 #include <spur/testing/client.hpp>
 
 #include "support/sleep.hpp"
@@ -23,7 +24,7 @@ using spur::test::sleep_for;
 // A counter: one event every `period`, ids from Last-Event-ID on.
 spur::Handler counter(std::chrono::milliseconds period, int count, spur::SseOptions options = {}) {
     return [=](spur::Request& req, spur::Response& res) {
-        res.sse(req, options, [=](spur::EventStream& stream) -> spur::Task<> {
+        spur::sse(req, res, options, [=](spur::EventStream& stream) -> spur::Task<> {
             int from = stream.last_event_id().empty() ? 0 : std::stoi(std::string(stream.last_event_id()));
             for (int i = from + 1; i <= from + count; ++i) {
                 spur::Event event;
@@ -90,7 +91,7 @@ TEST_CASE("a reconnecting client resumes after its Last-Event-ID", "[sse]") {
 TEST_CASE("keep-alive comments flow while the handler has nothing to send", "[sse]") {
     spur::App app;
     app.get("/quiet", [](spur::Request& req, spur::Response& res) {
-        res.sse(req, {.keep_alive = 20ms}, [](spur::EventStream& stream) -> spur::Task<> {
+        spur::sse(req, res, {.keep_alive = 20ms}, [](spur::EventStream& stream) -> spur::Task<> {
             co_await sleep_for(120ms);
             co_await stream.send("late");
         });
@@ -110,7 +111,7 @@ TEST_CASE("a drain cancels the handler and ends the stream with the farewell eve
     spur::App app;
     std::atomic<bool> cancelled{false};
     app.get("/forever", [&](spur::Request& req, spur::Response& res) {
-        res.sse(req, [&](spur::EventStream& stream) -> spur::Task<> {
+        spur::sse(req, res, [&](spur::EventStream& stream) -> spur::Task<> {
             co_await stream.send("hello");
             try {
                 co_await sleep_for(60s);
@@ -124,7 +125,7 @@ TEST_CASE("a drain cancels the handler and ends the stream with the farewell eve
     auto stream = client.open("GET", "/forever");
     REQUIRE(stream.next_event()->data == "hello");
     bool done = false;
-    app.stop_background([&] { done = true; });
+    spur::Serving(app).stop([&] { done = true; });
     auto farewell = stream.next_event();
     REQUIRE(farewell);
     CHECK(farewell->event == "shutdown");
@@ -140,7 +141,7 @@ TEST_CASE("a client that leaves cancels the event handler and the finish hooks s
     int finished_status = 0;
     app.get("/forever", [&](spur::Request& req, spur::Response& res) {
         res.on_finish([&](spur::Response& r) { finished_status = r.status(); });
-        res.sse(req, [&](spur::EventStream& stream) -> spur::Task<> {
+        spur::sse(req, res, [&](spur::EventStream& stream) -> spur::Task<> {
             co_await stream.send("hello");
             try {
                 co_await sleep_for(60s);
@@ -165,7 +166,7 @@ TEST_CASE("a reader that never reads makes send() wait, and past write_timeout i
     std::atomic<bool> dropped{false};
     const std::string kilobyte(1024, 'x');
     app.get("/flood", [&](spur::Request& req, spur::Response& res) {
-        res.sse(req, {.keep_alive = 0ms}, [&](spur::EventStream& stream) -> spur::Task<> {
+        spur::sse(req, res, {.keep_alive = 0ms}, [&](spur::EventStream& stream) -> spur::Task<> {
             try {
                 for (;;) {
                     co_await stream.send(kilobyte);
@@ -195,7 +196,7 @@ TEST_CASE("a reader that never reads makes send() wait, and past write_timeout i
 TEST_CASE("over a socket, a server shutdown sends the farewell event and ends the chunked body", "[sse]") {
     spur::App app;
     app.get("/forever", [](spur::Request& req, spur::Response& res) {
-        res.sse(req, [](spur::EventStream& stream) -> spur::Task<> {
+        spur::sse(req, res, [](spur::EventStream& stream) -> spur::Task<> {
             co_await stream.send("hello");
             co_await sleep_for(60s);
         });

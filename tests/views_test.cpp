@@ -134,10 +134,10 @@ TEST_CASE("res.render answers text/html from the app's views, with described str
     v.write("card", "<h1>{{title}}</h1><p>{{count}}</p>");
     spur::test::CapturedLog log;
     spur::App app(spur::AppOptions{.log = log.sink()});
-    app.views(v.options());
-    app.get("/card", [](spur::Request&, spur::Response& res) { res.render("card", Card{"<b>hi</b>", 3}); });
-    app.get("/json", [](spur::Request&, spur::Response& res) { res.status(201).render("card", {{"title", "x"}}); });
-    app.get("/broken", [](spur::Request&, spur::Response& res) { res.render("missing"); });
+    spur::views(app, v.options());
+    app.get("/card", [](spur::Request& req, spur::Response& res) { spur::render(req, res, "card", Card{"<b>hi</b>", 3}); });
+    app.get("/json", [](spur::Request& req, spur::Response& res) { spur::render(req, res.status(201), "card", {{"title", "x"}}); });
+    app.get("/broken", [](spur::Request& req, spur::Response& res) { spur::render(req, res, "missing"); });
     spur::testing::Client client(app);
     auto r = client.get("/card");
     CHECK(r.status == 200);
@@ -151,17 +151,17 @@ TEST_CASE("res.render answers text/html from the app's views, with described str
     CHECK(r.status == 500);
     CHECK(r.body.find("missing") == std::string::npos);
     CHECK(log.contains("template \"missing\" not found"));
-    CHECK(app.views().options().dir == v.dir);
+    CHECK(spur::views(app).options().dir == v.dir);
 }
 
 TEST_CASE("res.render without views is a 500, and views cannot change once serving", "[views]") {
     spur::test::CapturedLog log;
     spur::App app(spur::AppOptions{.log = log.sink()});
-    app.get("/", [](spur::Request&, spur::Response& res) { res.render("page"); });
-    CHECK_THROWS_AS(app.views(), std::logic_error);
+    app.get("/", [](spur::Request& req, spur::Response& res) { spur::render(req, res, "page"); });
+    CHECK_THROWS_AS(spur::views(app), std::logic_error);
     spur::testing::Client client(app);
     CHECK(client.get("/").status == 500);
     CHECK(log.contains("app has no views"));
     ViewsDir v;
-    CHECK_THROWS_AS(app.views(v.options()), std::logic_error);
+    CHECK_THROWS_AS(spur::views(app, v.options()), std::logic_error);
 }

@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     spur::App app(spur::AppOptions{[](spur::LogLevel level, std::string_view line) {
         if (level >= spur::LogLevel::warn) std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
     }});
-    app.views({.dir = SPUR_BENCH_VIEWS});
+    spur::views(app, {.dir = SPUR_BENCH_VIEWS});
 
     app.get("/db", [&db](spur::Request&, spur::Response& res) -> spur::Task<> {
         res.json(co_await world(db, random_id()));
@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
         json::array list;
         list.reserve(fortunes.size());
         for (auto& [id, message] : fortunes) list.push_back(json::object{{"id", id}, {"message", std::move(message)}});
-        res.render("fortunes", {{"fortunes", std::move(list)}});
+        spur::render(req, res, "fortunes", {{"fortunes", std::move(list)}});
     });
 
     app.get("/updates", [&db](spur::Request& req, spur::Response& res) -> spur::Task<> {

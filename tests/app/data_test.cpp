@@ -5,6 +5,7 @@
 #include "health/admin_listener.hpp"
 
 #include <spur/random.hpp>
+#include <spur/serving.hpp>
 #include <spur/jwt.hpp>
 
 #include <catch2/catch.hpp>
@@ -370,7 +371,7 @@ TEST_CASE("metrics are not public by default - METRICS_LISTEN serves them on an 
     CHECK(call(admin.port(), verb::get, "/healthz").status == 200);
     CHECK(call(admin.port(), verb::get, "/api/texts").status == 404);  // only the admin routes
     // The admin listener's readiness follows the public app: a drain there is a 503 here.
-    app.app().begin_drain();
+    spur::Serving(app.app()).drain();
     auto draining = call(admin.port(), verb::get, "/readyz");
     CHECK(draining.status == 503);
     CHECK(draining.body == R"({"status":"draining"})");
@@ -394,10 +395,10 @@ TEST_CASE("expired token revocations are purged by a periodic task, live ones ar
     };
     REQUIRE(count(tag + "-expired") == 1);
     boost::asio::io_context io;
-    app.app().start_background(io.get_executor());
+    spur::Serving(app.app()).start(io.get_executor());
     io.run_for(std::chrono::milliseconds(2500));
     bool stopped = false;
-    app.app().stop_background([&] { stopped = true; });
+    spur::Serving(app.app()).stop([&] { stopped = true; });
     io.restart();
     io.run_for(std::chrono::milliseconds(500));
     CHECK(stopped);

@@ -2,6 +2,7 @@
 // spur's OpenAPI 3.1 support: the document built from the route table, and where it is served.
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include <filesystem>
 #include <string>
@@ -9,7 +10,9 @@
 
 namespace spur {
 
-/// Settings of App::openapi().
+class App;
+
+/// Settings of spur::openapi().
 struct OpenApiOptions {
     std::string title = "API";        ///< info.title
     std::string version = "0.1.0";    ///< info.version: the API's version, not OpenAPI's
@@ -31,11 +34,15 @@ boost::json::object bearer_jwt_scheme();
 /// A security scheme for an API key sent in header `name`.
 boost::json::object api_key_header_scheme(std::string name);
 
-/// One registered route, as App::routes() lists it.
-struct RouteInfo {
-    std::string method;   ///< "GET", or "*" for all()
-    std::string pattern;  ///< "/api/texts/:id"
-    bool documented;      ///< false for routes marked undocumented()
-};
+/// Serves the OpenAPI 3.1 document of every route of `app` at options.path, and the
+/// interactive page at options.docs_path when options.docs_assets is set (FastAPI's /docs).
+/// The document is built once, when the app starts serving, from the routes registered by
+/// then; these routes are left out of it. Throws std::invalid_argument for a path not starting
+/// with '/' or a docs_assets that does not hold Swagger UI, and std::logic_error once the app
+/// serves or if it serves a document already.
+void openapi(App& app, OpenApiOptions options);
+/// Builds the OpenAPI document of `app` now, from the routes registered so far (with the
+/// options given to openapi(), if any) — for a command that prints it.
+boost::json::value openapi_document(const App& app);
 
 }  // namespace spur

@@ -1,8 +1,6 @@
 #pragma once
 // spur::Request — one parsed HTTP request as handlers see it.
 
-#include <spur/detail/memory_budget.hpp>
-#include <spur/detail/route_match.hpp>
 #include <spur/locals.hpp>
 #include <spur/log.hpp>
 #include <spur/task.hpp>
@@ -24,35 +22,10 @@ namespace spur {
 class App;
 
 namespace detail {
-/// Told when the app's handling of a request first has to wait (a coroutine in the chain):
-/// the server only then starts watching for a client that leaves, so a request answered
-/// synchronously costs nothing extra.
-class HandlingObserver {
-public:
-    virtual void handling_suspends() noexcept = 0;
-
-protected:
-    ~HandlingObserver() = default;
-};
+class Wire;  // spur/detail/wire.hpp: the transport's side, for people writing one
+struct Route;
+struct RequestAccess;
 }  // namespace detail
-
-/// Where a request body comes from while it is still on the wire: the server's connection
-/// implements it. Nothing is read until something asks for the body.
-class BodySource {
-public:
-    virtual ~BodySource() = default;
-    /// The body limit that applies when the route sets none (ServerOptions::max_body_bytes).
-    virtual std::size_t default_limit() const noexcept = 0;
-    /// The next piece of the body, or "" at its end; valid until the next call. `limit` caps
-    /// the whole body. Throws HttpError(413) past it and HttpError(400) for broken framing or
-    /// a client that stops sending.
-    virtual Task<std::string_view> next(std::size_t limit) = 0;
-    /// Appends the rest of the body to `out`, under `limit` and one body timeout; throws as next().
-    virtual Task<> read_all(std::string& out, std::size_t limit) = 0;
-    /// Where memory the body turns into (a parsed JSON tree) is counted: the server's budget
-    /// for buffered bodies. Nothing is counted by default.
-    virtual detail::MemoryBudget memory_budget() const noexcept { return {}; }
-};
 
 /// An HTTP request: method, target, headers, body, route params and per-request locals.
 /// Query and cookies are parsed on first use. Not thread-safe; owned by one coroutine.
@@ -63,11 +36,9 @@ public:
 
     Request();
     /// Wraps a message; remote_address is the peer ("127.0.0.1") and must outlive the request.
-    /// With `body`, the message holds the header only and the body is read from `body` (which
-    /// must outlive the request) when first asked for; without, the message's body is complete.
-    /// `observer` (the server's) hears when handling first suspends.
-    explicit Request(Message message, std::string_view remote_address = {}, BodySource* body = nullptr,
-                     detail::HandlingObserver* observer = nullptr);
+    /// With a `wire` (the transport's, which must outlive the request) the body may still be
+    /// on it, read when first asked for; without, the message's body is complete.
+    explicit Request(Message message, std::string_view remote_address = {}, detail::Wire* wire = nullptr);
     // Views into the message are handed out; the request stays where it was built.
     Request(const Request&) = delete;
     Request& operator=(const Request&) = delete;
@@ -128,7 +99,7 @@ public:
     /// HttpError(503, "overloaded") when the server's budget for buffered bodies is spent.
     Task<> read_body(std::size_t max_bytes = std::numeric_limits<std::size_t>::max());
     /// Whether part of the body is still unread on the wire.
-    bool body_pending() const noexcept { return body_source_ != nullptr && !body_done_; }
+    bool body_pending() const noexcept { return wire_ != nullptr && !body_done_; }
 
     /// Reads the next piece of the body. On a buffered route the first call returns the whole
     /// body; on a route with stream_body() each call reads the next chunk from the socket, so
@@ -136,7 +107,7 @@ public:
     /// is valid until the next call. Throws as read_body().
     Task<std::string_view> read_body_chunk();
     /// Whether this request's route takes its body through read_body_chunk() (stream_body()).
-    bool body_is_streamed() const noexcept { return match_.stream_body; }
+    bool body_is_streamed() const noexcept;
 
     /// The peer address, e.g. "127.0.0.1" or "::1"; "" in the in-process test client unless set.
     std::string_view remote_address() const noexcept { return remote_address_; }
@@ -164,9 +135,6 @@ public:
     Message& message() noexcept { return message_; }
     const Message& message() const noexcept { return message_; }
 
-    /// The server's observer of this request's handling, if any (App::handle tells it).
-    detail::HandlingObserver* handling_observer() const noexcept { return observer_; }
-
     /// This request's id: the one middleware::request_id() set (a sane incoming X-Request-Id,
     /// or a UUID), else a random UUID made on first use. Error bodies and req.log() carry it.
     std::string_view id() const;
@@ -183,9 +151,10 @@ public:
     App& app() const;
 
     /// The pattern of the matched route ("/api/texts/:id"), or "" for 404/405 — for metrics and logs.
-    std::string_view route_pattern() const noexcept { return match_.pattern; }
-    /// What the router decided for this request (filled by the app before middleware runs).
-    const detail::RouteMatch& route_match() const noexcept { return match_; }
+    std::string_view route_pattern() const noexcept { return pattern_; }
+    /// Whether a client that leaves cancels this request's handling: true unless its route
+    /// chose RouteConfig::run_to_completion(). The server asks when it sees the client go.
+    bool cancels_on_disconnect() const noexcept;
 
 private:
     friend struct detail::RequestAccess;
@@ -204,11 +173,11 @@ private:
     mutable std::optional<std::vector<std::pair<std::string, std::string>>> query_;
     mutable std::optional<std::vector<std::pair<std::string, std::string>>> cookies_;
     Locals locals_;
-    detail::RouteMatch match_;
-    App* app_ = nullptr;                 // set by App::handle and App::refuse
-    mutable std::string id_;             // made on first use when no middleware set one
-    detail::HandlingObserver* observer_ = nullptr;
-    BodySource* body_source_ = nullptr;  // the wire, while the body is not read yet
+    const detail::Route* route_ = nullptr;  // the matched route, set by App::handle before middleware
+    std::string_view pattern_;              // its pattern
+    App* app_ = nullptr;                    // set by App::handle and Serving::refuse
+    mutable std::string id_;                // made on first use when no middleware set one
+    detail::Wire* wire_ = nullptr;          // the transport, while the body may be on it
     bool body_done_ = false;             // the source has delivered the whole body
     bool whole_body_given_ = false;      // read_body_chunk() handed out the buffered body
     mutable std::optional<boost::json::value> json_;

@@ -19,12 +19,6 @@
 
 namespace spur {
 
-class WebSocket;
-class EventStream;
-class Request;
-struct SseOptions;
-class Views;
-
 /// A typed value as JSON (defined in <spur/contract.hpp>).
 template <class T>
 boost::json::value to_json(const T& value);
@@ -81,19 +75,6 @@ public:
     Response& json(const T& value) {
         return json(spur::to_json(value));
     }
-    /// Renders template `name` of the app's views (App::views) with `data` as the
-    /// text/html body. Throws std::logic_error if the app has no views, and ViewError (a 500
-    /// to the client) for a missing or malformed template.
-    Response& render(std::string_view name, const boost::json::value& data = boost::json::object());
-    /// Renders a described struct's fields; include <spur/contract.hpp>.
-    template <class T>
-        requires(!std::is_convertible_v<const T&, const boost::json::value&>)
-    Response& render(std::string_view name, const T& data) {
-        return render(name, spur::to_json(data));
-    }
-    /// The views render() uses; App::handle sets them (nullptr: none configured).
-    void views(const Views* views) noexcept { views_ = views; }
-
     /// Answers `status` (3xx) with a Location header. Throws std::invalid_argument on CR/LF/NUL in url.
     Response& redirect(std::string_view url, int status = 302);
     /// Ends the response with the current status and no body (e.g. `res.status(204).end()`).
@@ -109,15 +90,6 @@ public:
     /// bytes); without one it is sent chunked (HTTP/1.1) or until close (HTTP/1.0).
     Response& stream(BodyProducer producer, std::optional<std::uint64_t> content_length = std::nullopt);
 
-    /// Answers with a stream of server-sent events (text/event-stream; include <spur/sse.hpp>):
-    /// `handler` runs once the headers are out and sends events until it returns. Keep-alive
-    /// comments, the client's Last-Event-ID, backpressure and the final event on a drain are
-    /// described with SseOptions.
-    /// `req` gives the Last-Event-ID and the app whose drain ends the stream; it is read here,
-    /// not kept.
-    Response& sse(const Request& req, std::function<Task<>(EventStream&)> handler);
-    Response& sse(const Request& req, SseOptions options, std::function<Task<>(EventStream&)> handler);
-
     /// Runs `hook` once the response has been written — or the client left before it was
     /// complete, and status() then reads 499 (nginx's "client closed request") — innermost
     /// registration first. For logs and metrics: the time, status and bytes_sent() are final.
@@ -130,15 +102,8 @@ public:
     /// Records the body bytes written; the transport calls it before the finish hooks run.
     void bytes_sent(std::uint64_t bytes) noexcept { bytes_sent_ = bytes; }
 
-    /// Marks the response as a WebSocket upgrade (status 101): once it is final, the
-    /// connection performs the handshake and runs `handler`. Used by ws routes.
-    Response& upgrade(std::shared_ptr<const std::function<Task<>(WebSocket&)>> handler);
-    /// The handler set by upgrade(), if any.
-    const std::shared_ptr<const std::function<Task<>(WebSocket&)>>& upgrade_handler() const noexcept {
-        return upgrade_;
-    }
-
-    /// Whether send/json/redirect/end/stream has been called.
+    /// Whether send/json/redirect/end/stream has been called. (Features answer through these:
+    /// spur::render, spur::sse and ws routes build on send() and stream().)
     bool ended() const noexcept { return ended_; }
     /// The buffered body (empty for streamed responses).
     const std::string& body() const noexcept { return body_; }
@@ -158,8 +123,6 @@ private:
     std::optional<std::uint64_t> stream_length_;
     std::uint64_t bytes_sent_ = 0;
     std::vector<std::function<void(Response&)>> finish_hooks_;
-    std::shared_ptr<const std::function<Task<>(WebSocket&)>> upgrade_;
-    const Views* views_ = nullptr;
     bool ended_ = false;
 };
 

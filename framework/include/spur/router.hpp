@@ -2,10 +2,11 @@
 // spur::Router — a group of routes with shared middleware, mounted under a prefix (express.Router, Flask blueprints).
 
 #include <spur/detail/contract_fwd.hpp>
+#include <spur/detail/route_doc.hpp>
 #include <spur/handler.hpp>
-#include <spur/websocket.hpp>
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -15,9 +16,29 @@
 
 namespace spur {
 
+class WebSocket;  // spur/websocket.hpp
+
+/// The function an `app.ws(path, ...)` route runs once the upgrade has succeeded (its
+/// WebSocket is in spur/websocket.hpp). When it returns, the connection is closed with 1000
+/// unless it was closed already.
+using WsHandler = std::function<Task<>(WebSocket&)>;
+
+/// One registered route, as App::routes() lists it.
+struct RouteInfo {
+    std::string method;   ///< "GET", or "*" for all()
+    std::string pattern;  ///< "/api/texts/:id"
+    bool documented;      ///< false for routes marked undocumented()
+    /// What RouteConfig declared for the OpenAPI document; valid while the app lives.
+    const detail::RouteDoc* doc = nullptr;
+    /// The typed inputs (Body<T>, Query<T>, Path<T>) of its handler, if any; valid while the app lives.
+    const detail::Inputs* inputs = nullptr;
+};
+
 namespace detail {
+/// The HTTP handler behind a ws route: 426 unless the request is a WebSocket upgrade,
+/// otherwise marks the response for upgrade. Throws std::invalid_argument for an empty handler.
+Handler websocket_endpoint(WsHandler handler);
 struct Route;
-boost::json::value error_schema(SchemaRegistry& registry);
 class RouteTree;
 template <class Last, class... Fs>
 void split_handlers(std::vector<Middleware>& middleware, Last& last, Fs&&... fs);

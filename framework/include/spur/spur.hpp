@@ -2,8 +2,10 @@
 // spur — everything a typical application needs, in one include.
 
 #include <spur/app.hpp>
+#include <spur/background.hpp>
 #include <spur/contract.hpp>
 #include <spur/cookie.hpp>
+#include <spur/extension.hpp>
 #include <spur/handler.hpp>
 #include <spur/health.hpp>
 #include <spur/http_error.hpp>
@@ -16,6 +18,7 @@
 #include <spur/router.hpp>
 #include <spur/sse.hpp>
 #include <spur/server.hpp>
+#include <spur/serving.hpp>
 #include <spur/session.hpp>
 #include <spur/task.hpp>
 #include <spur/types.hpp>

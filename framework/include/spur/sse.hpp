@@ -1,10 +1,12 @@
 #pragma once
-// spur::EventStream — server-sent events (text/event-stream), started with res.sse(req, handler).
+// spur::EventStream — server-sent events (text/event-stream), started with spur::sse(req, res, handler).
 
+#include <spur/request.hpp>
 #include <spur/response.hpp>
 #include <spur/task.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,7 +22,7 @@ struct Event {
     std::optional<std::chrono::milliseconds> retry{};  ///< the client's reconnection delay
 };
 
-/// Settings of res.sse().
+/// Settings of spur::sse().
 struct SseOptions {
     /// A comment line is sent when nothing else was for this long, so that proxies do not
     /// time the stream out and a client that left is noticed; 0 turns it off.
@@ -32,7 +34,7 @@ struct SseOptions {
     std::optional<Event> farewell = Event{"server shutting down", "shutdown", {}, std::nullopt};
 };
 
-/// The open stream a res.sse() handler writes to. Lives as long as the handler runs.
+/// The open stream a spur::sse() handler writes to. Lives as long as the handler runs.
 class EventStream {
 public:
     class Impl;
@@ -55,6 +57,14 @@ public:
 private:
     Impl& impl_;
 };
+
+/// Answers with a stream of server-sent events (text/event-stream): `handler` runs once the
+/// headers are out and sends events until it returns. Keep-alive comments, the client's
+/// Last-Event-ID, backpressure and the final event on a drain are described with SseOptions.
+/// `req` gives the Last-Event-ID and the app whose drain ends the stream; it is read here, not
+/// kept. Throws std::invalid_argument for an empty handler or a malformed farewell event.
+Response& sse(const Request& req, Response& res, std::function<Task<>(EventStream&)> handler);
+Response& sse(const Request& req, Response& res, SseOptions options, std::function<Task<>(EventStream&)> handler);
 
 /// The wire form of `event` (for tests and for writing events by hand).
 std::string format_event(const Event& event);

@@ -1,6 +1,8 @@
 #pragma once
 // spur::Views — server-rendered HTML: Mustache templates from a views directory, escaped by default.
 
+#include <spur/extension.hpp>
+
 #include <boost/json/value.hpp>
 
 #include <filesystem>
@@ -12,6 +14,10 @@
 #include <type_traits>
 
 namespace spur {
+
+class App;
+class Request;
+class Response;
 
 /// A described struct (or vector, optional, … of them) as JSON (defined in <spur/contract.hpp>).
 template <class T>
@@ -31,7 +37,7 @@ struct ViewOptions {
     bool reload = false;
 };
 
-/// A template that is missing, malformed or refers to a missing partial. res.render() turns it
+/// A template that is missing, malformed or refers to a missing partial. spur::render() turns it
 /// into a 500 (logged with the request id); the message names the template, never the data.
 class ViewError : public std::runtime_error {
 public:
@@ -42,11 +48,12 @@ public:
 /// HTML-escaped (& < > " ' all become entities); only `{{{name}}}` and `{{& name}}` insert
 /// raw text, so every interpolation is safe unless marked raw in the template. Numbers render
 /// in their shortest form (2.5, 3); null and false are falsy. Thread-safe: compiled templates are shared.
-class Views {
+/// Kept on the app by spur::views(app, options), or made and held by the user.
+class Views : public Extension {
 public:
     /// Throws std::invalid_argument if options.dir is not a directory.
     explicit Views(ViewOptions options);
-    ~Views();
+    ~Views() override;
     Views(const Views&) = delete;
     Views& operator=(const Views&) = delete;
 
@@ -71,5 +78,26 @@ public:
 private:
     std::unique_ptr<Impl> impl_;
 };
+
+/// Renders pages from templates for `app` (Express's app.set("views"), Flask's template folder):
+/// spur::render() then finds them. Returns the views, for rendering outside a response (an
+/// e-mail body). Throws std::invalid_argument if options.dir is not a directory, and
+/// std::logic_error once the app serves or if it has views already.
+const Views& views(App& app, ViewOptions options);
+/// The views set up for `app`. Throws std::logic_error if there are none.
+const Views& views(const App& app);
+
+/// Answers with template `name` of the request's app's views, rendered with `data`, as the
+/// text/html body (Flask's render_template, Express's res.render). Throws std::logic_error
+/// if the app has no views, and ViewError (a 500 to the client) for a missing or malformed
+/// template.
+Response& render(const Request& req, Response& res, std::string_view name,
+                 const boost::json::value& data = boost::json::object());
+/// Renders a described struct's fields; include <spur/contract.hpp>.
+template <class T>
+    requires(!std::is_convertible_v<const T&, const boost::json::value&>)
+Response& render(const Request& req, Response& res, std::string_view name, const T& data) {
+    return render(req, res, name, spur::to_json(data));
+}
 
 }  // namespace spur

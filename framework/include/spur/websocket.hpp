@@ -2,6 +2,7 @@
 // spur::WebSocket — one upgraded connection as seen by an `app.ws(...)` handler.
 
 #include <spur/request.hpp>
+#include <spur/router.hpp>
 #include <spur/task.hpp>
 
 #include <chrono>
@@ -106,15 +107,5 @@ private:
     std::shared_ptr<detail::WsSession> session_;
     Request& request_;
 };
-
-/// The function an `app.ws(path, ...)` route runs once the upgrade has succeeded. When it
-/// returns, the connection is closed with 1000 unless it was closed already.
-using WsHandler = std::function<Task<>(WebSocket&)>;
-
-namespace detail {
-/// The HTTP handler behind a ws route: 426 unless the request is a WebSocket upgrade,
-/// otherwise marks the response for upgrade. Throws std::invalid_argument for an empty handler.
-Handler websocket_endpoint(WsHandler handler);
-}  // namespace detail
 
 }  // namespace spur

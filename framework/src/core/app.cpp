@@ -1,9 +1,11 @@
 #include <spur/app.hpp>
 #include <spur/validation_error.hpp>
+#include <spur/detail/wire.hpp>
 
 #include "core/app_impl.hpp"
 #include "core/chain.hpp"
 #include "core/finish.hpp"
+#include "core/route_match.hpp"
 #include "core/request_access.hpp"
 #include "util/exception_message.hpp"
 #include "util/url.hpp"
@@ -15,17 +17,12 @@
 
 namespace spur {
 
-void App::Impl::route(Request& req) const {
-    auto& match = detail::RequestAccess::match(req);
+void App::Impl::route(Request& req, detail::RouteMatch& match) const {
     auto& params = detail::RequestAccess::params(req);
     detail::RawParams raw;
     tree.match(req.method(), req.path(), match, raw);
     params.clear();
     if (match.kind != detail::RouteMatch::Kind::found) return;
-    match.pattern = match.route->pattern;
-    match.body_limit = match.route->body_limit;
-    match.stream_body = match.route->stream_body;
-    match.cancel_on_disconnect = match.route->cancel_on_disconnect;
     for (auto [name, value] : raw) {
         auto decoded = detail::percent_decode(value);
         if (!decoded) {
@@ -36,10 +33,11 @@ void App::Impl::route(Request& req) const {
         }
         params.emplace_back(name, std::move(*decoded));
     }
+    detail::RequestAccess::route(req, match.route, match.route->pattern);
 }
 
 void App::Impl::check_not_frozen() const {
-    if (frozen.load(std::memory_order_relaxed))
+    if (extensions.frozen())
         throw std::logic_error("spur: routes and middleware cannot change once the app is serving");
 }
 
@@ -76,17 +74,6 @@ App& App::on_error(ErrorHandler handler) {
     return *this;
 }
 
-App& App::views(ViewOptions options) {
-    impl_->check_not_frozen();
-    impl_->views = std::make_unique<const Views>(std::move(options));
-    return *this;
-}
-
-const Views& App::views() const {
-    if (!impl_->views) throw std::logic_error("no views: call app.views(ViewOptions{...}) first");
-    return *impl_->views;
-}
-
 RouteConfig App::add_route(std::string_view method, std::string_view path, std::vector<Middleware> middleware,
                            Handler handler) {
     impl_->check_not_frozen();
@@ -96,65 +83,34 @@ RouteConfig App::add_route(std::string_view method, std::string_view path, std::
     return RouteConfig(std::move(route));
 }
 
-void App::freeze() {
-    if (impl_->frozen.load(std::memory_order_acquire)) return;
-    for (const auto& route : impl_->routes) {
+void App::Impl::freeze(const App& app) {
+    if (extensions.frozen()) return;
+    for (const auto& route : routes) {
         const auto* inputs = route->handler.inputs();
         if (!inputs || !inputs->check_path) continue;
         if (auto problem = inputs->check_path(detail::pattern_params(route->pattern)); !problem.empty())
             throw std::logic_error("spur: " + route->method + " " + route->pattern + ": " + problem);
     }
-    impl_->frozen.store(true, std::memory_order_release);
-    for (auto& hook : impl_->on_freeze) hook();
+    extensions.freeze(app);
 }
 
 std::vector<RouteInfo> App::routes() const {
     std::vector<RouteInfo> out;
     out.reserve(impl_->routes.size());
-    for (const auto& r : impl_->routes) out.push_back({r->method, r->pattern, !r->doc.hidden});
+    for (const auto& r : impl_->routes) out.push_back({r->method, r->pattern, !r->doc.hidden, &r->doc, r->handler.inputs()});
     return out;
 }
 
 const LogSink& App::log() const noexcept { return impl_->options.log; }
 
-App& App::every(std::chrono::milliseconds interval, std::function<Task<>()> task, std::string name) {
-    impl_->check_not_frozen();
-    impl_->background.every(interval, std::move(task), name.empty() ? "every " + std::to_string(interval.count()) + " ms" : std::move(name));
-    return *this;
-}
+const AppOptions& App::settings() const noexcept { return impl_->options; }
 
-bool App::spawn(std::function<Task<>()> task, std::string name) {
-    return impl_->background.spawn(std::move(task), name.empty() ? "spawned task" : std::move(name));
-}
-
-bool App::draining() const noexcept { return impl_->draining.load(std::memory_order_relaxed); }
-
-void App::start_background(const boost::asio::any_io_executor& executor) {
-    freeze();
-    impl_->background.start(executor);
-}
-
-void App::begin_drain() noexcept { impl_->draining.store(true, std::memory_order_relaxed); }
-
-void App::stop_background(std::function<void()> done) {
-    begin_drain();
-    impl_->background.stop(std::move(done));
-}
+Extensions& App::extensions() noexcept { return impl_->extensions; }
+const Extensions& App::extensions() const noexcept { return impl_->extensions; }
 
 Task<> App::handle(Request& req, Response& res) {
     detail::RequestAccess::app(req) = this;
-    res.views(impl_->views.get());
-    impl_->route(req);
     return run(req, res, nullptr);
-}
-
-Task<> App::refuse(Request& req, Response& res, const HttpError& error) {
-    detail::RequestAccess::app(req) = this;
-    res.views(impl_->views.get());
-    auto& match = detail::RequestAccess::match(req);
-    match = detail::RouteMatch{};
-    match.kind = detail::RouteMatch::Kind::refused;
-    return run(req, res, &error);
 }
 
 // The one error boundary: whatever the chain throws — HttpError, an unexpected exception,
@@ -163,10 +119,13 @@ Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
     // C++ forbids co_await inside a catch block, so the failure is carried out of it.
     std::optional<HttpError> failure;
     std::string unexpected;
+    detail::RouteMatch match;  // the router's verdict, read by the chain
     try {
-        detail::Chain chain(impl_->global, req, res, refusal);
+        if (refusal) match.kind = detail::RouteMatch::Kind::refused;
+        else impl_->route(req, match);
+        detail::Chain chain(impl_->global, req, res, match, refusal);
         if (!chain.try_run_sync()) {
-            if (auto* observer = req.handling_observer()) observer->handling_suspends();
+            if (auto* wire = detail::RequestAccess::wire(req)) wire->handling_suspends();
             co_await chain.run(0);
         }
     } catch (const ValidationError& e) {

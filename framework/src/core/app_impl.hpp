@@ -1,14 +1,13 @@
 #pragma once
-// App's internal state. Core only: the server and the test client use App's public API.
+// App's internal state: the pipeline's (middleware, routes, error handler) and the extension
+// seam. Core only: features keep their state in extensions, transports use spur::Serving.
 
 #include <spur/app.hpp>
 
-#include "core/background.hpp"
 #include "core/route.hpp"
+#include "core/route_match.hpp"
 #include "core/route_tree.hpp"
 
-#include <atomic>
-#include <functional>
 #include <memory>
 #include <vector>
 
@@ -20,17 +19,14 @@ struct App::Impl {
     detail::RouteTree tree;
     std::vector<std::shared_ptr<detail::Route>> routes;
     ErrorHandler error_handler;
-    std::atomic<bool> frozen{false};
-    std::vector<std::function<void()>> on_freeze;  // e.g. building the OpenAPI document
-    OpenApiOptions openapi;
-    std::unique_ptr<const Views> views;
-    std::atomic<bool> draining{false};
-    detail::Background background{options.log};
+    Extensions extensions;
 
-    /// Fills req's route match (route, params, body settings); never throws for bad input.
-    void route(Request& req) const;
+    /// Routes req (once): fills `match` and the request's route and params; never throws for bad input.
+    void route(Request& req, detail::RouteMatch& match) const;
     /// Rejects registration once serving has started.
     void check_not_frozen() const;
+    /// Ends setup; see Serving::Serving.
+    void freeze(const App& app);
 };
 
 }  // namespace spur

@@ -1,5 +1,8 @@
 #include "core/background.hpp"
 
+#include <spur/app.hpp>
+#include <spur/background.hpp>
+
 #include "util/exception_message.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -13,6 +16,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <fmt/core.h>
+
+#include <stdexcept>
 
 #include <algorithm>
 
@@ -169,3 +174,19 @@ std::size_t Background::running() const {
 }
 
 }  // namespace spur::detail
+
+namespace spur {
+
+void every(App& app, std::chrono::milliseconds interval, std::function<Task<>()> task, std::string name) {
+    if (app.extensions().frozen())
+        throw std::logic_error("spur::every: the app is serving already (use spur::spawn)");
+    app.extensions().emplace<detail::Background>(app.log())
+        .every(interval, std::move(task), name.empty() ? "every " + std::to_string(interval.count()) + " ms" : std::move(name));
+}
+
+bool spawn(App& app, std::function<Task<>()> task, std::string name) {
+    return app.extensions().emplace<detail::Background>(app.log())
+        .spawn(std::move(task), name.empty() ? "spawned task" : std::move(name));
+}
+
+}  // namespace spur

@@ -1,7 +1,9 @@
 #pragma once
-// Background work an App owns: periodic tasks (App::every) and detached ones (App::spawn),
-// started on the server's executor, cancelled and awaited when it drains.
+// Background work an App owns: periodic tasks (spur::every) and detached ones (spur::spawn),
+// started on the server's executor, cancelled and awaited when it drains. An extension of the
+// app, made by the first of them (or by an event stream) that needs it.
 
+#include <spur/extension.hpp>
 #include <spur/log.hpp>
 #include <spur/task.hpp>
 
@@ -19,22 +21,22 @@
 
 namespace spur::detail {
 
-class Background {
+class Background final : public Extension {
 public:
     using TaskFn = std::function<Task<>()>;
 
     explicit Background(const LogSink& log) : log_(log) {}
-    ~Background();
+    ~Background() override;
 
     /// Registers a periodic task; it starts with start(). Not thread-safe (setup only).
     void every(std::chrono::milliseconds interval, TaskFn task, std::string name);
     /// Starts `task` now if started, or at start() if not; false once stop() was called.
     bool spawn(TaskFn task, std::string name);
     /// Starts the periodic tasks and the queued spawns, each on a strand of `executor`.
-    void start(const boost::asio::any_io_executor& executor);
+    void start(const boost::asio::any_io_executor& executor) override;
     /// Cancels every running task (terminal cancellation) and calls `done` once the last has
     /// finished — at once if none runs. Later spawns are refused.
-    void stop(std::function<void()> done);
+    void stop(std::function<void()> done) override;
     /// Tasks running now.
     std::size_t running() const;
 

@@ -22,9 +22,9 @@ bool reads_body_first(const Request& req, const Route& route) noexcept {
 }
 }  // namespace
 
-Chain::Chain(const std::vector<Middleware>& global, Request& req, Response& res, const HttpError* refusal) noexcept
-    : global_(global), req_(req), res_(res), refusal_(refusal) {
-    const auto& match = req.route_match();
+Chain::Chain(const std::vector<Middleware>& global, Request& req, Response& res, const RouteMatch& match,
+             const HttpError* refusal) noexcept
+    : global_(global), req_(req), res_(res), match_(match), refusal_(refusal) {
     if (!refusal && match.kind == RouteMatch::Kind::found) route_middleware_ = &match.route->middleware;
 }
 
@@ -45,7 +45,7 @@ Task<> Chain::run(std::size_t index) {
 }
 
 bool Chain::try_run_sync() {
-    const auto& match = req_.route_match();
+    const auto& match = match_;
     if (refusal_ || !global_.empty() || match.kind != RouteMatch::Kind::found || !match.route->middleware.empty())
         return false;
     const auto& sync = match.route->handler.sync();
@@ -56,12 +56,12 @@ bool Chain::try_run_sync() {
 
 Task<> Chain::endpoint() {
     if (refusal_) throw *refusal_;
-    const auto& match = req_.route_match();
+    const auto& match = match_;
     switch (match.kind) {
         case RouteMatch::Kind::found: {
             // The body is read only once the request got this far: a guard that answered
             // 401 never made the server read (or send 100 Continue for) an upload.
-            if (req_.body_pending() && !match.stream_body && reads_body_first(req_, *match.route)) co_await req_.read_body();
+            if (req_.body_pending() && !match.route->stream_body && reads_body_first(req_, *match.route)) co_await req_.read_body();
             // A large JSON body is parsed off the I/O thread now, so that the handler's
             // req.json() (or typed Body<T>) finds it parsed.
             if (req_.body().size() >= json_offload_bytes && is_json_media_type(req_.header("Content-Type")))

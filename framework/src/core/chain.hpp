@@ -4,6 +4,8 @@
 
 #include <spur/handler.hpp>
 
+#include "core/route_match.hpp"
+
 #include <cstddef>
 #include <vector>
 
@@ -14,7 +16,8 @@ class Chain {
 public:
     /// `refusal`, when set, replaces routing: the endpoint throws it after the global
     /// middleware (route middleware never run for a refused request).
-    Chain(const std::vector<Middleware>& global, Request& req, Response& res, const HttpError* refusal) noexcept;
+    Chain(const std::vector<Middleware>& global, Request& req, Response& res, const RouteMatch& match,
+          const HttpError* refusal) noexcept;
 
     /// Runs middleware `index` and, through its Next, everything after it. Throws
     /// std::logic_error if a middleware calls next() twice.
@@ -29,6 +32,7 @@ private:
     const std::vector<Middleware>& global_;
     Request& req_;
     Response& res_;
+    const RouteMatch& match_;
     const HttpError* refusal_;
     const std::vector<Middleware>* route_middleware_ = nullptr;
     std::size_t started_ = 0;

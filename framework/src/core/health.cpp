@@ -172,7 +172,7 @@ Handler readiness(ReadinessOptions options) {
         res.set("Cache-Control", "no-store");
         const App& app = shared->follow ? *shared->follow : req.app();
         HealthReport report{"ready", std::nullopt};
-        if (app.draining()) {
+        if (app.extensions().draining()) {
             report.status = "draining";
             res.status(503).json(to_value(report));
             co_return;

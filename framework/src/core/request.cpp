@@ -7,9 +7,11 @@
 #include <spur/http_error.hpp>
 
 #include <spur/detail/parse_json.hpp>
+#include <spur/detail/wire.hpp>
 #include <spur/offload.hpp>
 
 #include "core/request_access.hpp"
+#include "core/route.hpp"
 #include "util/net.hpp"
 #include "util/url.hpp"
 
@@ -33,10 +35,14 @@ RequestLog Request::log() const { return RequestLog(app().log(), id()); }
 
 Request::Request() { split_target(); }
 
-Request::Request(Message message, std::string_view remote_address, BodySource* body, detail::HandlingObserver* observer)
-    : message_(std::move(message)), remote_address_(remote_address), observer_(observer), body_source_(body) {
+Request::Request(Message message, std::string_view remote_address, detail::Wire* wire)
+    : message_(std::move(message)), remote_address_(remote_address), wire_(wire), body_done_(!wire || wire->body_complete()) {
     split_target();
 }
+
+bool Request::body_is_streamed() const noexcept { return route_ && route_->stream_body; }
+
+bool Request::cancels_on_disconnect() const noexcept { return !route_ || route_->cancel_on_disconnect; }
 
 void Request::split_target() noexcept {
     path_ = detail::target_path(message_.target());
@@ -160,21 +166,21 @@ json::value parse_body(std::string_view body, detail::MemoryBudget budget) {
 }  // namespace
 
 const json::value& Request::json() const {
-    if (!json_) json_ = parse_body(message_.body(), body_source_ ? body_source_->memory_budget() : detail::MemoryBudget{});
+    if (!json_) json_ = parse_body(message_.body(), wire_ ? wire_->memory_budget() : detail::MemoryBudget{});
     return *json_;
 }
 
 std::size_t Request::body_limit(std::size_t max_bytes) const noexcept {
     std::size_t limit = max_bytes;
-    if (match_.body_limit) limit = std::min(limit, *match_.body_limit);
-    else if (body_source_) limit = std::min(limit, body_source_->default_limit());
+    if (route_ && route_->body_limit) limit = std::min(limit, *route_->body_limit);
+    else if (wire_) limit = std::min(limit, wire_->default_limit());
     return limit;
 }
 
 Task<> Request::read_body(std::size_t max_bytes) {
     const std::size_t limit = body_limit(max_bytes);
     if (body_pending()) {
-        co_await body_source_->read_all(message_.body(), limit);
+        co_await wire_->read_all(message_.body(), limit);
         body_done_ = true;
     }
     // A body built in memory (the test client) obeys the same limits as one from the wire.
@@ -183,7 +189,7 @@ Task<> Request::read_body(std::size_t max_bytes) {
 
 Task<std::string_view> Request::read_body_chunk() {
     if (body_pending()) {
-        auto chunk = co_await body_source_->next(body_limit(std::numeric_limits<std::size_t>::max()));
+        auto chunk = co_await wire_->next(body_limit(std::numeric_limits<std::size_t>::max()));
         if (chunk.empty()) body_done_ = true;
         co_return chunk;
     }
@@ -200,7 +206,7 @@ Task<> parse_json(Request& req) {
     auto& cached = RequestAccess::json(req);
     if (cached) co_return;
     const std::string& body = req.body();
-    const auto* source = RequestAccess::body_source(req);
+    const auto* source = RequestAccess::wire(req);
     const auto budget = source ? source->memory_budget() : MemoryBudget{};
     if (body.size() < json_offload_bytes) {
         cached = parse_body(body, budget);

@@ -9,10 +9,13 @@ namespace spur::detail {
 
 struct RequestAccess {
     static App*& app(Request& req) noexcept { return req.app_; }
-    static RouteMatch& match(Request& req) noexcept { return req.match_; }
+    static void route(Request& req, const Route* route, std::string_view pattern) noexcept {
+        req.route_ = route;
+        req.pattern_ = pattern;
+    }
     static std::vector<std::pair<std::string_view, std::string>>& params(Request& req) noexcept { return req.params_; }
     static std::optional<boost::json::value>& json(Request& req) noexcept { return req.json_; }
-    static const BodySource* body_source(const Request& req) noexcept { return req.body_source_; }
+    static Wire* wire(const Request& req) noexcept { return req.wire_; }
 };
 
 }  // namespace spur::detail

@@ -2,7 +2,6 @@
 
 #include <spur/http_error.hpp>
 #include <spur/strings.hpp>
-#include <spur/views.hpp>
 
 #include "util/net.hpp"
 
@@ -113,15 +112,6 @@ Response& Response::send(std::string body) {
     return *this;
 }
 
-Response& Response::render(std::string_view name, const json::value& data) {
-    if (!views_) throw std::logic_error("res.render: the app has no views (app.views(ViewOptions{...}))");
-    body_ = views_->render(name, data);
-    header_.set(http::field::content_type, "text/html; charset=utf-8");
-    producer_ = nullptr;
-    ended_ = true;
-    return *this;
-}
-
 Response& Response::json(const json::value& value) {
     if (!has_field(header_, http::field::content_type))
         header_.insert(http::field::content_type, "application/json");
@@ -139,13 +129,6 @@ Response& Response::redirect(std::string_view url, int code) {
 }
 
 Response& Response::end() {
-    ended_ = true;
-    return *this;
-}
-
-Response& Response::upgrade(std::shared_ptr<const std::function<Task<>(WebSocket&)>> handler) {
-    upgrade_ = std::move(handler);
-    header_.result(http::status::switching_protocols);
     ended_ = true;
     return *this;
 }

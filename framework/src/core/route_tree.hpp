@@ -3,7 +3,7 @@
 
 #include "core/route.hpp"
 
-#include <spur/detail/route_match.hpp>
+#include "core/route_match.hpp"
 
 #include <memory>
 #include <string_view>

@@ -3,7 +3,7 @@
 #include <spur/app.hpp>
 #include <spur/request.hpp>
 
-#include "core/app_access.hpp"
+#include "core/background.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -144,7 +144,7 @@ Task<> produce(std::shared_ptr<const StreamSetup> setup, BodyWriter& writer) {
     EventStream stream(impl);
     if (setup->options.retry) co_await impl.write("retry: " + std::to_string(setup->options.retry->count()) + "\n\n");
 
-    auto& background = detail::AppAccess::background(*setup->app);
+    auto& background = setup->app->extensions().emplace<detail::Background>(setup->app->log());
     auto tracked = background.track(executor);
     bool drained = tracked == nullptr;
     if (tracked) {
@@ -175,11 +175,11 @@ Task<> produce(std::shared_ptr<const StreamSetup> setup, BodyWriter& writer) {
 
 }  // namespace
 
-Response& Response::sse(const Request& req, std::function<Task<>(EventStream&)> handler) {
-    return sse(req, SseOptions{}, std::move(handler));
+Response& sse(const Request& req, Response& res, std::function<Task<>(EventStream&)> handler) {
+    return sse(req, res, SseOptions{}, std::move(handler));
 }
 
-Response& Response::sse(const Request& req, SseOptions options, std::function<Task<>(EventStream&)> handler) {
+Response& sse(const Request& req, Response& res, SseOptions options, std::function<Task<>(EventStream&)> handler) {
     if (!handler) throw std::invalid_argument("sse(): empty handler");
     if (options.farewell) format_event(*options.farewell);  // a malformed farewell fails now, not at drain time
     auto setup = std::make_shared<StreamSetup>();
@@ -187,10 +187,10 @@ Response& Response::sse(const Request& req, SseOptions options, std::function<Ta
     setup->options = std::move(options);
     setup->last_event_id = std::string(req.header("Last-Event-ID"));
     setup->app = &req.app();
-    type("text/event-stream; charset=utf-8");
-    set("Cache-Control", "no-cache");
-    set("X-Accel-Buffering", "no");  // nginx would otherwise buffer the stream
-    return stream([setup = std::shared_ptr<const StreamSetup>(std::move(setup))](BodyWriter& writer) {
+    res.type("text/event-stream; charset=utf-8");
+    res.set("Cache-Control", "no-cache");
+    res.set("X-Accel-Buffering", "no");  // nginx would otherwise buffer the stream
+    return res.stream([setup = std::shared_ptr<const StreamSetup>(std::move(setup))](BodyWriter& writer) {
         return produce(setup, writer);
     });
 }

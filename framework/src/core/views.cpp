@@ -1,5 +1,9 @@
 #include <spur/views.hpp>
 
+#include <spur/app.hpp>
+#include <spur/request.hpp>
+#include <spur/response.hpp>
+
 #include <kainjow/mustache.hpp>
 
 #include <charconv>
@@ -172,6 +176,22 @@ std::string Views::render(std::string_view name, const boost::json::value& data,
     if (layout.empty()) return page;
     values.set("body", mustache::data(std::move(page)));
     return impl_->render_one(layout, values);
+}
+
+const Views& views(App& app, ViewOptions options) {
+    if (app.extensions().frozen()) throw std::logic_error("spur::views: the app is serving already");
+    if (app.extensions().find<Views>()) throw std::logic_error("spur::views: the app has views already");
+    return app.extensions().emplace<Views>(std::move(options));
+}
+
+const Views& views(const App& app) {
+    if (const auto* found = app.extensions().find<Views>()) return *found;
+    throw std::logic_error("spur: the app has no views: call spur::views(app, ViewOptions{...}) first");
+}
+
+Response& render(const Request& req, Response& res, std::string_view name, const boost::json::value& data) {
+    auto html = views(req.app()).render(name, data);
+    return res.set("Content-Type", "text/html; charset=utf-8").send(std::move(html));
 }
 
 }  // namespace spur

@@ -64,7 +64,7 @@ std::string lower(std::string_view s) {
 }
 
 // "post_api_texts_id": stable, readable, and what client generators name functions after.
-std::string operation_id(const Route& route, std::set<std::string>& taken) {
+std::string operation_id(const RouteInfo& route, std::set<std::string>& taken) {
     std::string id = lower(route.method);
     for (char c : route.pattern) {
         const bool word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -83,10 +83,10 @@ boost::json::object response_object(SchemaRegistry& registry, const ResponseDoc&
     return o;
 }
 
-boost::json::object operation(SchemaRegistry& registry, const Route& route, int validation_status,
+boost::json::object operation(SchemaRegistry& registry, const RouteInfo& route, int validation_status,
                               std::set<std::string>& ids) {
-    const auto& doc = route.doc;
-    const Inputs* in = route.handler.inputs();
+    const auto& doc = *route.doc;
+    const Inputs* in = route.inputs;
     boost::json::object op;
     op["operationId"] = operation_id(route, ids);
     if (!doc.summary.empty()) op["summary"] = doc.summary;
@@ -159,18 +159,18 @@ std::string openapi_path(std::string_view pattern) {
     return out;
 }
 
-boost::json::value build_openapi(const std::vector<std::shared_ptr<Route>>& routes, const OpenApiOptions& options,
+boost::json::value build_openapi(const std::vector<RouteInfo>& routes, const OpenApiOptions& options,
                                  int validation_status) {
     SchemaRegistry registry;
     define_error_envelope(registry);
     boost::json::object paths;
     std::set<std::string> ids, tags;
     for (const auto& route : routes) {
-        if (route->doc.hidden || !openapi_method(route->method)) continue;
-        auto& item = paths[openapi_path(route->pattern)];
+        if (!route.documented || !route.doc || !openapi_method(route.method)) continue;
+        auto& item = paths[openapi_path(route.pattern)];
         if (item.is_null()) item = boost::json::object{};
-        item.as_object()[lower(route->method)] = operation(registry, *route, validation_status, ids);
-        tags.insert(route->doc.tags.begin(), route->doc.tags.end());
+        item.as_object()[lower(route.method)] = operation(registry, route, validation_status, ids);
+        tags.insert(route.doc->tags.begin(), route.doc->tags.end());
     }
     boost::json::object info{{"title", options.title}, {"version", options.version}};
     if (!options.description.empty()) info["description"] = options.description;

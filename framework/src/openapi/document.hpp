@@ -1,9 +1,8 @@
 #pragma once
 // Builds the OpenAPI 3.1 document of a route table.
 
-#include "core/route.hpp"
-
 #include <spur/openapi.hpp>
+#include <spur/router.hpp>
 
 #include <boost/json/value.hpp>
 
@@ -18,7 +17,7 @@ std::string openapi_path(std::string_view pattern);
 
 /// The document of `routes` (undocumented ones and methods OpenAPI cannot name left out).
 /// Validation errors are documented with `validation_status`.
-boost::json::value build_openapi(const std::vector<std::shared_ptr<Route>>& routes, const OpenApiOptions& options,
+boost::json::value build_openapi(const std::vector<RouteInfo>& routes, const OpenApiOptions& options,
                                  int validation_status);
 
 }  // namespace spur::detail

@@ -1,8 +1,9 @@
-// App::openapi: the document at /openapi.json and Swagger UI at /docs, from local files only.
+// spur::openapi: the document at /openapi.json and Swagger UI at /docs, from local files only.
+#include <spur/openapi.hpp>
+
 #include <spur/app.hpp>
 #include <spur/middleware/static_files.hpp>
 
-#include "core/app_impl.hpp"
 #include "openapi/document.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -55,14 +56,27 @@ std::string docs_script(const OpenApiOptions& o) {
     return "window.ui = SwaggerUIBundle({ url: " + url +
            ", dom_id: '#swagger-ui', deepLinking: true, persistAuthorization: false, tryItOutEnabled: true });\n";
 }
+
+// The app's OpenAPI settings and its document, serialised once when the routes are final;
+// handlers only copy the text.
+struct OpenApiDocument final : Extension {
+    explicit OpenApiDocument(OpenApiOptions o) : options(std::move(o)) {}
+    void frozen(const App& app) override { text = boost::json::serialize(openapi_document(app)); }
+    OpenApiOptions options;
+    std::string text;
+};
+
 }  // namespace
 
-boost::json::value App::openapi_document() const {
-    return detail::build_openapi(impl_->routes, impl_->openapi, impl_->options.validation_status);
+boost::json::value openapi_document(const App& app) {
+    const auto* served = app.extensions().find<OpenApiDocument>();
+    return detail::build_openapi(app.routes(), served ? served->options : OpenApiOptions{},
+                                 app.settings().validation_status);
 }
 
-App& App::openapi(OpenApiOptions options) {
-    impl_->check_not_frozen();
+void openapi(App& app, OpenApiOptions options) {
+    if (app.extensions().frozen()) throw std::logic_error("spur::openapi: the app is serving already");
+    if (app.extensions().find<OpenApiDocument>()) throw std::logic_error("spur::openapi: the app serves a document already");
     if (options.path.empty() || options.path.front() != '/') throw std::invalid_argument("OpenApiOptions::path must start with '/'");
     if (!options.docs_assets.empty()) {
         for (auto file : docs_asset_files)
@@ -70,28 +84,21 @@ App& App::openapi(OpenApiOptions options) {
                 throw std::invalid_argument("OpenApiOptions::docs_assets has no " + std::string(file) + ": " +
                                             options.docs_assets.string());
     }
-    impl_->openapi = options;
-
-    // Built once, when the routes are final; handlers only copy the text.
-    auto document = std::make_shared<std::string>();
-    // The Impl, not the App: an App may move (build_app returns one), its Impl stays put.
-    impl_->on_freeze.push_back([impl = impl_.get(), document] {
-        *document = boost::json::serialize(detail::build_openapi(impl->routes, impl->openapi, impl->options.validation_status));
-    });
-    get(options.path, [document](Request&, Response& res) {
+    const auto* document = &app.extensions().emplace<OpenApiDocument>(options);
+    app.get(options.path, [document](Request&, Response& res) {
         res.set("Cache-Control", "no-cache");
-        res.type("application/json").send(*document);
+        res.type("application/json").send(document->text);
     }).undocumented();
 
     if (!options.docs_assets.empty()) {
         auto page = std::make_shared<const std::string>(docs_page(options));
         auto script = std::make_shared<const std::string>(docs_script(options));
-        get(options.docs_path, [page](Request&, Response& res) {
+        app.get(options.docs_path, [page](Request&, Response& res) {
             res.set("Content-Security-Policy", docs_csp);
             res.set("Cache-Control", "no-cache");
             res.type("html").send(*page);
         }).undocumented();
-        get(options.docs_path + "/init.js", [script](Request&, Response& res) {
+        app.get(options.docs_path + "/init.js", [script](Request&, Response& res) {
             res.set("Cache-Control", "no-cache");
             res.type("application/javascript; charset=utf-8").send(*script);
         }).undocumented();
@@ -103,10 +110,9 @@ App& App::openapi(OpenApiOptions options) {
                 throw HttpError(404, "not_found", "Not Found");
             co_await next();
         };
-        get(options.docs_path + "/assets/*file", std::move(page_assets_only), middleware::static_files(options.docs_assets, assets))
+        app.get(options.docs_path + "/assets/*file", std::move(page_assets_only), middleware::static_files(options.docs_assets, assets))
             .undocumented();
     }
-    return *this;
 }
 
 }  // namespace spur

@@ -11,6 +11,8 @@
 #include "server/writer.hpp"
 
 #include <spur/http_error.hpp>
+#include <spur/serving.hpp>
+#include <spur/detail/wire.hpp>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -71,17 +73,19 @@ class Connection;
 
 // The body of one request as it arrives on the wire: read when the app first asks for it
 // (Request::read_body / read_body_chunk), under the route's limit and the body timeout.
-class WireBody final : public BodySource {
+class WireBody final : public Wire {
 public:
     WireBody(Connection& c, Parser& parser) noexcept;
-    ~WireBody() override;
+    ~WireBody();
     WireBody(const WireBody&) = delete;
     WireBody& operator=(const WireBody&) = delete;
 
+    bool body_complete() const noexcept override { return parser_.is_done(); }
     std::size_t default_limit() const noexcept override;
     Task<std::string_view> next(std::size_t limit) override;
     Task<> read_all(std::string& out, std::size_t limit) override;
     MemoryBudget memory_budget() const noexcept override;
+    void handling_suspends() noexcept override;
 
     /// Whether the whole body has been read off the wire.
     bool complete() const noexcept { return parser_.is_done(); }
@@ -108,11 +112,12 @@ private:
     Pace pace_;  // the body's minimum rate, counted only while a read waits on the client
     bool started_ = false;
     bool failed_ = false;
+    const bool arrived_whole_;  // the body came in the same reads as the header
     std::uint64_t received_ = 0;
     std::size_t charged_ = 0;  // bytes of body buffer counted in the server's (and client's) budget
 };
 
-class Connection final : private HandlingObserver {
+class Connection final {
 public:
     Connection(ServerContext& server, ConnectionState& state, Transport& transport)
         : server_(server), options_(server.options), state_(state), transport_(transport), tcp_(transport.tcp()),
@@ -260,9 +265,7 @@ private:
         WireBody body(*this, parser);
         expect_continue_ = message.version() == 11 && !message[http::field::expect].empty();
         continue_sent_ = false;
-        auto& req = exchange->request.emplace(Request::Message(std::move(message.base())), remote_,
-                                              parser.is_done() ? nullptr : static_cast<BodySource*>(&body),
-                                              static_cast<HandlingObserver*>(this));
+        auto& req = exchange->request.emplace(Request::Message(std::move(message.base())), remote_, &body);
         resolve_client(req, server_.trusted_proxies, options_.forwarded_header, transport_.secure());
         auto& res = exchange->response.emplace();
         state_.request = &req;
@@ -277,7 +280,7 @@ private:
             run_finish_hooks(req, res, server_.app.log());
             co_return Step::close;
         }
-        if (res.upgrade_handler() && res.status() == 101) co_return co_await upgrade(req, res);
+        if (res.status() == 101 && upgrade_handler(req)) co_return co_await upgrade(req, res);
 
         // 4. The response. Keep-alive also needs the body consumed, or the next "request"
         //    would start inside it.
@@ -315,7 +318,7 @@ private:
             state->watching = false;
             if (ec || !state->request || !peer_closed(state->tcp.socket().native_handle())) return;
             state->peer_gone = true;
-            if (state->request->route_match().cancel_on_disconnect) state->cancel.emit(net::cancellation_type::terminal);
+            if (state->request->cancels_on_disconnect()) state->cancel.emit(net::cancellation_type::terminal);
         });
     }
 
@@ -329,7 +332,7 @@ private:
     // Held pipelined responses go out at the same moment where the socket takes them at once
     // (plain TCP): the client should not wait for them while a later request of its batch
     // waits on a database. The connection (`this`) is alive while its request is handled.
-    void handling_suspends() noexcept override {
+    void handling_suspends() noexcept {
         if (!body_complete_ && pipeline_.empty()) return;
         net::post(tcp_.get_executor(), [this, state = state_.shared_from_this(), request = state_.request] {
             if (state->request != request) return;
@@ -413,7 +416,7 @@ private:
         resolve_client(req, server_.trusted_proxies, options_.forwarded_header, transport_.secure());
         Response res;
         const HttpError error(rejection.status, rejection.code, rejection.message);
-        co_await server_.app.refuse(req, res, error);
+        co_await Serving(server_.app).refuse(req, res, error);
         auto framing = finish_response(res, 11, false, false);
         auto timeout = std::min<std::chrono::milliseconds>(options_.write_timeout, refusal_write_timeout);
         auto ec = co_await write_response(transport_, res, framing, timeout, server_.app.log(), req, head_,
@@ -442,7 +445,7 @@ private:
             explicit Counted(std::atomic<std::size_t>& c) : n(c) { n.fetch_add(1, std::memory_order_relaxed); }
             ~Counted() { n.fetch_sub(1, std::memory_order_relaxed); }
         } counted(server_.websocket_sessions);
-        co_await session->run(*res.upgrade_handler(), req);
+        co_await session->run(*upgrade_handler(req), req);
         state_.websocket.reset();
         co_return Step::close;
     }
@@ -481,13 +484,17 @@ private:
 };
 
 WireBody::WireBody(Connection& c, Parser& parser) noexcept
-    : c_(c), parser_(parser), pace_(c.options_.body_timeout, c.options_.min_transfer_rate) {}
+    : c_(c), parser_(parser), pace_(c.options_.body_timeout, c.options_.min_transfer_rate), arrived_whole_(parser.is_done()) {}
+
+void WireBody::handling_suspends() noexcept { c_.handling_suspends(); }
 
 WireBody::~WireBody() {
     if (charged_ > 0) memory_budget().give(charged_);
 }
 
 MemoryBudget WireBody::memory_budget() const noexcept {
+    // A body that came with its header was never buffered here, and its tree stays small.
+    if (arrived_whole_) return {};
     // A client exempt from the per-client caps (a trusted proxy, a unix socket) counts
     // against the total only.
     const std::size_t share = c_.options_.max_buffered_body_bytes_per_ip;

@@ -11,7 +11,7 @@ constexpr std::size_t kept_capacity = 4 * 1024;
 }  // namespace
 
 bool Pipeline::can_hold(const Response& res, const BodyFraming& framing) const noexcept {
-    if (framing.stream || !framing.keep_alive || res.upgrade_handler()) return false;
+    if (framing.stream || !framing.keep_alive || res.status() == 101) return false;
     // Heads are not measured before they are serialized: the batch may pass max_bytes by
     // as much as the last head's size beyond 1 KiB.
     const std::size_t body = framing.send_body ? res.body().size() : 0;

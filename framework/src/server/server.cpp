@@ -1,6 +1,7 @@
 #include <spur/server.hpp>
 
 #include <spur/offload.hpp>
+#include <spur/serving.hpp>
 
 #include "server/connection.hpp"
 #include "server/systemd.hpp"
@@ -305,7 +306,7 @@ struct Server::Impl {
     void begin_shutdown() {
         if (shutdown_begun) return;
         shutdown_begun = true;
-        app.begin_drain();
+        Serving(app).drain();
         if (notify_systemd) detail::notify("STOPPING=1");
         boost::system::error_code ec;
         signals.cancel(ec);
@@ -324,7 +325,7 @@ struct Server::Impl {
             l->created_path.clear();
         }
         watchdog.cancel();
-        app.stop_background([this] {
+        Serving(app).stop([this] {
             net::post(strand, [this] {
                 background_done = true;
                 maybe_drained();
@@ -444,7 +445,7 @@ Server::~Server() {
 
 unsigned short Server::start() {
     auto& s = *impl_;
-    s.app.freeze();
+    Serving serving(s.app);  // freezes: the routes are final from here
     set_blocking_threads(s.io, s.options.blocking_threads);
     set_blocking_queue_limit(s.io, s.options.max_blocking_queue);
     for (auto& w : s.workers) detail::share_blocking_pool(s.io, *w);
@@ -473,7 +474,7 @@ unsigned short Server::start() {
             impl_->begin_shutdown();
         });
     }
-    s.app.start_background(s.io.get_executor());
+    serving.start(s.io.get_executor());
     if (s.notify_systemd) {
         net::post(s.strand, [&s] {
             detail::notify("READY=1");

@@ -2,6 +2,8 @@
 
 #include <spur/http_error.hpp>
 #include <spur/server.hpp>
+#include <spur/serving.hpp>
+#include <spur/detail/wire.hpp>
 
 #include "core/finish.hpp"
 #include "util/net.hpp"
@@ -35,9 +37,10 @@ private:
 // A GET or HEAD body as the server has one: still on the wire until something reads it (the
 // server reads such a body before the handler only for a typed Body<T>), so that a route
 // behaves here as it does behind a socket.
-class PendingBody final : public BodySource {
+class PendingBody final : public detail::Wire {
 public:
     explicit PendingBody(std::string body) : body_(std::move(body)) {}
+    bool body_complete() const noexcept override { return false; }
     std::size_t default_limit() const noexcept override { return ServerOptions{}.max_body_bytes; }
     Task<std::string_view> next(std::size_t limit) override {
         check(limit);
@@ -93,7 +96,7 @@ json::value Result::json() const {
     return v;
 }
 
-Client::Client(App& app) : app_(app), io_(std::make_unique<net::io_context>()) { app_.freeze(); }
+Client::Client(App& app) : app_(app), io_(std::make_unique<net::io_context>()) { (void)Serving(app_); }
 Client::~Client() = default;
 
 Result Client::request(std::string_view method, std::string_view target, std::string body, const Headers& headers) {

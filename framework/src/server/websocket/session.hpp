@@ -19,6 +19,10 @@
 
 namespace spur::detail {
 
+/// The handler a ws route chose for `req` (its answer is then 101), or nullptr: the
+/// connection performs the upgrade once that answer is final.
+const WsHandler* upgrade_handler(const Request& req);
+
 class WsSession : public std::enable_shared_from_this<WsSession> {
 public:
     WsSession(net::any_io_executor executor, const WebSocketOptions& options, const LogSink& log);

@@ -38,6 +38,17 @@ bool WsPeer::operator==(const WsPeer& other) const noexcept {
 
 namespace detail {
 
+namespace {
+// The route's handler travels to the connection with the request, in its locals: the core's
+// Response knows nothing of WebSockets.
+constexpr std::string_view upgrade_key = "spur.websocket.handler";
+}  // namespace
+
+const WsHandler* upgrade_handler(const Request& req) {
+    const auto* handler = req.locals().get<std::shared_ptr<const WsHandler>>(upgrade_key);
+    return handler && *handler ? handler->get() : nullptr;
+}
+
 Handler websocket_endpoint(WsHandler handler) {
     if (!handler) throw std::invalid_argument("spur: a ws route needs a handler");
     auto shared = std::make_shared<const WsHandler>(std::move(handler));
@@ -48,7 +59,8 @@ Handler websocket_endpoint(WsHandler handler) {
                 .with_header("Connection", "Upgrade");
         }
         check_websocket_origin(req);
-        res.upgrade(shared);
+        req.locals().set(upgrade_key, shared);
+        res.status(101).end();
     };
 }
 
