@@ -6,7 +6,7 @@
 #include "services.hpp"
 
 #include <spur/mysql/config.hpp>
-#include <spur/openapi.hpp>
+#include <spur/openapi/openapi.hpp>
 #include <spur/server.hpp>
 
 #include <boost/json/serialize.hpp>

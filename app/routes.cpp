@@ -11,10 +11,10 @@
 #include "api_keys/contract.hpp"
 #include "auth/contract.hpp"
 
-#include <spur/background.hpp>
-#include <spur/contract.hpp>
-#include <spur/health.hpp>
-#include <spur/openapi.hpp>
+#include <spur/background/background.hpp>
+#include <spur/contract/contract.hpp>
+#include <spur/health/health.hpp>
+#include <spur/openapi/openapi.hpp>
 
 #include <spur/middleware/access_log.hpp>
 #include <spur/middleware/compression.hpp>

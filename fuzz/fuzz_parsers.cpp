@@ -1,7 +1,7 @@
 // Query strings, Cookie headers, percent-decoding and multipart bodies. The first byte picks
 // the parser; for multipart the first line is the boundary. Oracle: no crash or sanitizer
 // report, and decoded output never longer than its input.
-#include <spur/cookie.hpp>
+#include <spur/http/cookie.hpp>
 
 #include "middleware/multipart_parser.hpp"
 #include "util/url.hpp"

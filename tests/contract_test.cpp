@@ -1,4 +1,4 @@
-#include <spur/contract.hpp>
+#include <spur/contract/contract.hpp>
 
 #include <spur/app.hpp>
 #include <spur/serving.hpp>

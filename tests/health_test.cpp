@@ -1,4 +1,4 @@
-#include <spur/health.hpp>
+#include <spur/health/health.hpp>
 
 #include <spur/app.hpp>
 #include <spur/serving.hpp>

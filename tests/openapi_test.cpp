@@ -1,7 +1,7 @@
-#include <spur/openapi.hpp>
+#include <spur/openapi/openapi.hpp>
 
 #include <spur/app.hpp>
-#include <spur/contract.hpp>
+#include <spur/contract/contract.hpp>
 #include <spur/testing/client.hpp>
 
 #include <boost/describe.hpp>

@@ -1,4 +1,4 @@
-#include <spur/sse.hpp>
+#include <spur/sse/sse.hpp>
 
 #include <spur/app.hpp>
 #include <spur/serving.hpp>

@@ -1,7 +1,7 @@
-#include <spur/views.hpp>
+#include <spur/views/views.hpp>
 
 #include <spur/app.hpp>
-#include <spur/contract.hpp>
+#include <spur/contract/contract.hpp>
 #include <spur/testing/client.hpp>
 
 #include "support/captured_log.hpp"

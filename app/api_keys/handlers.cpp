@@ -5,7 +5,7 @@
 #include "auth/confirm.hpp"
 #include "auth/guard.hpp"
 
-#include <spur/contract.hpp>
+#include <spur/contract/contract.hpp>
 #include <spur/random.hpp>
 
 namespace app::api_keys {

@@ -6,7 +6,7 @@
 #include "auth/repository.hpp"
 #include "validation.hpp"
 
-#include <spur/contract.hpp>
+#include <spur/contract/contract.hpp>
 #include <spur/mysql/error.hpp>
 #include <spur/offload.hpp>
 #include <spur/password.hpp>

@@ -2,7 +2,7 @@
 
 #include "health/handlers.hpp"
 
-#include <spur/health.hpp>
+#include <spur/health/health.hpp>
 
 namespace app::health {
 

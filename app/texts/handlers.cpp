@@ -5,8 +5,8 @@
 #include "texts/repository.hpp"
 #include "validation.hpp"
 
-#include <spur/conditional.hpp>
-#include <spur/contract.hpp>
+#include <spur/http/conditional.hpp>
+#include <spur/contract/contract.hpp>
 
 namespace app::texts {
 

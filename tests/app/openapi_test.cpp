@@ -1,6 +1,6 @@
 #include "harness.hpp"
 
-#include <spur/openapi.hpp>
+#include <spur/openapi/openapi.hpp>
 
 #include <catch2/catch.hpp>
 

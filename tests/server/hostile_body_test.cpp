@@ -5,7 +5,7 @@
 #include <spur/server.hpp>
 
 #include <spur/app.hpp>
-#include <spur/contract.hpp>
+#include <spur/contract/contract.hpp>
 
 #include <boost/describe/class.hpp>
 #include <spur/testing/client.hpp>

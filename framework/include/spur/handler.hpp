@@ -18,7 +18,7 @@ namespace detail {
 class Chain;
 struct Inputs;
 template <class F>
-struct TypedAdapter;  // <spur/contract.hpp>
+struct TypedAdapter;  // <spur/contract/contract.hpp>
 
 // A handler with typed inputs: (Request&, Response&, Body<T>/Query<T>/Path<T>...).
 template <class F>
@@ -52,7 +52,7 @@ public:
     }
 
     /// A handler taking typed inputs after the request and response — spur::Body<T>,
-    /// spur::Query<T>, spur::Path<T> (include <spur/contract.hpp>): they are read and
+    /// spur::Query<T>, spur::Path<T> (include <spur/contract/contract.hpp>): they are read and
     /// validated before it runs, and the OpenAPI document describes them.
     template <class F>
         requires(detail::typed_handler<std::remove_cvref_t<F>>)

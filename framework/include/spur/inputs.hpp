@@ -1,6 +1,6 @@
 #pragma once
 // spur::Body, spur::Query, spur::Path — the typed inputs a handler may take after the request
-// and the response (see <spur/contract.hpp> for what they read and how they fail).
+// and the response (see <spur/contract/contract.hpp> for what they read and how they fail).
 
 namespace spur {
 
@@ -31,7 +31,7 @@ struct Query : detail::Holder<T> {};
 /// Route parameters as T: a described struct whose members are named like the parameters,
 /// or a single value (integer, string, spur::Int, …) when the route has exactly one. A value
 /// that does not convert or fails its constraint is a 404: the path names no resource.
-/// A mismatch between T and the route's parameters throws std::logic_error at freeze().
+/// A mismatch between T and the route's parameters throws std::logic_error when the app freezes (spur::Serving).
 template <class T>
 struct Path : detail::Holder<T> {};
 

@@ -146,8 +146,8 @@ public:
     /// std::logic_error for a request that no App is handling.
     RequestLog log() const;
 
-    /// The App handling this request (Express's req.app): for spawn() and draining(). Throws
-    /// std::logic_error for a request that no App is handling.
+    /// The App handling this request (Express's req.app): its log and its extensions, e.g.
+    /// `spur::spawn(req.app(), task)`. Throws std::logic_error for a request that no App is handling.
     App& app() const;
 
     /// The pattern of the matched route ("/api/texts/:id"), or "" for 404/405 — for metrics and logs.

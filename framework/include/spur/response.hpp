@@ -1,7 +1,7 @@
 #pragma once
 // spur::Response — what a handler builds: status, headers, and a buffered or streamed body.
 
-#include <spur/cookie.hpp>
+#include <spur/http/cookie.hpp>
 #include <spur/task.hpp>
 
 #include <boost/beast/http/message.hpp>
@@ -19,7 +19,7 @@
 
 namespace spur {
 
-/// A typed value as JSON (defined in <spur/contract.hpp>).
+/// A typed value as JSON (defined in <spur/contract/contract.hpp>).
 template <class T>
 boost::json::value to_json(const T& value);
 
@@ -69,7 +69,7 @@ public:
     /// Serialises `value` as the body with Content-Type application/json.
     Response& json(const boost::json::value& value);
     /// Serialises a described struct (or a vector, optional, … of them) as its schema says;
-    /// include <spur/contract.hpp>.
+    /// include <spur/contract/contract.hpp>.
     template <class T>
         requires(!std::is_convertible_v<const T&, const boost::json::value&>)
     Response& json(const T& value) {

@@ -59,7 +59,7 @@ public:
     /// whose work must complete once started (a payment, say) opts out here.
     RouteConfig& run_to_completion();
 
-    // What the OpenAPI document says about the route (see App::openapi).
+    // What the OpenAPI document says about the route (see spur::openapi).
     /// A one-line summary of the operation.
     RouteConfig& summary(std::string text);
     /// A longer description (CommonMark).

@@ -57,7 +57,7 @@ struct ServerOptions {
     std::chrono::milliseconds idle_timeout{30'000};    ///< keep-alive wait for the next request
     std::chrono::milliseconds write_timeout{10'000};   ///< a response write's allowance; see min_transfer_rate
     std::chrono::milliseconds drain_timeout{10'000};   ///< graceful shutdown waits this long
-    /// Between a shutdown's start — readiness turns 503 (App::draining()) and systemd hears
+    /// Between a shutdown's start — readiness turns 503 (Extensions::draining()) and systemd hears
     /// STOPPING=1 — and the listeners closing: long enough for a load balancer's probe to
     /// see the 503 and stop routing here (its interval times its failure threshold).
     std::chrono::milliseconds drain_delay{0};

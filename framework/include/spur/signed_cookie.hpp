@@ -1,7 +1,7 @@
 #pragma once
 // spur::CookieSigner — tamper-proof cookie values with HMAC-SHA256 (like cookie-parser's signed cookies).
 
-#include <spur/cookie.hpp>
+#include <spur/http/cookie.hpp>
 #include <spur/request.hpp>
 #include <spur/response.hpp>
 

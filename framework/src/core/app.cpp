@@ -4,7 +4,7 @@
 
 #include "core/app_impl.hpp"
 #include "core/chain.hpp"
-#include "core/finish.hpp"
+#include "core/render_error.hpp"
 #include "core/route_match.hpp"
 #include "core/request_access.hpp"
 #include "util/exception_message.hpp"

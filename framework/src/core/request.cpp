@@ -3,7 +3,7 @@
 #include <spur/app.hpp>
 #include <spur/random.hpp>
 
-#include <spur/cookie.hpp>
+#include <spur/http/cookie.hpp>
 #include <spur/http_error.hpp>
 
 #include <spur/detail/parse_json.hpp>

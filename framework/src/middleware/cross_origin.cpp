@@ -3,7 +3,7 @@
 #include <spur/http_error.hpp>
 #include <spur/request.hpp>
 
-#include "util/origin.hpp"
+#include "http/origin.hpp"
 
 #include <algorithm>
 #include <memory>

@@ -1,6 +1,6 @@
 #include <spur/middleware/etag.hpp>
 
-#include <spur/conditional.hpp>
+#include <spur/http/conditional.hpp>
 
 #include "security/base64.hpp"
 

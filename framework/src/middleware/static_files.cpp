@@ -1,6 +1,6 @@
 #include <spur/middleware/static_files.hpp>
 
-#include <spur/conditional.hpp>
+#include <spur/http/conditional.hpp>
 
 #include <spur/strings.hpp>
 

@@ -2,7 +2,7 @@
 // and declared responses. The schemas come from the same Contract<T> code that validates.
 #include "openapi/document.hpp"
 
-#include <spur/contract.hpp>
+#include <spur/contract/contract.hpp>
 #include <spur/http_error.hpp>
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 #pragma once
 // Builds the OpenAPI 3.1 document of a route table.
 
-#include <spur/openapi.hpp>
+#include <spur/openapi/openapi.hpp>
 #include <spur/router.hpp>
 
 #include <boost/json/value.hpp>

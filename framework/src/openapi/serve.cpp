@@ -1,5 +1,5 @@
 // spur::openapi: the document at /openapi.json and Swagger UI at /docs, from local files only.
-#include <spur/openapi.hpp>
+#include <spur/openapi/openapi.hpp>
 
 #include <spur/app.hpp>
 #include <spur/middleware/static_files.hpp>

@@ -1,6 +1,6 @@
 #include "server/connection.hpp"
 
-#include "core/finish.hpp"
+#include "server/finish.hpp"
 #include "server/client_address.hpp"
 #include "server/exchange.hpp"
 #include "server/framing.hpp"

@@ -5,7 +5,7 @@
 #include <spur/request.hpp>
 #include <spur/response.hpp>
 
-#include "core/finish.hpp"
+#include "server/finish.hpp"
 #include "server/exchange.hpp"
 #include "util/net.hpp"
 

@@ -1,7 +1,7 @@
 #pragma once
 // Sends a finished Response over a transport: buffered, streamed with a length, or chunked.
 
-#include "core/finish.hpp"
+#include "server/finish.hpp"
 #include "util/net.hpp"
 
 #include <spur/log.hpp>

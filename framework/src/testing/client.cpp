@@ -5,7 +5,7 @@
 #include <spur/serving.hpp>
 #include <spur/detail/wire.hpp>
 
-#include "core/finish.hpp"
+#include "server/finish.hpp"
 #include "util/net.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>

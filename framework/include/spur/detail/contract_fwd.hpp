@@ -1,6 +1,6 @@
 #pragma once
 // What a typed handler tells the OpenAPI generator about its inputs; the templates behind it
-// are in <spur/contract.hpp>.
+// are in <spur/contract/contract.hpp>.
 
 #include <boost/json/fwd.hpp>
 

@@ -1,7 +1,7 @@
 #pragma once
 // Contract<T>: how each supported type is read from JSON and from text (query, path), checked,
 // written as JSON, and described as JSON Schema — one specialisation per kind of type, so the
-// validator and the OpenAPI document cannot disagree. Included by <spur/contract.hpp>.
+// validator and the OpenAPI document cannot disagree. Included by <spur/contract/contract.hpp>.
 
 #include <spur/detail/contract_fwd.hpp>
 #include <spur/detail/contract_walk.hpp>

@@ -1,7 +1,7 @@
 #pragma once
 // How a handler with typed inputs is wrapped: Input<Body/Query/Path<T>> reads each from the
 // request through Contract<T>, TypedSignature collects every problem into one ValidationError,
-// and TypedAdapter turns the lambda into a plain spur::Handler. Included by <spur/contract.hpp>.
+// and TypedAdapter turns the lambda into a plain spur::Handler. Included by <spur/contract/contract.hpp>.
 
 #include <spur/detail/contract_types.hpp>
 #include <spur/handler.hpp>

@@ -1,7 +1,7 @@
 #pragma once
 // spur::middleware::session — loads the visitor's spur::Session before the handler, saves it after.
 
-#include <spur/cookie.hpp>
+#include <spur/http/cookie.hpp>
 #include <spur/handler.hpp>
 #include <spur/session.hpp>
 

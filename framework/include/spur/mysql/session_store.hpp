@@ -19,7 +19,7 @@ struct SessionStoreOptions {
 /// revoked (destroy(), or deleting rows) and hold more than a cookie can. A request that only
 /// reads its session moves the expiry without rewriting the data, so it never undoes a
 /// concurrent request's write; two concurrent writes to one session: the later one wins.
-/// Expired rows are never loaded; purge_expired() deletes them (schedule it with App::every).
+/// Expired rows are never loaded; purge_expired() deletes them (schedule it with spur::every).
 class SessionStore : public spur::SessionStore {
 public:
     /// Throws std::invalid_argument for a table name outside [A-Za-z0-9_]. The pool must

@@ -5,7 +5,7 @@
 #include <spur/response.hpp>
 
 #include "server/websocket/session.hpp"
-#include "util/origin.hpp"
+#include "http/origin.hpp"
 
 #include <boost/beast/websocket/rfc6455.hpp>
 

@@ -1,6 +1,6 @@
 // The non-template half of typed contracts: violations with JSON pointers, leaf checks,
 // and the schemas those same checks are documented by (one source of truth per rule).
-#include <spur/contract.hpp>
+#include <spur/contract/contract.hpp>
 
 #include "util/media_type.hpp"
 

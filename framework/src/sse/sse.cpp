@@ -1,9 +1,9 @@
-#include <spur/sse.hpp>
+#include <spur/sse/sse.hpp>
 
 #include <spur/app.hpp>
 #include <spur/request.hpp>
 
-#include "core/background.hpp"
+#include "background/background.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>

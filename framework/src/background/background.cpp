@@ -1,7 +1,7 @@
-#include "core/background.hpp"
+#include "background/background.hpp"
 
 #include <spur/app.hpp>
-#include <spur/background.hpp>
+#include <spur/background/background.hpp>
 
 #include "util/exception_message.hpp"
 

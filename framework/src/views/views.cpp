@@ -1,4 +1,4 @@
-#include <spur/views.hpp>
+#include <spur/views/views.hpp>
 
 #include <spur/app.hpp>
 #include <spur/request.hpp>

@@ -1,5 +1,6 @@
-#include "core/finish.hpp"
+#include "server/finish.hpp"
 
+#include "util/describe_request.hpp"
 #include "util/exception_message.hpp"
 #include "util/http_date.hpp"
 #include "util/net.hpp"
@@ -108,27 +109,6 @@ void add_wire_fields(Response& res, BodyFraming& framing) {
     wire = {};
 }
 
-void render_error(const Request& req, Response& res, const HttpError& error) {
-    auto& h = res.header();
-    h.erase(http::field::content_type);
-    h.erase(http::field::content_length);
-    h.erase(http::field::content_encoding);
-    h.erase(http::field::transfer_encoding);
-    res.status(error.status());
-    for (const auto& [name, value] : error.headers()) res.set(name, value);
-    json::value body = {{"success", false}, {"error", {{"code", error.code()}, {"message", error.message()}}}};
-    if (!error.details().is_null()) body.at("error").as_object()["details"] = error.details();
-    // What a user quotes when reporting the error, and what finds its log lines.
-    body.at("error").as_object()["request_id"] = req.id();
-    res.json(body);
-}
-
-std::string describe_request(const Request& req) {
-    std::string out = fmt::format("{} {}", req.method().empty() ? "-" : req.method(),
-                                  req.target().empty() ? "-" : req.path());
-    return out;
-}
-
 void run_finish_hooks(const Request& req, Response& res, const LogSink& log) noexcept {
     auto& hooks = res.finish_hooks();
     for (auto it = hooks.rbegin(); it != hooks.rend(); ++it) {
@@ -137,7 +117,7 @@ void run_finish_hooks(const Request& req, Response& res, const LogSink& log) noe
         } catch (...) {
             try {
                 log(LogRecord{LogLevel::error,
-                              fmt::format("finish hook failed in {}: {}", describe_request(req),
+                              fmt::format("finish hook failed in {}: {}", describe_request(req.method(), req.path()),
                                           exception_message(std::current_exception())),
                               req.id(), {}});
             } catch (...) {  // a failing log sink must not end the connection either

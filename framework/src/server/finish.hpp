@@ -1,8 +1,7 @@
 #pragma once
-// The last steps of a response, shared by the server and the test client (no sockets here):
-// error bodies, framing headers, and the finish hooks that run after the write.
+// The last steps of a response before and after its write, shared by the server and the test
+// client (no sockets here): framing headers, and the finish hooks that run after the write.
 
-#include <spur/http_error.hpp>
 #include <spur/log.hpp>
 #include <spur/request.hpp>
 #include <spur/response.hpp>
@@ -42,15 +41,8 @@ BodyFraming finish_response(Response& res, unsigned version, bool head_request, 
 /// test client).
 void add_wire_fields(Response& res, BodyFraming& framing);
 
-/// The one error renderer: fills `res` with `error`'s status, headers and the standard JSON
-/// body, keeping headers already set except the body-related ones.
-void render_error(const Request& req, Response& res, const HttpError& error);
-
 /// Runs the response's finish hooks once it is written, innermost first; a hook that throws
 /// is logged through `log` and the others still run.
 void run_finish_hooks(const Request& req, Response& res, const LogSink& log) noexcept;
-
-/// "GET /path (request id …)" for log lines about one request.
-std::string describe_request(const Request& req);
 
 }  // namespace spur::detail

@@ -1,4 +1,4 @@
-#include "util/origin.hpp"
+#include "http/origin.hpp"
 
 #include <spur/http_error.hpp>
 

@@ -1,4 +1,4 @@
-#include <spur/cookie.hpp>
+#include <spur/http/cookie.hpp>
 
 #include <spur/response.hpp>
 #include <spur/strings.hpp>

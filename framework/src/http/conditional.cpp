@@ -1,4 +1,4 @@
-#include <spur/conditional.hpp>
+#include <spur/http/conditional.hpp>
 
 #include <spur/http_error.hpp>
 

@@ -1,9 +1,9 @@
-#include <spur/health.hpp>
+#include <spur/health/health.hpp>
 
 #include <spur/app.hpp>
 #include <boost/json/object.hpp>
 
-#include "core/finish.hpp"
+#include "util/exception_message.hpp"
 #include "util/exception_message.hpp"
 
 #include <boost/asio/co_spawn.hpp>
