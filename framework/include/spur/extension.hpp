@@ -23,7 +23,11 @@ class Serving;
 /// A feature's state on an App (views, the OpenAPI document, background tasks, yours).
 /// Derive from it, override the lifecycle hooks the feature needs, and keep it on the app with
 /// `app.extensions().emplace<T>(...)`. The hooks run in the order the extensions were added,
-/// each at most once, with the extensions' lock held (a hook may add another extension).
+/// each at most once, on the thread that drives the lifecycle (the server's; Serving's caller).
+/// frozen, start and drain run with the extensions' lock held (a hook may add another
+/// extension, not wait for a thread that does); stop runs without it. An extension lives as
+/// long as its App, longer than the executor start() gave it: release timers and sockets on
+/// that executor in stop().
 class Extension {
 public:
     virtual ~Extension() = default;
@@ -34,8 +38,9 @@ public:
     virtual void start(const boost::asio::any_io_executor& executor) { (void)executor; }
     /// A drain began: stop taking new work (readiness answers 503 from here on).
     virtual void drain() noexcept {}
-    /// Serving stops: cancel what still runs and call `done` exactly once, from any thread,
-    /// when it has finished. The default has nothing running.
+    /// Serving stops: cancel what still runs and call `done` once, from any thread, when it
+    /// has finished. The server waits for it up to ServerOptions::drain_timeout; a `done` that
+    /// comes later (even after the server is gone) is harmless. The default has nothing running.
     virtual void stop(std::function<void()> done) { done(); }
 
 protected:

@@ -80,11 +80,17 @@ void Extensions::stop(std::function<void()> done) {
         std::function<void()> done;
     };
     auto countdown = std::make_shared<Countdown>(stopping.size() + 1, std::move(done));
-    auto one_done = [countdown] {
+    auto count_down = [countdown] {
         if (countdown->left.fetch_sub(1, std::memory_order_acq_rel) == 1) countdown->done();
     };
-    for (auto* extension : stopping) extension->stop(one_done);
-    one_done();
+    for (auto* extension : stopping) {
+        // Each extension counts once, however often it calls its `done`.
+        auto called = std::make_shared<std::atomic<bool>>(false);
+        extension->stop([count_down, called] {
+            if (!called->exchange(true, std::memory_order_acq_rel)) count_down();
+        });
+    }
+    count_down();
 }
 
 }  // namespace spur

@@ -107,6 +107,12 @@ struct Server::Impl {
           context{app, options, stopping, trusted_proxies, websocket_sessions, buffered_body_bytes},
           contexts(resolve_threads(options.threads)), open_on(std::make_unique<std::atomic<std::size_t>[]>(contexts)) {
         for (unsigned i = 1; i < contexts; ++i) workers.push_back(std::make_unique<net::io_context>(1));
+        reachable->impl = this;
+    }
+
+    ~Impl() {
+        std::lock_guard lock(reachable->mutex);
+        reachable->impl = nullptr;
     }
 
     App& app;
@@ -124,7 +130,14 @@ struct Server::Impl {
     net::steady_timer delay_timer;
     net::steady_timer watchdog;
     bool shutdown_begun = false;     // on `strand`
-    bool background_done = false;    // on `strand`
+    bool background_done = false;    // on `strand`: every extension has stopped
+    // Serving::stop's `done` may come after the drain deadline — after this server is gone,
+    // even (an extension that finishes late): it reaches the server only while it exists.
+    struct Reachable {
+        std::mutex mutex;
+        Impl* impl = nullptr;
+    };
+    std::shared_ptr<Reachable> reachable = std::make_shared<Reachable>();
     bool notify_systemd = false;
     std::atomic<bool> stopping{false};  // the listeners are closed: no keep-alive from now on
     std::atomic<std::size_t> websocket_sessions{0};
@@ -325,11 +338,14 @@ struct Server::Impl {
             l->created_path.clear();
         }
         watchdog.cancel();
-        Serving(app).stop([this] {
-            net::post(strand, [this] {
-                background_done = true;
-                maybe_drained();
-            });
+        Serving(app).stop([reachable = reachable] {
+            std::lock_guard lock(reachable->mutex);
+            if (auto* impl = reachable->impl) {
+                net::post(impl->strand, [impl] {
+                    impl->background_done = true;
+                    impl->maybe_drained();
+                });
+            }
         });
         for (auto& c : snapshot()) {
             // Idle keep-alive connections close now; busy ones finish their request and
@@ -348,7 +364,7 @@ struct Server::Impl {
             if (wait_ec) return;  // cancelled: everything finished in time
             auto left = snapshot();
             log(LogLevel::warn, fmt::format("drain timeout: closing {} connection(s){}", left.size(),
-                                            background_done ? "" : "; background tasks still running"));
+                                            background_done ? "" : "; extensions still stopping (background tasks, event streams)"));
             for (auto& c : left) net::post(c->tcp.get_executor(), [c] { c->tcp.close(); });
             drain_timer.expires_after(force_stop_grace);
             drain_timer.async_wait([this](boost::system::error_code grace_ec) {

@@ -17,13 +17,13 @@ class App;
 /// next one still happens. On shutdown the task is cancelled — Asio's terminal cancellation,
 /// so the operation it awaits fails with operation_aborted — and awaited within the drain
 /// deadline. Throws std::invalid_argument for a non-positive interval and std::logic_error
-/// once the app serves (use spawn() then).
+/// once the app is frozen — serving, or a testing::Client made for it (use spawn() then).
 void every(App& app, std::chrono::milliseconds interval, std::function<Task<>()> task, std::string name = "");
 
 /// Starts `task` in the background of `app`, tracked like every(): cancelled and awaited on
-/// shutdown, an exception logged, never lost. Queued until serving starts; thread-safe, so a
-/// handler may call `spur::spawn(req.app(), ...)`. Returns false, without running it, once
-/// the app is stopping.
+/// shutdown, an exception logged, never lost. Queued until serving starts (Serving::start:
+/// a testing::Client alone never starts it); thread-safe, so a handler may call
+/// `spur::spawn(req.app(), ...)`. Returns false, without running it, once the app is stopping.
 bool spawn(App& app, std::function<Task<>()> task, std::string name = "");
 
 }  // namespace spur

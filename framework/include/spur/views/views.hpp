@@ -63,7 +63,7 @@ public:
     std::string render(std::string_view name, const boost::json::value& data) const;
     /// The same with an explicit layout ("" for none) instead of the configured one.
     std::string render(std::string_view name, const boost::json::value& data, std::string_view layout) const;
-    /// Renders a described struct's fields (see spur/contract.hpp).
+    /// Renders a described struct's fields (include <spur/contract/contract.hpp> where it is called).
     template <class T>
         requires(!std::is_convertible_v<const T&, const boost::json::value&>)
     std::string render(std::string_view name, const T& data) const {
