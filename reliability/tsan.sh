@@ -15,7 +15,7 @@ cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSPUR_TSAN=ON -DCMAK
   -DSPUR_BUILD_EXAMPLES=OFF -DSPUR_BUILD_BENCH=OFF -DSPUR_INSTALL=OFF -DSPUR_BUILD_WEB=OFF >/dev/null
 cmake --build build/tsan -j "$(nproc)" --target spur_tests spur_mysql_tests
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-build/tsan/tests/spur_tests "[server],[websocket],[offload],[rate_limit],[background],[health],[sse],[views],[metrics]"
+build/tsan/tests/spur_tests "[server],[websocket],[offload],[rate_limit],[background],[health],[sse],[views],[metrics],[extension]"
 tsan_db=$(scripts/mariadb.sh start build/tsan/mariadb spur_test --fresh)
 trap 'scripts/mariadb.sh stop build/tsan/mariadb' EXIT
 SPUR_TEST_DATABASE_URL=$tsan_db build/tsan/tests/spur_mysql_tests "[pool],[transaction],[nonblocking],[kill],[session]"
