@@ -112,9 +112,26 @@ private:
     Pace pace_;  // the body's minimum rate, counted only while a read waits on the client
     bool started_ = false;
     bool failed_ = false;
-    const bool arrived_whole_;  // the body came in the same reads as the header
     std::uint64_t received_ = 0;
     std::size_t charged_ = 0;  // bytes of body buffer counted in the server's (and client's) budget
+};
+
+// The wire of a request whose body came with its header (or that has none): nothing is left
+// to read. One per connection, outliving each request — a held pipelined response's request
+// is still asked for its wire by finish hooks after serve_one's frame, and its WireBody, are gone.
+class WholeBody final : public Wire {
+public:
+    explicit WholeBody(Connection& c) noexcept : c_(c) {}
+    bool body_complete() const noexcept override { return true; }
+    std::size_t default_limit() const noexcept override;
+    Task<std::string_view> next(std::size_t) override { co_return std::string_view{}; }
+    Task<> read_all(std::string&, std::size_t) override { co_return; }
+    // memory_budget() counts nothing: such a body was never buffered here (it sits in the
+    // header's read buffer), and its JSON tree stays small.
+    void handling_suspends() noexcept override;
+
+private:
+    Connection& c_;
 };
 
 class Connection final {
@@ -171,6 +188,7 @@ public:
 
 private:
     friend class WireBody;
+    friend class WholeBody;
     enum class Step { keep_alive, linger, close };
 
     std::size_t free_space() const { return buffer_.max_size() - buffer_.size(); }
@@ -265,7 +283,8 @@ private:
         WireBody body(*this, parser);
         expect_continue_ = message.version() == 11 && !message[http::field::expect].empty();
         continue_sent_ = false;
-        auto& req = exchange->request.emplace(Request::Message(std::move(message.base())), remote_, &body);
+        Wire* wire = parser.is_done() ? static_cast<Wire*>(&whole_body_) : &body;
+        auto& req = exchange->request.emplace(Request::Message(std::move(message.base())), remote_, wire);
         resolve_client(req, server_.trusted_proxies, options_.forwarded_header, transport_.secure());
         auto& res = exchange->response.emplace();
         state_.request = &req;
@@ -473,6 +492,7 @@ private:
     beast::tcp_stream& tcp_;
     beast::flat_buffer buffer_;
     std::string head_;  // the response header block, reused across requests
+    WholeBody whole_body_{*this};  // before pipeline_: its held requests point at it
     Pipeline pipeline_;  // responses held until the pipelined requests after them are answered
     std::string remote_;
     std::unique_ptr<char[]> chunk_;  // read_body_chunk()'s buffer, made on first use
@@ -484,17 +504,19 @@ private:
 };
 
 WireBody::WireBody(Connection& c, Parser& parser) noexcept
-    : c_(c), parser_(parser), pace_(c.options_.body_timeout, c.options_.min_transfer_rate), arrived_whole_(parser.is_done()) {}
+    : c_(c), parser_(parser), pace_(c.options_.body_timeout, c.options_.min_transfer_rate) {}
 
 void WireBody::handling_suspends() noexcept { c_.handling_suspends(); }
+
+std::size_t WholeBody::default_limit() const noexcept { return c_.options_.max_body_bytes; }
+
+void WholeBody::handling_suspends() noexcept { c_.handling_suspends(); }
 
 WireBody::~WireBody() {
     if (charged_ > 0) memory_budget().give(charged_);
 }
 
 MemoryBudget WireBody::memory_budget() const noexcept {
-    // A body that came with its header was never buffered here, and its tree stays small.
-    if (arrived_whole_) return {};
     // A client exempt from the per-client caps (a trusted proxy, a unix socket) counts
     // against the total only.
     const std::size_t share = c_.options_.max_buffered_body_bytes_per_ip;
