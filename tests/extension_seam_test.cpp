@@ -115,11 +115,13 @@ TEST_CASE("an extension that refuses the app in frozen() refuses a second start 
 // never stopped. In the server, close_listeners() is left before the drain deadline is armed,
 // so a periodic task keeps the I/O loop (and Server::run) alive for good.
 TEST_CASE("an extension whose stop() throws neither keeps the others running nor loses done", "[extension]") {
+    // The io_context outlives the app: while this fails, the task is never cancelled, and the
+    // app's background must go before the strands it holds.
+    net::io_context io;
+    std::atomic<bool> started{false}, cancelled{false};
     auto app = quiet_app();
     app.extensions().emplace<StopThrows>();
-    std::atomic<bool> started{false}, cancelled{false};
     spur::spawn(app, [&]() -> spur::Task<> { return wait_for_cancellation(started, cancelled); }, "waiter");
-    net::io_context io;
     spur::Serving(app).start(io.get_executor());
     REQUIRE(run_until(io, [&] { return started.load(); }));
 
@@ -142,9 +144,9 @@ TEST_CASE("an extension whose stop() throws neither keeps the others running nor
 // app, a transport and its admin side) gets `done` at once while the first one's tasks are
 // still being cancelled. Before #32 Background chained the second stop onto the first.
 TEST_CASE("a second Serving::stop reports done only once the work the first stop cancelled has finished", "[extension]") {
-    auto app = quiet_app();
-    std::atomic<bool> started{false}, cancelled{false};
     net::io_context io;
+    std::atomic<bool> started{false}, cancelled{false};
+    auto app = quiet_app();
     spur::Serving serving(app);
     serving.start(io.get_executor());
     spur::spawn(app, [&]() -> spur::Task<> { return wait_for_cancellation(started, cancelled); }, "waiter");
