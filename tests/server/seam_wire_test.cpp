@@ -251,6 +251,28 @@ TEST_CASE("only a ws route that answered 101 upgrades: a failing middleware or a
     }
 }
 
+TEST_CASE("a request refused on the wire reaches global middleware with no route pattern", "[server][errors]") {
+    auto app = quiet_app();
+    std::atomic<int> seen{0};
+    std::atomic<bool> had_pattern{false}, cancels{false};
+    app.use([&](Request& req, Response& res, spur::Next next) -> Task<> {
+        had_pattern = !req.route_pattern().empty();
+        cancels = req.cancels_on_disconnect();
+        res.on_finish([&](Response&) { ++seen; });
+        co_await next();
+    });
+    app.get("/items", [](Request&, Response& res) { res.send("items"); });
+    TestServer srv(app);
+    RawConnection c(srv.port());
+    c.send("GET /items HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n");
+    auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->result_int() == 400);
+    REQUIRE(eventually([&] { return seen.load() == 1; }));
+    CHECK_FALSE(had_pattern);
+    CHECK(cancels);
+}
+
 // No background exists until the first spur::spawn: handlers on both I/O threads race to make
 // it. Every task must run once, and the shutdown must cancel and await all of them.
 TEST_CASE("handlers on several I/O threads spawn background work at once, and shutdown cancels and awaits it", "[server][background]") {
