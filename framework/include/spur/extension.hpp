@@ -32,7 +32,8 @@ class Extension {
 public:
     virtual ~Extension() = default;
     /// The app froze (spur::Serving was made): its routes are final, so a document built
-    /// from them is complete. Throwing std::logic_error stops the start with that message.
+    /// from them is complete. Throwing std::logic_error stops the start with that message;
+    /// the app then stays unfrozen, and the next attempt asks every extension again.
     virtual void frozen(const App& app) { (void)app; }
     /// Serving starts: long-running work goes onto strands of `executor` (the server's).
     virtual void start(const boost::asio::any_io_executor& executor) { (void)executor; }
@@ -40,7 +41,8 @@ public:
     virtual void drain() noexcept {}
     /// Serving stops: cancel what still runs and call `done` once, from any thread, when it
     /// has finished. The server waits for it up to ServerOptions::drain_timeout; a `done` that
-    /// comes later (even after the server is gone) is harmless. The default has nothing running.
+    /// comes later (even after the server is gone) is harmless, and a stop() that throws is
+    /// logged and counts as finished. The default has nothing running.
     virtual void stop(std::function<void()> done) { done(); }
 
 protected:
@@ -96,6 +98,7 @@ private:
     Extension* find(const std::type_info& type) const noexcept;
     Extension& add(const std::type_info& type, const std::function<std::unique_ptr<Extension>()>& make);
     [[noreturn]] static void missing(const std::type_info& type);
+    void stop_one(Extension& extension, const std::function<void()>& finished) noexcept;
 
     // The lifecycle, driven by spur::Serving (and App for freeze); each runs once.
     void freeze(const App& app);
@@ -109,6 +112,8 @@ private:
     std::atomic<State> state_{State::setup};
     const App* app_ = nullptr;
     std::optional<boost::asio::any_io_executor> executor_;
+    struct StopWait;                      // every stop()'s done, until all extensions finished
+    std::shared_ptr<StopWait> stop_wait_;  // shared: a late done may outlive the app
 };
 
 }  // namespace spur

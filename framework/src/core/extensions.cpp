@@ -1,5 +1,9 @@
 #include <spur/extension.hpp>
 
+#include <spur/app.hpp>
+
+#include "util/exception_message.hpp"
+
 #include <boost/core/demangle.hpp>
 
 #include <memory>
@@ -34,7 +38,7 @@ Extension& Extensions::add(const std::type_info& type, const std::function<std::
     if (state >= State::frozen && app_) extension.frozen(*app_);
     if (state >= State::started && executor_) extension.start(*executor_);
     if (state >= State::draining) extension.drain();
-    if (state >= State::stopped) extension.stop([] {});
+    if (state >= State::stopped) stop_one(extension, [] {});
     return extension;
 }
 
@@ -44,7 +48,14 @@ void Extensions::freeze(const App& app) {
     app_ = &app;
     // Index, not iterator: a hook may add an extension, which then hears this step in add().
     state_.store(State::frozen, std::memory_order_release);
-    for (std::size_t i = 0, n = order_.size(); i < n; ++i) order_[i]->frozen(app);
+    try {
+        for (std::size_t i = 0; i < order_.size(); ++i) order_[i]->frozen(app);
+    } catch (...) {
+        // Refused: the app is not serving, and the next attempt asks every extension again.
+        state_.store(State::setup, std::memory_order_release);
+        app_ = nullptr;
+        throw;
+    }
 }
 
 void Extensions::start(const boost::asio::any_io_executor& executor) {
@@ -62,35 +73,67 @@ void Extensions::drain() noexcept {
     for (std::size_t i = 0, n = order_.size(); i < n; ++i) order_[i]->drain();
 }
 
+struct Extensions::StopWait {
+    std::mutex mutex;
+    bool finished = false;
+    std::vector<std::function<void()>> waiters;
+};
+
 void Extensions::stop(std::function<void()> done) {
     drain();
     std::unique_lock lock(mutex_);
     if (state_.load(std::memory_order_relaxed) >= State::stopped) {
+        // Stopping already: this caller hears `done` too, once that has finished.
+        std::unique_lock wait_lock(stop_wait_->mutex);
+        if (!stop_wait_->finished) {
+            stop_wait_->waiters.push_back(std::move(done));
+            return;
+        }
+        wait_lock.unlock();
         lock.unlock();
         done();
         return;
     }
     state_.store(State::stopped, std::memory_order_release);
+    stop_wait_ = std::make_shared<StopWait>();
+    stop_wait_->waiters.push_back(std::move(done));
     const std::vector<Extension*> stopping(order_);
     lock.unlock();
-    // `done` once every extension has finished; the count holds one extra until all are asked.
-    struct Countdown {
-        Countdown(std::size_t n, std::function<void()> f) : left(n), done(std::move(f)) {}
-        std::atomic<std::size_t> left;
-        std::function<void()> done;
+    // The waiters hear `done` once every extension has finished; the count holds one extra
+    // until all were asked, so that an extension finishing at once cannot end it early.
+    auto left = std::make_shared<std::atomic<std::size_t>>(stopping.size() + 1);
+    auto count_down = [wait = stop_wait_, left] {
+        if (left->fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+        std::unique_lock wait_lock(wait->mutex);
+        wait->finished = true;
+        auto waiters = std::move(wait->waiters);
+        wait->waiters.clear();
+        wait_lock.unlock();
+        for (auto& waiter : waiters) waiter();
     };
-    auto countdown = std::make_shared<Countdown>(stopping.size() + 1, std::move(done));
-    auto count_down = [countdown] {
-        if (countdown->left.fetch_sub(1, std::memory_order_acq_rel) == 1) countdown->done();
-    };
-    for (auto* extension : stopping) {
-        // Each extension counts once, however often it calls its `done`.
-        auto called = std::make_shared<std::atomic<bool>>(false);
-        extension->stop([count_down, called] {
-            if (!called->exchange(true, std::memory_order_acq_rel)) count_down();
-        });
-    }
+    for (auto* extension : stopping) stop_one(*extension, count_down);
     count_down();
+}
+
+void Extensions::stop_one(Extension& extension, const std::function<void()>& finished) noexcept {
+    // Each extension counts once, however often it calls its `done`, and one that throws
+    // counts as finished: neither may hold up the others or the server's drain.
+    auto called = std::make_shared<std::atomic<bool>>(false);
+    auto once = [finished, called] {
+        if (!called->exchange(true, std::memory_order_acq_rel)) finished();
+    };
+    try {
+        extension.stop(once);
+    } catch (...) {
+        if (app_) {
+            try {
+                app_->log()(LogLevel::error, "an extension's stop() failed: " +
+                                                 detail::exception_message(std::current_exception()));
+            } catch (...) {  // a failing log sink must not stop the drain either
+            }
+        }
+        once();
+    }
 }
 
 }  // namespace spur

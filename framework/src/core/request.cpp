@@ -202,6 +202,8 @@ Task<std::string_view> Request::read_body_chunk() {
 
 namespace detail {
 
+Wire* wire_of(const Request& req) noexcept { return RequestAccess::wire(req); }
+
 Task<> parse_json(Request& req) {
     auto& cached = RequestAccess::json(req);
     if (cached) co_return;

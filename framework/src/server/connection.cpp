@@ -86,6 +86,7 @@ public:
     Task<> read_all(std::string& out, std::size_t limit) override;
     MemoryBudget memory_budget() const noexcept override;
     void handling_suspends() noexcept override;
+    bool upgrade(std::shared_ptr<const WsHandler> handler) noexcept override;
 
     /// Whether the whole body has been read off the wire.
     bool complete() const noexcept { return parser_.is_done(); }
@@ -129,6 +130,7 @@ public:
     // memory_budget() counts nothing: such a body was never buffered here (it sits in the
     // header's read buffer), and its JSON tree stays small.
     void handling_suspends() noexcept override;
+    bool upgrade(std::shared_ptr<const WsHandler> handler) noexcept override;
 
 private:
     Connection& c_;
@@ -289,6 +291,7 @@ private:
         auto& res = exchange->response.emplace();
         state_.request = &req;
         body_complete_ = parser.is_done();
+        upgrade_.reset();  // only the route handling this request may ask for an upgrade
         co_await server_.app.handle(req, res);
         unwatch_peer();
         if (state_.peer_gone) {
@@ -299,7 +302,7 @@ private:
             run_finish_hooks(req, res, server_.app.log());
             co_return Step::close;
         }
-        if (res.status() == 101 && upgrade_handler(req)) co_return co_await upgrade(req, res);
+        if (res.status() == 101 && upgrade_) co_return co_await upgrade(req, res, std::move(upgrade_));
 
         // 4. The response. Keep-alive also needs the body consumed, or the next "request"
         //    would start inside it.
@@ -445,7 +448,7 @@ private:
     }
 
     // Hands the connection to a ws route's handler; the connection ends with it.
-    Task<Step> upgrade(Request& req, Response& res) {
+    Task<Step> upgrade(Request& req, Response& res, std::shared_ptr<const WsHandler> handler) {
         // RFC 6455 clients wait for the 101 before sending frames; bytes already here would
         // be frames Beast never sees, so such a client is dropped.
         std::shared_ptr<WsSession> session;
@@ -464,7 +467,7 @@ private:
             explicit Counted(std::atomic<std::size_t>& c) : n(c) { n.fetch_add(1, std::memory_order_relaxed); }
             ~Counted() { n.fetch_sub(1, std::memory_order_relaxed); }
         } counted(server_.websocket_sessions);
-        co_await session->run(*upgrade_handler(req), req);
+        co_await session->run(*handler, req);
         state_.websocket.reset();
         co_return Step::close;
     }
@@ -500,6 +503,7 @@ private:
     bool expect_continue_ = false;
     bool continue_sent_ = false;
     bool body_complete_ = false;  // the request being handled had no body left on the wire
+    std::shared_ptr<const WsHandler> upgrade_;  // what a ws route asked to run after its 101
     bool flushing_ = false;       // flush_pipeline()'s write is in flight
 };
 
@@ -507,6 +511,16 @@ WireBody::WireBody(Connection& c, Parser& parser) noexcept
     : c_(c), parser_(parser), pace_(c.options_.body_timeout, c.options_.min_transfer_rate) {}
 
 void WireBody::handling_suspends() noexcept { c_.handling_suspends(); }
+
+bool WireBody::upgrade(std::shared_ptr<const WsHandler> handler) noexcept {
+    c_.upgrade_ = std::move(handler);
+    return true;
+}
+
+bool WholeBody::upgrade(std::shared_ptr<const WsHandler> handler) noexcept {
+    c_.upgrade_ = std::move(handler);
+    return true;
+}
 
 std::size_t WholeBody::default_limit() const noexcept { return c_.options_.max_body_bytes; }
 

@@ -338,15 +338,6 @@ struct Server::Impl {
             l->created_path.clear();
         }
         watchdog.cancel();
-        Serving(app).stop([reachable = reachable] {
-            std::lock_guard lock(reachable->mutex);
-            if (auto* impl = reachable->impl) {
-                net::post(impl->strand, [impl] {
-                    impl->background_done = true;
-                    impl->maybe_drained();
-                });
-            }
-        });
         for (auto& c : snapshot()) {
             // Idle keep-alive connections close now; busy ones finish their request and
             // then close, because `stopping` turns keep-alive off; WebSockets get 1001. A new
@@ -370,6 +361,16 @@ struct Server::Impl {
             drain_timer.async_wait([this](boost::system::error_code grace_ec) {
                 if (!grace_ec) stop_all();
             });
+        });
+        // After the deadline is armed: whatever the extensions do, the drain ends by it.
+        Serving(app).stop([reachable = reachable] {
+            std::lock_guard lock(reachable->mutex);
+            if (auto* impl = reachable->impl) {
+                net::post(impl->strand, [impl] {
+                    impl->background_done = true;
+                    impl->maybe_drained();
+                });
+            }
         });
         maybe_drained();
     }

@@ -2,9 +2,11 @@
 // spur::detail::Wire — the transport's side of one request, for whoever writes a transport.
 
 #include <spur/detail/memory_budget.hpp>
+#include <spur/router.hpp>
 #include <spur/task.hpp>
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -32,9 +34,19 @@ public:
     virtual MemoryBudget memory_budget() const noexcept { return {}; }
     /// Told once, when the app's handling of the request first suspends.
     virtual void handling_suspends() noexcept {}
+    /// A ws route asks the transport to run `handler` on the connection once its 101 answer
+    /// is final and written (RFC 6455's handshake is the transport's). False when the
+    /// transport cannot; the answer is then an ordinary 101.
+    virtual bool upgrade(std::shared_ptr<const WsHandler> handler) noexcept {
+        (void)handler;
+        return false;
+    }
 
 protected:
     ~Wire() = default;
 };
+
+/// The wire `req` was made with, or nullptr: for features that talk to the transport.
+Wire* wire_of(const Request& req) noexcept;
 
 }  // namespace spur::detail

@@ -19,9 +19,6 @@
 
 namespace spur::detail {
 
-/// The handler a ws route chose for `req` (its answer is then 101), or nullptr: the
-/// connection performs the upgrade once that answer is final.
-const WsHandler* upgrade_handler(const Request& req);
 
 class WsSession : public std::enable_shared_from_this<WsSession> {
 public:

@@ -3,6 +3,7 @@
 #include <spur/handler.hpp>
 #include <spur/http_error.hpp>
 #include <spur/response.hpp>
+#include <spur/detail/wire.hpp>
 
 #include "server/websocket/session.hpp"
 #include "http/origin.hpp"
@@ -38,17 +39,6 @@ bool WsPeer::operator==(const WsPeer& other) const noexcept {
 
 namespace detail {
 
-namespace {
-// The route's handler travels to the connection with the request, in its locals: the core's
-// Response knows nothing of WebSockets.
-constexpr std::string_view upgrade_key = "spur.websocket.handler";
-}  // namespace
-
-const WsHandler* upgrade_handler(const Request& req) {
-    const auto* handler = req.locals().get<std::shared_ptr<const WsHandler>>(upgrade_key);
-    return handler && *handler ? handler->get() : nullptr;
-}
-
 Handler websocket_endpoint(WsHandler handler) {
     if (!handler) throw std::invalid_argument("spur: a ws route needs a handler");
     auto shared = std::make_shared<const WsHandler>(std::move(handler));
@@ -59,7 +49,9 @@ Handler websocket_endpoint(WsHandler handler) {
                 .with_header("Connection", "Upgrade");
         }
         check_websocket_origin(req);
-        req.locals().set(upgrade_key, shared);
+        // The transport runs the handler once the 101 is final: the core's Response knows
+        // nothing of WebSockets, and nothing the app does to the request can lose it.
+        if (auto* wire = wire_of(req)) wire->upgrade(shared);
         res.status(101).end();
     };
 }
