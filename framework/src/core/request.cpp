@@ -21,6 +21,7 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 
+#include <memory>
 #include <new>
 
 namespace spur {
@@ -214,9 +215,12 @@ Task<> parse_json(Request& req) {
         cached = parse_body(body, budget);
         co_return;
     }
-    auto parse = [&body, &budget] { return parse_body(body, budget); };
+    // Handed back in a unique_ptr: a moved-from json::value keeps a reference to its arena,
+    // and the moved-from results inside the offload's completion outlive this coroutine — an
+    // arena released there would count its bytes back into a budget whose client may be gone.
+    auto parse = [&body, &budget] { return std::make_unique<json::value>(parse_body(body, budget)); };
     auto value = co_await offload(parse);
-    cached = std::move(value);
+    cached = std::move(*value);
 }
 
 }  // namespace detail
