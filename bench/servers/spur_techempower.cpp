@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
         res.json(std::move(worlds));
     });
 
-    app.get("/fortunes", [&db](spur::Request&, spur::Response& res) -> spur::Task<> {
+    app.get("/fortunes", [&db](spur::Request& req, spur::Response& res) -> spur::Task<> {
         auto rows = co_await db.execute(spur::mysql::idempotent, "SELECT id, message FROM Fortune");
         std::vector<std::pair<std::int64_t, std::string>> fortunes;
         fortunes.reserve(rows.size() + 1);
