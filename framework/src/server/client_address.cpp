@@ -128,4 +128,14 @@ void resolve_client(Request& req, const IpNetworks& trusted, ForwardedHeader hea
     req.set_client(client ? to_string(*client) : std::string(), secure);
 }
 
+std::string peer_address(const net::ip::tcp::socket& socket) {
+    boost::system::error_code ec;
+    auto endpoint = socket.remote_endpoint(ec);
+    if (ec) return {};
+    std::string address = endpoint.address().to_string();
+    if (address.starts_with("::ffff:"))
+        if (auto parsed = parse_ip(address); parsed && parsed->v4) return to_string(*parsed);
+    return address;
+}
+
 }  // namespace spur::detail

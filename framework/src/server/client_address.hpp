@@ -3,6 +3,11 @@
 // Forwarded (RFC 7239) and X-Forwarded-Proto, believed only from trusted peers.
 
 #include "util/ip.hpp"
+#include "util/net.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <string>
 
 #include <spur/request.hpp>
 #include <spur/server.hpp>
@@ -18,5 +23,9 @@ namespace spur::detail {
 /// a proxy rewrites or appends to its own header and passes the other through untouched.
 /// Allocates only when the peer is trusted.
 void resolve_client(Request& req, const IpNetworks& trusted, ForwardedHeader header, bool tls);
+
+/// The peer of `socket` as logs, limits and trusted-proxy lists name it: a dual-stack
+/// listener sees IPv4 clients as ::ffff:a.b.c.d, which they call a.b.c.d. "" if unknown.
+std::string peer_address(const net::ip::tcp::socket& socket);
 
 }  // namespace spur::detail

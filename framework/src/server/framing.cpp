@@ -1,5 +1,7 @@
 #include "server/framing.hpp"
 
+#include <algorithm>
+
 #include <spur/strings.hpp>
 
 #include <boost/beast/core/string.hpp>
@@ -140,6 +142,27 @@ Rejection check_framing(const http::request_header<>& header) noexcept {
     if (host_count == 0 && version == 11) return {400, "bad_request", "Missing Host header"};
     if (host_count == 1 && !valid_host(trim(host))) return {400, "bad_request", "Malformed Host header"};
     return {};
+}
+
+// What is known of a request refused before its header parsed: method and target when
+// the request line itself was sound, so the access log can still say what was asked.
+Request::Message partial_header(std::string_view request_line) {
+    Request::Message m;
+    m.version(11);
+    auto sp1 = request_line.find(' ');
+    auto sp2 = sp1 == std::string_view::npos ? sp1 : request_line.find(' ', sp1 + 1);
+    if (sp2 == std::string_view::npos) return m;
+    auto method = request_line.substr(0, sp1);
+    auto target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
+    const bool sound = !method.empty() && !target.empty() &&
+                       std::all_of(method.begin(), method.end(), [](char c) { return c >= 'A' && c <= 'Z'; }) &&
+                       std::all_of(target.begin(), target.end(),
+                                   [](char c) { return static_cast<unsigned char>(c) > 0x20 && c != 0x7F; });
+    if (sound) {
+        m.method_string(method);
+        m.target(target);
+    }
+    return m;
 }
 
 }  // namespace spur::detail

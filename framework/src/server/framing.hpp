@@ -7,6 +7,8 @@
 
 #include "util/net.hpp"
 
+#include <spur/request.hpp>
+
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/message.hpp>
 
@@ -73,5 +75,9 @@ private:
 /// missing (HTTP/1.1) or repeated Host, or a Host with forbidden characters -> 400;
 /// a target that is not origin-, absolute- or (OPTIONS) asterisk-form -> 400; CONNECT -> 501.
 Rejection check_framing(const http::request_header<>& header) noexcept;
+
+/// What is known of a request refused before its header parsed: method and target when the
+/// request line itself was sound, so the access log can still say what was asked.
+Request::Message partial_header(std::string_view request_line);
 
 }  // namespace spur::detail

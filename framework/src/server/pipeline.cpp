@@ -1,6 +1,9 @@
 #include "server/pipeline.hpp"
 
+#include "server/transport.hpp"
 #include "server/writer.hpp"
+
+#include <array>
 
 namespace spur::detail {
 
@@ -47,6 +50,27 @@ void Pipeline::finish(boost::system::error_code ec, const LogSink& log) noexcept
     responses_ = 0;
     if (bytes_.capacity() > kept_capacity) std::string().swap(bytes_);
     else bytes_.clear();
+}
+
+Task<bool> Pipeline::flush(Transport& transport, std::chrono::milliseconds timeout, const LogSink& log) {
+    if (empty()) co_return true;
+    boost::system::error_code ec;
+    if (!all_sent()) {
+        flushing_ = true;
+        const std::array<net::const_buffer, 1> buffers{unsent()};
+        co_await transport.write(buffers, ec, timeout);
+        flushing_ = false;
+    }
+    finish(ec, log);
+    co_return !ec;
+}
+
+void Pipeline::send_now(Transport& transport, const LogSink& log) noexcept {
+    if (empty() || flushing_) return;
+    boost::system::error_code ec;
+    const std::array<net::const_buffer, 1> held{unsent()};
+    sent(transport.write_now(held, ec));
+    if (!ec && all_sent()) finish(ec, log);
 }
 
 }  // namespace spur::detail

@@ -11,10 +11,13 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
 namespace spur::detail {
+
+class Transport;
 
 /// The serialized responses of requests whose successors were already in the read buffer,
 /// in request order, and their exchanges: the finish hooks run only once the bytes are
@@ -42,10 +45,19 @@ public:
     /// write failed — and empties the batch.
     void finish(boost::system::error_code ec, const LogSink& log) noexcept;
 
+    /// Writes what is held and finishes the batch; false if the write failed (the connection
+    /// must close). Called before anything waits for the client: it may be waiting for those
+    /// answers before it sends more.
+    Task<bool> flush(Transport& transport, std::chrono::milliseconds timeout, const LogSink& log);
+    /// Writes what the socket takes at once, without waiting (a later request of the batch
+    /// waits on something): nothing while flush() writes. Finishes the batch if all went.
+    void send_now(Transport& transport, const LogSink& log) noexcept;
+
 private:
     std::string bytes_;
     std::size_t sent_ = 0;
     std::size_t responses_ = 0;
+    bool flushing_ = false;  // flush()'s write is in flight
     std::vector<ExchangePtr> held_;
 };
 

@@ -97,9 +97,12 @@ void append_head(const http::response_header<>& h, const BodyFraming::WireFields
     put("\r\n");
 }
 
-Task<boost::system::error_code> write_response(Transport& transport, Response& res, const BodyFraming& framing,
-                                               std::chrono::milliseconds timeout, const LogSink& log,
-                                               const Request& req, std::string& head, net::const_buffer before) {
+Task<boost::system::error_code> ResponseWriter::write(Response& res, const BodyFraming& framing, const Request& req,
+                                                      net::const_buffer before) {
+    auto& transport = transport_;
+    auto& head = head_;
+    const auto timeout = timeout_;
+    const auto& log = log_;
     boost::system::error_code ec;
     head.clear();
     append_head(res.header(), framing.wire, head);
