@@ -4,6 +4,7 @@
 #include <spur/serving.hpp>
 
 #include "server/connection.hpp"
+#include "server/listeners.hpp"
 #include "server/systemd.hpp"
 #include "server/tls_context.hpp"
 #include "server/websocket/session.hpp"
@@ -14,8 +15,6 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ip/v6_only.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -26,7 +25,6 @@
 #include <fmt/core.h>
 
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -66,38 +64,6 @@ unsigned resolve_threads(unsigned configured) {
     return configured ? configured : std::max(1u, std::thread::hardware_concurrency());
 }
 
-// A unix-domain listener is adopted into the TCP acceptor type: Asio's reactive accept, read,
-// write and wait are the same system calls for both families, so the connection code stays
-// compiled once. What differs — peer addresses, TCP options — the server does not ask of it.
-void adopt(net::ip::tcp::acceptor& acceptor, int family, int fd) {
-    acceptor.assign(family == AF_INET6 ? net::ip::tcp::v6() : net::ip::tcp::v4(), fd);
-}
-
-// Binds a unix socket at `path` with `mode`, replacing a stale socket file left by a
-// process that did not shut down; anything else at the path is left alone (bind then fails).
-int bind_unix(net::any_io_executor executor, const std::string& path, unsigned mode) {
-    struct stat st {};
-    if (lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
-    net::local::stream_protocol::acceptor unix_acceptor(executor);
-    net::local::stream_protocol::endpoint endpoint(path);
-    unix_acceptor.open(endpoint.protocol());
-    unix_acceptor.bind(endpoint);
-    if (::chmod(path.c_str(), static_cast<mode_t>(mode)) != 0) {
-        ::unlink(path.c_str());
-        throw std::system_error(errno, std::generic_category(), "chmod " + path);
-    }
-    unix_acceptor.listen(net::socket_base::max_listen_connections);
-    return unix_acceptor.release();
-}
-
-/// One listening socket: TCP, or a unix-domain one adopted into the same type.
-struct Listener {
-    explicit Listener(net::strand<net::io_context::executor_type>& strand) : acceptor(strand) {}
-    net::ip::tcp::acceptor acceptor;
-    bool tls = false;
-    bool unix_socket = false;
-    std::string created_path;  // a unix socket file this server made, removed on shutdown
-};
 }  // namespace
 
 struct Server::Impl {
@@ -123,7 +89,7 @@ struct Server::Impl {
     // acceptors, signals, drain and background tasks.
     net::io_context io;
     net::strand<net::io_context::executor_type> strand;  // acceptor, signals and drain state
-    std::vector<std::unique_ptr<Listener>> listeners;
+    detail::Listeners listeners{strand};
     std::unique_ptr<detail::TlsContext> tls;
     net::signal_set signals;
     net::steady_timer drain_timer;
@@ -184,7 +150,7 @@ struct Server::Impl {
         for (auto& w : workers) w->stop();
     }
 
-    Task<> accept_loop(Listener& listener) {
+    Task<> accept_loop(detail::Listener& listener) {
         auto& from = listener.acceptor;
         detail::TlsContext* tls_context = listener.tls ? tls.get() : nullptr;
         for (;;) {
@@ -331,12 +297,7 @@ struct Server::Impl {
     // Runs on `strand`.
     void close_listeners() {
         stopping = true;
-        boost::system::error_code ec;
-        for (auto& l : listeners) {
-            l->acceptor.close(ec);
-            if (!l->created_path.empty()) ::unlink(l->created_path.c_str());
-            l->created_path.clear();
-        }
+        listeners.close();
         watchdog.cancel();
         for (auto& c : snapshot()) {
             // Idle keep-alive connections close now; busy ones finish their request and
@@ -385,59 +346,6 @@ struct Server::Impl {
         });
     }
 
-    Listener& add_listener(bool is_tls) {
-        listeners.push_back(std::make_unique<Listener>(strand));
-        listeners.back()->tls = is_tls;
-        return *listeners.back();
-    }
-
-    // Socket activation: systemd's sockets instead of binding. Returns false when there are none.
-    bool take_inherited() {
-        auto inherited = detail::take_inherited_sockets();
-        for (const auto& socket : inherited) {
-            const bool is_tls = socket.name == "https" || socket.name == "tls";
-            if (is_tls && !tls) {
-                ::close(socket.fd);
-                throw std::invalid_argument("spur: systemd passed a socket named '" + socket.name + "' but no tls settings");
-            }
-            auto& l = add_listener(is_tls);
-            l.unix_socket = socket.family == AF_UNIX;
-            adopt(l.acceptor, socket.family, socket.fd);
-        }
-        return !inherited.empty();
-    }
-
-    void bind_configured() {
-        std::string host = options.host == "localhost" ? "127.0.0.1" : options.host;
-        auto bind = [&](bool is_tls, unsigned short port) {
-            auto& acceptor = add_listener(is_tls).acceptor;
-            net::ip::tcp::endpoint endpoint(net::ip::make_address(host), port);
-            acceptor.open(endpoint.protocol());
-            acceptor.set_option(net::socket_base::reuse_address(true));
-            if (endpoint.address().is_v6()) acceptor.set_option(net::ip::v6_only(false));
-            acceptor.bind(endpoint);
-            acceptor.listen(net::socket_base::max_listen_connections);
-        };
-        if (options.plain) bind(false, options.port);
-        if (tls) bind(true, options.tls->port);
-        if (!options.unix_path.empty()) {
-            auto& l = add_listener(false);
-            l.unix_socket = true;
-            adopt(l.acceptor, AF_UNIX, bind_unix(io.get_executor(), options.unix_path, options.unix_mode));
-            l.created_path = options.unix_path;
-        }
-    }
-
-    unsigned short first_port(bool is_tls) const {
-        for (const auto& l : listeners) {
-            if (l->tls != is_tls || l->unix_socket) continue;
-            boost::system::error_code ec;
-            auto endpoint = l->acceptor.local_endpoint(ec);
-            if (!ec) return endpoint.port();
-        }
-        return 0;
-    }
-
     void run_thread(net::io_context& context) {
         // No exception may end an I/O thread: log it and keep serving.
         for (;;) {
@@ -455,9 +363,7 @@ struct Server::Impl {
 Server::Server(App& app, ServerOptions options) : impl_(std::make_unique<Impl>(app, std::move(options))) {}
 
 Server::~Server() {
-    impl_->stop_all();
-    for (auto& l : impl_->listeners)
-        if (!l->created_path.empty()) ::unlink(l->created_path.c_str());
+    impl_->stop_all();  // the listeners' unix socket files go with them
 }
 
 unsigned short Server::start() {
@@ -470,13 +376,13 @@ unsigned short Server::start() {
     raise_file_limit(s.options.max_connections);
     if (s.options.tls) s.tls = std::make_unique<detail::TlsContext>(*s.options.tls);
     s.notify_systemd = s.options.systemd;
-    if (!(s.options.systemd && s.take_inherited())) {
+    if (!(s.options.systemd && s.listeners.take_inherited(s.tls != nullptr))) {
         if (!s.options.plain && !s.options.tls && s.options.unix_path.empty())
             throw std::invalid_argument("spur: nothing to listen on (plain = false, no tls, no unix_path)");
-        s.bind_configured();
+        s.listeners.bind(s.options, s.tls != nullptr);
     }
-    s.port = s.first_port(false);
-    s.tls_port = s.first_port(true);
+    s.port = s.listeners.first_port(false);
+    s.tls_port = s.listeners.first_port(true);
 
     auto on_failure = [this](std::exception_ptr failure) {
         if (failure) impl_->report(failure);
