@@ -2,6 +2,7 @@
 
 #include <spur/mysql/error.hpp>
 
+#include "mysql/kill.hpp"
 #include "mysql/statement.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -74,12 +75,6 @@ std::shared_ptr<const std::vector<std::string>> column_names(MYSQL_RES* meta) {
     for (unsigned i = 0; i < n; ++i) names->emplace_back(fields[i].name, fields[i].name_length);
     return names;
 }
-
-// Stops the statement running on server thread `id` from a connection of its own: KILL QUERY
-// (a user may kill their own statements without extra privileges). Best effort, in the
-// background: when it cannot connect, the server is unreachable anyway, and max_statement_time
-// still bounds the statement; the caller already has the error that made us give up.
-void stop_on_server(const net::any_io_executor& executor, Config config, std::uint64_t id);
 
 }  // namespace
 
@@ -226,7 +221,7 @@ struct Connection::Impl {
         }
         Config same_server = config;
         same_server.hosts = {server};
-        stop_on_server(executor, std::move(same_server), id);
+        detail::stop_on_server(executor, std::move(same_server), id);
     }
 
     // Asio throws operation_aborted at a cancelled coroutine's co_await before the awaited
@@ -316,19 +311,6 @@ struct Connection::Impl {
         co_return stmt;
     }
 };
-
-namespace {
-Task<> kill_query(Config config, std::uint64_t id) {
-    config.multi_statements = false;  // config.hosts is the connection's own server only
-    auto side = co_await Connection::connect(config);
-    co_await side->query(fmt::format("KILL QUERY {}", id));
-    co_await side->close();
-}
-
-void stop_on_server(const net::any_io_executor& executor, Config config, std::uint64_t id) {
-    net::co_spawn(executor, kill_query(std::move(config), id), [](std::exception_ptr) {});
-}
-}  // namespace
 
 Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Connection::~Connection() = default;

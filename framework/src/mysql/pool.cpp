@@ -2,7 +2,7 @@
 
 #include <spur/mysql/error.hpp>
 
-#include "mysql/kill_queue.hpp"
+#include "mysql/kill.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
