@@ -1,6 +1,7 @@
 #pragma once
 // Connection::Impl — one connection's state, and drive(), which runs each of Connector/C's
-// non-blocking operations. Private to the connection's files: connection.cpp, connect.cpp.
+// non-blocking operations. Private to the connection's files: connection.cpp, connect.cpp,
+// execute.cpp (statements and their results).
 
 #include <spur/mysql/connection.hpp>
 #include <spur/mysql/error.hpp>
@@ -128,7 +129,7 @@ struct Connection::Impl {
                          const net::any_io_executor& executor);
 
     // The prepared statement for `sql`, from the cache (statement_cache, least recently used
-    // closed first) or prepared now.
+    // closed first) or prepared now (execute.cpp).
     Task<MYSQL_STMT*> prepare(std::string_view sql);
 
     // Draining an abandoned operation.
