@@ -1,7 +1,8 @@
 #pragma once
 // Connection::Impl — one connection's state, and drive(), which runs each of Connector/C's
-// non-blocking operations. Private to the connection's files: connection.cpp, connect.cpp,
-// execute.cpp (statements and their results).
+// non-blocking operations. Private to the connection's files: connection.cpp (the driver's
+// parts and the small operations), connect.cpp, execute.cpp (statements and their results),
+// drain.cpp (what a cancelled caller left behind).
 
 #include <spur/mysql/connection.hpp>
 #include <spur/mysql/error.hpp>
@@ -132,7 +133,7 @@ struct Connection::Impl {
     // closed first) or prepared now (execute.cpp).
     Task<MYSQL_STMT*> prepare(std::string_view sql);
 
-    // Draining an abandoned operation.
+    // Draining an abandoned operation (drain.cpp).
     int resume_abandoned(int ready);
     template <class Continue>
     Task<> settle(int status, Continue resume);
