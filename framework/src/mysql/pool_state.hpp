@@ -1,8 +1,8 @@
 #pragma once
 // detail::PoolState — what a Pool shares with its leases and its background drains, and the
 // files that work on it: pool_lease.cpp (acquire and release: idle connections, waiters and
-// slots, validation and expiry); pool.cpp (where a new connection goes, background drains, and
-// the Pool's API over it).
+// slots, validation and expiry), pool_hosts.cpp (which host a new connection goes to, and
+// opening it); pool.cpp (background drains, and the Pool's API over it).
 
 #include <spur/mysql/pool.hpp>
 
@@ -73,7 +73,7 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
     std::vector<std::unique_ptr<Connection>> expire_locked();
     std::vector<std::unique_ptr<Connection>> shut();
 
-    // Where new connections go.
+    // Where new connections go (pool_hosts.cpp).
     std::vector<Host> connect_order();
     void host_failed(const Host& host);
     Task<std::unique_ptr<Connection>> open_connection();
