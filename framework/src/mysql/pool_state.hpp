@@ -2,7 +2,8 @@
 // detail::PoolState — what a Pool shares with its leases and its background drains, and the
 // files that work on it: pool_lease.cpp (acquire and release: idle connections, waiters and
 // slots, validation and expiry), pool_hosts.cpp (which host a new connection goes to, and
-// opening it); pool.cpp (background drains, and the Pool's API over it).
+// opening it), pool_drain.cpp (connections a cancelled caller left mid-statement); pool.cpp
+// is the Pool's API over it.
 
 #include <spur/mysql/pool.hpp>
 
@@ -78,7 +79,7 @@ struct PoolState : std::enable_shared_from_this<PoolState> {
     void host_failed(const Host& host);
     Task<std::unique_ptr<Connection>> open_connection();
 
-    // Connections a cancelled caller left mid-statement.
+    // Connections a cancelled caller left mid-statement (pool_drain.cpp).
     struct Draining;
     void drain_later(std::unique_ptr<Connection> c);
     static Task<> drain(Draining d);
