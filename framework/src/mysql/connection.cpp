@@ -1,565 +1,90 @@
-#include <spur/mysql/connection.hpp>
+#include "mysql/connection_impl.hpp"
 
-#include <spur/mysql/error.hpp>
+#include "mysql/kill.hpp"
 
-#include "mysql/statement.hpp"
-
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/error.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
-#include <boost/asio/ip/address.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/core.h>
-#include <mysql.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <list>
-#include <mutex>
-#include <optional>
-#include <stdexcept>
-#include <unordered_map>
 
 namespace spur::mysql {
 
-namespace net = boost::asio;
-using Clock = std::chrono::steady_clock;
-
-namespace {
-
-unsigned seconds_at_least_1(std::chrono::milliseconds ms) {
-    return static_cast<unsigned>(std::max<long long>(1, (ms.count() + 999) / 1000));
+Connection::Impl::~Impl() {
+    if (mysql) mysql_close(mysql);
+    for (auto& [sql, stmt] : statements) mysql_stmt_close(stmt);  // detached by mysql_close: no I/O
+    for (MYSQL_STMT* stmt : orphans) mysql_stmt_close(stmt);
+    if (abandoned && abandoned->op == Op::prepare) mysql_stmt_close(abandoned->stmt);  // not cached
 }
 
-bool is_lost(unsigned number) { return Error(number, "", "").connection_lost(); }
-
-// Column values of the text protocol (query()) arrive as strings; give them their type.
-Value text_value(const MYSQL_FIELD& f, const char* data, unsigned long length) {
-    if (!data) return Value();
-    std::string_view s(data, length);
-    switch (f.type) {
-        case MYSQL_TYPE_TINY: case MYSQL_TYPE_SHORT: case MYSQL_TYPE_LONG: case MYSQL_TYPE_LONGLONG:
-        case MYSQL_TYPE_INT24: case MYSQL_TYPE_YEAR:
-            if (f.flags & UNSIGNED_FLAG) return Value(static_cast<std::uint64_t>(std::strtoull(data, nullptr, 10)));
-            return Value(static_cast<std::int64_t>(std::strtoll(data, nullptr, 10)));
-        case MYSQL_TYPE_FLOAT: case MYSQL_TYPE_DOUBLE:
-            return Value(std::strtod(data, nullptr));
-        case MYSQL_TYPE_DATE: case MYSQL_TYPE_DATETIME: case MYSQL_TYPE_TIMESTAMP: {
-            DateTime d;
-            char frac[8] = {0};
-            std::sscanf(data, "%d-%d-%d %d:%d:%d.%6s", &d.year, &d.month, &d.day, &d.hour, &d.minute, &d.second, frac);
-            if (frac[0]) {
-                std::string digits(frac);
-                digits.resize(6, '0');
-                d.microsecond = std::atoi(digits.c_str());
-            }
-            return Value(d);
-        }
-        default:
-            if (detail::binary_column(f)) return Value(Blob(std::string(s)));
-            return Value(std::string(s));
+void Connection::Impl::fail(unsigned n, const char* sqlstate, const char* message) {
+    if (detail::is_lost(n) || n == 1047) {
+        broken = true;
+        server_failed = true;
+        throw Error(n, sqlstate, fmt::format("{} (database server {}:{})", message, server.host, server.port));
     }
+    throw Error(n, sqlstate, message);
 }
 
-std::shared_ptr<const std::vector<std::string>> column_names(MYSQL_RES* meta) {
-    auto names = std::make_shared<std::vector<std::string>>();
-    unsigned n = mysql_num_fields(meta);
-    MYSQL_FIELD* fields = mysql_fetch_fields(meta);
-    for (unsigned i = 0; i < n; ++i) names->emplace_back(fields[i].name, fields[i].name_length);
-    return names;
-}
-
-// Stops the statement running on server thread `id` from a connection of its own: KILL QUERY
-// (a user may kill their own statements without extra privileges). Best effort, in the
-// background: when it cannot connect, the server is unreachable anyway, and max_statement_time
-// still bounds the statement; the caller already has the error that made us give up.
-void stop_on_server(const net::any_io_executor& executor, Config config, std::uint64_t id);
-
-}  // namespace
-
-// The operations drive() runs. Named, so that one a cancelled caller abandoned half-way can be
-// finished by Connection::drain without the caller's frame (its out-parameters die with it).
-enum class Op { connect, close, close_stmt, prepare, execute, store_stmt, free_stmt, query, store_text, next_result, ping, commit, rollback };
-
-// Nothing from Asio is kept between operations (no descriptor, timer or executor): each wait
-// wraps the socket for as long as it lasts. So a connection (and its pool) may outlive the
-// io_context it last ran on — `Pool db; App app; app.listen();` destroys that io_context
-// first — and still close cleanly.
-struct Connection::Impl {
-    explicit Impl(Config c) : config(std::move(c)) {}
-
-    ~Impl() {
-        if (mysql) mysql_close(mysql);
-        for (auto& [sql, stmt] : statements) mysql_stmt_close(stmt);  // detached by mysql_close: no I/O
-        for (MYSQL_STMT* stmt : orphans) mysql_stmt_close(stmt);
-        if (abandoned && abandoned->op == Op::prepare) mysql_stmt_close(abandoned->stmt);  // not cached
-    }
-
-    // An operation whose caller was cancelled mid-way: still under way in Connector/C (and on the
-    // server), to be finished by drain() with out-parameters of its own.
-    struct Abandoned {
-        Op op;
-        MYSQL_STMT* stmt;              // the statement it works on, if any
-        int status;                    // what Connector/C waits for next (0: it had finished)
-        net::any_io_executor executor; // where it ran; the drain goes on there
-        Clock::time_point since;       // when the operation began
-        int rc = 0;
-        my_bool flag = 0;
-        MYSQL_RES* res = nullptr;
-    };
-
-    Config config;
-    Host server;
-    MYSQL* mysql = nullptr;
-    bool broken = false;
-    bool server_failed = false;  // broken by the server's fault (see Connection::server_failed)
-    bool timed_out = false;  // the last wait ended at Connector/C's timeout
-    std::optional<Abandoned> abandoned;
-    std::vector<MYSQL_STMT*> orphans;  // prepared for a caller that left, when the drain failed
-    Connection::Stopper stopper;  // set by a pool: its admin connection sends the KILLs
-    std::list<std::pair<std::string, MYSQL_STMT*>> statements;  // most recently used first
-    std::unordered_map<std::string_view, std::list<std::pair<std::string, MYSQL_STMT*>>::iterator> statement_index;
-
-    [[noreturn]] void fail() { fail(mysql_errno(mysql), mysql_sqlstate(mysql), mysql_error(mysql)); }
-    [[noreturn]] void fail(MYSQL_STMT* stmt) {
-        fail(mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt), mysql_stmt_error(stmt));
-    }
-    // A lost server, or a Galera node that stopped being ready (1047: it left the primary
-    // component), makes the connection useless: it is dropped, and the message names the server.
-    [[noreturn]] void fail(unsigned n, const char* sqlstate, const char* message) {
-        if (is_lost(n) || n == 1047) {
-            broken = true;
-            server_failed = true;
-            throw Error(n, sqlstate, fmt::format("{} (database server {}:{})", message, server.host, server.port));
+Task<int> Connection::Impl::wait(int status, Clock::time_point until) {
+    auto executor = co_await net::this_coro::executor;
+    // libmariadb owns the socket: asio borrows it for this wait and must not close it.
+    net::posix::stream_descriptor socket(executor, static_cast<int>(mysql_get_socket(mysql)));
+    struct Borrowed {
+        net::posix::stream_descriptor& s;
+        ~Borrowed() { s.release(); }
+    } borrowed{socket};
+    auto type = (status & MYSQL_WAIT_READ) ? net::posix::descriptor_base::wait_read
+                : (status & MYSQL_WAIT_WRITE) ? net::posix::descriptor_base::wait_write
+                                              : net::posix::descriptor_base::wait_error;
+    const int ready = (status & MYSQL_WAIT_READ) ? MYSQL_WAIT_READ
+                      : (status & MYSQL_WAIT_WRITE) ? MYSQL_WAIT_WRITE
+                                                    : MYSQL_WAIT_EXCEPT;
+    const auto library_timeout = (status & MYSQL_WAIT_TIMEOUT)
+                                     ? Clock::now() + std::chrono::milliseconds(mysql_get_timeout_value_ms(mysql))
+                                     : Clock::time_point::max();
+    if (library_timeout != Clock::time_point::max() || until != Clock::time_point::max()) {
+        net::steady_timer timer(executor, std::min(library_timeout, until));
+        auto [order, socket_ec, timer_ec] =
+            co_await net::experimental::make_parallel_group(socket.async_wait(type, net::deferred),
+                                                            timer.async_wait(net::deferred))
+                .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
+        if (order[0] == 1 && !timer_ec) {
+            if (until < library_timeout) co_return 0;
+            timed_out = true;  // Connector/C gives up on the statement: query_timeout passed
+            co_return MYSQL_WAIT_TIMEOUT;
         }
-        throw Error(n, sqlstate, message);
-    }
-
-    // Waits until the socket is ready as Connector/C asked, or its timeout passes; returns 0 if
-    // `until` comes first.
-    Task<int> wait(int status, Clock::time_point until = Clock::time_point::max()) {
-        auto executor = co_await net::this_coro::executor;
-        // libmariadb owns the socket: asio borrows it for this wait and must not close it.
-        net::posix::stream_descriptor socket(executor, static_cast<int>(mysql_get_socket(mysql)));
-        struct Borrowed {
-            net::posix::stream_descriptor& s;
-            ~Borrowed() { s.release(); }
-        } borrowed{socket};
-        auto type = (status & MYSQL_WAIT_READ) ? net::posix::descriptor_base::wait_read
-                    : (status & MYSQL_WAIT_WRITE) ? net::posix::descriptor_base::wait_write
-                                                  : net::posix::descriptor_base::wait_error;
-        const int ready = (status & MYSQL_WAIT_READ) ? MYSQL_WAIT_READ
-                          : (status & MYSQL_WAIT_WRITE) ? MYSQL_WAIT_WRITE
-                                                        : MYSQL_WAIT_EXCEPT;
-        const auto library_timeout = (status & MYSQL_WAIT_TIMEOUT)
-                                         ? Clock::now() + std::chrono::milliseconds(mysql_get_timeout_value_ms(mysql))
-                                         : Clock::time_point::max();
-        if (library_timeout != Clock::time_point::max() || until != Clock::time_point::max()) {
-            net::steady_timer timer(executor, std::min(library_timeout, until));
-            auto [order, socket_ec, timer_ec] =
-                co_await net::experimental::make_parallel_group(socket.async_wait(type, net::deferred),
-                                                                timer.async_wait(net::deferred))
-                    .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
-            if (order[0] == 1 && !timer_ec) {
-                if (until < library_timeout) co_return 0;
-                timed_out = true;  // Connector/C gives up on the statement: query_timeout passed
-                co_return MYSQL_WAIT_TIMEOUT;
-            }
-            if (socket_ec) throw boost::system::system_error(socket_ec);
-            co_return ready;
-        }
-        boost::system::error_code ec;
-        co_await socket.async_wait(type, net::redirect_error(net::use_awaitable, ec));
-        if (ec) throw boost::system::system_error(ec);
+        if (socket_ec) throw boost::system::system_error(socket_ec);
         co_return ready;
     }
-
-    // Runs one non-blocking operation to completion: start, then continue whenever the socket
-    // is ready.
-    // - The caller cancelled (its client left, a deadline won a race): the operation is left as
-    //   it is, recorded in `abandoned`, and the cancellation goes on up. Breaking the connection
-    //   instead would cost a new connection per cancelled statement (and one more to KILL it);
-    //   the pool drains it in the background (drain()).
-    // - Timed out or failed mid-protocol: the connection's state is unknown, so it is marked
-    //   broken — and the server, which would go on running the statement for nobody, is told
-    //   to stop it.
-    template <class Start, class Continue>
-    Task<> drive(Op op, MYSQL_STMT* stmt, Start start, Continue resume) {
-        // Connector/C is still inside the abandoned operation: a new one would corrupt both.
-        if (abandoned) throw Error(0, "08S01", "the connection is broken: an abandoned operation is still under way");
-        auto executor = co_await net::this_coro::executor;
-        const bool statement = op != Op::connect && op != Op::close;
-        const std::uint64_t server_thread = statement ? mysql_thread_id(mysql) : 0;
-        const auto since = Clock::now();
-        timed_out = false;
-        int status = start();
-        std::exception_ptr failure;
-        try {
-            while (status != 0) status = resume(co_await wait(status));
-        } catch (const boost::system::system_error& e) {
-            if (statement && e.code() == net::error::operation_aborted) {
-                abandoned.emplace(Abandoned{op, stmt, status, executor, since});
-                throw;
-            }
-            broken = true;
-            failure = std::current_exception();
-        } catch (...) {
-            broken = true;
-            failure = std::current_exception();
-        }
-        if ((failure || timed_out) && server_thread != 0) stop_statement(executor, server_thread);
-        if (failure) std::rethrow_exception(failure);
-    }
-
-    // Through the pool's admin connection when there is one (it counts what it cannot send),
-    // else from a short-lived side connection.
-    void stop_statement(const net::any_io_executor& executor, std::uint64_t id) {
-        if (stopper) {
-            stopper(executor, server, id);
-            return;
-        }
-        Config same_server = config;
-        same_server.hosts = {server};
-        stop_on_server(executor, std::move(same_server), id);
-    }
-
-    // Asio throws operation_aborted at a cancelled coroutine's co_await before the awaited
-    // coroutine runs: a caller cancelled between two operations of a statement whose results are
-    // pending leaves them for the drain too (status 0: nothing in flight, only unread results).
-    void abandon_between(const boost::system::system_error& e, Op op, MYSQL_STMT* stmt,
-                         const net::any_io_executor& executor) {
-        if (e.code() == net::error::operation_aborted && !abandoned && !broken)
-            abandoned.emplace(Abandoned{op, stmt, 0, executor, Clock::now()});
-    }
-
-    // Continues the abandoned operation, into its own out-parameters.
-    int resume_abandoned(int ready) {
-        Abandoned& a = *abandoned;
-        switch (a.op) {
-            case Op::close_stmt: return mysql_stmt_close_cont(&a.flag, a.stmt, ready);
-            case Op::prepare: return mysql_stmt_prepare_cont(&a.rc, a.stmt, ready);
-            case Op::execute: return mysql_stmt_execute_cont(&a.rc, a.stmt, ready);
-            case Op::store_stmt: return mysql_stmt_store_result_cont(&a.rc, a.stmt, ready);
-            case Op::free_stmt: return mysql_stmt_free_result_cont(&a.flag, a.stmt, ready);
-            case Op::query: return mysql_real_query_cont(&a.rc, mysql, ready);
-            case Op::store_text: return mysql_store_result_cont(&a.res, mysql, ready);
-            case Op::next_result: return mysql_next_result_cont(&a.rc, mysql, ready);
-            case Op::ping: return mysql_ping_cont(&a.rc, mysql, ready);
-            case Op::commit: return mysql_commit_cont(&a.flag, mysql, ready);
-            case Op::rollback: return mysql_rollback_cont(&a.flag, mysql, ready);
-            case Op::connect: case Op::close: break;
-        }
-        throw std::logic_error("spur::mysql: this operation is never abandoned");
-    }
-
-    // Runs an operation of the drain to its end; any failure leaves the connection unusable.
-    template <class Continue>
-    Task<> settle(int status, Continue resume) {
-        timed_out = false;
-        while (status != 0) status = resume(co_await wait(status));
-        if (timed_out) throw Error(0, "08S01", "timed out draining an abandoned statement");
-    }
-
-    // Reads and discards the text-protocol results still pending (all of a multi-statement's).
-    Task<> discard_text_results(bool stored_one) {
-        for (bool store = !stored_one;; store = true) {
-            if (store) {
-                MYSQL_RES* res = nullptr;
-                co_await settle(mysql_store_result_start(&res, mysql),
-                                [&](int r) { return mysql_store_result_cont(&res, mysql, r); });
-                if (res) mysql_free_result(res);
-            }
-            if (!mysql_more_results(mysql)) co_return;
-            int next = 0;
-            co_await settle(mysql_next_result_start(&next, mysql),
-                            [&](int r) { return mysql_next_result_cont(&next, mysql, r); });
-            if (next != 0) co_return;
-        }
-    }
-
-    Task<MYSQL_STMT*> prepare(std::string_view sql) {
-        if (auto it = statement_index.find(sql); it != statement_index.end()) {
-            statements.splice(statements.begin(), statements, it->second);
-            co_return it->second->second;
-        }
-        if (config.statement_cache > 0 && statements.size() >= config.statement_cache) {
-            MYSQL_STMT* old = statements.back().second;
-            statement_index.erase(statements.back().first);
-            statements.pop_back();
-            my_bool ret = 0;
-            co_await drive(Op::close_stmt, old, [&] { return mysql_stmt_close_start(&ret, old); },
-                           [&](int r) { return mysql_stmt_close_cont(&ret, old, r); });
-        }
-        MYSQL_STMT* stmt = mysql_stmt_init(mysql);
-        if (!stmt) fail();
-        my_bool update_max_length = 1;
-        mysql_stmt_attr_set(stmt, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max_length);
-        int rc = 0;
-        co_await drive(Op::prepare, stmt, [&] { return mysql_stmt_prepare_start(&rc, stmt, sql.data(), sql.size()); },
-                       [&](int r) { return mysql_stmt_prepare_cont(&rc, stmt, r); });
-        if (rc) {
-            Error e(mysql_stmt_errno(stmt), mysql_stmt_sqlstate(stmt), mysql_stmt_error(stmt));
-            if (e.connection_lost()) broken = true;
-            mysql_stmt_close(stmt);  // never prepared on the server: no I/O
-            throw e;
-        }
-        if (config.statement_cache > 0) {
-            statements.emplace_front(std::string(sql), stmt);
-            statement_index.emplace(statements.front().first, statements.begin());
-        }
-        co_return stmt;
-    }
-};
-
-namespace {
-Task<> kill_query(Config config, std::uint64_t id) {
-    config.multi_statements = false;  // config.hosts is the connection's own server only
-    auto side = co_await Connection::connect(config);
-    co_await side->query(fmt::format("KILL QUERY {}", id));
-    co_await side->close();
+    boost::system::error_code ec;
+    co_await socket.async_wait(type, net::redirect_error(net::use_awaitable, ec));
+    if (ec) throw boost::system::system_error(ec);
+    co_return ready;
 }
 
-void stop_on_server(const net::any_io_executor& executor, Config config, std::uint64_t id) {
-    net::co_spawn(executor, kill_query(std::move(config), id), [](std::exception_ptr) {});
+void Connection::Impl::stop_statement(const net::any_io_executor& executor, std::uint64_t id) {
+    if (stopper) {
+        stopper(executor, server, id);
+        return;
+    }
+    Config same_server = config;
+    same_server.hosts = {server};
+    detail::stop_on_server(executor, std::move(same_server), id);
 }
-}  // namespace
+
+void Connection::Impl::abandon_between(const boost::system::system_error& e, Op op, MYSQL_STMT* stmt,
+                                       const net::any_io_executor& executor) {
+    if (e.code() == net::error::operation_aborted && !abandoned && !broken)
+        abandoned.emplace(Abandoned{op, stmt, 0, executor, Clock::now()});
+}
 
 Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Connection::~Connection() = default;
-
-Task<std::unique_ptr<Connection>> Connection::connect(const Config& config) {
-    return connect_any(config, hosts_of(config), nullptr);
-}
-
-Task<std::unique_ptr<Connection>> Connection::connect_any(const Config& config, std::vector<Host> order,
-                                                          std::function<void(const Host&)> failed) {
-    if (order.size() == 1) co_return co_await connect_to(config, order.front(), false);
-    std::string failures;
-    unsigned number = 0;
-    std::string sqlstate;
-    for (const auto& host : order) {
-        try {
-            co_return co_await connect_to(config, host, true);
-        } catch (const Error& e) {
-            failures += fmt::format("{}{}:{}: {}", failures.empty() ? "" : "; ", host.host, host.port, e.what());
-            number = e.number();
-            sqlstate = e.sqlstate();
-        }
-        if (failed) failed(host);
-    }
-    throw Error(number, sqlstate, "no database host answered: " + failures);
-}
-
-Task<std::unique_ptr<Connection>> Connection::connect_to(const Config& config, const Host& server, bool require_ready) {
-    static std::once_flag library;
-    std::call_once(library, [] { mysql_library_init(0, nullptr, nullptr); });
-
-    auto executor = co_await net::this_coro::executor;
-    auto impl = std::make_unique<Impl>(config);
-    impl->server = server;
-    std::string host = server.host;
-    if (host != "localhost") {
-        // Connector/C would resolve the name with a blocking getaddrinfo(); resolve it here instead.
-        boost::system::error_code ec;
-        net::ip::make_address(host, ec);
-        if (ec) {
-            net::ip::tcp::resolver resolver(executor);
-            boost::system::error_code resolve_ec;
-            auto results = co_await resolver.async_resolve(host, std::to_string(server.port),
-                                                           net::redirect_error(net::use_awaitable, resolve_ec));
-            if (resolve_ec || results.empty())
-                throw Error(2005, "HY000", fmt::format("unknown database host '{}': {}", host, resolve_ec.message()));
-            host = results.begin()->endpoint().address().to_string();
-        }
-    }
-    MYSQL* m = mysql_init(nullptr);
-    if (!m) throw Error(2008, "HY000", "out of memory");
-    impl->mysql = m;
-    mysql_options(m, MYSQL_OPT_NONBLOCK, nullptr);
-    mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    // One SET for the session: UTC, and the server-side statement limit when there is one.
-    std::string init = "SET time_zone = '+00:00'";
-    if (config.max_statement_time.count() > 0)
-        init += fmt::format(", max_statement_time = {:.3f}", config.max_statement_time.count() / 1000.0);
-    if (config.causal_reads) init += ", wsrep_sync_wait = 1";
-    mysql_options(m, MYSQL_INIT_COMMAND, init.c_str());
-    unsigned connect_timeout = seconds_at_least_1(config.connect_timeout);
-    unsigned io_timeout = seconds_at_least_1(config.query_timeout);
-    mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
-    mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
-    mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
-
-    MYSQL* connected = nullptr;
-    const char* db = config.database.empty() ? nullptr : config.database.c_str();
-    const char* sock = config.socket.empty() ? nullptr : config.socket.c_str();
-    // FOUND_ROWS: affected_rows counts matched rows, so an UPDATE that changes nothing still says "found".
-    const unsigned long flags = (config.multi_statements ? CLIENT_MULTI_STATEMENTS : 0) | CLIENT_FOUND_ROWS;
-    co_await impl->drive(
-        Op::connect, nullptr,
-        [&] {
-            return mysql_real_connect_start(&connected, m, host.c_str(), config.user.c_str(), config.password.c_str(),
-                                            db, server.port, sock, flags);
-        },
-        [&](int ready) { return mysql_real_connect_cont(&connected, m, ready); });
-    if (!connected) impl->fail();
-    std::unique_ptr<Connection> c(new Connection(std::move(impl)));
-    if (require_ready) {
-        // A Galera node outside the primary component (or still joining) accepts connections
-        // but refuses statements on tables with 1047, and so does one an operator takes out of
-        // rotation (wsrep_reject_queries). A server without the Galera provider says wsrep_ready
-        // OFF too, but has no provider name; one without these tables (MySQL) is no Galera node.
-        std::optional<Result> status;
-        try {
-            status = co_await c->query(
-                "SELECT LOWER(VARIABLE_NAME), VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
-                "WHERE VARIABLE_NAME IN ('WSREP_PROVIDER_NAME', 'WSREP_READY') UNION ALL "
-                "SELECT LOWER(VARIABLE_NAME), VARIABLE_VALUE FROM information_schema.GLOBAL_VARIABLES "
-                "WHERE VARIABLE_NAME = 'WSREP_REJECT_QUERIES'");
-        } catch (const Error& e) {
-            if (e.number() == 1047 || c->broken()) throw;
-        }
-        std::string provider, ready, reject = "NONE";
-        for (const auto& row : status ? *status : Result{}) {
-            const auto name = row.get<std::string>(0);
-            auto value = row.get<std::string>(1);
-            if (name == "wsrep_ready") ready = std::move(value);
-            else if (name == "wsrep_provider_name") provider = std::move(value);
-            else reject = std::move(value);
-        }
-        if (!provider.empty() && (ready != "ON" || reject != "NONE"))
-            throw Error(1047, "08S01", fmt::format("database server {}:{} is a Galera node not ready for queries",
-                                                   server.host, server.port));
-    }
-    co_return c;
-}
-
-Task<Result> Connection::execute_values(std::string_view sql, std::vector<Value> params) {
-    Impl& c = *impl_;
-    if (c.broken) throw Error(0, "08S01", "the connection is broken");
-    const auto executor = co_await net::this_coro::executor;
-    MYSQL_STMT* stmt = co_await c.prepare(sql);
-
-    const unsigned long expected = mysql_stmt_param_count(stmt);
-    if (expected != params.size())
-        throw Error(0, "07001", fmt::format("statement expects {} parameter(s), got {}", expected, params.size()));
-    detail::ParamBinds binds(params);
-    if (!binds.empty() && mysql_stmt_bind_param(stmt, binds.data())) c.fail(stmt);
-
-    int rc = 0;
-    co_await c.drive(Op::execute, stmt, [&] { return mysql_stmt_execute_start(&rc, stmt); },
-                     [&](int r) { return mysql_stmt_execute_cont(&rc, stmt, r); });
-    if (rc) c.fail(stmt);
-
-    Result result;
-    MYSQL_RES* meta = mysql_stmt_result_metadata(stmt);
-    if (!meta) {
-        result.affected_rows = mysql_stmt_affected_rows(stmt);
-        result.last_insert_id = mysql_stmt_insert_id(stmt);
-        co_return result;
-    }
-    // Rows are pending from here on: any failure leaves the protocol mid-way (unless a cancelled
-    // caller left it for the drain).
-    struct Pending {
-        Impl& c;
-        MYSQL_RES* meta;
-        bool done = false;
-        ~Pending() {
-            mysql_free_result(meta);
-            if (!done && !c.abandoned) c.broken = true;
-        }
-    } pending{c, meta};
-
-    try {
-        co_await c.drive(Op::store_stmt, stmt, [&] { return mysql_stmt_store_result_start(&rc, stmt); },
-                         [&](int r) { return mysql_stmt_store_result_cont(&rc, stmt, r); });
-        if (rc) c.fail(stmt);
-
-        result.columns = column_names(meta);
-        detail::ResultBinds columns(meta);  // after store_result: max_length is known
-        if (mysql_stmt_bind_result(stmt, columns.data())) c.fail(stmt);
-        for (;;) {
-            int f = mysql_stmt_fetch(stmt);  // rows are stored client-side: no I/O
-            if (f == MYSQL_NO_DATA) break;
-            if (f == 1) c.fail(stmt);
-            result.rows.emplace_back(result.columns, columns.row());
-        }
-        my_bool freed = 0;
-        co_await c.drive(Op::free_stmt, stmt, [&] { return mysql_stmt_free_result_start(&freed, stmt); },
-                         [&](int r) { return mysql_stmt_free_result_cont(&freed, stmt, r); });
-    } catch (const boost::system::system_error& e) {
-        c.abandon_between(e, Op::execute, stmt, executor);
-        throw;
-    }
-    pending.done = true;
-    result.affected_rows = result.rows.size();
-    co_return result;
-}
-
-Task<Result> Connection::query(std::string_view sql) {
-    Impl& c = *impl_;
-    if (c.broken) throw Error(0, "08S01", "the connection is broken");
-    MYSQL* m = c.mysql;
-    const auto executor = co_await net::this_coro::executor;
-    int rc = 0;
-    co_await c.drive(Op::query, nullptr, [&] { return mysql_real_query_start(&rc, m, sql.data(), sql.size()); },
-                     [&](int r) { return mysql_real_query_cont(&rc, m, r); });
-    if (rc) c.fail();
-    // Results are pending until the loop ends: leaving it early by an exception (one between two
-    // operations included) must not put the connection back with results unread.
-    struct Pending {
-        Impl& c;
-        bool done = false;
-        ~Pending() {
-            if (!done && !c.abandoned) c.broken = true;
-        }
-    } pending{c};
-    Result last;
-    try {
-        for (;;) {
-            MYSQL_RES* res = nullptr;
-            co_await c.drive(Op::store_text, nullptr, [&] { return mysql_store_result_start(&res, m); },
-                             [&](int r) { return mysql_store_result_cont(&res, m, r); });
-            Result current;
-            if (res) {
-                current.columns = column_names(res);
-                const unsigned n = mysql_num_fields(res);
-                MYSQL_FIELD* fields = mysql_fetch_fields(res);
-                while (MYSQL_ROW row = mysql_fetch_row(res)) {  // stored: no I/O
-                    unsigned long* lengths = mysql_fetch_lengths(res);
-                    std::vector<Value> values;
-                    values.reserve(n);
-                    for (unsigned i = 0; i < n; ++i) values.push_back(text_value(fields[i], row[i], lengths[i]));
-                    current.rows.emplace_back(current.columns, std::move(values));
-                }
-                current.affected_rows = current.rows.size();
-                mysql_free_result(res);
-            } else if (mysql_field_count(m) != 0) {
-                c.fail();
-            } else {
-                current.affected_rows = mysql_affected_rows(m);
-                current.last_insert_id = mysql_insert_id(m);
-            }
-            last = std::move(current);
-            if (!mysql_more_results(m)) break;
-            int next = 0;
-            co_await c.drive(Op::next_result, nullptr, [&] { return mysql_next_result_start(&next, m); },
-                             [&](int r) { return mysql_next_result_cont(&next, m, r); });
-            if (next > 0) c.fail();
-            if (next < 0) break;
-        }
-    } catch (const boost::system::system_error& e) {
-        c.abandon_between(e, Op::query, nullptr, executor);
-        throw;
-    }
-    pending.done = true;
-    co_return last;
-}
 
 Task<> Connection::ping() {
     Impl& c = *impl_;
@@ -636,66 +161,5 @@ const net::any_io_executor& Connection::abandoned_on() const noexcept { return i
 Clock::time_point Connection::abandoned_since() const noexcept { return impl_->abandoned->since; }
 
 void Connection::stop_statements_with(Stopper stop) { impl_->stopper = std::move(stop); }
-
-Task<> Connection::drain(Clock::time_point stop_at, std::function<Task<bool>()> stop) noexcept {
-    Impl& c = *impl_;
-    if (!c.abandoned) co_return;
-    Impl::Abandoned& a = *c.abandoned;
-    try {
-        // 1. The operation itself: it may end by itself until stop_at, then it is KILLed.
-        c.timed_out = false;
-        bool stopping = false;
-        while (a.status != 0) {
-            const int ready = co_await c.wait(a.status, stopping ? Clock::time_point::max() : stop_at);
-            if (ready != 0) {
-                a.status = c.resume_abandoned(ready);
-                continue;
-            }
-            stopping = true;
-            if (!co_await stop()) throw Error(0, "08S01", "an abandoned statement could not be stopped");
-        }
-        if (c.timed_out) throw Error(0, "08S01", "timed out draining an abandoned statement");
-        const unsigned number = a.stmt ? mysql_stmt_errno(a.stmt) : mysql_errno(c.mysql);
-        if (is_lost(number)) throw Error(number, "08S01", "connection lost while draining an abandoned statement");
-        // 2. What it left behind: an unread result (read and discarded), a statement prepared
-        //    for nobody (closed), an open transaction (rolled back).
-        switch (a.op) {
-            case Op::prepare: {
-                MYSQL_STMT* stmt = std::exchange(a.stmt, nullptr);
-                a.op = Op::close_stmt;  // if this fails, ~Impl must not close it again
-                my_bool ret = 0;
-                co_await c.settle(mysql_stmt_close_start(&ret, stmt), [&](int r) { return mysql_stmt_close_cont(&ret, stmt, r); });
-                break;
-            }
-            case Op::execute: case Op::store_stmt: {
-                // Unread rows are read and dropped by free_result (Connector/C flushes them).
-                my_bool ret = 0;
-                co_await c.settle(mysql_stmt_free_result_start(&ret, a.stmt),
-                                  [&](int r) { return mysql_stmt_free_result_cont(&ret, a.stmt, r); });
-                break;
-            }
-            case Op::store_text:
-                if (a.res) mysql_free_result(std::exchange(a.res, nullptr));
-                co_await c.discard_text_results(true);
-                break;
-            case Op::query: case Op::next_result:
-                if (a.rc == 0) co_await c.discard_text_results(false);
-                break;
-            default:
-                break;
-        }
-        if (in_transaction()) {
-            my_bool failed = 0;
-            co_await c.settle(mysql_rollback_start(&failed, c.mysql), [&](int r) { return mysql_rollback_cont(&failed, c.mysql, r); });
-            if (failed) throw Error(0, "08S01", "rollback failed while draining an abandoned statement");
-        }
-    } catch (...) {
-        c.broken = true;
-    }
-    // Closing it now would be I/O on a connection in an unknown state: ~Impl closes it after
-    // mysql_close, without I/O.
-    if (a.op == Op::prepare) c.orphans.push_back(a.stmt);
-    c.abandoned.reset();
-}
 
 }  // namespace spur::mysql
