@@ -132,7 +132,12 @@ TEST_CASE("login takes as long for an unknown email as for a wrong password (200
     };
     const double a = median(known), b = median(unknown);
     WARN("median wrong password " << a << " ms, unknown email " << b << " ms");  // the figure for docs/reliability.md
-    CHECK(std::abs(a - b) / std::max(a, b) <= 0.05);
+    // Compared pair by pair (the two logins of a round ran back to back): a burst of load on a
+    // shared machine then slows both sides of a pair alike, where it moved the two medians
+    // apart by itself. A leak — an unknown email that skips the hash — is a whole hash, ~100%.
+    std::vector<double> differences;
+    for (std::size_t i = 0; i < known.size(); ++i) differences.push_back(known[i] - unknown[i]);
+    CHECK(std::abs(median(differences)) / std::max(a, b) <= 0.05);
 }
 
 TEST_CASE("me needs a valid token: missing, malformed, tampered, alg none, wrong alg and expired are 401", "[app][auth]") {
