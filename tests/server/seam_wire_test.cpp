@@ -141,10 +141,10 @@ TEST_CASE("a ws route still upgrades when a middleware clears the request's loca
     client->close();
 }
 
-// The connection looks the handler up in the locals twice: to decide, and again after the
-// handshake's finish hooks ran. A finish hook that releases per-request data by clearing the
-// locals makes the second lookup nullptr, which upgrade() dereferences: SIGSEGV, and the whole
-// server goes down with the first WebSocket client.
+// A finish hook that releases per-request data by clearing the locals must not touch the
+// upgrade: when the ws route kept its handler there, the connection's second lookup after the
+// handshake's hooks was nullptr (SIGSEGV, the whole server down with the first WebSocket
+// client). The handler now goes to the transport through the request's wire.
 TEST_CASE("a finish hook that clears the request's locals does not crash a WebSocket upgrade", "[server][websocket]") {
 #ifdef SEAM_TEST_TSAN
     WARN("skipped under ThreadSanitizer: the server runs in a forked child");
@@ -169,11 +169,10 @@ TEST_CASE("a finish hook that clears the request's locals does not crash a WebSo
     CHECK(child.finish());  // the server was still running, and stopped by itself
 }
 
-// The server now hands every Request its WireBody, which lives in serve_one's frame; a
-// pipelined response is held past that frame, and its finish hooks run with the next request.
-// A hook that reads the request's JSON then calls memory_budget() on a WireBody that is gone
-// (heap-use-after-free under AddressSanitizer). Before #32 a request without a body on the
-// wire - the only kind that is held - had no body source at all.
+// A pipelined response is held past serve_one's turn, and its finish hooks run with the next
+// request's write. A hook that reads the request's JSON asks the request's wire for its
+// memory budget: that wire must outlive the turn (the connection's WholeBody does; serve_one's
+// WireBody did not, a heap-use-after-free under AddressSanitizer).
 TEST_CASE("a finish hook may parse a pipelined request's JSON after its response was held", "[server][pipelining]") {
 #ifdef SEAM_TEST_TSAN
     WARN("skipped under ThreadSanitizer: the server runs in a forked child");
