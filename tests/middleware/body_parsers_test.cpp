@@ -168,7 +168,7 @@ TEST_CASE("malformed multipart bodies answer 400", "[middleware][body]") {
     CHECK(c.post("/upload", multipart_body("XyZ", {{"a", "", "1"}}), {{"Content-Type", "text/plain"}}).body == "ok");
 }
 
-TEST_CASE("a streamed upload bigger than the server's default body limit arrives on disk", "[middleware][body][server]") {
+TEST_CASE("a streamed upload bigger than the server's default body limit arrives on disk", "[middleware][body][server][concurrency]") {
     middleware::MultipartOptions o;
     o.memory_threshold = 4096;
     o.max_file_bytes = 4 * 1024 * 1024;
@@ -198,7 +198,7 @@ TEST_CASE("a streamed upload bigger than the server's default body limit arrives
     CHECK(r->keep_alive());
 }
 
-TEST_CASE("a streamed body past the route limit is 413 - a small unread body is dropped, a large one closes the connection", "[middleware][body][server]") {
+TEST_CASE("a streamed body past the route limit is 413 - a small unread body is dropped, a large one closes the connection", "[middleware][body][server][concurrency]") {
     App app;
     app.post("/upload", middleware::multipart(), [](Request&, Response& res) { res.send("ok"); })
         .stream_body()

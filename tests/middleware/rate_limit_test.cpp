@@ -20,7 +20,7 @@ struct FakeClock {
 };
 }  // namespace
 
-TEST_CASE("a burst is allowed, then 429 with Retry-After and RateLimit headers", "[middleware][rate_limit]") {
+TEST_CASE("a burst is allowed, then 429 with Retry-After and RateLimit headers", "[middleware][rate_limit][concurrency]") {
     FakeClock clock;
     middleware::RateLimitOptions o;
     o.burst = 3;
@@ -47,7 +47,7 @@ TEST_CASE("a burst is allowed, then 429 with Retry-After and RateLimit headers",
     CHECK(c.get("/").status == 429);
 }
 
-TEST_CASE("clients are limited separately, by address or by a custom key", "[middleware][rate_limit]") {
+TEST_CASE("clients are limited separately, by address or by a custom key", "[middleware][rate_limit][concurrency]") {
     FakeClock clock;
     middleware::RateLimitOptions o;
     o.burst = 1;
@@ -66,7 +66,7 @@ TEST_CASE("clients are limited separately, by address or by a custom key", "[mid
     CHECK(c.get("/").status == 200);
 }
 
-TEST_CASE("memory stays bounded however many keys arrive", "[middleware][rate_limit]") {
+TEST_CASE("memory stays bounded however many keys arrive", "[middleware][rate_limit][concurrency]") {
     FakeClock clock;
     middleware::RateLimitOptions o;
     o.burst = 5;
@@ -82,7 +82,7 @@ TEST_CASE("memory stays bounded however many keys arrive", "[middleware][rate_li
     CHECK(limiter.size() > 0);
 }
 
-TEST_CASE("under many threads exactly the burst is allowed", "[middleware][rate_limit]") {
+TEST_CASE("under many threads exactly the burst is allowed", "[middleware][rate_limit][concurrency]") {
     middleware::RateLimitOptions o;
     o.burst = 100;
     o.per_second = 0.0001;

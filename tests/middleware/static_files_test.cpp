@@ -99,7 +99,7 @@ TEST_CASE("traversal attempts never leave the root", "[middleware][static]") {
     }
 }
 
-TEST_CASE("traversal over a real socket is refused too", "[middleware][static][server]") {
+TEST_CASE("traversal over a real socket is refused too", "[middleware][static][server][concurrency]") {
     Site site;
     App app = make_app(site);
     test::TestServer srv(app);
@@ -158,7 +158,7 @@ TEST_CASE("single byte ranges answer 206, unsatisfiable ones 416", "[middleware]
     CHECK(stale.status == 200);
 }
 
-TEST_CASE("HEAD sends the headers only and a large file streams whole over the wire", "[middleware][static][server]") {
+TEST_CASE("HEAD sends the headers only and a large file streams whole over the wire", "[middleware][static][server][concurrency]") {
     Site site;
     App app = make_app(site);
     test::TestServer srv(app);
@@ -175,7 +175,7 @@ TEST_CASE("HEAD sends the headers only and a large file streams whole over the w
 
 // Issue #31, finding 4: file reads went through spur::offload's queue, which password hashing
 // shares; 200 downloads made logins fail with 503, and a full queue cut downloads off.
-TEST_CASE("files are served while the blocking pool's queue is full", "[middleware][static][server]") {
+TEST_CASE("files are served while the blocking pool's queue is full", "[middleware][static][server][concurrency]") {
     Site site;
     App app = make_app(site);
     test::BlockingHold hold;

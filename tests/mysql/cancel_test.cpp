@@ -88,7 +88,7 @@ Task<> short_statements(Pool& pool) {
 }  // namespace
 
 TEST_CASE("a statement cancelled early is drained and keeps its connection - no new connection is opened",
-          "[mysql][cancel][pool]") {
+          "[mysql][cancel][pool][concurrency]") {
     boost::asio::io_context io;
     auto config = test_db(1);
     // Generous, so that a loaded host cannot turn this drain into a kill: the default (250 ms)
@@ -119,7 +119,7 @@ TEST_CASE("a statement cancelled early is drained and keeps its connection - no 
 }
 
 TEST_CASE("a long statement cancelled is stopped by KILL QUERY within a bounded time, through one admin connection",
-          "[mysql][cancel][kill]") {
+          "[mysql][cancel][kill][concurrency]") {
     boost::asio::io_context io;
     Pool pool(test_db(1));
     Pool observer(test_db(1));
@@ -194,7 +194,7 @@ void bursts_of_cancelled_callers(std::chrono::milliseconds validate_after) {
 }  // namespace
 
 TEST_CASE("bursts of callers cancelled mid-statement leave the pool whole, on the connections it had",
-          "[mysql][cancel][pool]") {
+          "[mysql][cancel][pool][concurrency]") {
     bursts_of_cancelled_callers(60s);
 }
 

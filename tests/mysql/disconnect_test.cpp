@@ -23,7 +23,7 @@ std::uint64_t running(const std::string& prefix) {
 }
 }  // namespace
 
-TEST_CASE("a client that disconnects stops the query its handler awaits, on the server too", "[mysql][kill]") {
+TEST_CASE("a client that disconnects stops the query its handler awaits, on the server too", "[mysql][kill][concurrency]") {
     spur::mysql::Pool pool(spur::test::test_db(2));
     spur::App app;
     std::atomic<bool> cancelled{false};

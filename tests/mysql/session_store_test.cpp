@@ -73,7 +73,7 @@ struct Fixture {
 };
 }  // namespace
 
-TEST_CASE("the MariaDB store keeps the data in its table and only the signed id in the cookie", "[mysql][session]") {
+TEST_CASE("the MariaDB store keeps the data in its table and only the signed id in the cookie", "[mysql][session][concurrency]") {
     Fixture f("sessions_cookie_id");
     auto app = session_app(f.store);
     spur::test::TestServer srv(app);
@@ -92,7 +92,7 @@ TEST_CASE("the MariaDB store keeps the data in its table and only the signed id 
     CHECK(call(srv.port(), "GET", "/count", forged).body.at("new") == true);
 }
 
-TEST_CASE("sessions in MariaDB are shared by every app instance using the table", "[mysql][session]") {
+TEST_CASE("sessions in MariaDB are shared by every app instance using the table", "[mysql][session][concurrency]") {
     Fixture f("sessions_shared");
     auto first_app = session_app(f.store);
     auto second_app = session_app(std::make_shared<mysql::SessionStore>(f.pool, mysql::SessionStoreOptions{.table = f.table}));
@@ -103,7 +103,7 @@ TEST_CASE("sessions in MariaDB are shared by every app instance using the table"
     CHECK(call(first.port(), "GET", "/count", r.cookie).body.at("count") == 2);
 }
 
-TEST_CASE("regenerate on login makes the planted id worthless, destroy removes the row", "[mysql][session]") {
+TEST_CASE("regenerate on login makes the planted id worthless, destroy removes the row", "[mysql][session][concurrency]") {
     Fixture f("sessions_fixation");
     auto app = session_app(f.store);
     spur::test::TestServer srv(app);
@@ -126,7 +126,7 @@ TEST_CASE("regenerate on login makes the planted id worthless, destroy removes t
     CHECK(call(srv.port(), "GET", "/count", login.cookie).body.at("new") == true);
 }
 
-TEST_CASE("an expired session is never loaded and purge_expired deletes its row", "[mysql][session]") {
+TEST_CASE("an expired session is never loaded and purge_expired deletes its row", "[mysql][session][concurrency]") {
     Fixture f("sessions_expiry");
     auto app = session_app(f.store, 1s, false);
     spur::test::TestServer srv(app);
@@ -145,7 +145,7 @@ TEST_CASE("an expired session is never loaded and purge_expired deletes its row"
     CHECK(row(f.pool, f.table, id_of(kept)));
 }
 
-TEST_CASE("concurrent requests of one session: reads never undo a write, every request is answered", "[mysql][session]") {
+TEST_CASE("concurrent requests of one session: reads never undo a write, every request is answered", "[mysql][session][concurrency]") {
     Fixture f("sessions_concurrent");
     auto app = session_app(f.store);
     spur::test::TestServer srv(app);

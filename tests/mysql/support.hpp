@@ -11,6 +11,8 @@
 #include "support/database_url.hpp"
 
 #include <cstdlib>
+#include <string>
+#include <string_view>
 #include <stdexcept>
 #include <thread>
 
@@ -44,6 +46,14 @@ T run(boost::asio::io_context& io, Task<T> task, unsigned threads = 1) {
 
 inline void run(boost::asio::io_context& io, Task<> task, unsigned threads = 1) {
     run(io, [](Task<> t) -> Task<bool> { co_await std::move(t); co_return true; }(std::move(task)), threads);
+}
+
+/// Drops and creates the table `ddl` creates ("CREATE TABLE <name> (..."), so that each test
+/// case starts from an empty table whatever ran before it.
+inline Task<> reset_table(mysql::Pool& pool, std::string_view ddl) {
+    auto name = std::string(ddl.substr(13, ddl.find(' ', 13) - 13));
+    co_await pool.query("DROP TABLE IF EXISTS " + name);
+    co_await pool.query(ddl);
 }
 
 }  // namespace spur::test

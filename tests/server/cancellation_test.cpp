@@ -47,7 +47,7 @@ spur::Middleware record_status(Observed& o) {
 }
 }  // namespace
 
-TEST_CASE("a client that closes mid-handler cancels it, nothing is written, and the hooks see 499", "[server]") {
+TEST_CASE("a client that closes mid-handler cancels it, nothing is written, and the hooks see 499", "[server][concurrency]") {
     spur::App app;
     Observed o;
     std::mutex log_mutex;
@@ -88,7 +88,7 @@ TEST_CASE("a client that closes mid-handler cancels it, nothing is written, and 
     CHECK(log.find("/slow HTTP/1.1\" 499 ") != std::string::npos);  // the access log says so too
 }
 
-TEST_CASE("a route marked run_to_completion finishes its handler after the client left", "[server]") {
+TEST_CASE("a route marked run_to_completion finishes its handler after the client left", "[server][concurrency]") {
     spur::App app;
     Observed o;
     app.use(record_status(o));
@@ -107,7 +107,7 @@ TEST_CASE("a route marked run_to_completion finishes its handler after the clien
     CHECK(spur::test::eventually([&] { return o.finished_status.load() == 499; }, 3s));
 }
 
-TEST_CASE("a client that stays gets its answer, and the connection is reused afterwards", "[server]") {
+TEST_CASE("a client that stays gets its answer, and the connection is reused afterwards", "[server][concurrency]") {
     spur::App app;
     Observed o;
     app.get("/slow", [&](spur::Request&, spur::Response& res) -> spur::Task<> {
@@ -132,7 +132,7 @@ TEST_CASE("a client that stays gets its answer, and the connection is reused aft
     CHECK_FALSE(o.cancelled);
 }
 
-TEST_CASE("clients that leave while their request waits for an offloaded job leave the server serving", "[server][offload]") {
+TEST_CASE("clients that leave while their request waits for an offloaded job leave the server serving", "[server][offload][concurrency]") {
     // Each leave cancels the handler on its I/O thread while the job finishes on a pool thread:
     // Boost 1.81's co_spawn cancellation handler could then run after being freed (a crash).
     spur::App app(spur::AppOptions{[](spur::LogLevel, std::string_view) {}});

@@ -56,7 +56,7 @@ bool served(RawConnection& c) {
 
 }  // namespace
 
-TEST_CASE("past max_connections_per_ip a client's new connection is closed - other clients are served", "[server][caps]") {
+TEST_CASE("past max_connections_per_ip a client's new connection is closed - other clients are served", "[server][caps][concurrency]") {
     Held held;
     App app = caps_app(held);
     auto options = test_options();
@@ -83,7 +83,7 @@ TEST_CASE("past max_connections_per_ip a client's new connection is closed - oth
     CHECK(served(b));  // the survivors were never disturbed
 }
 
-TEST_CASE("trusted proxies are exempt from the per-client cap", "[server][caps][proxy]") {
+TEST_CASE("trusted proxies are exempt from the per-client cap", "[server][caps][proxy][concurrency]") {
     Held held;
     App app = caps_app(held);
     auto options = test_options();
@@ -102,7 +102,7 @@ TEST_CASE("trusted proxies are exempt from the per-client cap", "[server][caps][
     CHECK(e.wait_closed());
 }
 
-TEST_CASE("at max_connections an idle keep-alive connection is shed to admit a new one", "[server][caps]") {
+TEST_CASE("at max_connections an idle keep-alive connection is shed to admit a new one", "[server][caps][concurrency]") {
     Held held;
     App app = caps_app(held);
     auto options = test_options();
@@ -128,7 +128,7 @@ TEST_CASE("at max_connections an idle keep-alive connection is shed to admit a n
     CHECK(eventually([&] { return srv.server().stats().open_connections == 2; }));
 }
 
-TEST_CASE("at max_connections with every connection busy the new one is refused and the busy ones finish", "[server][caps]") {
+TEST_CASE("at max_connections with every connection busy the new one is refused and the busy ones finish", "[server][caps][concurrency]") {
     Held held;
     App app = caps_app(held);
     auto options = test_options();

@@ -68,7 +68,7 @@ Task<> pause(std::chrono::milliseconds d) {
 }
 }  // namespace
 
-TEST_CASE("finish hooks see bytes sent and the whole duration - buffered, streamed, static", "[server][finish]") {
+TEST_CASE("finish hooks see bytes sent and the whole duration - buffered, streamed, static", "[server][finish][concurrency]") {
     auto dir = std::filesystem::temp_directory_path() / ("spur-finish-" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);
     std::ofstream(dir / "file.txt") << std::string(3000, 'f');
@@ -113,7 +113,7 @@ TEST_CASE("finish hooks see bytes sent and the whole duration - buffered, stream
     std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("a client that leaves mid-response is recorded as 499", "[server][finish]") {
+TEST_CASE("a client that leaves mid-response is recorded as 499", "[server][finish][concurrency]") {
     App app;
     Recorder recorder;
     app.use(recorder.middleware());

@@ -52,7 +52,7 @@ void add_size_route(App& app, std::size_t limit) {
 }
 }  // namespace
 
-TEST_CASE("a declared Content-Length commits no memory: 200 clients declaring 1 MiB hold what they sent", "[server][body][hostile]") {
+TEST_CASE("a declared Content-Length commits no memory: 200 clients declaring 1 MiB hold what they sent", "[server][body][hostile][concurrency]") {
     App app;
     add_size_route(app, 2 * MiB);
     TestServer srv(app);
@@ -84,7 +84,7 @@ TEST_CASE("a declared Content-Length commits no memory: 200 clients declaring 1 
     CHECK(eventually([&] { return srv.server().stats().buffered_body_bytes == 0; }));
 }
 
-TEST_CASE("a GET body nobody reads is not read: the answer comes at once and the connection closes", "[server][body][hostile]") {
+TEST_CASE("a GET body nobody reads is not read: the answer comes at once and the connection closes", "[server][body][hostile][concurrency]") {
     App app;
     std::atomic<int> handled{0};
     app.get("/healthz", [&](Request&, Response& res) {
@@ -119,7 +119,7 @@ TEST_CASE("a GET body nobody reads is not read: the answer comes at once and the
     }
 }
 
-TEST_CASE("past max_buffered_body_bytes a body read answers 503 overloaded while the others go on", "[server][body][hostile]") {
+TEST_CASE("past max_buffered_body_bytes a body read answers 503 overloaded while the others go on", "[server][body][hostile][concurrency]") {
     App app;
     add_size_route(app, MiB);
     auto options = test_options();
@@ -159,7 +159,7 @@ TEST_CASE("past max_buffered_body_bytes a body read answers 503 overloaded while
     CHECK(ok->result_int() == 200);
 }
 
-TEST_CASE("one client's uploads cannot take the whole budget, and small bodies never meet it", "[server][body][hostile]") {
+TEST_CASE("one client's uploads cannot take the whole budget, and small bodies never meet it", "[server][body][hostile][concurrency]") {
     App app;
     add_size_route(app, MiB);
     auto options = test_options();
@@ -192,7 +192,7 @@ TEST_CASE("one client's uploads cannot take the whole budget, and small bodies n
     CHECK(small->body() == std::to_string(10 * KiB));
 }
 
-TEST_CASE("a body below min_transfer_rate is dropped, one above it may take longer than body_timeout", "[server][body][hostile]") {
+TEST_CASE("a body below min_transfer_rate is dropped, one above it may take longer than body_timeout", "[server][body][hostile][concurrency]") {
     App app;
     add_size_route(app, MiB);
     auto options = test_options();
@@ -227,7 +227,7 @@ TEST_CASE("a body below min_transfer_rate is dropped, one above it may take long
 
 // Issue #31 review: the rate counted wire bytes, so 16 KB of chunk extension per 1-byte chunk
 // kept a body "fast" while it advanced a byte a second.
-TEST_CASE("chunk framing earns no time: a body that only sends chunk extensions is dropped", "[server][body][hostile]") {
+TEST_CASE("chunk framing earns no time: a body that only sends chunk extensions is dropped", "[server][body][hostile][concurrency]") {
     App app;
     add_size_route(app, MiB);
     auto options = test_options();
@@ -246,7 +246,7 @@ TEST_CASE("chunk framing earns no time: a body that only sends chunk extensions 
     CHECK_FALSE(sending);  // the server closed on it while it was still sending
 }
 
-TEST_CASE("a reader below min_transfer_rate is dropped, a fast one gets the whole response", "[server][hostile]") {
+TEST_CASE("a reader below min_transfer_rate is dropped, a fast one gets the whole response", "[server][hostile][concurrency]") {
     App app;
     std::mutex mutex;
     std::condition_variable finished;
@@ -302,7 +302,7 @@ TEST_CASE("a reader below min_transfer_rate is dropped, a fast one gets the whol
     }
 }
 
-TEST_CASE("a JSON body of 256 KiB or more is parsed on the blocking pool, not on the I/O thread", "[server][body][hostile]") {
+TEST_CASE("a JSON body of 256 KiB or more is parsed on the blocking pool, not on the I/O thread", "[server][body][hostile][concurrency]") {
     App app;
     spur::test::BlockingHold hold;
     hold.route(app);
@@ -359,7 +359,7 @@ App get_body_app() {
 }
 }  // namespace
 
-TEST_CASE("a GET body is read for a typed Body<T> or when the handler asks, on the wire and in the test client alike", "[server][body][hostile]") {
+TEST_CASE("a GET body is read for a typed Body<T> or when the handler asks, on the wire and in the test client alike", "[server][body][hostile][concurrency]") {
     App app = get_body_app();
     auto get = [](std::string_view path) {
         return "GET " + std::string(path) + " HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n{\"q\":\"find\"}";
@@ -383,7 +383,7 @@ TEST_CASE("a GET body is read for a typed Body<T> or when the handler asks, on t
 
 // Issue #31 review: a JSON body of small numbers is 8x its size as a tree; uncounted, one
 // client's 8 MiB posts held over a gigabyte. The tree is counted with its body now.
-TEST_CASE("a parsed JSON tree is counted with its body in the client's share of the budget", "[server][body][hostile]") {
+TEST_CASE("a parsed JSON tree is counted with its body in the client's share of the budget", "[server][body][hostile][concurrency]") {
     App app;
     app.post("/json", [](Request& req, Response& res) { res.json({{"type", req.json().is_array() ? "array" : "object"}}); })
         .body_limit(MiB);

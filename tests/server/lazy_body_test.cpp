@@ -33,7 +33,7 @@ void add_upload_route(App& app, std::atomic<int>& handled) {
 }
 }  // namespace
 
-TEST_CASE("a guard that answers 401 gets no 100 Continue and the upload is never read", "[server][body]") {
+TEST_CASE("a guard that answers 401 gets no 100 Continue and the upload is never read", "[server][body][concurrency]") {
     App app;
     std::atomic<int> handled{0};
     add_upload_route(app, handled);
@@ -50,7 +50,7 @@ TEST_CASE("a guard that answers 401 gets no 100 Continue and the upload is never
     CHECK(handled == 0);
 }
 
-TEST_CASE("a route that reads the body sends 100 Continue first, then answers", "[server][body]") {
+TEST_CASE("a route that reads the body sends 100 Continue first, then answers", "[server][body][concurrency]") {
     App app;
     std::atomic<int> handled{0};
     add_upload_route(app, handled);
@@ -69,7 +69,7 @@ TEST_CASE("a route that reads the body sends 100 Continue first, then answers", 
     CHECK((*r)["Connection"] == "");  // kept alive
 }
 
-TEST_CASE("a body over the limit is 413 when something reads it - a guard still answers first", "[server][body][limits]") {
+TEST_CASE("a body over the limit is 413 when something reads it - a guard still answers first", "[server][body][limits][concurrency]") {
     App app;
     std::atomic<int> handled{0};
     app.post("/small", require_auth(), [&handled](Request&, Response& res) {
@@ -92,7 +92,7 @@ TEST_CASE("a body over the limit is 413 when something reads it - a guard still 
     CHECK(handled == 0);
 }
 
-TEST_CASE("middleware can read the body itself, and the handler sees it", "[server][body]") {
+TEST_CASE("middleware can read the body itself, and the handler sees it", "[server][body][concurrency]") {
     App app;
     app.use([](Request& req, Response& res, Next next) -> Task<> {
         co_await req.read_body();

@@ -103,7 +103,7 @@ std::string body_of(RawConnection& c, bool head = false) {
 
 }  // namespace
 
-TEST_CASE("pipelined requests are all handled before their responses are written, in one batch", "[server][pipeline]") {
+TEST_CASE("pipelined requests are all handled before their responses are written, in one batch", "[server][pipeline][concurrency]") {
     Events events;
     App app = recording_app(events);
     TestServer srv(app);
@@ -118,7 +118,7 @@ TEST_CASE("pipelined requests are all handled before their responses are written
                                                     "finish /b 200", "finish /c 200"});
 }
 
-TEST_CASE("a pipelined batch is bounded by its byte budget", "[server][pipeline]") {
+TEST_CASE("a pipelined batch is bounded by its byte budget", "[server][pipeline][concurrency]") {
     Events events;
     App app = recording_app(events);
     TestServer srv(app);
@@ -134,7 +134,7 @@ TEST_CASE("a pipelined batch is bounded by its byte budget", "[server][pipeline]
     CHECK(events.position("finish /big/0 200") > events.position("handle /big/5"));
 }
 
-TEST_CASE("held responses are sent while a later pipelined request waits", "[server][pipeline]") {
+TEST_CASE("held responses are sent while a later pipelined request waits", "[server][pipeline][concurrency]") {
     Events events;
     App app = recording_app(events);
     TestServer srv(app);
@@ -147,7 +147,7 @@ TEST_CASE("held responses are sent while a later pipelined request waits", "[ser
     CHECK(body_of(c) == "slow");
 }
 
-TEST_CASE("held responses are sent before the server waits for the rest of a request", "[server][pipeline]") {
+TEST_CASE("held responses are sent before the server waits for the rest of a request", "[server][pipeline][concurrency]") {
     Events events;
     App app = recording_app(events);
     TestServer srv(app);
@@ -179,7 +179,7 @@ TEST_CASE("held responses are sent before the server waits for the rest of a req
     }
 }
 
-TEST_CASE("Connection: close in the middle of a pipeline ends it there", "[server][pipeline]") {
+TEST_CASE("Connection: close in the middle of a pipeline ends it there", "[server][pipeline][concurrency]") {
     Events events;
     App app = recording_app(events);
     TestServer srv(app);
@@ -197,7 +197,7 @@ TEST_CASE("Connection: close in the middle of a pipeline ends it there", "[serve
     CHECK(events.position("handle /c") == -1);
 }
 
-TEST_CASE("HEAD in the middle of a pipeline has a length and no body", "[server][pipeline]") {
+TEST_CASE("HEAD in the middle of a pipeline has a length and no body", "[server][pipeline][concurrency]") {
     Events events;
     App app = recording_app(events);
     TestServer srv(app);
@@ -211,7 +211,7 @@ TEST_CASE("HEAD in the middle of a pipeline has a length and no body", "[server]
     CHECK(body_of(c) == "c");  // would read "b" if HEAD's body had been written
 }
 
-TEST_CASE("errors in the middle of a pipeline", "[server][pipeline]") {
+TEST_CASE("errors in the middle of a pipeline", "[server][pipeline][concurrency]") {
     Events events;
     App app = recording_app(events);
     TestServer srv(app);
@@ -255,7 +255,7 @@ TEST_CASE("errors in the middle of a pipeline", "[server][pipeline]") {
     }
 }
 
-TEST_CASE("a streamed response in the middle of a pipeline keeps its place", "[server][pipeline]") {
+TEST_CASE("a streamed response in the middle of a pipeline keeps its place", "[server][pipeline][concurrency]") {
     Events events;
     App app = recording_app(events);
     TestServer srv(app);
@@ -269,7 +269,7 @@ TEST_CASE("a streamed response in the middle of a pipeline keeps its place", "[s
     CHECK(body_of(c) == "c");
 }
 
-TEST_CASE("a request body in the middle of a pipeline", "[server][pipeline]") {
+TEST_CASE("a request body in the middle of a pipeline", "[server][pipeline][concurrency]") {
     Events events;
     App app = recording_app(events);
     TestServer srv(app);
@@ -282,7 +282,7 @@ TEST_CASE("a request body in the middle of a pipeline", "[server][pipeline]") {
     CHECK(body_of(c) == "c");
 }
 
-TEST_CASE("a WebSocket upgrade in a pipeline", "[server][pipeline]") {
+TEST_CASE("a WebSocket upgrade in a pipeline", "[server][pipeline][concurrency]") {
     Events events;
     App app = recording_app(events);
     TestServer srv(app);

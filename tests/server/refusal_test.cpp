@@ -53,7 +53,7 @@ void observe(App& app, Seen& seen) {
 }
 }  // namespace
 
-TEST_CASE("wire refusals pass on_error and the finish hooks - 431, 414, 400, 417, 501", "[server][errors]") {
+TEST_CASE("wire refusals pass on_error and the finish hooks - 431, 414, 400, 417, 501", "[server][errors][concurrency]") {
     App app;
     Seen seen;
     observe(app, seen);
@@ -97,7 +97,7 @@ TEST_CASE("wire refusals pass on_error and the finish hooks - 431, 414, 400, 417
     CHECK(seen.has("POST /upload 501"));
 }
 
-TEST_CASE("a custom on_error renders a 413 from the body limit", "[server][errors][limits]") {
+TEST_CASE("a custom on_error renders a 413 from the body limit", "[server][errors][limits][concurrency]") {
     App app;
     Seen seen;
     observe(app, seen);

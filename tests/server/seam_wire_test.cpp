@@ -120,7 +120,7 @@ std::string upgrade_request(std::string_view target) {
 // may clear ("Removes every value"): a middleware that scrubs per-request data after the
 // handler then turns the upgrade into a bare 101 — no Upgrade, no Sec-WebSocket-Accept — and
 // the connection carries on as HTTP. Before #32 the handler was held by the Response.
-TEST_CASE("a ws route still upgrades when a middleware clears the request's locals after it", "[server][websocket]") {
+TEST_CASE("a ws route still upgrades when a middleware clears the request's locals after it", "[server][websocket][concurrency]") {
     auto app = quiet_app();
     app.use([](Request& req, Response&, spur::Next next) -> Task<> {
         req.locals().set("user", std::string("ada"));
@@ -145,7 +145,7 @@ TEST_CASE("a ws route still upgrades when a middleware clears the request's loca
 // upgrade: when the ws route kept its handler there, the connection's second lookup after the
 // handshake's hooks was nullptr (SIGSEGV, the whole server down with the first WebSocket
 // client). The handler now goes to the transport through the request's wire.
-TEST_CASE("a finish hook that clears the request's locals does not crash a WebSocket upgrade", "[server][websocket]") {
+TEST_CASE("a finish hook that clears the request's locals does not crash a WebSocket upgrade", "[server][websocket][concurrency]") {
 #ifdef SEAM_TEST_TSAN
     WARN("skipped under ThreadSanitizer: the server runs in a forked child");
     return;
@@ -173,7 +173,7 @@ TEST_CASE("a finish hook that clears the request's locals does not crash a WebSo
 // request's write. A hook that reads the request's JSON asks the request's wire for its
 // memory budget: that wire must outlive the turn (the connection's WholeBody does; serve_one's
 // WireBody did not, a heap-use-after-free under AddressSanitizer).
-TEST_CASE("a finish hook may parse a pipelined request's JSON after its response was held", "[server][pipelining]") {
+TEST_CASE("a finish hook may parse a pipelined request's JSON after its response was held", "[server][pipelining][concurrency]") {
 #ifdef SEAM_TEST_TSAN
     WARN("skipped under ThreadSanitizer: the server runs in a forked child");
     return;
@@ -213,7 +213,7 @@ TEST_CASE("a finish hook may parse a pipelined request's JSON after its response
     CHECK(child.finish());
 }
 
-TEST_CASE("only a ws route that answered 101 upgrades: a failing middleware or a hand-made 101 keep HTTP", "[server][websocket]") {
+TEST_CASE("only a ws route that answered 101 upgrades: a failing middleware or a hand-made 101 keep HTTP", "[server][websocket][concurrency]") {
     auto app = quiet_app();
     auto fails_after = [](Request&, Response&, spur::Next next) -> Task<> {
         co_await next();
@@ -250,7 +250,7 @@ TEST_CASE("only a ws route that answered 101 upgrades: a failing middleware or a
     }
 }
 
-TEST_CASE("a request refused on the wire reaches global middleware with no route pattern", "[server][errors]") {
+TEST_CASE("a request refused on the wire reaches global middleware with no route pattern", "[server][errors][concurrency]") {
     auto app = quiet_app();
     std::atomic<int> seen{0};
     std::atomic<bool> had_pattern{false}, cancels{false};
@@ -274,7 +274,7 @@ TEST_CASE("a request refused on the wire reaches global middleware with no route
 
 // No background exists until the first spur::spawn: handlers on both I/O threads race to make
 // it. Every task must run once, and the shutdown must cancel and await all of them.
-TEST_CASE("handlers on several I/O threads spawn background work at once, and shutdown cancels and awaits it", "[server][background]") {
+TEST_CASE("handlers on several I/O threads spawn background work at once, and shutdown cancels and awaits it", "[server][background][concurrency]") {
     auto app = quiet_app();
     std::atomic<int> started{0}, cancelled{0}, refused{0};
     app.get("/spawn", [&](Request& req, Response& res) {

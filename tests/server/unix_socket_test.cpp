@@ -75,7 +75,7 @@ private:
 };
 }  // namespace
 
-TEST_CASE("the server answers on a unix socket with the configured mode and removes it on shutdown", "[server]") {
+TEST_CASE("the server answers on a unix socket with the configured mode and removes it on shutdown", "[server][concurrency]") {
     const auto path = temp_path("app.sock");
     spur::App app;
     app.get("/who", [](spur::Request& req, spur::Response& res) { res.send(std::string(req.remote_address())); });
@@ -97,7 +97,7 @@ TEST_CASE("the server answers on a unix socket with the configured mode and remo
     CHECK_FALSE(fs::exists(path));
 }
 
-TEST_CASE("behind a proxy on the unix socket the client address comes from X-Forwarded-For only when \"unix\" is trusted", "[server]") {
+TEST_CASE("behind a proxy on the unix socket the client address comes from X-Forwarded-For only when \"unix\" is trusted", "[server][concurrency]") {
     const auto path = temp_path("proxied.sock");
     spur::App app;
     app.get("/ip", [](spur::Request& req, spur::Response& res) { res.send(std::string(req.ip())); });
@@ -116,7 +116,7 @@ TEST_CASE("behind a proxy on the unix socket the client address comes from X-For
     CHECK(ask() == "203.0.113.9");
 }
 
-TEST_CASE("a stale socket file from a killed process is replaced but any other file is left alone", "[server]") {
+TEST_CASE("a stale socket file from a killed process is replaced but any other file is left alone", "[server][concurrency]") {
     const auto path = temp_path("stale.sock");
     {
         int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
@@ -145,7 +145,7 @@ TEST_CASE("a stale socket file from a killed process is replaced but any other f
     CHECK(fs::file_size(regular) == 4);
 }
 
-TEST_CASE("systemd hears READY=1 once serving, WATCHDOG=1 while the loop turns, STOPPING=1 on shutdown", "[server]") {
+TEST_CASE("systemd hears READY=1 once serving, WATCHDOG=1 while the loop turns, STOPPING=1 on shutdown", "[server][concurrency]") {
     const auto path = temp_path("notify");
     NotifyListener systemd(path);
     ::setenv("NOTIFY_SOCKET", path.c_str(), 1);
@@ -163,7 +163,7 @@ TEST_CASE("systemd hears READY=1 once serving, WATCHDOG=1 while the loop turns, 
     ::unsetenv("NOTIFY_SOCKET");
 }
 
-TEST_CASE("with systemd = false the notification socket is left alone", "[server]") {
+TEST_CASE("with systemd = false the notification socket is left alone", "[server][concurrency]") {
     const auto path = temp_path("notify-off");
     NotifyListener systemd(path);
     ::setenv("NOTIFY_SOCKET", path.c_str(), 1);

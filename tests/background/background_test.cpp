@@ -25,7 +25,7 @@ namespace net = boost::asio;
 
 using spur::test::sleep_for;
 
-TEST_CASE("every() runs a task repeatedly, and after a failing run that is logged the next one still happens", "[background]") {
+TEST_CASE("every() runs a task repeatedly, and after a failing run that is logged the next one still happens", "[background][concurrency]") {
     spur::test::CapturedLog log;
     spur::App app(spur::AppOptions{log.sink()});
     std::atomic<int> runs{0};
@@ -46,7 +46,7 @@ TEST_CASE("every() runs a task repeatedly, and after a failing run that is logge
     CHECK(app.extensions().draining());
 }
 
-TEST_CASE("stop_background cancels a task mid-await and reports done once it has finished", "[background]") {
+TEST_CASE("stop_background cancels a task mid-await and reports done once it has finished", "[background][concurrency]") {
     spur::App app;
     std::atomic<bool> started{false}, cancelled{false};
     spur::spawn(app, [&]() -> spur::Task<> {
@@ -71,14 +71,14 @@ TEST_CASE("stop_background cancels a task mid-await and reports done once it has
     CHECK_FALSE(spur::spawn(app, []() -> spur::Task<> { co_return; }));  // refused once stopping
 }
 
-TEST_CASE("every() rejects a non-positive interval and registration after serving started", "[background]") {
+TEST_CASE("every() rejects a non-positive interval and registration after serving started", "[background][concurrency]") {
     spur::App app;
     CHECK_THROWS_AS(spur::every(app, 0ms, []() -> spur::Task<> { co_return; }), std::invalid_argument);
     (void)spur::Serving(app);
     CHECK_THROWS_AS(spur::every(app, 1s, []() -> spur::Task<> { co_return; }), std::logic_error);
 }
 
-TEST_CASE("a handler spawns work through req.app() and the server's shutdown cancels and awaits it", "[background]") {
+TEST_CASE("a handler spawns work through req.app() and the server's shutdown cancels and awaits it", "[background][concurrency]") {
     spur::App app;
     std::atomic<bool> running{false}, ended{false};
     app.get("/start", [&](spur::Request& req, spur::Response& res) {

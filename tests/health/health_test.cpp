@@ -20,7 +20,7 @@
 using namespace std::chrono_literals;
 namespace net = boost::asio;
 
-TEST_CASE("liveness answers 200 ok, uncached", "[health]") {
+TEST_CASE("liveness answers 200 ok, uncached", "[health][concurrency]") {
     spur::App app;
     app.get("/healthz", spur::liveness());
     spur::testing::Client client(app);
@@ -30,7 +30,7 @@ TEST_CASE("liveness answers 200 ok, uncached", "[health]") {
     CHECK(r.header("Cache-Control") == "no-store");
 }
 
-TEST_CASE("readiness reports each check, and a failing one makes it 503 without the reason", "[health]") {
+TEST_CASE("readiness reports each check, and a failing one makes it 503 without the reason", "[health][concurrency]") {
     bool database_up = true;
     spur::App app;
     app.get("/readyz", spur::readiness({.checks = {{"database",
@@ -56,7 +56,7 @@ TEST_CASE("readiness reports each check, and a failing one makes it 503 without 
     CHECK(down.body.find("10.1.2.3") == std::string::npos);
 }
 
-TEST_CASE("a probe slower than the timeout is cancelled and reported as timeout", "[health]") {
+TEST_CASE("a probe slower than the timeout is cancelled and reported as timeout", "[health][concurrency]") {
     spur::App app;
     app.get("/readyz", spur::readiness({.checks = {{"slow",
                                                     []() -> spur::Task<> {
@@ -72,7 +72,7 @@ TEST_CASE("a probe slower than the timeout is cancelled and reported as timeout"
     CHECK(r.body == R"({"status":"unavailable","checks":{"slow":"timeout"}})");
 }
 
-TEST_CASE("readiness turns 503 draining the moment the app begins to drain, also when it follows another app", "[health]") {
+TEST_CASE("readiness turns 503 draining the moment the app begins to drain, also when it follows another app", "[health][concurrency]") {
     spur::App app, admin;
     app.get("/readyz", spur::readiness());
     admin.get("/readyz", spur::readiness({.follow = &app}));
@@ -86,11 +86,11 @@ TEST_CASE("readiness turns 503 draining the moment the app begins to drain, also
     CHECK(admin_client.get("/readyz").body == R"({"status":"draining"})");
 }
 
-TEST_CASE("readiness rejects a check without a probe", "[health]") {
+TEST_CASE("readiness rejects a check without a probe", "[health][concurrency]") {
     CHECK_THROWS_AS(spur::readiness({.checks = {{"db", nullptr}}}), std::invalid_argument);
 }
 
-TEST_CASE("on shutdown readiness answers 503 while the listener stays open for drain_delay", "[health]") {
+TEST_CASE("on shutdown readiness answers 503 while the listener stays open for drain_delay", "[health][concurrency]") {
     spur::App app;
     app.get("/readyz", spur::readiness());
     app.get("/healthz", spur::liveness());
@@ -145,7 +145,7 @@ struct Gate {
 };
 }  // namespace
 
-TEST_CASE("readiness runs one probe for many concurrent and rapid requests, within cache_for", "[health]") {
+TEST_CASE("readiness runs one probe for many concurrent and rapid requests, within cache_for", "[health][concurrency]") {
     Gate gate;
     spur::App app;
     app.get("/readyz", spur::readiness({.checks = {gate.check()}, .timeout = 10s, .cache_for = 60s}));
@@ -170,7 +170,7 @@ TEST_CASE("readiness runs one probe for many concurrent and rapid requests, with
     CHECK(gate.started == 1);
 }
 
-TEST_CASE("by default readiness probes at most once a second, and again once that second has passed", "[health]") {
+TEST_CASE("by default readiness probes at most once a second, and again once that second has passed", "[health][concurrency]") {
     std::atomic<int> probes{0};
     spur::App app;
     app.get("/readyz", spur::readiness({.checks = {{"counted", [&]() -> spur::Task<> { ++probes; co_return; }}}}));
@@ -184,7 +184,7 @@ TEST_CASE("by default readiness probes at most once a second, and again once tha
 }
 
 TEST_CASE("a client that leaves during readiness does not abort the probe - the next request gets its outcome",
-          "[health]") {
+          "[health][concurrency]") {
     Gate gate;
     std::atomic<bool> left{false};
     spur::App app;

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <thread>
 
-TEST_CASE("the exposition follows Prometheus's text format: HELP, TYPE, escaped labels, cumulative buckets", "[metrics]") {
+TEST_CASE("the exposition follows Prometheus's text format: HELP, TYPE, escaped labels, cumulative buckets", "[metrics][concurrency]") {
     spur::MetricsRegistry r;
     auto& jobs = r.counter("jobs_total", "Jobs done.\nBy queue \\ result.", {"queue", "result"});
     jobs.labels({"mail", "ok"}).inc(3);
@@ -38,7 +38,7 @@ TEST_CASE("the exposition follows Prometheus's text format: HELP, TYPE, escaped 
     CHECK(std::string(spur::MetricsRegistry::content_type) == "text/plain; version=0.0.4; charset=utf-8");
 }
 
-TEST_CASE("registering a name again returns the same family, differently is an error", "[metrics]") {
+TEST_CASE("registering a name again returns the same family, differently is an error", "[metrics][concurrency]") {
     spur::MetricsRegistry r;
     auto& a = r.counter("hits_total", "Hits.", {"page"});
     CHECK(&r.counter("hits_total", "Hits.", {"page"}) == &a);
@@ -54,7 +54,7 @@ TEST_CASE("registering a name again returns the same family, differently is an e
     CHECK_THROWS_AS(a.labels({"x"}).inc(-1), std::invalid_argument);
 }
 
-TEST_CASE("past max_series new label values share one overflow series", "[metrics]") {
+TEST_CASE("past max_series new label values share one overflow series", "[metrics][concurrency]") {
     spur::MetricsRegistry r(spur::MetricsRegistryOptions{.max_series = 2});
     auto& c = r.counter("paths_total", "Paths.", {"path"});
     c.labels({"/a"}).inc();
@@ -68,7 +68,7 @@ TEST_CASE("past max_series new label values share one overflow series", "[metric
     CHECK(text.find("/c") == std::string::npos);
 }
 
-TEST_CASE("updates from several threads are all counted", "[metrics]") {
+TEST_CASE("updates from several threads are all counted", "[metrics][concurrency]") {
     spur::MetricsRegistry r;
     auto& c = r.counter("n_total", "N.", {"thread"});
     auto& h = r.histogram("v", "V.", {1, 2});
@@ -90,7 +90,7 @@ TEST_CASE("updates from several threads are all counted", "[metrics]") {
 
 // With SPUR_METRICS_OUT set (the promtool_check_metrics CTest fixture) the exposition of a
 // registry using every feature is written there, for Prometheus's own parser to check.
-TEST_CASE("an exposition with every kind of metric for promtool", "[metrics]") {
+TEST_CASE("an exposition with every kind of metric for promtool", "[metrics][concurrency]") {
     spur::MetricsRegistry r;
     r.counter("requests_total", "Requests \"quoted\" and \\ escaped.", {"path"}).labels({"/a\"b\\c\nd"}).inc(2);
     r.gauge("queue_depth", "Depth.", {"queue"}).labels({"ünïcode"}).set(3.25);

@@ -245,7 +245,7 @@ TEST_CASE("a handler that sends nothing answers its status with an empty body", 
     CHECK(e.header("Content-Length") == "0");
 }
 
-TEST_CASE("offload runs work on another thread and resumes with its result", "[app][offload]") {
+TEST_CASE("offload runs work on another thread and resumes with its result", "[app][offload][concurrency]") {
     App app;
     app.get("/hash", [](Request&, Response& res) -> Task<> {
         auto io_thread = std::this_thread::get_id();

@@ -39,7 +39,7 @@ spur::Handler counter(std::chrono::milliseconds period, int count, spur::SseOpti
 }
 }  // namespace
 
-TEST_CASE("format_event writes every data line as its own field and refuses a multi-line id", "[sse]") {
+TEST_CASE("format_event writes every data line as its own field and refuses a multi-line id", "[sse][concurrency]") {
     spur::Event e;
     e.event = "update";
     e.id = "7";
@@ -52,7 +52,7 @@ TEST_CASE("format_event writes every data line as its own field and refuses a mu
     CHECK_THROWS_AS(spur::format_event(spur::Event{"x", "a\rb", {}, std::nullopt}), std::invalid_argument);
 }
 
-TEST_CASE("the test client reads an event stream event by event, as it is produced", "[sse]") {
+TEST_CASE("the test client reads an event stream event by event, as it is produced", "[sse][concurrency]") {
     spur::App app;
     app.get("/events", counter(30ms, 3, {.retry = 2000ms}));
     spur::testing::Client client(app);
@@ -78,7 +78,7 @@ TEST_CASE("the test client reads an event stream event by event, as it is produc
     CHECK(stream.ended());
 }
 
-TEST_CASE("a reconnecting client resumes after its Last-Event-ID", "[sse]") {
+TEST_CASE("a reconnecting client resumes after its Last-Event-ID", "[sse][concurrency]") {
     spur::App app;
     app.get("/events", counter(1ms, 2));
     spur::testing::Client client(app);
@@ -88,7 +88,7 @@ TEST_CASE("a reconnecting client resumes after its Last-Event-ID", "[sse]") {
     CHECK(e->id == "42");
 }
 
-TEST_CASE("keep-alive comments flow while the handler has nothing to send", "[sse]") {
+TEST_CASE("keep-alive comments flow while the handler has nothing to send", "[sse][concurrency]") {
     spur::App app;
     app.get("/quiet", [](spur::Request& req, spur::Response& res) {
         spur::sse(req, res, {.keep_alive = 20ms}, [](spur::EventStream& stream) -> spur::Task<> {
@@ -107,7 +107,7 @@ TEST_CASE("keep-alive comments flow while the handler has nothing to send", "[ss
     CHECK(keep_alives >= 2);  // several before the event, none after it
 }
 
-TEST_CASE("a drain cancels the handler and ends the stream with the farewell event", "[sse]") {
+TEST_CASE("a drain cancels the handler and ends the stream with the farewell event", "[sse][concurrency]") {
     spur::App app;
     std::atomic<bool> cancelled{false};
     app.get("/forever", [&](spur::Request& req, spur::Response& res) {
@@ -135,7 +135,7 @@ TEST_CASE("a drain cancels the handler and ends the stream with the farewell eve
     CHECK(done);
 }
 
-TEST_CASE("a client that leaves cancels the event handler and the finish hooks see 499", "[sse]") {
+TEST_CASE("a client that leaves cancels the event handler and the finish hooks see 499", "[sse][concurrency]") {
     spur::App app;
     std::atomic<bool> cancelled{false};
     int finished_status = 0;
@@ -160,7 +160,7 @@ TEST_CASE("a client that leaves cancels the event handler and the finish hooks s
     CHECK(finished_status == 499);
 }
 
-TEST_CASE("a reader that never reads makes send() wait, and past write_timeout it is dropped", "[sse]") {
+TEST_CASE("a reader that never reads makes send() wait, and past write_timeout it is dropped", "[sse][concurrency]") {
     spur::App app;
     std::atomic<std::uint64_t> sent{0};
     std::atomic<bool> dropped{false};
@@ -193,7 +193,7 @@ TEST_CASE("a reader that never reads makes send() wait, and past write_timeout i
     CHECK(sent.load() > 0);
 }
 
-TEST_CASE("over a socket, a server shutdown sends the farewell event and ends the chunked body", "[sse]") {
+TEST_CASE("over a socket, a server shutdown sends the farewell event and ends the chunked body", "[sse][concurrency]") {
     spur::App app;
     app.get("/forever", [](spur::Request& req, spur::Response& res) {
         spur::sse(req, res, [](spur::EventStream& stream) -> spur::Task<> {

@@ -49,7 +49,7 @@ std::string upgrade_request(std::string_view target, std::string_view extra = ""
 
 }  // namespace
 
-TEST_CASE("websocket echo of text and binary messages", "[websocket]") {
+TEST_CASE("websocket echo of text and binary messages", "[websocket][concurrency]") {
     App app = quiet_app();
     app.ws("/echo", echo);
     TestServer srv(app);
@@ -66,7 +66,7 @@ TEST_CASE("websocket echo of text and binary messages", "[websocket]") {
     c.close();
 }
 
-TEST_CASE("websocket route params and middleware apply before the upgrade", "[websocket]") {
+TEST_CASE("websocket route params and middleware apply before the upgrade", "[websocket][concurrency]") {
     App app = quiet_app();
     auto guard = [](Request& req, Response& res, spur::Next next) -> Task<> {
         if (req.header("Authorization") != "Bearer ok") throw spur::HttpError(401, "unauthorized", "no");
@@ -108,7 +108,7 @@ TEST_CASE("websocket route params and middleware apply before the upgrade", "[we
     }
 }
 
-TEST_CASE("websocket room broadcast reaches every member across I/O threads", "[websocket]") {
+TEST_CASE("websocket room broadcast reaches every member across I/O threads", "[websocket][concurrency]") {
     App app = quiet_app();
     spur::WsRoom room;
     app.ws("/room", [&room](WebSocket& ws) -> Task<> {
@@ -133,7 +133,7 @@ TEST_CASE("websocket room broadcast reaches every member across I/O threads", "[
     CHECK(eventually([&] { return room.size() == 3; }));
 }
 
-TEST_CASE("websocket message over the size limit closes with 1009", "[websocket]") {
+TEST_CASE("websocket message over the size limit closes with 1009", "[websocket][concurrency]") {
     App app = quiet_app();
     app.ws("/echo", echo);
     auto options = spur::test::test_options();
@@ -146,7 +146,7 @@ TEST_CASE("websocket message over the size limit closes with 1009", "[websocket]
     CHECK(c.read_until_closed() == 1009);
 }
 
-TEST_CASE("websocket client vanishing without a close frame ends its handler", "[websocket]") {
+TEST_CASE("websocket client vanishing without a close frame ends its handler", "[websocket][concurrency]") {
     App app = quiet_app();
     std::atomic<int> ended{0};
     spur::WsRoom room;
@@ -170,7 +170,7 @@ TEST_CASE("websocket client vanishing without a close frame ends its handler", "
     CHECK(again.read() == "joined");
 }
 
-TEST_CASE("websocket send waits for a slow reader instead of buffering without bound", "[websocket]") {
+TEST_CASE("websocket send waits for a slow reader instead of buffering without bound", "[websocket][concurrency]") {
     App app = quiet_app();
     std::atomic<int> sent{0};
     const std::string chunk(64 * 1024, 'x');
@@ -194,7 +194,7 @@ TEST_CASE("websocket send waits for a slow reader instead of buffering without b
     CHECK(sent.load() == 400);
 }
 
-TEST_CASE("websocket room drops a member whose queue overflows", "[websocket]") {
+TEST_CASE("websocket room drops a member whose queue overflows", "[websocket][concurrency]") {
     App app = quiet_app();
     spur::WsRoom room;
     app.ws("/room", [&room](WebSocket& ws) -> Task<> {
@@ -216,7 +216,7 @@ TEST_CASE("websocket room drops a member whose queue overflows", "[websocket]") 
     CHECK(eventually([&] { return room.size() == 0; }));
 }
 
-TEST_CASE("graceful shutdown closes websockets with 1001", "[websocket]") {
+TEST_CASE("graceful shutdown closes websockets with 1001", "[websocket][concurrency]") {
     App app = quiet_app();
     app.ws("/echo", echo);
     TestServer srv(app);
@@ -232,7 +232,7 @@ TEST_CASE("graceful shutdown closes websockets with 1001", "[websocket]") {
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
 }
 
-TEST_CASE("websocket idle timeout: pings keep a reading client, a silent one is dropped", "[websocket]") {
+TEST_CASE("websocket idle timeout: pings keep a reading client, a silent one is dropped", "[websocket][concurrency]") {
     App app = quiet_app();
     app.ws("/late", [](WebSocket& ws) -> Task<> {
         // Three idle timeouts from now, from another thread; the handler only reads.

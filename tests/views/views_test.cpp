@@ -41,7 +41,7 @@ struct Card {
 BOOST_DESCRIBE_STRUCT(Card, (), (title, count))
 }  // namespace
 
-TEST_CASE("every interpolation is HTML-escaped unless the template marks it raw", "[views]") {
+TEST_CASE("every interpolation is HTML-escaped unless the template marks it raw", "[views][concurrency]") {
     ViewsDir v;
     v.write("page", "a={{a}}|dot={{user.name}}|{{#items}}item={{.}};{{/items}}|{{#user}}in={{name}}{{/user}}|"
                     "{{> row}}|raw={{{a}}}|amp={{& a}}");
@@ -54,7 +54,7 @@ TEST_CASE("every interpolation is HTML-escaped unless the template marks it raw"
                       escaped + ";|in=" + escaped + "|partial=" + escaped + "|raw=" + attack + "|amp=" + attack);
 }
 
-TEST_CASE("partials come from the views directory, never from the data", "[views]") {
+TEST_CASE("partials come from the views directory, never from the data", "[views][concurrency]") {
     ViewsDir v;
     v.write("page", "[{{> admin/row}}]");
     v.write("admin/row", "row {{n}}");
@@ -63,7 +63,7 @@ TEST_CASE("partials come from the views directory, never from the data", "[views
     CHECK(views.render("page", {{"n", 7}, {"admin/row", "{{{n}}}<b>"}}) == "[row 7]");
 }
 
-TEST_CASE("values render as Mustache expects: numbers as JSON, null and false falsy, empty lists skipped", "[views]") {
+TEST_CASE("values render as Mustache expects: numbers as JSON, null and false falsy, empty lists skipped", "[views][concurrency]") {
     ViewsDir v;
     v.write("page", "{{n}} {{f}} {{#t}}T{{/t}}{{#no}}N{{/no}}{{^nil}}nil{{/nil}}{{#empty}}E{{/empty}}{{^empty}}none{{/empty}}");
     spur::Views views(v.options());
@@ -71,7 +71,7 @@ TEST_CASE("values render as Mustache expects: numbers as JSON, null and false fa
           "2.5 -3 Tnilnone");
 }
 
-TEST_CASE("a layout wraps the page unless the render names another or none", "[views]") {
+TEST_CASE("a layout wraps the page unless the render names another or none", "[views][concurrency]") {
     ViewsDir v;
     v.write("layout", "<main>{{{body}}}</main>{{title}}");
     v.write("plain", "<p>{{title}}</p>");
@@ -80,7 +80,7 @@ TEST_CASE("a layout wraps the page unless the render names another or none", "[v
     CHECK(views.render("plain", {{"title", "T"}}, "") == "<p>T</p>");
 }
 
-TEST_CASE("a missing, malformed or out-of-tree template is a ViewError naming the template", "[views]") {
+TEST_CASE("a missing, malformed or out-of-tree template is a ViewError naming the template", "[views][concurrency]") {
     ViewsDir v;
     v.write("broken", "{{#open}} never closed");
     v.write("uses_missing", "{{> nowhere}}");
@@ -96,7 +96,7 @@ TEST_CASE("a missing, malformed or out-of-tree template is a ViewError naming th
     fs::remove(v.dir.parent_path() / "outside.mustache");
 }
 
-TEST_CASE("templates are compiled once unless reload is on, which picks up a changed file", "[views]") {
+TEST_CASE("templates are compiled once unless reload is on, which picks up a changed file", "[views][concurrency]") {
     ViewsDir v;
     v.write("page", "one");
     spur::Views cached(v.options());
@@ -110,7 +110,7 @@ TEST_CASE("templates are compiled once unless reload is on, which picks up a cha
     CHECK(reloading.render("page", json::object{}) == "two");
 }
 
-TEST_CASE("renders from several threads share the compiled templates", "[views]") {
+TEST_CASE("renders from several threads share the compiled templates", "[views][concurrency]") {
     ViewsDir v;
     v.write("page", "{{#items}}<li>{{.}}</li>{{/items}}{{> part}}");
     v.write("part", "<p>{{n}}</p>");
@@ -129,7 +129,7 @@ TEST_CASE("renders from several threads share the compiled templates", "[views]"
     CHECK(wrong == 0);
 }
 
-TEST_CASE("res.render answers text/html from the app's views, with described structs as data", "[views]") {
+TEST_CASE("res.render answers text/html from the app's views, with described structs as data", "[views][concurrency]") {
     ViewsDir v;
     v.write("card", "<h1>{{title}}</h1><p>{{count}}</p>");
     spur::test::CapturedLog log;
@@ -154,7 +154,7 @@ TEST_CASE("res.render answers text/html from the app's views, with described str
     CHECK(spur::views(app).options().dir == v.dir);
 }
 
-TEST_CASE("res.render without views is a 500, and views cannot change once serving", "[views]") {
+TEST_CASE("res.render without views is a 500, and views cannot change once serving", "[views][concurrency]") {
     spur::test::CapturedLog log;
     spur::App app(spur::AppOptions{.log = log.sink()});
     app.get("/", [](spur::Request& req, spur::Response& res) { spur::render(req, res, "page"); });
