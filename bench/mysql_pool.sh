@@ -4,7 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
-"$root/scripts/build.sh" build/release Release -DSPUR_BUILD_TESTS=OFF
+(cd "$root" && cmake --preset release -DSPUR_BUILD_BENCH=ON >/dev/null && cmake --build --preset release)
 url=$("$root/scripts/mariadb.sh" start "$root/build/bench-mariadb" spur_bench)
 trap '"$root/scripts/mariadb.sh" stop "$root/build/bench-mariadb"' EXIT
 "$root/build/release/bench/mysql_pool_bench" "$url" "$@"

@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh" wrk gunicorn python3-flask python3 python3-mysqldb
 if ! command -v npm >/dev/null; then "$root/scripts/install-deps.sh" nodejs npm; fi
 (cd "$root/bench/express" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-"$root/scripts/build.sh" build/release Release -DSPUR_BUILD_TESTS=OFF -DSPUR_BUILD_EXAMPLES=OFF -DSPUR_BUILD_BENCH=ON -DSPUR_BUILD_TECHEMPOWER=ON
+(cd "$root" && cmake --preset release -DSPUR_BUILD_BENCH=ON -DSPUR_BUILD_TECHEMPOWER=ON >/dev/null && cmake --build --preset release)
 
 # The database works on the load generator's core, so the app's core measures only the app.
 url=$(taskset -c 1 "$root/scripts/mariadb.sh" start "$root/build/bench-mariadb" spur_bench)

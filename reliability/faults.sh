@@ -5,6 +5,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
-"$root/scripts/build.sh" build/release Release -DSPUR_BUILD_TESTS=OFF -DSPUR_BUILD_EXAMPLES=OFF
+(cd "$root" && cmake --preset release >/dev/null && cmake --build --preset release)
 exec /usr/bin/python3 "$root/reliability/faults.py" --app "$root/build/release/app/spur-app" \
   --mariadb-sh "$root/scripts/mariadb.sh" --dir "$root/build/reliability" "$@"

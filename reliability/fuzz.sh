@@ -8,8 +8,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-600}
 "$root/scripts/install-deps.sh" clang libclang-rt-14-dev
 # Optimised (-O1, libFuzzer's advice) and the fuzz targets only; CI's sanitizer tree runs them at -O0.
-"$root/scripts/build.sh" build/fuzz Debug -DSPUR_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
-  -DSPUR_BUILD_TESTS=OFF -DSPUR_BUILD_EXAMPLES=OFF -DSPUR_BUILD_BENCH=OFF -DSPUR_INSTALL=OFF -DSPUR_WITH_MYSQL=OFF
+(cd "$root" && cmake --preset asan -B build/fuzz -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
+  -DSPUR_BUILD_TESTS=OFF -DSPUR_WITH_MYSQL=OFF >/dev/null && cmake --build build/fuzz)
 cd "$root/build/fuzz"
 run() {
   local name=$1

@@ -9,7 +9,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 (cd "$root" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
-"$root/scripts/build.sh" build/release Release -DSPUR_BUILD_TESTS=OFF -DSPUR_BUILD_BENCH=OFF -DSPUR_BUILD_EXAMPLES=OFF
+(cd "$root" && cmake --preset release >/dev/null && cmake --build --preset release)
 ulimit -n "$(ulimit -Hn)"
 exec /usr/bin/python3 "$root/reliability/hostile.py" --app "$root/build/release/app/spur-app" \
   --mariadb-sh "$root/scripts/mariadb.sh" --dir "$root/build/reliability/hostile" "$@"

@@ -5,7 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh" slowhttptest
-"$root/scripts/build.sh" build/release Release -DSPUR_BUILD_TESTS=OFF -DSPUR_BUILD_EXAMPLES=ON
+(cd "$root" && cmake --preset release -DSPUR_BUILD_EXAMPLES=ON >/dev/null && cmake --build --preset release)
 ulimit -n "$(ulimit -Hn)"
 exec /usr/bin/python3 "$root/reliability/slow_clients.py" --server "$root/build/release/examples/hello" \
   --dir "$root/build/reliability/slow" "$@"

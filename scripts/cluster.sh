@@ -271,7 +271,7 @@ case $cmd in
 up)
   "$root/scripts/install-deps.sh" galera-4 rsync haproxy
   if [[ -z ${SPUR_APP:-} ]]; then
-    "$root/scripts/build.sh" build/release Release -DSPUR_BUILD_TESTS=OFF -DSPUR_BUILD_BENCH=OFF -DSPUR_BUILD_EXAMPLES=OFF >&2
+    (cd "$root" && cmake --preset release >/dev/null && cmake --build --preset release) >&2
   fi
   mkdir -p "$dir"
   chmod 711 "$dir"  # mariadbd (user mysql) must reach its data directory below

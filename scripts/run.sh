@@ -10,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 # Swagger UI's files for /docs, as pinned in package-lock.json (no install scripts: see
 # package.json); the test tooling beside them too, so the test command works from this tree.
 (cd "$root" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
-"$root/scripts/build.sh" build/release Release -DSPUR_BUILD_TESTS=OFF -DSPUR_BUILD_BENCH=OFF -DSPUR_BUILD_EXAMPLES=OFF
+(cd "$root" && cmake --preset release >/dev/null && cmake --build --preset release)
 mkdir -p "$root/var"
 if [[ -z ${DATABASE_URL:-} ]]; then
   DATABASE_URL=$("$root/scripts/mariadb.sh" start "$root/var/mariadb" spur)
