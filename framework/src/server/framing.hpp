@@ -3,7 +3,7 @@
 // scanned before Beast sees it, and the parsed header is checked after. Beast 1.81 accepts
 // several ambiguous framings that later Boost releases refuse (TE with CL, TE on HTTP/1.0,
 // "chunked" not last, missing or repeated Host, obs-fold); the smuggling table in
-// tests/server_test.cpp and docs/reliability.md pin each case.
+// tests/server/malformed_framing_test.cpp and docs/reliability.md pin each case.
 
 #include "util/net.hpp"
 
