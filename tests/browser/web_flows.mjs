@@ -45,6 +45,9 @@ async function check(page, shot) {
 
 // A link of the main navigation.
 const nav = (page, name) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
+// The text as the page shows it once saved: not the edit form, whose textarea holds the same
+// words before the save has answered (React mirrors a textarea's value into its text).
+const shownText = (page, words) => page.getByRole("article").getByText(words);
 
 function ok(what) {
   console.log("ok: " + what);
@@ -137,7 +140,7 @@ try {
   await page.getByRole("button", { name: "Edit" }).click();
   await page.getByLabel("Content").fill("Roses are red,\nviolets are blue");
   await page.getByRole("button", { name: "Save" }).click();
-  await page.getByText("violets are blue").waitFor();
+  await shownText(page, "violets are blue").waitFor();
   await check(page, "text");
   ok(step);
 
@@ -152,8 +155,8 @@ try {
   await page.getByRole("button", { name: "Save" }).click();
   await page.getByRole("alert").filter({ hasText: "changed since you read it" }).waitFor();
   await page.getByRole("button", { name: "Load the latest version" }).click();
-  await page.getByRole("button", { name: "Save" }).click();
-  await page.getByText("my late edit").waitFor();
+  await page.getByRole("button", { name: "Save" }).click();  // waits until the latest version is in: Save is disabled meanwhile
+  await shownText(page, "my late edit").waitFor();
   ok(step);
 
   step = "delete a text";

@@ -107,21 +107,34 @@ export function TextView({ id }: { id: number }) {
   const [confirming, setConfirming] = useState(false);
   const [title, setTitle] = useState("");
   const [content, setContent] = useState("");
+  const [busy, setBusy] = useState(false);
 
   useEffect(() => {
     api.text(id).then((r) => setText(r.text), setError);
   }, [id]);
 
-  async function save(e: FormEvent) {
-    e.preventDefault();
+  // The form's buttons wait while a save or a load of the latest version runs: a Save pressed
+  // before the latest version arrived would send the old version (412 again), and the load,
+  // landing after it, would then clear that refusal and leave the edit unsaved without a word.
+  async function run(work: () => Promise<void>) {
+    setBusy(true);
     try {
-      setText((await api.updateText(id, title, content, text!.version)).text);
-      setEditing(false);
+      await work();
       setError(null);
     } catch (err) {
       setError(err);
+    } finally {
+      setBusy(false);
     }
   }
+  function save(e: FormEvent) {
+    e.preventDefault();
+    run(async () => {
+      setText((await api.updateText(id, title, content, text!.version)).text);
+      setEditing(false);
+    });
+  }
+  const loadLatest = () => run(async () => setText((await api.text(id)).text));
   async function remove() {
     try {
       await api.deleteText(id, text!.version);
@@ -149,15 +162,14 @@ export function TextView({ id }: { id: number }) {
           <FormError error={error} fields={["/title", "/content"]} />
           {error instanceof ApiError && error.status === 412 && (
             <p>
-              <button type="button" className="secondary"
-                      onClick={() => api.text(id).then((r) => (setText(r.text), setError(null)), setError)}>
+              <button type="button" className="secondary" disabled={busy} onClick={loadLatest}>
                 Load the latest version
               </button>{" "}
               (your edit stays in the form; save again to replace it)
             </p>
           )}
           <div className="buttons">
-            <button type="submit">Save</button>
+            <button type="submit" disabled={busy}>Save</button>
             <button type="button" className="secondary" onClick={() => (setEditing(false), setError(null))}>Cancel</button>
           </div>
         </form>
