@@ -25,12 +25,25 @@ stop_cleanly() {  # PID: SIGTERM, then require exit status 0 within 10 s
 
 # 1. Socket activation: systemd-socket-activate binds both ports, starts spur-app on the first
 #    connection (which waits in the kernel's queue meanwhile) and passes the sockets as fds 3, 4.
-http_port=$((20000 + RANDOM % 20000)); https_port=$((http_port + 1))
-systemd-socket-activate -l "127.0.0.1:$http_port" -l "127.0.0.1:$https_port" --fdname=http:https \
-  -E DATABASE_URL -E JWT_SECRET -E BCRYPT_COST -E LOG_FORMAT -E "TLS_CERT=$tls_dir/cert.pem" -E "TLS_KEY=$tls_dir/key.pem" \
-  -E PORT=1 -E TLS_PORT=1 "$bin" serve 2>"$work/activated.log" &
-pids+=($!); activated=$!
-for _ in $(seq 100); do grep -q "Listening on" "$work/activated.log" 2>/dev/null && [[ $(grep -c "Listening on" "$work/activated.log") -ge 2 ]] && break; sleep 0.05; done
+#    Its ports are below the kernel's ephemeral range (32768-60999 here), so no outgoing
+#    connection can hold one; another test's listener still could, so a port pair that will not
+#    bind is replaced by another (up to five tries).
+for attempt in 1 2 3 4 5; do
+  http_port=$((20000 + RANDOM % 12000)); https_port=$((http_port + 1))
+  systemd-socket-activate -l "127.0.0.1:$http_port" -l "127.0.0.1:$https_port" --fdname=http:https \
+    -E DATABASE_URL -E JWT_SECRET -E BCRYPT_COST -E LOG_FORMAT -E "TLS_CERT=$tls_dir/cert.pem" -E "TLS_KEY=$tls_dir/key.pem" \
+    -E PORT=1 -E TLS_PORT=1 "$bin" serve 2>"$work/activated.log" &
+  activated=$!
+  for _ in $(seq 100); do
+    [[ $(grep -c "Listening on" "$work/activated.log" 2>/dev/null) -ge 2 ]] && break
+    kill -0 $activated 2>/dev/null || break  # it could not bind: try another pair
+    sleep 0.05
+  done
+  kill -0 $activated 2>/dev/null && break
+  wait $activated 2>/dev/null || true
+  echo "ports $http_port/$https_port taken (try $attempt): $(tail -n 1 "$work/activated.log")"
+done
+pids+=($activated)
 curl -fsS --max-time 10 "http://127.0.0.1:$http_port/healthz" | grep -q '"ok"' || { echo "no answer on the activated plain socket"; cat "$work/activated.log"; exit 1; }
 curl -fsS --max-time 10 --cacert "$tls_dir/cert.pem" "https://127.0.0.1:$https_port/readyz" | grep -q '"ready"' \
   || { echo "no answer on the activated TLS socket"; cat "$work/activated.log"; exit 1; }
