@@ -2,6 +2,8 @@
 
 #include "db_session.hpp"
 
+#include "support/run_until.hpp"
+
 #include "health/admin_listener.hpp"
 
 #include <spur/random.hpp>
@@ -399,13 +401,11 @@ TEST_CASE("expired token revocations are purged by a periodic task, live ones ar
     REQUIRE(count(tag + "-expired") == 1);
     boost::asio::io_context io;
     spur::Serving(app.app()).start(io.get_executor());
-    io.run_for(std::chrono::milliseconds(2500));
+    // Until the task has deleted the expired row (each look is a query of its own).
+    CHECK(spur::test::run_until(io, [&] { return count(tag + "-expired") == 0; }, std::chrono::seconds(10)));
     bool stopped = false;
     spur::Serving(app.app()).stop([&] { stopped = true; });
-    io.restart();
-    io.run_for(std::chrono::milliseconds(500));
-    CHECK(stopped);
-    CHECK(count(tag + "-expired") == 0);
+    CHECK(spur::test::run_until(io, [&] { return stopped; }));
     CHECK(count(tag + "-live") == 1);
 }
 
@@ -435,15 +435,12 @@ TEST_CASE("wire refusals - 413, 431 and a malformed request - show in the access
     CHECK(garbage->result_int() == 400);
 
     auto logged = [&](const std::string& needle) {
-        for (int i = 0; i < 200; ++i) {
-            {
-                std::lock_guard lock(*mutex);
-                for (const auto& l : *lines)
-                    if (l.find(needle) != std::string::npos) return true;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        return false;
+        return spur::test::eventually([&] {
+            std::lock_guard lock(*mutex);
+            for (const auto& l : *lines)
+                if (l.find(needle) != std::string::npos) return true;
+            return false;
+        });
     };
     CHECK(logged(R"("method":"POST","path":"/api/auth/register","status":413)"));
     CHECK(logged(R"("method":"GET","path":"/api/texts","status":431)"));

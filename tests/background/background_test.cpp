@@ -6,6 +6,7 @@
 #include <spur/testing/client.hpp>
 
 #include "support/captured_log.hpp"
+#include "support/run_until.hpp"
 #include "support/sleep.hpp"
 #include "support/test_server.hpp"
 
@@ -23,6 +24,7 @@
 using namespace std::chrono_literals;
 namespace net = boost::asio;
 
+using spur::test::run_until;
 using spur::test::sleep_for;
 
 TEST_CASE("every() runs a task repeatedly, and after a failing run that is logged the next one still happens", "[background][concurrency]") {
@@ -35,14 +37,12 @@ TEST_CASE("every() runs a task repeatedly, and after a failing run that is logge
     }, "purge");
     net::io_context io;
     spur::Serving(app).start(io.get_executor());
-    io.run_for(300ms);
+    CHECK(run_until(io, [&] { return runs >= 4 && log.contains("background task 'purge' failed"); }));
     CHECK(runs >= 4);
     CHECK(log.contains("background task 'purge' failed: purge failed"));
     bool done = false;
     spur::Serving(app).stop([&] { done = true; });
-    io.restart();
-    io.run_for(200ms);
-    CHECK(done);
+    CHECK(run_until(io, [&] { return done; }));
     CHECK(app.extensions().draining());
 }
 
@@ -60,14 +60,11 @@ TEST_CASE("stop_background cancels a task mid-await and reports done once it has
     }, "sleeper");
     net::io_context io;
     spur::Serving(app).start(io.get_executor());  // the spawn queued before start runs now
-    io.run_for(50ms);
-    REQUIRE(started);
+    REQUIRE(run_until(io, [&] { return started.load(); }));
     bool done = false;
     spur::Serving(app).stop([&] { done = true; });
-    io.restart();
-    io.run_for(500ms);
+    CHECK(run_until(io, [&] { return done; }));
     CHECK(cancelled);
-    CHECK(done);
     CHECK_FALSE(spur::spawn(app, []() -> spur::Task<> { co_return; }));  // refused once stopping
 }
 

@@ -5,6 +5,7 @@
 #include <spur/app.hpp>
 #include <spur/tls.hpp>
 
+#include "support/eventually_async.hpp"
 #include "support/test_server.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -103,6 +104,7 @@ struct StallingServer {
     net::io_context io;
     net::ip::tcp::acceptor acceptor{io, {net::ip::make_address("127.0.0.1"), 0}};
     std::vector<net::ip::tcp::socket> held;
+    std::atomic<int> accepted{0};
     std::thread thread;
     StallingServer() {
         thread = std::thread([this] {
@@ -111,6 +113,7 @@ struct StallingServer {
                 auto s = acceptor.accept(ec);
                 if (ec) return;
                 held.push_back(std::move(s));
+                ++accepted;
             }
         });
     }
@@ -201,10 +204,18 @@ TEST_CASE("a server that never answers fails with a timeout, and cancellation en
             kind = e.kind();
         }
     }, net::bind_cancellation_slot(cancel.slot(), net::detached));
-    net::steady_timer later(io, std::chrono::milliseconds(200));
-    later.async_wait([&](auto) { cancel.emit(net::cancellation_type::terminal); });
+    // Cancelled once the stalling server holds its connection: the request is then in flight.
+    const int before = stall.accepted;
+    bool in_flight = false;
+    auto cancel_once_connected = [&]() -> Task<> {
+        auto connected = [&] { return stall.accepted > before; };
+        in_flight = co_await spur::test::eventually_async(connected);
+        cancel.emit(net::cancellation_type::terminal);
+    };
+    net::co_spawn(io, cancel_once_connected(), net::detached);
     const auto cancelled_at = std::chrono::steady_clock::now();
     io.run();
+    CHECK(in_flight);
     CHECK(kind == Kind::cancelled);
     CHECK(std::chrono::steady_clock::now() - cancelled_at < std::chrono::seconds(5));
 }

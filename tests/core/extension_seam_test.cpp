@@ -9,6 +9,7 @@
 #include <spur/testing/client.hpp>
 #include <spur/views/views.hpp>
 
+#include "support/run_until.hpp"
 #include "support/sleep.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -31,23 +32,12 @@
 
 using namespace std::chrono_literals;
 namespace net = boost::asio;
+using spur::test::run_until;
 
 namespace {
 
 spur::App quiet_app() {
     return spur::App(spur::AppOptions{[](spur::LogLevel, std::string_view) {}});
-}
-
-// Runs `io` one handler at a time until `done()` holds or `limit` passes.
-template <class Pred>
-bool run_until(net::io_context& io, Pred done, std::chrono::milliseconds limit = 5000ms) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    if (io.stopped()) io.restart();
-    while (!done() && std::chrono::steady_clock::now() < deadline) {
-        io.run_one_for(20ms);
-        if (io.stopped()) io.restart();
-    }
-    return done();
 }
 
 // A task that waits until the background is stopped (terminal cancellation), then records it.

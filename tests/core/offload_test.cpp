@@ -5,6 +5,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "support/flag.hpp"
+#include "support/run_until.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -55,6 +58,7 @@ TEST_CASE("the blocking pool runs exactly as many tasks at once as it has thread
                     int seen = peak.load();
                     while (now > seen && !peak.compare_exchange_weak(seen, now)) {
                     }
+                    // Held long enough for a fourth thread, if there were one, to show: the subject.
                     std::this_thread::sleep_for(std::chrono::milliseconds(100));
                     --running;
                 });
@@ -70,13 +74,11 @@ TEST_CASE("past the blocking queue limit offload answers 503 overloaded instead 
     boost::asio::io_context io;
     spur::set_blocking_threads(io, 1);
     spur::set_blocking_queue_limit(io, 2);
-    std::atomic<bool> release{false};
+    spur::test::Flag release;
     std::atomic<int> done{0}, refused{0};
     auto job = [&]() -> spur::Task<> {
         try {
-            auto wait = [&] {
-                while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-            };
+            auto wait = [&] { release.wait(); };
             co_await spur::offload(wait);
             ++done;
         } catch (const spur::HttpError& e) {
@@ -88,7 +90,7 @@ TEST_CASE("past the blocking queue limit offload answers 503 overloaded instead 
     for (int i = 0; i < 5; ++i) boost::asio::co_spawn(io, job(), boost::asio::detached);
     // Three are refused at once (one runs, one waits); then the two finish once released.
     while (refused < 3) io.run_one();
-    release = true;
+    release.raise();
     io.run();
     CHECK(done == 2);
     CHECK(refused == 3);
@@ -106,11 +108,9 @@ TEST_CASE("a full WorkClass answers 503 for its own jobs while other work still 
     spur::set_blocking_queue_limit(io, 1);
     spur::WorkClass maintenance("maintenance", 2);
     spur::WorkClass logins("login", 1);
-    std::atomic<bool> release{false};
+    spur::test::Flag release;
     std::atomic<int> done{0}, refused{0}, login_done{0}, plain_done{0};
-    auto wait = [&] {
-        while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    };
+    auto wait = [&] { release.wait(); };
     auto flood = [&]() -> spur::Task<> {
         try {
             co_await spur::offload(maintenance, wait);
@@ -128,7 +128,7 @@ TEST_CASE("a full WorkClass answers 503 for its own jobs while other work still 
     boost::asio::co_spawn(io, [&]() -> spur::Task<> { co_await spur::offload(logins, [&] { ++login_done; }); }, boost::asio::detached);
     boost::asio::co_spawn(io, [&]() -> spur::Task<> { co_await spur::offload([&] { ++plain_done; }); }, boost::asio::detached);
     while (logins.pending() == 0 && login_done == 0) io.run_one();
-    release = true;
+    release.raise();
     io.run();
     CHECK(done == 2);
     CHECK(refused == 3);
@@ -145,7 +145,8 @@ TEST_CASE("a finished job's caller resumes while later jobs still hold the pool"
     boost::asio::io_context io;
     spur::set_blocking_threads(io, 1);
     spur::WorkClass quick("quick", 1), slow("slow", 4);
-    std::atomic<bool> release{false}, quick_resumed{false};
+    spur::test::Flag release;
+    std::atomic<bool> quick_resumed{false};
     std::atomic<int> slow_started{0};
     boost::asio::co_spawn(
         io,
@@ -162,18 +163,16 @@ TEST_CASE("a finished job's caller resumes while later jobs still hold the pool"
             [&]() -> spur::Task<> {
                 auto hold = [&] {
                     ++slow_started;
-                    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                    release.wait();
                 };
                 co_await spur::offload(slow, hold);
             },
             boost::asio::detached);
     }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!(quick_resumed && slow_started == 1) && std::chrono::steady_clock::now() < deadline)
-        io.run_one_for(std::chrono::milliseconds(10));
+    spur::test::run_until(io, [&] { return quick_resumed && slow_started == 1; });
     CHECK(quick_resumed);
     CHECK(slow_started == 1);  // the one thread is held by the first slow job, the others wait
-    release = true;
+    release.raise();
     io.run();
     CHECK(slow_started == 3);
 }

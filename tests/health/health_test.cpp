@@ -4,6 +4,7 @@
 #include <spur/serving.hpp>
 #include <spur/testing/client.hpp>
 
+#include "support/gate.hpp"
 #include "support/test_server.hpp"
 
 #include <boost/asio/error.hpp>
@@ -122,19 +123,15 @@ TEST_CASE("on shutdown readiness answers 503 while the listener stays open for d
 }
 
 namespace {
-// A dependency that answers once the test lets it (`open`), recording how each probe ended.
-struct Gate {
-    std::atomic<bool> open{false};
+// A dependency that answers once the test lets it (open()), recording how each probe ended.
+struct GatedCheck {
+    spur::test::Gate gate;
     std::atomic<int> started{0}, finished{0}, cancelled{0};
     spur::ReadinessCheck check() {
         return {"gate", [this]() -> spur::Task<> {
                     ++started;
                     try {
-                        net::steady_timer t(co_await net::this_coro::executor);
-                        while (!open) {
-                            t.expires_after(5ms);
-                            co_await t.async_wait(net::use_awaitable);
-                        }
+                        co_await gate.wait();
                     } catch (const boost::system::system_error&) {
                         ++cancelled;
                         throw;
@@ -142,11 +139,12 @@ struct Gate {
                     ++finished;
                 }};
     }
+    void open() { gate.open(); }
 };
 }  // namespace
 
 TEST_CASE("readiness runs one probe for many concurrent and rapid requests, within cache_for", "[health][concurrency]") {
-    Gate gate;
+    GatedCheck gate;
     spur::App app;
     app.get("/readyz", spur::readiness({.checks = {gate.check()}, .timeout = 10s, .cache_for = 60s}));
     spur::test::TestServer server(app);
@@ -156,7 +154,7 @@ TEST_CASE("readiness runs one probe for many concurrent and rapid requests, with
         waiting.back()->send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
     }
     REQUIRE(spur::test::eventually([&] { return gate.started >= 1; }));
-    gate.open = true;
+    gate.open();
     for (auto& c : waiting) {
         auto r = c->read_response();
         REQUIRE(r);
@@ -185,7 +183,7 @@ TEST_CASE("by default readiness probes at most once a second, and again once tha
 
 TEST_CASE("a client that leaves during readiness does not abort the probe - the next request gets its outcome",
           "[health][concurrency]") {
-    Gate gate;
+    GatedCheck gate;
     std::atomic<bool> left{false};
     spur::App app;
     app.use([&](spur::Request&, spur::Response&, spur::Next next) -> spur::Task<> {
@@ -205,7 +203,7 @@ TEST_CASE("a client that leaves during readiness does not abort the probe - the 
     }
     // The server cancels the handler (before the change, that cancelled the probe with it).
     REQUIRE(spur::test::eventually([&] { return left.load() || gate.cancelled > 0; }));
-    gate.open = true;
+    gate.open();
     CHECK(spur::test::eventually([&] { return gate.finished == 1; }));
     CHECK(gate.cancelled == 0);
     auto r = spur::test::round_trip(server.port(), "GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");

@@ -4,6 +4,7 @@
 #include <spur/mysql/pool.hpp>
 
 #include "mysql/support.hpp"
+#include "support/eventually_async.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -19,24 +20,12 @@
 using namespace spur;
 using namespace spur::mysql;
 using namespace std::chrono_literals;
+using spur::test::eventually_async;
 using spur::test::run;
 using spur::test::test_db;
 namespace net = boost::asio;
 
 namespace {
-// Whether `pred()` (a Task<bool>) holds within `limit`, asked every 10 ms.
-template <class Pred>
-Task<bool> within(std::chrono::milliseconds limit, Pred pred) {
-    net::steady_timer timer(co_await net::this_coro::executor);
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    for (;;) {
-        if (co_await pred()) co_return true;
-        if (std::chrono::steady_clock::now() > deadline) co_return false;
-        timer.expires_after(10ms);
-        co_await timer.async_wait(net::use_awaitable);
-    }
-}
-
 // How many statements with exactly this text the server is running now.
 Task<std::uint64_t> running(Pool& observer, const std::string& sql) {
     auto r = co_await observer.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = ?", sql);
@@ -70,11 +59,11 @@ Task<std::string> start_and_abandon(Pool& pool, Pool& observer, const std::strin
     net::cancellation_signal leave;
     net::co_spawn(executor, run_statement(pool, sql, prepared, outcome), net::bind_cancellation_slot(leave.slot(), net::detached));
     auto on_server = [&]() -> Task<bool> { co_return co_await running(observer, sql) == 1; };
-    const bool started = co_await within(5s, on_server);
+    const bool started = co_await eventually_async(on_server, 5s);
     if (!started) co_return "never ran";
     leave.emit(net::cancellation_type::terminal);
     auto told = [&]() -> Task<bool> { co_return !outcome.empty(); };
-    const bool ended = co_await within(5s, told);
+    const bool ended = co_await eventually_async(told, 5s);
     co_return ended ? outcome : "caller still waiting";
 }
 
@@ -105,7 +94,7 @@ TEST_CASE("a statement cancelled early is drained and keeps its connection - no 
             // The statement ends by itself (within drain_threshold), and the connection comes
             // back to the pool — not counted as free before that.
             auto back = [&]() -> Task<bool> { co_return pool.stats().idle == 1; };
-            const bool returned = co_await within(5s, back);
+            const bool returned = co_await eventually_async(back, 5s);
             CHECK(returned);
         }
         const auto after = co_await connection_id(pool);
@@ -131,10 +120,10 @@ TEST_CASE("a long statement cancelled is stopped by KILL QUERY within a bounded 
             CHECK(outcome == "cancelled");
             // drain_threshold is 250 ms; 5 s is a generous bound, far below the 30 s statement.
             auto stopped = [&]() -> Task<bool> { co_return co_await running(observer, sql) == 0; };
-            const bool gone = co_await within(5s, stopped);
+            const bool gone = co_await eventually_async(stopped, 5s);
             CHECK(gone);
             auto back = [&]() -> Task<bool> { co_return pool.stats().idle == 1; };
-            const bool returned = co_await within(5s, back);
+            const bool returned = co_await eventually_async(back, 5s);
             CHECK(returned);
         }
         const auto after = co_await connection_id(pool);

@@ -6,6 +6,7 @@
 #include <spur/mysql/pool.hpp>
 
 #include "mysql/support.hpp"
+#include "support/eventually_async.hpp"
 
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -32,11 +33,17 @@ spur::Task<> sleep_for(std::chrono::milliseconds d) {
     co_await t.async_wait(boost::asio::use_awaitable);
 }
 
-// Kills server connection `id` after `delay`, from a connection of its own.
-spur::Task<> kill_after(std::chrono::milliseconds delay, std::uint64_t id) {
-    co_await sleep_for(delay);
+// Kills server connection `id` from a connection of its own, once `id` is running a
+// SELECT SLEEP: the statement is then in flight when its connection goes.
+spur::Task<> kill_once_running(std::uint64_t id) {
     auto killer = co_await spur::mysql::Connection::connect(spur::test::test_db());
-    co_await killer->query("KILL CONNECTION " + std::to_string(id));
+    auto running = [&]() -> spur::Task<bool> {
+        auto r = co_await killer->execute(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ? AND INFO LIKE 'SELECT SLEEP%'", id);
+        co_return r.front().get<std::uint64_t>(0) == 1;
+    };
+    // Not running within five seconds: no kill, and the test fails on a statement that survived.
+    if (co_await spur::test::eventually_async(running)) co_await killer->query("KILL CONNECTION " + std::to_string(id));
     co_await killer->close();
 }
 
@@ -105,7 +112,7 @@ TEST_CASE("a lost connection is reported, and replaced on another host", "[mysql
         }
         CHECK(pool.stats().idle == 2);
         const auto victim = co_await next_connection_id(pool);
-        boost::asio::co_spawn(co_await boost::asio::this_coro::executor, kill_after(300ms, victim),
+        boost::asio::co_spawn(co_await boost::asio::this_coro::executor, kill_once_running(victim),
                               boost::asio::detached);
         const auto started = std::chrono::steady_clock::now();
         try {
@@ -130,7 +137,7 @@ TEST_CASE("an idempotent statement whose connection is lost runs once more on a 
     spur::mysql::Pool pool(cluster({a, b}, 2));
     spur::test::run(io, [&]() -> spur::Task<> {
         const auto victim = co_await next_connection_id(pool);
-        boost::asio::co_spawn(co_await boost::asio::this_coro::executor, kill_after(300ms, victim),
+        boost::asio::co_spawn(co_await boost::asio::this_coro::executor, kill_once_running(victim),
                               boost::asio::detached);
         auto r = co_await pool.execute(spur::mysql::idempotent, "SELECT SLEEP(1), CONNECTION_ID(), ? AS echo", 7);
         REQUIRE(r.size() == 1);
@@ -138,7 +145,7 @@ TEST_CASE("an idempotent statement whose connection is lost runs once more on a 
         CHECK(r.front().get<int>("echo") == 7);
 
         const auto second_victim = co_await next_connection_id(pool);
-        boost::asio::co_spawn(co_await boost::asio::this_coro::executor, kill_after(300ms, second_victim),
+        boost::asio::co_spawn(co_await boost::asio::this_coro::executor, kill_once_running(second_victim),
                               boost::asio::detached);
         auto q = co_await pool.query(spur::mysql::idempotent, "SELECT SLEEP(1), CONNECTION_ID()");
         CHECK(q.front().get<std::uint64_t>(1) != second_victim);
@@ -155,15 +162,22 @@ TEST_CASE("an idempotent statement is run twice at most, and never for an SQL er
         } catch (const spur::mysql::Error& e) {
             CHECK(e.number() == 1054);
         }
-        // Both runs lose their connection: the second loss reaches the caller.
+        // Both runs lose their connection: the second loss reaches the caller. Each run is
+        // killed once it is running; the rerun runs on another connection than the one killed.
         auto killer_loop = [&]() -> spur::Task<> {
+            std::uint64_t killed = 0;
             for (int i = 0; i < 2; ++i) {
-                co_await sleep_for(200ms);
-                auto r = co_await pool.execute("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(2.5)%'");
-                for (const auto& row : r) {
-                    auto killer = co_await spur::mysql::Connection::connect(spur::test::test_db());
-                    co_await killer->query("KILL CONNECTION " + std::to_string(row.get<std::uint64_t>(0)));
-                }
+                std::uint64_t victim = 0;
+                auto running = [&]() -> spur::Task<bool> {
+                    auto r = co_await pool.execute(
+                        "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(2.5)%' AND ID <> ?", killed);
+                    if (!r.empty()) victim = r.front().get<std::uint64_t>(0);
+                    co_return victim != 0;
+                };
+                if (!co_await spur::test::eventually_async(running)) co_return;  // the test then fails: no loss
+                auto killer = co_await spur::mysql::Connection::connect(spur::test::test_db());
+                co_await killer->query("KILL CONNECTION " + std::to_string(victim));
+                killed = victim;
             }
         };
         boost::asio::co_spawn(co_await boost::asio::this_coro::executor, killer_loop(), boost::asio::detached);

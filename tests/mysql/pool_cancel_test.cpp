@@ -3,6 +3,7 @@
 #include <spur/mysql/pool.hpp>
 
 #include "support.hpp"
+#include "support/eventually_async.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -42,19 +43,24 @@ Task<> wait_for_connection(Pool& pool, std::string& outcome) {
 }  // namespace
 
 namespace {
-// Whether a statement starting with `prefix` is still running on the server, polled for up to
-// `limit` (this poll's own text does not start with the prefix).
+// Cancels the waiting caller (as a client that leaves would) once `pool` has it waiting for a
+// connection; `waited` says whether it was within five seconds.
+Task<> leave_once_waiting(Pool& pool, boost::asio::cancellation_signal& leave, bool& waited) {
+    auto one_waiting = [&pool] { return pool.stats().waiting == 1; };
+    waited = co_await spur::test::eventually_async(one_waiting);
+    leave.emit(boost::asio::cancellation_type::terminal);
+}
+
+// Whether a statement starting with `prefix` is still running on the server after `limit`
+// (it is asked until the statement is gone; this question's own text does not start with the prefix).
 Task<bool> still_running(Pool& pool, const std::string& prefix, std::chrono::milliseconds limit) {
-    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    for (;;) {
+    auto gone = [&]() -> Task<bool> {
         auto r = co_await pool.execute(
             "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE CONCAT(?, '%')", prefix);
-        if (r.front().get<std::uint64_t>(0) == 0) co_return false;
-        if (std::chrono::steady_clock::now() > deadline) co_return true;
-        timer.expires_after(std::chrono::milliseconds(100));
-        co_await timer.async_wait(boost::asio::use_awaitable);
-    }
+        co_return r.front().get<std::uint64_t>(0) == 0;
+    };
+    const bool ended = co_await spur::test::eventually_async(gone, limit);
+    co_return !ended;
 }
 }  // namespace
 
@@ -120,11 +126,12 @@ TEST_CASE("a caller cancelled while it waits for a connection gets operation_abo
     boost::asio::cancellation_signal leave;
     boost::asio::co_spawn(io, wait_for_connection(pool, outcome),
                           boost::asio::bind_cancellation_slot(leave.slot(), boost::asio::detached));
-    boost::asio::steady_timer soon(io, std::chrono::milliseconds(50));
-    soon.async_wait([&leave](boost::system::error_code) { leave.emit(boost::asio::cancellation_type::terminal); });
+    bool waited = false;
+    boost::asio::co_spawn(io, leave_once_waiting(pool, leave, waited), boost::asio::detached);
     const auto started = std::chrono::steady_clock::now();
     io.restart();
     io.run();
+    CHECK(waited);
     CHECK(outcome == "cancelled");
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(2000));
     CHECK(pool.stats().waiting == 0);

@@ -3,6 +3,7 @@
 #include <spur/mysql/pool.hpp>
 
 #include "support.hpp"
+#include "support/eventually_async.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -20,6 +21,17 @@ using namespace spur::mysql;
 using spur::test::reset_table;
 using spur::test::run;
 using spur::test::test_db;
+
+namespace {
+// Releases `lease` once a caller waits for a connection of `pool`; `waited` says whether one
+// did within five seconds. A function, not a lambda: a coroutine lambda's captures would be
+// gone before it runs.
+Task<> release_once_waited_for(Pool& pool, std::unique_ptr<PooledConnection>& lease, bool& waited) {
+    auto one_waiting = [&pool] { return pool.stats().waiting == 1; };
+    waited = co_await spur::test::eventually_async(one_waiting);
+    lease.reset();
+}
+}  // namespace
 
 TEST_CASE("an exhausted pool times out with a clear error", "[mysql][pool][concurrency]") {
     boost::asio::io_context io;
@@ -47,9 +59,10 @@ TEST_CASE("a waiting coroutine gets the next released connection", "[mysql][pool
     run(io, [&]() -> Task<> {
         auto first = std::make_unique<PooledConnection>(co_await pool.acquire());
         auto id = (*first)->thread_id();
-        boost::asio::steady_timer t(io, std::chrono::milliseconds(50));
-        t.async_wait([&](auto) { first.reset(); });  // release while the acquire below waits
-        auto second = co_await pool.acquire();
+        bool waited = false;
+        boost::asio::co_spawn(io, release_once_waited_for(pool, first, waited), boost::asio::detached);
+        auto second = co_await pool.acquire();  // released while this waits
+        CHECK(waited);
         CHECK(second->thread_id() == id);
     }());
 }

@@ -2,6 +2,7 @@
 #include <spur/mysql/pool.hpp>
 
 #include "support.hpp"
+#include "support/eventually_async.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -56,12 +57,11 @@ struct Deadlock {
     int runs = 0;
     bool a_locked = false, b_locked = false;
 
+    // Until the other body holds its first lock (five seconds at most: if it never does, the
+    // test fails on the deadlock that did not happen).
     Task<> wait_for(const bool& flag) {
-        boost::asio::steady_timer t(co_await boost::asio::this_coro::executor);
-        for (int i = 0; i < 500 && !flag; ++i) {
-            t.expires_after(std::chrono::milliseconds(2));
-            co_await t.async_wait(boost::asio::use_awaitable);
-        }
+        auto raised = [&flag] { return flag; };
+        co_await spur::test::eventually_async(raised);
     }
     Task<> body(Connection& tx, int first, int second, bool& mine, const bool& theirs) {
         ++runs;

@@ -4,20 +4,16 @@
 // loopback addresses (127.0.0.2, ...), which Linux routes to the same host.
 #include <spur/app.hpp>
 
+#include "support/gate.hpp"
 #include "support/test_server.hpp"
-
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <memory>
-#include <thread>
 
 using namespace spur;
 using spur::test::eventually;
+using spur::test::Gate;
 using spur::test::RawConnection;
 using spur::test::test_options;
 using spur::test::TestServer;
@@ -27,22 +23,12 @@ using namespace std::chrono_literals;
 
 const std::string get_request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
 
-// "/" answers at once; "/hold" keeps its connection busy until `release`.
-struct Held {
-    std::atomic<int> entered{0};
-    std::atomic<bool> release{false};
-};
-
-App caps_app(Held& held) {
+// "/" answers at once; "/hold" keeps its connection busy until the test opens `held`.
+App caps_app(Gate& held) {
     App app;
     app.get("/", [](Request&, Response& res) { res.send("ok"); });
     app.get("/hold", [&held](Request&, Response& res) -> Task<> {
-        ++held.entered;
-        boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-        while (!held.release) {
-            timer.expires_after(5ms);
-            co_await timer.async_wait(boost::asio::use_awaitable);
-        }
+        co_await held.wait();
         res.send("held");
     });
     return app;
@@ -57,7 +43,7 @@ bool served(RawConnection& c) {
 }  // namespace
 
 TEST_CASE("past max_connections_per_ip a client's new connection is closed - other clients are served", "[server][caps][concurrency]") {
-    Held held;
+    Gate held;
     App app = caps_app(held);
     auto options = test_options();
     options.max_connections_per_ip = 2;
@@ -84,7 +70,7 @@ TEST_CASE("past max_connections_per_ip a client's new connection is closed - oth
 }
 
 TEST_CASE("trusted proxies are exempt from the per-client cap", "[server][caps][proxy][concurrency]") {
-    Held held;
+    Gate held;
     App app = caps_app(held);
     auto options = test_options();
     options.max_connections_per_ip = 1;
@@ -103,7 +89,7 @@ TEST_CASE("trusted proxies are exempt from the per-client cap", "[server][caps][
 }
 
 TEST_CASE("at max_connections an idle keep-alive connection is shed to admit a new one", "[server][caps][concurrency]") {
-    Held held;
+    Gate held;
     App app = caps_app(held);
     auto options = test_options();
     options.max_connections = 2;
@@ -113,14 +99,18 @@ TEST_CASE("at max_connections an idle keep-alive connection is shed to admit a n
     RawConnection b(srv.port(), 2000ms, "127.0.0.2");
     REQUIRE(served(a));
     REQUIRE(served(b));
-    // The client has its answer before the server's side has finished with the request and
-    // gone back to waiting (idle); give it that moment, or neither counts as idle yet.
-    std::this_thread::sleep_for(250ms);
-
-    RawConnection c(srv.port(), 5000ms, "127.0.0.3");
-    CHECK(served(c));
+    // The client has its answer a moment before the server's side has finished with the
+    // request and gone back to waiting (idle); until then neither counts as idle and a new
+    // connection is refused. So knock until one is admitted, counting the knocks.
+    std::unique_ptr<RawConnection> c;
+    int knocks = 0;
+    CHECK(eventually([&] {
+        ++knocks;
+        c = std::make_unique<RawConnection>(srv.port(), 5000ms, "127.0.0.3");
+        return served(*c);
+    }));
     CHECK(srv.server().stats().shed_connections == 1);
-    CHECK(srv.server().stats().refused_connections == 0);
+    CHECK(srv.server().stats().refused_connections == static_cast<std::uint64_t>(knocks - 1));
     // Exactly one of the two idle ones was closed; the other still answers.
     const bool a_alive = served(a);
     const bool b_alive = served(b);
@@ -129,7 +119,7 @@ TEST_CASE("at max_connections an idle keep-alive connection is shed to admit a n
 }
 
 TEST_CASE("at max_connections with every connection busy the new one is refused and the busy ones finish", "[server][caps][concurrency]") {
-    Held held;
+    Gate held;
     App app = caps_app(held);
     auto options = test_options();
     options.max_connections = 2;
@@ -138,14 +128,14 @@ TEST_CASE("at max_connections with every connection busy the new one is refused 
     RawConnection a(srv.port()), b(srv.port(), 5000ms, "127.0.0.2");
     a.send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
     b.send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
-    REQUIRE(eventually([&] { return held.entered == 2; }));
+    REQUIRE(held.wait_arrived(2));
 
     RawConnection c(srv.port(), 2000ms, "127.0.0.3");
     CHECK(c.wait_closed());
     CHECK(srv.server().stats().refused_connections == 1);
     CHECK(srv.server().stats().shed_connections == 0);
 
-    held.release = true;
+    held.open();
     auto ra = a.read_response();
     auto rb = b.read_response();
     REQUIRE(ra);

@@ -18,7 +18,6 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <thread>
 
 using namespace spur;
 using spur::test::RawConnection;
@@ -47,14 +46,13 @@ public:
     }
     // The hook runs after the last byte left, so the client may be a moment ahead of it.
     std::optional<Finished> wait_for(const std::string& path) {
-        for (int i = 0; i < 500; ++i) {
-            {
-                std::lock_guard lock(mutex_);
-                if (auto it = seen_.find(path); it != seen_.end()) return it->second;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        return std::nullopt;
+        std::optional<Finished> found;
+        spur::test::eventually([&] {
+            std::lock_guard lock(mutex_);
+            if (auto it = seen_.find(path); it != seen_.end()) found = it->second;
+            return found.has_value();
+        });
+        return found;
     }
 
 private:

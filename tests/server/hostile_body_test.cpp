@@ -219,7 +219,7 @@ TEST_CASE("a body below min_transfer_rate is dropped, one above it may take long
         bool sending = true;
         for (int i = 0; i < 60 && sending; ++i) {
             sending = c.try_send(std::string(512, 'x'));
-            std::this_thread::sleep_for(50ms);
+            std::this_thread::sleep_for(50ms);  // the pace is the subject
         }
         CHECK(c.wait_closed());  // closed within the three seconds the test allows
     }

@@ -24,7 +24,6 @@ using spur::test::get;
 using spur::test::quiet_app;
 using spur::test::RawConnection;
 using spur::test::round_trip;
-using spur::test::sleep_for;
 using spur::test::TestServer;
 using spur::test::test_options;
 

@@ -6,8 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 using namespace spur;
@@ -25,15 +25,10 @@ struct Seen {
     }
     // Waits for the finish hook, which runs after the client already has its answer.
     bool has(const std::string& line) {
-        for (int i = 0; i < 200; ++i) {
-            {
-                std::lock_guard lock(mutex);
-                for (const auto& l : lines)
-                    if (l == line) return true;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        return false;
+        return spur::test::eventually([&] {
+            std::lock_guard lock(mutex);
+            return std::find(lines.begin(), lines.end(), line) != lines.end();
+        });
     }
 };
 

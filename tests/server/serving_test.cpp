@@ -10,10 +10,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/ioctl.h>
+
 #include <future>
 #include <map>
 #include <mutex>
-#include <thread>
 
 using spur::App;
 using spur::Request;
@@ -205,7 +206,12 @@ TEST_CASE("a buffered response larger than the socket buffer arrives whole and i
     TestServer srv(app);
     RawConnection c(srv.port());
     c.send(get("/big") + get("/echo?v=after"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // let the server's send buffer fill
+    // Read only once the first bytes wait in our socket: the server wrote before this client
+    // read a byte, so the 4 MiB met full socket buffers and the rest had to wait for the reads.
+    REQUIRE(spur::test::eventually([&] {
+        int queued = 0;
+        return ::ioctl(c.native_handle(), FIONREAD, &queued) == 0 && queued > 0;
+    }));
     auto r = c.read_response();
     REQUIRE(r);
     CHECK(r->body().size() == big.size());

@@ -5,10 +5,12 @@
 
 #include "server/wire_routes.hpp"
 #include "support/error_body.hpp"
+#include "support/gate.hpp"
 #include "support/test_server.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <future>
 #include <map>
 #include <mutex>
@@ -29,8 +31,9 @@ using spur::test::test_options;
 
 TEST_CASE("graceful shutdown finishes in-flight requests - closes idle ones - then returns", "[server][shutdown][concurrency]") {
     App app;
-    app.get("/work", [](Request&, Response& res) -> Task<> {
-        co_await sleep_for(std::chrono::milliseconds(400));
+    spur::test::Gate work;
+    app.get("/work", [&work](Request&, Response& res) -> Task<> {
+        co_await work.wait();
         res.send("finished");
     });
     app.get("/", [](Request&, Response& res) { res.send("root"); });
@@ -43,11 +46,12 @@ TEST_CASE("graceful shutdown finishes in-flight requests - closes idle ones - th
 
     RawConnection busy(port);
     busy.send(get("/work"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the request is in flight
+    REQUIRE(work.wait_arrived());  // the request is in flight
 
     auto start = std::chrono::steady_clock::now();
     std::thread stopper([&] { srv.stop(); });
     CHECK(idle.wait_closed());  // closed right away, not after the drain
+    work.open();                // the in-flight request finishes only now, during the drain
     auto r = busy.read_response();
     REQUIRE(r);
     CHECK(r->body() == "finished");
@@ -64,8 +68,10 @@ TEST_CASE("graceful shutdown finishes in-flight requests - closes idle ones - th
 
 TEST_CASE("drain_timeout bounds shutdown when a handler never finishes", "[server][shutdown][concurrency]") {
     App app = quiet_app();
-    app.get("/forever", [](Request&, Response& res) -> Task<> {
-        co_await sleep_for(std::chrono::hours(1));
+    std::atomic<bool> started{false};
+    app.get("/forever", [&started](Request&, Response& res) -> Task<> {
+        started = true;
+        co_await sleep_for(std::chrono::hours(1));  // never finishes: the drain deadline is the subject
         res.send("never");
     });
     auto options = test_options();
@@ -73,7 +79,7 @@ TEST_CASE("drain_timeout bounds shutdown when a handler never finishes", "[serve
     TestServer srv(app, options);
     RawConnection c(srv.port());
     c.send(get("/forever"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    REQUIRE(spur::test::eventually([&] { return started.load(); }));  // the request is in flight
     auto start = std::chrono::steady_clock::now();
     srv.stop();
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));

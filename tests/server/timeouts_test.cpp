@@ -23,7 +23,6 @@ using spur::test::get;
 using spur::test::quiet_app;
 using spur::test::RawConnection;
 using spur::test::round_trip;
-using spur::test::sleep_for;
 using spur::test::TestServer;
 using spur::test::test_options;
 
@@ -52,7 +51,7 @@ TEST_CASE("a slowloris dribbling header bytes is still cut off by the header dea
     c.send("GET / HTTP/1.1\r\n");
     bool cut_off = false;
     for (int i = 0; i < 40 && !cut_off; ++i) {  // one header byte every 50 ms, for up to 2 s
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the pace is the subject
         cut_off = !c.try_send("X");
     }
     CHECK((cut_off || c.wait_closed()));

@@ -2,16 +2,15 @@
 
 #include <spur/websocket_room.hpp>
 
+#include "support/flag.hpp"
 #include "support/test_server.hpp"
 #include "support/ws_client.hpp"
-
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <memory>
 #include <thread>
 
 using spur::App;
@@ -184,12 +183,20 @@ TEST_CASE("websocket send waits for a slow reader instead of buffering without b
     options.websocket.max_send_queue_bytes = 256 * 1024;
     TestServer srv(app, options);
     WsClient c(srv.port(), "/flood");
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // Parked: the count moved, then held still for 200 ms while the client read nothing (that
+    // quiet time is the subject; the wait ends as soon as it has passed).
+    int parked = 0;
+    auto moved = std::chrono::steady_clock::now();
+    REQUIRE(eventually([&] {
+        const int now = sent.load();
+        if (now != parked) {
+            parked = now;
+            moved = std::chrono::steady_clock::now();
+        }
+        return parked > 0 && std::chrono::steady_clock::now() - moved >= std::chrono::milliseconds(200);
+    }));
     // Socket buffers and the 256 KiB queue hold a few MiB at most; the handler is parked.
-    const int parked = sent.load();
     CHECK(parked < 100);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    CHECK(sent.load() == parked);
     for (int i = 0; i < 400; ++i) REQUIRE(c.read() == chunk);
     CHECK(sent.load() == 400);
 }
@@ -209,10 +216,8 @@ TEST_CASE("websocket room drops a member whose queue overflows", "[websocket][co
     WsClient slow(srv.port(), "/room");  // never reads after this
     REQUIRE(slow.read() == "joined");
     const std::string chunk(64 * 1024, 'y');
-    for (int i = 0; i < 400 && room.size() > 0; ++i) {
-        room.broadcast(chunk);
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
+    // Far more than its queue holds; the drop itself happens on the member's I/O thread.
+    for (int i = 0; i < 400 && room.size() > 0; ++i) room.broadcast(chunk);
     CHECK(eventually([&] { return room.size() == 0; }));
 }
 
@@ -234,11 +239,13 @@ TEST_CASE("graceful shutdown closes websockets with 1001", "[websocket][concurre
 
 TEST_CASE("websocket idle timeout: pings keep a reading client, a silent one is dropped", "[websocket][concurrency]") {
     App app = quiet_app();
-    app.ws("/late", [](WebSocket& ws) -> Task<> {
+    auto posted = std::make_shared<spur::test::Flag>();  // shared: the thread may outlive a failed test
+    app.ws("/late", [posted](WebSocket& ws) -> Task<> {
         // Three idle timeouts from now, from another thread; the handler only reads.
-        std::thread([peer = ws.peer()] {
-            std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+        std::thread([peer = ws.peer(), posted] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // the idle timeouts are the subject
             peer.post("still here");
+            posted->raise();
         }).detach();
         while (co_await ws.receive()) {
         }
@@ -253,8 +260,9 @@ TEST_CASE("websocket idle timeout: pings keep a reading client, a silent one is 
     }
     SECTION("a client that never reads leaves the pings unanswered and is disconnected") {
         WsClient c(srv.port(), "/late");
-        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+        // The client reads nothing until the server has dropped it.
+        CHECK(eventually([&] { return srv.server().stats().open_connections == 0; }));
         CHECK_FALSE(c.read());
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the posting threads finish
+    CHECK(posted->wait());  // the posting thread is done with the session before the server goes
 }

@@ -195,16 +195,18 @@ TEST_CASE("a reader that never reads makes send() wait, and past write_timeout i
 
 TEST_CASE("over a socket, a server shutdown sends the farewell event and ends the chunked body", "[sse][concurrency]") {
     spur::App app;
-    app.get("/forever", [](spur::Request& req, spur::Response& res) {
-        spur::sse(req, res, [](spur::EventStream& stream) -> spur::Task<> {
+    std::atomic<bool> greeted{false};
+    app.get("/forever", [&greeted](spur::Request& req, spur::Response& res) {
+        spur::sse(req, res, [&greeted](spur::EventStream& stream) -> spur::Task<> {
             co_await stream.send("hello");
+            greeted = true;
             co_await sleep_for(60s);
         });
     });
     spur::test::TestServer server(app);
     spur::test::RawConnection c(server.port());
     c.send("GET /forever HTTP/1.1\r\nHost: x\r\n\r\n");
-    std::this_thread::sleep_for(100ms);
+    REQUIRE(spur::test::eventually([&] { return greeted.load(); }));  // the stream is open and waiting
     std::thread stopper([&] { server.stop(); });
     auto r = c.read_response();  // completes only if the chunked body ends properly
     stopper.join();

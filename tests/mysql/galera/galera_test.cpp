@@ -5,13 +5,17 @@
 #include <spur/mysql/pool.hpp>
 
 #include "mysql/support.hpp"
+#include "support/eventually_async.hpp"
+#include "support/flag.hpp"
 
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <set>
 
 using namespace std::chrono_literals;
@@ -55,6 +59,19 @@ Config root_of(int n) {
 void cluster_sh(const std::string& args) {
     const std::string command = env("SPUR_CLUSTER_SH") + " " + args + " >/dev/null";
     REQUIRE(std::system(command.c_str()) == 0);
+}
+
+// Raises `flag` once node n runs `sql` (after closing its look-out connection, so that only the
+// statement's own connection is on the node when the test stops it).
+spur::Task<> raise_once_running(int n, std::string sql, std::shared_ptr<spur::test::Flag> flag) {
+    auto watch = co_await spur::mysql::Connection::connect(root_of(n));
+    auto running = [&]() -> spur::Task<bool> {
+        auto r = co_await watch->execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = ?", sql);
+        co_return r.front().get<std::uint64_t>(0) > 0;
+    };
+    const bool seen = co_await spur::test::eventually_async(running, 10s);
+    co_await watch->close();
+    if (seen) flag->raise();
 }
 
 spur::Task<int> port_of(Pool& pool) {
@@ -188,8 +205,12 @@ TEST_CASE("a node that shuts down mid-query fails the statement naming it, and t
             const auto got = co_await port_of(pool);
             CHECK(got == config.hosts[2].port);
         }
-        stopper = std::thread([] {
-            std::this_thread::sleep_for(500ms);
+        // Node 3 stops while the statement runs there (or after 15 s: the check below then fails).
+        auto running = std::make_shared<spur::test::Flag>();
+        boost::asio::co_spawn(co_await boost::asio::this_coro::executor, raise_once_running(3, "SELECT SLEEP(20)", running),
+                              boost::asio::detached);
+        stopper = std::thread([running] {
+            running->wait(15s);
             cluster_sh("stop-db 3");
         });
         std::string lost;
