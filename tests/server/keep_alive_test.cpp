@@ -1,30 +1,16 @@
 // Persistent connections: keep-alive, pipelined order, Connection: close, HTTP/1.0.
 #include <spur/server.hpp>
 
-#include <spur/offload.hpp>
-
 #include "server/wire_routes.hpp"
-#include "support/error_body.hpp"
 #include "support/test_server.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <future>
-#include <map>
-#include <mutex>
-#include <thread>
-
 using spur::App;
-using spur::Request;
-using spur::Response;
-using spur::Task;
 using spur::test::add_basic_routes;
 using spur::test::get;
-using spur::test::quiet_app;
 using spur::test::RawConnection;
-using spur::test::round_trip;
 using spur::test::TestServer;
-using spur::test::test_options;
 
 TEST_CASE("keep-alive serves several requests on one connection", "[server][concurrency]") {
     App app;

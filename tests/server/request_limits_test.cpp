@@ -2,26 +2,17 @@
 // request-line size (431/414).
 #include <spur/server.hpp>
 
-#include <spur/offload.hpp>
-
 #include "server/wire_routes.hpp"
 #include "support/error_body.hpp"
 #include "support/test_server.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <future>
-#include <map>
-#include <mutex>
-#include <thread>
-
 using spur::App;
 using spur::Request;
 using spur::Response;
-using spur::Task;
 using spur::test::add_basic_routes;
 using spur::test::get;
-using spur::test::quiet_app;
 using spur::test::RawConnection;
 using spur::test::round_trip;
 using spur::test::TestServer;

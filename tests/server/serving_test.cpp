@@ -5,7 +5,6 @@
 #include <spur/offload.hpp>
 
 #include "server/wire_routes.hpp"
-#include "support/error_body.hpp"
 #include "support/test_server.hpp"
 
 #include <catch2/catch.hpp>

@@ -1,8 +1,6 @@
 // Graceful shutdown and its drain deadline.
 #include <spur/server.hpp>
 
-#include <spur/offload.hpp>
-
 #include "server/wire_routes.hpp"
 #include "support/error_body.hpp"
 #include "support/gate.hpp"
@@ -11,20 +9,15 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <future>
-#include <map>
-#include <mutex>
 #include <thread>
 
 using spur::App;
 using spur::Request;
 using spur::Response;
 using spur::Task;
-using spur::test::add_basic_routes;
 using spur::test::get;
 using spur::test::quiet_app;
 using spur::test::RawConnection;
-using spur::test::round_trip;
 using spur::test::sleep_for;
 using spur::test::TestServer;
 using spur::test::test_options;
