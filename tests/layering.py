@@ -24,8 +24,9 @@ SOURCE_SUFFIXES = {".cpp", ".hpp", ".h", ".cc", ".hh", ".ipp", ".cxx", ".hxx"}
 CORE_PUBLIC = ["app.hpp", "request.hpp", "response.hpp", "handler.hpp", "router.hpp", "extension.hpp",
                "serving.hpp", "http_error.hpp", "validation_error.hpp", "locals.hpp", "inputs.hpp",
                "offload.hpp", "task.hpp", "log.hpp", "types.hpp", "strings.hpp", "random.hpp"]
-FEATURE_FOLDERS = ["views", "sse", "health", "background", "openapi", "contract", "middleware", "mysql",
-                   "testing", "http"]
+# Every folder of spur/ but detail/ is a feature's room (views, sse, middleware, mysql, …): read
+# from the tree, so a new room is covered the day it is made.
+CORE_FOLDERS = {"detail"}
 # HTTP vocabulary the core's Response::cookie uses: in spur/http/ but not a feature.
 FEATURE_EXCEPTIONS = {"http/cookie.hpp", "cookie.hpp"}
 FEATURE_FLAT = ["views.hpp", "sse.hpp", "health.hpp", "openapi.hpp", "contract.hpp", "conditional.hpp",
@@ -124,7 +125,8 @@ class Tree:
         name = path.relative_to(self.spur).as_posix()
         if name in FEATURE_EXCEPTIONS:
             return False
-        return name in FEATURE_FLAT or name.split("/")[0] in FEATURE_FOLDERS
+        first = name.split("/")[0]
+        return name in FEATURE_FLAT or ("/" in name and first not in CORE_FOLDERS)
 
     def sources(self, folder):
         return sorted(p.resolve() for p in folder.rglob("*") if p.is_file() and p.suffix in SOURCE_SUFFIXES)
