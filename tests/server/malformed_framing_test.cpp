@@ -113,3 +113,23 @@ TEST_CASE("oversized chunk extensions and trailers are refused and the server ke
     REQUIRE(after);
     CHECK(after->body() == "root");
 }
+
+TEST_CASE("trailers count against the header field cap - a few are accepted, more are refused", "[server][framing][concurrency]") {
+    App app;
+    add_basic_routes(app);
+    TestServer srv(app);  // max_header_fields: 100
+    const auto post_with_trailers = [&](int count) {
+        std::string trailers;
+        for (int i = 0; i < count; ++i) trailers += "t" + std::to_string(i) + ": v\r\n";
+        return round_trip(srv.port(), "POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                      "5\r\nhello\r\n0\r\n" + trailers + "\r\n");
+    };
+    auto few = post_with_trailers(10);
+    REQUIRE(few);
+    CHECK(few->result_int() == 200);
+    CHECK(few->body() == "got 5");
+    auto many = post_with_trailers(3000);
+    REQUIRE(many);
+    CHECK(many->result_int() == 400);
+    CHECK(many->body().find("Too many trailer fields") != std::string::npos);
+}

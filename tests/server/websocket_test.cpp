@@ -105,6 +105,22 @@ TEST_CASE("websocket route params and middleware apply before the upgrade", "[we
         CHECK((*r)["Sec-WebSocket-Version"] == "13");
         CHECK(c.wait_closed());
     }
+    SECTION("a handshake that carries a body gets 400 upgrade_with_body, whether the body is here yet or not") {
+        for (const bool body_sent : {true, false}) {
+            CAPTURE(body_sent);
+            RawConnection c(srv.port());
+            c.send(upgrade_request("/chat/lobby", "Authorization: Bearer ok\r\nContent-Length: 5\r\n") +
+                   (body_sent ? "hello" : ""));
+            auto r = c.read_response();
+            REQUIRE(r);
+            CHECK(r->result_int() == 400);
+            CHECK(r->body().find("\"upgrade_with_body\"") != std::string::npos);
+        }
+        auto chunked = spur::test::round_trip(
+            srv.port(), upgrade_request("/chat/lobby", "Authorization: Bearer ok\r\nTransfer-Encoding: chunked\r\n") + "0\r\n\r\n");
+        REQUIRE(chunked);
+        CHECK(chunked->result_int() == 400);
+    }
 }
 
 TEST_CASE("websocket room broadcast reaches every member across I/O threads", "[websocket][concurrency]") {

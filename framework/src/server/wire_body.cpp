@@ -77,6 +77,7 @@ Task<std::size_t> WireBody::pump(char* dst, std::size_t room) {
             if (ec == http::error::need_buffer || ec == http::error::need_more) ec = {};
             if (ec == http::error::body_limit) fail(413, "payload_too_large", "Request body too large");
             if (ec) fail(400, "bad_request", "Malformed request body");
+            if (parser_.is_done()) drop_trailers();
             const std::size_t got = room - body.size;
             if (got > 0) {
                 received_ += got;
@@ -87,6 +88,18 @@ Task<std::size_t> WireBody::pump(char* dst, std::size_t room) {
         }
         co_await read_more();
     }
+}
+
+// Trailers land in the parser's moved-from header, never in the Request's, and nothing reads
+// them: they count against the header's field cap and are freed at once instead of being held
+// while the handler runs (a 32 KiB buffer of "a:" lines is ~7,000 fields). Their bytes are
+// bounded by the read buffer.
+void WireBody::drop_trailers() {
+    auto& fields = parser_.get().base();
+    if (fields.begin() == fields.end()) return;
+    const auto count = static_cast<std::size_t>(std::distance(fields.begin(), fields.end()));
+    fields.clear();
+    if (count > in_.options().max_header_fields) fail(400, "bad_request", "Too many trailer fields");
 }
 
 Task<> WireBody::read_more() {

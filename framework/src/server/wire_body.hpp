@@ -80,6 +80,7 @@ private:
     Task<std::size_t> pump(char* dst, std::size_t room);
     // Reads more of the request into the connection's buffer, under the minimum rate.
     Task<> read_more();
+    void drop_trailers();
     // Gives `out` room for `more` bytes: by half again, but never beyond `most`, and counted
     // against the server's budget for buffered bodies.
     void grow(std::string& out, std::size_t more, std::size_t most);

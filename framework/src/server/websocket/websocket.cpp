@@ -48,6 +48,11 @@ Handler websocket_endpoint(WsHandler handler) {
                 .with_header("Upgrade", "websocket")
                 .with_header("Connection", "Upgrade");
         }
+        // A handshake has no body (RFC 6455 §4.1: a GET); one that declares a body would have
+        // it read as WebSocket frames after the 101, so it is refused with a clear answer.
+        if (!req.header("Content-Length").empty() || !req.header("Transfer-Encoding").empty()) {
+            throw HttpError(400, "upgrade_with_body", "A WebSocket handshake carries no body");
+        }
         check_websocket_origin(req);
         // The transport runs the handler once the 101 is final: the core's Response knows
         // nothing of WebSockets, and nothing the app does to the request can lose it.
