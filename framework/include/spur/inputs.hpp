@@ -1,6 +1,9 @@
 #pragma once
-// spur::Body, spur::Query, spur::Path — the typed inputs a handler may take after the request
-// and the response (see <spur/contract/contract.hpp> for what they read and how they fail).
+// spur::Body, spur::Query, spur::Path, spur::Header, spur::Cookie — the typed inputs a handler
+// may take after the request and the response (see <spur/contract/contract.hpp> for what they
+// read and how they fail).
+
+#include <spur/types.hpp>
 
 namespace spur {
 
@@ -34,5 +37,23 @@ struct Query : detail::Holder<T> {};
 /// A mismatch between T and the route's parameters throws std::logic_error when the app freezes (spur::Serving).
 template <class T>
 struct Path : detail::Holder<T> {};
+
+/// Request headers as T. Either a described struct, each member read from the header its name
+/// spells with `_` as `-` (`if_match` is `If-Match`, `x_api_key` is `X-Api-Key`; header names
+/// are case-insensitive), or a single value with the header's name given: `Header<std::string,
+/// "If-Match">`. A struct may rename its members with a static `wire_name(std::string_view
+/// member)` returning the header's name. An absent or empty header is "required" unless its
+/// member is std::optional; a value that does not convert or fails its constraint is a
+/// ValidationError with `"in":"header"`, listed with every other problem of the request.
+/// Members are single values (a list header is read as one string).
+template <class T, Literal Name = "">
+struct Header : detail::Holder<T> {};
+
+/// Cookies as T, read like Header: from a described struct's members (a cookie's name is the
+/// member's name as written: cookie names are case-sensitive; `wire_name` renames), or a single
+/// value named in the type: `Cookie<std::string, "theme">`. Problems are a ValidationError with
+/// `"in":"cookie"`. Signed cookies are checked by the middleware that signs them, not here.
+template <class T, Literal Name = "">
+struct Cookie : detail::Holder<T> {};
 
 }  // namespace spur

@@ -334,5 +334,20 @@ const boost::json::value& typed_json_body(const Request& req) {
 
 void path_not_found() { throw HttpError(404, "not_found", "Not Found"); }
 
+std::string header_name(std::string_view member) {
+    std::string out(member);
+    bool word_start = true;
+    for (char& c : out) {
+        if (c == '_') {
+            c = '-';
+            word_start = true;
+        } else {
+            if (word_start && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+            word_start = false;
+        }
+    }
+    return out;
+}
+
 }  // namespace detail
 }  // namespace spur

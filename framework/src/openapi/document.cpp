@@ -28,7 +28,7 @@ void define_error_envelope(SchemaRegistry& registry) {
     registry.define("Violation", {{"type", "object"},
                                   {"required", {"in", "path", "rule", "message"}},
                                   {"properties",
-                                   {{"in", {{"type", "string"}, {"enum", {"body", "query", "path"}}}},
+                                   {{"in", {{"type", "string"}, {"enum", {"body", "query", "path", "header", "cookie"}}}},
                                     {"path", {{"type", "string"}, {"description", "JSON pointer to the field"}}},
                                     {"rule", {{"type", "string"}, {"description", "the JSON Schema keyword that failed"}}},
                                     {"message", {{"type", "string"}}}}},
@@ -106,6 +106,8 @@ boost::json::object operation(SchemaRegistry& registry, const RouteInfo& route, 
             parameters.push_back({{"name", name == "*" ? "wildcard" : name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
     }
     if (in && in->query) in->query(registry, parameters, names);
+    if (in && in->header) in->header(registry, parameters, names);
+    if (in && in->cookie) in->cookie(registry, parameters, names);
     if (!parameters.empty()) op["parameters"] = std::move(parameters);
 
     if (in && in->body)
@@ -122,7 +124,7 @@ boost::json::object operation(SchemaRegistry& registry, const RouteInfo& route, 
         implied(413, "The body is too large");
         implied(415, "The body is not JSON");
     }
-    if (in && (in->body || in->query)) implied(validation_status, "The input breaks its contract: every problem is listed in details");
+    if (in && (in->body || in->query || in->header || in->cookie)) implied(validation_status, "The input breaks its contract: every problem is listed in details");
     std::sort(responses.begin(), responses.end(), [](const ResponseDoc& a, const ResponseDoc& b) { return a.status < b.status; });
     boost::json::object out;
     for (const auto& r : responses) out[std::to_string(r.status)] = response_object(registry, r);

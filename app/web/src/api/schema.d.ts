@@ -253,7 +253,7 @@ export interface components {
     schemas: {
         Violation: {
             /** @enum {string} */
-            in: "body" | "query" | "path";
+            in: "body" | "query" | "path" | "header" | "cookie";
             /** @description JSON pointer to the field */
             path: string;
             /** @description the JSON Schema keyword that failed */

@@ -21,6 +21,8 @@ struct Inputs {
     SchemaFn body = nullptr;
     ParamsFn query = nullptr;
     ParamsFn path = nullptr;
+    ParamsFn header = nullptr;
+    ParamsFn cookie = nullptr;
     /// Checks the route's parameter names against Path<T>; returns "" or what is wrong.
     std::string (*check_path)(const std::vector<std::string>& route_params) = nullptr;
 };

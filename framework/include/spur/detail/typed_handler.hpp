@@ -1,6 +1,6 @@
 #pragma once
-// How a handler with typed inputs is wrapped: Input<Body/Query/Path<T>> reads each from the
-// request through Contract<T>, TypedSignature collects every problem into one ValidationError,
+// How a handler with typed inputs is wrapped: Input<Body/Query/Path/Header/Cookie<T>> reads each
+// from the request through Contract<T>, TypedSignature collects every problem into one ValidationError,
 // and TypedAdapter turns the lambda into a plain spur::Handler. Included by <spur/contract/contract.hpp>.
 
 #include <spur/detail/contract_types.hpp>
@@ -12,6 +12,7 @@
 #include <boost/mp11/algorithm.hpp>
 
 #include <algorithm>
+#include <concepts>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -26,6 +27,11 @@ namespace spur::detail {
 const boost::json::value& typed_json_body(const Request& req);
 /// The 404 a path that does not convert answers with.
 [[noreturn]] void path_not_found();
+/// The header a member's name spells: each `_` a `-`, each word capitalised (`if_match` is
+/// `If-Match`), as the OpenAPI document shows it; reading it ignores case.
+std::string header_name(std::string_view member);
+/// A cookie's name is the member's, as written (cookie names are case-sensitive).
+inline std::string cookie_name(std::string_view member) { return std::string(member); }
 
 template <class T>
 struct Input;  // how each handler argument type is read from the request
@@ -131,6 +137,86 @@ struct Input<Path<T>> {
     }
 };
 
+/// Values named on the wire, one per member of a described struct T (or one value named `Name`),
+/// as headers and cookies are: absent or empty is "required" unless the member is optional.
+/// `Spell` names a member's value unless T has a static `wire_name(member)`.
+template <class T, Literal Name, std::string (*Spell)(std::string_view)>
+struct NamedValues {
+    static_assert(described_struct<T> || !Name.empty(),
+                  "a single-value spur::Header or spur::Cookie names its value: spur::Header<std::string, \"If-Match\">");
+
+    static std::string wire(std::string_view member) {
+        if constexpr (requires { { T::wire_name(member) } -> std::convertible_to<std::string_view>; })
+            return std::string(T::wire_name(member));
+        else
+            return Spell(member);
+    }
+    template <class M, class Lookup>
+    static void read_one(const std::string& name, M& out, Walk& w, Lookup& lookup) {
+        static_assert(!is_sequence<M>::value, "spur::Header and spur::Cookie members are single values");
+        w.enter(name);
+        const std::optional<std::string_view> s = lookup(name);
+        if (s && !s->empty()) Contract<M>::parse(*s, out, w);
+        else if constexpr (!is_optional<M>::value) w.fail("required", "is required");
+        w.leave();
+    }
+    template <class Lookup>
+    static void read(T& out, Walk& w, Lookup lookup) {
+        if constexpr (described_struct<T>) {
+            boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>(
+                [&](auto d) { read_one(wire(d.name), out.*d.pointer, w, lookup); });
+        } else {
+            read_one(std::string(Name.c_str()), out, w, lookup);
+        }
+    }
+    template <class M>
+    static void param(SchemaRegistry& r, boost::json::array& out, std::string name, const char* in) {
+        boost::json::object p{{"name", std::move(name)}, {"in", in}, {"required", !is_optional<M>::value}};
+        if constexpr (is_optional<M>::value) p["schema"] = Contract<typename M::value_type>::schema(r);
+        else p["schema"] = Contract<M>::schema(r);
+        out.push_back(std::move(p));
+    }
+    static void params(SchemaRegistry& r, boost::json::array& out, const char* in) {
+        if constexpr (described_struct<T>) {
+            boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
+                using M = std::remove_cvref_t<decltype(std::declval<T&>().*d.pointer)>;
+                param<M>(r, out, wire(d.name), in);
+            });
+        } else {
+            param<T>(r, out, std::string(Name.c_str()), in);
+        }
+    }
+};
+
+template <class T, Literal Name>
+struct Input<Header<T, Name>> {
+    using Values = NamedValues<T, Name, &header_name>;
+    static Header<T, Name> extract(Request& req, Walk& w) {
+        Header<T, Name> h{};
+        w.switch_to("header");
+        Values::read(h.value, w, [&](const std::string& name) -> std::optional<std::string_view> {
+            auto v = req.header(name);
+            return v.empty() ? std::nullopt : std::optional<std::string_view>(v);
+        });
+        return h;
+    }
+    static void params(SchemaRegistry& r, boost::json::array& out, const std::vector<std::string>&) { Values::params(r, out, "header"); }
+    static void document(Inputs& in) { in.header = &params; }
+};
+
+template <class T, Literal Name>
+struct Input<Cookie<T, Name>> {
+    using Values = NamedValues<T, Name, &cookie_name>;
+    static Cookie<T, Name> extract(Request& req, Walk& w) {
+        Cookie<T, Name> c{};
+        w.switch_to("cookie");
+        Values::read(c.value, w, [&](const std::string& name) { return req.cookie(name); });
+        return c;
+    }
+    static void params(SchemaRegistry& r, boost::json::array& out, const std::vector<std::string>&) { Values::params(r, out, "cookie"); }
+    static void document(Inputs& in) { in.cookie = &params; }
+};
+
 template <class R, class... Extra>
 struct TypedSignature {
     using result = R;
@@ -144,12 +230,14 @@ struct TypedSignature {
             boost::json::array params;
             if (i.body) i.body(probe);
             if (i.query) i.query(probe, params, {});
+            if (i.header) i.header(probe, params, {});
+            if (i.cookie) i.cookie(probe, params, {});
             if (i.path) i.path(probe, params, {"_"});  // a stand-in name: only the schema matters
             return i;
         }();
         return in;
     }
-    // Path first (a 404 ends it), then query and body together: one answer lists every problem.
+    // Path first (a 404 ends it), then the others together: one answer lists every problem.
     static std::tuple<std::remove_cvref_t<Extra>...> extract(Request& req) {
         Walk w("body");
         std::tuple<std::optional<std::remove_cvref_t<Extra>>...> parts;
