@@ -106,6 +106,13 @@ def main():
     p.add_argument("--readers", type=int, default=4)
     p.add_argument("--pause", type=float, default=0, help="seconds each client waits between requests")
     p.add_argument("--max-error-rate", type=float, default=0.10)
+    # A node rejoining pauses the cluster's writes (and the donor's reads) while it catches up:
+    # 1.5 s on a quiet machine, up to 5 s while other builds use the CPU. Requests in that pause
+    # answer 503 (max_statement_time). In a long phase that is a small share; in the test
+    # command's 3 s phases it can be most of the phase, so the short form bounds the join by its
+    # recovery time (--max-recovery) and gives this phase its own error-rate limit.
+    p.add_argument("--max-join-error-rate", type=float, default=None,
+                   help="error-rate limit of the start-db phase (default: --max-error-rate)")
     p.add_argument("--max-recovery", type=float, default=10)
     a = p.parse_args()
     lb = Balancer(a.port)
@@ -248,8 +255,9 @@ def main():
     if len({(v["texts_total"], tuple(v["checksum"])) for v in nodes.values()}) != 1:
         problems.append("nodes differ: " + json.dumps({k: (v["texts_total"], v["checksum"]) for k, v in nodes.items()}))
     for phase, c in phases.items():
-        if c["error_rate"] > a.max_error_rate:
-            problems.append(f"{phase}: error rate {c['error_rate']} > {a.max_error_rate}")
+        limit = a.max_join_error_rate if phase == "start-db" and a.max_join_error_rate is not None else a.max_error_rate
+        if c["error_rate"] > limit:
+            problems.append(f"{phase}: error rate {c['error_rate']} > {limit}")
         if c["last_failure_s"] is not None and c["last_failure_s"] > a.max_recovery:
             problems.append(f"{phase}: failures until {c['last_failure_s']} s after the fault (> {a.max_recovery})")
     if phases.get("steady", {}).get("failed"):

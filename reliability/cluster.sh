@@ -4,7 +4,8 @@
 # build/reliability/cluster), runs spur::mysql's Galera tests against it when built
 # (build/ci/tests/spur_galera_tests, or SPUR_GALERA_TESTS), then the fault test, and removes it all.
 #   reliability/cluster.sh [--phase-seconds S] [--writers N] [--readers N] [--pause S] ...
-# The test command runs a short form: --phase-seconds 3 --writers 2 --readers 1 --pause 0.05.
+# The test command runs a short form: --phase-seconds 3 --writers 2 --readers 1 --pause 0.05
+# --max-join-error-rate 0.6 (CTest cluster_smoke).
 # SPUR_APP names the spur-app binary (default: build/release, built here).
 # Prints a JSON summary and PASS/FAIL; exits non-zero on FAIL.
 set -euo pipefail
