@@ -5,6 +5,10 @@
 
 #include <spur/types.hpp>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace spur {
 
 namespace detail {
@@ -55,5 +59,24 @@ struct Header : detail::Holder<T> {};
 /// `"in":"cookie"`. Signed cookies are checked by the middleware that signs them, not here.
 template <class T, Literal Name = "">
 struct Cookie : detail::Holder<T> {};
+
+/// Your own extractor: any type X with a static `extract` that takes the request,
+///
+///     static X extract(spur::Request& req);               // read and check, or throw spur::HttpError
+///     static spur::Task<X> extract(spur::Request& req);   // the same as a coroutine (a database lookup)
+///
+/// and optionally `static void document(spur::ExtractorDoc& doc)`. A handler takes X by value
+/// after the request and response, in any order with Body, Query, Path, Header and Cookie. The
+/// path is read first (its 404 wins), then each extractor in the order of the handler's
+/// parameters (so an `Auth<Principal>` answers 401 before a body is validated), then the typed
+/// inputs together. A handler taking a coroutine extractor runs as a coroutine. What `document`
+/// fills in goes into the OpenAPI operation of every route whose handler takes X.
+struct ExtractorDoc {
+    /// Security schemes the operation accepts, any one of them (names from
+    /// OpenApiOptions::security_schemes), added to the route's own RouteConfig::security.
+    std::vector<std::string> security;
+    /// Error answers the extractor may give, as status and description: {401, "Not signed in"}.
+    std::vector<std::pair<int, std::string>> errors;
+};
 
 }  // namespace spur

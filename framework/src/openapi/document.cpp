@@ -114,10 +114,18 @@ boost::json::object operation(SchemaRegistry& registry, const RouteInfo& route, 
         op["requestBody"] = {{"required", true}, {"content", {{"application/json", {{"schema", in->body(registry)}}}}}};
 
     std::vector<ResponseDoc> responses = doc.responses;
-    auto implied = [&](int status, const char* description) {
+    auto implied = [&](int status, std::string description) {
         const bool declared = std::any_of(responses.begin(), responses.end(), [&](const ResponseDoc& r) { return r.status == status; });
-        if (!declared) responses.push_back({status, &error_schema, description});
+        if (!declared) responses.push_back({status, &error_schema, std::move(description)});
     };
+    // What the handler's own extractors document: their error answers and security schemes.
+    ExtractorDoc extracted;
+    if (in && in->extractors) in->extractors(extracted);
+    for (auto& [status, description] : extracted.errors) implied(status, std::move(description));
+    std::vector<std::string> security = doc.security;
+    for (auto& scheme : extracted.security) {
+        if (std::find(security.begin(), security.end(), scheme) == security.end()) security.push_back(std::move(scheme));
+    }
     if (in && in->path) implied(404, "The path names no resource");
     if (in && in->body) {
         implied(400, "The body is not valid JSON");
@@ -131,10 +139,10 @@ boost::json::object operation(SchemaRegistry& registry, const RouteInfo& route, 
     if (out.empty()) out["default"] = {{"description", "Undocumented response"}};
     op["responses"] = std::move(out);
 
-    if (!doc.security.empty()) {
-        boost::json::array security;
-        for (const auto& scheme : doc.security) security.push_back(boost::json::object{{scheme, boost::json::array{}}});
-        op["security"] = std::move(security);
+    if (!security.empty()) {
+        boost::json::array schemes;
+        for (const auto& scheme : security) schemes.push_back(boost::json::object{{scheme, boost::json::array{}}});
+        op["security"] = std::move(schemes);
     }
     return op;
 }

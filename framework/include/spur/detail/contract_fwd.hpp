@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+namespace spur {
+struct ExtractorDoc;
+}
+
 namespace spur::detail {
 
 class SchemaRegistry;
@@ -23,6 +27,8 @@ struct Inputs {
     ParamsFn path = nullptr;
     ParamsFn header = nullptr;
     ParamsFn cookie = nullptr;
+    /// Fills in what the handler's own extractors document (security, error answers).
+    void (*extractors)(ExtractorDoc&) = nullptr;
     /// Checks the route's parameter names against Path<T>; returns "" or what is wrong.
     std::string (*check_path)(const std::vector<std::string>& route_params) = nullptr;
 };

@@ -217,6 +217,37 @@ struct Input<Cookie<T, Name>> {
     static void document(Inputs& in) { in.cookie = &params; }
 };
 
+/// A user-defined extractor (spur::ExtractorDoc): a type with a static extract(Request&).
+template <class X>
+concept user_extractor = requires(Request& req) { X::extract(req); };
+
+template <class X>
+    requires user_extractor<X>
+struct Input<X> {
+    using Result = decltype(X::extract(std::declval<Request&>()));
+    static constexpr bool async = std::is_same_v<Result, Task<X>>;
+    static_assert(async || std::is_same_v<Result, X>, "an extractor's static extract(Request&) returns X or spur::Task<X>");
+    static X extract(Request& req, Walk&)
+        requires(!async)
+    {
+        return X::extract(req);
+    }
+    static void document(Inputs&) {}
+    static void describe(ExtractorDoc& doc) {
+        if constexpr (requires { X::document(doc); }) X::document(doc);
+    }
+};
+
+// Which pass reads an input: the path first (a 404 ends it), then user extractors in parameter
+// order (a 401 ends it), then the rest together (one answer lists every problem).
+template <class X>
+constexpr int pass_of = requires { Input<X>::check; } ? 0 : user_extractor<X> ? 1 : 2;
+template <class X>
+constexpr bool async_input = [] {
+    if constexpr (user_extractor<X>) return Input<X>::async;
+    else return false;
+}();
+
 template <class R, class... Extra>
 struct TypedSignature {
     using result = R;
@@ -233,35 +264,89 @@ struct TypedSignature {
             if (i.header) i.header(probe, params, {});
             if (i.cookie) i.cookie(probe, params, {});
             if (i.path) i.path(probe, params, {"_"});  // a stand-in name: only the schema matters
+            if constexpr ((user_extractor<std::remove_cvref_t<Extra>> || ...)) i.extractors = &describe;
             return i;
         }();
         return in;
     }
-    // Path first (a 404 ends it), then the others together: one answer lists every problem.
-    static std::tuple<std::remove_cvref_t<Extra>...> extract(Request& req) {
-        Walk w("body");
-        std::tuple<std::optional<std::remove_cvref_t<Extra>>...> parts;
-        auto run = [&]<class X>(std::optional<X>& slot, bool path_pass) {
-            constexpr bool is_path = requires { Input<X>::check; };
-            if (is_path == path_pass) slot.emplace(Input<X>::extract(req, w));
+    using Args = std::tuple<std::remove_cvref_t<Extra>...>;
+    using Parts = std::tuple<std::optional<std::remove_cvref_t<Extra>>...>;
+    static constexpr bool async = (async_input<std::remove_cvref_t<Extra>> || ...);
+
+    static void describe(ExtractorDoc& doc) {
+        auto one = [&]<class X>(std::type_identity<X>) {
+            if constexpr (user_extractor<X>) Input<X>::describe(doc);
         };
-        std::apply([&](auto&... slot) { (run(slot, true), ...); }, parts);
-        std::apply([&](auto&... slot) { (run(slot, false), ...); }, parts);
+        (one(std::type_identity<std::remove_cvref_t<Extra>>{}), ...);
+    }
+    // Reads the inputs of `pass` that are read synchronously.
+    static void read_pass(Request& req, Walk& w, Parts& parts, int pass) {
+        auto run = [&]<class X>(std::optional<X>& slot) {
+            if constexpr (!async_input<X>) {
+                if (pass_of<X> == pass) slot.emplace(Input<X>::extract(req, w));
+            }
+        };
+        std::apply([&](auto&... slot) { (run(slot), ...); }, parts);
+    }
+    static Args finish(Walk& w, Parts& parts) {
         if (!w.ok()) throw ValidationError(std::move(w.violations()));
-        return std::apply([](auto&... slot) { return std::tuple<std::remove_cvref_t<Extra>...>(std::move(*slot)...); }, parts);
+        return std::apply([](auto&... slot) { return Args(std::move(*slot)...); }, parts);
+    }
+    static Args extract(Request& req) {
+        Walk w("body");
+        Parts parts;
+        for (int pass : {0, 1, 2}) read_pass(req, w, parts, pass);
+        return finish(w, parts);
+    }
+    // The same with coroutine extractors: the second pass awaits each in parameter order.
+    template <class X>
+    static Task<> fill(std::optional<X>& slot, Request& req) {
+        if constexpr (async_input<X>) {
+            Task<X> pending = X::extract(req);  // named: no temporary inside the co_await (GCC 12)
+            X value = co_await std::move(pending);
+            slot.emplace(std::move(value));
+        } else {
+            slot.emplace(X::extract(req));
+            co_return;
+        }
+    }
+    static Task<Args> extract_async(Request& req) {
+        Walk w("body");
+        Parts parts;
+        read_pass(req, w, parts, 0);
+        std::vector<Task<>> steps;  // lazy: each starts when awaited, so the order holds
+        auto add = [&]<class X>(std::optional<X>& slot) {
+            if constexpr (pass_of<X> == 1) steps.push_back(fill(slot, req));
+        };
+        std::apply([&](auto&... slot) { (add(slot), ...); }, parts);
+        for (auto& step : steps) co_await std::move(step);
+        read_pass(req, w, parts, 2);
+        co_return finish(w, parts);
     }
 };
 
 template <class F, class R, class... Extra>
 void adapt_typed(F&& f, Handler::Sync& sync, Handler::Async& async) {
     using Sig = TypedSignature<R, Extra...>;
-    if constexpr (std::is_void_v<R>) {
+    static_assert(std::is_void_v<R> || std::is_same_v<R, Task<>>, "a spur handler returns void or spur::Task<>");
+    if constexpr (Sig::async) {
+        // A coroutine extractor makes the handler a coroutine, whatever the handler returns.
+        async = [f = std::forward<F>(f)](Request& req, Response& res) mutable -> Task<> {
+            Task<typename Sig::Args> pending = Sig::extract_async(req);
+            auto args = co_await std::move(pending);
+            if constexpr (std::is_void_v<R>) {
+                std::apply([&](auto&... a) { f(req, res, std::move(a)...); }, args);
+            } else {
+                Task<> call = std::apply([&](auto&... a) { return f(req, res, std::move(a)...); }, args);
+                co_await std::move(call);
+            }
+        };
+    } else if constexpr (std::is_void_v<R>) {
         sync = [f = std::forward<F>(f)](Request& req, Response& res) mutable {
             auto args = Sig::extract(req);
             std::apply([&](auto&... a) { f(req, res, std::move(a)...); }, args);
         };
     } else {
-        static_assert(std::is_same_v<R, Task<>>, "a spur handler returns void or spur::Task<>");
         async = [f = std::forward<F>(f)](Request& req, Response& res) mutable -> Task<> {
             auto args = Sig::extract(req);
             // Named first: GCC 12 must not see a temporary built inside the co_await.
