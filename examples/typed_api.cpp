@@ -5,11 +5,13 @@
 //        -d '{"title":"write docs","priority":"high","tags":["docs"]}'         -> 201
 //   curl 'localhost:3000/tasks?priority=high&limit=10'                         -> {"items":[...]}
 //   curl -X POST localhost:3000/tasks -H 'Content-Type: application/json' -d '{"title":""}'  -> 422
+//   curl -X DELETE localhost:3000/tasks/1 -H "X-Admin-Key: $ADMIN_KEY"          -> 204 (401 without)
 #include <spur/spur.hpp>
 
 #include <boost/describe.hpp>
 
 #include <cstdlib>
+#include <string>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -45,11 +47,26 @@ struct TaskList {
 };
 BOOST_DESCRIBE_STRUCT(TaskList, (), (items))
 
+// Your own extractor: a handler that takes `Admin` runs only for a caller with the admin key,
+// and the route's OpenAPI security and 401 come from here, not from each route.
+struct Admin {
+    static Admin extract(spur::Request& req) {
+        static const std::string key = std::getenv("ADMIN_KEY") ? std::getenv("ADMIN_KEY") : "";
+        if (key.empty() || req.header("X-Admin-Key") != key) throw spur::HttpError(401, "unauthorized", "A valid X-Admin-Key is required");
+        return {};
+    }
+    static void document(spur::ExtractorDoc& doc) {
+        doc.security.push_back("adminKey");
+        doc.errors.emplace_back(401, "No valid X-Admin-Key");
+    }
+};
+
 int main(int argc, char** argv) {
     spur::App app;
     spur::OpenApiOptions docs;
     docs.title = "Tasks";
     docs.version = "1.0.0";
+    docs.security_schemes["adminKey"] = {{"type", "apiKey"}, {"in", "header"}, {"name", "X-Admin-Key"}};
     if (const char* ui = std::getenv("SWAGGER_UI")) docs.docs_assets = ui;
     spur::openapi(app, docs);
 
@@ -82,6 +99,12 @@ int main(int argc, char** argv) {
         if (it == tasks.end()) throw spur::HttpError(404, "No such task");
         res.json(it->second);
     }).summary("Read a task").responds<Task>(200);
+
+    app.del("/tasks/:id", [&](spur::Request&, spur::Response& res, Admin, spur::Path<spur::Int<1>> id) {
+        std::lock_guard lock(mutex);
+        if (tasks.erase(*id) == 0) throw spur::HttpError(404, "No such task");
+        res.status(204).end();
+    }).summary("Delete a task").responds(204);
 
     spur::ServerOptions options;
     options.port = static_cast<unsigned short>(argc > 1 ? std::atoi(argv[1]) : 3000);
