@@ -127,7 +127,7 @@ struct StallingServer {
 
 }  // namespace
 
-TEST_CASE("GET and POST JSON over a pooled keep-alive connection", "[http_client]") {
+TEST_CASE("GET and POST JSON over a pooled keep-alive connection", "[client][http_client]") {
     App app = service();
     test::TestServer srv(app);
     Io io;
@@ -154,7 +154,7 @@ TEST_CASE("GET and POST JSON over a pooled keep-alive connection", "[http_client
     CHECK(client.idle_connections(other) == 0);
 }
 
-TEST_CASE("concurrent requests open their own connections and the pool keeps at most max_idle_per_host", "[http_client]") {
+TEST_CASE("concurrent requests open their own connections and the pool keeps at most max_idle_per_host", "[client][http_client]") {
     App app = service();
     test::TestServer srv(app);
     HttpClient client(HttpClientOptions{.max_idle_per_host = 3});
@@ -171,7 +171,7 @@ TEST_CASE("concurrent requests open their own connections and the pool keeps at 
     CHECK(client.idle_connections(io) == 3);
 }
 
-TEST_CASE("a pooled connection the server closed is replaced for an idempotent request", "[http_client]") {
+TEST_CASE("a pooled connection the server closed is replaced for an idempotent request", "[client][http_client]") {
     App app = service();
     auto options = test::test_options();
     Io io;
@@ -184,7 +184,7 @@ TEST_CASE("a pooled connection the server closed is replaced for an idempotent r
     CHECK(run(client.get(url)).status == 200);
 }
 
-TEST_CASE("a server that never answers fails with a timeout, and cancellation ends the wait at once", "[http_client]") {
+TEST_CASE("a server that never answers fails with a timeout, and cancellation ends the wait at once", "[client][http_client]") {
     Io loop;
     StallingServer stall;
     const auto url = "http://127.0.0.1:" + std::to_string(stall.port()) + "/";
@@ -220,7 +220,7 @@ TEST_CASE("a server that never answers fails with a timeout, and cancellation en
     CHECK(std::chrono::steady_clock::now() - cancelled_at < std::chrono::seconds(5));
 }
 
-TEST_CASE("responses over max_response_bytes fail, bad URLs and refused connections are clear errors", "[http_client]") {
+TEST_CASE("responses over max_response_bytes fail, bad URLs and refused connections are clear errors", "[client][http_client]") {
     Io io;
     App app = service();
     test::TestServer srv(app);
@@ -234,7 +234,7 @@ TEST_CASE("responses over max_response_bytes fail, bad URLs and refused connecti
     CHECK(failure_kind(client, "http://127.0.0.1:" + std::to_string(free_port()) + "/") == Kind::connect);
 }
 
-TEST_CASE("redirects are returned unless asked for, then followed within max_redirects", "[http_client]") {
+TEST_CASE("redirects are returned unless asked for, then followed within max_redirects", "[client][http_client]") {
     Io io;
     App app = service();
     test::TestServer srv(app);
@@ -258,7 +258,7 @@ TEST_CASE("redirects are returned unless asked for, then followed within max_red
     CHECK(r.json().at("body") == "");
 }
 
-TEST_CASE("TLS is verified: a private CA's certificate is trusted only when its CA is given", "[http_client][tls]") {
+TEST_CASE("TLS is verified: a private CA's certificate is trusted only when its CA is given", "[client][http_client][tls]") {
     App app = service();
     auto options = test::test_options();
     TlsOptions tls;
@@ -283,7 +283,7 @@ TEST_CASE("TLS is verified: a private CA's certificate is trusted only when its 
     CHECK_THROWS_AS(HttpClient(HttpClientOptions{.ca_file = "/nonexistent/ca.pem"}), std::invalid_argument);
 }
 
-TEST_CASE("TLS refuses a trusted certificate for another name", "[http_client][tls]") {
+TEST_CASE("TLS refuses a trusted certificate for another name", "[client][http_client][tls]") {
     App app = service();
     auto options = test::test_options();
     TlsOptions tls;
@@ -330,7 +330,7 @@ std::string encoded(std::string_view url) {
 
 }  // namespace
 
-TEST_CASE("header names and values with CR, LF or NUL are refused before anything is sent", "[http_client]") {
+TEST_CASE("header names and values with CR, LF or NUL are refused before anything is sent", "[client][http_client]") {
     Io io;
     Counted counted;
     test::TestServer srv(counted.app);
@@ -365,7 +365,7 @@ TEST_CASE("header names and values with CR, LF or NUL are refused before anythin
 }
 
 TEST_CASE("redirects to loopback, private and link-local addresses are refused by default, a first request may go there",
-          "[http_client]") {
+          "[client][http_client]") {
     Io io;
     Counted counted;
     test::TestServer srv(counted.app);
@@ -397,7 +397,7 @@ TEST_CASE("redirects to loopback, private and link-local addresses are refused b
     CHECK(counted.hits == 2);
 }
 
-TEST_CASE("block_private_targets refuses the caller's own URL too, before connecting", "[http_client]") {
+TEST_CASE("block_private_targets refuses the caller's own URL too, before connecting", "[client][http_client]") {
     Io io;
     Counted counted;
     test::TestServer srv(counted.app);
@@ -408,7 +408,7 @@ TEST_CASE("block_private_targets refuses the caller's own URL too, before connec
     CHECK(srv.server().stats().open_connections == 0);
 }
 
-TEST_CASE("a redirect from https to http is refused", "[http_client][tls]") {
+TEST_CASE("a redirect from https to http is refused", "[client][http_client][tls]") {
     Counted counted;
     auto options = test::test_options();
     TlsOptions tls;
@@ -454,7 +454,7 @@ struct EndlessChunkLine {
 };
 }  // namespace
 
-TEST_CASE("a chunk line longer than the read buffer's bound fails as too large", "[http_client]") {
+TEST_CASE("a chunk line longer than the read buffer's bound fails as too large", "[client][http_client]") {
     Io io;
     EndlessChunkLine peer;
     HttpClient client(HttpClientOptions{.timeout = std::chrono::seconds(10)});

@@ -27,7 +27,7 @@ using spur::testing::Client;
 
 using spur::test::CapturedLog;
 
-TEST_CASE("middleware is an onion: code after next() runs after the handler", "[app]") {
+TEST_CASE("middleware is an onion: code after next() runs after the handler", "[core][app]") {
     App app;
     std::vector<std::string> trace;
     app.use([&](Request&, Response& res, Next next) -> Task<> {
@@ -52,7 +52,7 @@ TEST_CASE("middleware is an onion: code after next() runs after the handler", "[
     CHECK(trace == std::vector<std::string>{"outer in", "inner in", "handler", "inner out", "outer out"});
 }
 
-TEST_CASE("middleware that does not call next() answers and short-circuits", "[app]") {
+TEST_CASE("middleware that does not call next() answers and short-circuits", "[core][app]") {
     App app;
     bool handler_ran = false;
     app.use([](Request& req, Response& res, Next next) -> Task<> {
@@ -72,7 +72,7 @@ TEST_CASE("middleware that does not call next() answers and short-circuits", "[a
     CHECK(c.get("/secret", {{"Authorization", "x"}}).body == "secret");
 }
 
-TEST_CASE("global middleware also sees 404s", "[app]") {
+TEST_CASE("global middleware also sees 404s", "[core][app]") {
     App app;
     int seen = 0;
     app.use([&](Request&, Response&, Next next) -> Task<> {
@@ -84,7 +84,7 @@ TEST_CASE("global middleware also sees 404s", "[app]") {
     CHECK(seen == 1);
 }
 
-TEST_CASE("locals carry data from middleware to the handler", "[app]") {
+TEST_CASE("locals carry data from middleware to the handler", "[core][app]") {
     App app;
     app.use([](Request& req, Response&, Next next) -> Task<> {
         req.locals().set("user", std::string("ada"));
@@ -101,7 +101,7 @@ TEST_CASE("locals carry data from middleware to the handler", "[app]") {
     CHECK(c.get("/me").json() == boost::json::parse(R"({"user":"ada","uid":7})"));
 }
 
-TEST_CASE("coroutine handlers can await timers and other async work", "[app]") {
+TEST_CASE("coroutine handlers can await timers and other async work", "[core][app]") {
     App app;
     app.post("/echo", [](Request& req, Response& res) -> Task<> {
         boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, std::chrono::milliseconds(5));
@@ -114,7 +114,7 @@ TEST_CASE("coroutine handlers can await timers and other async work", "[app]") {
     CHECK(r.body == "payload");
 }
 
-TEST_CASE("HttpError becomes its status and the JSON error body", "[app][errors]") {
+TEST_CASE("HttpError becomes its status and the JSON error body", "[core][app][errors]") {
     App app;
     app.get("/conflict", [](Request&, Response&) { throw HttpError(409, "email_taken", "Email already registered"); });
     app.get("/limited", [](Request&, Response&) {
@@ -130,7 +130,7 @@ TEST_CASE("HttpError becomes its status and the JSON error body", "[app][errors]
     CHECK(l.header("Retry-After") == "3");
 }
 
-TEST_CASE("an unexpected exception is a 500 that leaks nothing and is logged", "[app][errors]") {
+TEST_CASE("an unexpected exception is a 500 that leaks nothing and is logged", "[core][app][errors]") {
     CapturedLog log;
     App app(spur::AppOptions{log.sink()});
     app.get("/boom", [](Request&, Response& res) {
@@ -149,7 +149,7 @@ TEST_CASE("an unexpected exception is a 500 that leaks nothing and is logged", "
     CHECK(log.lines[0].find("hunter2") != std::string::npos);
 }
 
-TEST_CASE("exceptions thrown after next() in middleware are handled too", "[app][errors]") {
+TEST_CASE("exceptions thrown after next() in middleware are handled too", "[core][app][errors]") {
     App app(spur::AppOptions{[](spur::LogLevel, std::string_view) {}});
     app.use([](Request&, Response&, Next next) -> Task<> {
         co_await next();
@@ -160,7 +160,7 @@ TEST_CASE("exceptions thrown after next() in middleware are handled too", "[app]
     CHECK(c.get("/").status == 500);
 }
 
-TEST_CASE("headers set before an error survive it (CORS on error responses)", "[app][errors]") {
+TEST_CASE("headers set before an error survive it (CORS on error responses)", "[core][app][errors]") {
     App app;
     app.use([](Request&, Response& res, Next next) -> Task<> {
         res.set("Access-Control-Allow-Origin", "https://example.com");
@@ -173,7 +173,7 @@ TEST_CASE("headers set before an error survive it (CORS on error responses)", "[
     CHECK(r.header("Access-Control-Allow-Origin") == "https://example.com");
 }
 
-TEST_CASE("a custom error handler renders every error - including 404", "[app][errors]") {
+TEST_CASE("a custom error handler renders every error - including 404", "[core][app][errors]") {
     App app;
     app.on_error([](Request& req, Response& res, const HttpError& e) -> Task<> {
         res.type("html").send("<h1>" + std::to_string(e.status()) + " " + e.code() + "</h1> at " + std::string(req.path()));
@@ -190,7 +190,7 @@ TEST_CASE("a custom error handler renders every error - including 404", "[app][e
     CHECK(missing.body == "<h1>404 not_found</h1> at /nowhere");
 }
 
-TEST_CASE("a failing error handler falls back to a plain 500", "[app][errors]") {
+TEST_CASE("a failing error handler falls back to a plain 500", "[core][app][errors]") {
     App app(spur::AppOptions{[](spur::LogLevel, std::string_view) {}});
     app.on_error([](Request&, Response&, const HttpError&) -> Task<> {
         throw std::runtime_error("renderer broke");
@@ -203,7 +203,7 @@ TEST_CASE("a failing error handler falls back to a plain 500", "[app][errors]") 
     CHECK(r.json().at("error").at("code") == "internal_error");
 }
 
-TEST_CASE("calling next() twice is refused", "[app][errors]") {
+TEST_CASE("calling next() twice is refused", "[core][app][errors]") {
     App app(spur::AppOptions{[](spur::LogLevel, std::string_view) {}});
     int handler_runs = 0;
     app.use([](Request&, Response&, Next next) -> Task<> {
@@ -219,7 +219,7 @@ TEST_CASE("calling next() twice is refused", "[app][errors]") {
     CHECK(handler_runs == 1);
 }
 
-TEST_CASE("a header value with CR/LF set by a handler is refused: no response splitting", "[app][errors]") {
+TEST_CASE("a header value with CR/LF set by a handler is refused: no response splitting", "[core][app][errors]") {
     App app(spur::AppOptions{[](spur::LogLevel, std::string_view) {}});
     app.get("/split", [](Request& req, Response& res) {
         res.set("X-Echo", std::string(req.query("v").value_or(""))).send("ok");
@@ -232,7 +232,7 @@ TEST_CASE("a header value with CR/LF set by a handler is refused: no response sp
     CHECK(c.get("/split?v=fine").header("X-Echo") == "fine");
 }
 
-TEST_CASE("a handler that sends nothing answers its status with an empty body", "[app]") {
+TEST_CASE("a handler that sends nothing answers its status with an empty body", "[core][app]") {
     App app;
     app.del("/thing", [](Request&, Response& res) { res.status(204); });
     app.get("/empty", [](Request&, Response&) {});
@@ -245,7 +245,7 @@ TEST_CASE("a handler that sends nothing answers its status with an empty body", 
     CHECK(e.header("Content-Length") == "0");
 }
 
-TEST_CASE("offload runs work on another thread and resumes with its result", "[app][offload][concurrency]") {
+TEST_CASE("offload runs work on another thread and resumes with its result", "[core][app][offload][concurrency]") {
     App app;
     app.get("/hash", [](Request&, Response& res) -> Task<> {
         auto io_thread = std::this_thread::get_id();

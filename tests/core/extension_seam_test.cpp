@@ -78,7 +78,7 @@ struct Recorder final : spur::Extension {
 // app is left frozen, so the next Serving (a retried listen(), a second test client) starts
 // it without asking again, and the extensions after the refusing one never heard frozen():
 // the OpenAPI document served is then an empty 200.
-TEST_CASE("an extension that refuses the app in frozen() refuses a second start too", "[extension][concurrency]") {
+TEST_CASE("an extension that refuses the app in frozen() refuses a second start too", "[core][extension][concurrency]") {
     auto app = quiet_app();
     app.get("/items", [](spur::Request&, spur::Response& res) { res.send("items"); });
     app.extensions().emplace<Refuses>();
@@ -104,7 +104,7 @@ TEST_CASE("an extension that refuses the app in frozen() refuses a second start 
 // A throwing stop() escapes Serving::stop: `done` never runs and the extensions after it are
 // never stopped. In the server, close_listeners() is left before the drain deadline is armed,
 // so a periodic task keeps the I/O loop (and Server::run) alive for good.
-TEST_CASE("an extension whose stop() throws neither keeps the others running nor loses done", "[extension][concurrency]") {
+TEST_CASE("an extension whose stop() throws neither keeps the others running nor loses done", "[core][extension][concurrency]") {
     // The io_context outlives the app: while this fails, the task is never cancelled, and the
     // app's background must go before the strands it holds.
     net::io_context io;
@@ -133,7 +133,7 @@ TEST_CASE("an extension whose stop() throws neither keeps the others running nor
 // calls `done` "once all of it has finished". A second stop (a second Server on the same
 // app, a transport and its admin side) gets `done` at once while the first one's tasks are
 // still being cancelled. Before #32 Background chained the second stop onto the first.
-TEST_CASE("a second Serving::stop reports done only once the work the first stop cancelled has finished", "[extension][concurrency]") {
+TEST_CASE("a second Serving::stop reports done only once the work the first stop cancelled has finished", "[core][extension][concurrency]") {
     net::io_context io;
     std::atomic<bool> started{false}, cancelled{false};
     auto app = quiet_app();
@@ -153,7 +153,7 @@ TEST_CASE("a second Serving::stop reports done only once the work the first stop
     CHECK(cancelled);
 }
 
-TEST_CASE("spur::spawn from many threads at once, with no background yet, runs every task once", "[extension][concurrency]") {
+TEST_CASE("spur::spawn from many threads at once, with no background yet, runs every task once", "[core][extension][concurrency]") {
     auto app = quiet_app();
     net::io_context io;
     auto guard = net::make_work_guard(io);
@@ -192,7 +192,7 @@ TEST_CASE("spur::spawn from many threads at once, with no background yet, runs e
     for (auto& t : runners) t.join();
 }
 
-TEST_CASE("an extension added late hears the lifecycle it missed, in order, once", "[extension][concurrency]") {
+TEST_CASE("an extension added late hears the lifecycle it missed, in order, once", "[core][extension][concurrency]") {
     auto app = quiet_app();
     net::io_context io;
     spur::Serving serving(app);
@@ -221,7 +221,7 @@ TEST_CASE("an extension added late hears the lifecycle it missed, in order, once
 }
 
 // Request lost its RouteMatch: the facts callers need are read from the matched route.
-TEST_CASE("route facts come from the matched route: pattern, streaming, cancellation, limits, bad escapes", "[extension][concurrency]") {
+TEST_CASE("route facts come from the matched route: pattern, streaming, cancellation, limits, bad escapes", "[core][extension][concurrency]") {
     auto app = quiet_app();
     std::mutex m;
     std::string pattern = "unset";
@@ -270,7 +270,7 @@ TEST_CASE("route facts come from the matched route: pattern, streaming, cancella
     CHECK(pattern == "/small");
 }
 
-TEST_CASE("views and openapi are set up once, before serving, and the document lists every route", "[extension][concurrency]") {
+TEST_CASE("views and openapi are set up once, before serving, and the document lists every route", "[core][extension][concurrency]") {
     auto app = quiet_app();
     const auto dir = std::filesystem::temp_directory_path() / ("spur_seam_views_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir);

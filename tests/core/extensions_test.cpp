@@ -74,7 +74,7 @@ struct Stutter final : spur::Extension {  // calls done twice
 
 }  // namespace
 
-TEST_CASE("an app keeps one extension per type: emplace returns the one there, get throws for a missing one", "[extension][concurrency]") {
+TEST_CASE("an app keeps one extension per type: emplace returns the one there, get throws for a missing one", "[core][extension][concurrency]") {
     spur::App app;
     CHECK(app.extensions().find<Quotas>() == nullptr);
     CHECK_THROWS_AS(app.extensions().get<Quotas>(), std::logic_error);
@@ -92,7 +92,7 @@ TEST_CASE("an app keeps one extension per type: emplace returns the one there, g
     CHECK(r.json().at("per_minute") == 60);
 }
 
-TEST_CASE("extensions hear frozen, start, drain and stop once each, in the order they were added", "[extension][concurrency]") {
+TEST_CASE("extensions hear frozen, start, drain and stop once each, in the order they were added", "[core][extension][concurrency]") {
     Journal journal;
     spur::App app;
     app.extensions().emplace<First>(journal, "first");
@@ -117,7 +117,7 @@ TEST_CASE("extensions hear frozen, start, drain and stop once each, in the order
                                                     "first:drain", "second:drain", "first:stop", "second:stop"});
 }
 
-TEST_CASE("an extension added while the app serves hears at once what it missed", "[extension][concurrency]") {
+TEST_CASE("an extension added while the app serves hears at once what it missed", "[core][extension][concurrency]") {
     Journal journal;
     spur::App app;
     net::io_context io;
@@ -133,7 +133,7 @@ TEST_CASE("an extension added while the app serves hears at once what it missed"
           std::vector<std::string>{"stopped:frozen", "stopped:start", "stopped:drain", "stopped:stop"});
 }
 
-TEST_CASE("stop waits for every extension's done, and one that calls done twice counts once", "[extension][concurrency]") {
+TEST_CASE("stop waits for every extension's done, and one that calls done twice counts once", "[core][extension][concurrency]") {
     spur::App app;
     app.extensions().emplace<Stutter>();
     auto& holder = app.extensions().emplace<Holder>();
@@ -150,7 +150,7 @@ TEST_CASE("stop waits for every extension's done, and one that calls done twice 
     CHECK(stopped == 1);
 }
 
-TEST_CASE("threads adding the same extension at once make one, and all of them get it", "[extension][concurrency]") {
+TEST_CASE("threads adding the same extension at once make one, and all of them get it", "[core][extension][concurrency]") {
     struct Counted final : spur::Extension {
         explicit Counted(std::atomic<int>& made) { ++made; }
     };
@@ -172,7 +172,7 @@ TEST_CASE("threads adding the same extension at once make one, and all of them g
     CHECK(app.extensions().find<Counted>() == seen.front());
 }
 
-TEST_CASE("a server stops at drain_timeout for an extension that never finishes, and a late done is harmless", "[server][extension][concurrency]") {
+TEST_CASE("a server stops at drain_timeout for an extension that never finishes, and a late done is harmless", "[core][server][extension][concurrency]") {
     spur::test::CapturedLog log;
     spur::App app(spur::AppOptions{log.sink()});
     auto& holder = app.extensions().emplace<Holder>();

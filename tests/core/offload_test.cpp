@@ -30,7 +30,7 @@ T run(boost::asio::io_context& io, spur::Task<T> task) {
 }
 }  // namespace
 
-TEST_CASE("offload returns move-only results and rethrows exceptions", "[offload][concurrency]") {
+TEST_CASE("offload returns move-only results and rethrows exceptions", "[core][offload][concurrency]") {
     boost::asio::io_context io;
     auto value = run(io, []() -> spur::Task<int> {
         auto p = co_await spur::offload([] { return std::make_unique<int>(5); });
@@ -44,7 +44,7 @@ TEST_CASE("offload returns move-only results and rethrows exceptions", "[offload
                       "worker failed");
 }
 
-TEST_CASE("the blocking pool runs exactly as many tasks at once as it has threads", "[offload][concurrency]") {
+TEST_CASE("the blocking pool runs exactly as many tasks at once as it has threads", "[core][offload][concurrency]") {
     boost::asio::io_context io;
     spur::set_blocking_threads(io, 3);
     std::atomic<int> running{0};
@@ -70,7 +70,7 @@ TEST_CASE("the blocking pool runs exactly as many tasks at once as it has thread
     CHECK(running == 0);
 }
 
-TEST_CASE("past the blocking queue limit offload answers 503 overloaded instead of queueing", "[offload][concurrency]") {
+TEST_CASE("past the blocking queue limit offload answers 503 overloaded instead of queueing", "[core][offload][concurrency]") {
     boost::asio::io_context io;
     spur::set_blocking_threads(io, 1);
     spur::set_blocking_queue_limit(io, 2);
@@ -102,7 +102,7 @@ TEST_CASE("past the blocking queue limit offload answers 503 overloaded instead 
     CHECK(later == 1);
 }
 
-TEST_CASE("a full WorkClass answers 503 for its own jobs while other work still finds room", "[offload][concurrency]") {
+TEST_CASE("a full WorkClass answers 503 for its own jobs while other work still finds room", "[core][offload][concurrency]") {
     boost::asio::io_context io;
     spur::set_blocking_threads(io, 2);
     spur::set_blocking_queue_limit(io, 1);
@@ -141,7 +141,7 @@ TEST_CASE("a full WorkClass answers 503 for its own jobs while other work still 
 // Through co_spawn the outcome of a job went back through the pool's queue, behind every job
 // queued after it: with one blocking thread held by a later job, a finished job's caller never
 // resumed until that job ended (a login behind a flood of another kind of work waited for it).
-TEST_CASE("a finished job's caller resumes while later jobs still hold the pool", "[offload][concurrency]") {
+TEST_CASE("a finished job's caller resumes while later jobs still hold the pool", "[core][offload][concurrency]") {
     boost::asio::io_context io;
     spur::set_blocking_threads(io, 1);
     spur::WorkClass quick("quick", 1), slow("slow", 4);

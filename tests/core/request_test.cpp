@@ -25,7 +25,7 @@ Request make(std::string_view target, std::vector<std::pair<std::string, std::st
 }
 }  // namespace
 
-TEST_CASE("path and query string are split from the target", "[request]") {
+TEST_CASE("path and query string are split from the target", "[core][request]") {
     auto req = make("/a/b?x=1&y=2");
     CHECK(req.path() == "/a/b");
     CHECK(req.query_string() == "x=1&y=2");
@@ -34,14 +34,14 @@ TEST_CASE("path and query string are split from the target", "[request]") {
     CHECK(req.remote_address() == "10.0.0.1");
 }
 
-TEST_CASE("absolute-form targets route by their path", "[request]") {
+TEST_CASE("absolute-form targets route by their path", "[core][request]") {
     auto req = make("http://example.com/items/3?q=1");
     CHECK(req.path() == "/items/3");
     CHECK(req.query("q") == std::optional<std::string_view>("1"));
     CHECK(make("https://example.com").path() == "/");
 }
 
-TEST_CASE("query values are decoded - '+' is a space - repeated keys are kept in order", "[request]") {
+TEST_CASE("query values are decoded - '+' is a space - repeated keys are kept in order", "[core][request]") {
     auto req = make("/s?q=caf%C3%A9+au+lait&tag=a&tag=b&empty=&flag&bad=%zz");
     CHECK(req.query("q") == std::optional<std::string_view>("café au lait"));
     CHECK(req.query_all("tag") == std::vector<std::string_view>{"a", "b"});
@@ -52,7 +52,7 @@ TEST_CASE("query values are decoded - '+' is a space - repeated keys are kept in
     CHECK_FALSE(req.query("missing").has_value());
 }
 
-TEST_CASE("headers are case-insensitive", "[request]") {
+TEST_CASE("headers are case-insensitive", "[core][request]") {
     auto req = make("/", {{"X-Custom-Thing", "v1"}, {"content-type", "application/json"}});
     CHECK(req.header("x-custom-thing") == "v1");
     CHECK(req.header("Content-Type") == "application/json");
@@ -61,7 +61,7 @@ TEST_CASE("headers are case-insensitive", "[request]") {
     CHECK(req.header("X-Other").empty());
 }
 
-TEST_CASE("cookies are parsed from every Cookie header and decoded", "[request]") {
+TEST_CASE("cookies are parsed from every Cookie header and decoded", "[core][request]") {
     auto req = make("/", {{"Cookie", "sid=abc123; theme=\"dark\"; name=J%C3%BCrgen"}, {"Cookie", "second=2; sid=later"}});
     CHECK(req.cookie("sid") == std::optional<std::string_view>("abc123"));  // the first one wins
     CHECK(req.cookie("theme") == std::optional<std::string_view>("dark"));
@@ -70,7 +70,7 @@ TEST_CASE("cookies are parsed from every Cookie header and decoded", "[request]"
     CHECK_FALSE(req.cookie("none").has_value());
 }
 
-TEST_CASE("json() parses the body - invalid JSON is HttpError 400 invalid_json", "[request]") {
+TEST_CASE("json() parses the body - invalid JSON is HttpError 400 invalid_json", "[core][request]") {
     auto ok = make("/", {}, R"({"a":[1,2,{"b":null}]})");
     CHECK(ok.json() == boost::json::parse(R"({"a":[1,2,{"b":null}]})"));
     for (std::string bad : {"", "{", "{\"a\":}", "[1,2", "nul", "{\"a\":1} trailing"}) {
@@ -85,7 +85,7 @@ TEST_CASE("json() parses the body - invalid JSON is HttpError 400 invalid_json",
     }
 }
 
-TEST_CASE("invalid JSON through the app answers 400 with the error body", "[request]") {
+TEST_CASE("invalid JSON through the app answers 400 with the error body", "[core][request]") {
     spur::App app;
     app.post("/items", [](Request& req, spur::Response& res) { res.status(201).json(req.json()); });
     spur::testing::Client c(app);
@@ -98,7 +98,7 @@ TEST_CASE("invalid JSON through the app answers 400 with the error body", "[requ
     CHECK(good.json().at("name") == "x");
 }
 
-TEST_CASE("deeply nested JSON is refused instead of exhausting the stack", "[request]") {
+TEST_CASE("deeply nested JSON is refused instead of exhausting the stack", "[core][request]") {
     auto req = make("/", {}, std::string(100000, '[') + std::string(100000, ']'));
     CHECK_THROWS_AS(req.json(), spur::HttpError);
 }

@@ -9,7 +9,7 @@ using spur::Request;
 using spur::Response;
 using spur::testing::Client;
 
-TEST_CASE("status and headers chain - set replaces and append adds", "[response]") {
+TEST_CASE("status and headers chain - set replaces and append adds", "[core][response]") {
     Response res;
     res.status(201).set("X-A", "1").set("X-A", "2").append("X-B", "1").append("X-B", "2");
     CHECK(res.status() == 201);
@@ -19,7 +19,7 @@ TEST_CASE("status and headers chain - set replaces and append adds", "[response]
     CHECK(res.get("X-A").empty());
 }
 
-TEST_CASE("invalid status codes and header names or values are refused", "[response]") {
+TEST_CASE("invalid status codes and header names or values are refused", "[core][response]") {
     Response res;
     CHECK_THROWS_AS(res.status(99), std::invalid_argument);
     CHECK_THROWS_AS(res.status(600), std::invalid_argument);
@@ -34,7 +34,7 @@ TEST_CASE("invalid status codes and header names or values are refused", "[respo
     CHECK(res.header().begin() == res.header().end());  // nothing half-applied
 }
 
-TEST_CASE("send defaults to text/plain and keeps an explicit type", "[response]") {
+TEST_CASE("send defaults to text/plain and keeps an explicit type", "[core][response]") {
     Response a;
     a.send("hi");
     CHECK(a.get("Content-Type") == "text/plain; charset=utf-8");
@@ -49,7 +49,7 @@ TEST_CASE("send defaults to text/plain and keeps an explicit type", "[response]"
     CHECK(c.body() == R"({"x":1})");
 }
 
-TEST_CASE("redirect sets Location and a 3xx status", "[response]") {
+TEST_CASE("redirect sets Location and a 3xx status", "[core][response]") {
     Response res;
     res.redirect("/login?next=%2F", 303);
     CHECK(res.status() == 303);
@@ -57,7 +57,7 @@ TEST_CASE("redirect sets Location and a 3xx status", "[response]") {
     CHECK_THROWS_AS(Response().redirect("/x", 200), std::invalid_argument);
 }
 
-TEST_CASE("finished responses carry Content-Length - Date and Server", "[response]") {
+TEST_CASE("finished responses carry Content-Length - Date and Server", "[core][response]") {
     spur::App app;
     app.get("/", [](Request&, Response& res) { res.send("hello"); });
     Client c(app);
@@ -68,7 +68,7 @@ TEST_CASE("finished responses carry Content-Length - Date and Server", "[respons
     CHECK(r.header("Date").substr(26) == "GMT");
 }
 
-TEST_CASE("cookies are set with every attribute and cleared with an expired copy", "[response]") {
+TEST_CASE("cookies are set with every attribute and cleared with an expired copy", "[core][response]") {
     spur::App app;
     app.get("/login", [](Request&, Response& res) {
         spur::CookieOptions o;
@@ -93,7 +93,7 @@ TEST_CASE("cookies are set with every attribute and cleared with an expired copy
           "sid=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax");
 }
 
-TEST_CASE("streamed responses are collected whole - HEAD skips the producer", "[response]") {
+TEST_CASE("streamed responses are collected whole - HEAD skips the producer", "[core][response]") {
     spur::App app;
     int produced = 0;
     app.get("/stream", [&](Request&, Response& res) {

@@ -21,7 +21,7 @@ auto reply(std::string text) {
 App quiet_app() { return App(spur::AppOptions{[](spur::LogLevel, std::string_view) {}}); }
 }  // namespace
 
-TEST_CASE("static segments beat parameters - which beat wildcards", "[router]") {
+TEST_CASE("static segments beat parameters - which beat wildcards", "[core][router]") {
     App app;
     app.get("/users/me", reply("me"));
     app.get("/users/:id", [](Request& req, Response& res) { res.send("id=" + std::string(req.param("id"))); });
@@ -32,7 +32,7 @@ TEST_CASE("static segments beat parameters - which beat wildcards", "[router]") 
     CHECK(c.get("/users/42/posts/7").body == "rest=42/posts/7");
 }
 
-TEST_CASE("matching backtracks when the static branch has no route", "[router]") {
+TEST_CASE("matching backtracks when the static branch has no route", "[core][router]") {
     App app;
     app.get("/a/b/c", reply("static"));
     app.get("/a/:x/d", [](Request& req, Response& res) { res.send("param " + std::string(req.param("x"))); });
@@ -41,7 +41,7 @@ TEST_CASE("matching backtracks when the static branch has no route", "[router]")
     CHECK(c.get("/a/b/c").body == "static");
 }
 
-TEST_CASE("a method on the param branch is found when the static branch lacks it", "[router]") {
+TEST_CASE("a method on the param branch is found when the static branch lacks it", "[core][router]") {
     App app;
     app.get("/users/me", reply("get me"));
     app.post("/users/:id", [](Request& req, Response& res) { res.status(201).send(std::string(req.param("id"))); });
@@ -51,7 +51,7 @@ TEST_CASE("a method on the param branch is found when the static branch lacks it
     CHECK(r.body == "me");
 }
 
-TEST_CASE("unknown path answers 404 with the JSON error body", "[router]") {
+TEST_CASE("unknown path answers 404 with the JSON error body", "[core][router]") {
     App app;
     app.get("/x", reply("x"));
     Client c(app);
@@ -61,7 +61,7 @@ TEST_CASE("unknown path answers 404 with the JSON error body", "[router]") {
     CHECK(spur::test::without_request_id(r.json()) == boost::json::parse(R"({"success":false,"error":{"code":"not_found","message":"Not Found"}})"));
 }
 
-TEST_CASE("unknown method on known path answers 405 with Allow", "[router]") {
+TEST_CASE("unknown method on known path answers 405 with Allow", "[core][router]") {
     App app;
     app.get("/items", reply("list"));
     app.post("/items", reply("create"));
@@ -72,7 +72,7 @@ TEST_CASE("unknown method on known path answers 405 with Allow", "[router]") {
     CHECK(r.json().at("error").at("code") == "method_not_allowed");
 }
 
-TEST_CASE("405 Allow merges methods of every route matching the path", "[router]") {
+TEST_CASE("405 Allow merges methods of every route matching the path", "[core][router]") {
     App app;
     app.get("/u/me", reply("a"));
     app.put("/u/:id", reply("b"));
@@ -82,7 +82,7 @@ TEST_CASE("405 Allow merges methods of every route matching the path", "[router]
     CHECK(r.header("Allow") == "GET, HEAD, PUT, OPTIONS");
 }
 
-TEST_CASE("HEAD runs the GET handler and sends headers without the body", "[router]") {
+TEST_CASE("HEAD runs the GET handler and sends headers without the body", "[core][router]") {
     App app;
     app.get("/doc", reply("twelve bytes"));
     Client c(app);
@@ -92,7 +92,7 @@ TEST_CASE("HEAD runs the GET handler and sends headers without the body", "[rout
     CHECK(r.header("Content-Length") == "12");
 }
 
-TEST_CASE("an explicit HEAD route wins over the GET fallback", "[router]") {
+TEST_CASE("an explicit HEAD route wins over the GET fallback", "[core][router]") {
     App app;
     app.get("/doc", reply("body"));
     app.head("/doc", [](Request&, Response& res) { res.set("X-Head", "yes").end(); });
@@ -100,7 +100,7 @@ TEST_CASE("an explicit HEAD route wins over the GET fallback", "[router]") {
     CHECK(c.head("/doc").header("X-Head") == "yes");
 }
 
-TEST_CASE("automatic OPTIONS answers 204 with Allow", "[router]") {
+TEST_CASE("automatic OPTIONS answers 204 with Allow", "[core][router]") {
     App app;
     app.get("/thing", reply("t"));
     app.del("/thing", reply("d"));
@@ -111,7 +111,7 @@ TEST_CASE("automatic OPTIONS answers 204 with Allow", "[router]") {
     CHECK(r.body.empty());
 }
 
-TEST_CASE("all() matches any method not registered explicitly", "[router]") {
+TEST_CASE("all() matches any method not registered explicitly", "[core][router]") {
     App app;
     app.all("/any", [](Request& req, Response& res) { res.send(std::string(req.method())); });
     app.get("/any", reply("explicit get"));
@@ -121,7 +121,7 @@ TEST_CASE("all() matches any method not registered explicitly", "[router]") {
     CHECK(c.del("/any").body == "DELETE");
 }
 
-TEST_CASE("route params are percent-decoded - a malformed escape is 400", "[router]") {
+TEST_CASE("route params are percent-decoded - a malformed escape is 400", "[core][router]") {
     App app;
     app.get("/files/:name", [](Request& req, Response& res) { res.send(std::string(req.param("name"))); });
     Client c(app);
@@ -132,7 +132,7 @@ TEST_CASE("route params are percent-decoded - a malformed escape is 400", "[rout
     CHECK(bad.json().at("error").at("code") == "bad_request");
 }
 
-TEST_CASE("a trailing slash on the request path is ignored", "[router]") {
+TEST_CASE("a trailing slash on the request path is ignored", "[core][router]") {
     App app;
     app.get("/users", reply("users"));
     Client c(app);
@@ -140,7 +140,7 @@ TEST_CASE("a trailing slash on the request path is ignored", "[router]") {
     CHECK(c.get("/users?x=1").body == "users");
 }
 
-TEST_CASE("wildcard also matches an empty remainder", "[router]") {
+TEST_CASE("wildcard also matches an empty remainder", "[core][router]") {
     App app;
     app.get("/static/*", [](Request& req, Response& res) { res.send("[" + std::string(req.param("*")) + "]"); });
     Client c(app);
@@ -148,7 +148,7 @@ TEST_CASE("wildcard also matches an empty remainder", "[router]") {
     CHECK(c.get("/static/css/site.css").body == "[css/site.css]");
 }
 
-TEST_CASE("conflicting registrations are errors at startup - not silent shadows", "[router]") {
+TEST_CASE("conflicting registrations are errors at startup - not silent shadows", "[core][router]") {
     App app;
     app.get("/users/:id", reply("a"));
     CHECK_THROWS_AS(app.get("/users/:id", reply("b")), std::logic_error);
@@ -159,7 +159,7 @@ TEST_CASE("conflicting registrations are errors at startup - not silent shadows"
     CHECK_THROWS_AS(app.get("/f/*b", reply("g")), std::logic_error);
 }
 
-TEST_CASE("malformed patterns are rejected", "[router]") {
+TEST_CASE("malformed patterns are rejected", "[core][router]") {
     App app;
     CHECK_THROWS_AS(app.get("no-slash", reply("x")), std::invalid_argument);
     CHECK_THROWS_AS(app.get("/a//b", reply("x")), std::invalid_argument);
@@ -169,7 +169,7 @@ TEST_CASE("malformed patterns are rejected", "[router]") {
     CHECK_THROWS_AS(app.route("GE T", "/x", reply("x")), std::invalid_argument);
 }
 
-TEST_CASE("mounted routers get the prefix and their own middleware - in order", "[router]") {
+TEST_CASE("mounted routers get the prefix and their own middleware - in order", "[core][router]") {
     App app;
     std::vector<std::string> trace;
     app.use([&](Request&, Response&, spur::Next next) -> spur::Task<> {
@@ -209,7 +209,7 @@ TEST_CASE("mounted routers get the prefix and their own middleware - in order", 
     CHECK(c.get("/v1/items/9").status == 404);
 }
 
-TEST_CASE("mounting a router whose route already exists in the app is a conflict", "[router]") {
+TEST_CASE("mounting a router whose route already exists in the app is a conflict", "[core][router]") {
     App app;
     app.get("/api/x", reply("app"));
     spur::Router r;
@@ -217,7 +217,7 @@ TEST_CASE("mounting a router whose route already exists in the app is a conflict
     CHECK_THROWS_AS(app.mount("/api", r), std::logic_error);
 }
 
-TEST_CASE("registration after the app started serving throws", "[router]") {
+TEST_CASE("registration after the app started serving throws", "[core][router]") {
     App app = quiet_app();
     app.get("/a", reply("a"));
     Client c(app);

@@ -6,7 +6,7 @@
 
 #include <catch2/catch.hpp>
 
-TEST_CASE("make_etag quotes a version and refuses characters an entity tag cannot hold", "[conditional]") {
+TEST_CASE("make_etag quotes a version and refuses characters an entity tag cannot hold", "[http][conditional]") {
     CHECK(spur::make_etag("42") == "\"42\"");
     CHECK(spur::make_etag("a-1", true) == "W/\"a-1\"");
     CHECK_THROWS_AS(spur::make_etag("a\"b"), std::invalid_argument);
@@ -14,7 +14,7 @@ TEST_CASE("make_etag quotes a version and refuses characters an entity tag canno
     CHECK_THROWS_AS(spur::make_etag("a\nb"), std::invalid_argument);
 }
 
-TEST_CASE("etag_matches compares strongly for If-Match and weakly for If-None-Match", "[conditional]") {
+TEST_CASE("etag_matches compares strongly for If-Match and weakly for If-None-Match", "[http][conditional]") {
     CHECK(spur::etag_matches("\"1\"", "\"1\"", false));
     CHECK(spur::etag_matches(" \"0\" ,\"1\"", "\"1\"", false));
     CHECK(spur::etag_matches("*", "\"1\"", false));
@@ -50,7 +50,7 @@ spur::App versioned_app(int& version, std::string& content) {
 }
 }  // namespace
 
-TEST_CASE("fresh() answers 304 without a body and check_if_match() refuses a stale write with 412 and the current ETag", "[conditional]") {
+TEST_CASE("fresh() answers 304 without a body and check_if_match() refuses a stale write with 412 and the current ETag", "[http][conditional]") {
     int version = 1;
     std::string content = "first";
     auto app = versioned_app(version, content);
@@ -74,7 +74,7 @@ TEST_CASE("fresh() answers 304 without a body and check_if_match() refuses a sta
     CHECK(client.del("/missing").status == 404);
 }
 
-TEST_CASE("middleware::etag tags 200 GET answers by their body and turns a revalidation into 304", "[conditional]") {
+TEST_CASE("middleware::etag tags 200 GET answers by their body and turns a revalidation into 304", "[http][conditional]") {
     spur::App app;
     app.use(spur::middleware::etag());
     app.get("/a", [](spur::Request&, spur::Response& res) { res.send("hello"); });

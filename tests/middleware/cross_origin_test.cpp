@@ -79,7 +79,7 @@ testing::Headers with(testing::Headers h, std::string name, std::string value) {
 Task<> echo(WebSocket&) { co_return; }
 }  // namespace
 
-TEST_CASE("a WebSocket route refuses another site's Origin with 403 - its own, none, or listed ones pass", "[websocket][cross_origin]") {
+TEST_CASE("a WebSocket route refuses another site's Origin with 403 - its own, none, or listed ones pass", "[middleware][websocket][cross_origin]") {
     App app;
     app.ws("/chat", echo);
     app.ws("/widget", middleware::websocket_origins({"https://partner.example"}), echo);

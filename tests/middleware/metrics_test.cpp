@@ -15,7 +15,7 @@ namespace {
 bool has(const std::string& text, std::string_view line) { return text.find(line) != std::string::npos; }
 }  // namespace
 
-TEST_CASE("metrics() counts requests by method, route pattern and status, with durations", "[metrics][concurrency]") {
+TEST_CASE("metrics() counts requests by method, route pattern and status, with durations", "[middleware][metrics][concurrency]") {
     MetricsRegistry registry;
     App app;
     app.use(middleware::metrics(registry));
@@ -48,7 +48,7 @@ TEST_CASE("metrics() counts requests by method, route pattern and status, with d
     CHECK(has(client.get("/metrics").body, "http_requests_total{method=\"GET\",route=\"/metrics\",status=\"200\"} 1\n"));
 }
 
-TEST_CASE("the server's connection and WebSocket gauges are read at each scrape", "[metrics][server][concurrency]") {
+TEST_CASE("the server's connection and WebSocket gauges are read at each scrape", "[middleware][metrics][server][concurrency]") {
     MetricsRegistry registry;
     App app;
     app.use(middleware::metrics(registry));

@@ -27,7 +27,7 @@ const std::string body =
     "--B0undary--\r\nepilogue";
 }  // namespace
 
-TEST_CASE("the multipart parser gives the same parts for any split of the input", "[multipart]") {
+TEST_CASE("the multipart parser gives the same parts for any split of the input", "[middleware][multipart]") {
     for (std::size_t step : {body.size(), std::size_t(1), std::size_t(2), std::size_t(7), std::size_t(13)}) {
         INFO("step " << step);
         Collected c;
@@ -48,7 +48,7 @@ TEST_CASE("the multipart parser gives the same parts for any split of the input"
     }
 }
 
-TEST_CASE("boundaries are read from the content type and validated", "[multipart]") {
+TEST_CASE("boundaries are read from the content type and validated", "[middleware][multipart]") {
     using spur::detail::multipart_boundary;
     CHECK(multipart_boundary("multipart/form-data; boundary=abc") == std::optional<std::string>("abc"));
     CHECK(multipart_boundary("Multipart/Form-Data; charset=utf-8; boundary=\"a b;c\"") == std::optional<std::string>("a b;c"));
@@ -57,7 +57,7 @@ TEST_CASE("boundaries are read from the content type and validated", "[multipart
     CHECK_FALSE(multipart_boundary("multipart/form-data; boundary=" + std::string(71, 'a')));
 }
 
-TEST_CASE("oversized part headers and junk after a delimiter are refused", "[multipart]") {
+TEST_CASE("oversized part headers and junk after a delimiter are refused", "[middleware][multipart]") {
     Collected c;
     MultipartParser p("B", c.handler(), 100);
     CHECK_FALSE(p.feed("--B\r\nContent-Disposition: form-data; name=\"" + std::string(200, 'n') + "\"\r\n\r\n"));

@@ -23,7 +23,7 @@ std::string cookie_pair(std::string_view set_cookie) { return std::string(set_co
 testing::Headers with(const std::string& cookie) { return {{"Cookie", cookie}}; }
 }  // namespace
 
-TEST_CASE("a session cookie appears once something is stored and carries the data back", "[session]") {
+TEST_CASE("a session cookie appears once something is stored and carries the data back", "[middleware][session]") {
     auto app = test::session_app(cookie_options());
     testing::Client client(app);
     auto r = client.get("/count");
@@ -47,7 +47,7 @@ TEST_CASE("a session cookie appears once something is stored and carries the dat
     CHECK(r.header("Set-Cookie").empty());  // read within the minute: nothing to write
 }
 
-TEST_CASE("a tampered or foreign session cookie starts a new, empty session", "[session]") {
+TEST_CASE("a tampered or foreign session cookie starts a new, empty session", "[middleware][session]") {
     auto app = test::session_app(cookie_options());
     testing::Client client(app);
     const auto cookie = cookie_pair(client.post("/inc", "").header("Set-Cookie"));
@@ -64,7 +64,7 @@ TEST_CASE("a tampered or foreign session cookie starts a new, empty session", "[
     CHECK(client.get("/count", with("spur.sid=garbage")).json().at("new") == true);
 }
 
-TEST_CASE("changes made by a handler that throws are not saved", "[session]") {
+TEST_CASE("changes made by a handler that throws are not saved", "[middleware][session]") {
     auto app = test::session_app(cookie_options());
     testing::Client client(app);
     const auto cookie = cookie_pair(client.post("/inc", "").header("Set-Cookie"));
@@ -74,7 +74,7 @@ TEST_CASE("changes made by a handler that throws are not saved", "[session]") {
     CHECK(client.get("/count", with(cookie)).json().at("count") == 1);
 }
 
-TEST_CASE("rolling sessions live while used, absolute ones end max_age after creation", "[session]") {
+TEST_CASE("rolling sessions live while used, absolute ones end max_age after creation", "[middleware][session]") {
     auto rolling_app = test::session_app(middleware::SessionOptions{.secret = secret, .max_age = 1s, .rolling = true});
     auto absolute_app = test::session_app(middleware::SessionOptions{.secret = secret, .max_age = 1s, .rolling = false});
     testing::Client rolling(rolling_app), absolute(absolute_app);
@@ -95,7 +95,7 @@ TEST_CASE("rolling sessions live while used, absolute ones end max_age after cre
     CHECK(r.json().at("new") == true);
 }
 
-TEST_CASE("regenerate gives a new id keeping the data, destroy clears the cookie", "[session]") {
+TEST_CASE("regenerate gives a new id keeping the data, destroy clears the cookie", "[middleware][session]") {
     auto app = test::session_app(cookie_options());
     testing::Client client(app);
     auto r = client.post("/inc", "");
@@ -113,7 +113,7 @@ TEST_CASE("regenerate gives a new id keeping the data, destroy clears the cookie
     CHECK(cleared.find("Max-Age=0") != std::string::npos);
 }
 
-TEST_CASE("the cookie store refuses a session that would not fit in a cookie", "[session]") {
+TEST_CASE("the cookie store refuses a session that would not fit in a cookie", "[middleware][session]") {
     App app;
     app.use(middleware::session(cookie_options()));
     app.post("/big", [](Request& req, Response& res) {
@@ -124,7 +124,7 @@ TEST_CASE("the cookie store refuses a session that would not fit in a cookie", "
     CHECK(client.post("/big", "").status == 500);
 }
 
-TEST_CASE("session options are checked when the middleware is made", "[session]") {
+TEST_CASE("session options are checked when the middleware is made", "[middleware][session]") {
     CHECK_THROWS_AS(middleware::session(middleware::SessionOptions{.secret = "short"}), std::invalid_argument);
     CHECK_THROWS_AS(middleware::session(middleware::SessionOptions{.secret = secret, .store = nullptr}), std::invalid_argument);
     App app;
@@ -133,7 +133,7 @@ TEST_CASE("session options are checked when the middleware is made", "[session]"
     CHECK(client.get("/").status == 500);  // spur::session() without the middleware: a logic error
 }
 
-TEST_CASE("the session cookie is Secure when a trusted proxy says the request came over HTTPS", "[session][server]") {
+TEST_CASE("the session cookie is Secure when a trusted proxy says the request came over HTTPS", "[middleware][session][server]") {
     auto app = test::session_app(cookie_options());
     auto options = test::test_options();
     options.trusted_proxies = {"127.0.0.1"};

@@ -189,7 +189,7 @@ TEST_CASE("bursts of callers cancelled mid-statement leave the pool whole, on th
 
 // Not run by CTest (hidden): the figures of docs/mysql.md. Run alone, since it reads the server's
 // global `Connections` count: spur_mysql_tests "[.measure]"
-TEST_CASE("new server connections per 1,000 cancelled statements", "[.measure]") {
+TEST_CASE("new server connections per 1,000 cancelled statements", "[mysql][.measure]") {
     boost::asio::io_context io;
     Pool pool(test_db(4));
     Pool observer(test_db(1));

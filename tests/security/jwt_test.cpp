@@ -31,7 +31,7 @@ std::string forge(const std::string& header, const boost::json::object& payload,
 }
 }  // namespace
 
-TEST_CASE("a signed token verifies and returns its claims", "[jwt]") {
+TEST_CASE("a signed token verifies and returns its claims", "[security][jwt]") {
     Jwt jwt(secret);
     auto token = jwt.sign(claims());
     auto c = jwt.verify(token, now);
@@ -40,7 +40,7 @@ TEST_CASE("a signed token verifies and returns its claims", "[jwt]") {
     CHECK(c->at("jti") == "abc");
 }
 
-TEST_CASE("the JWT attack table is refused", "[jwt]") {
+TEST_CASE("the JWT attack table is refused", "[security][jwt]") {
     Jwt jwt(secret);
     const auto good = jwt.sign(claims());
     const auto dot = good.rfind('.');
@@ -84,7 +84,7 @@ TEST_CASE("the JWT attack table is refused", "[jwt]") {
     CHECK(jwt.verify(good, now));  // and the real one still passes
 }
 
-TEST_CASE("short secrets are refused and leeway tolerates clock skew", "[jwt]") {
+TEST_CASE("short secrets are refused and leeway tolerates clock skew", "[security][jwt]") {
     CHECK_THROWS_AS(Jwt("short"), std::invalid_argument);
     Jwt strict(secret), lenient(secret, seconds(30));
     auto token = strict.sign(claims(-10));

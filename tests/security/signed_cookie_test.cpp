@@ -14,7 +14,7 @@ const std::string secret(32, 'k');
 const std::string other(32, 'o');
 }  // namespace
 
-TEST_CASE("a signed value verifies and any change to it is rejected", "[signed_cookie]") {
+TEST_CASE("a signed value verifies and any change to it is rejected", "[security][signed_cookie]") {
     CookieSigner signer(secret);
     auto s = signer.sign("session", "user=42");
     CHECK(signer.verify("session", s) == std::optional<std::string>("user=42"));
@@ -31,7 +31,7 @@ TEST_CASE("a signed value verifies and any change to it is rejected", "[signed_c
     CHECK_FALSE(CookieSigner(other).verify("session", s));             // another key
 }
 
-TEST_CASE("short secrets are refused and previous secrets still verify", "[signed_cookie]") {
+TEST_CASE("short secrets are refused and previous secrets still verify", "[security][signed_cookie]") {
     CHECK_THROWS_AS(CookieSigner("short"), std::invalid_argument);
     CHECK_THROWS_AS(CookieSigner(secret, {"old-but-short"}), std::invalid_argument);
     auto old_signed = CookieSigner(other).sign("sid", "v");
@@ -40,7 +40,7 @@ TEST_CASE("short secrets are refused and previous secrets still verify", "[signe
     CHECK(rotated.sign("sid", "v") != old_signed);  // new cookies use the new secret
 }
 
-TEST_CASE("signed cookies round-trip through responses and requests", "[signed_cookie]") {
+TEST_CASE("signed cookies round-trip through responses and requests", "[security][signed_cookie]") {
     CookieSigner signer(secret);
     App app;
     app.get("/set", [&](Request&, Response& res) { signer.set(res, "prefs", "theme=dark; lang=de"); res.end(); });
@@ -55,7 +55,7 @@ TEST_CASE("signed cookies round-trip through responses and requests", "[signed_c
     CHECK(c.get("/get").body == "<rejected>");
 }
 
-TEST_CASE("base64url round-trips and rejects non-canonical input", "[signed_cookie]") {
+TEST_CASE("base64url round-trips and rejects non-canonical input", "[security][signed_cookie]") {
     for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\0\xff\xfe", 3)}) {
         auto e = detail::base64url_encode(s);
         CHECK(e.find_first_of("+/=") == std::string::npos);

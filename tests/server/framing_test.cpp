@@ -16,7 +16,7 @@ State feed_bytewise(HeaderScanner& s, std::string_view data) {
 }
 }  // namespace
 
-TEST_CASE("the scanner finds the end of the header - whole or byte by byte", "[framing]") {
+TEST_CASE("the scanner finds the end of the header - whole or byte by byte", "[server][framing]") {
     std::string_view req = "GET / HTTP/1.1\r\nHost: a\r\n\r\nBODY";
     HeaderScanner whole(100, 100);
     CHECK(whole.scan(req) == State::complete);
@@ -26,20 +26,20 @@ TEST_CASE("the scanner finds the end of the header - whole or byte by byte", "[f
     CHECK(slow.end() == req.find("BODY"));
 }
 
-TEST_CASE("empty lines before the request line are skipped", "[framing]") {
+TEST_CASE("empty lines before the request line are skipped", "[server][framing]") {
     std::string_view req = "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n";
     HeaderScanner s(100, 100);
     CHECK(s.scan(req) == State::complete);
     CHECK(s.begin() == 4);
 }
 
-TEST_CASE("an overlong request line is 414 before its end arrives", "[framing]") {
+TEST_CASE("an overlong request line is 414 before its end arrives", "[server][framing]") {
     HeaderScanner s(16, 1000);
     CHECK(s.scan("GET /0123456789abcdef") == State::rejected);
     CHECK(s.rejection().status == 414);
 }
 
-TEST_CASE("more header fields than allowed are 431, however small each is", "[framing]") {
+TEST_CASE("more header fields than allowed are 431, however small each is", "[server][framing]") {
     std::string three = "GET / HTTP/1.1\r\nHost: a\r\na:\r\nb:\r\n\r\n";
     HeaderScanner enough(100, 1000, 3);
     CHECK(enough.scan(three) == State::complete);
@@ -48,13 +48,13 @@ TEST_CASE("more header fields than allowed are 431, however small each is", "[fr
     CHECK(fewer.rejection().status == 431);
 }
 
-TEST_CASE("oversized header fields are 431", "[framing]") {
+TEST_CASE("oversized header fields are 431", "[server][framing]") {
     HeaderScanner s(100, 32);
     CHECK(s.scan("GET / HTTP/1.1\r\nX-Long: " + std::string(40, 'a')) == State::rejected);
     CHECK(s.rejection().status == 431);
 }
 
-TEST_CASE("bare LF - bare CR - NUL and obs-fold are 400", "[framing]") {
+TEST_CASE("bare LF - bare CR - NUL and obs-fold are 400", "[server][framing]") {
     for (std::string_view bad : std::vector<std::string_view>{"GET / HTTP/1.1\nHost: a\n\n", "GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n",
                                  std::string_view("GET / HTTP/1.1\r\nHost: a\0\r\n\r\n", 27),
                                  "GET / HTTP/1.1\r\nHost: a\r\nX: b\r\n  folded\r\n\r\n",
@@ -66,7 +66,7 @@ TEST_CASE("bare LF - bare CR - NUL and obs-fold are 400", "[framing]") {
     }
 }
 
-TEST_CASE("started() tells an idle peer from one that sent part of a request", "[framing]") {
+TEST_CASE("started() tells an idle peer from one that sent part of a request", "[server][framing]") {
     HeaderScanner s(100, 100);
     CHECK(s.scan("") == State::need_more);
     CHECK_FALSE(s.started());

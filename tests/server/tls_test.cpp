@@ -120,7 +120,7 @@ struct TlsClient {
 
 }  // namespace
 
-TEST_CASE("https: real handshake with TLS 1.2+, ALPN http/1.1, keep-alive requests", "[tls]") {
+TEST_CASE("https: real handshake with TLS 1.2+, ALPN http/1.1, keep-alive requests", "[server][tls]") {
     App app = hello_app();
     TestServer srv(app, tls_options());
     REQUIRE(srv.server().tls_port() != 0);
@@ -137,7 +137,7 @@ TEST_CASE("https: real handshake with TLS 1.2+, ALPN http/1.1, keep-alive reques
     c.stream.shutdown(ec);
 }
 
-TEST_CASE("https and plain http serve the same app at once", "[tls]") {
+TEST_CASE("https and plain http serve the same app at once", "[server][tls]") {
     App app = hello_app();
     TestServer srv(app, tls_options());
     auto plain = spur::test::round_trip(srv.port(), "GET /hello HTTP/1.1\r\nHost: plain\r\n\r\n");
@@ -148,7 +148,7 @@ TEST_CASE("https and plain http serve the same app at once", "[tls]") {
     CHECK(c.get("/hello").body() == "hello over localhost");
 }
 
-TEST_CASE("https certificate and key given as PEM text", "[tls]") {
+TEST_CASE("https certificate and key given as PEM text", "[server][tls]") {
     App app = hello_app();
     TestServer srv(app, tls_options(true));
     TlsClient c(srv.server().tls_port(), client_context());
@@ -156,7 +156,7 @@ TEST_CASE("https certificate and key given as PEM text", "[tls]") {
     CHECK(c.get("/hello").result_int() == 200);
 }
 
-TEST_CASE("https refuses TLS 1.0 and 1.1 clients", "[tls]") {
+TEST_CASE("https refuses TLS 1.0 and 1.1 clients", "[server][tls]") {
     App app = hello_app();
     TestServer srv(app, tls_options());
     for (int version : {TLS1_VERSION, TLS1_1_VERSION}) {
@@ -170,7 +170,7 @@ TEST_CASE("https refuses TLS 1.0 and 1.1 clients", "[tls]") {
     CHECK_FALSE(ok.handshake());
 }
 
-TEST_CASE("plain http sent to the TLS port is dropped, and the server keeps serving", "[tls]") {
+TEST_CASE("plain http sent to the TLS port is dropped, and the server keeps serving", "[server][tls]") {
     App app = hello_app();
     TestServer srv(app, tls_options());
     spur::test::RawConnection raw(srv.server().tls_port());
@@ -181,7 +181,7 @@ TEST_CASE("plain http sent to the TLS port is dropped, and the server keeps serv
     CHECK(c.get("/hello").result_int() == 200);
 }
 
-TEST_CASE("a client that never starts the handshake is dropped after the handshake timeout", "[tls]") {
+TEST_CASE("a client that never starts the handshake is dropped after the handshake timeout", "[server][tls]") {
     App app = hello_app();
     TestServer srv(app, tls_options());
     spur::test::RawConnection raw(srv.server().tls_port());
@@ -190,7 +190,7 @@ TEST_CASE("a client that never starts the handshake is dropped after the handsha
     CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(3000));
 }
 
-TEST_CASE("unusable TLS settings fail at start with a clear error", "[tls]") {
+TEST_CASE("unusable TLS settings fail at start with a clear error", "[server][tls]") {
     App app = hello_app();
     auto o = tls_options();
     o.tls->certificate.private_key_file = cert_dir() + "/missing.pem";
@@ -198,7 +198,7 @@ TEST_CASE("unusable TLS settings fail at start with a clear error", "[tls]") {
     CHECK_THROWS_WITH(server.start(), Catch::Contains("private key"));
 }
 
-TEST_CASE("https applies the same limits as plain http", "[tls]") {
+TEST_CASE("https applies the same limits as plain http", "[server][tls]") {
     App app = hello_app();
     auto o = tls_options();
     o.max_header_bytes = 1024;
@@ -216,7 +216,7 @@ TEST_CASE("https applies the same limits as plain http", "[tls]") {
     CHECK(res[http::field::connection] == "close");
 }
 
-TEST_CASE("https picks the certificate by SNI name", "[tls]") {
+TEST_CASE("https picks the certificate by SNI name", "[server][tls]") {
     App app = hello_app();
     auto o = tls_options();
     spur::TlsCertificate other;
@@ -242,7 +242,7 @@ TEST_CASE("https picks the certificate by SNI name", "[tls]") {
     CHECK_THAT(subject_for("localhost"), Catch::Contains("localhost"));
 }
 
-TEST_CASE("wss: websocket echo over TLS", "[tls][websocket]") {
+TEST_CASE("wss: websocket echo over TLS", "[server][tls][websocket]") {
     App app = hello_app();
     app.ws("/echo", [](spur::WebSocket& ws) -> spur::Task<> {
         while (auto m = co_await ws.receive()) co_await ws.send(m->data);

@@ -163,7 +163,7 @@ TEST_CASE("rate_limit and the access log see the forwarded client, IPv6 clients 
     CHECK(logged("127.0.0.1 ", "") == 0);
 }
 
-TEST_CASE("client_key: IPv4 as is, IPv6 by its /64, IPv4-mapped as IPv4", "[proxy][rate_limit]") {
+TEST_CASE("client_key: IPv4 as is, IPv6 by its /64, IPv4-mapped as IPv4", "[server][proxy][rate_limit]") {
     CHECK(middleware::client_key("192.0.2.1") == "192.0.2.1");
     CHECK(middleware::client_key("2001:db8:1:2:3:4:5:6") == "2001:db8:1:2::/64");
     CHECK(middleware::client_key("::ffff:192.0.2.1") == "192.0.2.1");

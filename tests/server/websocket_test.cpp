@@ -48,7 +48,7 @@ std::string upgrade_request(std::string_view target, std::string_view extra = ""
 
 }  // namespace
 
-TEST_CASE("websocket echo of text and binary messages", "[websocket][concurrency]") {
+TEST_CASE("websocket echo of text and binary messages", "[server][websocket][concurrency]") {
     App app = quiet_app();
     app.ws("/echo", echo);
     TestServer srv(app);
@@ -65,7 +65,7 @@ TEST_CASE("websocket echo of text and binary messages", "[websocket][concurrency
     c.close();
 }
 
-TEST_CASE("websocket route params and middleware apply before the upgrade", "[websocket][concurrency]") {
+TEST_CASE("websocket route params and middleware apply before the upgrade", "[server][websocket][concurrency]") {
     App app = quiet_app();
     auto guard = [](Request& req, Response& res, spur::Next next) -> Task<> {
         if (req.header("Authorization") != "Bearer ok") throw spur::HttpError(401, "unauthorized", "no");
@@ -123,7 +123,7 @@ TEST_CASE("websocket route params and middleware apply before the upgrade", "[we
     }
 }
 
-TEST_CASE("websocket room broadcast reaches every member across I/O threads", "[websocket][concurrency]") {
+TEST_CASE("websocket room broadcast reaches every member across I/O threads", "[server][websocket][concurrency]") {
     App app = quiet_app();
     spur::WsRoom room;
     app.ws("/room", [&room](WebSocket& ws) -> Task<> {
@@ -148,7 +148,7 @@ TEST_CASE("websocket room broadcast reaches every member across I/O threads", "[
     CHECK(eventually([&] { return room.size() == 3; }));
 }
 
-TEST_CASE("websocket message over the size limit closes with 1009", "[websocket][concurrency]") {
+TEST_CASE("websocket message over the size limit closes with 1009", "[server][websocket][concurrency]") {
     App app = quiet_app();
     app.ws("/echo", echo);
     auto options = spur::test::test_options();
@@ -161,7 +161,7 @@ TEST_CASE("websocket message over the size limit closes with 1009", "[websocket]
     CHECK(c.read_until_closed() == 1009);
 }
 
-TEST_CASE("websocket client vanishing without a close frame ends its handler", "[websocket][concurrency]") {
+TEST_CASE("websocket client vanishing without a close frame ends its handler", "[server][websocket][concurrency]") {
     App app = quiet_app();
     std::atomic<int> ended{0};
     spur::WsRoom room;
@@ -185,7 +185,7 @@ TEST_CASE("websocket client vanishing without a close frame ends its handler", "
     CHECK(again.read() == "joined");
 }
 
-TEST_CASE("websocket send waits for a slow reader instead of buffering without bound", "[websocket][concurrency]") {
+TEST_CASE("websocket send waits for a slow reader instead of buffering without bound", "[server][websocket][concurrency]") {
     App app = quiet_app();
     std::atomic<int> sent{0};
     const std::string chunk(64 * 1024, 'x');
@@ -217,7 +217,7 @@ TEST_CASE("websocket send waits for a slow reader instead of buffering without b
     CHECK(sent.load() == 400);
 }
 
-TEST_CASE("websocket room drops a member whose queue overflows", "[websocket][concurrency]") {
+TEST_CASE("websocket room drops a member whose queue overflows", "[server][websocket][concurrency]") {
     App app = quiet_app();
     spur::WsRoom room;
     app.ws("/room", [&room](WebSocket& ws) -> Task<> {
@@ -237,7 +237,7 @@ TEST_CASE("websocket room drops a member whose queue overflows", "[websocket][co
     CHECK(eventually([&] { return room.size() == 0; }));
 }
 
-TEST_CASE("graceful shutdown closes websockets with 1001", "[websocket][concurrency]") {
+TEST_CASE("graceful shutdown closes websockets with 1001", "[server][websocket][concurrency]") {
     App app = quiet_app();
     app.ws("/echo", echo);
     TestServer srv(app);
@@ -253,7 +253,7 @@ TEST_CASE("graceful shutdown closes websockets with 1001", "[websocket][concurre
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
 }
 
-TEST_CASE("websocket idle timeout: pings keep a reading client, a silent one is dropped", "[websocket][concurrency]") {
+TEST_CASE("websocket idle timeout: pings keep a reading client, a silent one is dropped", "[server][websocket][concurrency]") {
     App app = quiet_app();
     auto posted = std::make_shared<spur::test::Flag>();  // shared: the thread may outlive a failed test
     app.ws("/late", [posted](WebSocket& ws) -> Task<> {

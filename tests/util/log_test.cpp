@@ -28,7 +28,7 @@ struct Records {
 };
 }  // namespace
 
-TEST_CASE("records format as text with quoted values and as one JSON object", "[log]") {
+TEST_CASE("records format as text with quoted values and as one JSON object", "[util][log]") {
     const LogField fields[] = {{"user", 42}, {"email", "a b@example.com"}, {"plain", "word"}};
     const LogRecord r{LogLevel::warn, "login failed", "req-1", fields};
     CHECK(format_text(r) == R"(login failed request_id=req-1 user=42 email="a b@example.com" plain=word)");
@@ -45,7 +45,7 @@ TEST_CASE("records format as text with quoted values and as one JSON object", "[
     CHECK(format_json(LogRecord{LogLevel::info, "two\nlines", {}, {}}).find('\n') == std::string::npos);
 }
 
-TEST_CASE("a (level, line) sink receives the record as a text line", "[log]") {
+TEST_CASE("a (level, line) sink receives the record as a text line", "[util][log]") {
     std::vector<std::string> got;
     LogSink sink = [&](LogLevel level, std::string_view line) { got.push_back(std::string(to_string(level)) + ":" + std::string(line)); };
     sink(LogLevel::error, "plain");
@@ -54,7 +54,7 @@ TEST_CASE("a (level, line) sink receives the record as a text line", "[log]") {
     CHECK(got == std::vector<std::string>{"error:plain", "info:with request_id=id-9 k=true"});
 }
 
-TEST_CASE("req.log() and error bodies carry the request id, from request_id() or made on first use", "[log]") {
+TEST_CASE("req.log() and error bodies carry the request id, from request_id() or made on first use", "[util][log]") {
     Records records;
     App app(AppOptions{.log = records.sink()});
     app.use(middleware::request_id());
@@ -98,7 +98,7 @@ TEST_CASE("req.log() and error bodies carry the request id, from request_id() or
     CHECK(bare_client.get("/nothing-here").json().at("error").at("request_id").as_string() != id);
 }
 
-TEST_CASE("JSON lines are valid UTF-8 whatever bytes a message or field holds", "[log]") {
+TEST_CASE("JSON lines are valid UTF-8 whatever bytes a message or field holds", "[util][log]") {
     // A stray continuation byte, a truncated sequence, an overlong '/', a surrogate, 0xFF.
     const char* const bad = "a\x80" "b\xE2\x82" "c\xC0\xAF" "d\xED\xA0\x80" "e\xFF";
     const LogField fields[] = {{"agent", bad}, {"nested", boost::json::object{{"k", boost::json::array{bad}}}}, {bad, 1}};
