@@ -6,6 +6,7 @@
 //   curl 'localhost:3000/tasks?priority=high&limit=10'                         -> {"items":[...]}
 //   curl -X POST localhost:3000/tasks -H 'Content-Type: application/json' -d '{"title":""}'  -> 422
 //   curl -X DELETE localhost:3000/tasks/1 -H "X-Admin-Key: $ADMIN_KEY"          -> 204 (401 without)
+//   curl localhost:3000/tasks/1/attachments -F note=spec -F file=@README.md      -> 201 (a form upload)
 #include <spur/spur.hpp>
 
 #include <boost/describe.hpp>
@@ -46,6 +47,22 @@ struct TaskList {
     std::vector<Task> items;
 };
 BOOST_DESCRIBE_STRUCT(TaskList, (), (items))
+
+// A form (multipart/form-data here, as it carries a file): fields and files by member name.
+struct AttachmentIn {
+    std::optional<spur::String<0, 200>> note;
+    spur::UploadedFile file;  // in memory: the route's body_limit bounds it
+};
+BOOST_DESCRIBE_STRUCT(AttachmentIn, (), (note, file))
+
+struct Attachment {
+    std::int64_t task;
+    std::string filename;
+    std::string content_type;
+    std::uint64_t size;
+    std::optional<std::string> note;
+};
+BOOST_DESCRIBE_STRUCT(Attachment, (), (task, filename, content_type, size, note))
 
 // Your own extractor: a handler that takes `Admin` runs only for a caller with the admin key,
 // and the route's OpenAPI security and 401 come from here, not from each route.
@@ -105,6 +122,14 @@ int main(int argc, char** argv) {
         if (tasks.erase(*id) == 0) throw spur::HttpError(404, "No such task");
         res.status(204).end();
     }).summary("Delete a task").responds(204);
+
+    app.post("/tasks/:id/attachments", [&](spur::Request&, spur::Response& res, spur::Path<spur::Int<1>> id, spur::Form<AttachmentIn> in) {
+        std::lock_guard lock(mutex);
+        if (!tasks.contains(*id)) throw spur::HttpError(404, "No such task");
+        Attachment a{*id, in->file.filename, in->file.content_type, in->file.size, {}};
+        if (in->note) a.note = std::string(*in->note);
+        res.status(201).json(a);
+    }).summary("Attach a file to a task").responds<Attachment>(201).body_limit(256 * 1024);
 
     spur::ServerOptions options;
     options.port = static_cast<unsigned short>(argc > 1 ? std::atoi(argv[1]) : 3000);

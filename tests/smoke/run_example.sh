@@ -5,7 +5,8 @@
 # runs $WS_PROBE (tests/smoke/ws_probe.cpp: two clients, one broadcast) against PATH instead;
 # "SSE PATH [LAST-EVENT-ID] => TEXT" reads the event stream for 1.5 s. "FORM PATH a=1&b=2" posts a
 # form as a browser does (urlencoded, same-origin); "XFORM" posts it from another site
-# (Sec-Fetch-Site: cross-site). Cookies persist from check to check.
+# (Sec-Fetch-Site: cross-site); "UPLOAD PATH a=1&f=@text" posts multipart/form-data, a value
+# starting with @ as a file part f.txt holding the text. Cookies persist from check to check.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bin=$1; shift
@@ -40,6 +41,15 @@ for check in "$@"; do
     args+=(-X POST -H 'Content-Type: application/x-www-form-urlencoded' --data-raw "${data:-}")
     [[ $method == XFORM ]] && args+=(-H 'Sec-Fetch-Site: cross-site')
     data=
+  elif [[ $method == UPLOAD ]]; then
+    IFS='&' read -ra parts <<<"${data:-}"
+    for part in "${parts[@]}"; do
+      if [[ ${part#*=} == @* ]]; then
+        printf '%s' "${part#*=@}" >"$log.${part%%=*}.txt"
+        args+=(-F "${part%%=*}=@$log.${part%%=*}.txt;filename=${part%%=*}.txt;type=text/plain")
+      else args+=(-F "$part"); fi
+    done
+    data=
   else args+=(-X "$method"); fi
   [[ -n ${data:-} ]] && args+=(-H 'Content-Type: application/json' --data "$data")
   status=$(curl "${args[@]}" "http://127.0.0.1:$port$path")
@@ -49,7 +59,7 @@ for check in "$@"; do
   fi
   echo "ok: $method $path"
 done
-rm -f "$jar" "$log.body"
+rm -f "$jar" "$log.body" "$log".*.txt
 # SAVE_OPENAPI=FILE keeps the example's OpenAPI document for the contract check.
 if [[ -n ${SAVE_OPENAPI:-} ]]; then curl -fsS -o "$SAVE_OPENAPI" "http://127.0.0.1:$port/openapi.json"; echo "ok: saved $SAVE_OPENAPI"; fi
 

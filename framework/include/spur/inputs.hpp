@@ -1,5 +1,5 @@
 #pragma once
-// spur::Body, spur::Query, spur::Path, spur::Header, spur::Cookie — the typed inputs a handler
+// spur::Body, spur::Query, spur::Path, spur::Header, spur::Cookie, spur::Form — the typed inputs a handler
 // may take after the request and the response (see <spur/contract/contract.hpp> for what they
 // read and how they fail).
 
@@ -59,6 +59,19 @@ struct Header : detail::Holder<T> {};
 /// `"in":"cookie"`. Signed cookies are checked by the middleware that signs them, not here.
 template <class T, Literal Name = "">
 struct Cookie : detail::Holder<T> {};
+
+/// A form body as the described struct T: application/x-www-form-urlencoded or
+/// multipart/form-data, each member from the field of its name (verbatim; a static
+/// `wire_name(member)` renames), read as Query reads its keys (a vector member from every
+/// repetition; an empty value counts as absent). A member of type spur::UploadedFile (or
+/// std::optional / std::vector of it, from <spur/form_data.hpp>) takes the file parts of its
+/// name; a file input left empty (no filename, no bytes) counts as absent. On a buffered route
+/// the body is parsed here (files in memory, bounded by the route's body_limit); on a
+/// stream_body() route put middleware::multipart() before the handler (large files go to disk),
+/// and Form<T> reads what it parsed. Problems are a ValidationError with `"in":"form"`; another
+/// Content-Type is a 415, a malformed multipart body a 400. A handler takes Body or Form, not both.
+template <class T>
+struct Form : detail::Holder<T> {};
 
 /// Your own extractor: any type X with a static `extract` that takes the request,
 ///

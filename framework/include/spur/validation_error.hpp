@@ -10,13 +10,13 @@ namespace spur {
 
 /// One problem with one field of a request.
 struct Violation {
-    std::string in;       ///< "body", "query", "path", "header" or "cookie"
+    std::string in;       ///< "body", "query", "path", "header", "cookie" or "form"
     std::string path;     ///< JSON pointer to the field within `in`: "/items/0/title" ("" = the whole body)
     std::string rule;     ///< the JSON Schema keyword that failed: "required", "maxLength", "type", ...
     std::string message;  ///< for a person: "title must be at most 255 characters"
 };
 
-/// Thrown by typed inputs (spur::Body, Query, Header, Cookie) and by handlers for checks a type cannot
+/// Thrown by typed inputs (spur::Body, Query, Header, Cookie, Form) and by handlers for checks a type cannot
 /// express. Answered with AppOptions::validation_status (422 unless configured) and
 /// `{"success":false,"error":{"code":"validation_error","message":…,"details":[{in,path,rule,message}…]}}`.
 class ValidationError : public HttpError {

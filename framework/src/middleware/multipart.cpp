@@ -2,15 +2,17 @@
 
 #include <spur/offload.hpp>
 
-#include "middleware/form_key.hpp"
-#include "middleware/multipart_parser.hpp"
 #include "middleware/collect_body.hpp"
+#include "middleware/form_key.hpp"
+#include "middleware/form_parse.hpp"
+#include "middleware/multipart_parser.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -131,6 +133,29 @@ public:
 };
 
 }  // namespace
+
+}  // namespace spur::middleware
+
+namespace spur::detail {
+
+std::shared_ptr<FormData> parse_multipart(std::string_view body, std::string_view content_type,
+                                          const middleware::MultipartOptions& options) {
+    auto boundary = multipart_boundary(content_type);
+    if (!boundary) throw HttpError(400, "bad_request", "multipart/form-data without a valid boundary");
+    if (body.size() > options.max_total_bytes) throw HttpError(413, "payload_too_large", "Request body too large");
+    middleware::MultipartOptions in_memory = options;
+    in_memory.memory_threshold = std::numeric_limits<std::size_t>::max();
+    auto form = std::make_shared<FormData>();
+    middleware::Upload upload(in_memory, form);
+    MultipartParser parser(*boundary, upload.handler());
+    if (!parser.feed(body)) throw HttpError(400, "bad_request", std::string("Malformed multipart body: ") + parser.error());
+    if (!parser.done()) throw HttpError(400, "bad_request", "Malformed multipart body: truncated");
+    return form;
+}
+
+}  // namespace spur::detail
+
+namespace spur::middleware {
 
 Middleware multipart(MultipartOptions options) {
     return [options](Request& req, Response&, Next next) -> Task<> {

@@ -1,11 +1,25 @@
 #include <spur/middleware/urlencoded.hpp>
 
-#include "middleware/form_key.hpp"
-#include "util/url.hpp"
 #include "middleware/collect_body.hpp"
+#include "middleware/form_key.hpp"
+#include "middleware/form_parse.hpp"
+#include "util/url.hpp"
 
 #include <algorithm>
 #include <memory>
+
+namespace spur::detail {
+
+std::shared_ptr<FormData> parse_urlencoded(std::string_view body, const middleware::UrlencodedOptions& options) {
+    if (body.size() > options.limit) throw HttpError(413, "payload_too_large", "Request body too large");
+    if (static_cast<std::size_t>(std::count(body.begin(), body.end(), '&')) >= options.max_fields)
+        throw HttpError(413, "payload_too_large", "Too many form fields");
+    auto form = std::make_shared<FormData>();
+    form->fields = parse_query(body);
+    return form;
+}
+
+}  // namespace spur::detail
 
 namespace spur::middleware {
 
@@ -16,13 +30,7 @@ Middleware urlencoded(UrlencodedOptions options) {
             co_return;
         }
         co_await detail::collect_body(req, options.limit);
-        const std::string& body = req.body();
-        if (body.size() > options.limit) throw HttpError(413, "payload_too_large", "Request body too large");
-        if (static_cast<std::size_t>(std::count(body.begin(), body.end(), '&')) >= options.max_fields)
-            throw HttpError(413, "payload_too_large", "Too many form fields");
-        auto form = std::make_shared<FormData>();
-        form->fields = detail::parse_query(body);
-        req.locals().set(detail::form_locals_key, std::move(form));
+        req.locals().set(detail::form_locals_key, detail::parse_urlencoded(req.body(), options));
         co_await next();
     };
 }

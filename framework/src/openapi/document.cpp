@@ -28,7 +28,7 @@ void define_error_envelope(SchemaRegistry& registry) {
     registry.define("Violation", {{"type", "object"},
                                   {"required", {"in", "path", "rule", "message"}},
                                   {"properties",
-                                   {{"in", {{"type", "string"}, {"enum", {"body", "query", "path", "header", "cookie"}}}},
+                                   {{"in", {{"type", "string"}, {"enum", {"body", "query", "path", "header", "cookie", "form"}}}},
                                     {"path", {{"type", "string"}, {"description", "JSON pointer to the field"}}},
                                     {"rule", {{"type", "string"}, {"description", "the JSON Schema keyword that failed"}}},
                                     {"message", {{"type", "string"}}}}},
@@ -112,6 +112,13 @@ boost::json::object operation(SchemaRegistry& registry, const RouteInfo& route, 
 
     if (in && in->body)
         op["requestBody"] = {{"required", true}, {"content", {{"application/json", {{"schema", in->body(registry)}}}}}};
+    if (in && in->form) {
+        // Files need multipart; plain fields may come either way, as a browser's form sends them.
+        const boost::json::value schema = in->form(registry);
+        boost::json::object content{{"multipart/form-data", {{"schema", schema}}}};
+        if (!in->form_files) content["application/x-www-form-urlencoded"] = {{"schema", schema}};
+        op["requestBody"] = {{"required", true}, {"content", std::move(content)}};
+    }
 
     std::vector<ResponseDoc> responses = doc.responses;
     auto implied = [&](int status, std::string description) {
@@ -132,7 +139,12 @@ boost::json::object operation(SchemaRegistry& registry, const RouteInfo& route, 
         implied(413, "The body is too large");
         implied(415, "The body is not JSON");
     }
-    if (in && (in->body || in->query || in->header || in->cookie)) implied(validation_status, "The input breaks its contract: every problem is listed in details");
+    if (in && in->form) {
+        implied(400, "The multipart body is malformed");
+        implied(413, "The body is too large");
+        implied(415, "The body is not a form");
+    }
+    if (in && (in->body || in->form || in->query || in->header || in->cookie)) implied(validation_status, "The input breaks its contract: every problem is listed in details");
     std::sort(responses.begin(), responses.end(), [](const ResponseDoc& a, const ResponseDoc& b) { return a.status < b.status; });
     boost::json::object out;
     for (const auto& r : responses) out[std::to_string(r.status)] = response_object(registry, r);

@@ -253,7 +253,7 @@ export interface components {
     schemas: {
         Violation: {
             /** @enum {string} */
-            in: "body" | "query" | "path" | "header" | "cookie";
+            in: "body" | "query" | "path" | "header" | "cookie" | "form";
             /** @description JSON pointer to the field */
             path: string;
             /** @description the JSON Schema keyword that failed */

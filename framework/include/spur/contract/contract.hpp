@@ -12,6 +12,7 @@
 // nullopt, and nullopt is written as null); std::vector<T>; std::map<std::string, T>; nested
 // described structs; boost::json::value (anything, unchecked).
 
+#include <spur/contract/form.hpp>
 #include <spur/detail/contract_types.hpp>
 #include <spur/detail/typed_handler.hpp>
 #include <spur/handler.hpp>

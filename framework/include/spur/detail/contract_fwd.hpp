@@ -23,6 +23,9 @@ using ParamsFn = void (*)(SchemaRegistry&, boost::json::array& out, const std::v
 /// The typed inputs of a handler (all null for an untyped one).
 struct Inputs {
     SchemaFn body = nullptr;
+    /// The schema of a Form<T> body, and whether it takes files (then it is multipart only).
+    SchemaFn form = nullptr;
+    bool form_files = false;
     ParamsFn query = nullptr;
     ParamsFn path = nullptr;
     ParamsFn header = nullptr;

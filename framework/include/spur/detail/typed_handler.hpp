@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <concepts>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <type_traits>
@@ -47,6 +48,22 @@ struct Input<Body<T>> {
     static void document(Inputs& in) { in.body = &schema_of<T>; }
 };
 
+/// A member read from text values named alike (query keys, form fields): a sequence from every
+/// value (`all()`), anything else from the first (`one()`); absent or empty is "required"
+/// unless the member is optional.
+template <class M, class All, class One>
+void read_text_member(M& out, Walk& w, All all, One one) {
+    if constexpr (is_sequence<M>::value) {
+        auto values = all();
+        Contract<M>::check_count(values.size(), w);
+        for (auto s : values) Contract<typename M::value_type>::parse(s, out.emplace_back(), w);
+    } else {
+        std::optional<std::string_view> s = one();
+        if (s && !s->empty()) Contract<M>::parse(*s, out, w);
+        else if constexpr (!is_optional<M>::value) w.fail("required", "is required");
+    }
+}
+
 template <described_struct T>
 struct Input<Query<T>> {
     using Members = boost::describe::describe_members<T, boost::describe::mod_public>;
@@ -56,16 +73,8 @@ struct Input<Query<T>> {
         boost::mp11::mp_for_each<Members>([&](auto d) {
             using M = std::remove_cvref_t<decltype(q.value.*d.pointer)>;
             w.enter(d.name);
-            if constexpr (is_sequence<M>::value) {
-                auto& out = q.value.*d.pointer;
-                auto values = req.query_all(d.name);
-                Contract<M>::check_count(values.size(), w);
-                for (auto s : values) Contract<typename M::value_type>::parse(s, out.emplace_back(), w);
-            } else {
-                auto s = req.query(d.name);
-                if (s && !s->empty()) Contract<M>::parse(*s, q.value.*d.pointer, w);
-                else if constexpr (!is_optional<M>::value) w.fail("required", "is required");
-            }
+            read_text_member<M>(
+                q.value.*d.pointer, w, [&] { return req.query_all(d.name); }, [&] { return req.query(d.name); });
             w.leave();
         });
         return q;
@@ -137,6 +146,16 @@ struct Input<Path<T>> {
     }
 };
 
+/// The name a member of T has on the wire: T's static `wire_name(member)` if it has one, else
+/// `spell(member)`.
+template <class T>
+std::string wire_name_of(std::string_view member, std::string (*spell)(std::string_view)) {
+    if constexpr (requires { { T::wire_name(member) } -> std::convertible_to<std::string_view>; })
+        return std::string(T::wire_name(member));
+    else
+        return spell(member);
+}
+
 /// Values named on the wire, one per member of a described struct T (or one value named `Name`),
 /// as headers and cookies are: absent or empty is "required" unless the member is optional.
 /// `Spell` names a member's value unless T has a static `wire_name(member)`.
@@ -145,12 +164,7 @@ struct NamedValues {
     static_assert(described_struct<T> || !Name.empty(),
                   "a single-value spur::Header or spur::Cookie names its value: spur::Header<std::string, \"If-Match\">");
 
-    static std::string wire(std::string_view member) {
-        if constexpr (requires { { T::wire_name(member) } -> std::convertible_to<std::string_view>; })
-            return std::string(T::wire_name(member));
-        else
-            return Spell(member);
-    }
+    static std::string wire(std::string_view member) { return wire_name_of<T>(member, Spell); }
     template <class M, class Lookup>
     static void read_one(const std::string& name, M& out, Walk& w, Lookup& lookup) {
         static_assert(!is_sequence<M>::value, "spur::Header and spur::Cookie members are single values");
@@ -259,7 +273,9 @@ struct TypedSignature {
             // invalid one throws here, when the route is registered, not on its first request.
             SchemaRegistry probe;
             boost::json::array params;
+            if (i.body && i.form) throw std::logic_error("a handler takes spur::Body or spur::Form, not both");
             if (i.body) i.body(probe);
+            if (i.form) i.form(probe);
             if (i.query) i.query(probe, params, {});
             if (i.header) i.header(probe, params, {});
             if (i.cookie) i.cookie(probe, params, {});

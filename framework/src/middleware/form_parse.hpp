@@ -1,0 +1,23 @@
+#pragma once
+// Form bodies already in memory, parsed into a FormData: what middleware::urlencoded() does
+// after collecting the body, and what spur::Form<T> does with a buffered route's body.
+
+#include <spur/form_data.hpp>
+#include <spur/middleware/multipart.hpp>
+#include <spur/middleware/urlencoded.hpp>
+
+#include <memory>
+#include <string_view>
+
+namespace spur::detail {
+
+/// `a=1&b=x+y` as fields. Throws HttpError 413 past options.limit bytes or options.max_fields.
+std::shared_ptr<FormData> parse_urlencoded(std::string_view body, const middleware::UrlencodedOptions& options);
+
+/// A whole multipart/form-data body (`content_type` carries the boundary) with every file in
+/// memory. Throws HttpError 400 for a missing boundary or a malformed or truncated body, 413
+/// past options' limits (memory_threshold and temp_dir are not used).
+std::shared_ptr<FormData> parse_multipart(std::string_view body, std::string_view content_type,
+                                          const middleware::MultipartOptions& options);
+
+}  // namespace spur::detail
