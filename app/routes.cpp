@@ -115,9 +115,9 @@ spur::App build_app(Services& s) {
               "purge expired token revocations");
 
     constexpr std::size_t small = 64 * 1024, large = 8 * 1024 * 1024;  // 1 MiB of content, JSON-escaped
-    auto token = auth::require_token(s);
-    auto token_or_key = auth::require_token_or_key(s);
-    const std::vector<std::string> bearer{"bearer"}, bearer_or_key{"bearer", "apiKey"};
+    // Handlers that take auth::Auth<Principal> check credentials against these services; the
+    // security and 401 of their routes' documentation come from that argument.
+    app.extensions().emplace<auth::Authenticator>(s);
 
     app.get("/healthz", spur::liveness()).tag("health").summary("Liveness").responds<spur::HealthReport>(200);
     app.get("/readyz", health::readiness(s))
@@ -138,45 +138,42 @@ spur::App build_app(Services& s) {
     users.post("/session", auth::start_session(s)).body_limit(small)
         .summary("Sign in from a browser: the token goes into an HttpOnly session cookie")
         .responds<auth::UserReply>(200).responds_error(401, 429);
-    users.post("/logout", token, auth::logout(s))
-        .summary("Revoke this token").security(bearer).responds(204, "Signed out").responds_error(401);
-    users.post("/logout-all", token, auth::logout_all(s))
-        .summary("Revoke every token of this account").security(bearer).responds(204, "Signed out everywhere").responds_error(401);
-    users.post("/password", token, auth::change_password(s)).body_limit(small)
-        .summary("Change the password: every older token ends, a fresh one is returned").security(bearer)
-        .responds<auth::TokenReply>(200).responds_error(401, 403, 409, 429);
-    users.get("/me", token, auth::me(s)).summary("The signed-in account").security(bearer)
-        .responds<auth::UserReply>(200).responds_error(401);
-    users.del("/me", token, auth::delete_account(s)).body_limit(small)
-        .summary("Delete the account and everything it owns").security(bearer)
-        .responds(204, "Deleted").responds_error(401, 403, 429);
+    users.post("/logout", auth::logout(s))
+        .summary("Revoke this token").responds(204, "Signed out");
+    users.post("/logout-all", auth::logout_all(s))
+        .summary("Revoke every token of this account").responds(204, "Signed out everywhere");
+    users.post("/password", auth::change_password(s)).body_limit(small)
+        .summary("Change the password: every older token ends, a fresh one is returned")
+        .responds<auth::TokenReply>(200).responds_error(403, 409, 429);
+    users.get("/me", auth::me(s)).summary("The signed-in account").responds<auth::UserReply>(200);
+    users.del("/me", auth::delete_account(s)).body_limit(small)
+        .summary("Delete the account and everything it owns")
+        .responds(204, "Deleted").responds_error(403, 429);
     app.mount("/api/auth", users);
 
     spur::Router keys;
     keys.use(personal_data());
-    keys.post("/", token, api_keys::create(s)).body_limit(small)
-        .summary("Create an API key (the password again): its secret is shown once").security(bearer)
-        .responds<api_keys::KeyCreated>(201).responds_error(401, 403, 429);
-    keys.get("/", token, api_keys::list(s)).summary("List API keys").security(bearer)
-        .responds<api_keys::KeyList>(200).responds_error(401);
-    keys.del("/:id", token, api_keys::remove(s)).summary("Revoke an API key").security(bearer)
-        .responds(204, "Revoked").responds_error(401);
+    keys.post("/", api_keys::create(s)).body_limit(small)
+        .summary("Create an API key (the password again): its secret is shown once")
+        .responds<api_keys::KeyCreated>(201).responds_error(403, 429);
+    keys.get("/", api_keys::list(s)).summary("List API keys").responds<api_keys::KeyList>(200);
+    keys.del("/:id", api_keys::remove(s)).summary("Revoke an API key").responds(204, "Revoked");
     app.mount("/api/keys", keys);
 
     spur::Router data;
     data.use(personal_data());
-    data.post("/", token_or_key, texts::create(s)).body_limit(large)
-        .summary("Create a text").security(bearer_or_key).responds<texts::TextReply>(201).responds_error(401, 403);
-    data.get("/", token_or_key, texts::list(s))
+    data.post("/", texts::create(s)).body_limit(large)
+        .summary("Create a text").responds<texts::TextReply>(201).responds_error(403);
+    data.get("/", texts::list(s))
         .summary("List texts, newest first (summaries: no content); q searches, one search per account at a time")
-        .security(bearer_or_key).responds<texts::TextPage>(200).responds_error(401, 429, 503);
-    data.get("/:id", token_or_key, texts::show(s)).summary("Read a text (ETag: its version)").security(bearer_or_key)
-        .responds<texts::TextReply>(200).responds(304, "If-None-Match names the current version").responds_error(401);
-    data.put("/:id", token_or_key, texts::update(s)).body_limit(large)
-        .summary("Change a text's title, content or both; If-Match makes it conditional").security(bearer_or_key)
-        .responds<texts::TextReply>(200).responds_error(401, 403, 412);
-    data.del("/:id", token_or_key, texts::remove(s)).summary("Delete a text; If-Match makes it conditional")
-        .security(bearer_or_key).responds(204, "Deleted").responds_error(401, 412);
+        .responds<texts::TextPage>(200).responds_error(429, 503);
+    data.get("/:id", texts::show(s)).summary("Read a text (ETag: its version)")
+        .responds<texts::TextReply>(200).responds(304, "If-None-Match names the current version");
+    data.put("/:id", texts::update(s)).body_limit(large)
+        .summary("Change a text's title, content or both; If-Match makes it conditional")
+        .responds<texts::TextReply>(200).responds_error(403, 412);
+    data.del("/:id", texts::remove(s)).summary("Delete a text; If-Match makes it conditional")
+        .responds(204, "Deleted").responds_error(412);
     app.mount("/api/texts", data);
 
     if (!s.config.web_root.empty()) web_ui::serve(app, s.config.web_root);

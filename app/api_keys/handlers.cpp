@@ -24,12 +24,12 @@ constexpr std::uint32_t default_days = 90;
 }  // namespace
 
 spur::Handler create(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res, spur::Body<KeyIn> in) -> spur::Task<> {
+    return [&s](spur::Request& req, spur::Response& res, auth::Auth<auth::Principal> caller, spur::Body<KeyIn> in) -> spur::Task<> {
         const std::uint32_t days =
             in->expires_in_days ? static_cast<std::uint32_t>(in->expires_in_days->value) : default_days;
         std::string password = std::move(in->password);
         // A key outlives the session that made it: only whoever knows the password mints one.
-        const auth::Confirmed confirmed = co_await auth::confirm_password(s, req, auth::principal(req).user_id, password);
+        const auth::Confirmed confirmed = co_await auth::confirm_password(s, req, caller->user_id, password);
         // Shown once; only its SHA-256 is stored. 32 random bytes: nothing to brute-force.
         std::string secret = "sk_" + spur::random_token(32);
         std::string prefix = secret.substr(0, 11);
@@ -42,16 +42,16 @@ spur::Handler create(Services& s) {
 }
 
 spur::Handler list(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
+    return [&s](spur::Request&, spur::Response& res, auth::Auth<auth::Principal> caller) -> spur::Task<> {
         KeyList reply;
-        for (const auto& key : co_await list_keys(s.db, auth::principal(req).user_id)) reply.items.push_back(out(key));
+        for (const auto& key : co_await list_keys(s.db, caller->user_id)) reply.items.push_back(out(key));
         res.json(reply);
     };
 }
 
 spur::Handler remove(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res, spur::Path<spur::Int<1>> id) -> spur::Task<> {
-        if (!co_await delete_key(s.db, auth::principal(req).user_id, static_cast<std::uint64_t>(*id)))
+    return [&s](spur::Request&, spur::Response& res, auth::Auth<auth::Principal> caller, spur::Path<spur::Int<1>> id) -> spur::Task<> {
+        if (!co_await delete_key(s.db, caller->user_id, static_cast<std::uint64_t>(*id)))
             throw spur::HttpError(404, "not_found", "No such API key");
         res.status(204).end();
     };

@@ -12,8 +12,6 @@ namespace app::auth {
 
 namespace {
 
-constexpr std::string_view locals_key = "app.principal";
-
 spur::HttpError unauthorized(std::string message) {
     spur::HttpError e(401, "unauthorized", std::move(message));
     e.with_header("WWW-Authenticate", "Bearer");
@@ -85,29 +83,35 @@ std::string key_hash(std::string_view secret) {
     return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
 }
 
-spur::Middleware require_token(Services& s) {
-    return [&s](spur::Request& req, spur::Response&, spur::Next next) -> spur::Task<> {
-        req.locals().set(locals_key, co_await from_token(s, token_of(req)));
-        co_await next();
-    };
+spur::Task<Principal> Authenticator::authenticate(const spur::Request& req, Credentials c) {
+    auto key = req.header("X-API-Key");
+    if (c == Credentials::token_or_key && !key.empty() && req.header("Authorization").empty()) {
+        spur::Task<Principal> by_key = from_key(s_, key);
+        co_return co_await std::move(by_key);
+    }
+    spur::Task<Principal> by_token = from_token(s_, token_of(req));
+    co_return co_await std::move(by_token);
 }
 
-spur::Middleware require_token_or_key(Services& s) {
-    return [&s](spur::Request& req, spur::Response&, spur::Next next) -> spur::Task<> {
-        auto key = req.header("X-API-Key");
-        if (!key.empty() && req.header("Authorization").empty()) {
-            req.locals().set(locals_key, co_await from_key(s, key));
-        } else {
-            req.locals().set(locals_key, co_await from_token(s, token_of(req)));
-        }
-        co_await next();
-    };
+template <class P, Credentials C>
+spur::Task<Auth<P, C>> Auth<P, C>::extract(spur::Request& req) {
+    spur::Task<Principal> pending = req.app().extensions().get<Authenticator>().authenticate(req, C);  // named: GCC 12
+    Principal p = co_await std::move(pending);
+    co_return Auth{std::move(p)};
 }
 
-const Principal& principal(const spur::Request& req) {
-    const auto* p = req.locals().get<Principal>(locals_key);
-    if (!p) throw std::logic_error("no authentication guard ran for this route");
-    return *p;
+template <class P, Credentials C>
+void Auth<P, C>::document(spur::ExtractorDoc& doc) {
+    doc.security.emplace_back("bearer");
+    if (C == Credentials::token_or_key) {
+        doc.security.emplace_back("apiKey");
+        doc.errors.emplace_back(401, "Not signed in: no valid token, session cookie or API key");
+    } else {
+        doc.errors.emplace_back(401, "Not signed in: no valid token or session cookie");
+    }
 }
+
+template struct Auth<Principal, Credentials::token>;
+template struct Auth<Principal, Credentials::token_or_key>;
 
 }  // namespace app::auth

@@ -1,9 +1,13 @@
 #pragma once
-// Authentication middleware: who is asking, from a Bearer token or an API key.
+// Authentication: who is asking, from a Bearer token, the session cookie or an API key — an
+// extractor a handler takes (`auth::Auth<Principal> caller`), so a route's guard and its
+// OpenAPI security are one thing.
 
 #include "services.hpp"
 
-#include <spur/handler.hpp>
+#include <spur/extension.hpp>
+#include <spur/inputs.hpp>
+#include <spur/task.hpp>
 
 #include <cstdint>
 #include <string>
@@ -11,7 +15,7 @@
 
 namespace app::auth {
 
-/// The authenticated caller, stored in req.locals() by a guard.
+/// The authenticated caller.
 struct Principal {
     std::uint64_t user_id = 0;
     std::string jti;          ///< empty when authenticated by API key
@@ -24,13 +28,37 @@ struct Principal {
 /// http (local development) keeps `spur_session`, which browsers would refuse with the prefix.
 std::string_view session_cookie(const spur::Request& req);
 
-/// Requires a valid, unrevoked `Authorization: Bearer <jwt>`, or (without that header) the
-/// session cookie; else 401 unauthorized.
-spur::Middleware require_token(Services& s);
-/// Requires a Bearer token or an `X-API-Key` (marking the key used); else 401 unauthorized.
-spur::Middleware require_token_or_key(Services& s);
-/// The principal set by a guard (a logic error if no guard ran).
-const Principal& principal(const spur::Request& req);
+/// How a caller may prove who it is.
+enum class Credentials {
+    token,         ///< `Authorization: Bearer <jwt>` or, without that header, the session cookie
+    token_or_key,  ///< the same, or an `X-API-Key` (marking the key used)
+};
+
+/// The signed-in caller, as a handler's argument: `auth::Auth<Principal> caller` then
+/// `caller->user_id`. Extracted before the body is read: a valid, unrevoked token (or, with
+/// Credentials::token_or_key, an API key), else 401 unauthorized with `WWW-Authenticate:
+/// Bearer`. Documents the route's OpenAPI security (`bearer`, and `apiKey` when a key is
+/// accepted) and its 401. Needs the Authenticator extension on the app (routes.cpp adds it).
+template <class P, Credentials C = Credentials::token>
+struct Auth {
+    P principal;
+    const P& operator*() const noexcept { return principal; }
+    const P* operator->() const noexcept { return &principal; }
+
+    static spur::Task<Auth> extract(spur::Request& req);
+    static void document(spur::ExtractorDoc& doc);
+};
+
+/// What Auth reads credentials against: the services of the app it is added to.
+class Authenticator : public spur::Extension {
+public:
+    explicit Authenticator(Services& s) : s_(s) {}
+    /// The caller of `req` with credentials of kind `c`; throws HttpError 401.
+    spur::Task<Principal> authenticate(const spur::Request& req, Credentials c);
+
+private:
+    Services& s_;
+};
 
 /// The SHA-256 of an API key secret, as stored.
 std::string key_hash(std::string_view secret);

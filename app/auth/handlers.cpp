@@ -160,8 +160,8 @@ spur::Handler start_session(Services& s) {
 }
 
 spur::Handler logout(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
-        const auto& p = principal(req);
+    return [&s](spur::Request& req, spur::Response& res, Auth<Principal> caller) -> spur::Task<> {
+        const Principal& p = *caller;
         co_await revoke_token(s.db, p.jti, p.expires_at);
         end_browser_session(s, req, res);
         res.status(204).end();
@@ -169,20 +169,20 @@ spur::Handler logout(Services& s) {
 }
 
 spur::Handler logout_all(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
-        co_await end_all_tokens(s.db, principal(req).user_id);
+    return [&s](spur::Request& req, spur::Response& res, Auth<Principal> caller) -> spur::Task<> {
+        co_await end_all_tokens(s.db, caller->user_id);
         end_browser_session(s, req, res);
         res.status(204).end();
     };
 }
 
 spur::Handler change_password(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res, spur::Body<PasswordChangeIn> in) -> spur::Task<> {
+    return [&s](spur::Request& req, spur::Response& res, Auth<Principal> caller, spur::Body<PasswordChangeIn> in) -> spur::Task<> {
         std::string current = std::move(in->current_password);
         std::string fresh = std::move(in->new_password);
         check_password_bytes(fresh, "new_password");
         // Kept to the end: the account's one password operation covers the second hash and the write.
-        Confirmed confirmed = co_await confirm_password(s, req, principal(req).user_id, current);
+        Confirmed confirmed = co_await confirm_password(s, req, caller->user_id, current);
         const User& user = confirmed.user;
         const unsigned cost = s.config.bcrypt_cost;
         auto hash_work = [&fresh, cost] { return spur::hash_password(fresh, cost); };
@@ -197,9 +197,9 @@ spur::Handler change_password(Services& s) {
 }
 
 spur::Handler delete_account(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res, spur::Body<PasswordConfirmIn> in) -> spur::Task<> {
+    return [&s](spur::Request& req, spur::Response& res, Auth<Principal> caller, spur::Body<PasswordConfirmIn> in) -> spur::Task<> {
         std::string password = std::move(in->password);
-        Confirmed confirmed = co_await confirm_password(s, req, principal(req).user_id, password);
+        Confirmed confirmed = co_await confirm_password(s, req, caller->user_id, password);
         co_await delete_user(s.db, confirmed.user.id);
         end_browser_session(s, req, res);
         res.status(204).end();
@@ -207,8 +207,8 @@ spur::Handler delete_account(Services& s) {
 }
 
 spur::Handler me(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res) -> spur::Task<> {
-        auto user = co_await find_user_by_id(s.db, principal(req).user_id);
+    return [&s](spur::Request&, spur::Response& res, Auth<Principal> caller) -> spur::Task<> {
+        auto user = co_await find_user_by_id(s.db, caller->user_id);
         if (!user) throw spur::HttpError(401, "unauthorized", "This account no longer exists");
         res.json(UserReply{true, out(*user)});
     };

@@ -64,15 +64,18 @@ InFlight::Ticket admit_search(Services& s, std::uint64_t user) {
 }
 }  // namespace
 
+// Texts are read and written with a token or an API key.
+using Caller = auth::Auth<auth::Principal, auth::Credentials::token_or_key>;
+
 spur::Handler create(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res, spur::Body<TextIn> in) -> spur::Task<> {
+    return [&s](spur::Request&, spur::Response& res, Caller caller, spur::Body<TextIn> in) -> spur::Task<> {
         check_content_size(in->content);
         const std::string& title = in->title;
         check_text(&title, &in->content);
         const Quota limits = quota(s);
         std::optional<Text> text;
         try {
-            text = co_await create_text(s.db, auth::principal(req).user_id, in->title, in->content, limits);
+            text = co_await create_text(s.db, caller->user_id, in->title, in->content, limits);
         } catch (const QuotaExceeded& e) {
             throw quota_exceeded(e);
         }
@@ -81,7 +84,7 @@ spur::Handler create(Services& s) {
 }
 
 spur::Handler list(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res, spur::Query<TextQuery> query) -> spur::Task<> {
+    return [&s](spur::Request&, spur::Response& res, Caller caller, spur::Query<TextQuery> query) -> spur::Task<> {
         const std::uint64_t limit = std::min<std::int64_t>(query->limit.value_or(20), 100);
         const std::uint64_t offset = std::min<std::int64_t>(query->offset.value_or(0), UINT32_MAX);
         std::optional<std::string> q;
@@ -89,8 +92,8 @@ spur::Handler list(Services& s) {
         // A search holds a pooled connection while it scans: admitted one per account and up
         // to MAX_SEARCHES in all, refused at once beyond (nothing queues).
         std::optional<InFlight::Ticket> searching;
-        if (q) searching.emplace(admit_search(s, auth::principal(req).user_id));
-        auto page = co_await list_texts(s.db, auth::principal(req).user_id, limit, offset, q);
+        if (q) searching.emplace(admit_search(s, caller->user_id));
+        auto page = co_await list_texts(s.db, caller->user_id, limit, offset, q);
         TextPage reply{true, {}, page.total, limit, offset, page.has_more};
         reply.items.reserve(page.items.size());
         for (const auto& text : page.items) reply.items.push_back(out(text));
@@ -99,8 +102,8 @@ spur::Handler list(Services& s) {
 }
 
 spur::Handler show(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res, spur::Path<spur::Int<1>> id) -> spur::Task<> {
-        auto text = co_await find_text(s.db, auth::principal(req).user_id, static_cast<std::uint64_t>(*id));
+    return [&s](spur::Request& req, spur::Response& res, Caller caller, spur::Path<spur::Int<1>> id) -> spur::Task<> {
+        auto text = co_await find_text(s.db, caller->user_id, static_cast<std::uint64_t>(*id));
         if (!text) throw not_found();
         if (spur::fresh(req, res, etag_of(text->version))) co_return;  // 304: the client's copy is current
         res.json(TextReply{true, out(*text)});
@@ -108,7 +111,7 @@ spur::Handler show(Services& s) {
 }
 
 spur::Handler update(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res, spur::Path<spur::Int<1>> path_id,
+    return [&s](spur::Request& req, spur::Response& res, Caller caller, spur::Path<spur::Int<1>> path_id,
                 spur::Body<TextPatch> in) -> spur::Task<> {
         const auto id = static_cast<std::uint64_t>(*path_id);
         if (!in->title && !in->content)
@@ -118,7 +121,7 @@ spur::Handler update(Services& s) {
         if (in->title) title = std::move(*in->title);
         if (in->content) content = std::move(*in->content);
         check_text(title ? &*title : nullptr, content ? &*content : nullptr);
-        const auto user = auth::principal(req).user_id;
+        const auto user = caller->user_id;
         const Quota limits = quota(s);
         bool found = false;
         try {
@@ -134,8 +137,8 @@ spur::Handler update(Services& s) {
 }
 
 spur::Handler remove(Services& s) {
-    return [&s](spur::Request& req, spur::Response& res, spur::Path<spur::Int<1>> id) -> spur::Task<> {
-        if (!co_await delete_text(s.db, auth::principal(req).user_id, static_cast<std::uint64_t>(*id), if_match(req)))
+    return [&s](spur::Request& req, spur::Response& res, Caller caller, spur::Path<spur::Int<1>> id) -> spur::Task<> {
+        if (!co_await delete_text(s.db, caller->user_id, static_cast<std::uint64_t>(*id), if_match(req)))
             throw not_found();
         res.status(204).end();
     };

@@ -114,3 +114,32 @@ TEST_CASE("spur-app's validation errors list every problem with its JSON pointer
     CHECK(empty.status == 400);
     CHECK(empty.json().at("error").at("details").at(0).at("rule") == "minProperties");
 }
+
+TEST_CASE("a route's documented security is the guard it runs - anonymous calls get 401 exactly there", "[app][openapi]") {
+    Running running;
+    auto app = app::build_app(running.services());
+    const auto doc = spur::openapi_document(app);
+    int guarded = 0;
+    for (const auto& [path, item] : doc.at("paths").as_object())
+        for (const auto& [method, op] : item.as_object()) {
+            std::string m(method);
+            for (auto& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            std::string target(path);
+            if (auto brace = target.find("{id}"); brace != std::string::npos) target.replace(brace, 4, "1");
+            INFO(m << " " << target);
+            const bool secured = op.as_object().contains("security");
+            auto r = running.call(boost::beast::http::string_to_verb(m), target);
+            if (secured) {
+                ++guarded;
+                CHECK(r.status == 401);
+                CHECK(r.header("WWW-Authenticate") == "Bearer");
+                CHECK(op.at("responses").as_object().contains("401"));
+            } else {
+                CHECK(r.status != 401);
+            }
+        }
+    CHECK(guarded == 13);
+    // Texts take an API key as well; the account and its keys only a token.
+    CHECK(doc.at("paths").at("/api/texts/{id}").at("put").at("security") == json::parse(R"([{"bearer":[]},{"apiKey":[]}])"));
+    CHECK(doc.at("paths").at("/api/keys").at("get").at("security") == json::parse(R"([{"bearer":[]}])"));
+}

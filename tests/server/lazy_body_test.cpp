@@ -1,6 +1,9 @@
 // The body stays on the wire until something asks for it (Request::read_body, or the
 // route's handler): a request answered earlier is never read and gets no 100 Continue.
 #include <spur/app.hpp>
+#include <spur/contract/contract.hpp>
+
+#include <boost/describe.hpp>
 
 #include "support/test_server.hpp"
 
@@ -8,7 +11,23 @@
 
 #include <atomic>
 
+namespace lazy_body_test {
+struct Note {
+    std::string text;
+};
+BOOST_DESCRIBE_STRUCT(Note, (), (text))
+
+// The same guard as a handler's own extractor.
+struct Caller {
+    static Caller extract(spur::Request& req) {
+        if (req.header("Authorization") != "Bearer ok") throw spur::HttpError(401, "unauthorized", "Sign in");
+        return {};
+    }
+};
+}  // namespace lazy_body_test
+
 using namespace spur;
+using namespace lazy_body_test;
 using spur::test::RawConnection;
 using spur::test::TestServer;
 
@@ -106,4 +125,36 @@ TEST_CASE("middleware can read the body itself, and the handler sees it", "[serv
     REQUIRE(r);
     CHECK(r->body() == "abcde");
     CHECK((*r)["X-Seen"] == "5");
+}
+
+TEST_CASE("a handler's own extractor answers 401 before the body is read - no 100 Continue", "[server][body][contract][concurrency]") {
+    App app;
+    std::atomic<int> handled{0};
+    app.post("/notes", [&handled](Request&, Response& res, Caller, Body<Note> note) {
+           ++handled;
+           res.send(note->text);
+       })
+        .body_limit(16 * 1024 * 1024);
+    TestServer srv(app);
+
+    RawConnection c(srv.port());
+    c.send("POST /notes HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 8388608\r\nExpect: 100-continue\r\n\r\n");
+    auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->result_int() == 401);
+    CHECK(c.wait_closed());
+    CHECK(handled == 0);
+
+    // Signed in: 100 Continue, then the body is read and validated as before.
+    RawConnection ok(srv.port());
+    ok.send("POST /notes HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ok\r\nContent-Type: application/json\r\nContent-Length: 12\r\nExpect: 100-continue\r\n\r\n");
+    auto interim = ok.read_response();
+    REQUIRE(interim);
+    CHECK(interim->result_int() == 100);
+    ok.send(R"({"text":"a"})");
+    auto done = ok.read_response();
+    REQUIRE(done);
+    CHECK(done->result_int() == 200);
+    CHECK(done->body() == "a");
+    CHECK(handled == 1);
 }

@@ -13,14 +13,20 @@ namespace spur::detail {
 namespace {
 // GET and HEAD carry no content with defined semantics (RFC 9110 §9.3.1): their bodies are
 // left on the wire unless the handler asks for one — with co_await req.read_body(), or by
-// taking a typed Body<T> — so that `GET /healthz` with a large Content-Length buffers nothing
-// (the connection drops what it can, or closes).
-bool reads_body_first(const Request& req, const Route& route) noexcept {
+// taking a typed Body<T> or Form<T> — so that `GET /healthz` with a large Content-Length
+// buffers nothing (the connection drops what it can, or closes).
+bool reads_body_first(const Request& req, const Inputs* inputs) noexcept {
     if (req.method() != "GET" && req.method() != "HEAD") return true;
-    const auto* inputs = route.handler.inputs();
-    return inputs && inputs->body;
+    return inputs && (inputs->body || inputs->form);
 }
 }  // namespace
+
+Task<> ready_body(Request& req, const Inputs* inputs) {
+    if (req.body_pending() && !req.body_is_streamed() && reads_body_first(req, inputs)) co_await req.read_body();
+    // A large JSON body is parsed off the I/O thread now, so that the handler's req.json()
+    // (or typed Body<T>) finds it parsed.
+    if (req.body().size() >= json_offload_bytes && is_json_media_type(req.header("Content-Type"))) co_await parse_json(req);
+}
 
 Chain::Chain(const std::vector<Middleware>& global, Request& req, Response& res, const RouteMatch& match,
              const HttpError* refusal) noexcept
@@ -49,7 +55,7 @@ bool Chain::try_run_sync() {
     if (refusal_ || !global_.empty() || match.kind != RouteMatch::Kind::found || !match.route->middleware.empty())
         return false;
     const auto& sync = match.route->handler.sync();
-    if (!sync || (req_.body_pending() && reads_body_first(req_, *match.route))) return false;
+    if (!sync || (req_.body_pending() && reads_body_first(req_, match.route->handler.inputs()))) return false;
     sync(req_, res_);
     return true;
 }
@@ -60,13 +66,10 @@ Task<> Chain::endpoint() {
     switch (match.kind) {
         case RouteMatch::Kind::found: {
             // The body is read only once the request got this far: a guard that answered
-            // 401 never made the server read (or send 100 Continue for) an upload.
-            if (req_.body_pending() && !match.route->stream_body && reads_body_first(req_, *match.route)) co_await req_.read_body();
-            // A large JSON body is parsed off the I/O thread now, so that the handler's
-            // req.json() (or typed Body<T>) finds it parsed.
-            if (req_.body().size() >= json_offload_bytes && is_json_media_type(req_.header("Content-Type")))
-                co_await parse_json(req_);
+            // 401 (middleware, or the handler's own extractor) never made the server read
+            // (or send 100 Continue for) an upload.
             const Handler& h = match.route->handler;
+            if (!(h.inputs() && h.inputs()->extractors_before_body)) co_await ready_body(req_, h.inputs());
             if (h.sync()) {
                 h.sync()(req_, res_);
             } else {

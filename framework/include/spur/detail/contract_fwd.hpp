@@ -2,6 +2,8 @@
 // What a typed handler tells the OpenAPI generator about its inputs; the templates behind it
 // are in <spur/contract/contract.hpp>.
 
+#include <spur/task.hpp>
+
 #include <boost/json/fwd.hpp>
 
 #include <string>
@@ -9,6 +11,7 @@
 
 namespace spur {
 struct ExtractorDoc;
+class Request;
 }
 
 namespace spur::detail {
@@ -34,7 +37,15 @@ struct Inputs {
     void (*extractors)(ExtractorDoc&) = nullptr;
     /// Checks the route's parameter names against Path<T>; returns "" or what is wrong.
     std::string (*check_path)(const std::vector<std::string>& route_params) = nullptr;
+    /// The handler runs its own extractors before the body is read (ready_body), so that an
+    /// extractor's 401 never made the server read an upload.
+    bool extractors_before_body = false;
 };
+
+/// Reads the body of a buffered route into req.body() (not a GET's or HEAD's, unless `inputs`
+/// take one), and parses a large JSON body off the I/O thread. The route's handler runs right
+/// after; its typed extractors first, when it has some. Throws as Request::read_body().
+Task<> ready_body(Request& req, const Inputs* inputs);
 
 template <class T>
 boost::json::value schema_of(SchemaRegistry& registry);

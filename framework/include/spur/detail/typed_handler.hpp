@@ -280,14 +280,19 @@ struct TypedSignature {
             if (i.header) i.header(probe, params, {});
             if (i.cookie) i.cookie(probe, params, {});
             if (i.path) i.path(probe, params, {"_"});  // a stand-in name: only the schema matters
-            if constexpr ((user_extractor<std::remove_cvref_t<Extra>> || ...)) i.extractors = &describe;
+            if constexpr ((user_extractor<std::remove_cvref_t<Extra>> || ...)) {
+                i.extractors = &describe;
+                i.extractors_before_body = true;
+            }
             return i;
         }();
         return in;
     }
     using Args = std::tuple<std::remove_cvref_t<Extra>...>;
     using Parts = std::tuple<std::optional<std::remove_cvref_t<Extra>>...>;
-    static constexpr bool async = (async_input<std::remove_cvref_t<Extra>> || ...);
+    // A handler with extractors of its own reads the body after them (ready_body), so it
+    // runs as a coroutine even when they are synchronous.
+    static constexpr bool async = (user_extractor<std::remove_cvref_t<Extra>> || ...);
 
     static void describe(ExtractorDoc& doc) {
         auto one = [&]<class X>(std::type_identity<X>) {
@@ -336,6 +341,8 @@ struct TypedSignature {
         };
         std::apply([&](auto&... slot) { (add(slot), ...); }, parts);
         for (auto& step : steps) co_await std::move(step);
+        Task<> body = ready_body(req, &inputs());
+        co_await std::move(body);
         read_pass(req, w, parts, 2);
         co_return finish(w, parts);
     }
