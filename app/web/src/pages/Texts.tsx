@@ -21,7 +21,7 @@ export function TextList() {
     // The server runs one search per account at a time: a search typed past is abandoned, and
     // one refused because the abandoned one had not ended yet is asked again shortly.
     const load = (retries: number) => {
-      api.texts(pageSize, offset, search, abandon.signal).then(
+      api.texts({ limit: pageSize, offset, q: search }, abandon.signal).then(
         (p) => current && (setPage(p), setError(null)),
         (e) => {
           if (!current) return;
@@ -84,7 +84,7 @@ function NewText({ onCancel }: { onCancel: () => void }) {
   const [content, setContent] = useState("");
   const { busy, error, submit } = useAction();
   const create = submit(async () => {
-    const { text } = await api.createText(title, content);
+    const { text } = await api.createText({ title, content });
     navigate(`/texts/${text.id}`);
   });
   return (
@@ -130,7 +130,7 @@ export function TextView({ id }: { id: number }) {
   function save(e: FormEvent) {
     e.preventDefault();
     run(async () => {
-      setText((await api.updateText(id, title, content, text!.version)).text);
+      setText((await api.updateText(id, { title, content }, text!.version)).text);
       setEditing(false);
     });
   }
