@@ -1,16 +1,24 @@
-// The API client: same-origin fetch (the session cookie rides along; JavaScript never sees
-// the token), typed by the schemas generated from spur-app's /openapi.json (schema.d.ts).
-import type { components } from "./schema";
+// The API client: openapi-fetch over same-origin fetch (the session cookie rides along;
+// JavaScript never sees the token), typed by `paths` as generated from spur-app's /openapi.json
+// (schema.d.ts): a route, a parameter or a body that changes there breaks `tsc --noEmit` here.
+import createClient from "openapi-fetch";
+import type { components, paths } from "./schema";
 
-export type User = components["schemas"]["UserOut"];
-export type Text = components["schemas"]["TextOut"];
-export type TextSummary = components["schemas"]["TextSummaryOut"];
-export type TextPage = components["schemas"]["TextPage"];
-export type ApiKey = components["schemas"]["KeyOut"];
-export type KeyCreated = components["schemas"]["KeyCreated"];
-type Violation = components["schemas"]["Violation"];
+type Schemas = components["schemas"];
+export type User = Schemas["UserOut"];
+export type Text = Schemas["TextOut"];
+export type TextSummary = Schemas["TextSummaryOut"];
+export type TextPage = Schemas["TextPage"];
+export type ApiKey = Schemas["KeyOut"];
+export type KeyCreated = Schemas["KeyCreated"];
+type Violation = Schemas["Violation"];
+type TextsQuery = NonNullable<paths["/api/texts"]["get"]["parameters"]["query"]>;
 
-/** An answer other than 2xx, with the server's code, message and per-field details. */
+/**
+ * An answer other than 2xx, with the server's code, message and per-field details; or, with
+ * status 0 and code "network_error", a request that got no answer at all. A request aborted
+ * through its signal is not an ApiError: it rejects with the fetch's own AbortError.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -32,52 +40,81 @@ export function whenSessionEnds(callback: () => void) {
   onSessionEnded = callback;
 }
 
-async function request<T>(method: string, path: string, body?: unknown, quiet401 = false,
-                          extraHeaders: Record<string, string> = {}, signal?: AbortSignal): Promise<T> {
-  const response = await fetch(path, {
-    method,
-    headers: { ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...extraHeaders },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal,
-  });
-  if (response.status === 204) return undefined as T;
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const error = data?.error ?? {};
-    if (response.status === 401 && !quiet401) onSessionEnded();
-    throw new ApiError(response.status, error.code ?? "error", error.message ?? response.statusText, error.details ?? []);
-  }
-  return data as T;
+// By name: the AbortError is a DOMException, which is not an Error everywhere.
+const isAbort = (err: unknown) => typeof err === "object" && err !== null && (err as { name?: unknown }).name === "AbortError";
+
+/** The ApiError for a non-2xx answer: the server's `{error: {code, message, details}}` when
+ *  the body is that, else the status line (a proxy's HTML page, an empty body). */
+function errorOf(response: Response, body: unknown): ApiError {
+  const error = typeof body === "object" && body !== null && "error" in body ? (body as { error: unknown }).error : undefined;
+  const { code, message, details } = (typeof error === "object" && error !== null ? error : {}) as Record<string, unknown>;
+  return new ApiError(
+    response.status,
+    typeof code === "string" ? code : "error",
+    typeof message === "string" && message ? message : response.statusText || `HTTP ${response.status}`,
+    Array.isArray(details) ? (details as Violation[]) : [],
+  );
 }
 
-export const api = {
-  me: () => request<{ user: User }>("GET", "/api/auth/me", undefined, true),
-  register: (email: string, password: string) =>
-    request<{ user: User }>("POST", "/api/auth/register", { email, password }),
-  logIn: (email: string, password: string) =>
-    request<{ user: User }>("POST", "/api/auth/session", { email, password }, true),
-  logOut: () => request<void>("POST", "/api/auth/logout"),
-  logOutEverywhere: () => request<void>("POST", "/api/auth/logout-all"),
-  changePassword: (current_password: string, new_password: string) =>
-    request<unknown>("POST", "/api/auth/password", { current_password, new_password }),
-  deleteAccount: (password: string) => request<void>("DELETE", "/api/auth/me", { password }),
+/** What openapi-fetch answers: the parsed 2xx body as `data`, or the error body as `error`. */
+type Answer<T> = { data?: T; error?: unknown; response: Response };
+/** The body a call resolves to: void for an operation whose only success is 204. */
+type Body<T> = [Exclude<T, undefined>] extends [never] ? void : Exclude<T, undefined>;
 
-  // A search runs one at a time per account (429 search_in_progress otherwise): `signal`
-  // lets the page abandon a search the user has typed past.
-  texts: (limit: number, offset: number, q: string, signal?: AbortSignal) =>
-    request<TextPage>("GET", `/api/texts?${new URLSearchParams({ limit: String(limit), offset: String(offset), q })}`,
-                      undefined, false, {}, signal),
-  text: (id: number) => request<{ text: Text }>("GET", `/api/texts/${id}`),
-  createText: (title: string, content: string) => request<{ text: Text }>("POST", "/api/texts", { title, content }),
+/**
+ * The 2xx body of `call` (undefined for 204 or an empty body); otherwise throws the ApiError,
+ * after telling the app that the session ended on a 401 unless `quiet401` (asking "who am I?"
+ * and logging in expect a 401 without any session having ended).
+ */
+async function answer<T>(call: Promise<Answer<T>>, quiet401 = false): Promise<Body<T>> {
+  const { data, error, response } = await call;
+  if (response.ok) return data as Body<T>;
+  if (response.status === 401 && !quiet401) onSessionEnded();
+  throw errorOf(response, error);
+}
+
+/** The API's calls, over `fetch` (the browser's by default) at `baseUrl` ("" is this origin). */
+export function createApi({ baseUrl = "", fetch = (r: Request) => globalThis.fetch(r) } = {}) {
+  const client = createClient<paths>({
+    baseUrl,
+    // No answer at all (offline, refused, reset) becomes an ApiError the forms can show; an
+    // abort stays an AbortError, which the caller asked for and ignores.
+    fetch: (request) =>
+      fetch(request).catch((err: unknown) => {
+        if (isAbort(err)) throw err;
+        throw new ApiError(0, "network_error", "The server could not be reached. Check your connection and try again.");
+      }),
+  });
   // If-Match: the version this page showed, so that an edit made elsewhere meanwhile is
   // refused (412) instead of silently overwritten.
-  updateText: (id: number, title: string, content: string, version: number) =>
-    request<{ text: Text }>("PUT", `/api/texts/${id}`, { title, content }, false, { "If-Match": `"${version}"` }),
-  deleteText: (id: number, version: number) =>
-    request<void>("DELETE", `/api/texts/${id}`, undefined, false, { "If-Match": `"${version}"` }),
+  const ifMatch = (version: number) => ({ "If-Match": `"${version}"` });
 
-  keys: () => request<{ items: ApiKey[] }>("GET", "/api/keys"),
-  // The password again: a key outlives the session, so the session alone cannot mint one.
-  createKey: (name: string, password: string) => request<KeyCreated>("POST", "/api/keys", { name, password }),
-  revokeKey: (id: number) => request<void>("DELETE", `/api/keys/${id}`),
-};
+  return {
+    me: () => answer(client.GET("/api/auth/me"), true),
+    register: (body: Schemas["RegisterIn"]) => answer(client.POST("/api/auth/register", { body })),
+    logIn: (body: Schemas["LoginIn"]) => answer(client.POST("/api/auth/session", { body }), true),
+    logOut: () => answer(client.POST("/api/auth/logout")),
+    logOutEverywhere: () => answer(client.POST("/api/auth/logout-all")),
+    changePassword: (body: Schemas["PasswordChangeIn"]) => answer(client.POST("/api/auth/password", { body })),
+    deleteAccount: (body: Schemas["PasswordConfirmIn"]) => answer(client.DELETE("/api/auth/me", { body })),
+
+    // A search runs one at a time per account (429 search_in_progress otherwise): `signal`
+    // lets the page abandon a search the user has typed past.
+    texts: (query: TextsQuery, signal?: AbortSignal) =>
+      answer(client.GET("/api/texts", { params: { query }, signal })),
+    // `signal`: the text view abandons the text the user has moved away from.
+    text: (id: number, signal?: AbortSignal) => answer(client.GET("/api/texts/{id}", { params: { path: { id } }, signal })),
+    createText: (body: Schemas["TextIn"]) => answer(client.POST("/api/texts", { body })),
+    updateText: (id: number, body: Schemas["TextPatch"], version: number) =>
+      answer(client.PUT("/api/texts/{id}", { params: { path: { id } }, body, headers: ifMatch(version) })),
+    deleteText: (id: number, version: number) =>
+      answer(client.DELETE("/api/texts/{id}", { params: { path: { id } }, headers: ifMatch(version) })),
+
+    keys: () => answer(client.GET("/api/keys")),
+    // The password again: a key outlives the session, so the session alone cannot mint one.
+    createKey: (body: Schemas["KeyIn"]) => answer(client.POST("/api/keys", { body })),
+    revokeKey: (id: number) => answer(client.DELETE("/api/keys/{id}", { params: { path: { id } } })),
+  };
+}
+
+export const api = createApi();

@@ -1,7 +1,7 @@
 // The account: who is signed in, a new password, logging out everywhere, deleting the account.
 import { useState } from "react";
 import { useAction } from "../action";
-import { api, User } from "../api/client";
+import { api, ApiError, User } from "../api/client";
 import { Field, FormError, fieldError } from "../forms";
 
 export function Account({ user, onOut }: { user: User; onOut: () => void }) {
@@ -17,18 +17,18 @@ export function Account({ user, onOut }: { user: User; onOut: () => void }) {
 
   const changePassword = passwordChange.submit(async () => {
     setChanged(false);
-    await api.changePassword(current, fresh);
+    await api.changePassword({ current_password: current, new_password: fresh });
     setCurrent("");
     setFresh("");
     setChanged(true);
   });
   const deleteAccount = deletion.submit(async () => {
     if (!confirming) return setConfirming(true);
-    await api.deleteAccount(deletePassword);
+    await api.deleteAccount({ password: deletePassword });
     onOut();
   });
   const wrong = (error: unknown) =>
-    error instanceof Error && "code" in error && error.code === "invalid_credentials" ? "That is not your current password." : undefined;
+    error instanceof ApiError && error.code === "invalid_credentials" ? "That is not your current password." : undefined;
 
   return (
     <main className="narrow">

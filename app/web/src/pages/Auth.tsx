@@ -12,7 +12,7 @@ export function LogIn({ onIn }: { onIn: (user: User) => void }) {
   return (
     <main className="narrow">
       <h1>Log in</h1>
-      <form onSubmit={submit(async () => onIn((await api.logIn(email, password)).user))}>
+      <form onSubmit={submit(async () => onIn((await api.logIn({ email, password })).user))}>
         <Field label="Email" type="email" autoComplete="username" value={email} onChange={setEmail} required
                error={fieldError(error, "/email")} />
         <Field label="Password" type="password" autoComplete="current-password" value={password}
@@ -32,8 +32,8 @@ export function Register({ onIn }: { onIn: (user: User) => void }) {
   const [password, setPassword] = useState("");
   const { busy, error, submit } = useAction();
   const register = submit(async () => {
-    await api.register(email, password);
-    onIn((await api.logIn(email, password)).user);
+    await api.register({ email, password });
+    onIn((await api.logIn({ email, password })).user);
   });
   const taken = error instanceof ApiError && error.code === "email_taken" ? error.message : undefined;
   return (

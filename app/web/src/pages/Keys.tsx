@@ -24,7 +24,7 @@ export function Keys() {
   async function create(e: FormEvent) {
     e.preventDefault();
     try {
-      setCreated(await api.createKey(name, password));
+      setCreated(await api.createKey({ name, password }));
       setCopied(false);
       setName("");
       setPassword("");

@@ -1,5 +1,5 @@
 // The texts: a searchable, paged list, a form for a new one, and one text to read, edit or delete.
-import { FormEvent, useEffect, useState } from "react";
+import { FormEvent, useEffect, useRef, useState } from "react";
 import { useAction } from "../action";
 import { api, ApiError, Text, TextPage } from "../api/client";
 import { Field, FormError, fieldError } from "../forms";
@@ -21,7 +21,7 @@ export function TextList() {
     // The server runs one search per account at a time: a search typed past is abandoned, and
     // one refused because the abandoned one had not ended yet is asked again shortly.
     const load = (retries: number) => {
-      api.texts(pageSize, offset, search, abandon.signal).then(
+      api.texts({ limit: pageSize, offset, q: search }, abandon.signal).then(
         (p) => current && (setPage(p), setError(null)),
         (e) => {
           if (!current) return;
@@ -84,7 +84,7 @@ function NewText({ onCancel }: { onCancel: () => void }) {
   const [content, setContent] = useState("");
   const { busy, error, submit } = useAction();
   const create = submit(async () => {
-    const { text } = await api.createText(title, content);
+    const { text } = await api.createText({ title, content });
     navigate(`/texts/${text.id}`);
   });
   return (
@@ -108,41 +108,63 @@ export function TextView({ id }: { id: number }) {
   const [title, setTitle] = useState("");
   const [content, setContent] = useState("");
   const [busy, setBusy] = useState(false);
+  // Each opening of a text is a visit with its own AbortController. Opening another text (the
+  // same view, a new id) or leaving the page aborts it: its loads are cancelled, and an answer
+  // that arrives anyway (a save, or a load that had already finished) sees the abort and is
+  // dropped, so text A's answer never lands on text B.
+  const visit = useRef<AbortController>();
 
   useEffect(() => {
-    api.text(id).then((r) => setText(r.text), setError);
+    const mine = new AbortController();
+    visit.current = mine;
+    setText(null);
+    setError(null);
+    setEditing(false);
+    setConfirming(false);
+    setBusy(false);
+    api.text(id, mine.signal).then(
+      (r) => mine.signal.aborted || setText(r.text),
+      (e) => mine.signal.aborted || setError(e),
+    );
+    return () => mine.abort();
   }, [id]);
 
   // The form's buttons wait while a save or a load of the latest version runs: a Save pressed
   // before the latest version arrived would send the old version (412 again), and the load,
   // landing after it, would then clear that refusal and leave the edit unsaved without a word.
-  async function run(work: () => Promise<void>) {
+  // `work` answers what to do with its result, done only if the visit it began in goes on.
+  async function run(work: (signal: AbortSignal) => Promise<() => void>) {
+    const { signal } = visit.current!;
     setBusy(true);
     try {
-      await work();
+      const apply = await work(signal);
+      if (signal.aborted) return;
+      apply();
       setError(null);
     } catch (err) {
-      setError(err);
+      if (!signal.aborted) setError(err);
     } finally {
-      setBusy(false);
+      if (!signal.aborted) setBusy(false);
     }
   }
   function save(e: FormEvent) {
     e.preventDefault();
+    // Not aborted on leaving: a save the user pressed still reaches the server.
     run(async () => {
-      setText((await api.updateText(id, title, content, text!.version)).text);
-      setEditing(false);
+      const saved = await api.updateText(id, { title, content }, text!.version);
+      return () => (setText(saved.text), setEditing(false));
     });
   }
-  const loadLatest = () => run(async () => setText((await api.text(id)).text));
-  async function remove() {
-    try {
+  const loadLatest = () =>
+    run(async (signal) => {
+      const latest = await api.text(id, signal);
+      return () => setText(latest.text);
+    });
+  const remove = () =>
+    run(async () => {
       await api.deleteText(id, text!.version);
-      navigate("/texts");
-    } catch (err) {
-      setError(err);
-    }
-  }
+      return () => navigate("/texts");
+    });
 
   if (error instanceof ApiError && error.status === 404)
     return (

@@ -1,0 +1,150 @@
+// The client's mapping from what the server (or the network) answers to what the pages see:
+// a 2xx body, undefined for 204, an ApiError with the server's code, message and details, the
+// session-ended callback on a 401, and an AbortError left alone. Runs in Node (vitest) against
+// a fake fetch; the requests it records prove the typed calls put the right things on the wire.
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { ApiError, createApi, whenSessionEnds } from "./client";
+
+type Reply = Response | Error | ((request: Request) => Promise<Response>);
+const json = (status: number, body: unknown, statusText = "") =>
+  new Response(JSON.stringify(body), { status, statusText, headers: { "Content-Type": "application/json" } });
+const serverError = (status: number, code: string, message: string, details?: unknown[]) =>
+  json(status, { success: false, error: { code, message, request_id: "r-1", ...(details ? { details } : {}) } });
+
+let requests: Request[];
+let sessionEnded: number;
+function apiAnswering(reply: Reply) {
+  return createApi({
+    baseUrl: "http://spur.test",
+    fetch: async (request) => {
+      requests.push(request);
+      if (reply instanceof Error) throw reply;
+      return typeof reply === "function" ? reply(request) : reply;
+    },
+  });
+}
+/** The ApiError `promise` rejects with (fails the test if it resolves or rejects otherwise). */
+async function apiError(promise: Promise<unknown>): Promise<ApiError> {
+  const err = await promise.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ApiError);
+  return err as ApiError;
+}
+
+beforeEach(() => {
+  requests = [];
+  sessionEnded = 0;
+  whenSessionEnds(() => ++sessionEnded);
+});
+
+describe("a 2xx answer", () => {
+  it("resolves to its JSON body, from a request the schema describes", async () => {
+    const text = { id: 7, title: "Poem", size: 3, content: "red", created_at: "", updated_at: "", version: 4 };
+    const reply = await apiAnswering(json(200, { success: true, text })).updateText(7, { title: "Poem", content: "red" }, 3);
+    expect(reply.text).toEqual(text);
+    const [request] = requests;
+    expect(request?.method).toBe("PUT");
+    expect(request?.url).toBe("http://spur.test/api/texts/7");
+    expect(request?.headers.get("If-Match")).toBe('"3"');
+    expect(request?.headers.get("Content-Type")).toBe("application/json");
+    expect(await request?.json()).toEqual({ title: "Poem", content: "red" });
+  });
+
+  it("puts a search in the query string", async () => {
+    await apiAnswering(json(200, { success: true, items: [], limit: 10, offset: 20, has_more: false }))
+      .texts({ limit: 10, offset: 20, q: "flour & eggs" });
+    expect(requests[0]?.url).toBe("http://spur.test/api/texts?limit=10&offset=20&q=flour%20%26%20eggs");
+  });
+
+  it("resolves to undefined for 204 No Content", async () => {
+    await expect(apiAnswering(new Response(null, { status: 204 })).revokeKey(3)).resolves.toBeUndefined();
+    expect(requests[0]?.method).toBe("DELETE");
+    expect(requests[0]?.url).toBe("http://spur.test/api/keys/3");
+  });
+
+  it("resolves to undefined for an empty 200 body", async () => {
+    await expect(apiAnswering(new Response("", { status: 200 })).logOut()).resolves.toBeUndefined();
+    await expect(apiAnswering(new Response("", { status: 200, headers: { "Content-Length": "0" } })).logOut()).resolves.toBeUndefined();
+  });
+});
+
+describe("an answer other than 2xx", () => {
+  it("4xx: the server's code and message", async () => {
+    const err = await apiError(apiAnswering(serverError(409, "email_taken", "That email is taken")).register({ email: "a@b.c", password: "12345678" }));
+    expect(err.status).toBe(409);
+    expect(err.code).toBe("email_taken");
+    expect(err.message).toBe("That email is taken");
+    expect(err.details).toEqual([]);
+    expect(sessionEnded).toBe(0);
+  });
+
+  it("412: the refusal of a stale edit keeps its code", async () => {
+    const err = await apiError(apiAnswering(serverError(412, "precondition_failed", "The text changed since you read it")).deleteText(1, 2));
+    expect([err.status, err.code, err.message]).toEqual([412, "precondition_failed", "The text changed since you read it"]);
+  });
+
+  for (const status of [400, 422]) {
+    it(`${status}: the validation list, each message findable by its field`, async () => {
+      const details = [
+        { in: "body", path: "/title", rule: "minLength", message: "title must be at least 1 character" },
+        { in: "body", path: "/content", rule: "type", message: "content must be a string" },
+      ];
+      const err = await apiError(apiAnswering(serverError(status, "validation_error", "2 problems", details)).createText({ title: "", content: "" }));
+      expect(err.status).toBe(status);
+      expect(err.code).toBe("validation_error");
+      expect(err.details).toEqual(details);
+      expect(err.about("/title")).toBe("title must be at least 1 character");
+      expect(err.about("/content")).toBe("content must be a string");
+      expect(err.about("/other")).toBeUndefined();
+    });
+  }
+
+  it("401: tells the app the session ended", async () => {
+    const err = await apiError(apiAnswering(serverError(401, "unauthorized", "Sign in first")).keys());
+    expect([err.status, err.code, err.message]).toEqual([401, "unauthorized", "Sign in first"]);
+    expect(sessionEnded).toBe(1);
+  });
+
+  it("401 to 'who am I?' or to a login: no session ended, only the error", async () => {
+    await apiError(apiAnswering(serverError(401, "unauthorized", "Sign in first")).me());
+    const err = await apiError(apiAnswering(serverError(401, "invalid_credentials", "Invalid email or password")).logIn({ email: "a@b.c", password: "x" }));
+    expect(err.message).toBe("Invalid email or password");
+    expect(sessionEnded).toBe(0);
+  });
+
+  it("5xx with a body that is not JSON: the status line", async () => {
+    const html = new Response("<html><body>Bad gateway</body></html>", { status: 502, statusText: "Bad Gateway", headers: { "Content-Type": "text/html" } });
+    const err = await apiError(apiAnswering(html).keys());
+    expect([err.status, err.code, err.message, err.details]).toEqual([502, "error", "Bad Gateway", []]);
+  });
+
+  it("5xx with an empty body and no reason phrase: the status code", async () => {
+    const err = await apiError(apiAnswering(new Response(null, { status: 503 })).texts({ limit: 10, offset: 0, q: "" }));
+    expect([err.status, err.code, err.message]).toEqual([503, "error", "HTTP 503"]);
+  });
+
+  it("JSON that is not the server's error shape: the status line, no details", async () => {
+    const err = await apiError(apiAnswering(json(500, { error: "boom", details: "not a list" }, "Internal Server Error")).keys());
+    expect([err.status, err.code, err.message, err.details]).toEqual([500, "error", "Internal Server Error", []]);
+  });
+});
+
+describe("no answer", () => {
+  it("a network failure is an ApiError with status 0", async () => {
+    const err = await apiError(apiAnswering(new TypeError("Failed to fetch")).keys());
+    expect(err.status).toBe(0);
+    expect(err.code).toBe("network_error");
+    expect(err.message).toMatch(/could not be reached/);
+    expect(sessionEnded).toBe(0);
+  });
+
+  it("an aborted request rejects with its AbortError, not an ApiError", async () => {
+    const api = apiAnswering((request) => new Promise((_, reject) => request.signal.addEventListener("abort", () => reject(request.signal.reason))));
+    const abandon = new AbortController();
+    const loading = api.text(5, abandon.signal);
+    await vi.waitFor(() => expect(requests).toHaveLength(1));
+    abandon.abort();
+    const err = await loading.then(() => undefined, (e: unknown) => e);
+    expect(err).not.toBeInstanceOf(ApiError);
+    expect((err as Error).name).toBe("AbortError");
+  });
+});
