@@ -159,6 +159,39 @@ try {
   await shownText(page, "my late edit").waitFor();
   ok(step);
 
+  step = "a text left while it loads never replaces the one opened next";
+  {
+    const poemId = poemUrl.split("/").pop();
+    const notes = (await (await page.request.get("/api/texts?q=bank")).json()).items[0];
+    const poemApi = `**/api/texts/${poemId}`;
+    let release;
+    const held = new Promise((resolve) => (release = resolve));
+    await page.route(poemApi, async (route) => {
+      await held;
+      await route.continue().catch(() => {});  // the page may have cancelled it meanwhile
+    });
+    // Poem's request ends one way or the other: answered late, or cancelled by the page.
+    const settled = new Promise((resolve) => {
+      const done = (r) => { if (new URL(r.url()).pathname === `/api/texts/${poemId}`) resolve(); };
+      page.on("requestfinished", done);
+      page.on("requestfailed", done);
+    });
+    const go = (path) => page.evaluate((p) => { history.pushState(null, "", p); dispatchEvent(new PopStateEvent("popstate")); }, path);
+    await go("/texts");
+    await page.getByRole("link", { name: "Poem" }).click();  // its answer is held back
+    await go(`/texts/${notes.id}`);                           // and the user moves on
+    await shownText(page, "call the bank").waitFor();
+    release();
+    await settled;
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    if (await shownText(page, "my late edit").count()) throw new Error("the late answer for Poem replaced Notes");
+    if (!(await page.getByRole("heading", { name: "Notes", exact: true }).count())) throw new Error("Notes is no longer shown");
+    await page.unroute(poemApi);
+    await go(new URL(poemUrl).pathname);
+    await shownText(page, "my late edit").waitFor();
+  }
+  ok(step);
+
   step = "delete a text";
   await page.getByRole("button", { name: "Delete" }).click();
   await page.getByRole("group", { name: "Confirm deletion" }).getByRole("button", { name: "Delete" }).click();
