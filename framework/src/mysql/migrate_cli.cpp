@@ -49,7 +49,7 @@ void warn_missing(const std::string& program, const std::vector<MigrationStatus>
                        program, s.version, s.name);
 }
 
-int up(Migrator& migrator, const std::string& program) {
+int cli_up(Migrator& migrator, const std::string& program) {
     const auto applied = run_migrator_task(migrator.apply());
     warn_missing(program, run_migrator_task(migrator.status()));
     std::vector<int> versions;
@@ -58,7 +58,7 @@ int up(Migrator& migrator, const std::string& program) {
     return 0;
 }
 
-int status(Migrator& migrator) {
+int cli_status(Migrator& migrator) {
     const auto all = run_migrator_task(migrator.status());
     std::size_t count[4] = {};
     fmt::print("{:>7}  {:<40}  {:<7}  {}\n", "version", "name", "state", "applied_at");
@@ -75,7 +75,7 @@ int status(Migrator& migrator) {
     return count[static_cast<int>(MigrationState::changed)] ? 1 : 0;
 }
 
-std::optional<int> cli(int argc, char** argv, const std::function<std::unique_ptr<Migrator>()>& make) {
+std::optional<int> run_cli(int argc, char** argv, const std::function<std::unique_ptr<Migrator>()>& make) {
     int at = 1;
     while (at < argc && std::string_view(argv[at]) != "migrate") ++at;
     if (at >= argc) return std::nullopt;
@@ -89,8 +89,8 @@ std::optional<int> cli(int argc, char** argv, const std::function<std::unique_pt
     }
     try {
         auto migrator = make();
-        if (command == "status") return status(*migrator);
-        return up(*migrator, program);
+        if (command == "status") return cli_status(*migrator);
+        return cli_up(*migrator, program);
     } catch (const std::exception& e) {
         fmt::print(stderr, "{}: {}\n", program, e.what());
         return 1;
@@ -101,12 +101,12 @@ std::optional<int> cli(int argc, char** argv, const std::function<std::unique_pt
 
 std::optional<int> migrate_cli(int argc, char** argv, const Config& config, std::vector<Migration> migrations,
                                MigratorOptions options) {
-    return cli(argc, argv, [&] { return std::make_unique<Migrator>(config, std::move(migrations), options); });
+    return run_cli(argc, argv, [&] { return std::make_unique<Migrator>(config, std::move(migrations), options); });
 }
 
 std::optional<int> migrate_cli(int argc, char** argv, const Config& config, const std::filesystem::path& directory,
                                MigratorOptions options) {
-    return cli(argc, argv, [&] { return std::make_unique<Migrator>(config, directory, options); });
+    return run_cli(argc, argv, [&] { return std::make_unique<Migrator>(config, directory, options); });
 }
 
 }  // namespace spur::mysql

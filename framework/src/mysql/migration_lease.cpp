@@ -28,14 +28,15 @@ Task<MigrationLease> MigrationLease::take(Connection& c, const MigratorOptions& 
     const auto give_up = std::chrono::steady_clock::now() + options.lease_wait;
     boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
     for (;;) {
-        co_await c.execute("DELETE FROM " + table + " WHERE id = 1 AND expires_at < UTC_TIMESTAMP(3)");
         bool taken = true;
         try {
+            co_await c.execute("DELETE FROM " + table + " WHERE id = 1 AND expires_at < UTC_TIMESTAMP(3)");
             co_await c.execute("INSERT INTO " + table +
                                    " (id, owner, expires_at) VALUES (1, ?, UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND)",
                                lease.owner_, lease_microseconds(options.lease));
         } catch (const Error& e) {
-            // Another migrator holds it: a duplicate key here, or (Galera) a lost certification.
+            // Another migrator holds it or just took it: a duplicate key, or (Galera) a lost
+            // certification of either statement.
             if (!e.duplicate_key() && !e.transaction_conflict()) throw;
             taken = false;
         }

@@ -27,7 +27,9 @@ struct Recorded {
     std::optional<DateTime> applied_at;
 };
 
-std::string describe(int version, std::string_view name) { return fmt::format("migration {} ({})", version, name); }
+std::string migration_label(int version, std::string_view name) {
+    return fmt::format("migration {} ({})", version, name);
+}
 
 bool valid_table_name(const std::string& t) {
     return !t.empty() && t.size() <= 59 && std::all_of(t.begin(), t.end(), [](char ch) {
@@ -38,7 +40,8 @@ bool valid_table_name(const std::string& t) {
 std::vector<Migration> in_version_order(std::vector<Migration> all) {
     std::sort(all.begin(), all.end(), [](const Migration& a, const Migration& b) { return a.version < b.version; });
     for (std::size_t i = 0; i < all.size(); ++i) {
-        if (all[i].version < 1) throw std::invalid_argument(describe(all[i].version, all[i].name) + ": versions start at 1");
+        if (all[i].version < 1)
+            throw std::invalid_argument(migration_label(all[i].version, all[i].name) + ": versions start at 1");
         if (i > 0 && all[i].version == all[i - 1].version)
             throw std::invalid_argument(fmt::format("migrations {} and {} have the same version {}", all[i - 1].name,
                                                     all[i].name, all[i].version));
@@ -68,7 +71,7 @@ Task<std::map<int, Recorded>> read_recorded(Connection& c, const std::string& ta
 }
 
 // Throws when an applied migration's source is not what was applied.
-void verify(const std::vector<Migration>& sources, const std::map<int, Recorded>& recorded) {
+void verify_checksums(const std::vector<Migration>& sources, const std::map<int, Recorded>& recorded) {
     for (const auto& m : sources) {
         auto it = recorded.find(m.version);
         if (it == recorded.end() || it->second.checksum.empty()) continue;
@@ -77,7 +80,7 @@ void verify(const std::vector<Migration>& sources, const std::map<int, Recorded>
             throw Error(0, "HY000",
                         fmt::format("{} changed since it was applied (checksum {}, now {}): restore its SQL, and make "
                                     "the change a new migration",
-                                    describe(m.version, m.name), it->second.checksum.substr(0, 12), now.substr(0, 12)));
+                                    migration_label(m.version, m.name), it->second.checksum.substr(0, 12), now.substr(0, 12)));
     }
 }
 
@@ -89,7 +92,8 @@ Task<> prepare_table(Connection& c, const std::string& table) {
     auto has = co_await c.execute("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
                                   "AND TABLE_NAME = ? AND COLUMN_NAME = 'checksum'",
                                   table);
-    if (has.front().get<std::int64_t>(0) == 0) co_await c.query("ALTER TABLE " + table + " ADD COLUMN checksum CHAR(64) NULL AFTER name");
+    if (has.front().get<std::int64_t>(0) == 0)
+        co_await c.query("ALTER TABLE " + table + " ADD COLUMN checksum CHAR(64) NULL AFTER name");
 }
 
 // Runs `m` and records it in one transaction. Throws Error naming it, saying what stays applied.
@@ -118,7 +122,8 @@ Task<> apply_one(Connection& c, const std::string& table, const Migration& m) {
     }
     co_await c.rollback_or_discard();
     throw Error(failed->number(), failed->sqlstate(),
-                fmt::format("{} failed: {}; {}; it is not recorded as applied", describe(m.version, m.name), failed->what(),
+                fmt::format("{} failed: {}; {}; it is not recorded as applied", migration_label(m.version, m.name),
+                            failed->what(),
                             open ? "rolled back, nothing of it stays applied"
                                  : "it had committed implicitly (DDL), so its statements before the failing one "
                                    "stay applied"));
@@ -221,7 +226,7 @@ Task<std::vector<Migration>> Migrator::pending() {
         auto c = co_await pool_.acquire();
         recorded = co_await read_recorded(*c, options_.table);
     }
-    verify(*all, recorded);
+    verify_checksums(*all, recorded);
     std::vector<Migration> out;
     for (const auto& m : *all)
         if (!recorded.count(m.version)) out.push_back(m);
@@ -240,7 +245,7 @@ Task<std::vector<Migration>> Migrator::apply() {
     try {
         co_await prepare_table(**c, table);
         auto recorded = co_await read_recorded(**c, table);
-        verify(*all, recorded);
+        verify_checksums(*all, recorded);
         for (const auto& m : *all) {
             auto it = recorded.find(m.version);
             if (it == recorded.end() || !it->second.checksum.empty()) continue;

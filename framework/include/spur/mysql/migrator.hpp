@@ -126,13 +126,13 @@ private:
 /// The `migrate` command of an application's CLI, in two lines of its main():
 ///     if (auto rc = spur::mysql::migrate_cli(argc, argv, db_config, migrations)) return *rc;
 /// Answers when one argument is `migrate`; the argument after it picks the subcommand:
-/// - `migrate`, `migrate up`: apply() and print "<program>: N migration(s) applied [1, 2]" on
+/// - `migrate`, `migrate up`: apply() and print "PROG: N migration(s) applied [1, 2]" on
 ///   stderr (with a warning line for each applied migration missing from the sources);
 /// - `migrate status`: print status() as a table on stdout.
-/// Returns 0 when it succeeded; 1 when it failed (the error printed as "<program>: <what>") or,
+/// Returns 0 when it succeeded; 1 when it failed (the error printed as "PROG: <what>") or,
 /// for status, when an applied migration's source changed; 2 for another word after `migrate`
 /// (a flag there is the application's); nullopt when there is no `migrate` argument (the
-/// application goes on). <program> is argv[0]'s file name.
+/// application goes on). PROG is argv[0]'s file name.
 std::optional<int> migrate_cli(int argc, char** argv, const Config& config, std::vector<Migration> migrations,
                                MigratorOptions options = {});
 /// As above, with the migrations of `directory` (read_migrations).
