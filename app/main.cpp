@@ -6,6 +6,7 @@
 #include "services.hpp"
 
 #include <spur/mysql/config.hpp>
+#include <spur/mysql/migrator.hpp>
 #include <spur/openapi/openapi.hpp>
 #include <spur/server.hpp>
 
@@ -14,11 +15,23 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
+#include <string_view>
+#include <vector>
+
 int main(int argc, char** argv) {
+    // The word after `migrate` (status, up) is spur::mysql::migrate_cli's, not a setting.
+    std::vector<char*> args(argv, argv + argc);
+    for (std::size_t i = 1; i + 1 < args.size(); ++i) {
+        const std::string_view word = args[i], next = args[i + 1];
+        if (word == "migrate" && (next == "status" || next == "up")) {
+            args.erase(args.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+            break;
+        }
+    }
     bool help = false;
     std::optional<app::Config> config;
     try {
-        config = app::load_config(argc, argv, help);
+        config = app::load_config(static_cast<int>(args.size()), args.data(), help);
     } catch (const std::exception& e) {
         fmt::print(stderr, "spur-app: {}\n", e.what());
         return 2;
@@ -35,10 +48,10 @@ int main(int argc, char** argv) {
             fmt::print("{}\n", boost::json::serialize(spur::openapi_document(app::build_app(services))));
             return 0;
         }
-        if (config->command == "migrate" || config->dev) {
+        if (auto rc = spur::mysql::migrate_cli(argc, argv, db_config, app::migrations())) return *rc;
+        if (config->dev) {
             auto applied = app::migrations_now(db_config, true);
             fmt::print(stderr, "spur-app: {} migration(s) applied {}\n", applied.size(), applied);
-            if (config->command == "migrate") return 0;
         } else if (auto pending = app::migrations_now(db_config, false); !pending.empty()) {
             fmt::print(stderr, "spur-app: migrations {} are pending; run `spur-app migrate` first\n", pending);
             return 1;

@@ -1,30 +1,18 @@
 #pragma once
-// Versioned schema migrations from app/migrations, recorded in schema_migrations.
+// spur-app's schema: the migrations of app/migrations, compiled in and applied by spur::mysql::Migrator.
 
-#include <spur/mysql/pool.hpp>
+#include <spur/mysql/migrator.hpp>
 
-#include <string_view>
 #include <vector>
 
 namespace app {
 
-struct Migration {
-    int version;
-    std::string_view name;
-    std::string_view sql;
-};
+/// Every migration of app/migrations, compiled into the binary (embed_migrations.cmake).
+const std::vector<spur::mysql::Migration>& migrations();
 
-/// Every migration compiled into the binary, in version order.
-const std::vector<Migration>& migrations();
-
-/// Applies the pending migrations in order under a database lock (safe with several instances
-/// starting at once) and returns their versions. Idempotent.
-spur::Task<std::vector<int>> apply_migrations(spur::mysql::Pool& db);
-/// The versions not yet applied.
-spur::Task<std::vector<int>> pending_migrations(spur::mysql::Pool& db);
-
-/// Runs apply_migrations (apply = true) or pending_migrations on a private, short-lived loop
-/// and pool — for use before any server exists. Throws spur::mysql::Error.
+/// Applies the pending migrations (apply = true; spur::mysql::Migrator::apply, safe with several
+/// instances at once) or lists them, on a private short-lived loop — for use before any server
+/// exists — and returns their versions. Throws spur::mysql::Error.
 std::vector<int> migrations_now(const spur::mysql::Config& db, bool apply);
 
 }  // namespace app

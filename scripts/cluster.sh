@@ -152,7 +152,7 @@ app_env() {
 }
 
 # Three migrators at once, each preferring a different node: the schema lock must hold across
-# nodes (app/migrate.cpp).
+# nodes (spur::mysql::Migrator's row lease, framework/src/mysql/migration_lease.cpp).
 migrate() {
   local pids=() n hosts
   for n in "${nodes[@]}"; do

@@ -132,6 +132,22 @@ TEST_CASE("query() runs several statements only with multi_statements - and stat
                 auto q = co_await pool.execute("SELECT ? * " + std::to_string(k), round);
                 CHECK(q.front().get<int>(0) == round * k);
             }
+        // A server error in a later statement ends the batch; the connection stays usable and
+        // its transaction state known (what a migrator needs after a failed migration).
+        auto c = co_await pool.acquire();
+        co_await c->begin();
+        bool failed = false;
+        try {
+            co_await c->query("INSERT INTO multi_t VALUES (3); INSERT INTO multi_absent_t VALUES (1); INSERT INTO multi_t VALUES (4)");
+        } catch (const Error& e) {
+            failed = e.number() == 1146;
+        }
+        CHECK(failed);
+        CHECK_FALSE(c->broken());
+        auto mid = co_await c->query("SELECT COUNT(*) FROM multi_t");
+        CHECK(mid.front().get<int>(0) == 3);  // the statement after the error never ran
+        CHECK(c->in_transaction());
+        co_await c->rollback();
     }());
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The real spur-app binary: --help lists the settings, a short JWT secret is refused, `migrate`
-# is idempotent, `openapi` prints the document, `serve` answers /healthz, /readyz, /openapi.json
-# and /docs and exits 0 on SIGTERM, METRICS_LISTEN
+# is idempotent and `migrate status` lists the migrations as applied, `openapi` prints the
+# document, `serve` answers /healthz, /readyz, /openapi.json and /docs and exits 0 on SIGTERM,
+# METRICS_LISTEN
 # moves /metrics to an admin address (404 on the public port); with
 # TLS_CERT/TLS_KEY (the test certificate in $3) it also answers over HTTPS, where the browser
 # session cookie is Secure.
@@ -28,7 +29,10 @@ JWT_SECRET_FILE=$secrets/jwt DATABASE_URL_FILE=$secrets/db "$bin" migrate || { e
 if JWT_SECRET=x JWT_SECRET_FILE=$secrets/jwt DATABASE_URL=$url "$bin" migrate 2>/dev/null; then echo "accepted both JWT_SECRET and JWT_SECRET_FILE"; exit 1; fi
 rm -rf "$secrets"
 export DATABASE_URL=$url JWT_SECRET=0123456789abcdef0123456789abcdef BCRYPT_COST=10 LOG_FORMAT=off
-"$bin" migrate && "$bin" migrate
+"$bin" migrate && "$bin" migrate up
+# `migrate status`: every compiled-in migration applied, none pending (spur::mysql::migrate_cli).
+status=$("$bin" migrate status) || { echo "migrate status failed"; exit 1; }
+[[ $status == *" applied, 0 pending"* && $status != *"changed"* ]] || { echo "migrate status: $status"; exit 1; }
 # `openapi` prints the document without a database (nothing connects, no secret needed).
 env -u DATABASE_URL -u JWT_SECRET "$bin" openapi | grep -q '"openapi":"3.1.0"' || { echo "spur-app openapi printed no document"; exit 1; }
 log=$(mktemp)

@@ -4,6 +4,7 @@
 #include <spur/mysql/config.hpp>
 #include <spur/mysql/connection.hpp>
 #include <spur/mysql/error.hpp>
+#include <spur/mysql/migrator.hpp>
 #include <spur/mysql/pool.hpp>
 #include <spur/mysql/result.hpp>
 #include <spur/mysql/value.hpp>

@@ -196,7 +196,14 @@ Task<Result> Connection::query(std::string_view sql) {
             int next = 0;
             co_await c.drive(Op::next_result, nullptr, [&] { return mysql_next_result_start(&next, m); },
                              [&](int r) { return mysql_next_result_cont(&next, m, r); });
-            if (next > 0) c.fail();
+            if (next > 0) {
+                // A server error in a later statement ends the batch: the server runs none after
+                // it and sends nothing more, so the connection is clean (a migrator then learns
+                // whether an implicit commit happened). A client error leaves it unknown: broken.
+                const unsigned n = mysql_errno(m);
+                if (n < 2000 || n >= 3000) pending.done = true;
+                c.fail();
+            }
             if (next < 0) break;
         }
     } catch (const boost::system::system_error& e) {
