@@ -4,6 +4,7 @@
 #include "migrate.hpp"
 #include "routes.hpp"
 #include "services.hpp"
+#include "settings.hpp"
 
 #include <spur/mysql/config.hpp>
 #include <spur/openapi/openapi.hpp>
@@ -25,6 +26,10 @@ int main(int argc, char** argv) {
     }
     if (help) {
         fmt::print("{}", app::usage());
+        return 0;
+    }
+    if (config->command == "settings") {  // the table docs/api.md holds (the settings_doc test)
+        fmt::print("{}", app::settings_markdown());
         return 0;
     }
     try {
