@@ -47,11 +47,12 @@ using GivenSettings = std::map<std::string, Given, std::less<>>;  // by variable
 
 // The row whose flag (or secret file flag) is `flag`, and the variable it stands for. Spelt in
 // any case, with `_` or `-`: --LOG_FORMAT is --log-format.
-std::pair<const Setting*, std::string> find_flag(std::string flag) {
-    for (auto& ch : flag) ch = ch == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+std::pair<const Setting*, std::string> find_flag(const std::string& flag) {
+    std::string name = flag;
+    for (auto& ch : name) ch = ch == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     for (const Setting& s : settings()) {
-        if (flag == s.flag) return {&s, std::string(s.env)};
-        if (s.secret && flag == std::string(s.flag) + "-file") return {&s, std::string(s.env) + "_FILE"};
+        if (name == s.flag) return {&s, std::string(s.env)};
+        if (s.secret && name == std::string(s.flag) + "-file") return {&s, std::string(s.env) + "_FILE"};
     }
     throw std::invalid_argument("unknown flag: " + flag + " (see --help)");
 }

@@ -67,8 +67,9 @@ Parser one_of(std::string Config::*member, std::vector<std::string> choices) {
 Parser zero_or_one(bool Config::*member) {
     return {
         .store = [=](Config& c, const std::string& text) -> Error {
-            if (text != "0" && text != "1") return "0 or 1";
-            c.*member = text == "1";
+            const auto n = whole_number(text, 0u, 1u);  // as a number: "01" is 1
+            if (!n) return "0 or 1";
+            c.*member = *n == 1;
             return std::nullopt;
         },
         .show = [=](const Config& c) { return std::string(c.*member ? "1" : "0"); },
@@ -108,13 +109,13 @@ Parser host_port(std::string Config::*member, std::string Config::*host, unsigne
             const Error must = "host:port with a port from 1 to 65535, e.g. 127.0.0.1:9464";
             const auto colon = text.rfind(':');
             if (colon == std::string::npos || colon == 0) return must;
-            Config parsed;
-            if (number(port, 1, 65535).store(parsed, text.substr(colon + 1))) return must;
+            const auto number = whole_number<unsigned short>(text.substr(colon + 1), 1, 65535);
+            if (!number) return must;
             std::string name = text.substr(0, colon);
             if (name.size() > 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);  // [::1]:9464
             c.*member = text;
             c.*host = std::move(name);
-            c.*port = parsed.*port;
+            c.*port = *number;
             return std::nullopt;
         },
         .show = [=](const Config& c) { return c.*member; },

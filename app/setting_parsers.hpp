@@ -27,16 +27,23 @@ struct Parser {
     std::function<void(Config&)> unset = {};
 };
 
+/// `text` as a whole decimal number from `min` to `max`, or nullopt when it is not one.
+template <class T>
+std::optional<T> whole_number(const std::string& text, T min, T max) {
+    T out{};
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    if (ec != std::errc() || end != text.data() + text.size() || out < min || out > max) return std::nullopt;
+    return out;
+}
+
 /// A whole decimal number from `min` to `max`.
 template <class T>
 Parser number(T Config::*member, std::type_identity_t<T> min, std::type_identity_t<T> max) {
     return {
         .store = [=](Config& c, const std::string& text) -> std::optional<std::string> {
-            T out{};
-            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-            if (ec != std::errc() || end != text.data() + text.size() || out < min || out > max)
-                return "a number from " + std::to_string(min) + " to " + std::to_string(max);
-            c.*member = out;
+            const auto n = whole_number(text, min, max);
+            if (!n) return "a number from " + std::to_string(min) + " to " + std::to_string(max);
+            c.*member = *n;
             return std::nullopt;
         },
         .show = [=](const Config& c) { return std::to_string(c.*member); },
@@ -48,11 +55,9 @@ template <class Rep, class Period>
 Parser seconds(std::chrono::duration<Rep, Period> Config::*member, long min, long max) {
     return {
         .store = [=](Config& c, const std::string& text) -> std::optional<std::string> {
-            long out = 0;
-            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-            if (ec != std::errc() || end != text.data() + text.size() || out < min || out > max)
-                return "a number of seconds from " + std::to_string(min) + " to " + std::to_string(max);
-            c.*member = std::chrono::seconds(out);
+            const auto n = whole_number(text, min, max);
+            if (!n) return "a number of seconds from " + std::to_string(min) + " to " + std::to_string(max);
+            c.*member = std::chrono::seconds(*n);
             return std::nullopt;
         },
         .show = [=](const Config& c) {
