@@ -76,11 +76,9 @@ Given secret_file(const Given& file) {
 // The setting's text, if the environment or a flag gave it (a secret: itself or its file).
 std::optional<Given> given_text(const GivenSettings& given, const Setting& s) {
     const auto it = given.find(s.env);
-    if (!s.secret) return it == given.end() ? std::nullopt : std::optional(it->second);
-    const std::string file_name = std::string(s.env) + "_FILE";
-    const auto file = given.find(file_name);
+    const auto file = s.secret ? given.find(std::string(s.env) + "_FILE") : given.end();
     if (file == given.end()) return it == given.end() ? std::nullopt : std::optional(it->second);
-    if (it != given.end()) throw std::invalid_argument("give " + std::string(s.env) + " or " + file_name + ", not both");
+    if (it != given.end()) throw std::invalid_argument("give " + it->first + " or " + file->first + ", not both");
     return secret_file(file->second);
 }
 }  // namespace
@@ -121,10 +119,12 @@ std::optional<Config> load_config(int argc, char** argv, bool& help) {
 
 std::optional<Config> load_config(const std::vector<std::string>& args, const Environment& env, bool& help) {
     GivenSettings given;
+    auto read = [&](const std::string& name) {
+        if (auto text = env(name)) given[name] = {*text, name};
+    };
     for (const Setting& s : settings()) {
-        if (auto text = env(std::string(s.env))) given[std::string(s.env)] = {*text, std::string(s.env)};
-        const std::string file_name = std::string(s.env) + "_FILE";
-        if (auto text = env(file_name); s.secret && text) given[file_name] = {*text, file_name};
+        read(std::string(s.env));
+        if (s.secret) read(std::string(s.env) + "_FILE");
     }
     Config c;
     help = false;
@@ -155,7 +155,7 @@ std::optional<Config> load_config(const std::vector<std::string>& args, const En
     }
     if (c.command == "settings") return c;  // prints the table: no setting matters
     for (const Setting& s : settings()) {
-        // The document needs the routes, not a database or a real secret: openapi reads neither.
+        // `openapi` reads no secret: it gets stand-ins below.
         if (s.secret && c.command == "openapi") continue;
         const auto text = given_text(given, s);
         if (!text) {
