@@ -1,5 +1,5 @@
 #pragma once
-// spur-app's settings: environment variables, overridden by the same names as flags.
+// spur-app's settings: environment variables, overridden by flags (the table in settings.cpp).
 
 #include <spur/log.hpp>
 #include <spur/mysql/config.hpp>
@@ -15,7 +15,7 @@
 namespace app {
 
 struct Config {
-    std::string command = "serve";  ///< "serve", "migrate" or "openapi" (print the API document)
+    std::string command = "serve";  ///< "serve", "migrate", "openapi" (print the API document) or "settings" (print their table)
     std::string host = "0.0.0.0";
     unsigned short port = 3001;
     std::string database_url;
@@ -75,18 +75,24 @@ spur::mysql::Config database_config(const Config& config);
 /// The server settings of `config`: address, port, threads, TLS, trusted proxies.
 spur::ServerOptions server_options(const Config& config);
 
-/// The --help text.
+/// The --help text: the commands, then every setting of the table in settings.cpp.
 std::string usage();
 
-/// Reads PORT, DATABASE_URL, JWT_SECRET, JWT_TTL, BCRYPT_COST, CORS_ORIGINS, LOG_FORMAT,
-/// SPUR_ENV=development, HOST, THREADS, LOGIN_BURST_PER_IP, LOGIN_BURST_PER_EMAIL, TLS_CERT,
-/// TLS_KEY, TLS_PORT, TRUSTED_PROXIES, MAX_CONNECTIONS,
-/// MAX_CONNECTIONS_PER_IP, JWT_LEEWAY, JWT_SECRET_FILE, DATABASE_URL_FILE, MAX_TEXTS_PER_USER,
-/// MAX_TEXT_BYTES_PER_USER, MAX_SEARCHES, METRICS_LISTEN, PUBLIC_METRICS, DOCS_ASSETS, WEB_ROOT, LISTEN_UNIX,
-/// UNIX_MODE, DRAIN_DELAY, TOKEN_PURGE_INTERVAL from `getenv`, then `--port=…` style flags (and
-/// `--dev`). Returns nullopt with `help` set for --help; throws std::invalid_argument with a
-/// message for the user on anything invalid (including a JWT secret under 32 bytes, or only
-/// one of TLS_CERT and TLS_KEY).
+/// Where load_config reads the environment: the variable's value, or nullopt when it is unset.
+using Environment = std::function<std::optional<std::string>(const std::string& name)>;
+
+/// Reads every setting of the table in settings.cpp from `env` (and a secret's NAME_FILE), then
+/// from `args` (the command line without the program's name): `serve`, `migrate`, `openapi`
+/// or `settings`, and flags `--flag=value` or `--flag value`, which override the environment.
+/// A setting neither gives keeps Config's default. Returns nullopt with `help` set for --help
+/// or -h; for `settings`, a Config with only the command. Throws std::invalid_argument with a
+/// message for the user on anything invalid, naming the variable or flag that gave it and the
+/// value (a secret's value is not repeated): an unknown flag, a value its setting refuses, a
+/// JWT secret under 32 bytes, a secret given both directly and by file, only one of TLS_CERT
+/// and TLS_KEY, no DATABASE_URL (except for `openapi`, which needs neither database nor secret).
+std::optional<Config> load_config(const std::vector<std::string>& args, const Environment& env, bool& help);
+
+/// load_config on the process's command line and environment (getenv).
 std::optional<Config> load_config(int argc, char** argv, bool& help);
 
 }  // namespace app

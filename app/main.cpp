@@ -4,6 +4,7 @@
 #include "migrate.hpp"
 #include "routes.hpp"
 #include "services.hpp"
+#include "settings.hpp"
 
 #include <spur/mysql/config.hpp>
 #include <spur/mysql/migrator.hpp>
@@ -38,6 +39,10 @@ int main(int argc, char** argv) {
     }
     if (help) {
         fmt::print("{}", app::usage());
+        return 0;
+    }
+    if (config->command == "settings") {  // the table docs/api.md holds (the settings_doc test)
+        fmt::print("{}", app::settings_markdown());
         return 0;
     }
     try {
