@@ -18,11 +18,12 @@ namespace app {
 std::string usage() {
     return R"(spur-app — login, API keys and text data on MySQL/MariaDB
 
-usage: spur-app [serve|migrate|openapi|settings] [--flag=value | --flag value ...]
+usage: spur-app [serve|migrate [up|status]|openapi|settings] [--flag=value | --flag value ...]
 
 Commands:
   serve     (default) serve the API; outside --dev, refuses to start with pending migrations
-  migrate   apply pending migrations from app/migrations and exit
+  migrate   apply pending migrations from app/migrations and exit (also `migrate up`);
+            `migrate status` lists each migration: applied, pending, changed or missing
   openapi   print the OpenAPI 3.1 document of the API (also served at /openapi.json) and exit
   settings  print the settings below as a markdown table (docs/api.md's) and exit
 
@@ -136,6 +137,8 @@ std::optional<Config> load_config(const std::vector<std::string>& args, const En
         }
         if (a == "serve" || a == "migrate" || a == "openapi" || a == "settings") {
             c.command = a;
+            // `migrate up` and `migrate status`: the word is spur::mysql::migrate_cli's to read.
+            if (a == "migrate" && i + 1 < args.size() && (args[i + 1] == "up" || args[i + 1] == "status")) ++i;
             continue;
         }
         // --flag=value or --flag value, as getopt_long takes them; a flag overrides the variable.

@@ -16,23 +16,12 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
-#include <string_view>
-#include <vector>
 
 int main(int argc, char** argv) {
-    // The word after `migrate` (status, up) is spur::mysql::migrate_cli's, not a setting.
-    std::vector<char*> args(argv, argv + argc);
-    for (std::size_t i = 1; i + 1 < args.size(); ++i) {
-        const std::string_view word = args[i], next = args[i + 1];
-        if (word == "migrate" && (next == "status" || next == "up")) {
-            args.erase(args.begin() + static_cast<std::ptrdiff_t>(i) + 1);
-            break;
-        }
-    }
     bool help = false;
     std::optional<app::Config> config;
     try {
-        config = app::load_config(static_cast<int>(args.size()), args.data(), help);
+        config = app::load_config(argc, argv, help);
     } catch (const std::exception& e) {
         fmt::print(stderr, "spur-app: {}\n", e.what());
         return 2;
