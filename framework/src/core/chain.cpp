@@ -21,6 +21,11 @@ bool reads_body_first(const Request& req, const Inputs* inputs) noexcept {
 }
 }  // namespace
 
+bool body_needs_work(const Request& req, const Inputs* inputs) noexcept {
+    if (req.body_pending() && !req.body_is_streamed() && reads_body_first(req, inputs)) return true;
+    return req.body().size() >= json_offload_bytes && is_json_media_type(req.header("Content-Type"));
+}
+
 Task<> ready_body(Request& req, const Inputs* inputs) {
     if (req.body_pending() && !req.body_is_streamed() && reads_body_first(req, inputs)) co_await req.read_body();
     // A large JSON body is parsed off the I/O thread now, so that the handler's req.json()
@@ -69,7 +74,8 @@ Task<> Chain::endpoint() {
             // 401 (middleware, or the handler's own extractor) never made the server read
             // (or send 100 Continue for) an upload.
             const Handler& h = match.route->handler;
-            if (!(h.inputs() && h.inputs()->extractors_before_body)) co_await ready_body(req_, h.inputs());
+            const Inputs* in = h.inputs();
+            if (!(in && in->extractors_before_body) && body_needs_work(req_, in)) co_await ready_body(req_, in);
             if (h.sync()) {
                 h.sync()(req_, res_);
             } else {

@@ -42,6 +42,9 @@ struct Inputs {
     bool extractors_before_body = false;
 };
 
+/// Whether ready_body has anything to do: checked first, so that most requests make no
+/// coroutine frame for it.
+bool body_needs_work(const Request& req, const Inputs* inputs) noexcept;
 /// Reads the body of a buffered route into req.body() (not a GET's or HEAD's, unless `inputs`
 /// take one), and parses a large JSON body off the I/O thread. The route's handler runs right
 /// after; its typed extractors first, when it has some. Throws as Request::read_body().

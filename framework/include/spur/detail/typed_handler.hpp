@@ -341,8 +341,10 @@ struct TypedSignature {
         };
         std::apply([&](auto&... slot) { (add(slot), ...); }, parts);
         for (auto& step : steps) co_await std::move(step);
-        Task<> body = ready_body(req, &inputs());
-        co_await std::move(body);
+        if (body_needs_work(req, &inputs())) {
+            Task<> body = ready_body(req, &inputs());
+            co_await std::move(body);
+        }
         read_pass(req, w, parts, 2);
         co_return finish(w, parts);
     }
