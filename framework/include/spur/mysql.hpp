@@ -6,4 +6,5 @@
 #include <spur/mysql/error.hpp>
 #include <spur/mysql/pool.hpp>
 #include <spur/mysql/result.hpp>
+#include <spur/mysql/rows.hpp>
 #include <spur/mysql/value.hpp>
