@@ -233,7 +233,7 @@ TEST_CASE("a column no member takes is an Error naming it, and so is a duplicate
     }());
 }
 
-TEST_CASE("a column renamed with AS reaches the member of its new name", "[mysql]") {
+TEST_CASE("a column renamed with AS reaches the member of its new name - and rows_as reads a Result in hand", "[mysql]") {
     boost::asio::io_context io;
     Pool pool(test_db());
     run(io, [&]() -> Task<> {
@@ -243,6 +243,14 @@ TEST_CASE("a column renamed with AS reaches the member of its new name", "[mysql
         REQUIRE(rows.size() == 2);
         CHECK(rows[1].id == 2);
         CHECK(rows[1].name == "two");
+
+        // A Result in hand reads the same way, from the text protocol too.
+        auto text = co_await pool.query("SELECT pk AS id, label AS name FROM rows_renamed ORDER BY pk");
+        auto read = rows_as<Named>(text);
+        REQUIRE(read.size() == 2);
+        CHECK(read[0].id == 1);
+        CHECK(read[0].name == "one");
+        CHECK(one_as<Named>(Result{{}, text.columns}) == std::nullopt);
     }());
 }
 
