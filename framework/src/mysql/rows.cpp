@@ -164,10 +164,17 @@ std::string unknown_enumerator(const Value&, std::string_view names) {
     return fmt::format("it holds text that names none of the enumerators ({})", names);
 }
 
-std::string range_problem(__int128 value, __int128 min, __int128 max) {
+std::string range_problem(std::int64_t value, std::int64_t min, std::int64_t max) {
     if (value >= min && value <= max) return {};
     spur::detail::Walk walk("the value");
-    spur::detail::check_range(value, min, max, walk);
+    spur::detail::check_range(__int128{value}, __int128{min}, __int128{max}, walk);
+    return first_violation(walk);
+}
+
+std::string range_problem(std::uint64_t value, std::uint64_t min, std::uint64_t max) {
+    if (value >= min && value <= max) return {};
+    spur::detail::Walk walk("the value");
+    spur::detail::check_range(__int128{value}, __int128{min}, __int128{max}, walk);
     return first_violation(walk);
 }
 

@@ -90,7 +90,9 @@ std::string read_value(const Value& v, DateTime& out);
 std::string unknown_enumerator(const Value& v, std::string_view names);
 
 // The checks of spur's wrapper types, worded as request validation words them: "" or the violation.
-std::string range_problem(__int128 value, __int128 min, __int128 max);
+// No __int128 across the library boundary: GCC and Clang disagree on passing it on the stack.
+std::string range_problem(std::int64_t value, std::int64_t min, std::int64_t max);
+std::string range_problem(std::uint64_t value, std::uint64_t min, std::uint64_t max);
 std::string range_problem(double value, double min, double max);
 std::string text_problem(std::string_view s, std::size_t min, std::size_t max, const spur::detail::CompiledPattern* pattern);
 std::string format_problem(std::string_view s, StringFormat format);
@@ -159,12 +161,12 @@ std::string read_present(const Value& v, M& out) {
         std::int64_t i = 0;
         if (auto problem = read_value(v, i); !problem.empty()) return problem;
         out = static_cast<M>(i);
-        return range_problem(__int128{i}, __int128{std::numeric_limits<M>::min()}, __int128{std::numeric_limits<M>::max()});
+        return range_problem(i, std::int64_t{std::numeric_limits<M>::min()}, std::int64_t{std::numeric_limits<M>::max()});
     } else if constexpr (std::is_integral_v<M>) {
         std::uint64_t u = 0;
         if (auto problem = read_value(v, u); !problem.empty()) return problem;
         out = static_cast<M>(u);
-        return range_problem(__int128{u}, __int128{0}, __int128{std::numeric_limits<M>::max()});
+        return range_problem(u, std::uint64_t{0}, std::uint64_t{std::numeric_limits<M>::max()});
     } else if constexpr (std::is_floating_point_v<M>) {
         double d = 0;
         auto problem = read_value(v, d);
@@ -172,7 +174,7 @@ std::string read_present(const Value& v, M& out) {
         return problem;
     } else if constexpr (int_wrapper<M>) {
         if (auto problem = read_value(v, out.value); !problem.empty()) return problem;
-        return range_problem(__int128{out.value}, __int128{M::minimum}, __int128{M::maximum});
+        return range_problem(out.value, std::int64_t{M::minimum}, std::int64_t{M::maximum});
     } else if constexpr (number_wrapper<M>) {
         if (auto problem = read_value(v, out.value); !problem.empty()) return problem;
         return range_problem(out.value, M::minimum, M::maximum);
