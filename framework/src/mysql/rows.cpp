@@ -160,7 +160,7 @@ std::string read_value(const Value& v, DateTime& out) {
     return {};
 }
 
-std::string unknown_enumerator(const Value&, std::string_view names) {
+std::string unknown_enumerator(std::string_view names) {
     return fmt::format("it holds text that names none of the enumerators ({})", names);
 }
 

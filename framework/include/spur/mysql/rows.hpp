@@ -86,8 +86,8 @@ std::string read_value(const Value& v, std::uint64_t& out);
 std::string read_value(const Value& v, double& out);
 std::string read_value(const Value& v, std::string& out);
 std::string read_value(const Value& v, DateTime& out);
-/// Text naming one of an enum's enumerators; `names` lists them for the message.
-std::string unknown_enumerator(const Value& v, std::string_view names);
+/// What is wrong with text that names none of an enum's enumerators (`names`, listed).
+std::string unknown_enumerator(std::string_view names);
 
 // The checks of spur's wrapper types, worded as request validation words them: "" or the violation.
 // No __int128 across the library boundary: GCC and Clang disagree on passing it on the stack.
@@ -146,7 +146,7 @@ std::string read_enum(const Value& v, E& out) {
         names += names.empty() ? "" : ", ";
         names += d.name;
     });
-    return unknown_enumerator(v, names);
+    return unknown_enumerator(names);
 }
 
 /// Reads a value that is not NULL into `out`; returns "" or what is wrong.
