@@ -5,12 +5,13 @@ namespace app::api_keys {
 namespace {
 constexpr const char* columns = "SELECT id, name, prefix, created_at, last_used_at, expires_at FROM api_keys ";
 
-ApiKey from_row(const spur::mysql::Row& r) {
-    return ApiKey{r.get<std::uint64_t>("id"), r.get<std::string>("name"), r.get<std::string>("prefix"),
-                  r.get<spur::mysql::DateTime>("created_at"),
-                  r.get<std::optional<spur::mysql::DateTime>>("last_used_at"),
-                  r.get<spur::mysql::DateTime>("expires_at")};
-}
+// A key found by its hash, and whether its last use is old enough to record this one.
+struct KeyUse {
+    std::uint64_t id = 0;
+    std::uint64_t user_id = 0;
+    bool stale = false;
+};
+BOOST_DESCRIBE_STRUCT(KeyUse, (), (id, user_id, stale))
 }  // namespace
 
 spur::Task<ApiKey> create_key(spur::mysql::Pool& db, std::uint64_t user, const std::string& name,
@@ -21,15 +22,13 @@ spur::Task<ApiKey> create_key(spur::mysql::Pool& db, std::uint64_t user, const s
         "INSERT INTO api_keys (user_id, name, prefix, key_hash, expires_at, token_generation) "
         "VALUES (?, ?, ?, ?, UTC_TIMESTAMP(3) + INTERVAL ? DAY, ?)",
         user, name, prefix, spur::mysql::Blob(hash), days, generation);
-    auto r = co_await db.execute(std::string(columns) + "WHERE id = ?", ins.last_insert_id);
-    co_return from_row(r.front());
+    auto key = co_await db.query_one_as<ApiKey>(std::string(columns) + "WHERE id = ?", ins.last_insert_id);
+    co_return std::move(key.value());
 }
 
 spur::Task<std::vector<ApiKey>> list_keys(spur::mysql::Pool& db, std::uint64_t user) {
-    std::vector<ApiKey> keys;
-    for (const auto& row : co_await db.execute(spur::mysql::idempotent, std::string(columns) + "WHERE user_id = ? ORDER BY id DESC", user))
-        keys.push_back(from_row(row));
-    co_return keys;
+    co_return co_await db.query_as<ApiKey>(spur::mysql::idempotent,
+                                           std::string(columns) + "WHERE user_id = ? ORDER BY id DESC", user);
 }
 
 spur::Task<bool> delete_key(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id) {
@@ -39,17 +38,18 @@ spur::Task<bool> delete_key(spur::mysql::Pool& db, std::uint64_t user, std::uint
 
 spur::Task<std::optional<std::uint64_t>> use_key(spur::mysql::Pool& db, const std::string& hash) {
     constexpr const char* stale = "(k.last_used_at IS NULL OR k.last_used_at < UTC_TIMESTAMP(3) - INTERVAL 1 MINUTE)";
-    auto r = co_await db.execute(spur::mysql::idempotent,
-                                 std::string("SELECT k.id, k.user_id, ") + stale + " AS stale FROM api_keys k "
-                                 "JOIN users u ON u.id = k.user_id WHERE k.key_hash = ? AND k.expires_at > UTC_TIMESTAMP(3) "
-                                 "AND k.token_generation = u.token_generation",
-                                 spur::mysql::Blob(hash));
-    if (r.empty()) co_return std::nullopt;
+    auto key = co_await db.query_one_as<KeyUse>(
+        spur::mysql::idempotent,
+        std::string("SELECT k.id, k.user_id, ") + stale + " AS stale FROM api_keys k "
+        "JOIN users u ON u.id = k.user_id WHERE k.key_hash = ? AND k.expires_at > UTC_TIMESTAMP(3) "
+        "AND k.token_generation = u.token_generation",
+        spur::mysql::Blob(hash));
+    if (!key) co_return std::nullopt;
     // The condition again in the UPDATE: of concurrent requests with one key, one writes.
-    if (r.front().get<int>("stale") != 0)
+    if (key->stale)
         co_await db.execute(std::string("UPDATE api_keys k SET k.last_used_at = UTC_TIMESTAMP(3) WHERE k.id = ? AND ") + stale,
-                            r.front().get<std::uint64_t>("id"));
-    co_return r.front().get<std::uint64_t>("user_id");
+                            key->id);
+    co_return key->user_id;
 }
 
 }  // namespace app::api_keys

@@ -4,6 +4,8 @@
 #include <spur/mysql/pool.hpp>
 #include <spur/mysql/value.hpp>
 
+#include <boost/describe/class.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,6 +22,7 @@ struct ApiKey {
     std::optional<spur::mysql::DateTime> last_used_at;
     spur::mysql::DateTime expires_at;
 };
+BOOST_DESCRIBE_STRUCT(ApiKey, (), (id, name, prefix, created_at, last_used_at, expires_at))
 
 /// Inserts a key (its SHA-256 only), valid for `days` days and while the account's token
 /// generation is still `generation`, and returns it.

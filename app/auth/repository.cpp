@@ -4,27 +4,16 @@
 
 namespace app::auth {
 
-using spur::mysql::Row;
-
 namespace {
-User from_row(const Row& r) {
-    return User{r.get<std::uint64_t>("id"), r.get<std::string>("email"), r.get<std::optional<std::string>>("name"),
-                r.get<std::string>("password_hash"), r.get<spur::mysql::DateTime>("created_at"),
-                r.get<std::uint32_t>("token_generation")};
-}
 constexpr const char* columns = "SELECT id, email, name, password_hash, created_at, token_generation FROM users ";
 }  // namespace
 
 spur::Task<std::optional<User>> find_user_by_email(spur::mysql::Pool& db, std::string_view email) {
-    auto r = co_await db.execute(spur::mysql::idempotent, std::string(columns) + "WHERE email = ?", email);
-    if (r.empty()) co_return std::nullopt;
-    co_return from_row(r.front());
+    co_return co_await db.query_one_as<User>(spur::mysql::idempotent, std::string(columns) + "WHERE email = ?", email);
 }
 
 spur::Task<std::optional<User>> find_user_by_id(spur::mysql::Pool& db, std::uint64_t id) {
-    auto r = co_await db.execute(spur::mysql::idempotent, std::string(columns) + "WHERE id = ?", id);
-    if (r.empty()) co_return std::nullopt;
-    co_return from_row(r.front());
+    co_return co_await db.query_one_as<User>(spur::mysql::idempotent, std::string(columns) + "WHERE id = ?", id);
 }
 
 spur::Task<> replace_password_hash(spur::mysql::Pool& db, std::uint64_t id, const std::string& old_hash,
@@ -49,11 +38,11 @@ spur::Task<> delete_user(spur::mysql::Pool& db, std::uint64_t id) {
 }
 
 spur::Task<std::optional<TokenState>> token_state(spur::mysql::Pool& db, std::uint64_t id, const std::string& jti) {
-    auto r = co_await db.execute(spur::mysql::idempotent, 
-        "SELECT token_generation, EXISTS(SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked FROM users WHERE id = ?",
+    co_return co_await db.query_one_as<TokenState>(
+        spur::mysql::idempotent,
+        "SELECT token_generation AS generation, EXISTS(SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked "
+        "FROM users WHERE id = ?",
         jti, id);
-    if (r.empty()) co_return std::nullopt;
-    co_return TokenState{r.front().get<std::uint32_t>("token_generation"), r.front().get<int>("revoked") != 0};
 }
 
 spur::Task<User> create_user(spur::mysql::Pool& db, const std::string& email, const std::optional<std::string>& name,
@@ -61,7 +50,7 @@ spur::Task<User> create_user(spur::mysql::Pool& db, const std::string& email, co
     auto ins = co_await db.execute("INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?)", email, name,
                                    password_hash);
     auto user = co_await find_user_by_id(db, ins.last_insert_id);
-    co_return std::move(*user);
+    co_return std::move(user.value());
 }
 
 spur::Task<> revoke_token(spur::mysql::Pool& db, const std::string& jti, std::int64_t expires_at) {

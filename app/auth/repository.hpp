@@ -4,6 +4,8 @@
 #include <spur/mysql/pool.hpp>
 #include <spur/mysql/value.hpp>
 
+#include <boost/describe/class.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,12 +20,14 @@ struct User {
     spur::mysql::DateTime created_at;
     std::uint32_t token_generation = 0;  ///< tokens carry it; raising it ends every older one
 };
+BOOST_DESCRIBE_STRUCT(User, (), (id, email, name, password_hash, created_at, token_generation))
 
 /// What the token guard needs to know, in one round trip.
 struct TokenState {
     std::uint32_t generation = 0;
     bool revoked = false;  ///< this token was logged out
 };
+BOOST_DESCRIBE_STRUCT(TokenState, (), (generation, revoked))
 
 spur::Task<std::optional<User>> find_user_by_email(spur::mysql::Pool& db, std::string_view email);
 spur::Task<std::optional<User>> find_user_by_id(spur::mysql::Pool& db, std::uint64_t id);

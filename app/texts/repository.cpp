@@ -6,11 +6,24 @@ namespace {
 constexpr const char* columns = "SELECT id, title, content, created_at, updated_at, version FROM texts ";
 constexpr const char* summary_columns = "SELECT id, title, size, excerpt, created_at, updated_at FROM texts ";
 
-Summary summary_from_row(const spur::mysql::Row& r) {
-    return Summary{r.get<std::uint64_t>("id"), r.get<std::string>("title"), r.get<std::uint64_t>("size"),
-                   r.get<std::string>("excerpt"), r.get<spur::mysql::DateTime>("created_at"),
-                   r.get<spur::mysql::DateTime>("updated_at")};
-}
+// What one user stores: texts and content bytes.
+struct Usage {
+    std::uint64_t n = 0;
+    std::uint64_t bytes = 0;
+};
+BOOST_DESCRIBE_STRUCT(Usage, (), (n, bytes))
+
+// The fields of a text a write checks under its row lock.
+struct Current {
+    std::uint64_t size = 0;
+    std::uint64_t version = 0;
+};
+BOOST_DESCRIBE_STRUCT(Current, (), (size, version))
+
+struct Count {
+    std::uint64_t n = 0;
+};
+BOOST_DESCRIBE_STRUCT(Count, (), (n))
 
 // The first `n` code points of valid UTF-8 (the handlers validate content before it gets here).
 std::string excerpt_of(std::string_view s, std::size_t n = excerpt_length) {
@@ -23,20 +36,15 @@ std::string excerpt_of(std::string_view s, std::size_t n = excerpt_length) {
 }
 
 // Locks the user's row until the transaction ends, then reads what they store now.
-spur::Task<std::pair<std::uint64_t, std::uint64_t>> usage_locked(spur::mysql::Connection& tx, std::uint64_t user) {
+spur::Task<Usage> usage_locked(spur::mysql::Connection& tx, std::uint64_t user) {
     co_await tx.execute("SELECT id FROM users WHERE id = ? FOR UPDATE", user);
-    auto r = co_await tx.execute("SELECT COUNT(*) AS n, CAST(COALESCE(SUM(size), 0) AS UNSIGNED) AS bytes FROM texts WHERE user_id = ?", user);
-    co_return std::pair{r.front().get<std::uint64_t>("n"), r.front().get<std::uint64_t>("bytes")};
+    auto usage = co_await tx.query_one_as<Usage>(
+        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(size), 0) AS UNSIGNED) AS bytes FROM texts WHERE user_id = ?", user);
+    co_return usage.value();  // an aggregate without GROUP BY: always one row
 }
 
 std::string bytes_message(const Quota& quota) {
     return "Your texts may hold " + std::to_string(quota.max_bytes) + " bytes in all; delete some or make them shorter";
-}
-
-Text from_row(const spur::mysql::Row& r) {
-    return Text{r.get<std::uint64_t>("id"), r.get<std::string>("title"), r.get<std::string>("content"),
-                r.get<spur::mysql::DateTime>("created_at"), r.get<spur::mysql::DateTime>("updated_at"),
-                r.get<std::uint64_t>("version")};
 }
 
 // LIKE treats % and _ as wildcards: escape them (and the escape character) so q is literal.
@@ -54,7 +62,8 @@ spur::Task<Text> create_text(spur::mysql::Pool& db, std::uint64_t user, const st
                              const std::string& content, const Quota& quota) {
     const std::string excerpt = excerpt_of(content);
     auto insert = [&](spur::mysql::Connection& tx) -> spur::Task<std::uint64_t> {
-        auto [texts, bytes] = co_await usage_locked(tx, user);
+        const Usage usage = co_await usage_locked(tx, user);
+        const std::uint64_t texts = usage.n, bytes = usage.bytes;
         if (texts + 1 > quota.max_texts)
             throw QuotaExceeded("You may keep at most " + std::to_string(quota.max_texts) + " texts; delete some first");
         if (bytes + content.size() > quota.max_bytes) throw QuotaExceeded(bytes_message(quota));
@@ -63,20 +72,19 @@ spur::Task<Text> create_text(spur::mysql::Pool& db, std::uint64_t user, const st
         co_return ins.last_insert_id;
     };
     const std::uint64_t id = co_await db.transaction(insert);
-    auto r = co_await db.execute(spur::mysql::idempotent, std::string(columns) + "WHERE id = ?", id);
-    co_return from_row(r.front());
+    auto text = co_await db.query_one_as<Text>(spur::mysql::idempotent, std::string(columns) + "WHERE id = ?", id);
+    co_return std::move(text.value());
 }
 
 spur::Task<std::optional<Text>> find_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id) {
-    auto r = co_await db.execute(spur::mysql::idempotent, std::string(columns) + "WHERE id = ? AND user_id = ?", id, user);
-    if (r.empty()) co_return std::nullopt;
-    co_return from_row(r.front());
+    co_return co_await db.query_one_as<Text>(spur::mysql::idempotent,
+                                             std::string(columns) + "WHERE id = ? AND user_id = ?", id, user);
 }
 
 spur::Task<Page> list_texts(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t limit, std::uint64_t offset,
                             const std::optional<std::string>& q) {
     Page page;
-    spur::mysql::Result rows;
+    std::vector<Summary> rows;
     // One row more than the page tells whether another page follows, without counting.
     if (q) {
         // Compared as bytes after LOWER(): MariaDB runs a binary '%literal%' LIKE as a
@@ -87,23 +95,23 @@ spur::Task<Page> list_texts(spur::mysql::Pool& db, std::uint64_t user, std::uint
                                          "CAST(LOWER(LEFT(content, " + std::to_string(search_prefix) +
                                          ")) AS BINARY) LIKE CAST(LOWER(?) AS BINARY)) ";
         auto pattern = like_pattern(*q);
-        rows = co_await db.execute(spur::mysql::idempotent,
-                                   std::string(summary_columns) + where + "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-                                   user, pattern, pattern, limit + 1, offset);
+        rows = co_await db.query_as<Summary>(
+            spur::mysql::idempotent,
+            std::string(summary_columns) + where + "ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", user, pattern,
+            pattern, limit + 1, offset);
     } else {
-        rows = co_await db.execute(spur::mysql::idempotent, std::string(summary_columns) + "WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-                                   user, limit + 1, offset);
+        rows = co_await db.query_as<Summary>(
+            spur::mysql::idempotent,
+            std::string(summary_columns) + "WHERE user_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", user,
+            limit + 1, offset);
         // An index range of one account's rows, at most MAX_TEXTS_PER_USER of them.
-        auto count = co_await db.execute(spur::mysql::idempotent, "SELECT COUNT(*) FROM texts WHERE user_id = ?", user);
-        page.total = count.front().get<std::uint64_t>(0);
+        auto count = co_await db.query_one_as<Count>(spur::mysql::idempotent,
+                                                     "SELECT COUNT(*) AS n FROM texts WHERE user_id = ?", user);
+        page.total = count.value().n;
     }
-    for (const auto& row : rows) {
-        if (page.items.size() == limit) {
-            page.has_more = true;
-            break;
-        }
-        page.items.push_back(summary_from_row(row));
-    }
+    page.has_more = rows.size() > limit;
+    if (page.has_more) rows.resize(limit);
+    page.items = std::move(rows);
     co_return page;
 }
 
@@ -118,15 +126,16 @@ spur::Task<bool> update_text(spur::mysql::Pool& db, std::uint64_t user, std::uin
     const std::string excerpt = content ? excerpt_of(*content) : std::string();
     auto change = [&](spur::mysql::Connection& tx) -> spur::Task<bool> {
         // The quota is per user: its lock is needed only when the content (and so the size) changes.
-        const std::uint64_t bytes = content ? (co_await usage_locked(tx, user)).second : 0;
-        auto old = co_await tx.execute("SELECT size, version FROM texts WHERE id = ? AND user_id = ? FOR UPDATE", id, user);
-        if (old.empty()) co_return false;
-        if (check) check(old.front().get<std::uint64_t>("version"));
+        const std::uint64_t bytes = content ? (co_await usage_locked(tx, user)).bytes : 0;
+        auto old = co_await tx.query_one_as<Current>("SELECT size, version FROM texts WHERE id = ? AND user_id = ? FOR UPDATE",
+                                                     id, user);
+        if (!old) co_return false;
+        if (check) check(old->version);
         if (!content) {
             co_await tx.execute("UPDATE texts SET title = ?, version = version + 1 WHERE id = ?", title, id);
             co_return true;
         }
-        if (bytes - old.front().get<std::uint64_t>("size") + content->size() > quota.max_bytes)
+        if (bytes - old->size + content->size() > quota.max_bytes)
             throw QuotaExceeded(bytes_message(quota));
         co_await tx.execute(
             "UPDATE texts SET title = COALESCE(?, title), content = ?, size = ?, excerpt = ?, version = version + 1 "
@@ -143,9 +152,10 @@ spur::Task<bool> delete_text(spur::mysql::Pool& db, std::uint64_t user, std::uin
         co_return r.affected_rows > 0;
     }
     auto remove = [&](spur::mysql::Connection& tx) -> spur::Task<bool> {
-        auto current = co_await tx.execute("SELECT version FROM texts WHERE id = ? AND user_id = ? FOR UPDATE", id, user);
-        if (current.empty()) co_return false;
-        check(current.front().get<std::uint64_t>("version"));
+        auto current = co_await tx.query_one_as<Current>(
+            "SELECT size, version FROM texts WHERE id = ? AND user_id = ? FOR UPDATE", id, user);
+        if (!current) co_return false;
+        check(current->version);
         co_await tx.execute("DELETE FROM texts WHERE id = ?", id);
         co_return true;
     };

@@ -5,6 +5,8 @@
 #include <spur/mysql/pool.hpp>
 #include <spur/mysql/value.hpp>
 
+#include <boost/describe/class.hpp>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -22,6 +24,7 @@ struct Text {
     spur::mysql::DateTime updated_at;
     std::uint64_t version = 1;  ///< bumped by every change
 };
+BOOST_DESCRIBE_STRUCT(Text, (), (id, title, content, created_at, updated_at, version))
 
 /// Called inside a write's transaction with the text's current version (its row locked):
 /// throws to refuse the write (a stale If-Match), which then changes nothing.
@@ -36,6 +39,7 @@ struct Summary {
     spur::mysql::DateTime created_at;
     spur::mysql::DateTime updated_at;
 };
+BOOST_DESCRIBE_STRUCT(Summary, (), (id, title, size, excerpt, created_at, updated_at))
 inline constexpr std::size_t excerpt_length = 200;
 
 /// What one user may store.

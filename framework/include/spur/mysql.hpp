@@ -7,4 +7,5 @@
 #include <spur/mysql/migrator.hpp>
 #include <spur/mysql/pool.hpp>
 #include <spur/mysql/result.hpp>
+#include <spur/mysql/rows.hpp>
 #include <spur/mysql/value.hpp>

@@ -3,6 +3,7 @@
 
 #include <spur/mysql/config.hpp>
 #include <spur/mysql/result.hpp>
+#include <spur/mysql/rows.hpp>
 #include <spur/mysql/value.hpp>
 #include <spur/task.hpp>
 
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -42,6 +44,20 @@ public:
         return execute_values(sql, std::vector<Value>{Value(std::forward<Args>(args))...});
     }
     Task<Result> execute_values(std::string_view sql, std::vector<Value> params);
+
+    /// execute(sql, args...) with its rows read into Ts, described structs whose members take
+    /// the columns of their names (rows_as in <spur/mysql/rows.hpp>). Throws Error: the
+    /// statement's, or a missing, extra or mistyped column.
+    template <class T, class... Args>
+    Task<std::vector<T>> query_as(std::string_view sql, Args&&... args) {
+        return detail::await_rows<T>(execute(sql, std::forward<Args>(args)...));
+    }
+    /// The only row of execute(sql, args...) as a T, or nullopt for none (one_as). Throws Error
+    /// as query_as does, and when the statement returns several rows.
+    template <class T, class... Args>
+    Task<std::optional<T>> query_one_as(std::string_view sql, Args&&... args) {
+        return detail::await_one<T>(execute(sql, std::forward<Args>(args)...));
+    }
 
     /// Runs SQL text without parameters. Several statements separated by ';' need
     /// Config::multi_statements (for migrations); returns the last statement's result. Throws Error.

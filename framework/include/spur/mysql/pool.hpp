@@ -111,6 +111,27 @@ public:
     /// query(sql), run once more like execute(idempotent, ...).
     Task<Result> query(Idempotent, std::string_view sql);
 
+    /// Connection::query_as and query_one_as on a leased connection: rows read into described
+    /// structs by column name (<spur/mysql/rows.hpp>). Throws Error.
+    template <class T, class... Args>
+    Task<std::vector<T>> query_as(std::string_view sql, Args&&... args) {
+        return detail::await_rows<T>(execute(sql, std::forward<Args>(args)...));
+    }
+    template <class T, class... Args>
+    Task<std::optional<T>> query_one_as(std::string_view sql, Args&&... args) {
+        return detail::await_one<T>(execute(sql, std::forward<Args>(args)...));
+    }
+    /// The same for a statement marked idempotent, run once more as execute(idempotent, ...) is.
+    /// A row that does not fit T is no lost connection: that Error is never retried.
+    template <class T, class... Args>
+    Task<std::vector<T>> query_as(Idempotent, std::string_view sql, Args&&... args) {
+        return detail::await_rows<T>(execute(idempotent, sql, std::forward<Args>(args)...));
+    }
+    template <class T, class... Args>
+    Task<std::optional<T>> query_one_as(Idempotent, std::string_view sql, Args&&... args) {
+        return detail::await_one<T>(execute(idempotent, sql, std::forward<Args>(args)...));
+    }
+
     /// Runs `work(Connection&)` (returning Task<R>) inside a transaction: commits when it
     /// returns, rolls back when it throws (and rethrows). The connection goes back clean either way.
     /// A run that loses a conflict (Error::transaction_conflict: a deadlock, or a Galera
