@@ -14,6 +14,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "contract/violations.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -50,6 +52,8 @@ BOOST_DESCRIBE_STRUCT(Contact, (), (email))
 
 using namespace form_test;
 namespace json = boost::json;
+using spur::test::details;
+using spur::test::has_violation;
 
 namespace {
 
@@ -104,15 +108,6 @@ spur::App form_app() {
     });
     app.get("/exists", [](spur::Request&, spur::Response& res) { res.send("ok"); });
     return app;
-}
-
-json::array details(const spur::testing::Result& r) { return r.json().at("error").at("details").as_array(); }
-
-bool has_violation(const json::array& d, std::string_view in, std::string_view path, std::string_view rule) {
-    for (const auto& v : d) {
-        if (v.at("in").as_string() == in && v.at("path").as_string() == path && v.at("rule").as_string() == rule) return true;
-    }
-    return false;
 }
 
 }  // namespace

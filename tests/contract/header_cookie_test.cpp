@@ -12,6 +12,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "contract/violations.hpp"
+
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -46,6 +48,8 @@ BOOST_DESCRIBE_STRUCT(Note, (), (text))
 
 using namespace header_cookie_test;
 namespace json = boost::json;
+using spur::test::details;
+using spur::test::has_violation;
 
 namespace {
 
@@ -66,15 +70,6 @@ spur::App typed_app() {
     app.post("/notes", [](spur::Request&, spur::Response& res, spur::Body<Note> n, spur::Header<Conditions> h,
                           spur::Cookie<Prefs> c) { res.send(std::string(n->text) + std::string(h->if_match) + std::string(c->session_id)); });
     return app;
-}
-
-json::array details(const spur::testing::Result& r) { return r.json().at("error").at("details").as_array(); }
-
-bool has_violation(const json::array& d, std::string_view in, std::string_view path, std::string_view rule) {
-    for (const auto& v : d) {
-        if (v.at("in").as_string() == in && v.at("path").as_string() == path && v.at("rule").as_string() == rule) return true;
-    }
-    return false;
 }
 
 }  // namespace

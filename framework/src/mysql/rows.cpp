@@ -3,6 +3,8 @@
 #include <spur/detail/contract_walk.hpp>
 #include <spur/mysql/error.hpp>
 
+#include "mysql/kind_name.hpp"
+
 #include <fmt/core.h>
 
 #include <charconv>
@@ -11,19 +13,6 @@
 namespace spur::mysql::detail {
 
 namespace {
-
-const char* kind_name(Value::Kind k) {
-    switch (k) {
-        case Value::Kind::null: return "NULL";
-        case Value::Kind::int64:
-        case Value::Kind::uint64: return "an integer";
-        case Value::Kind::double_: return "a double";
-        case Value::Kind::text: return "text";
-        case Value::Kind::blob: return "a blob";
-        case Value::Kind::datetime: return "a date-time";
-    }
-    return "?";
-}
 
 std::string holds(const Value& v, const char* wanted) {
     return fmt::format("it holds {}, not {}", kind_name(v.kind()), wanted);

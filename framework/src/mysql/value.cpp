@@ -1,5 +1,7 @@
 #include <spur/mysql/value.hpp>
 
+#include "mysql/kind_name.hpp"
+
 #include <spur/mysql/error.hpp>
 #include <spur/mysql/result.hpp>
 
@@ -14,7 +16,10 @@ namespace {
 [[noreturn]] void type_error(const char* wanted, const char* have) {
     throw Error(0, "HY000", fmt::format("column value is {}, not {}", have, wanted));
 }
-const char* kind_name(Value::Kind k) {
+}  // namespace
+
+namespace detail {
+const char* kind_name(Value::Kind k) noexcept {
     switch (k) {
         case Value::Kind::null: return "NULL";
         case Value::Kind::int64:
@@ -26,7 +31,7 @@ const char* kind_name(Value::Kind k) {
     }
     return "?";
 }
-}  // namespace
+}  // namespace detail
 
 DateTime DateTime::from_time_point(std::chrono::system_clock::time_point t) {
     using namespace std::chrono;
@@ -81,7 +86,7 @@ std::int64_t Value::as_int64() const {
         if (*u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) type_error("an int64", "too large");
         return static_cast<std::int64_t>(*u);
     }
-    type_error("an integer", kind_name(kind()));
+    type_error("an integer", detail::kind_name(kind()));
 }
 
 std::uint64_t Value::as_uint64() const {
@@ -90,7 +95,7 @@ std::uint64_t Value::as_uint64() const {
         if (*i < 0) type_error("an unsigned integer", "negative");
         return static_cast<std::uint64_t>(*i);
     }
-    type_error("an integer", kind_name(kind()));
+    type_error("an integer", detail::kind_name(kind()));
 }
 
 double Value::as_double() const {
@@ -103,17 +108,17 @@ double Value::as_double() const {
         } catch (...) {
         }
     }
-    type_error("a number", kind_name(kind()));
+    type_error("a number", detail::kind_name(kind()));
 }
 
 std::string_view Value::as_string() const {
     if (auto* s = std::get_if<std::string>(&v_)) return *s;
-    type_error("text", kind_name(kind()));
+    type_error("text", detail::kind_name(kind()));
 }
 
 const DateTime& Value::as_datetime() const {
     if (auto* d = std::get_if<DateTime>(&v_)) return *d;
-    type_error("a date-time", kind_name(kind()));
+    type_error("a date-time", detail::kind_name(kind()));
 }
 
 bool Value::as_bool() const { return as_int64() != 0; }
