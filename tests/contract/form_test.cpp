@@ -119,6 +119,9 @@ TEST_CASE("Form<T> reads an urlencoded body - repeated fields into a vector", "[
     REQUIRE(r.status == 200);
     CHECK(r.json() == json::parse(R"({"name":"Ada L","age":36,"newsletter":true,"tags":["a","b&c"]})"));
 
+    // Optional whitespace before the parameters may be a tab (RFC 9110 OWS).
+    CHECK(client.post("/signup", "name=Bo&age=40", {{"Content-Type", "application/x-www-form-urlencoded\t; charset=utf-8"}}).status == 200);
+
     auto optional_absent = client.post("/signup", "name=Bo&age=40", urlencoded);
     REQUIRE(optional_absent.status == 200);
     CHECK(optional_absent.json().at("newsletter").is_null());
@@ -203,6 +206,13 @@ TEST_CASE("Form<T> takes file parts as UploadedFile - one, optional and many", "
     REQUIRE(empty_input.status == 422);
     CHECK(has_violation(details(empty_input), "form", "/file", "required"));
 
+    // A file's name is text like any field's: not UTF-8, or with a control character, is refused.
+    for (std::string bad : {std::string("\xff\xfe.txt"), std::string("a\0b.txt", 7), std::string("a\x1b[2J.txt")}) {
+        auto r2 = client.post("/upload", field_part("title", "T") + file_part("file", bad, "text/plain", "x") + closing, multipart);
+        REQUIRE(r2.status == 422);
+        CHECK(has_violation(details(r2), "form", "/file", "format"));
+    }
+
     // A file where a field belongs and a field where a file belongs are both type errors.
     auto swapped = client.post("/upload", file_part("title", "t.txt", "text/plain", "x") + field_part("file", "x") + closing, multipart);
     REQUIRE(swapped.status == 422);
@@ -219,9 +229,12 @@ TEST_CASE("Form<T> on a stream_body route reads what middleware::multipart strea
     CHECK(r.json().at("file").at("on_disk") == true);
     CHECK(r.json().at("file").at("bytes") == "more than four bytes");
 
-    // Without the middleware the body is still on the wire: a programming error, answered 500.
+    // Without the middleware the body is still on the wire: a programming error, answered 500 —
+    // but a body that is no form at all is the client's mistake, 415, whatever the route.
     auto unparsed = client.post("/upload/unparsed", body, multipart);
     CHECK(unparsed.status == 500);
+    CHECK(client.post("/upload/unparsed", "x", {{"Content-Type", "text/plain"}}).status == 415);
+    CHECK(client.post("/upload/streamed", "", {}).status == 415);
 }
 
 TEST_CASE("Form inputs are an OpenAPI requestBody - multipart only when it takes files", "[contract][openapi]") {

@@ -24,6 +24,15 @@ struct Caller {
         return {};
     }
 };
+// An extractor that needs the body (a signature over it) reads it itself.
+struct Signed {
+    static spur::Task<Signed> extract(spur::Request& req) {
+        co_await req.read_body();
+        if (req.header("X-Signature") != "len=" + std::to_string(req.body().size()))
+            throw spur::HttpError(401, "bad_signature", "The signature does not match the body");
+        co_return Signed{};
+    }
+};
 }  // namespace lazy_body_test
 
 using namespace spur;
@@ -157,4 +166,24 @@ TEST_CASE("a handler's own extractor answers 401 before the body is read - no 10
     CHECK(done->result_int() == 200);
     CHECK(done->body() == "a");
     CHECK(handled == 1);
+}
+
+TEST_CASE("an extractor that needs the body awaits read_body - the handler finds it read", "[server][body][contract][concurrency]") {
+    App app;
+    app.post("/hook", [](Request& req, Response& res, Signed, Body<Note> note) { res.send(note->text + " " + std::to_string(req.body().size())); });
+    TestServer srv(app);
+
+    RawConnection c(srv.port());
+    c.send("POST /hook HTTP/1.1\r\nHost: t\r\nX-Signature: len=12\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n"
+           R"({"text":"a"})");
+    auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->result_int() == 200);
+    CHECK(r->body() == "a 12");
+
+    c.send("POST /hook HTTP/1.1\r\nHost: t\r\nX-Signature: len=0\r\nContent-Type: application/json\r\nContent-Length: 12\r\n\r\n"
+           R"({"text":"a"})");
+    auto forged = c.read_response();
+    REQUIRE(forged);
+    CHECK(forged->result_int() == 401);
 }

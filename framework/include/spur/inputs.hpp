@@ -65,7 +65,8 @@ struct Cookie : detail::Holder<T> {};
 /// `wire_name(member)` renames), read as Query reads its keys (a vector member from every
 /// repetition; an empty value counts as absent). A member of type spur::UploadedFile (or
 /// std::optional / std::vector of it, from <spur/form_data.hpp>) takes the file parts of its
-/// name; a file input left empty (no filename, no bytes) counts as absent. On a buffered route
+/// name; a file input left empty (no filename, no bytes) counts as absent, and a file name that
+/// is not UTF-8 text without control characters is a `format` problem. On a buffered route
 /// the body is parsed here (files in memory, bounded by the route's body_limit); on a
 /// stream_body() route put middleware::multipart() before the handler (large files go to disk),
 /// and Form<T> reads what it parsed. Problems are a ValidationError with `"in":"form"`; another

@@ -78,7 +78,8 @@ public:
 
     /// The raw request body, complete once read_body() has run. App::handle runs it just before
     /// the route's handler (except on stream_body() routes and for GET and HEAD, whose bodies
-    /// stay on the wire unless the handler awaits read_body()), so handlers can use body()
+    /// stay on the wire unless the handler awaits read_body(); and after the handler's own
+    /// extractors, which await read_body() themselves if they need it), so handlers can use body()
     /// directly; middleware that needs the body awaits read_body() first (json_body() does).
     /// A JSON body of 256 KiB or more is then parsed off the I/O thread (see json()).
     const std::string& body() const noexcept { return message_.body(); }

@@ -5,6 +5,7 @@
 #include "middleware/form_parse.hpp"
 #include "util/media_type.hpp"
 
+#include <spur/detail/contract_walk.hpp>
 #include <spur/http_error.hpp>
 #include <spur/request.hpp>
 
@@ -15,25 +16,32 @@ namespace spur::detail {
 
 const FormData& read_form(Request& req) {
     if (const FormData* parsed = form_data(req)) return *parsed;
-    if (req.body_is_streamed() || req.body_pending())
-        throw std::logic_error("spur::Form<T> on a stream_body() route needs middleware::multipart() or "
-                               "middleware::urlencoded() before the handler");
     const std::string_view type = req.header("Content-Type");
-    const std::string& body = req.body();
-    std::shared_ptr<FormData> form;
-    if (media_type_is(type, "application/x-www-form-urlencoded")) {
-        form = parse_urlencoded(body, middleware::UrlencodedOptions{});
-    } else if (media_type_is(type, "multipart/form-data")) {
-        form = parse_multipart(body, type, middleware::MultipartOptions{});
-    } else if (type.empty() && body.empty()) {
-        form = std::make_shared<FormData>();  // nothing sent: every required field is reported
-    } else {
+    const bool urlencoded = media_type_is(type, "application/x-www-form-urlencoded");
+    const bool multipart = media_type_is(type, "multipart/form-data");
+    const bool on_wire = req.body_is_streamed() || req.body_pending();
+    // What the client sent decides first: another type is its mistake (415), whatever the route.
+    if (!urlencoded && !multipart && !(type.empty() && !on_wire && req.body().empty()))
         throw HttpError(415, "unsupported_media_type",
                         "Expected Content-Type: application/x-www-form-urlencoded or multipart/form-data");
-    }
+    if (on_wire)
+        throw std::logic_error("spur::Form<T> on a stream_body() route needs middleware::multipart() or "
+                               "middleware::urlencoded() before the handler");
+    const std::string& body = req.body();
+    std::shared_ptr<FormData> form;
+    if (urlencoded) form = parse_urlencoded(body, middleware::UrlencodedOptions{});
+    else if (multipart) form = parse_multipart(body, type, middleware::MultipartOptions{});
+    else form = std::make_shared<FormData>();  // nothing sent: every required field is reported
     const FormData& out = *form;
     req.locals().set(form_locals_key, std::move(form));
     return out;
+}
+
+bool safe_filename(std::string_view name) noexcept {
+    if (!utf8_length(name)) return false;
+    for (unsigned char c : name)
+        if (c < 0x20 || c == 0x7f) return false;  // NUL, newlines, escapes: nothing a name needs
+    return true;
 }
 
 }  // namespace spur::detail

@@ -10,7 +10,7 @@ namespace spur::detail {
 inline bool media_type_is(std::string_view content_type, std::string_view type) {
     auto semi = content_type.find(';');
     auto t = content_type.substr(0, semi);
-    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);  // OWS: SP or HTAB
     if (t.size() != type.size()) return false;
     for (std::size_t i = 0; i < t.size(); ++i)
         if (std::tolower(static_cast<unsigned char>(t[i])) != type[i]) return false;

@@ -18,9 +18,10 @@ namespace spur::detail {
 /// The form spur::Form<T> reads: the one middleware::urlencoded() or multipart() parsed, else
 /// the route's buffered body parsed by its Content-Type (files kept in memory), then kept for
 /// spur::form_data(). An empty body without a Content-Type is an empty form. Throws HttpError:
-/// 415 for another Content-Type, 400 for a malformed multipart body, 413 past the default
-/// MultipartOptions / UrlencodedOptions counts and sizes. Throws std::logic_error (a 500) on a
-/// stream_body() route that no form middleware read, whose body is still on the wire.
+/// 415 for another Content-Type (on any route), 400 for a malformed multipart body, 413 past the
+/// default MultipartOptions / UrlencodedOptions counts and sizes. Throws std::logic_error (a
+/// 500) for a form on a stream_body() route that no form middleware read: its body is still on
+/// the wire.
 const FormData& read_form(Request& req);
 
 template <class M>
@@ -33,6 +34,9 @@ constexpr bool file_member = [] {
     if constexpr (is_optional<M>::value || is_sequence<M>::value) return is_uploaded_file<typename M::value_type>::value;
     else return is_uploaded_file<M>::value;
 }();
+
+/// Whether a file's name is valid UTF-8 without control characters (NUL included).
+bool safe_filename(std::string_view name) noexcept;
 
 /// A browser sends a file input left empty as a part with no filename and no bytes: no file.
 inline bool chosen(const UploadedFile& f) noexcept { return !(f.filename.empty() && f.size == 0); }
@@ -48,6 +52,9 @@ struct Input<Form<T>> {
         std::vector<const UploadedFile*> found;
         for (const auto& f : form.files)
             if (f.field == name && chosen(f)) found.push_back(&f);
+        // The name is the client's text and goes into logs and answers: held to what text fields are.
+        for (const auto* f : found)
+            if (!safe_filename(f->filename)) return w.fail("format", "must have a file name of UTF-8 text without control characters");
         if constexpr (is_sequence<M>::value) {
             for (const auto* f : found) out.push_back(*f);
         } else if (!found.empty()) {
