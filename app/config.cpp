@@ -64,8 +64,13 @@ Given secret_file(const Given& file) {
     const std::string& path = file.text;
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) throw std::invalid_argument(file.source + ": cannot read " + path);
+    // A directory, a FIFO (which would block the start) or a device is no secret file.
+    if (!S_ISREG(st.st_mode)) throw std::invalid_argument(file.source + ": " + path + " is not a regular file");
     if (st.st_mode & (S_IRWXG | S_IRWXO))
         throw std::invalid_argument(file.source + ": " + path + " is accessible to group or others; chmod 600 it");
+    constexpr off_t max_secret_bytes = 64 * 1024;
+    if (st.st_size > max_secret_bytes)
+        throw std::invalid_argument(file.source + ": " + path + " is larger than 64 KiB: not a secret file");
     std::ifstream in(path, std::ios::binary);
     std::string value((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (!in && !in.eof()) throw std::invalid_argument(file.source + ": cannot read " + path);
@@ -79,7 +84,13 @@ std::optional<Given> given_text(const GivenSettings& given, const Setting& s) {
     const auto it = given.find(s.env);
     const auto file = s.secret ? given.find(std::string(s.env) + "_FILE") : given.end();
     if (file == given.end()) return it == given.end() ? std::nullopt : std::optional(it->second);
-    if (it != given.end()) throw std::invalid_argument("give " + it->first + " or " + file->first + ", not both");
+    if (it != given.end()) {
+        // A flag wins over the environment, as for every setting; two of one kind are ambiguous.
+        const bool value_by_flag = it->second.source.starts_with("--"), file_by_flag = file->second.source.starts_with("--");
+        if (value_by_flag == file_by_flag)
+            throw std::invalid_argument("give " + it->second.source + " or " + file->second.source + ", not both");
+        if (value_by_flag) return it->second;
+    }
     return secret_file(file->second);
 }
 }  // namespace
@@ -138,7 +149,7 @@ std::optional<Config> load_config(const std::vector<std::string>& args, const En
         if (a == "serve" || a == "migrate" || a == "openapi" || a == "settings") {
             c.command = a;
             // `migrate up` and `migrate status`: the word is spur::mysql::migrate_cli's to read.
-            if (a == "migrate" && i + 1 < args.size() && (args[i + 1] == "up" || args[i + 1] == "status")) ++i;
+            if (a == "migrate" && i + 1 < args.size() && (args[i + 1] == "up" || args[i + 1] == "status")) c.migrate_action = args[++i];
             continue;
         }
         // --flag=value or --flag value, as getopt_long takes them; a flag overrides the variable.
@@ -146,6 +157,8 @@ std::optional<Config> load_config(const std::vector<std::string>& args, const En
         const auto eq = a.find('=');
         const std::string flag = a.substr(0, eq);
         const auto [setting, name] = find_flag(flag);
+        if (const auto seen = given.find(name); seen != given.end() && seen->second.source.starts_with("--"))
+            throw std::invalid_argument(flag + " is given twice (see --help)");
         if (!setting->flag_means.empty()) {
             if (eq != std::string::npos) throw std::invalid_argument(flag + " takes no value (see --help)");
             given[name] = {std::string(setting->flag_means), flag};
@@ -178,6 +191,11 @@ std::optional<Config> load_config(const std::vector<std::string>& args, const En
         return c;
     }
     if (c.database_url.empty()) throw std::invalid_argument("DATABASE_URL is required (see --help)");
+    try {
+        (void)database_config(c);  // a malformed URL is a setting's error, named, before anything starts
+    } catch (const std::exception& e) {
+        throw std::invalid_argument(std::string("DATABASE_URL: ") + e.what());
+    }
     if (c.jwt_secret.empty() && c.command == "serve") {
         if (!c.dev) throw std::invalid_argument("JWT_SECRET is required outside development mode (see --help)");
         c.jwt_secret = spur::random_token(48);  // tokens then last only until the next start

@@ -16,6 +16,7 @@ namespace app {
 
 struct Config {
     std::string command = "serve";  ///< "serve", "migrate", "openapi" (print the API document) or "settings" (print their table)
+    std::string migrate_action = "up";  ///< after `migrate`: "up" or "status"
     std::string host = "0.0.0.0";
     unsigned short port = 3001;
     std::string database_url;

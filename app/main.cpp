@@ -16,6 +16,8 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
+#include <cstdio>
+
 
 int main(int argc, char** argv) {
     bool help = false;
@@ -23,7 +25,7 @@ int main(int argc, char** argv) {
     try {
         config = app::load_config(argc, argv, help);
     } catch (const std::exception& e) {
-        fmt::print(stderr, "spur-app: {}\n", e.what());
+        std::fprintf(stderr, "spur-app: %s\n", e.what());  // not fmt: it throws when stderr is gone
         return 2;
     }
     if (help) {
@@ -42,7 +44,12 @@ int main(int argc, char** argv) {
             fmt::print("{}\n", boost::json::serialize(spur::openapi_document(app::build_app(services))));
             return 0;
         }
-        if (auto rc = spur::mysql::migrate_cli(argc, argv, db_config, app::migrations())) return *rc;
+        if (config->command == "migrate") {
+            // The command line as migrate_cli reads it: the settings were parsed above.
+            std::string migrate = "migrate", action = config->migrate_action;
+            char* args[] = {argv[0], migrate.data(), action.data(), nullptr};
+            if (auto rc = spur::mysql::migrate_cli(3, args, db_config, app::migrations())) return *rc;
+        }
         if (config->dev) {
             auto applied = app::migrations_now(db_config, true);
             fmt::print(stderr, "spur-app: {} migration(s) applied {}\n", applied.size(), applied);
@@ -78,7 +85,7 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "spur-app: stopped\n");
         return 0;
     } catch (const std::exception& e) {
-        fmt::print(stderr, "spur-app: {}\n", e.what());
+        std::fprintf(stderr, "spur-app: %s\n", e.what());  // not fmt: it throws when stderr is gone
         return 1;
     }
 }

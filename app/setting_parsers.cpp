@@ -1,5 +1,8 @@
 #include "setting_parsers.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <spur/strings.hpp>
 
 #include <algorithm>
@@ -93,9 +96,12 @@ Parser octal(unsigned Config::*member) {
     };
 }
 
-Parser is_word(bool Config::*member, std::string word) {
+Parser is_word(bool Config::*member, std::string word, std::string otherwise) {
     return {
         .store = [=](Config& c, const std::string& text) -> Error {
+            // Exactly one of the two: "Development" or "development " meaning production would
+            // be a silent surprise.
+            if (text != word && text != otherwise && !text.empty()) return "`" + word + "` or `" + otherwise + "`";
             c.*member = text == word;
             return std::nullopt;
         },
@@ -103,16 +109,36 @@ Parser is_word(bool Config::*member, std::string word) {
     };
 }
 
+namespace {
+// An IPv4 or IPv6 address as the listeners take it (no names: they are not resolved).
+bool ip_literal(const std::string& text) {
+    unsigned char buffer[sizeof(in6_addr)];
+    return ::inet_pton(AF_INET, text.c_str(), buffer) == 1 || ::inet_pton(AF_INET6, text.c_str(), buffer) == 1;
+}
+}  // namespace
+
+Parser ip_address(std::string Config::*member) {
+    return {
+        .store = [=](Config& c, const std::string& text) -> Error {
+            if (!ip_literal(text)) return "an IP address, e.g. 0.0.0.0, 127.0.0.1 or ::";
+            c.*member = text;
+            return std::nullopt;
+        },
+        .show = [=](const Config& c) { return c.*member; },
+    };
+}
+
 Parser host_port(std::string Config::*member, std::string Config::*host, unsigned short Config::*port) {
     return {
         .store = [=](Config& c, const std::string& text) -> Error {
-            const Error must = "host:port with a port from 1 to 65535, e.g. 127.0.0.1:9464";
+            const Error must = "IP:port with a port from 1 to 65535, e.g. 127.0.0.1:9464 or [::1]:9464";
             const auto colon = text.rfind(':');
             if (colon == std::string::npos || colon == 0) return must;
             const auto number = whole_number<unsigned short>(text.substr(colon + 1), 1, 65535);
             if (!number) return must;
             std::string name = text.substr(0, colon);
             if (name.size() > 2 && name.front() == '[' && name.back() == ']') name = name.substr(1, name.size() - 2);  // [::1]:9464
+            if (!ip_literal(name)) return must;
             c.*member = text;
             c.*host = std::move(name);
             c.*port = *number;

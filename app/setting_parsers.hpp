@@ -84,8 +84,10 @@ Parser zero_or_one(bool Config::*member);
 /// Octal permission bits (`660`), up to four digits; only the low nine bits are kept.
 Parser octal(unsigned Config::*member);
 
-/// Any text; the member is true when it is `word` (`SPUR_ENV=development`).
-Parser is_word(bool Config::*member, std::string word);
+/// `word`, `otherwise` or empty; the member is true for `word` (`SPUR_ENV=development`).
+Parser is_word(bool Config::*member, std::string word, std::string otherwise);
+/// An IPv4 or IPv6 address (0.0.0.0, ::1), as the listeners take it: names are not resolved.
+Parser ip_address(std::string Config::*member);
 
 /// `host:port` (`[::1]:9464` for IPv6), port 1-65535, into `member` as given and split into
 /// `host` and `port`.

@@ -10,8 +10,8 @@ std::span<const Setting> settings() {
     static const std::vector<Setting> table = {
         {.env = "PORT", .flag = "--port", .help = "listen port",
          .parse = number(&C::port, 0, 65535)},
-        {.env = "HOST", .flag = "--host", .help = "listen address",
-         .parse = text(&C::host)},
+        {.env = "HOST", .flag = "--host", .help = "listen address (an IP address: `0.0.0.0` every IPv4 interface, `::` every interface)",
+         .parse = ip_address(&C::host)},
         {.env = "DATABASE_URL", .flag = "--database-url",
          .help = "`mysql://user:pass@host:port/db?socket=/path&pool_max=16`; the server stops each statement after "
                  "1 s unless the URL sets `max_statement_time_ms`",
@@ -100,8 +100,8 @@ std::span<const Setting> settings() {
          .parse = seconds(&C::token_purge_interval, 1, 7L * 24 * 3600)},
         {.env = "SPUR_ENV", .flag = "--dev",
          .help = "`development` (or the flag, which takes no value): apply migrations at start, and make a JWT "
-                 "secret if none is given",
-         .parse = is_word(&C::dev, "development"), .flag_means = "development"},
+                 "secret if none is given; `production` (or unset): neither",
+         .parse = is_word(&C::dev, "development", "production"), .flag_means = "development"},
     };
     return table;
 }

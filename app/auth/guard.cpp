@@ -6,7 +6,9 @@
 #include <boost/beast/core/string.hpp>
 #include <openssl/sha.h>
 
+#include <charconv>
 #include <stdexcept>
+#include <string_view>
 
 namespace app::auth {
 
@@ -40,17 +42,20 @@ spur::Task<Principal> from_token(Services& s, std::string_view token) {
     if (sub == claims->end() || !sub->value().is_string() || jti == claims->end() || !jti->value().is_string())
         throw unauthorized("Invalid token");
     Principal p;
-    try {
-        p.user_id = std::stoull(std::string(sub->value().as_string()));
-    } catch (const std::exception&) {
+    // The subject is a user id exactly as this server writes it: digits, nothing around them.
+    const std::string_view subject = sub->value().as_string();
+    const auto [end, ec] = std::from_chars(subject.data(), subject.data() + subject.size(), p.user_id);
+    if (ec != std::errc() || end != subject.data() + subject.size() || subject.empty() || subject[0] == '+')
         throw unauthorized("Invalid token");
-    }
     p.jti = std::string(jti->value().as_string());
-    p.expires_at = claims->at("exp").to_number<std::int64_t>();
+    // A whole number of seconds, as issued: anything else is not a token of this server's.
+    const auto exp = claims->find("exp");
+    if (exp == claims->end() || !exp->value().is_int64()) throw unauthorized("Invalid token");
+    p.expires_at = exp->value().to_number<std::int64_t>();
     // Tokens from before generations existed carry none: generation 0.
     std::int64_t generation = 0;
     if (auto gen = claims->find("gen"); gen != claims->end()) {
-        if (!gen->value().is_int64() && !gen->value().is_uint64()) throw unauthorized("Invalid token");
+        if (!gen->value().is_int64()) throw unauthorized("Invalid token");  // past int64: not one this server issued
         generation = gen->value().to_number<std::int64_t>();
     }
     auto state = co_await token_state(s.db, p.user_id, p.jti);

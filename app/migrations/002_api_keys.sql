@@ -1,5 +1,5 @@
 -- API keys: only the SHA-256 of the secret is stored; the prefix is for display.
-CREATE TABLE api_keys (
+CREATE TABLE IF NOT EXISTS api_keys (
   id           BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   user_id      BIGINT UNSIGNED NOT NULL,
   name         VARCHAR(100)    NOT NULL,

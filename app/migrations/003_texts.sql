@@ -1,5 +1,5 @@
 -- Per-user text data, listed newest first.
-CREATE TABLE texts (
+CREATE TABLE IF NOT EXISTS texts (
   id         BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   user_id    BIGINT UNSIGNED NOT NULL,
   title      VARCHAR(255)    NOT NULL,

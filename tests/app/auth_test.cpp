@@ -157,6 +157,12 @@ TEST_CASE("me needs a valid token: missing, malformed, tampered, alg none, wrong
     const std::vector<app::test::Headers> attempts = {
         {}, {{"Authorization", "Bearer"}}, {{"Authorization", "Basic dXNlcjpwYXNz"}}, {{"Authorization", "Bearer not.a.jwt"}},
         bearer(tampered), bearer(none), bearer(hs512), bearer(expired), bearer(spur::Jwt(std::string(40, 'x')).sign({{"sub", sub}, {"exp", now + 60}, {"jti", "y"}})),
+        // Signed with the right key but not as this server writes them: a fractional expiry, a
+        // subject with more than digits, a generation past int64.
+        bearer(same_key.sign({{"sub", sub}, {"exp", static_cast<double>(now) + 60.5}, {"jti", "frac"}})),
+        bearer(same_key.sign({{"sub", " " + std::string(sub.as_string())}, {"exp", now + 60}, {"jti", "space"}})),
+        bearer(same_key.sign({{"sub", std::string(sub.as_string()) + "x"}, {"exp", now + 60}, {"jti", "suffix"}})),
+        bearer(same_key.sign({{"sub", sub}, {"exp", now + 60}, {"jti", "gen"}, {"gen", std::uint64_t(1) << 63}})),
     };
     for (const auto& h : attempts) {
         auto r = get(app, "/api/auth/me", h);

@@ -47,7 +47,7 @@ TEST_CASE("a bad value is refused with an error naming its variable or flag and 
     CHECK(refusal({}, {{"JWT_TTL", "59"}}) == "JWT_TTL must be a number of seconds from 60 to 2592000 (not \"59\")");
     CHECK(refusal({}, {{"UNIX_MODE", "999"}}) == "UNIX_MODE must be octal permissions, e.g. 660 (not \"999\")");
     CHECK(refusal({"--public-metrics=yes"}) == "--public-metrics must be 0 or 1 (not \"yes\")");
-    CHECK(refusal({}, {{"METRICS_LISTEN", "127.0.0.1:0"}}).starts_with("METRICS_LISTEN must be host:port"));
+    CHECK(refusal({}, {{"METRICS_LISTEN", "127.0.0.1:0"}}).starts_with("METRICS_LISTEN must be IP:port"));
     CHECK(refusal({}, {{"DOCS_ASSETS", "/nonexistent"}}).starts_with("DOCS_ASSETS must be a directory holding"));
     CHECK(refusal({"--no-such-thing=1"}) == "unknown flag: --no-such-thing (see --help)");
     CHECK(refusal({"--port"}) == "--port needs a value (see --help)");
@@ -134,4 +134,28 @@ TEST_CASE("help lists every setting with its flag and default", "[app]") {
     CHECK(usage.find("JWT_SECRET, JWT_SECRET_FILE  --jwt-secret, --jwt-secret-file") != std::string::npos);
     CHECK(usage.find("  PORT  --port\n      listen port; default: 3001\n") != std::string::npos);
     CHECK(usage.find("I/O threads, 1 to 256; default: one per core\n") != std::string::npos);
+}
+
+TEST_CASE("the command is a word of its own - migrate with its action, or a flag's value", "[app]") {
+    auto status = load({"--cors-origins", "migrate", "migrate", "status"});
+    CHECK(status.command == "migrate");
+    CHECK(status.migrate_action == "status");
+    auto up = load({"migrate"});
+    CHECK(up.command == "migrate");
+    CHECK(up.migrate_action == "up");
+    auto serve = load({"serve", "--cors-origins", "migrate", "--port", "0"});
+    CHECK(serve.command == "serve");
+}
+
+TEST_CASE("addresses, SPUR_ENV, the database URL and repeated flags are checked when the settings load", "[app]") {
+    CHECK(refusal({"--host", "not a host"}).find("--host must be an IP address") == 0);
+    CHECK(refusal({}, {{"HOST", "localhost"}}).find("HOST must be an IP address") == 0);
+    CHECK(load({"--host", "::"}).host == "::");
+    for (const char* bad : {"a:b:80", " :80", "[:80", "example.com:9464"})
+        CHECK(refusal({}, {{"METRICS_LISTEN", bad}}).find("METRICS_LISTEN must be IP:port") == 0);
+    CHECK(load({}, {{"METRICS_LISTEN", "[::1]:9464"}}).metrics_host == "::1");
+    CHECK(refusal({}, {{"SPUR_ENV", "Development"}}).find("SPUR_ENV must be `development` or `production`") == 0);
+    CHECK_FALSE(load({}, {{"SPUR_ENV", "production"}}).dev);
+    CHECK(refusal({}, {{"DATABASE_URL", "postgres://x@h/db"}}).find("DATABASE_URL: ") == 0);
+    CHECK(refusal({"--port", "1", "--port", "2"}) == "--port is given twice (see --help)");
 }

@@ -283,7 +283,9 @@ TEST_CASE("migrate_cli answers migrate, migrate up and migrate status, and leave
     CHECK(cli({"app", "migrate", "status"}) == 0);
     CHECK(cli({"app", "migrate"}) == 0);
     CHECK(cli({"app", "migrate", "up", "--flag", "x"}) == 0);
-    CHECK(cli({"app", "--dev", "migrate", "status"}) == 0);
+    // Only the first argument is the command: elsewhere `migrate` may be a flag's value.
+    CHECK(cli({"app", "serve", "--host", "migrate"}) == std::nullopt);
+    CHECK(cli({"app", "--dev", "migrate", "status"}) == std::nullopt);
     boost::asio::io_context io;
     Pool pool(test_db());
     CHECK(run(io, recorded_versions(pool, "mg_cli")) == std::vector<int>{1});
@@ -388,5 +390,33 @@ TEST_CASE("a failing migration is named and not recorded: data statements roll b
         auto ddl = co_await pool.execute("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
                                          "AND TABLE_NAME = 'mg_fail_ddl'");
         CHECK(ddl.front().get<int>(0) == 1);  // its CREATE TABLE stays
+    }());
+}
+
+TEST_CASE("another tool's table of the same name is refused by name - an emptied checksum is filled again", "[mysql]") {
+    boost::asio::io_context io;
+    Pool pool(test_db());
+    const std::vector<Migration> ms = {{1, "001_t", "CREATE TABLE IF NOT EXISTS mg_own_t (id INT) ENGINE=InnoDB"}};
+    Migrator foreign(test_db(), ms, table("mg_foreign"));
+    Migrator own(test_db(), ms, table("mg_own"));
+    run(io, [&]() -> Task<> {
+        co_await drop_tables(pool, "mg_foreign", "mg_own_migrations, mg_own_migrations_lock, mg_own_t");
+        // golang-migrate's shape: one row, a version and a dirty flag.
+        co_await pool.query("CREATE TABLE mg_foreign_migrations (version BIGINT NOT NULL PRIMARY KEY, dirty BOOLEAN NOT NULL)");
+        std::exception_ptr refused;
+        try {
+            co_await foreign.apply();
+        } catch (const Error&) {
+            refused = std::current_exception();
+        }
+        REQUIRE(refused);
+        CHECK_THAT(error_text(refused), Catch::Contains("mg_foreign_migrations is not a spur migrations table"));
+
+        co_await own.apply();
+        co_await pool.query("UPDATE mg_own_migrations SET checksum = ''");
+        co_await own.apply();
+        auto sums = co_await pool.execute("SELECT checksum FROM mg_own_migrations");
+        REQUIRE(sums.size() == 1);
+        CHECK(sums.rows[0].get<std::string>(0) == migration_checksum(ms[0].sql));
     }());
 }

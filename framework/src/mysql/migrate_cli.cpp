@@ -76,9 +76,9 @@ int cli_status(Migrator& migrator) {
 }
 
 std::optional<int> run_cli(int argc, char** argv, const std::function<std::unique_ptr<Migrator>()>& make) {
-    int at = 1;
-    while (at < argc && std::string_view(argv[at]) != "migrate") ++at;
-    if (at >= argc) return std::nullopt;
+    // Only as the first argument: a flag's value elsewhere (`--host migrate`) is not a command.
+    const int at = 1;
+    if (argc < 2 || std::string_view(argv[at]) != "migrate") return std::nullopt;
     // The word after `migrate`; a flag there belongs to the application (`migrate --port 1`).
     std::string_view command = at + 1 < argc ? std::string_view(argv[at + 1]) : std::string_view("up");
     if (command.starts_with("-")) command = "up";

@@ -49,6 +49,14 @@ std::vector<Migration> in_version_order(std::vector<Migration> all) {
     return all;
 }
 
+// Another tool's table of the same name (golang-migrate's, Rails') is not ours to read or write.
+void check_ours(const std::string& table, const std::vector<std::string>& columns) {
+    for (const char* column : {"version", "name", "applied_at"})
+        if (std::find(columns.begin(), columns.end(), column) == columns.end())
+            throw Error(0, "HY000", fmt::format("{} is not a spur migrations table (it has no column '{}'): name another "
+                                                "with MigratorOptions::table", table, column));
+}
+
 // The rows of `table`; none when it does not exist yet. SELECT * over the text protocol: a
 // table from before checksums has no such column, and a prepared statement would keep the
 // column list it was prepared with.
@@ -60,7 +68,11 @@ Task<std::map<int, Recorded>> read_recorded(Connection& c, const std::string& ta
         if (e.number() != 1146) throw;  // ER_NO_SUCH_TABLE: never migrated
         co_return std::map<int, Recorded>{};
     }
-    const bool has_checksum = r.columns && std::find(r.columns->begin(), r.columns->end(), "checksum") != r.columns->end();
+    auto has = [&](std::string_view column) {
+        return r.columns && std::find(r.columns->begin(), r.columns->end(), column) != r.columns->end();
+    };
+    check_ours(table, r.columns ? *r.columns : std::vector<std::string>{});
+    const bool has_checksum = has("checksum");
     std::map<int, Recorded> out;
     for (const auto& row : r) {
         Recorded rec{row.get<std::string>("name"), {}, row.get<std::optional<DateTime>>("applied_at")};
@@ -89,10 +101,13 @@ Task<> prepare_table(Connection& c, const std::string& table) {
     co_await c.query("CREATE TABLE IF NOT EXISTS " + table +
                      " (version INT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL, checksum CHAR(64) NULL, "
                      "applied_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
-    auto has = co_await c.execute("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
-                                  "AND TABLE_NAME = ? AND COLUMN_NAME = 'checksum'",
-                                  table);
-    if (has.front().get<std::int64_t>(0) == 0)
+    auto columns = co_await c.execute("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+                                      "AND TABLE_NAME = ?",
+                                      table);
+    std::vector<std::string> names;
+    for (const auto& row : columns) names.push_back(row.get<std::string>(0));
+    check_ours(table, names);  // before changing anything in it
+    if (std::find(names.begin(), names.end(), "checksum") == names.end())
         co_await c.query("ALTER TABLE " + table + " ADD COLUMN checksum CHAR(64) NULL AFTER name");
 }
 
@@ -250,7 +265,7 @@ Task<std::vector<Migration>> Migrator::apply() {
             auto it = recorded.find(m.version);
             if (it == recorded.end() || !it->second.checksum.empty()) continue;
             // Applied before checksums were kept (or reset by hand): trust the current source.
-            co_await (*c)->execute("UPDATE " + table + " SET checksum = ? WHERE version = ? AND checksum IS NULL",
+            co_await (*c)->execute("UPDATE " + table + " SET checksum = ? WHERE version = ? AND (checksum IS NULL OR checksum = '')",
                                    migration_checksum(m.sql), m.version);
         }
         for (const auto& m : *all) {

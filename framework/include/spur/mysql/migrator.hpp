@@ -86,8 +86,10 @@ struct MigratorOptions {
 /// migration of data statements (INSERT, UPDATE, DELETE) is applied and recorded together or
 /// not at all. MariaDB commits implicitly before and after DDL (CREATE, ALTER, DROP, RENAME…):
 /// in a migration with DDL, what ran before a failing statement stays applied, the version is
-/// not recorded, and the next apply() runs the whole file again — write such migrations as one
-/// DDL statement, or idempotently (IF NOT EXISTS). The error says which case happened.
+/// not recorded, and the next apply() runs the whole file again. The same happens when the
+/// migrator is killed between a migration's DDL and its record. So write every migration with
+/// DDL to run twice (CREATE TABLE IF NOT EXISTS, ADD COLUMN IF NOT EXISTS, …). The error says
+/// which case happened.
 ///
 /// It opens its own connections from `config` (multi-statement queries on, the statement time
 /// limit off), never an application's pool. Its methods may run concurrently.
@@ -125,13 +127,14 @@ private:
 
 /// The `migrate` command of an application's CLI, in two lines of its main():
 ///     if (auto rc = spur::mysql::migrate_cli(argc, argv, db_config, migrations)) return *rc;
-/// Answers when one argument is `migrate`; the argument after it picks the subcommand:
+/// Answers when the first argument is `migrate` (anywhere else it may be a flag's value); the
+/// argument after it picks the subcommand:
 /// - `migrate`, `migrate up`: apply() and print "PROG: N migration(s) applied [1, 2]" on
 ///   stderr (with a warning line for each applied migration missing from the sources);
 /// - `migrate status`: print status() as a table on stdout.
 /// Returns 0 when it succeeded; 1 when it failed (the error printed as "PROG: <what>") or,
 /// for status, when an applied migration's source changed; 2 for another word after `migrate`
-/// (a flag there is the application's); nullopt when there is no `migrate` argument (the
+/// (a flag there is the application's); nullopt when the first argument is not `migrate` (the
 /// application goes on). PROG is argv[0]'s file name.
 std::optional<int> migrate_cli(int argc, char** argv, const Config& config, std::vector<Migration> migrations,
                                MigratorOptions options = {});
