@@ -1,12 +1,12 @@
 // Typed requests and OpenAPI: describe a struct once; spur parses and validates it (listing
 // every problem), writes responses from structs, and documents the API at /openapi.json.
-// Run: ./typed_api [port]        (SWAGGER_UI=node_modules/swagger-ui-dist also serves /docs)
-//   curl -X POST localhost:3000/tasks -H 'Content-Type: application/json'
-//        -d '{"title":"write docs","priority":"high","tags":["docs"]}'         -> 201
+// Run: ADMIN_KEY=secret ./typed_api [port]   (SWAGGER_UI=node_modules/swagger-ui-dist also serves /docs)
+//   curl localhost:3000/tasks -H 'Content-Type: application/json' -d '{"title":"write docs","priority":"high"}'  -> 201
 //   curl 'localhost:3000/tasks?priority=high&limit=10'                         -> {"items":[...]}
 //   curl -X POST localhost:3000/tasks -H 'Content-Type: application/json' -d '{"title":""}'  -> 422
-//   curl -X DELETE localhost:3000/tasks/1 -H "X-Admin-Key: $ADMIN_KEY"          -> 204 (401 without)
-//   curl localhost:3000/tasks/1/attachments -F note=spec -F file=@README.md      -> 201 (a form upload)
+//   echo hello > note.txt
+//   curl localhost:3000/tasks/1/attachments -F note=spec -F file=@note.txt       -> 201 (a form upload)
+//   curl -X DELETE localhost:3000/tasks/1 -H 'X-Admin-Key: secret'               -> 204 (401 without)
 #include <spur/spur.hpp>
 
 #include <boost/describe.hpp>

@@ -5,17 +5,27 @@
 
 #include <boost/describe.hpp>
 
+#include <spur/form_data.hpp>
+
 #include "support/test_server.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <filesystem>
+#include <string>
 
 namespace lazy_body_test {
 struct Note {
     std::string text;
 };
 BOOST_DESCRIBE_STRUCT(Note, (), (text))
+
+struct Upload {
+    std::string title;
+    spur::UploadedFile file;
+};
+BOOST_DESCRIBE_STRUCT(Upload, (), (title, file))
 
 // The same guard as a handler's own extractor.
 struct Caller {
@@ -186,4 +196,37 @@ TEST_CASE("an extractor that needs the body awaits read_body - the handler finds
     auto forged = c.read_response();
     REQUIRE(forged);
     CHECK(forged->result_int() == 401);
+}
+
+TEST_CASE("Form<T> on a stream_body route streams a large file to disk as it arrives - an urlencoded form is read whole", "[server][body][contract][concurrency]") {
+    App app;
+    app.post("/upload", [](Request&, Response& res, Form<Upload> up) {
+           std::uintmax_t on_disk = up->file.on_disk() ? std::filesystem::file_size(up->file.path) : 0;
+           res.send(up->title + " " + std::to_string(up->file.size) + " " + std::to_string(on_disk));
+       })
+        .stream_body()
+        .body_limit(1 << 20);
+    TestServer srv(app);
+
+    const std::string bytes(200 * 1024, 'x');  // past the 64 KiB kept in memory
+    const std::string body = "--B\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nbig\r\n"
+                             "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.bin\"\r\n\r\n" +
+                             bytes + "\r\n--B--\r\n";
+    RawConnection c(srv.port());
+    c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body);
+    auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->result_int() == 200);
+    CHECK(r->body() == "big 204800 204800");
+
+    c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 9\r\n\r\ntitle=abc");
+    auto form = c.read_response();
+    REQUIRE(form);
+    CHECK(form->result_int() == 422);  // read, and the file is missing
+
+    c.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+    auto json = c.read_response();
+    REQUIRE(json);
+    CHECK(json->result_int() == 415);
 }

@@ -66,10 +66,10 @@ struct Cookie : detail::Holder<T> {};
 /// repetition; an empty value counts as absent). A member of type spur::UploadedFile (or
 /// std::optional / std::vector of it, from <spur/form_data.hpp>) takes the file parts of its
 /// name; a file input left empty (no filename, no bytes) counts as absent, and a file name that
-/// is not UTF-8 text without control characters is a `format` problem. On a buffered route
-/// the body is parsed here (files in memory, bounded by the route's body_limit); on a
-/// stream_body() route put middleware::multipart() before the handler (large files go to disk),
-/// and Form<T> reads what it parsed. Problems are a ValidationError with `"in":"form"`; another
+/// is not UTF-8 text without control characters is a `format` problem. The route's body_limit
+/// bounds the body; on a buffered route it is parsed in memory, on a stream_body() route as it
+/// arrives, files past 64 KiB going to temporary files (middleware::multipart(options) before
+/// the handler chooses otherwise, and Form<T> reads what it parsed). Problems are a ValidationError with `"in":"form"`; another
 /// Content-Type is a 415, a malformed multipart body a 400. A handler takes Body or Form, not both.
 template <class T>
 struct Form : detail::Holder<T> {};

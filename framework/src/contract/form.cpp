@@ -9,28 +9,56 @@
 #include <spur/http_error.hpp>
 #include <spur/request.hpp>
 
+#include <limits>
 #include <memory>
 #include <stdexcept>
 
 namespace spur::detail {
+
+namespace {
+// What Form<T> parses with: the route's body_limit bounds the bytes, so only the counts and a
+// plain field's size (fields stay in memory) are limited here.
+middleware::MultipartOptions form_multipart_options() {
+    middleware::MultipartOptions o;
+    o.max_file_bytes = std::numeric_limits<std::size_t>::max();
+    o.max_total_bytes = std::numeric_limits<std::size_t>::max();
+    return o;
+}
+middleware::UrlencodedOptions form_urlencoded_options() {
+    middleware::UrlencodedOptions o;
+    o.limit = std::numeric_limits<std::size_t>::max();
+    return o;
+}
+}  // namespace
+
+Task<> prepare_form(Request& req) {
+    if (form_data(req) || !req.body_pending()) co_return;
+    const std::string_view type = req.header("Content-Type");
+    if (media_type_is(type, "multipart/form-data")) {
+        Task<> reading = read_multipart(req, form_multipart_options());  // named: GCC 12
+        co_await std::move(reading);
+    } else if (media_type_is(type, "application/x-www-form-urlencoded")) {
+        co_await req.read_body();
+        req.locals().set(form_locals_key, parse_urlencoded(req.body(), form_urlencoded_options()));
+    }
+    // Anything else stays on the wire: read_form answers 415.
+}
 
 const FormData& read_form(Request& req) {
     if (const FormData* parsed = form_data(req)) return *parsed;
     const std::string_view type = req.header("Content-Type");
     const bool urlencoded = media_type_is(type, "application/x-www-form-urlencoded");
     const bool multipart = media_type_is(type, "multipart/form-data");
-    const bool on_wire = req.body_is_streamed() || req.body_pending();
+    const bool on_wire = req.body_pending();
     // What the client sent decides first: another type is its mistake (415), whatever the route.
     if (!urlencoded && !multipart && !(type.empty() && !on_wire && req.body().empty()))
         throw HttpError(415, "unsupported_media_type",
                         "Expected Content-Type: application/x-www-form-urlencoded or multipart/form-data");
-    if (on_wire)
-        throw std::logic_error("spur::Form<T> on a stream_body() route needs middleware::multipart() or "
-                               "middleware::urlencoded() before the handler");
+    if (on_wire) throw std::logic_error("spur::Form<T>: the form was not read before the handler (prepare_form)");
     const std::string& body = req.body();
     std::shared_ptr<FormData> form;
-    if (urlencoded) form = parse_urlencoded(body, middleware::UrlencodedOptions{});
-    else if (multipart) form = parse_multipart(body, type, middleware::MultipartOptions{});
+    if (urlencoded) form = parse_urlencoded(body, form_urlencoded_options());
+    else if (multipart) form = parse_multipart(body, type, form_multipart_options());
     else form = std::make_shared<FormData>();  // nothing sent: every required field is reported
     const FormData& out = *form;
     req.locals().set(form_locals_key, std::move(form));

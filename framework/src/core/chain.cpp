@@ -60,7 +60,8 @@ bool Chain::try_run_sync() {
     if (refusal_ || !global_.empty() || match.kind != RouteMatch::Kind::found || !match.route->middleware.empty())
         return false;
     const auto& sync = match.route->handler.sync();
-    if (!sync || (req_.body_pending() && reads_body_first(req_, match.route->handler.inputs()))) return false;
+    const Inputs* in = match.route->handler.inputs();
+    if (!sync || (in && in->prepare) || (req_.body_pending() && reads_body_first(req_, in))) return false;
     sync(req_, res_);
     return true;
 }
@@ -75,7 +76,13 @@ Task<> Chain::endpoint() {
             // (or send 100 Continue for) an upload.
             const Handler& h = match.route->handler;
             const Inputs* in = h.inputs();
-            if (!(in && in->extractors_before_body) && body_needs_work(req_, in)) co_await ready_body(req_, in);
+            if (!(in && in->extractors_before_body)) {
+                if (body_needs_work(req_, in)) co_await ready_body(req_, in);
+                if (in && in->prepare) {
+                    Task<> preparing = in->prepare(req_);  // named: GCC 12
+                    co_await std::move(preparing);
+                }
+            }
             if (h.sync()) {
                 h.sync()(req_, res_);
             } else {

@@ -153,40 +153,43 @@ std::shared_ptr<FormData> parse_multipart(std::string_view body, std::string_vie
     return form;
 }
 
+Task<> read_multipart(Request& req, middleware::MultipartOptions options) {
+    const std::string_view content_type = req.header("Content-Type");
+    auto boundary = multipart_boundary(content_type);
+    if (!boundary) throw HttpError(400, "bad_request", "multipart/form-data without a valid boundary");
+
+    auto form = std::make_shared<FormData>();
+    {
+        middleware::Upload upload(options, form);
+        upload.reserve_spools(options.max_parts);
+        MultipartParser parser(*boundary, upload.handler());
+        auto flush = [&upload] { upload.flush(); };
+        std::size_t total = 0;
+        for (;;) {
+            std::string_view chunk = co_await req.read_body_chunk();
+            if (chunk.empty()) break;
+            total += chunk.size();
+            if (total > options.max_total_bytes) throw HttpError(413, "payload_too_large", "Request body too large");
+            if (!parser.feed(chunk))
+                throw HttpError(400, "bad_request", std::string("Malformed multipart body: ") + parser.error());
+            if (upload.has_pending()) co_await spur::offload(flush);
+        }
+        if (!parser.done()) throw HttpError(400, "bad_request", "Malformed multipart body: truncated");
+        if (upload.has_pending()) co_await spur::offload(flush);
+    }
+    req.locals().set(form_locals_key, std::move(form));
+}
+
 }  // namespace spur::detail
 
 namespace spur::middleware {
 
 Middleware multipart(MultipartOptions options) {
     return [options](Request& req, Response&, Next next) -> Task<> {
-        const std::string_view content_type = req.header("Content-Type");
-        if (!detail::media_type_is(content_type, "multipart/form-data")) {
-            co_await next();
-            co_return;
+        if (detail::media_type_is(req.header("Content-Type"), "multipart/form-data")) {
+            Task<> reading = detail::read_multipart(req, options);  // named: GCC 12
+            co_await std::move(reading);
         }
-        auto boundary = detail::multipart_boundary(content_type);
-        if (!boundary) throw HttpError(400, "bad_request", "multipart/form-data without a valid boundary");
-
-        auto form = std::make_shared<FormData>();
-        {
-            Upload upload(options, form);
-            upload.reserve_spools(options.max_parts);
-            detail::MultipartParser parser(*boundary, upload.handler());
-            auto flush = [&upload] { upload.flush(); };
-            std::size_t total = 0;
-            for (;;) {
-                std::string_view chunk = co_await req.read_body_chunk();
-                if (chunk.empty()) break;
-                total += chunk.size();
-                if (total > options.max_total_bytes) throw HttpError(413, "payload_too_large", "Request body too large");
-                if (!parser.feed(chunk))
-                    throw HttpError(400, "bad_request", std::string("Malformed multipart body: ") + parser.error());
-                if (upload.has_pending()) co_await spur::offload(flush);
-            }
-            if (!parser.done()) throw HttpError(400, "bad_request", "Malformed multipart body: truncated");
-            if (upload.has_pending()) co_await spur::offload(flush);
-        }
-        req.locals().set(detail::form_locals_key, std::move(form));
         co_await next();
     };
 }

@@ -51,6 +51,11 @@ std::vector<Host> hosts_of(const Config& config) {
     return {Host{config.host, config.port}};
 }
 
+Config parse_url(const char* url) {
+    if (!url) throw std::invalid_argument("no database URL (the variable is not set)");
+    return parse_url(std::string_view(url));
+}
+
 Config parse_url(std::string_view url) {
     if (url.substr(0, 8) == "mysql://") url.remove_prefix(8);
     else if (url.substr(0, 10) == "mariadb://") url.remove_prefix(10);

@@ -35,11 +35,22 @@ constexpr bool file_member = [] {
     else return is_uploaded_file<M>::value;
 }();
 
+/// Before the handler, on a route whose body is still on the wire (stream_body()): reads a
+/// multipart body as it arrives, files past 64 KiB spooled to disk, or an urlencoded one whole
+/// (the route's body_limit bounds both). Nothing when a form middleware already parsed it or the
+/// body is buffered (read_form parses that). Throws as read_form.
+Task<> prepare_form(Request& req);
+
 /// Whether a file's name is valid UTF-8 without control characters (NUL included).
 bool safe_filename(std::string_view name) noexcept;
 
 /// A browser sends a file input left empty as a part with no filename and no bytes: no file.
 inline bool chosen(const UploadedFile& f) noexcept { return !(f.filename.empty() && f.size == 0); }
+
+template <class T>
+struct Input<Form<T>> {
+    static_assert(described_struct<T>, "spur::Form<T> reads a described struct: describe T with BOOST_DESCRIBE_STRUCT");
+};
 
 template <described_struct T>
 struct Input<Form<T>> {
@@ -124,6 +135,7 @@ struct Input<Form<T>> {
     static void document(Inputs& in) {
         in.form = &schema;
         in.form_files = has_files;
+        in.prepare = &prepare_form;
     }
 };
 

@@ -40,6 +40,9 @@ struct Inputs {
     /// The handler runs its own extractors before the body is read (ready_body), so that an
     /// extractor's 401 never made the server read an upload.
     bool extractors_before_body = false;
+    /// Reads what an input needs of a body still on the wire after ready_body (a Form<T> on a
+    /// stream_body() route: its files stream to disk), or null.
+    Task<> (*prepare)(Request&) = nullptr;
 };
 
 /// Whether ready_body has anything to do: checked first, so that most requests make no

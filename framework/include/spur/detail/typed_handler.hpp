@@ -345,6 +345,10 @@ struct TypedSignature {
             Task<> body = ready_body(req, &inputs());
             co_await std::move(body);
         }
+        if (inputs().prepare) {
+            Task<> preparing = inputs().prepare(req);
+            co_await std::move(preparing);
+        }
         read_pass(req, w, parts, 2);
         co_return finish(w, parts);
     }

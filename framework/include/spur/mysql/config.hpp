@@ -90,5 +90,8 @@ std::vector<Host> hosts_of(const Config& config);
 /// (user, password and database percent-decoded). Throws std::invalid_argument on a malformed URL
 /// or an unknown parameter.
 Config parse_url(std::string_view url);
+/// As above for std::getenv's answer: a null `url` (the variable is not set) throws
+/// std::invalid_argument too, instead of being undefined behaviour.
+Config parse_url(const char* url);
 
 }  // namespace spur::mysql
