@@ -21,9 +21,11 @@ Task<MigrationLease> MigrationLease::take(Connection& c, const MigratorOptions& 
     const std::string table = options.table + "_lock";
     // The same shape as spur-app's schema_migrations_lock before the Migrator, so that an older
     // and a newer program migrating one database at once still exclude each other.
-    co_await c.query("CREATE TABLE IF NOT EXISTS " + table +
-                     " (id TINYINT NOT NULL PRIMARY KEY, owner CHAR(32) NOT NULL, expires_at DATETIME(3) NOT NULL) "
-                     "ENGINE=InnoDB");
+    const std::string create = "CREATE TABLE IF NOT EXISTS " + table +
+                               " (id TINYINT NOT NULL PRIMARY KEY, owner CHAR(32) NOT NULL, expires_at DATETIME(3) NOT NULL) "
+                               "ENGINE=InnoDB";
+    Task<> creating = repeat_on_conflict("creating the migration lease table", [&]() -> Task<> { co_await c.query(create); });
+    co_await std::move(creating);
     MigrationLease lease(table, random_token(16).substr(0, 32), options.lease);
     const auto give_up = std::chrono::steady_clock::now() + options.lease_wait;
     boost::asio::steady_timer pause(co_await boost::asio::this_coro::executor);
@@ -50,16 +52,22 @@ Task<MigrationLease> MigrationLease::take(Connection& c, const MigratorOptions& 
 }
 
 Task<> MigrationLease::renew(Connection& c) {
-    auto r = co_await c.execute("UPDATE " + table_ +
-                                    " SET expires_at = UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND WHERE id = 1 AND owner = ?",
-                                lease_microseconds(lease_), owner_);
+    Result r;
+    Task<> renewing = repeat_on_conflict("renewing the migration lease", [&]() -> Task<> {
+        r = co_await c.execute("UPDATE " + table_ + " SET expires_at = UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND WHERE id = 1 AND owner = ?",
+                               lease_microseconds(lease_), owner_);
+    });
+    co_await std::move(renewing);
     // CLIENT_FOUND_ROWS: a matched row counts even when expires_at came out the same.
     if (r.affected_rows != 1)
         throw Error(0, "HY000", "the migration lease (" + table_ + ") expired and another migrator took it");
 }
 
 Task<> MigrationLease::release(Connection& c) {
-    co_await c.execute("DELETE FROM " + table_ + " WHERE id = 1 AND owner = ?", owner_);
+    Task<> releasing = repeat_on_conflict("releasing the migration lease", [&]() -> Task<> {
+        co_await c.execute("DELETE FROM " + table_ + " WHERE id = 1 AND owner = ?", owner_);
+    });
+    co_await std::move(releasing);
 }
 
 }  // namespace spur::mysql::detail

@@ -5,9 +5,36 @@
 #include <spur/mysql/connection.hpp>
 #include <spur/mysql/migrator.hpp>
 
+#include <spur/mysql/error.hpp>
+
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace spur::mysql::detail {
+
+/// Runs `step()` (returning Task<>) again when Galera aborted it: a lost certification, or a
+/// brute-force abort by another node's DDL (1213, 1047) — several migrators starting at once on
+/// several nodes do run DDL at once. Every step of a migrator is safe to repeat (a migration
+/// too: written to run twice). After `attempts`, or for any other error, throws an Error that
+/// names `what` (when not empty) before the server's message, keeping its number.
+template <class Step>
+Task<> repeat_on_conflict(std::string what, Step step, int attempts = 5) {  // by value: the coroutine outlives the call
+    for (int attempt = 1;; ++attempt) {
+        std::optional<Error> failed;
+        try {
+            Task<> running = step();  // named: GCC 12
+            co_await std::move(running);
+            co_return;
+        } catch (const Error& e) {
+            failed.emplace(e);
+        }
+        if (!failed->transaction_conflict() || attempt >= attempts) {
+            if (what.empty()) throw *failed;
+            throw Error(failed->number(), failed->sqlstate(), what + ": " + failed->what());
+        }
+    }
+}
 
 /// A hold on row 1 of `<table>_lock`, taken on `connection`.
 ///

@@ -258,20 +258,30 @@ Task<std::vector<Migration>> Migrator::apply() {
     // Everything from reading what is applied to the last migration happens under the lease, so
     // two migrators never both find a version missing and both apply it.
     try {
-        co_await prepare_table(**c, table);
-        auto recorded = co_await read_recorded(**c, table);
+        Connection& conn = **c;
+        Task<> preparing = detail::repeat_on_conflict("preparing " + table, [&]() -> Task<> { co_await prepare_table(conn, table); });
+        co_await std::move(preparing);
+        std::map<int, Recorded> recorded;
+        Task<> reading = detail::repeat_on_conflict("reading " + table, [&]() -> Task<> { recorded = co_await read_recorded(conn, table); });
+        co_await std::move(reading);
         verify_checksums(*all, recorded);
         for (const auto& m : *all) {
             auto it = recorded.find(m.version);
             if (it == recorded.end() || !it->second.checksum.empty()) continue;
             // Applied before checksums were kept (or reset by hand): trust the current source.
-            co_await (*c)->execute("UPDATE " + table + " SET checksum = ? WHERE version = ? AND (checksum IS NULL OR checksum = '')",
-                                   migration_checksum(m.sql), m.version);
+            Task<> filling = detail::repeat_on_conflict("recording checksums in " + table, [&]() -> Task<> {
+                co_await conn.execute("UPDATE " + table + " SET checksum = ? WHERE version = ? AND (checksum IS NULL OR checksum = '')",
+                                      migration_checksum(m.sql), m.version);
+            });
+            co_await std::move(filling);
         }
         for (const auto& m : *all) {
             if (recorded.count(m.version)) continue;
-            co_await lease.renew(**c);
-            co_await apply_one(**c, table, m);
+            co_await lease.renew(conn);
+            // Aborted by Galera (another node's DDL, a lost certification): run it again whole —
+            // rolled back if it held data statements only, written to run twice if it held DDL.
+            Task<> applying = detail::repeat_on_conflict("", [&]() -> Task<> { co_await apply_one(conn, table, m); });
+            co_await std::move(applying);
             done.push_back(m);
         }
     } catch (...) {
