@@ -230,3 +230,95 @@ TEST_CASE("Form<T> on a stream_body route streams a large file to disk as it arr
     REQUIRE(json);
     CHECK(json->result_int() == 415);
 }
+
+namespace {
+// Open descriptors of this process that are upload spool files.
+int open_spools() {
+    int n = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+        std::error_code ec;
+        auto target = std::filesystem::read_symlink(entry.path(), ec);
+        if (!ec && target.filename().string().rfind("spur-upload-", 0) == 0) ++n;
+    }
+    return n;
+}
+
+std::string many_files(int files, std::size_t bytes) {
+    std::string body = "--B\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nmany\r\n";
+    for (int i = 0; i < files; ++i)
+        body += "--B\r\nContent-Disposition: form-data; name=\"" + std::string(i == 0 ? "file" : "more") + "\"; filename=\"f" +
+                std::to_string(i) + "\"\r\n\r\n" + std::string(bytes, 'y') + "\r\n";
+    return body + "--B--\r\n";
+}
+
+struct Many {
+    std::string title;
+    spur::UploadedFile file;
+    std::vector<spur::UploadedFile> more;
+};
+BOOST_DESCRIBE_STRUCT(Many, (), (title, file, more))
+}  // namespace
+
+TEST_CASE("a streamed form keeps no spool file open once its part ended - one at most while it arrives", "[server][body][contract][concurrency]") {
+    App app;
+    app.post("/many", [](Request&, Response& res, Form<Many> m) {
+           int on_disk = m->file.on_disk() ? 1 : 0;
+           for (const auto& f : m->more) on_disk += f.on_disk() ? 1 : 0;
+           res.send(std::to_string(on_disk) + " on disk, " + std::to_string(open_spools()) + " open");
+       })
+        .stream_body()
+        .body_limit(4 << 20);
+    TestServer srv(app);
+    const std::string body = many_files(8, 70 * 1024);  // each past the 64 KiB kept in memory
+    RawConnection c(srv.port());
+    c.send("POST /many HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body);
+    auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->result_int() == 200);
+    CHECK(r->body() == "8 on disk, 0 open");
+}
+
+TEST_CASE("what a streamed form keeps in memory counts against the client's share of the body budget - 503 past it", "[server][body][contract][limits][concurrency]") {
+    App app;
+    app.post("/many", [](Request&, Response& res, Form<Many> m) { res.send(std::to_string(m->more.size())); })
+        .stream_body()
+        .body_limit(4 << 20);
+    auto options = spur::test::test_options();
+    options.max_buffered_body_bytes_per_ip = 256 * 1024;
+    TestServer srv(app, options);
+    // Files under 64 KiB stay in memory: 8 of 60 KiB pass the 256 KiB share.
+    const std::string body = many_files(8, 60 * 1024);
+    RawConnection c(srv.port());
+    c.send("POST /many HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body);
+    auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->result_int() == 503);
+    CHECK((*r)["Retry-After"] == "1");
+
+    // The share is given back with the request: a small form goes through afterwards.
+    const std::string small = many_files(2, 10 * 1024);
+    RawConnection again(srv.port());
+    again.send("POST /many HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: " +
+               std::to_string(small.size()) + "\r\n\r\n" + small);
+    auto ok = again.read_response();
+    REQUIRE(ok);
+    CHECK(ok->result_int() == 200);
+    CHECK(ok->body() == "1");
+}
+
+TEST_CASE("an empty streamed body without a Content-Type is an empty form - as on a buffered route", "[server][body][contract][concurrency]") {
+    App app;
+    app.post("/many", [](Request&, Response& res, Form<Many>) { res.send("ok"); }).stream_body();
+    TestServer srv(app);
+    RawConnection c(srv.port());
+    c.send("POST /many HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->result_int() == 422);  // its fields are required
+    c.send("POST /many HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    auto text = c.read_response();
+    REQUIRE(text);
+    CHECK(text->result_int() == 415);
+}

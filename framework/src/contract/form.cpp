@@ -16,6 +16,11 @@
 namespace spur::detail {
 
 namespace {
+[[noreturn]] void not_a_form() {
+    throw HttpError(415, "unsupported_media_type",
+                    "Expected Content-Type: application/x-www-form-urlencoded or multipart/form-data");
+}
+
 // What Form<T> parses with: the route's body_limit bounds the bytes, so only the counts and a
 // plain field's size (fields stay in memory) are limited here.
 middleware::MultipartOptions form_multipart_options() {
@@ -40,6 +45,12 @@ Task<> prepare_form(Request& req) {
     } else if (media_type_is(type, "application/x-www-form-urlencoded")) {
         co_await req.read_body();
         req.locals().set(form_locals_key, parse_urlencoded(req.body(), form_urlencoded_options()));
+    } else if (type.empty()) {
+        // No Content-Type: an empty body is an empty form (its required fields are reported),
+        // as on a buffered route; anything in it is no form.
+        const std::string_view first = co_await req.read_body_chunk();
+        if (!first.empty()) not_a_form();
+        req.locals().set(form_locals_key, std::make_shared<FormData>());
     }
     // Anything else stays on the wire: read_form answers 415.
 }
@@ -51,9 +62,7 @@ const FormData& read_form(Request& req) {
     const bool multipart = media_type_is(type, "multipart/form-data");
     const bool on_wire = req.body_pending();
     // What the client sent decides first: another type is its mistake (415), whatever the route.
-    if (!urlencoded && !multipart && !(type.empty() && !on_wire && req.body().empty()))
-        throw HttpError(415, "unsupported_media_type",
-                        "Expected Content-Type: application/x-www-form-urlencoded or multipart/form-data");
+    if (!urlencoded && !multipart && !(type.empty() && !on_wire && req.body().empty())) not_a_form();
     if (on_wire) throw std::logic_error("spur::Form<T>: the form was not read before the handler (prepare_form)");
     const std::string& body = req.body();
     std::shared_ptr<FormData> form;

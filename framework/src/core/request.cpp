@@ -225,4 +225,11 @@ Task<> parse_json(Request& req) {
 
 }  // namespace detail
 
+namespace detail {
+MemoryBudget memory_budget_of(const Request& req) noexcept {
+    const Wire* wire = RequestAccess::wire(req);
+    return wire ? wire->memory_budget() : MemoryBudget{};
+}
+}  // namespace detail
+
 }  // namespace spur

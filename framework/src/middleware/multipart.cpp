@@ -1,5 +1,6 @@
 #include <spur/middleware/multipart.hpp>
 
+#include <spur/detail/memory_budget.hpp>
 #include <spur/offload.hpp>
 
 #include "middleware/collect_body.hpp"
@@ -12,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -24,15 +26,36 @@ namespace spur::middleware {
 namespace {
 
 // A file part bound for disk: bytes wait in `pending` until the next flush on the blocking pool.
+// Its descriptor is closed by the flush after its part ended: one upload keeps at most one open.
 struct Spool {
     std::size_t file_index;
     int fd = -1;
     std::string pending;
+    bool ended = false;
+};
+
+// Memory a form holds (its fields, and files below the threshold) on its client's account in
+// the server's budget for buffered bodies, given back when the request ends.
+struct FormCharge {
+    detail::MemoryBudget budget;
+    std::size_t bytes = 0;
+    ~FormCharge() { budget.give(bytes); }
+    void take(std::size_t n) {
+        if (!budget.take(n))
+            throw HttpError(503, "overloaded", "The server is holding as many request bodies as it allows; retry shortly")
+                .with_header("Retry-After", "1");
+        bytes += n;
+    }
+    void give(std::size_t n) noexcept {
+        budget.give(n);
+        bytes -= n;
+    }
 };
 
 class Upload {
 public:
-    Upload(const MultipartOptions& options, std::shared_ptr<FormData> form) : o_(options), form_(std::move(form)) {}
+    Upload(const MultipartOptions& options, std::shared_ptr<FormData> form, std::shared_ptr<FormCharge> charge)
+        : o_(options), form_(std::move(form)), charge_(std::move(charge)) {}
     ~Upload() {
         for (auto& s : spools_)
             if (s.fd >= 0) ::close(s.fd);
@@ -46,11 +69,30 @@ public:
     // Runs on the blocking pool: creates spool files as needed and writes what is pending.
     void flush() {
         for (auto& s : spools_) {
-            if (s.pending.empty()) continue;
+            if (!s.pending.empty()) write_pending(s);
+            if (s.ended && s.fd >= 0) {
+                ::close(s.fd);
+                s.fd = -1;
+            }
+        }
+    }
+
+    bool has_pending() const {
+        for (const auto& s : spools_)
+            if (!s.pending.empty() || (s.ended && s.fd >= 0)) return true;
+        return false;
+    }
+
+private:
+    void write_pending(Spool& s) {
+        {
             UploadedFile& f = form_->files[s.file_index];
             if (s.fd < 0) {
                 std::string name = (temp_dir() / "spur-upload-XXXXXX").string();
                 s.fd = ::mkstemp(name.data());  // 0600, unique, created atomically
+                if (s.fd < 0 && (errno == EMFILE || errno == ENFILE))  // the server's state, not the client's fault
+                    throw HttpError(503, "overloaded", "The server cannot take more uploads now; retry shortly")
+                        .with_header("Retry-After", "1");
                 if (s.fd < 0) throw std::system_error(errno, std::generic_category(), "cannot create upload file");
                 f.path = name;
             }
@@ -65,13 +107,6 @@ public:
         }
     }
 
-    bool has_pending() const {
-        for (const auto& s : spools_)
-            if (!s.pending.empty()) return true;
-        return false;
-    }
-
-private:
     std::filesystem::path temp_dir() const {
         return o_.temp_dir.empty() ? std::filesystem::temp_directory_path() : o_.temp_dir;
     }
@@ -97,6 +132,7 @@ private:
             std::string& value = form_->fields.back().second;
             if (value.size() + data.size() > o_.max_field_bytes)
                 throw HttpError(413, "payload_too_large", "Form field too large");
+            charge_->take(data.size());
             value.append(data);
             return;
         }
@@ -105,6 +141,7 @@ private:
         if (f.size > o_.max_file_bytes) throw HttpError(413, "payload_too_large", "Uploaded file too large");
         if (!spool_ && f.size > o_.memory_threshold) {
             // Past the threshold: what was kept in memory moves to the spool, and so does the rest.
+            charge_->give(f.data.size());
             spools_.push_back(Spool{*current_file_, -1, std::move(f.data)});
             f.data.clear();
             spool_ = &spools_.back();
@@ -112,24 +149,24 @@ private:
         if (spool_) {
             spool_->pending.append(data);
         } else {
+            charge_->take(data.size());
             f.data.append(data);
         }
     }
 
     void end() {
+        if (spool_) spool_->ended = true;
         current_file_.reset();
         spool_ = nullptr;
     }
 
     const MultipartOptions& o_;
     std::shared_ptr<FormData> form_;
-    std::vector<Spool> spools_;  // reserved up front: spool_ points into it
+    std::shared_ptr<FormCharge> charge_;
+    std::deque<Spool> spools_;  // a deque: spool_ points into it, and appending keeps it valid
     Spool* spool_ = nullptr;
     std::optional<std::size_t> current_file_;
     std::size_t parts_ = 0;
-
-public:
-    void reserve_spools(std::size_t n) { spools_.reserve(n); }
 };
 
 }  // namespace
@@ -137,6 +174,10 @@ public:
 }  // namespace spur::middleware
 
 namespace spur::detail {
+
+namespace {
+constexpr std::string_view form_charge_key = "spur.form.memory";
+}  // namespace
 
 std::shared_ptr<FormData> parse_multipart(std::string_view body, std::string_view content_type,
                                           const middleware::MultipartOptions& options) {
@@ -146,7 +187,8 @@ std::shared_ptr<FormData> parse_multipart(std::string_view body, std::string_vie
     middleware::MultipartOptions in_memory = options;
     in_memory.memory_threshold = std::numeric_limits<std::size_t>::max();
     auto form = std::make_shared<FormData>();
-    middleware::Upload upload(in_memory, form);
+    // The body is in memory already, on the budget; what it is parsed into is not counted again.
+    middleware::Upload upload(in_memory, form, std::make_shared<middleware::FormCharge>());
     MultipartParser parser(*boundary, upload.handler());
     if (!parser.feed(body)) throw HttpError(400, "bad_request", std::string("Malformed multipart body: ") + parser.error());
     if (!parser.done()) throw HttpError(400, "bad_request", "Malformed multipart body: truncated");
@@ -159,9 +201,12 @@ Task<> read_multipart(Request& req, middleware::MultipartOptions options) {
     if (!boundary) throw HttpError(400, "bad_request", "multipart/form-data without a valid boundary");
 
     auto form = std::make_shared<FormData>();
+    // Held by the request: given back when it ends, with the form it counts.
+    auto charge = std::make_shared<middleware::FormCharge>();
+    charge->budget = memory_budget_of(req);
+    req.locals().set(form_charge_key, charge);
     {
-        middleware::Upload upload(options, form);
-        upload.reserve_spools(options.max_parts);
+        middleware::Upload upload(options, form, charge);
         MultipartParser parser(*boundary, upload.handler());
         auto flush = [&upload] { upload.flush(); };
         std::size_t total = 0;

@@ -36,3 +36,15 @@ struct MemoryBudget {
 };
 
 }  // namespace spur::detail
+
+namespace spur {
+class Request;
+}
+
+namespace spur::detail {
+
+/// The budget the request's body is counted in (none for a request without a transport, as
+/// in spur::testing): for what a feature keeps of the body in another form (a parsed upload).
+MemoryBudget memory_budget_of(const Request& req) noexcept;
+
+}  // namespace spur::detail
