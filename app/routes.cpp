@@ -71,6 +71,12 @@ spur::OpenApiOptions openapi_options(const Config& config) {
     o.docs_assets = config.docs_assets;
     o.security_schemes["bearer"] = spur::bearer_jwt_scheme();
     o.security_schemes["apiKey"] = spur::api_key_header_scheme("X-API-Key");
+    // The web front end's HttpOnly cookie (POST /api/auth/session): accepted wherever a token is.
+    o.security_schemes["session"] = {{"type", "apiKey"},
+                                     {"in", "cookie"},
+                                     {"name", "spur_session"},
+                                     {"description", "The browser session from POST /api/auth/session; over https its name "
+                                                     "is __Host-spur_session"}};
     return o;
 }
 

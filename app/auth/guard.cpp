@@ -108,6 +108,7 @@ spur::Task<Auth<P, C>> Auth<P, C>::extract(spur::Request& req) {
 template <class P, Credentials C>
 void Auth<P, C>::document(spur::ExtractorDoc& doc) {
     doc.security.emplace_back("bearer");
+    doc.security.emplace_back("session");  // the same token, in the browser's cookie
     if (C == Credentials::token_or_key) {
         doc.security.emplace_back("apiKey");
         doc.errors.emplace_back(401, "Not signed in: no valid token, session cookie or API key");

@@ -70,7 +70,7 @@ TEST_CASE("spur-app serves its document and the Swagger UI page from the npm-ins
     const auto v = doc.json();
     CHECK(v.at("openapi") == "3.1.0");
     CHECK(v.at("components").at("securitySchemes").at("apiKey").at("name") == "X-API-Key");
-    CHECK(v.at("paths").at("/api/texts").at("post").at("security") == json::parse(R"([{"bearer":[]},{"apiKey":[]}])"));
+    CHECK(v.at("paths").at("/api/texts").at("post").at("security") == json::parse(R"([{"bearer":[]},{"session":[]},{"apiKey":[]}])"));
     auto page = get(app, "/docs");
     REQUIRE(page.status == 200);
     CHECK(std::string(page.header("Content-Security-Policy")).find("script-src 'self';") != std::string::npos);
@@ -140,6 +140,7 @@ TEST_CASE("a route's documented security is the guard it runs - anonymous calls 
         }
     CHECK(guarded == 13);
     // Texts take an API key as well; the account and its keys only a token.
-    CHECK(doc.at("paths").at("/api/texts/{id}").at("put").at("security") == json::parse(R"([{"bearer":[]},{"apiKey":[]}])"));
-    CHECK(doc.at("paths").at("/api/keys").at("get").at("security") == json::parse(R"([{"bearer":[]}])"));
+    CHECK(doc.at("paths").at("/api/texts/{id}").at("put").at("security") == json::parse(R"([{"bearer":[]},{"session":[]},{"apiKey":[]}])"));
+    CHECK(doc.at("paths").at("/api/keys").at("get").at("security") == json::parse(R"([{"bearer":[]},{"session":[]}])"));
+    CHECK(doc.at("components").at("securitySchemes").at("session").at("in") == "cookie");
 }
