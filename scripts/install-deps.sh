@@ -7,6 +7,11 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config curl ca-certificates doxygen
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libssl-dev libfmt-dev catch2 zlib1g-dev
   libmariadb-dev mariadb-server mariadb-client libcrypt-dev libkainjow-mustache-dev libre2-dev python3 wrk openssl
+  # The AI service (services/ai): FastAPI on uvicorn, TextRank on networkx + numpy, its pytest
+  # suite over real sockets (httpx). scikit-learn is not among them: Debian 12's python3-sklearn
+  # needs python3-scipy -> python3-pythran -> libboost-dev (1.74), which conflicts with
+  # libboost1.81-dev.
+  python3-fastapi python3-uvicorn python3-networkx python3-numpy python3-pytest python3-httpx
   "$@"
 )
 
