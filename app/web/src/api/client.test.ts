@@ -1,6 +1,7 @@
 // The client's mapping from what the server (or the network) answers to what the pages see:
 // a 2xx body, undefined for 204, an ApiError with the server's code, message and details, the
-// session-ended callback on a 401, and an AbortError left alone. Runs in Node (vitest) against
+// session-ended callback on a 401, and an AbortError left alone; a summary's event stream,
+// sentence by sentence, and each way it can fail before or after it began. Runs in Node (vitest) against
 // a fake fetch; the requests it records prove the typed calls put the right things on the wire.
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError, createApi, whenSessionEnds } from "./client";
@@ -146,5 +147,135 @@ describe("no answer", () => {
     const err = await loading.then(() => undefined, (e: unknown) => e);
     expect(err).not.toBeInstanceOf(ApiError);
     expect((err as Error).name).toBe("AbortError");
+  });
+});
+
+describe("summarize: a stream of server-sent events", () => {
+  const encoder = new TextEncoder();
+  /** A 200 text/event-stream answer whose body hands over `chunks` and then ends (or fails). */
+  const sse = (chunks: string[], end: "close" | Error = "close", onCancel = () => {}) =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        pull(c) {
+          const next = chunks.shift();
+          if (next !== undefined) c.enqueue(encoder.encode(next));
+          else if (end === "close") c.close();
+          else c.error(end);
+        },
+        cancel: onCancel,
+      }),
+      { status: 200, headers: { "Content-Type": "text/event-stream" } },
+    );
+  const sentence = (index: number, text: string) => `event: sentence\ndata: ${JSON.stringify({ index, text })}\n\n`;
+  const done = 'event: done\ndata: {"sentences": 2, "cached": false, "version": 7}\n\n';
+  async function all<T>(events: AsyncIterable<T>) {
+    const seen: T[] = [];
+    for await (const e of events) seen.push(e);
+    return seen;
+  }
+  /** What `events` yields before it throws, and the ApiError it throws. */
+  async function untilError<T>(events: AsyncIterable<T>) {
+    const seen: T[] = [];
+    const err = await (async () => {
+      for await (const e of events) seen.push(e);
+    })().then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    return { seen, err: err as ApiError };
+  }
+
+  it("posts to the text's summary and yields each sentence, then done", async () => {
+    const reply = sse([": keep-alive\n\n", "retry: 1000\n", sentence(0, "First."), sentence(1, "Second."), done]);
+    const events = await all(apiAnswering(reply).summarize(7, { sentences: 2 }));
+    expect(events).toEqual([
+      { type: "sentence", index: 0, text: "First." },
+      { type: "sentence", index: 1, text: "Second." },
+      { type: "done", sentences: 2, cached: false, version: 7 },
+    ]);
+    const [request] = requests;
+    expect(request?.method).toBe("POST");
+    expect(request?.url).toBe("http://spur.test/api/texts/7/summary?sentences=2");
+    expect(request?.headers.get("Accept")).toBe("text/event-stream");
+  });
+
+  it("asks for the server's default length when none is given", async () => {
+    await all(apiAnswering(sse([done])).summarize(7));
+    expect(requests[0]?.url).toBe("http://spur.test/api/texts/7/summary");
+  });
+
+  it("yields a sentence as soon as it arrives, long before the stream ends", async () => {
+    let body!: ReadableStreamDefaultController<Uint8Array>;
+    const open = new ReadableStream<Uint8Array>({ start: (c) => void (body = c) });
+    const events = apiAnswering(new Response(open, { headers: { "Content-Type": "text/event-stream; charset=utf-8" } })).summarize(7);
+    body.enqueue(encoder.encode(sentence(0, "First.")));
+    expect((await events.next()).value).toEqual({ type: "sentence", index: 0, text: "First." });
+    body.enqueue(encoder.encode(done));
+    expect((await events.next()).value).toMatchObject({ type: "done" });
+    expect((await events.next()).done).toBe(true);
+  });
+
+  it("stops reading at done, cancelling the body", async () => {
+    let cancelled = false;
+    const reply = sse([done, ": still open\n\n"], new Error("never read"), () => void (cancelled = true));
+    expect(await all(apiAnswering(reply).summarize(7))).toHaveLength(1);
+    expect(cancelled).toBe(true);
+  });
+
+  for (const [status, code] of [[404, "not_found"], [429, "summary_in_progress"], [502, "ai_error"], [503, "ai_unavailable"], [504, "ai_timeout"]] as const) {
+    it(`${status} before the stream: the server's code and message`, async () => {
+      const { seen, err } = await untilError(apiAnswering(serverError(status, code, `the ${code} message`)).summarize(7));
+      expect(seen).toEqual([]);
+      expect([err.status, err.code, err.message]).toEqual([status, code, `the ${code} message`]);
+      expect(sessionEnded).toBe(0);
+    });
+  }
+
+  it("401 before the stream: tells the app the session ended", async () => {
+    await untilError(apiAnswering(serverError(401, "unauthorized", "Sign in first")).summarize(7));
+    expect(sessionEnded).toBe(1);
+  });
+
+  it("an error event after the stream began: the sentences before it, then its code and message", async () => {
+    const failure = 'event: error\ndata: {"code": "ai_timeout", "message": "the AI service took too long", "request_id": "r-2"}\n\n';
+    const { seen, err } = await untilError(apiAnswering(sse([sentence(0, "First."), failure, sentence(1, "Never.")])).summarize(7));
+    expect(seen).toEqual([{ type: "sentence", index: 0, text: "First." }]);
+    expect([err.status, err.code, err.message]).toEqual([200, "ai_timeout", "the AI service took too long"]);
+  });
+
+  it("a stream that ends without done is incomplete, not a summary", async () => {
+    const { seen, err } = await untilError(apiAnswering(sse([sentence(0, "First.")])).summarize(7));
+    expect(seen).toHaveLength(1);
+    expect(err.code).toBe("incomplete");
+  });
+
+  it("a connection lost midway is a network_error", async () => {
+    const { seen, err } = await untilError(apiAnswering(sse([sentence(0, "First.")], new TypeError("terminated"))).summarize(7));
+    expect(seen).toHaveLength(1);
+    expect([err.status, err.code]).toEqual([0, "network_error"]);
+  });
+
+  it("a 200 that is not an event stream is refused", async () => {
+    const { err } = await untilError(apiAnswering(json(200, { success: true })).summarize(7));
+    expect(err.code).toBe("not_a_stream");
+  });
+
+  it("an abort midway reaches the request and rejects with its AbortError", async () => {
+    const stop = new AbortController();
+    const api = apiAnswering(async (request) => {
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(encoder.encode(sentence(0, "First.")));
+          request.signal.addEventListener("abort", () => c.error(request.signal.reason));
+        },
+      });
+      return new Response(body, { headers: { "Content-Type": "text/event-stream" } });
+    });
+    const events = api.summarize(7, { signal: stop.signal });
+    expect((await events.next()).value).toMatchObject({ type: "sentence" });
+    const pending = events.next();
+    stop.abort();
+    const err = await pending.then(() => undefined, (e: unknown) => e);
+    expect(err).not.toBeInstanceOf(ApiError);
+    expect((err as Error).name).toBe("AbortError");
+    expect(requests[0]?.signal.aborted).toBe(true);
   });
 });

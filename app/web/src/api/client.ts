@@ -3,6 +3,7 @@
 // (schema.d.ts): a route, a parameter or a body that changes there breaks `tsc --noEmit` here.
 import createClient from "openapi-fetch";
 import type { components, paths } from "./schema";
+import { readEvents } from "./sse";
 
 type Schemas = components["schemas"];
 export type User = Schemas["UserOut"];
@@ -13,6 +14,11 @@ export type ApiKey = Schemas["KeyOut"];
 export type KeyCreated = Schemas["KeyCreated"];
 type Violation = Schemas["Violation"];
 type TextsQuery = NonNullable<paths["/api/texts"]["get"]["parameters"]["query"]>;
+
+/** What a summary's stream brings: each sentence as the AI service makes it, then its end. */
+export type SummaryEvent =
+  | { type: "sentence"; index: number; text: string }
+  | { type: "done"; sentences: number; cached: boolean; version: number };
 
 /**
  * An answer other than 2xx, with the server's code, message and per-field details; or, with
@@ -73,18 +79,67 @@ async function answer<T>(call: Promise<Answer<T>>, quiet401 = false): Promise<Bo
   throw errorOf(response, error);
 }
 
+/**
+ * The events of a summary's stream (`POST …/summary`, answered `text/event-stream`), as they
+ * arrive; it returns after `done`. Throws the ApiError of a refusal before the stream began (as
+ * `answer` does, 401 included), of an `error` event after it began (its code, with the 200 the
+ * stream began with), `network_error` when the connection fails midway, `incomplete` when the
+ * stream ends without `done`; an abort through the request's signal stays an AbortError.
+ */
+async function* summaryEvents(send: (r: Request) => Promise<Response>, request: Request): AsyncGenerator<SummaryEvent> {
+  const response = await send(request);
+  if (!response.ok) {
+    if (response.status === 401) onSessionEnded();
+    throw errorOf(response, await response.json().catch(() => undefined));
+  }
+  if (!response.body || !response.headers.get("Content-Type")?.startsWith("text/event-stream"))
+    throw new ApiError(response.status, "not_a_stream", "The server answered something other than a summary.");
+  const events = readEvents(response.body);
+  try {
+    for (;;) {
+      let next: IteratorResult<{ event: string; data: string }>;
+      try {
+        next = await events.next();
+      } catch (err) {
+        if (isAbort(err)) throw err;
+        throw new ApiError(0, "network_error", "The connection was lost before the summary was finished.");
+      }
+      if (next.done) throw new ApiError(response.status, "incomplete", "The summary ended before it was finished.");
+      const { event, data } = next.value;
+      const fields = parseObject(data);
+      if (event === "sentence") yield { type: "sentence", index: Number(fields.index), text: String(fields.text ?? "") };
+      else if (event === "done") {
+        yield { type: "done", sentences: Number(fields.sentences), cached: fields.cached === true, version: Number(fields.version) };
+        return;
+      } else if (event === "error") throw errorOf(response, { error: fields });
+      // Other events: a newer server's, which this page does not know yet.
+    }
+  } finally {
+    // However this ends (done, an error, the caller leaving the loop), the body is cancelled:
+    // the connection closes and nothing after `done` is waited for.
+    await events.return(undefined);
+  }
+}
+/** An event's JSON object, or {} for data that is not one. */
+function parseObject(data: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(data);
+    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
 /** The API's calls, over `fetch` (the browser's by default) at `baseUrl` ("" is this origin). */
 export function createApi({ baseUrl = "", fetch = (r: Request) => globalThis.fetch(r) } = {}) {
-  const client = createClient<paths>({
-    baseUrl,
-    // No answer at all (offline, refused, reset) becomes an ApiError the forms can show; an
-    // abort stays an AbortError, which the caller asked for and ignores.
-    fetch: (request) =>
-      fetch(request).catch((err: unknown) => {
-        if (isAbort(err)) throw err;
-        throw new ApiError(0, "network_error", "The server could not be reached. Check your connection and try again.");
-      }),
-  });
+  // No answer at all (offline, refused, reset) becomes an ApiError the forms can show; an
+  // abort stays an AbortError, which the caller asked for and ignores.
+  const send = (request: Request) =>
+    fetch(request).catch((err: unknown) => {
+      if (isAbort(err)) throw err;
+      throw new ApiError(0, "network_error", "The server could not be reached. Check your connection and try again.");
+    });
+  const client = createClient<paths>({ baseUrl, fetch: send });
   // If-Match: the version this page showed, so that an edit made elsewhere meanwhile is
   // refused (412) instead of silently overwritten.
   const ifMatch = (version: number) => ({ "If-Match": `"${version}"` });
@@ -109,6 +164,12 @@ export function createApi({ baseUrl = "", fetch = (r: Request) => globalThis.fet
       answer(client.PUT("/api/texts/{id}", { params: { path: { id } }, body, headers: ifMatch(version) })),
     deleteText: (id: number, version: number) =>
       answer(client.DELETE("/api/texts/{id}", { params: { path: { id } }, headers: ifMatch(version) })),
+    // Server-sent events over a POST, which EventSource cannot send: by hand, not through
+    // openapi-fetch (whose answer is one parsed body), but over the same fetch and origin.
+    // `sentences`: 1..10, the server's default (3) when omitted. `signal` stops it.
+    summarize: (id: number, { sentences, signal }: { sentences?: number; signal?: AbortSignal } = {}) =>
+      summaryEvents(send, new Request(`${baseUrl}/api/texts/${id}/summary${sentences ? `?sentences=${sentences}` : ""}`,
+                                      { method: "POST", headers: { Accept: "text/event-stream" }, signal })),
 
     keys: () => answer(client.GET("/api/keys")),
     // The password again: a key outlives the session, so the session alone cannot mint one.
