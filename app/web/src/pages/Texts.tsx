@@ -1,9 +1,11 @@
-// The texts: a searchable, paged list, a form for a new one, and one text to read, edit or delete.
+// The texts: a searchable, paged list, a form for a new one, and one text to read, edit, delete
+// or summarize (Summary.tsx).
 import { FormEvent, useEffect, useRef, useState } from "react";
 import { useAction } from "../action";
 import { api, ApiError, Text, TextPage } from "../api/client";
 import { Field, FormError, fieldError } from "../forms";
 import { linkProps, navigate } from "../router";
+import { Summary } from "./Summary";
 
 const pageSize = 10;
 
@@ -218,6 +220,8 @@ export function TextView({ id }: { id: number }) {
           <FormError error={error} />
         </article>
       )}
+      {/* Beside the article, not in it: an edit begun while a summary streams does not stop it. */}
+      <Summary key={id} textId={id} />
     </main>
   );
 }
