@@ -1,19 +1,56 @@
 #!/usr/bin/env bash
-# Runs a browser test against a real spur-app: migrates DATABASE_URL, serves on a free port,
-# runs `node SCRIPT http://127.0.0.1:PORT` (Playwright + Debian's chromium), stops the app.
+# Runs a browser test against a real spur-app: starts the AI service (services/ai/serve.sh, for
+# the summaries) on a free port, migrates DATABASE_URL, serves spur-app on a free port, runs
+# `node SCRIPT http://127.0.0.1:PORT` (Playwright + Debian's chromium), stops both.
 # Usage: run.sh SPUR_APP_BINARY DATABASE_URL SCRIPT.mjs
 set -euo pipefail
-source "$(dirname "$0")/../smoke/lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../smoke/lib.sh"
 bin=$1; url=$2; script=$3
 # Every person of the tests logs in from 127.0.0.1, many times: throttles out of the way.
 export DATABASE_URL=$url JWT_SECRET=browser-test-secret-0123456789abcdef BCRYPT_COST=10 LOG_FORMAT=off \
   LOGIN_BURST_PER_IP=1000 LOGIN_BURST_PER_EMAIL=1000 REGISTER_BURST_PER_IP=1000
 export CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)}
+
+pid= ai_pid=
+log=$(mktemp) ai_log=$(mktemp)
+stop() {
+  local rc=$?
+  set +e  # a `wait` for a process just killed fails (143): that must not cut the clean-up short
+  [[ -n $pid ]] && { kill "$pid"; wait "$pid"; } 2>/dev/null
+  # The service's whole process group: serve.sh and the uvicorn it runs.
+  if [[ -n $ai_pid ]]; then
+    kill -- "-$ai_pid" 2>/dev/null
+    for _ in $(seq 50); do kill -0 -- "-$ai_pid" 2>/dev/null || break; sleep 0.1; done  # uvicorn shuts down gracefully
+    kill -KILL -- "-$ai_pid" 2>/dev/null
+    wait "$ai_pid" 2>/dev/null
+  fi
+  if [[ $rc != 0 && -s $ai_log ]]; then echo "--- the AI service's log:"; tail -n 40 "$ai_log"; fi
+  rm -f "$log" "$ai_log"
+  exit "$rc"
+}
+trap stop EXIT
+
+# The AI service, on a port the system picks (port 0: uvicorn names the real one when ready).
+# In its own process group (setsid), so that stopping it stops whatever serve.sh started.
+setsid "$here/../../services/ai/serve.sh" 0 >"$ai_log" 2>&1 &
+ai_pid=$!
+ai_port=
+for _ in $(seq 300); do  # 30 s: numpy and networkx take a few seconds to import on a busy machine
+  ai_port=$(sed -n 's/.*Uvicorn running on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$ai_log" | head -n1)
+  [[ -n $ai_port ]] && break
+  kill -0 "$ai_pid" 2>/dev/null || { echo "the AI service exited before it was ready"; exit 1; }
+  sleep 0.1
+done
+[[ -n $ai_port ]] || { echo "the AI service did not say it was running within 30 s"; exit 1; }
+curl -fsS "http://127.0.0.1:$ai_port/healthz" >/dev/null || { echo "the AI service does not answer /healthz"; exit 1; }
+# AI_PACE_MS: the service waits this long between sentences, so that a test sees a summary
+# arrive sentence by sentence, and can stop it midway.
+export AI_SERVICE_URL=http://127.0.0.1:$ai_port AI_PACE_MS=400
+
 "$bin" migrate >/dev/null
-log=$(mktemp)
 "$bin" serve --host 127.0.0.1 --port 0 2>"$log" &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$log"' EXIT
 port=$(wait_for_port "$log")
 if grep -q "API docs at /docs are off" "$log"; then echo "spur-app found no Swagger UI files: run npm ci"; exit 1; fi
 node "$script" "http://127.0.0.1:$port"
