@@ -200,6 +200,68 @@ try {
   if (await page.getByRole("link", { name: "Poem" }).count()) throw new Error("the deleted text is still listed");
   ok(step);
 
+  step = "summarize: sentences appear while the stream runs; a cached rerun is complete at once";
+  // The AI service waits AI_PACE_MS (400 ms, run.sh) between sentences: slow enough to see.
+  const rivers = [
+    "Rivers carry water from the mountains to the sea.", "Along the way they shape valleys and plains.",
+    "Cities grew beside rivers because water meant trade and food.", "Floods spread fertile silt over the fields.",
+    "Dams now hold back much of that silt.", "Some rivers run dry before they reach the coast.",
+    "Deltas shrink where the silt no longer arrives.", "Restoring a river means letting it move again.",
+  ].join(" ");
+  const created = await page.request.post("/api/texts", { data: { title: "Rivers", content: rivers } });
+  if (created.status() !== 201) throw new Error("creating the text to summarize: " + created.status());
+  const riversText = (await created.json()).text;
+  const summary = page.getByRole("region", { name: "Summary" });
+  const sentences = summary.getByRole("listitem");
+  // How many sentences show while Stop is still there, seen in one frame: polled at every
+  // animation frame in the page (a locator's wait polls too seldom for 400 ms between sentences).
+  const whileStreaming = async () =>
+    (await page.waitForFunction(() => {
+      const region = [...document.querySelectorAll("section")].find((s) => s.querySelector("h2")?.textContent === "Summary");
+      const shown = region?.querySelectorAll("li").length ?? 0;
+      const running = [...(region?.querySelectorAll("button") ?? [])].some((b) => b.textContent === "Stop");
+      return running && shown > 0 ? shown : 0;
+    }, null, { polling: "raf" })).jsonValue();
+  await page.goto(`/texts/${riversText.id}`);
+  await summary.getByRole("button", { name: "Summarize" }).click();
+  const early = await whileStreaming();
+  await summary.getByRole("status").filter({ hasText: `Summary of version ${riversText.version}.` }).waitFor();
+  const made = await sentences.allTextContents();
+  if (made.length !== 3) throw new Error(`the summary has ${made.length} sentences, not the default 3: ${JSON.stringify(made)}`);
+  if (early >= made.length) throw new Error("the first sentence showed only once the summary was complete");
+  await summary.getByRole("button", { name: "Summarize" }).waitFor();  // to run it again
+  await check(page, "summary");
+  await summary.getByRole("button", { name: "Summarize" }).click();
+  await summary.getByRole("status").filter({ hasText: `Summary of version ${riversText.version}, from cache.` }).waitFor();
+  if (JSON.stringify(await sentences.allTextContents()) !== JSON.stringify(made)) throw new Error("the cached summary differs from the one made");
+  ok(step);
+
+  step = "summarize: Stop ends the stream midway, and nothing arrives after it";
+  {
+    // A new version: its summary is not in the cache, so it streams again.
+    const r = await page.request.put(`/api/texts/${riversText.id}`, { data: { content: rivers.replace("sea", "ocean") } });
+    if (r.status() !== 200) throw new Error("editing the text: " + r.status());
+    const { version } = (await r.json()).text;
+    await page.reload();
+    await summary.getByRole("button", { name: "Summarize" }).click();
+    await whileStreaming();
+    await summary.getByRole("button", { name: "Stop" }).click();
+    await summary.getByRole("status").filter({ hasText: "Stopped." }).waitFor();
+    const kept = await sentences.count();
+    if (kept < 1 || kept >= 3) throw new Error(`Stop came too late to prove anything: ${kept} sentences shown`);
+    await page.waitForTimeout(3 * 400 + 400);  // longer than the rest of the stream would have taken
+    if ((await sentences.count()) !== kept) throw new Error("sentences arrived after Stop");
+    if (!(await summary.getByRole("status").filter({ hasText: "Stopped." }).count())) throw new Error("the status changed after Stop");
+    // Stopping freed the user's one summary at a time: running it again works.
+    await summary.getByRole("button", { name: "Summarize" }).click();
+    await summary.getByRole("status").filter({ hasText: `Summary of version ${version}` }).waitFor();
+    if ((await sentences.count()) !== 3) throw new Error("the summary after Stop is incomplete");
+    if ((await page.request.delete(`/api/texts/${riversText.id}`)).status() !== 204) throw new Error("deleting the summarized text");
+    await nav(page, "Texts").click();
+    await page.getByRole("heading", { name: "Texts", exact: true }).waitFor();
+  }
+  ok(step);
+
   step = "a client-side route loads directly, and the session survives a reload";
   await page.reload();
   await page.getByRole("heading", { name: "Texts", exact: true }).waitFor();
