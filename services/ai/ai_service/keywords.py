@@ -26,11 +26,12 @@ from .tokens import STOPWORDS, word_runs
 
 _HANGUL = re.compile("[\uac00-\ud7a3]+")
 
-# Longest first, so "에서" is tried before "서"-like tails of other particles.
+# Longest first, so "공원에는" is 공원 + 에는 before it is 공원에 + 는.
 PARTICLES = sorted(
     """
-    으로써 으로서 에게서 한테서 이라고 에서 에게 한테 까지 부터 처럼 보다 으로 라고
-    이랑 은 는 이 가 을 를 에 의 도 로 와 과 만 랑
+    에서는 에게는 으로는 까지는 부터는 에서도 으로써 으로서 에게서 한테서 이라고
+    에는 에도 에만 로는 와는 과는 에서 에게 한테 까지 부터 처럼 보다 으로 라고 이랑
+    은 는 이 가 을 를 에 의 도 로 와 과 만 랑
     """.split(),
     key=len,
     reverse=True,
