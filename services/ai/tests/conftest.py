@@ -21,6 +21,8 @@ def pytest_configure(config):
 def server():
     with LiveServer.start() as live:
         yield live
+    # Clients that leave, refused bodies, bad input: none of it may be an error.
+    assert "Traceback" not in live.stderr() and "ERROR" not in live.stderr(), live.stderr()
 
 
 @pytest.fixture
