@@ -5,6 +5,7 @@
 #include <spur/app.hpp>
 #include <spur/tls.hpp>
 
+#include "client/harness.hpp"
 #include "support/eventually_async.hpp"
 #include "support/test_server.hpp"
 
@@ -26,6 +27,9 @@
 using namespace spur;
 using Kind = HttpClientError::Kind;
 namespace net = boost::asio;
+using test::Io;
+using test::free_port;
+using test::run;
 
 namespace {
 
@@ -33,31 +37,6 @@ std::string ca_dir() {
     const char* d = std::getenv("SPUR_TEST_TLS_DIR");
     REQUIRE(d);
     return std::string(d) + "/ca";
-}
-
-// One io_context per test, as a server has: pooled connections belong to it.
-net::io_context* current_io = nullptr;
-struct Io {
-    net::io_context io;
-    Io() { current_io = &io; }
-    ~Io() { current_io = nullptr; }
-};
-
-// Runs `task` on the test's io_context until it ends; rethrows what it threw.
-template <class T>
-T run(Task<T> task) {
-    REQUIRE(current_io);
-    auto& io = *current_io;
-    io.restart();
-    std::exception_ptr error;
-    std::optional<T> result;
-    net::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
-        error = e;
-        if (!e) result.emplace(std::move(value));
-    });
-    io.run();
-    if (error) std::rethrow_exception(error);
-    return std::move(*result);
 }
 
 Kind failure_kind(HttpClient& client, std::string url) {
@@ -90,13 +69,6 @@ App service() {
     app.post("/form", [](Request&, Response& res) { res.redirect("/landing", 303); });
     app.get("/landing", [](Request& req, Response& res) { res.json({{"method", req.method()}, {"body", req.body()}}); });
     return app;
-}
-
-// A port nobody listens on.
-unsigned short free_port() {
-    net::io_context io;
-    net::ip::tcp::acceptor a(io, {net::ip::make_address("127.0.0.1"), 0});
-    return a.local_endpoint().port();
 }
 
 // Accepts connections and never answers.

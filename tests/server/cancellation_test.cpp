@@ -157,3 +157,30 @@ TEST_CASE("clients that leave while their request waits for an offloaded job lea
     CHECK(r->result_int() == 200);
     CHECK(r->body() == "41");
 }
+
+TEST_CASE("a client that closes during a streamed answer cancels its producer at once, and the hooks see 499",
+          "[server][concurrency]") {
+    std::atomic<bool> error_logged{false};
+    spur::App app(spur::AppOptions{.log = [&](const spur::LogRecord& r) {
+        if (r.level == spur::LogLevel::error) error_logged = true;
+    }});
+    Observed o;
+    app.use(record_status(o));
+    app.get("/stream", [&](spur::Request&, spur::Response& res) {
+        res.stream([&](spur::BodyWriter& w) -> spur::Task<> {
+            co_await w.write("first");
+            co_await wait_for(30s, o);  // no write for 30 s: only the watch can notice the client go
+            co_await w.write("too late");
+        });
+    });
+    spur::test::TestServer server(app);
+    {
+        spur::test::RawConnection c(server.port());
+        c.send("GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+        REQUIRE(spur::test::eventually([&] { return o.started.load(); }));
+    }
+    CHECK(spur::test::eventually([&] { return o.cancelled.load(); }, 3s));
+    CHECK(spur::test::eventually([&] { return o.finished_status.load() == 499; }, 3s));
+    CHECK_FALSE(o.completed);
+    CHECK_FALSE(error_logged);  // a client leaving is not a failure of the producer
+}

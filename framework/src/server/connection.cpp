@@ -116,7 +116,21 @@ private:
         // 3. The answer, after the held ones, in one write.
         auto& req = *exchange->request;
         auto& res = *exchange->response;
+        // A streamed answer (server-sent events, a relayed stream) can wait on its producer for
+        // minutes: a client that leaves meanwhile cancels the producer, as it would a handler.
+        const bool watched = framing.stream && !rejection;
+        if (watched) {
+            state_.request = &req;
+            watch_.arm();
+        }
         auto ec = co_await writer_.write(res, framing, req, pipeline_.unsent());
+        if (watched) {
+            watch_.disarm();
+            if (state_.peer_gone) {
+                co_await net::this_coro::reset_cancellation_state();
+                if (!ec) ec = net::error::operation_aborted;  // nobody is left to read what follows
+            }
+        }
         Step step = finished(req, res, ec, framing.keep_alive);
         if (step == Step::keep_alive && drop_rest && !co_await body.discard_rest()) step = Step::close;
         co_return step;

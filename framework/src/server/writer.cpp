@@ -3,6 +3,9 @@
 #include "server/transport.hpp"
 #include "util/exception_message.hpp"
 
+#include <boost/asio/cancellation_type.hpp>
+#include <boost/asio/this_coro.hpp>
+
 #include <fmt/core.h>
 
 #include <array>
@@ -130,6 +133,10 @@ Task<boost::system::error_code> ResponseWriter::write(Response& res, const BodyF
     }
     res.bytes_sent(writer.written());
     if (ec) co_return ec;
+    // The client left and the connection's watch cancelled the producer (whatever it was
+    // waiting on threw): the client is gone, nothing failed.
+    if (!failure.empty() && (co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none)
+        co_return make_error_code(net::error::operation_aborted);
     if (!failure.empty()) {
         log(LogRecord{LogLevel::error, fmt::format("streamed body failed after headers were sent: {}", failure), req.id(), {}});
         co_return make_error_code(boost::system::errc::io_error);

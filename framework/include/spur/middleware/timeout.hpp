@@ -4,6 +4,7 @@
 #include <spur/handler.hpp>
 
 #include <chrono>
+#include <optional>
 
 namespace spur::middleware {
 
@@ -14,5 +15,9 @@ namespace spur::middleware {
 /// Work that cannot be interrupted (a blocking call inside spur::offload) is waited for:
 /// the error answer then goes out when that work returns.
 Middleware timeout(std::chrono::milliseconds limit, int status = 503);
+
+/// When the timeout() around the current handler ends its work (the earliest, when several are
+/// nested), or nullopt without one. What spur::call_from() derives a call's deadline from.
+std::optional<std::chrono::steady_clock::time_point> deadline_of(const Request& req);
 
 }  // namespace spur::middleware

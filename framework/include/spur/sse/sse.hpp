@@ -2,6 +2,7 @@
 // spur::EventStream — server-sent events (text/event-stream), started with spur::sse(req, res, handler).
 
 #include <spur/request.hpp>
+#include <spur/sse/event.hpp>
 #include <spur/response.hpp>
 #include <spur/task.hpp>
 
@@ -13,14 +14,6 @@
 #include <string_view>
 
 namespace spur {
-
-/// One server-sent event. Empty fields are left out; `data` may span lines.
-struct Event {
-    std::string data{};
-    std::string event{};  ///< the type the client listens for ("message" when empty)
-    std::string id{};     ///< becomes the client's Last-Event-ID when it reconnects
-    std::optional<std::chrono::milliseconds> retry{};  ///< the client's reconnection delay
-};
 
 /// Settings of spur::sse().
 struct SseOptions {

@@ -1,0 +1,1 @@
+"""spur's AI service: extractive summaries (TextRank) and keywords (TF-IDF) over HTTP."""

@@ -1,0 +1,40 @@
+"""Texts shared by the tests."""
+
+import random
+
+# The last sentence shares words with every other one: TextRank must rank it first.
+HUB = (
+    "Solar panels turn sunlight into power. "
+    "Wind turbines turn moving air into power. "
+    "Hydro dams turn falling water into power. "
+    "The bakery on the corner sells fresh bread. "
+    "Solar panels, wind turbines and hydro dams turn sunlight, moving air and falling water into renewable power."
+)
+HUB_CENTRE = 4
+
+KOREAN = (
+    "오늘은 날씨가 맑고 따뜻했다. "
+    "우리는 아침 일찍 공원에 갔다! "
+    "공원에는 산책하는 사람이 많았다. "
+    "날씨도 좋아서 공원에서 오래 산책했다. "
+    "저녁에는 집에서 책을 읽었다."
+)
+
+TEN_SENTENCES = " ".join(
+    f"Sentence number {word} talks about the river and the {word} boat." for word in
+    "one two three four five six seven eight nine ten".split()
+)
+
+
+def large_text(size: int = 1 << 20, seed: int = 7) -> str:
+    """About `size` bytes of English-like sentences over a vocabulary of 20,000 made-up words."""
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words = ["".join(rng.choice(letters) for _ in range(rng.randint(2, 9))) for _ in range(20_000)]
+    parts, total = [], 0
+    while total < size:
+        sentence = " ".join(rng.choice(words) for _ in range(rng.randint(6, 25))).capitalize()
+        sentence += rng.choice([". ", "! ", "? "])
+        parts.append(sentence)
+        total += len(sentence)
+    return "".join(parts)
