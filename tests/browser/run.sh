@@ -31,18 +31,17 @@ stop() {
 }
 trap stop EXIT
 
-# The AI service, on a port the system picks (port 0: uvicorn names the real one when ready).
+# The AI service, on a free port: serve.sh does not take port 0 (services/ai/README.md).
 # In its own process group (setsid), so that stopping it stops whatever serve.sh started.
-setsid "$here/../../services/ai/serve.sh" 0 >"$ai_log" 2>&1 &
+ai_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+setsid "$here/../../services/ai/serve.sh" "$ai_port" >"$ai_log" 2>&1 &
 ai_pid=$!
-ai_port=
 for _ in $(seq 300); do  # 30 s: numpy and networkx take a few seconds to import on a busy machine
-  ai_port=$(sed -n 's/.*Uvicorn running on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$ai_log" | head -n1)
-  [[ -n $ai_port ]] && break
+  grep -q "Uvicorn running on http://[^ ]*:$ai_port" "$ai_log" && break
   kill -0 "$ai_pid" 2>/dev/null || { echo "the AI service exited before it was ready"; exit 1; }
   sleep 0.1
 done
-[[ -n $ai_port ]] || { echo "the AI service did not say it was running within 30 s"; exit 1; }
+grep -q "Uvicorn running on" "$ai_log" || { echo "the AI service did not say it was running within 30 s"; exit 1; }
 curl -fsS "http://127.0.0.1:$ai_port/healthz" >/dev/null || { echo "the AI service does not answer /healthz"; exit 1; }
 # AI_PACE_MS: the service waits this long between sentences, so that a test sees a summary
 # arrive sentence by sentence, and can stop it midway.
