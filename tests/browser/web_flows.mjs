@@ -215,13 +215,19 @@ try {
   const sentences = summary.getByRole("listitem");
   // How many sentences show while Stop is still there, seen in one frame: polled at every
   // animation frame in the page (a locator's wait polls too seldom for 400 ms between sentences).
-  const whileStreaming = async () =>
-    (await page.waitForFunction(() => {
+  // An error shown instead ends the wait with its words.
+  const whileStreaming = async () => {
+    const seen = await (await page.waitForFunction(() => {
       const region = [...document.querySelectorAll("section")].find((s) => s.querySelector("h2")?.textContent === "Summary");
+      const alert = region?.querySelector("[role=alert]");
+      if (alert) return `error: ${alert.textContent}`;
       const shown = region?.querySelectorAll("li").length ?? 0;
       const running = [...(region?.querySelectorAll("button") ?? [])].some((b) => b.textContent === "Stop");
       return running && shown > 0 ? shown : 0;
     }, null, { polling: "raf" })).jsonValue();
+    if (typeof seen === "string") throw new Error(`the summary failed: ${seen}`);
+    return seen;
+  };
   await page.goto(`/texts/${riversText.id}`);
   await summary.getByRole("button", { name: "Summarize" }).click();
   const early = await whileStreaming();
