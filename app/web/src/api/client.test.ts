@@ -1,8 +1,9 @@
 // The client's mapping from what the server (or the network) answers to what the pages see:
 // a 2xx body, undefined for 204, an ApiError with the server's code, message and details, the
 // session-ended callback on a 401, and an AbortError left alone; a summary's event stream,
-// sentence by sentence, and each way it can fail before or after it began. Runs in Node (vitest) against
-// a fake fetch; the requests it records prove the typed calls put the right things on the wire.
+// sentence by sentence, and each way it can fail before or after it began. Runs in Node
+// (vitest) against a fake fetch; the requests it records prove the typed calls put the right
+// things on the wire.
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiError, createApi, whenSessionEnds } from "./client";
 
