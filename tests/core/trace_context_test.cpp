@@ -264,3 +264,45 @@ TEST_CASE("nothing is parsed or drawn for a request that never asks", "[core][tr
     CHECK(client.get("/", {{"traceparent", valid}}).status == 200);
     CHECK_FALSE(had_trace);
 }
+
+namespace {
+// Every record a sink received, with its ids.
+struct Records {
+    std::mutex mutex;
+    std::vector<std::string> messages, request_ids, trace_ids;
+    spur::LogSink sink() {
+        return [this](const spur::LogRecord& r) {
+            std::lock_guard lock(mutex);
+            messages.emplace_back(r.message);
+            request_ids.emplace_back(r.request_id);
+            trace_ids.emplace_back(r.trace_id);
+        };
+    }
+};
+}  // namespace
+
+TEST_CASE("req.log() records and the core's error records carry the trace id", "[core][trace]") {
+    Records records;
+    spur::App app(spur::AppOptions{.log = records.sink()});
+    std::string seen;
+    app.get("/work", [&](Request& req, spur::Response& res) {
+        req.log().info("working");
+        seen = std::string(req.trace().trace_id_hex());
+        res.send("ok");
+    });
+    app.get("/boom", [](Request&, spur::Response&) { throw std::runtime_error("x"); });
+    spur::testing::Client client(app);
+
+    client.get("/work", {{"traceparent", valid}});
+    client.get("/work");
+    client.get("/boom", {{"traceparent", valid}});
+    std::lock_guard lock(records.mutex);
+    REQUIRE(records.messages.size() == 3);
+    CHECK(records.messages[0] == "working");
+    CHECK(records.trace_ids[0] == trace_id);
+    CHECK_FALSE(records.request_ids[0].empty());
+    CHECK(records.trace_ids[1] == seen);  // the one made for the request, as the handler saw it
+    CHECK(is_trace_id(records.trace_ids[1]));
+    CHECK(records.messages[2].starts_with("unhandled exception in GET /boom"));
+    CHECK(records.trace_ids[2] == trace_id);
+}

@@ -144,8 +144,8 @@ public:
     void id(std::string value) { id_ = std::move(value); }
     /// Whether the request has an id yet (set, or made by an earlier id()).
     bool has_id() const noexcept { return !id_.empty(); }
-    /// Logging for this request through its app's sink; every record carries id(). Throws
-    /// std::logic_error for a request that no App is handling.
+    /// Logging for this request through its app's sink; every record carries id() and
+    /// trace().trace_id_hex(). Throws std::logic_error for a request that no App is handling.
     RequestLog log() const;
 
     /// This request's W3C trace context, made on first use: adopted from a valid `traceparent`

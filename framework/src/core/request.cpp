@@ -32,7 +32,7 @@ std::string_view Request::id() const {
     return id_;
 }
 
-RequestLog Request::log() const { return RequestLog(app().log(), id()); }
+RequestLog Request::log() const { return RequestLog(app().log(), id(), trace().trace_id_hex()); }
 
 namespace {
 // The inbound context by the W3C rules: a traceparent sent twice is no traceparent (the trace
