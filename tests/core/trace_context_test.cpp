@@ -306,3 +306,41 @@ TEST_CASE("req.log() records and the core's error records carry the trace id", "
     CHECK(records.messages[2].starts_with("unhandled exception in GET /boom"));
     CHECK(records.trace_ids[2] == trace_id);
 }
+
+TEST_CASE("an error body carries the trace id of the inbound traceparent", "[core][trace]") {
+    spur::App app(spur::AppOptions{.log = [](spur::LogLevel, std::string_view) {}});
+    app.get("/gone", [](Request&, spur::Response&) { throw spur::HttpError(410, "gone", "Gone"); });
+    app.get("/boom", [](Request&, spur::Response&) { throw std::runtime_error("x"); });
+    spur::testing::Client client(app);
+
+    auto r = client.get("/gone", {{"traceparent", valid}});
+    CHECK(r.status == 410);
+    CHECK(r.json().at("error").at("trace_id").as_string() == trace_id);
+    r = client.get("/boom", {{"traceparent", valid}});
+    CHECK(r.status == 500);
+    CHECK(r.json().at("error").at("trace_id").as_string() == trace_id);
+    r = client.get("/nothing-here", {{"traceparent", valid}});  // the router's 404 too
+    CHECK(r.json().at("error").at("trace_id").as_string() == trace_id);
+
+    // Without one, a trace is made; no response header tells it, the body does.
+    r = client.get("/gone");
+    const auto made = std::string(r.json().at("error").at("trace_id").as_string());
+    CHECK(is_trace_id(made));
+    CHECK(made != trace_id);
+    CHECK(r.header("traceparent").empty());
+    CHECK(r.header("traceresponse").empty());
+}
+
+TEST_CASE("a middleware can refuse inbound traces by setting a new one", "[core][trace]") {
+    spur::App app;
+    app.use([](Request& req, spur::Response&, spur::Next next) -> spur::Task<> {
+        req.trace(TraceContext::start());
+        co_await next();
+    });
+    app.get("/gone", [](Request&, spur::Response&) { throw spur::HttpError(410, "gone", "Gone"); });
+    spur::testing::Client client(app);
+    auto r = client.get("/gone", {{"traceparent", valid}});
+    const auto id = std::string(r.json().at("error").at("trace_id").as_string());
+    CHECK(is_trace_id(id));
+    CHECK(id != trace_id);
+}
