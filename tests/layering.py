@@ -23,7 +23,8 @@ SOURCE_SUFFIXES = {".cpp", ".hpp", ".h", ".cc", ".hh", ".ipp", ".cxx", ".hxx"}
 # The pipeline's public headers; everything under spur/detail/ counts too.
 CORE_PUBLIC = ["app.hpp", "request.hpp", "response.hpp", "handler.hpp", "router.hpp", "extension.hpp",
                "serving.hpp", "http_error.hpp", "validation_error.hpp", "locals.hpp", "inputs.hpp",
-               "offload.hpp", "task.hpp", "log.hpp", "types.hpp", "strings.hpp", "random.hpp"]
+               "offload.hpp", "task.hpp", "log.hpp", "types.hpp", "strings.hpp", "random.hpp",
+               "trace_context.hpp"]
 # Every folder of spur/ but detail/ is a feature's room (views, sse, middleware, mysql, …): read
 # from the tree, so a new room is covered the day it is made.
 CORE_FOLDERS = {"detail"}

@@ -68,7 +68,7 @@ TEST_CASE("combined format quotes hostile header values safely", "[middleware][a
     auto rest = l.substr(l.find("] ") + 2);
     CHECK(time.rfind("127.0.0.1 - - [", 0) == 0);
     CHECK(time.ends_with(" +0000] "));
-    CHECK(spur::test::digits_to_9(rest) == R"("GET / HTTP/9.9" 9 9 "https://r.example/" "evil\" 9 9 \"x" 9.9 -)");
+    CHECK(spur::test::digits_to_9(rest) == R"("GET / HTTP/9.9" 9 9 "https://r.example/" "evil\" 9 9 \"x" 9.9 - -)");
 }
 
 TEST_CASE("json format is one parseable object per line", "[middleware][access_log]") {
@@ -103,4 +103,49 @@ TEST_CASE("json format stays valid UTF-8 when the path or User-Agent holds inval
     REQUIRE_FALSE(ec);
     CHECK(v.at("path") == "/caf\xEF\xBF\xBD");
     CHECK(v.at("user_agent") == "bot\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+namespace {
+constexpr std::string_view inbound_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+const std::pair<std::string, std::string> traceparent{"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"};
+}  // namespace
+
+TEST_CASE("every format logs the trace id of an inbound traceparent beside the request id", "[middleware][access_log]") {
+    for (auto format : {middleware::AccessLogFormat::dev, middleware::AccessLogFormat::combined, middleware::AccessLogFormat::json}) {
+        Lines log;
+        App app;
+        app.use(middleware::access_log(log.options(format)));
+        app.use(middleware::request_id());
+        app.get("/", [](Request&, Response& res) { res.send("ok"); });  // never asks for the trace
+        testing::Client c(app);
+        c.get("/", {{"X-Request-Id", "req-1"}, traceparent});
+        REQUIRE(log.lines.size() == 1);
+        const auto& l = log.lines[0];
+        if (format == middleware::AccessLogFormat::json) {
+            auto v = boost::json::parse(l).as_object();
+            CHECK(v.at("request_id") == "req-1");
+            CHECK(v.at("trace_id").as_string() == inbound_trace);
+        } else if (format == middleware::AccessLogFormat::dev) {
+            CHECK(l.ends_with(" id=req-1 trace=" + std::string(inbound_trace)));
+        } else {
+            CHECK(l.ends_with(" req-1 " + std::string(inbound_trace)));
+        }
+    }
+}
+
+TEST_CASE("the access log shows a trace made for the request, and makes none for itself", "[middleware][access_log]") {
+    Lines log;
+    App app = quiet();
+    app.use(middleware::access_log(log.options(middleware::AccessLogFormat::json)));
+    app.get("/plain", [](Request&, Response& res) { res.send("ok"); });
+    app.get("/traced", [](Request& req, Response& res) { res.send(std::string(req.trace().trace_id_hex())); });
+    app.get("/fails", [](Request&, Response&) { throw HttpError(409, "conflict", "No"); });
+    testing::Client c(app);
+    c.get("/plain");
+    const auto traced = c.get("/traced");
+    const auto fails = c.get("/fails");
+    REQUIRE(log.lines.size() == 3);
+    CHECK_FALSE(boost::json::parse(log.lines[0]).as_object().contains("trace_id"));
+    CHECK(boost::json::parse(log.lines[1]).at("trace_id").as_string() == traced.body);
+    CHECK(boost::json::parse(log.lines[2]).at("trace_id") == fails.json().at("error").at("trace_id"));  // the error body's
 }

@@ -35,4 +35,10 @@ inline bool is_uuid_v4(std::string_view s) {
     return s[14] == '4' && (s[19] == '8' || s[19] == '9' || s[19] == 'a' || s[19] == 'b');
 }
 
+/// Whether s is a W3C trace id: 32 lowercase hex digits, not all zero.
+inline bool is_trace_id(std::string_view s) {
+    if (s.size() != 32 || s.find_first_not_of("0123456789abcdef") != std::string_view::npos) return false;
+    return s.find_first_not_of('0') != std::string_view::npos;
+}
+
 }  // namespace spur::test

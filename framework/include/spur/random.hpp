@@ -2,6 +2,7 @@
 // spur random identifiers from OpenSSL's CSPRNG: for ids, tokens and secrets.
 
 #include <cstddef>
+#include <span>
 #include <string>
 
 namespace spur {
@@ -10,5 +11,8 @@ namespace spur {
 std::string random_uuid();
 /// `bytes` random bytes, base64url-encoded without padding (32 bytes -> 43 characters).
 std::string random_token(std::size_t bytes = 32);
+/// Fills `out` with random bytes. Up to 256 bytes are taken from a per-thread block of the
+/// CSPRNG's output (a copy, not an OpenSSL call each), so per-request ids stay cheap.
+void random_bytes(std::span<unsigned char> out);
 
 }  // namespace spur

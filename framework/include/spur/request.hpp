@@ -4,6 +4,7 @@
 #include <spur/locals.hpp>
 #include <spur/log.hpp>
 #include <spur/task.hpp>
+#include <spur/trace_context.hpp>
 
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -143,9 +144,21 @@ public:
     void id(std::string value) { id_ = std::move(value); }
     /// Whether the request has an id yet (set, or made by an earlier id()).
     bool has_id() const noexcept { return !id_.empty(); }
-    /// Logging for this request through its app's sink; every record carries id(). Throws
-    /// std::logic_error for a request that no App is handling.
+    /// Logging for this request through its app's sink; every record carries id() and
+    /// trace().trace_id_hex(). Throws std::logic_error for a request that no App is handling.
     RequestLog log() const;
+
+    /// This request's W3C trace context, made on first use: adopted from a valid `traceparent`
+    /// header (with its `tracestate` headers, joined, when valid) with a span id of its own,
+    /// else a new trace (TraceContext::start()) — also when `traceparent` is sent twice, as the
+    /// spec asks. Nothing is parsed or drawn for a request that never asks. Error bodies,
+    /// req.log() records and outgoing calls (spur::call_from) carry it.
+    const TraceContext& trace() const;
+    /// Sets the trace context, e.g. `req.trace(spur::TraceContext::start())` in a middleware
+    /// that does not trust its callers' traces.
+    void trace(TraceContext context) { trace_ = std::move(context); }
+    /// Whether the request has a trace context yet (set, or made by an earlier trace()).
+    bool has_trace() const noexcept { return trace_.has_value(); }
 
     /// The App handling this request (Express's req.app): its log and its extensions, e.g.
     /// `spur::spawn(req.app(), task)`. Throws std::logic_error for a request that no App is handling.
@@ -178,6 +191,7 @@ private:
     std::string_view pattern_;              // its pattern
     App* app_ = nullptr;                    // set by App::handle and Serving::refuse
     mutable std::string id_;                // made on first use when no middleware set one
+    mutable std::optional<TraceContext> trace_;  // made on first use, like id_
     detail::Wire* wire_ = nullptr;          // the transport, while the body may be on it
     bool body_done_ = false;             // the source has delivered the whole body
     bool whole_body_given_ = false;      // read_body_chunk() handed out the buffered body

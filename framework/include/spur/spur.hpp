@@ -21,6 +21,7 @@
 #include <spur/serving.hpp>
 #include <spur/session.hpp>
 #include <spur/task.hpp>
+#include <spur/trace_context.hpp>
 #include <spur/types.hpp>
 #include <spur/validation_error.hpp>
 #include <spur/views/views.hpp>

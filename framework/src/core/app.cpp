@@ -146,9 +146,10 @@ Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
         co_return;
     }
     if (!unexpected.empty())
-        impl_->options.log(LogRecord{LogLevel::error,
-                                     fmt::format("unhandled exception in {}: {}", detail::describe_request(req), unexpected),
-                                     req.id(), {}});
+        impl_->options.log(LogRecord{.level = LogLevel::error,
+                                     .message = fmt::format("unhandled exception in {}: {}", detail::describe_request(req), unexpected),
+                                     .request_id = req.id(),
+                                     .trace_id = req.trace().trace_id_hex()});
 
     bool rendered = false;
     try {
@@ -156,10 +157,11 @@ Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
         if (impl_->error_handler) co_await impl_->error_handler(req, res, *failure);
         rendered = true;
     } catch (...) {
-        impl_->options.log(LogRecord{LogLevel::error,
-                                     fmt::format("error handler failed in {}: {}", detail::describe_request(req),
-                                                 detail::exception_message(std::current_exception())),
-                                     req.id(), {}});
+        impl_->options.log(LogRecord{.level = LogLevel::error,
+                                     .message = fmt::format("error handler failed in {}: {}", detail::describe_request(req),
+                                                            detail::exception_message(std::current_exception())),
+                                     .request_id = req.id(),
+                                     .trace_id = req.trace().trace_id_hex()});
     }
     if (!rendered) detail::render_error(req, res, HttpError(500, "internal_error", "Internal Server Error"));
 }

@@ -17,8 +17,11 @@ void render_error(const Request& req, Response& res, const HttpError& error) {
     for (const auto& [name, value] : error.headers()) res.set(name, value);
     json::value body = {{"success", false}, {"error", {{"code", error.code()}, {"message", error.message()}}}};
     if (!error.details().is_null()) body.at("error").as_object()["details"] = error.details();
-    // What a user quotes when reporting the error, and what finds its log lines.
-    body.at("error").as_object()["request_id"] = req.id();
+    // What a user quotes when reporting the error, and what finds its log lines — and, through
+    // the trace id, the calls it made and the caller's own spans.
+    auto& error_object = body.at("error").as_object();
+    error_object["request_id"] = req.id();
+    error_object["trace_id"] = req.trace().trace_id_hex();
     res.json(body);
 }
 

@@ -10,7 +10,8 @@
 namespace spur::detail {
 
 /// The one error renderer: fills `res` with `error`'s status, headers and the standard JSON
-/// body, keeping headers already set except the body-related ones.
+/// body (code, message, details, request_id, trace_id), keeping headers already set except the
+/// body-related ones.
 void render_error(const Request& req, Response& res, const HttpError& error);
 
 /// "GET /path" for log lines about one request.

@@ -16,6 +16,7 @@
 #include "util/url.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <stdexcept>
 
 #include <boost/json/monotonic_resource.hpp>
@@ -31,7 +32,36 @@ std::string_view Request::id() const {
     return id_;
 }
 
-RequestLog Request::log() const { return RequestLog(app().log(), id()); }
+RequestLog Request::log() const { return RequestLog(app().log(), id(), trace().trace_id_hex()); }
+
+namespace {
+// The inbound context by the W3C rules: a traceparent sent twice is no traceparent (the trace
+// restarts); tracestate headers are one list, in order, empty ones skipped.
+TraceContext inbound_trace(const Request::Message& m) {
+    const auto [parent, parent_end] = m.equal_range("traceparent");
+    if (parent == parent_end || std::next(parent) != parent_end) return TraceContext::start();
+    auto [state, state_end] = m.equal_range("tracestate");
+    std::string joined;
+    std::string_view tracestate;
+    if (state != state_end && std::next(state) == state_end) {
+        tracestate = state->value();  // the usual case: one header, no copy
+    } else {
+        for (; state != state_end; ++state) {
+            if (state->value().find_first_not_of(" \t") == std::string_view::npos) continue;
+            if (!joined.empty()) joined += ',';
+            joined += state->value();
+        }
+        tracestate = joined;
+    }
+    if (auto adopted = TraceContext::adopt(parent->value(), tracestate)) return std::move(*adopted);
+    return TraceContext::start();
+}
+}  // namespace
+
+const TraceContext& Request::trace() const {
+    if (!trace_) trace_ = inbound_trace(message_);
+    return *trace_;
+}
 
 
 Request::Request() { split_target(); }

@@ -54,20 +54,29 @@ std::string_view clf_time() {
     return text;
 }
 
+// The request's trace id when it has one: made by something that used it (req.log(), an error
+// body, an outgoing call), or sent by the caller — the access line is where a trace that began
+// upstream finds this server. Otherwise none is made: an id that nothing else carries would
+// correlate nothing, and every request would pay for a random draw.
+std::string_view trace_id_of(const Request& req) {
+    return req.has_trace() || req.has_header("traceparent") ? req.trace().trace_id_hex() : std::string_view{};
+}
+
 std::string format_line(AccessLogFormat format, const Request& req, const Response& res, double ms) {
     const auto id = request_id_of(req);
+    const auto trace = trace_id_of(req);
     switch (format) {
         case AccessLogFormat::dev:
-            return fmt::format("{} {} {} {}B {:.3f}ms{}{}", or_dash(req.method()), or_dash(req.target()), res.status(), body_bytes(res),
-                               ms, id.empty() ? "" : " id=", id);
+            return fmt::format("{} {} {} {}B {:.3f}ms{}{}{}{}", or_dash(req.method()), or_dash(req.target()), res.status(),
+                               body_bytes(res), ms, id.empty() ? "" : " id=", id, trace.empty() ? "" : " trace=", trace);
         case AccessLogFormat::combined: {
             std::string referer = escape_quoted(req.header("Referer"));
             std::string agent = escape_quoted(req.header("User-Agent"));
-            return fmt::format("{} - - [{} +0000] \"{} {} HTTP/{}.{}\" {} {} \"{}\" \"{}\" {:.3f} {}",
+            return fmt::format("{} - - [{} +0000] \"{} {} HTTP/{}.{}\" {} {} \"{}\" \"{}\" {:.3f} {} {}",
                                or_dash(req.ip()), clf_time(), or_dash(req.method()),
                                or_dash(escape_quoted(req.target())), req.version() / 10, req.version() % 10, res.status(),
                                body_bytes(res), referer.empty() ? "-" : referer, agent.empty() ? "-" : agent, ms,
-                               id.empty() ? "-" : id);
+                               or_dash(id), or_dash(trace));
         }
         case AccessLogFormat::json: {
             boost::json::object o;
@@ -80,6 +89,7 @@ std::string format_line(AccessLogFormat format, const Request& req, const Respon
             o["duration_ms"] = ms;
             o["remote"] = req.ip();
             if (!id.empty()) o["request_id"] = id;
+            if (!trace.empty()) o["trace_id"] = trace;
             if (auto ua = req.header("User-Agent"); !ua.empty()) o["user_agent"] = ua;
             return detail::valid_utf8(boost::json::serialize(o));  // the path and User-Agent are the client's bytes
         }

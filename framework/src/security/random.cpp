@@ -59,6 +59,8 @@ std::string random_uuid() {
     return out;
 }
 
+void random_bytes(std::span<unsigned char> out) { fill(out.data(), out.size()); }
+
 std::string random_token(std::size_t bytes) {
     std::string raw(bytes, '\0');
     fill(reinterpret_cast<unsigned char*>(raw.data()), raw.size());

@@ -116,10 +116,11 @@ void run_finish_hooks(const Request& req, Response& res, const LogSink& log) noe
             (*it)(res);
         } catch (...) {
             try {
-                log(LogRecord{LogLevel::error,
-                              fmt::format("finish hook failed in {}: {}", describe_request(req.method(), req.path()),
-                                          exception_message(std::current_exception())),
-                              req.id(), {}});
+                log(LogRecord{.level = LogLevel::error,
+                              .message = fmt::format("finish hook failed in {}: {}", describe_request(req.method(), req.path()),
+                                                     exception_message(std::current_exception())),
+                              .request_id = req.id(),
+                              .trace_id = req.trace().trace_id_hex()});
             } catch (...) {  // a failing log sink must not end the connection either
             }
         }

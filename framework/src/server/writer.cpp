@@ -138,7 +138,10 @@ Task<boost::system::error_code> ResponseWriter::write(Response& res, const BodyF
     if (!failure.empty() && (co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none)
         co_return make_error_code(net::error::operation_aborted);
     if (!failure.empty()) {
-        log(LogRecord{LogLevel::error, fmt::format("streamed body failed after headers were sent: {}", failure), req.id(), {}});
+        log(LogRecord{.level = LogLevel::error,
+                      .message = fmt::format("streamed body failed after headers were sent: {}", failure),
+                      .request_id = req.id(),
+                      .trace_id = req.trace().trace_id_hex()});
         co_return make_error_code(boost::system::errc::io_error);
     }
     if (framing.chunked) {
@@ -147,9 +150,10 @@ Task<boost::system::error_code> ResponseWriter::write(Response& res, const BodyF
         co_return ec;
     }
     if (auto declared = res.stream_length(); declared && *declared != writer.written()) {
-        log(LogRecord{LogLevel::error,
-                      fmt::format("streamed body wrote {} bytes but declared Content-Length {}", writer.written(), *declared),
-                      req.id(), {}});
+        log(LogRecord{.level = LogLevel::error,
+                      .message = fmt::format("streamed body wrote {} bytes but declared Content-Length {}", writer.written(), *declared),
+                      .request_id = req.id(),
+                      .trace_id = req.trace().trace_id_hex()});
         co_return make_error_code(boost::system::errc::io_error);
     }
     co_return ec;

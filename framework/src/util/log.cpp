@@ -43,6 +43,7 @@ void append_pair(std::string& out, std::string_view key, const json::value& valu
 std::string format_text(const LogRecord& r) {
     std::string out(r.message);
     if (!r.request_id.empty()) append_pair(out, "request_id", json::string(r.request_id));
+    if (!r.trace_id.empty()) append_pair(out, "trace_id", json::string(r.trace_id));
     for (const auto& f : r.fields) append_pair(out, f.key, f.value);
     return detail::valid_utf8(out);
 }
@@ -56,6 +57,7 @@ std::string format_json(const LogRecord& r) {
     o["level"] = to_string(r.level);
     o["msg"] = r.message;
     if (!r.request_id.empty()) o["request_id"] = r.request_id;
+    if (!r.trace_id.empty()) o["trace_id"] = r.trace_id;
     for (const auto& f : r.fields) o[f.key] = f.value;
     // Boost.JSON escapes control characters but copies other bytes as they are: a message or a
     // field holding a client's invalid UTF-8 would make the line unreadable as JSON.
