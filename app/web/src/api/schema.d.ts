@@ -268,6 +268,8 @@ export interface components {
                 message: string;
                 /** @description the request's id, as in its log lines: quote it when reporting the error */
                 request_id: string;
+                /** @description the W3C trace id of the request, as in its log lines and in the traceparent of the calls it made */
+                trace_id: string;
                 details?: components["schemas"]["Violation"][];
             };
         };
