@@ -44,6 +44,13 @@ struct Config {
     /// Searches running at once in all (one per account); then 429 too_many_searches. Kept below
     /// the database pool's size (Services), so searches never hold every pooled connection.
     std::size_t max_searches = 4;
+    /// The AI service (services/ai) that summarises texts: its base URL, the longest a summary
+    /// may take in all, the pause it makes between sentences (0; tests and demos slow it down),
+    /// and how many summaries may stream at once in all (one per account); then 429.
+    std::string ai_service_url = "http://127.0.0.1:3002";
+    std::chrono::seconds ai_timeout{60};
+    unsigned ai_pace_ms = 0;
+    std::size_t max_summaries = 16;
     /// `host:port` of the admin listener serving /metrics, /healthz and /readyz (METRICS_LISTEN,
     /// split into host and port by load_config); empty: none.
     std::string metrics_listen;

@@ -1,5 +1,7 @@
 #include "routes.hpp"
 
+#include "ai/contract.hpp"
+#include "ai/handlers.hpp"
 #include "api_keys/handlers.hpp"
 #include "auth/guard.hpp"
 #include "auth/handlers.hpp"
@@ -180,6 +182,10 @@ spur::App build_app(Services& s) {
         .responds<texts::TextReply>(200).responds_error(403, 412);
     data.del("/:id", texts::remove(s)).summary("Delete a text; If-Match makes it conditional")
         .responds(204, "Deleted").responds_error(412);
+    data.post("/:id/summary", ai::summarize(s))
+        .summary("Summarize a text with the AI service, sentence by sentence (server-sent events)")
+        .responds_text(200, "text/event-stream", ai::summary_events)
+        .responds_error(404, 429, 502, 503, 504);
     app.mount("/api/texts", data);
 
     if (!s.config.web_root.empty()) web_ui::serve(app, s.config.web_root);

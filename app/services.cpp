@@ -19,6 +19,24 @@ spur::middleware::RateLimitOptions throttle(unsigned burst, double per_second) {
 // A search holds a pooled connection for up to max_statement_time: however many run, at least
 // one connection stays for everything else (sign-in, readiness, other users' texts).
 // (spur::mysql::Pool does not tell its configuration: read the same URL again.)
+// The AI service runs beside the app: a refused connection is known at once, and three quick
+// attempts fit in well under a second, so "unavailable" is answered within one. The summary
+// call is a POST with an Idempotency-Key (a summary has no effect to repeat), so it may be
+// retried; a stream already relayed is never sent again.
+spur::HttpClientOptions ai_client_options(const Config& config) {
+    spur::HttpClientOptions o;
+    o.connect_timeout = std::chrono::milliseconds(500);
+    o.timeout = config.ai_timeout;  // between two pieces of a stream; the call's deadline bounds the whole
+    o.max_response_bytes = 4 * 1024 * 1024;
+    o.max_idle_per_host = 4;
+    o.user_agent = "spur-app";
+    o.retry.max_attempts = 3;
+    o.retry.initial_backoff = std::chrono::milliseconds(100);
+    o.retry.max_backoff = std::chrono::milliseconds(200);
+    o.retry.max_retry_after = std::chrono::seconds(2);
+    return o;
+}
+
 std::size_t search_limit(const Config& config) {
     const std::size_t pool_max = database_config(config).pool_max;
     return std::max<std::size_t>(1, std::min(config.max_searches, pool_max > 1 ? pool_max - 1 : 1));
@@ -33,6 +51,8 @@ Services::Services(Config c, spur::mysql::Pool& pool)
       login_by_email(throttle(config.login_burst_per_email, 1.0 / 12)),
       register_by_ip(throttle(config.register_burst_per_ip, 1.0 / 20)),
       searches(search_limit(config)),
+      summaries(config.max_summaries),
+      ai(ai_client_options(config)),
       sign_in("sign-in", config.offload_queue),
       account("account", std::max<std::size_t>(1, config.offload_queue / 4)),
       metrics(pool),

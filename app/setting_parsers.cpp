@@ -1,5 +1,7 @@
 #include "setting_parsers.hpp"
 
+#include <boost/url/parse.hpp>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -15,6 +17,20 @@ using Error = std::optional<std::string>;
 Parser text(std::string Config::*member) {
     return {
         .store = [=](Config& c, const std::string& text) -> Error {
+            c.*member = text;
+            return std::nullopt;
+        },
+        .show = [=](const Config& c) { return c.*member; },
+    };
+}
+
+Parser http_url(std::string Config::*member) {
+    return {
+        .store = [=](Config& c, const std::string& text) -> Error {
+            auto url = boost::urls::parse_absolute_uri(text);
+            const bool http = url && (url->scheme() == "http" || url->scheme() == "https");
+            if (!http || url->host().empty() || url->has_userinfo() || url->has_query() || url->has_fragment())
+                return "an http:// or https:// URL with a host and no user, query or fragment (http://127.0.0.1:3002)";
             c.*member = text;
             return std::nullopt;
         },

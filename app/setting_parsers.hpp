@@ -69,6 +69,9 @@ Parser seconds(std::chrono::duration<Rep, Period> Config::*member, long min, lon
 /// Any text, kept as given.
 Parser text(std::string Config::*member);
 
+/// An absolute http:// or https:// URL with a host (a service to call), kept as written.
+Parser http_url(std::string Config::*member);
+
 /// A secret: any text, but when not empty at least `min_size` bytes long.
 Parser secret(std::string Config::*member, std::size_t min_size);
 

@@ -15,7 +15,10 @@
 #   scripts/cluster.sh sql N 'SQL'     runs SQL on node N as root (for checks)
 #
 # Ports, from CLUSTER_PORT (default 3100): balancer +0, HAProxy's status page +50, spur-app
-# n at +n, MariaDB node n at +10+n, Galera group traffic +20+n, IST +30+n, SST +40+n.
+# n at +n, MariaDB node n at +10+n, Galera group traffic +20+n, IST +30+n, SST +40+n, the AI
+# service of node n at +60+n. One AI service per node, each beside its spur-app (as a model
+# server would run on each host): an instance never waits on another host's service, and
+# killing one node's app leaves the other nodes' summaries alone.
 # mariadbd runs as the `mysql` user: as root, the rsync state transfer cannot enter the data
 # directory (../shared/galera-on-this-machine.md).
 set -euo pipefail
@@ -27,6 +30,7 @@ galera=/usr/lib/galera/libgalera_smm.so
 
 db_port() { echo $((base + 10 + $1)); }
 app_port() { echo $((base + $1)); }
+ai_port() { echo $((base + 60 + $1)); }
 group_addresses() { local a=() n; for n in "${nodes[@]}"; do a+=("127.0.0.1:$((base + 20 + n))"); done; (IFS=,; echo "${a[*]}"); }
 db_hosts() { local a=() n; for n in "${nodes[@]}"; do a+=("127.0.0.1:$(db_port "$n")"); done; (IFS=,; echo "${a[*]}"); }
 sock() { echo "$dir/db$1/mysqld.sock"; }
@@ -38,6 +42,7 @@ wsrep() { sql "$1" -e "SHOW GLOBAL STATUS LIKE '$2'" 2>/dev/null | cut -f2; }
 proc_alive() { local s; s=$(ps -o stat= -p "$1" 2>/dev/null) && [[ $s != Z* ]]; }
 pid_alive() { [[ -s $1 ]] && proc_alive "$(cat "$1")"; }
 app_alive() { pid_alive "$dir/app$1.pid"; }
+ai_alive() { pid_alive "$dir/ai$1.pid"; }
 check_n() { [[ ${1:-} =~ ^[123]$ ]] || { echo "cluster.sh: N must be 1, 2 or 3" >&2; exit 2; }; }
 wait_for() {  # seconds, description, command...
   local seconds=$1 what=$2; shift 2
@@ -65,13 +70,14 @@ check_ports() {
   done
   for p in $base $((base + 50)); do port_taken "$p" && { echo "cluster.sh: port $p is in use (set CLUSTER_PORT)" >&2; exit 1; }; done
   for n in "${nodes[@]}"; do
-    for p in $((base + n)) $((base + 10 + n)) $((base + 20 + n)) $((base + 30 + n)) $((base + 40 + n)); do
+    for p in $((base + n)) $((base + 10 + n)) $((base + 20 + n)) $((base + 30 + n)) $((base + 40 + n)) $((base + 60 + n)); do
       port_taken "$p" && { echo "cluster.sh: port $p is in use (set CLUSTER_PORT)" >&2; exit 1; }
     done
   done
   return 0
 }
 app_ready() { curl -fs -o /dev/null "http://127.0.0.1:$(app_port "$1")/readyz"; }
+ai_ready() { curl -fs -o /dev/null "http://127.0.0.1:$(ai_port "$1")/healthz"; }
 any_db_running() { local n; for n in "${nodes[@]}"; do db_alive "$n" && return 0; done; return 1; }
 
 start_db() {
@@ -151,6 +157,24 @@ app_env() {
     TRUSTED_PROXIES=127.0.0.1 LOG_FORMAT=json DRAIN_DELAY=2
 }
 
+start_ai() {
+  local n=$1
+  ai_alive "$n" && return 0
+  # exec in serve.sh: $! is uvicorn itself.
+  (exec setsid "$root/services/ai/serve.sh" "$(ai_port "$n")") </dev/null >>"$dir/ai$n.log" 2>&1 &
+  echo $! >"$dir/ai$n.pid"
+  wait_for 30 "AI service $n ready" ai_ready "$n" || { tail -20 "$dir/ai$n.log" >&2; exit 1; }
+}
+
+stop_ai() {
+  local n=$1 pid
+  ai_alive "$n" || return 0
+  pid=$(cat "$dir/ai$n.pid")
+  kill "$pid"
+  wait_for 30 "AI service $n stopped" eval "! proc_alive $pid"
+  rm -f "$dir/ai$n.pid"
+}
+
 # Three migrators at once, each preferring a different node: the schema lock must hold across
 # nodes (spur::mysql::Migrator's row lease, framework/src/mysql/migration_lease.cpp).
 migrate() {
@@ -170,7 +194,8 @@ start_app() {
   local n=$1
   app_alive "$n" && return 0
   # exec: $! is spur-app itself (kill-app must signal it, not a shell around it).
-  (app_env && export PORT="$(app_port "$n")" && exec setsid "$(app_binary)" serve) </dev/null >>"$dir/app$n.log" 2>&1 &
+  (app_env && export PORT="$(app_port "$n")" AI_SERVICE_URL="http://127.0.0.1:$(ai_port "$n")" &&
+    exec setsid "$(app_binary)" serve) </dev/null >>"$dir/app$n.log" 2>&1 &
   echo $! >"$dir/app$n.pid"
   wait_for 30 "spur-app $n ready" app_ready "$n" || { tail -20 "$dir/app$n.log" >&2; exit 1; }
 }
@@ -263,6 +288,10 @@ status() {
     if app_alive "$n" && app_ready "$n"; then state=ready; elif app_alive "$n"; then state="up, not ready"; else state=down; fi
     printf 'app%s  127.0.0.1:%s  %s\n' "$n" "$(app_port "$n")" "$state"
   done
+  for n in "${nodes[@]}"; do
+    if ai_alive "$n" && ai_ready "$n"; then state=ready; elif ai_alive "$n"; then state="up, not ready"; else state=down; fi
+    printf 'ai%s   127.0.0.1:%s  %s\n' "$n" "$(ai_port "$n")" "$state"
+  done
   if pid_alive "$dir/haproxy.pid"; then echo "haproxy 127.0.0.1:$base up (status page http://127.0.0.1:$((base + 50))/)"; else echo "haproxy down"; fi
 }
 
@@ -282,6 +311,7 @@ up)
   start_db 3
   prepare_database
   migrate
+  for n in "${nodes[@]}"; do start_ai "$n"; done
   for n in "${nodes[@]}"; do start_app "$n"; done
   start_haproxy
   status >&2
@@ -290,6 +320,7 @@ up)
 down)
   pid_alive "$dir/haproxy.pid" && kill "$(cat "$dir/haproxy.pid")" && rm -f "$dir/haproxy.pid"
   for n in "${nodes[@]}"; do stop_app "$n" TERM; done
+  for n in "${nodes[@]}"; do stop_ai "$n"; done
   for n in 3 2 1; do stop_db "$n"; done  # node 1 last: it bootstraps the next `up`
   [[ ${2:-} != --wipe ]] || rm -rf "$dir"
   ;;

@@ -4,6 +4,8 @@
 # interactive docs are at /docs. Without DATABASE_URL a private MariaDB runs under
 # var/mariadb (created on the first run, reused after) and stops with the app. A JWT secret is
 # generated once into var/jwt_secret (mode 0600) unless JWT_SECRET is set, so tokens survive restarts.
+# Without AI_SERVICE_URL the AI service (services/ai, for "Summarize") runs on 127.0.0.1:$AI_PORT
+# (default 3002), its log in var/ai-service.log, and stops with the app.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
@@ -12,10 +14,25 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 (cd "$root" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 (cd "$root" && cmake --preset release >/dev/null && cmake --build --preset release)
 mkdir -p "$root/var"
+cleanup=()
+trap 'for c in "${cleanup[@]}"; do eval "$c"; done' EXIT
 if [[ -z ${DATABASE_URL:-} ]]; then
   DATABASE_URL=$("$root/scripts/mariadb.sh" start "$root/var/mariadb" spur)
   export DATABASE_URL
-  trap '"$root/scripts/mariadb.sh" stop "$root/var/mariadb"' EXIT
+  cleanup+=('"$root/scripts/mariadb.sh" stop "$root/var/mariadb"')
+fi
+if [[ -z ${AI_SERVICE_URL:-} ]]; then
+  ai_port=${AI_PORT:-3002}
+  "$root/services/ai/serve.sh" "$ai_port" 2>>"$root/var/ai-service.log" &
+  ai_pid=$!
+  cleanup+=('kill $ai_pid 2>/dev/null; wait $ai_pid 2>/dev/null || true')
+  for _ in $(seq 1 100); do
+    curl -fsS "http://127.0.0.1:$ai_port/healthz" >/dev/null 2>&1 && break
+    kill -0 $ai_pid 2>/dev/null || { echo "spur: the AI service did not start; see var/ai-service.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  export AI_SERVICE_URL=http://127.0.0.1:$ai_port
+  echo "spur: the AI service serves $AI_SERVICE_URL (log: var/ai-service.log)"
 fi
 if [[ -z ${JWT_SECRET:-} ]]; then
   [[ -s $root/var/jwt_secret ]] || (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n=' >"$root/var/jwt_secret")
@@ -24,5 +41,6 @@ if [[ -z ${JWT_SECRET:-} ]]; then
 fi
 export PORT=${PORT:-3001}
 "$root/build/release/app/spur-app" migrate
-# Not exec: when spur-app has drained and exited on Ctrl-C, the trap stops the private MariaDB.
+# Not exec: when spur-app has drained and exited on Ctrl-C, the trap stops the AI service and the
+# private MariaDB.
 "$root/build/release/app/spur-app" serve "$@"

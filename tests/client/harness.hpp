@@ -19,8 +19,9 @@ namespace spur::test {
 inline boost::asio::io_context* current_io = nullptr;
 struct Io {
     boost::asio::io_context io;
+    boost::asio::io_context* outer = current_io;  // a helper's own Io inside a test's
     Io() { current_io = &io; }
-    ~Io() { current_io = nullptr; }
+    ~Io() { current_io = outer; }
 };
 
 // Runs `task` on the test's io_context until it ends; rethrows what it threw.

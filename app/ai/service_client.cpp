@@ -1,0 +1,51 @@
+#include "ai/service_client.hpp"
+
+#include <spur/random.hpp>
+
+#include <boost/json/serialize.hpp>
+
+namespace app::ai {
+
+using Kind = spur::HttpClientError::Kind;
+
+spur::HttpError ai_failure(const spur::HttpClientError& e) {
+    switch (e.kind()) {
+        case Kind::connect:
+            return spur::HttpError(503, "ai_unavailable", "The AI service is unavailable; try again shortly");
+        case Kind::timeout:
+            return spur::HttpError(504, "ai_timeout", "The AI service did not finish in time");
+        default:
+            return spur::HttpError(502, "ai_error", "The AI service failed");
+    }
+}
+
+spur::Task<spur::ClientStream> open_summary(Services& s, const spur::Request& req, std::string content,
+                                            unsigned sentences) {
+    const auto& config = s.config;
+    std::string url = config.ai_service_url;
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    url += "/v1/summarize";
+    boost::json::object body{{"text", std::move(content)}, {"max_sentences", sentences}, {"pace_ms", config.ai_pace_ms}};
+    // A summary changes nothing at the service: the key only tells the client the POST may go again.
+    spur::ClientHeaders headers{{"Content-Type", "application/json"},
+                                {"Accept", "text/event-stream"},
+                                {"Idempotency-Key", spur::random_token(16)},
+                                {"X-Request-Id", std::string(req.id())}};
+    auto call = spur::call_from(req, config.ai_timeout);
+    std::optional<spur::HttpClientError> failed;
+    try {
+        auto stream = co_await s.ai.open("POST", std::move(url), boost::json::serialize(body), std::move(headers), call);
+        if (stream.status() == 200 && stream.header("Content-Type").starts_with("text/event-stream")) co_return stream;
+        req.log().warn("the AI service refused a summary", {{"status", stream.status()}});
+    } catch (const spur::HttpClientError& e) {
+        if (e.kind() == Kind::cancelled) throw;
+        failed = e;
+    }
+    if (failed) {
+        req.log().warn("the AI service could not be reached", {{"error", failed->what()}});
+        throw ai_failure(*failed);
+    }
+    throw spur::HttpError(502, "ai_error", "The AI service failed");
+}
+
+}  // namespace app::ai
