@@ -14,6 +14,10 @@ export type ApiKey = Schemas["KeyOut"];
 export type KeyCreated = Schemas["KeyCreated"];
 type Violation = Schemas["Violation"];
 type TextsQuery = NonNullable<paths["/api/texts"]["get"]["parameters"]["query"]>;
+// The summary's stream is read by hand (summaryEvents), but its route and query still come
+// from the generated paths: a renamed route or parameter breaks `tsc` here too.
+const summaryRoute = "/api/texts/{id}/summary" satisfies keyof paths;
+type SummaryQuery = NonNullable<paths[typeof summaryRoute]["post"]["parameters"]["query"]>;
 
 /** What a summary's stream brings: each sentence as the AI service makes it, then its end. */
 export type SummaryEvent =
@@ -167,8 +171,8 @@ export function createApi({ baseUrl = "", fetch = (r: Request) => globalThis.fet
     // Server-sent events over a POST, which EventSource cannot send: by hand, not through
     // openapi-fetch (whose answer is one parsed body), but over the same fetch and origin.
     // `sentences`: 1..10, the server's default (3) when omitted. `signal` stops it.
-    summarize: (id: number, { sentences, signal }: { sentences?: number; signal?: AbortSignal } = {}) =>
-      summaryEvents(send, new Request(`${baseUrl}/api/texts/${id}/summary${sentences ? `?sentences=${sentences}` : ""}`,
+    summarize: (id: number, { sentences, signal }: SummaryQuery & { signal?: AbortSignal } = {}) =>
+      summaryEvents(send, new Request(`${baseUrl}${summaryRoute.replace("{id}", String(id))}${sentences ? `?sentences=${sentences}` : ""}`,
                                       { method: "POST", headers: { Accept: "text/event-stream" }, signal })),
 
     keys: () => answer(client.GET("/api/keys")),
