@@ -17,6 +17,7 @@ const explained: Record<string, string> = {
   ai_timeout: "The summary took too long. Try again in a moment.",
   ai_error: "The summary service failed. Try again, or summarize another text.",
   summary_in_progress: "A summary is already being made for you. Wait for it to finish.",
+  too_many_summaries: "Many summaries are being made right now. Try again in a moment.",
 };
 function messageOf(error: unknown) {
   if (error instanceof ApiError) return explained[error.code] ?? error.message;
