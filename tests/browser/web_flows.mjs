@@ -242,13 +242,21 @@ try {
   if (JSON.stringify(await sentences.allTextContents()) !== JSON.stringify(made)) throw new Error("the cached summary differs from the one made");
   ok(step);
 
-  step = "summarize: Stop ends the stream midway, and nothing arrives after it";
+  step = "summarize: one at a time; Stop ends the stream midway, and nothing arrives after it";
   {
     // A new version: its summary is not in the cache, so it streams again.
     const r = await page.request.put(`/api/texts/${riversText.id}`, { data: { content: rivers.replace("sea", "ocean") } });
     if (r.status() !== 200) throw new Error("editing the text: " + r.status());
     const { version } = (await r.json()).text;
     await page.reload();
+    // One summary per account at a time: while another of this user's streams (ten sentences,
+    // some 4 s), the page's is refused, in words.
+    const other = page.request.post(`/api/texts/${riversText.id}/summary?sentences=10`);
+    await page.waitForTimeout(300);
+    await summary.getByRole("button", { name: "Summarize" }).click();
+    await summary.getByRole("alert").filter({ hasText: "A summary is already being made for you." }).waitFor();
+    await check(page, "summary-busy");
+    if ((await other).status() !== 200) throw new Error("the other summary was refused");
     await summary.getByRole("button", { name: "Summarize" }).click();
     await whileStreaming();
     await summary.getByRole("button", { name: "Stop" }).click();
