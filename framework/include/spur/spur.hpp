@@ -8,6 +8,7 @@
 #include <spur/extension.hpp>
 #include <spur/handler.hpp>
 #include <spur/health/health.hpp>
+#include <spur/http_client.hpp>
 #include <spur/http_error.hpp>
 #include <spur/log.hpp>
 #include <spur/offload.hpp>
