@@ -264,7 +264,8 @@ TEST_CASE("a streamed body over max_response_bytes, or a line over max_event_byt
     CHECK(short_lines.idle_connections(io.io) == 0);
 }
 
-TEST_CASE("cancelling the coroutine reading a stream closes the upstream connection at once", "[client][client_stream]") {
+TEST_CASE("cancelling the coroutine reading a stream closes the upstream connection at once",
+          "[client][client_stream][concurrency]") {
     Signals signals;
     App app = streaming_service(signals);
     test::TestServer srv(app);
