@@ -101,7 +101,7 @@ def main():
             relay_first.append(f)
             relay_all.append(e)
             call(a.app, "DELETE", f"/api/texts/{created['text']['id']}", None, auth)
-        size = f"{len(text) // 1024} KiB" if len(text) >= 1024 else f"{len(text)} B"
+        size = f"{len(text) / 1024:.1f} KiB"
         print(f"{size:>8} {'direct':<10} {summary(direct_first):>32} {summary(direct_all):>32}")
         print(f"{size:>8} {'spur-app':<10} {summary(relay_first):>32} {summary(relay_all):>32}")
     call(a.app, "DELETE", "/api/auth/me", {"password": password}, auth)
