@@ -125,6 +125,7 @@ spur::Handler summarize(Services& s) {
                 auto done = done_event(summary->size(), true, version);
                 co_await out.send(done);
             });
+            res.set("Cache-Control", "private, no-store");  // sse()'s no-cache would let a shared cache keep it
             co_return;
         }
         auto ticket = admit_summary(s, user);
@@ -138,6 +139,7 @@ spur::Handler summarize(Services& s) {
         spur::SseOptions options;
         options.keep_alive = std::chrono::seconds(10);
         spur::sse(req, res, options, [&s, relay](spur::EventStream& out) { return relay_summary(s, relay, out); });
+        res.set("Cache-Control", "private, no-store");
     };
 }
 

@@ -98,6 +98,7 @@ TEST_CASE("a summary streams sentence by sentence as the AI service finds them, 
         auto stream = co_await client.open("POST", summary_url(app, id), {}, auth);
         CHECK(stream.status() == 200);
         CHECK(stream.header("Content-Type").starts_with("text/event-stream"));
+        CHECK(stream.header("Cache-Control") == "private, no-store");  // a text's summary is the account's
         while (auto e = co_await stream.next_event()) {
             // The first sentence is relayed before the service has finished the summary.
             if (events.empty()) completed_at_first_sentence = service.stat("summaries_completed");
