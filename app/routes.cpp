@@ -185,7 +185,7 @@ spur::App build_app(Services& s) {
     data.post("/:id/summary", ai::summarize(s))
         .summary("Summarize a text with the AI service, sentence by sentence (server-sent events)")
         .responds_text(200, "text/event-stream", ai::summary_events)
-        .responds_error(404, 429, 502, 503, 504);
+        .responds_error(404, 422, 429, 502, 503, 504);
     app.mount("/api/texts", data);
 
     if (!s.config.web_root.empty()) web_ui::serve(app, s.config.web_root);

@@ -12,6 +12,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <array>
+
 namespace app::ai {
 
 namespace {
@@ -65,6 +67,7 @@ struct Relay {
     unsigned sentences = 0;
     std::string request_id;
     std::string trace_id;
+    const spur::LogSink* log = nullptr;  // the app's, which outlives every stream it serves
 };
 
 // Closes the AI service's stream however the relay ends — the client left, the server drains —
@@ -74,33 +77,60 @@ struct CloseUpstream {
     ~CloseUpstream() { relay.upstream.close(); }
 };
 
+// A failure of the relay, in the app's log with the request's ids (the client sees only its code).
+void log_failure(const Relay& relay, std::string_view what, std::string_view why) {
+    const std::array<spur::LogField, 2> fields{{{"text_id", relay.text_id}, {"reason", boost::json::string(why)}}};
+    (*relay.log)(spur::LogRecord{.level = spur::LogLevel::warn, .message = what, .request_id = relay.request_id,
+                                 .fields = fields, .trace_id = relay.trace_id});
+}
+
 spur::Task<> relay_summary(Services& s, std::shared_ptr<Relay> relay, spur::EventStream& out) {
     CloseUpstream closing{*relay};
     std::vector<std::string> got;
     std::optional<spur::HttpError> failed;
+    bool finished = false;  // the service sent `done`
     try {
         while (auto event = co_await relay->upstream.next_event()) {
             if (event->event == "sentence") {
                 auto text = sentence_text(event->data);
                 if (!text) throw spur::HttpError(502, "ai_error", "The AI service sent a sentence spur-app cannot read");
+                // The service answers what was asked; more than that is not relayed, nor stored.
+                if (got.size() == relay->sentences) throw spur::HttpError(502, "ai_error", "The AI service sent more sentences than asked");
                 auto sending = sentence_event(got.size(), *text);  // named: GCC 12
                 got.push_back(std::move(*text));
                 co_await out.send(sending);
             } else if (event->event == "done") {
                 relay->upstream.close();
-                co_await save_summary(s.db, relay->text_id, relay->version, relay->sentences, got);
-                auto done = done_event(got.size(), false, relay->version);
-                co_await out.send(done);
-                co_return;
+                finished = true;
+                break;
             }
+        }
+        if (finished) {
+            // Storing is what makes the next request cheap; the summary itself is delivered
+            // either way, so a database that refuses the write is logged, not shown.
+            std::optional<std::string> not_stored;
+            try {
+                if (!got.empty()) co_await save_summary(s.db, relay->text_id, relay->version, relay->sentences, got);
+            } catch (const boost::system::system_error& e) {
+                if (e.code() == boost::asio::error::operation_aborted) throw;  // the client left
+                not_stored = e.what();
+            } catch (const std::exception& e) {
+                not_stored = e.what();
+            }
+            if (not_stored) log_failure(*relay, "a summary was not stored", *not_stored);
+            auto done = done_event(got.size(), false, relay->version);
+            co_await out.send(done);
+            co_return;
         }
         failed = spur::HttpError(502, "ai_error", "The AI service ended the summary early");
     } catch (const spur::HttpClientError& e) {
         if (e.kind() == spur::HttpClientError::Kind::cancelled) throw;
+        log_failure(*relay, "the AI service's summary stream failed", e.what());
         failed = ai_failure(e);
     } catch (const spur::HttpError& e) {
         failed = e;
     }
+    if (failed->code() == "ai_error") log_failure(*relay, "the AI service's summary stream failed", failed->message());
     auto error = error_event(*failed, relay->request_id, relay->trace_id);
     co_await out.send(error);
 }
@@ -136,6 +166,7 @@ spur::Handler summarize(Services& s) {
         relay->sentences = sentences;
         relay->request_id = std::string(req.id());
         relay->trace_id = std::string(req.trace().trace_id_hex());
+        relay->log = &req.app().log();
         spur::SseOptions options;
         options.keep_alive = std::chrono::seconds(10);
         spur::sse(req, res, options, [&s, relay](spur::EventStream& out) { return relay_summary(s, relay, out); });

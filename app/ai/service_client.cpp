@@ -36,6 +36,9 @@ spur::Task<spur::ClientStream> open_summary(Services& s, const spur::Request& re
     try {
         auto stream = co_await s.ai.open("POST", std::move(url), boost::json::serialize(body), std::move(headers), call);
         if (stream.status() == 200 && stream.header("Content-Type").starts_with("text/event-stream")) co_return stream;
+        // The text is the only thing spur-app varies: the service finds no sentence in it.
+        if (stream.status() == 422)
+            throw spur::HttpError(422, "nothing_to_summarize", "The text has no sentence to summarize");
         req.log().warn("the AI service refused a summary", {{"status", stream.status()}});
     } catch (const spur::HttpClientError& e) {
         if (e.kind() == Kind::cancelled) throw;

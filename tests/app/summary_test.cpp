@@ -9,6 +9,7 @@
 
 #include <spur/app.hpp>
 #include <spur/http_client.hpp>
+#include <spur/sse/sse.hpp>
 
 #include <boost/json/value_from.hpp>
 
@@ -194,7 +195,8 @@ TEST_CASE("one summary per account at a time: a second gets 429 summary_in_progr
     run([&]() -> spur::Task<> {
         spur::ClientHeaders auth{{"Authorization", "Bearer " + token}};  // named: GCC 12
         auto stream = co_await client.open("POST", summary_url(app, id), {}, auth);
-        REQUIRE((co_await stream.next_event()));
+        const auto first = co_await stream.next_event();  // not inside REQUIRE (GCC 12)
+        REQUIRE(first);
         auto second = call(app.port(), http::verb::post, "/api/texts/" + std::to_string(id) + "/summary", {}, bearer(token));
         CHECK(second.status == 429);
         CHECK(second.json().at("error").at("code") == "summary_in_progress");
@@ -292,6 +294,43 @@ TEST_CASE("the AI service's failures read as 504 ai_timeout and 502 ai_error, be
         auto r = summarize(app, id, token);
         CHECK(r.status == 504);
         CHECK(boost::json::parse(r.body).at("error").at("code") == "ai_timeout");
+    }
+    SECTION("a service that sends more sentences than asked is ai_error, and nothing is stored") {
+        spur::App chatty(spur::AppOptions{.log = [](spur::LogLevel, std::string_view) {}});
+        chatty.post("/v1/summarize", [](spur::Request& req, spur::Response& res) {
+            spur::sse(req, res, [](spur::EventStream& out) -> spur::Task<> {
+                for (int i = 0; i < 5; ++i) {
+                    spur::Event e{R"({"index":0,"text":"Again."})", "sentence"};
+                    co_await out.send(e);
+                }
+                spur::Event done{"{}", "done"};
+                co_await out.send(done);
+            });
+        });
+        spur::test::TestServer upstream(chatty);
+        Config config = test_config();
+        config.ai_service_url = "http://127.0.0.1:" + std::to_string(upstream.port());
+        Running app(config, true, Via::wire);
+        const auto token = signup(app, unique_email("ai-chatty"));
+        const auto id = create_text(app, token);
+        auto r = summarize(app, id, token);
+        REQUIRE(r.status == 200);
+        REQUIRE(r.events.size() == 4);  // the three asked for, then the error
+        CHECK(r.events[2].event == "sentence");
+        CHECK(r.events[3].event == "error");
+        CHECK(data(r.events[3]).at("code") == "ai_error");
+        boost::asio::io_context db_io;
+        CHECK(spur::test::test_db_row(db_io, "SELECT CAST(COUNT(*) AS CHAR) FROM text_ai_summaries WHERE text_id = ?",
+                                      std::to_string(id)) == "0");
+    }
+    SECTION("a text in which the service finds no sentence is 422 nothing_to_summarize") {
+        AiService service;
+        Running app(ai_config(service, 0), true, Via::wire);
+        const auto token = signup(app, unique_email("ai-empty"));
+        const auto id = create_text(app, token, "... !!! ???");
+        auto r = summarize(app, id, token);
+        CHECK(r.status == 422);
+        CHECK(boost::json::parse(r.body).at("error").at("code") == "nothing_to_summarize");
     }
     SECTION("a service answering 503 every time is retried, then 502 ai_error") {
         std::atomic<int> hits{0};

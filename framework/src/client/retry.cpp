@@ -55,10 +55,14 @@ std::optional<std::chrono::milliseconds> retry_after(std::string_view value) {
     const std::string text(value);
     const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
     if (!end || *end != '\0') return std::nullopt;
-    const auto at = std::chrono::system_clock::from_time_t(::timegm(&tm));
-    const auto now = std::chrono::system_clock::now();
+    // In seconds of time_t: a date past 2262 does not fit system_clock's nanoseconds, and
+    // would wrap into the past (a wait of zero) instead of being too long to wait for.
+    const std::time_t at = ::timegm(&tm);
+    const std::time_t now = std::time(nullptr);
     if (at <= now) return std::chrono::milliseconds(0);
-    return std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
+    const auto seconds = static_cast<unsigned long long>(at - now);
+    if (seconds > 86'400ULL * 365) return std::chrono::hours(24 * 365);
+    return std::chrono::seconds(seconds);
 }
 
 }  // namespace spur::client
