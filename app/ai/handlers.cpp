@@ -89,6 +89,7 @@ spur::Task<> relay_summary(Services& s, std::shared_ptr<Relay> relay, spur::Even
     std::vector<std::string> got;
     std::optional<spur::HttpError> failed;
     bool finished = false;  // the service sent `done`
+    std::string reason;     // what the log says when it did not
     try {
         while (auto event = co_await relay->upstream.next_event()) {
             if (event->event == "sentence") {
@@ -125,12 +126,12 @@ spur::Task<> relay_summary(Services& s, std::shared_ptr<Relay> relay, spur::Even
         failed = spur::HttpError(502, "ai_error", "The AI service ended the summary early");
     } catch (const spur::HttpClientError& e) {
         if (e.kind() == spur::HttpClientError::Kind::cancelled) throw;
-        log_failure(*relay, "the AI service's summary stream failed", e.what());
         failed = ai_failure(e);
+        reason = e.what();
     } catch (const spur::HttpError& e) {
         failed = e;
     }
-    if (failed->code() == "ai_error") log_failure(*relay, "the AI service's summary stream failed", failed->message());
+    log_failure(*relay, "the AI service's summary stream failed", reason.empty() ? failed->message() : reason);
     auto error = error_event(*failed, relay->request_id, relay->trace_id);
     co_await out.send(error);
 }
