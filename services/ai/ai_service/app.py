@@ -7,7 +7,8 @@
     GET  /v1/stats      -> counters (stats.Stats)
 
 Bodies over AI_MAX_BODY_BYTES (default 2 MiB) are refused with 413 (body_limit),
-invalid ones with 422 (FastAPI). Each request is logged as one JSON line on
+invalid ones with 422 (FastAPI). Beyond AI_MAX_QUEUE analyses admitted at once
+(default 2 × workers + 4) a request is refused with 503 busy (admission). Each request is logged as one JSON line on
 stderr (request_log). Analysis runs on worker threads (workers).
 """
 
@@ -21,6 +22,7 @@ from typing import AsyncIterator
 from fastapi import FastAPI, Request
 
 from . import sse
+from .admission import Admission, default_limit, release
 from .body_limit import DEFAULT_LIMIT, BodyLimit
 from .keywords import keywords
 from .request_log import RequestLog, note_client_left, received_at
@@ -30,12 +32,17 @@ from .summarize import summarize
 from .workers import AnalysisWorkers
 
 
-def create_app(max_body_bytes: int | None = None) -> FastAPI:
-    """The service; `max_body_bytes` defaults to $AI_MAX_BODY_BYTES, else 2 MiB."""
+def create_app(max_body_bytes: int | None = None, max_queue: int | None = None) -> FastAPI:
+    """The service; `max_body_bytes` defaults to $AI_MAX_BODY_BYTES, else 2 MiB;
+    `max_queue` to $AI_MAX_QUEUE, else 2 × workers + 4."""
     if max_body_bytes is None:
         max_body_bytes = int(os.environ.get("AI_MAX_BODY_BYTES", DEFAULT_LIMIT))
     stats = Stats()
     workers = AnalysisWorkers()
+    if max_queue is None:
+        max_queue = int(os.environ.get("AI_MAX_QUEUE", default_limit(workers.threads)))
+    if max_queue < 1:
+        raise ValueError(f"AI_MAX_QUEUE must be at least 1, not {max_queue}")
     app = FastAPI(title="spur AI service")
     app.state.stats = stats
 
@@ -57,7 +64,10 @@ def create_app(max_body_bytes: int | None = None) -> FastAPI:
     async def post_summarize(body: SummarizeRequest, request: Request):
         return sse.EventStream(_summary_events(body, request, stats, workers))
 
-    # The last added is the outermost: the log sees what the body limit refuses.
+    # The last added is the outermost: the log sees what the body limit and
+    # admission refuse; a declared Content-Length over the limit is refused
+    # before admission is asked for a slot.
+    app.add_middleware(Admission, limit=max_queue, stats=stats)
     app.add_middleware(BodyLimit, limit=max_body_bytes)
     app.add_middleware(RequestLog)
     return app
@@ -74,7 +84,10 @@ async def _summary_events(
     """
     stats.summaries_started += 1
     try:
-        summary = await workers.run(summarize, body.text, body.max_sentences)
+        try:
+            summary = await workers.run(summarize, body.text, body.max_sentences)
+        finally:
+            release(request.scope)  # the analysis is over: pacing the events needs no slot
         for index, chosen in enumerate(summary.sentences):
             # Also a cancellation point when pace_ms is 0: once the client has
             # gone, the server's send returns without suspending, so without an

@@ -16,6 +16,7 @@ class Stats:
     summaries_completed: int = 0  # the `done` event went out
     summaries_cancelled: int = 0  # the client left before `done` went out
     keywords: int = 0  # keyword lists answered
+    busy_refused: int = 0  # analysis requests refused with 503 busy (admission)
 
     def snapshot(self) -> dict[str, int]:
         return asdict(self)

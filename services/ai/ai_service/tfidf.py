@@ -44,13 +44,56 @@ class TfIdf:
         Row i is document selected[i]; the columns are only the terms those
         documents use, so the matrix stays len(selected) × (their vocabulary).
         """
+        rows, terms, weights = self._entries_of(selected)
+        return _dense(len(selected), rows, terms, weights)
+
+    def shared_dense(self, selected: np.ndarray, max_terms: int) -> np.ndarray:
+        """Like `dense`, but only what the off-diagonal of M @ M.T can use, at most `max_terms` a row.
+
+        * A term used by only one selected document adds to no dot product
+          between two of them: it is dropped (this changes nothing off the
+          diagonal).
+        * Of the rest, each row keeps its `max_terms` highest weights (equal
+          weights: the earlier term). Weights are not renormalised, so a dot
+          product can only shrink, and only for a document with more than
+          `max_terms` shared terms.
+        * Terms that this leaves to a single row are dropped too (again exact).
+
+        So the matrix is at most len(selected) × len(selected)·max_terms / 2,
+        whatever the vocabulary: without this, 300 documents of unique words
+        made it 300 × 340,000 and M @ M.T took 8–14 s.
+        """
+        rows, terms, weights = self._entries_of(selected)
+        rows, terms, weights = _shared(rows, terms, weights)
+        # Entries are by row; within a row by descending weight, then ascending term.
+        order = np.lexsort((terms, -weights, rows))
+        rows, terms, weights = rows[order], terms[order], weights[order]
+        first_of_row = np.searchsorted(rows, rows)  # rows is sorted now
+        keep = np.arange(len(rows)) - first_of_row < max_terms
+        rows, terms, weights = _shared(rows[keep], terms[keep], weights[keep])
+        return _dense(len(selected), rows, terms, weights)
+
+    def _entries_of(self, selected: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(row in `selected`, term, weight) of the selected documents' entries."""
         row_of = np.full(self.n_docs, -1, dtype=np.int64)
         row_of[selected] = np.arange(len(selected))
         keep = row_of[self.docs] >= 0
-        used_terms, column = np.unique(self.terms[keep], return_inverse=True)
-        matrix = np.zeros((len(selected), len(used_terms)))
-        matrix[row_of[self.docs[keep]], column] = self.weights[keep]
-        return matrix
+        return row_of[self.docs[keep]], self.terms[keep], self.weights[keep]
+
+
+def _shared(rows: np.ndarray, terms: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The entries whose term is in at least two rows (a (row, term) pair occurs once)."""
+    used_by = np.bincount(terms)
+    keep = used_by[terms] >= 2
+    return rows[keep], terms[keep], weights[keep]
+
+
+def _dense(n_rows: int, rows: np.ndarray, terms: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The n_rows × (distinct terms) matrix of the entries, columns in term order."""
+    used_terms, column = np.unique(terms, return_inverse=True)
+    matrix = np.zeros((n_rows, len(used_terms)))
+    matrix[rows, column] = weights
+    return matrix
 
 
 def tfidf(documents: list[list[str]]) -> TfIdf:

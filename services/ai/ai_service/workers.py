@@ -19,12 +19,12 @@ T = TypeVar("T")
 
 class AnalysisWorkers:
     def __init__(self, threads: int | None = None) -> None:
-        self._threads = threads or os.cpu_count() or 1
+        self.threads = threads or os.cpu_count() or 1
         self._limiter: anyio.CapacityLimiter | None = None
 
     async def run(self, function: Callable[..., T], *args) -> T:
         """`function(*args)` on a worker thread; waits for a free one first."""
         # Created on first use: an anyio limiter belongs to the running event loop.
         if self._limiter is None:
-            self._limiter = anyio.CapacityLimiter(self._threads)
+            self._limiter = anyio.CapacityLimiter(self.threads)
         return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)

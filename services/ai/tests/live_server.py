@@ -8,6 +8,7 @@ notifies, with a deadline.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import threading
@@ -39,11 +40,13 @@ class LiveServer:
         self._reader.start()
 
     @classmethod
-    def start(cls) -> "LiveServer":
+    def start(cls, env: dict[str, str] | None = None) -> "LiveServer":
+        """serve.sh on a free port, with `env` added to this process's environment."""
         port = free_port()
         process = subprocess.Popen(
             [str(SERVE_SH), str(port)],
             cwd="/",  # serve.sh must work from any directory
+            env={**os.environ, **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

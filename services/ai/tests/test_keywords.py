@@ -1,5 +1,9 @@
+import time
+
+import pytest
+
 from ai_service.keywords import keywords, korean_stems
-from text_samples import HUB, KOREAN
+from text_samples import HUB, KOREAN, PATHOLOGICAL
 
 
 def test_the_most_repeated_content_words_come_first():
@@ -43,3 +47,13 @@ def test_a_particle_is_stripped_only_when_the_text_shows_the_stem_in_another_for
         "책을": "책",
         "책이": "책",
     }
+
+
+@pytest.mark.parametrize("name", PATHOLOGICAL)
+def test_a_pathological_mebibyte_gives_keywords_within_the_bound(name):
+    # Keywords need no dense matrix (sums per term, a heap for the best): linear.
+    text = PATHOLOGICAL[name]()
+    started = time.perf_counter()
+    keywords(text, 50)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 5, f"{name}: {elapsed:.2f} s"  # at most about 1.2 s on the 2-core dev machine

@@ -1,4 +1,5 @@
 from ai_service.sentences import has_words, split_sentences
+from in_child import timed_in_child
 
 
 def test_english_sentences_end_at_terminators_followed_by_space():
@@ -92,3 +93,44 @@ def test_a_long_line_of_abbreviations_splits_in_linear_time():
     started = time.perf_counter()
     assert len(split_sentences("Mr. " * 200_000)) == 1
     assert time.perf_counter() - started < 2
+
+
+MIB = 1 << 20
+
+# A long run of terminators (or of closers after one) not followed by whitespace
+# used to make the terminator regex retry from every position of the run and
+# backtrack through the rest of it: 16,000 dots took 4.7 s, 1 MiB would take
+# hours. Each of these must now take milliseconds; 2 s is a generous bound.
+ADVERSARIAL_LINES = {
+    "dots then a letter": ("'Hello world' + '.' * MIB + 'x'", 1),
+    "?! then a letter": ("'Hello world' + '!?' * (MIB // 2) + 'x'", 1),
+    "ellipses then a letter": ("'Hello world' + '…' * MIB + 'x'", 1),
+    "closers after a period": ("'Hello world.' + ')' * MIB + 'x'", 1),
+    "dots then closers": ("'Hello' + '.' * (MIB // 2) + ')' * (MIB // 2) + 'x'", 1),
+    "period-closer pairs": ("'Hello' + '.)' * (MIB // 2) + 'x'", 1),
+    "mixed terminators and closers": ("'Hello' + '.?!…\"\\')]”’」』' * (MIB // 12) + 'x'", 1),
+    "dots then a full stop": ("'Hello' + '.' * MIB + '。x'", 2),
+    "full-width run then closers": ("'你好' + '。！？' * (MIB // 3) + '」' * MIB + 'x'", 2),
+    "a period glued to each word": ("'a.' * (MIB // 2)", 1),
+    "a sentence per word": ("'a. ' * (MIB // 3)", MIB // 3),
+    "abbreviations": ("'Mr. ' * (MIB // 4)", 1),
+}
+
+
+def test_long_runs_of_terminators_and_closers_split_in_linear_time():
+    cases = {name: (make_text, "len(split_sentences(text))") for name, (make_text, _) in ADVERSARIAL_LINES.items()}
+    results = timed_in_child("from ai_service.sentences import split_sentences", cases, timeout=30)
+    for name, (_, sentences) in ADVERSARIAL_LINES.items():
+        seconds, got = results[name]
+        assert got == sentences, name
+        assert seconds < 2, f"{name}: {seconds:.2f} s"
+
+
+def test_has_words_on_a_mebibyte_of_punctuation_is_linear():
+    results = timed_in_child(
+        "from ai_service.sentences import has_words",
+        {"punctuation": ("'.!?…)' * MIB", "has_words(text)"), "then a letter": ("'_-' * MIB + 'x'", "has_words(text)")},
+        timeout=30,
+    )
+    assert results["punctuation"][1] is False and results["then a letter"][1] is True
+    assert all(seconds < 2 for seconds, _ in results.values()), results

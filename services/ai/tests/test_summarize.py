@@ -6,7 +6,7 @@ import pytest
 
 from ai_service import summarize as summarize_module
 from ai_service.summarize import MAX_GRAPH_SENTENCES, pagerank_from_google_matrix, summarize, textrank
-from text_samples import HUB, HUB_CENTRE, KOREAN, TEN_SENTENCES, large_text
+from text_samples import HUB, HUB_CENTRE, KOREAN, PATHOLOGICAL, TEN_SENTENCES, large_text
 
 
 def test_the_sentence_that_shares_words_with_all_others_ranks_first():
@@ -79,6 +79,19 @@ def test_a_one_mebibyte_text_summarises_in_well_under_a_few_seconds():
     assert summary.input_sentences > 10_000 * 0.9
     assert len(summary.sentences) == 20
     assert elapsed < 3, f"{elapsed:.2f} s"  # about 0.5 s on the 2-core dev machine
+
+
+@pytest.mark.parametrize("name", PATHOLOGICAL)
+def test_a_pathological_mebibyte_summarises_within_the_bound(name):
+    text = PATHOLOGICAL[name]()
+    assert 0.9 * (1 << 20) < len(text.encode()) < 1.4 * (1 << 20)
+    started = time.perf_counter()
+    summary = summarize(text, 20)
+    elapsed = time.perf_counter() - started
+    assert summary.sentences
+    # 0.2–0.8 s on the 2-core dev machine; 8–14 s for the first two before the
+    # graph's terms were bounded (summarize's docstring).
+    assert elapsed < 5, f"{name}: {elapsed:.2f} s"
 
 
 def test_textrank_ranks_the_hub_of_a_star_highest_and_sums_to_one():

@@ -1,5 +1,6 @@
 import pytest
 
+from in_child import timed_in_child
 from ai_service.traceparent import trace_id_of
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -33,3 +34,17 @@ def test_a_later_version_may_carry_more_fields():
 )
 def test_a_malformed_header_gives_none(header):
     assert trace_id_of(header) is None
+
+
+def test_a_long_header_is_checked_in_linear_time():
+    results = timed_in_child(
+        "from ai_service.traceparent import trace_id_of",
+        {
+            "long tail": (f"'01-{TRACE}-00f067aa0ba902b7-01-' + '-' * MIB", "trace_id_of(text)"),
+            "long hex": ("'0' * MIB", "trace_id_of(text)"),
+            "repeated prefix": (f"'01-{TRACE}-' * (MIB // 36)", "trace_id_of(text)"),
+        },
+        timeout=30,
+    )
+    assert [value for _, value in results.values()] == [TRACE, None, None]
+    assert all(seconds < 2 for seconds, _ in results.values()), results

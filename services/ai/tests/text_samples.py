@@ -38,3 +38,45 @@ def large_text(size: int = 1 << 20, seed: int = 7) -> str:
         parts.append(sentence)
         total += len(sentence)
     return "".join(parts)
+
+
+# Pathological texts of about 1 MiB (UTF-8), for the time bounds. Before the
+# graph's terms were bounded, the first two took 8–14 s to summarise.
+def random_hangul(size: int = 1 << 20) -> str:
+    """300 sentences of random Hangul syllables: nearly every bigram occurs once."""
+    rng = random.Random(1)
+    chars = [chr(0xAC00 + rng.randrange(11172)) for _ in range(size // 3)]
+    per = len(chars) // 300
+    return "\n".join("".join(chars[i * per : (i + 1) * per]) + "." for i in range(300))
+
+
+def unique_latin_words(size: int = 1 << 20) -> str:
+    """300 sentences of words that each occur once in the text."""
+    words = [format(i, "x") + "q" for i in range(size // 7)]
+    per = len(words) // 300
+    return "\n".join(" ".join(words[i * per : (i + 1) * per]) + "." for i in range(300))
+
+
+def one_giant_sentence(size: int = 1 << 20) -> str:
+    """No terminator at all: a single sentence of distinct words."""
+    return " ".join(format(i, "x") + "q" for i in range(size // 7))
+
+
+def tiny_sentences(size: int = 1 << 20) -> str:
+    """350,000 sentences "a." (a stop word: no terms at all)."""
+    return "a. " * (size // 3)
+
+
+def paired_long_sentences(size: int = 1 << 20) -> str:
+    """300 sentences in pairs, each pair sharing ~500 words no other sentence has."""
+    per = size // 300 // 7
+    return "\n".join(" ".join(f"{i // 2:x}q{j:x}" for j in range(per)) + "." for i in range(300))
+
+
+PATHOLOGICAL = {
+    "random Hangul": random_hangul,
+    "unique Latin words": unique_latin_words,
+    "one giant sentence": one_giant_sentence,
+    "tiny sentences": tiny_sentences,
+    "paired long sentences": paired_long_sentences,
+}
