@@ -251,12 +251,17 @@ try {
     await page.reload();
     // One summary per account at a time: while another of this user's streams (ten sentences,
     // some 4 s), the page's is refused, in words.
-    const other = page.request.post(`/api/texts/${riversText.id}/summary?sentences=10`);
-    await page.waitForTimeout(300);
+    // fetch resolves once the answer's header is in: the server has admitted that summary.
+    const otherStatus = await page.evaluate(async (id) => {
+      window.otherSummary = await fetch(`/api/texts/${id}/summary?sentences=10`, { method: "POST" });
+      return window.otherSummary.status;
+    }, riversText.id);
+    if (otherStatus !== 200) throw new Error(`the other summary was refused: ${otherStatus}`);
     await summary.getByRole("button", { name: "Summarize" }).click();
     await summary.getByRole("alert").filter({ hasText: "A summary is already being made for you." }).waitFor();
     await check(page, "summary-busy");
-    if ((await other).status() !== 200) throw new Error("the other summary was refused");
+    const otherBody = await page.evaluate(async () => await window.otherSummary.text());  // to its end
+    if (!otherBody.includes("event: done")) throw new Error("the other summary did not finish");
     await summary.getByRole("button", { name: "Summarize" }).click();
     await whileStreaming();
     await summary.getByRole("button", { name: "Stop" }).click();
