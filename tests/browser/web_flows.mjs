@@ -242,7 +242,7 @@ try {
   if (JSON.stringify(await sentences.allTextContents()) !== JSON.stringify(made)) throw new Error("the cached summary differs from the one made");
   ok(step);
 
-  step = "summarize: one at a time; Stop ends the stream midway, and nothing arrives after it";
+  step = "summarize: one at a time; Stop ends the stream midway, and nothing arrives after it; leaving the page stops it";
   {
     // A new version: its summary is not in the cache, so it streams again.
     const r = await page.request.put(`/api/texts/${riversText.id}`, { data: { content: rivers.replace("sea", "ocean") } });
@@ -275,6 +275,25 @@ try {
     await summary.getByRole("button", { name: "Summarize" }).click();
     await summary.getByRole("status").filter({ hasText: `Summary of version ${version}` }).waitFor();
     if ((await sentences.count()) !== 3) throw new Error("the summary after Stop is incomplete");
+
+    // Leaving the page mid-stream stops the work at the AI service too (its own counter, asked
+    // from here: run.sh exports AI_SERVICE_URL), not only on the page.
+    const stats = async () => (await (await fetch(`${process.env.AI_SERVICE_URL}/v1/stats`)).json());
+    const before = await stats();
+    const again = await page.request.put(`/api/texts/${riversText.id}`, { data: { content: rivers.replace("sea", "bay") } });
+    if (again.status() !== 200) throw new Error("editing the text: " + again.status());
+    await page.reload();
+    await summary.getByRole("button", { name: "Summarize" }).click();
+    await whileStreaming();
+    await nav(page, "API keys").click();
+    let after = await stats();
+    for (const until = Date.now() + 5000; after.summaries_cancelled === before.summaries_cancelled && Date.now() < until; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));  // a counter: no event to wait on
+      after = await stats();
+    }
+    if (after.summaries_cancelled !== before.summaries_cancelled + 1)
+      throw new Error(`leaving the page did not stop the summary: ${JSON.stringify(before)} then ${JSON.stringify(after)}`);
+    if (after.summaries_completed !== before.summaries_completed) throw new Error("the summary left behind was completed");
     if ((await page.request.delete(`/api/texts/${riversText.id}`)).status() !== 204) throw new Error("deleting the summarized text");
     await nav(page, "Texts").click();
     await page.getByRole("heading", { name: "Texts", exact: true }).waitFor();
