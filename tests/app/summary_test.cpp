@@ -332,23 +332,30 @@ TEST_CASE("the AI service's failures read as 504 ai_timeout and 502 ai_error, be
         CHECK(r.status == 422);
         CHECK(boost::json::parse(r.body).at("error").at("code") == "nothing_to_summarize");
     }
-    SECTION("a service answering 503 every time is retried, then 502 ai_error") {
-        std::atomic<int> hits{0};
-        spur::App failing(spur::AppOptions{.log = [](spur::LogLevel, std::string_view) {}});
-        failing.post("/v1/summarize", [&](spur::Request& req, spur::Response& res) {
-            ++hits;
-            CHECK_FALSE(req.header("Idempotency-Key").empty());  // what makes the POST safe to repeat
-            res.status(503).send("overloaded");
-        });
-        spur::test::TestServer upstream(failing);
-        Config config = test_config();
-        config.ai_service_url = "http://127.0.0.1:" + std::to_string(upstream.port());
-        Running app(config, true, Via::wire);
-        const auto token = signup(app, unique_email("ai-5xx"));
-        const auto id = create_text(app, token);
-        auto r = summarize(app, id, token);
-        CHECK(r.status == 502);
-        CHECK(boost::json::parse(r.body).at("error").at("code") == "ai_error");
-        CHECK(hits == 3);
+    SECTION("a service failing every time is retried: 502 is then ai_error, 503 (busy) ai_unavailable") {
+        for (const int status : {502, 503}) {
+            std::atomic<int> hits{0};
+            spur::App failing(spur::AppOptions{.log = [](spur::LogLevel, std::string_view) {}});
+            failing.post("/v1/summarize", [&](spur::Request& req, spur::Response& res) {
+                ++hits;
+                CHECK_FALSE(req.header("Idempotency-Key").empty());  // what makes the POST safe to repeat
+                res.status(status).set("Retry-After", "0").send("busy");
+            });
+            spur::test::TestServer upstream(failing);
+            Config config = test_config();
+            config.ai_service_url = "http://127.0.0.1:" + std::to_string(upstream.port());
+            Running app(config, true, Via::wire);
+            const auto token = signup(app, unique_email("ai-5xx"));
+            const auto id = create_text(app, token);
+            auto r = summarize(app, id, token);
+            CHECK(hits == 3);
+            if (status == 502) {
+                CHECK(r.status == 502);
+                CHECK(boost::json::parse(r.body).at("error").at("code") == "ai_error");
+            } else {
+                CHECK(r.status == 503);
+                CHECK(boost::json::parse(r.body).at("error").at("code") == "ai_unavailable");
+            }
+        }
     }
 }

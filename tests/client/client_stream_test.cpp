@@ -6,6 +6,7 @@
 #include <spur/sse.hpp>
 
 #include "client/harness.hpp"
+#include "client/sse_parser.hpp"
 #include "support/eventually_async.hpp"
 #include "support/test_server.hpp"
 
@@ -317,4 +318,19 @@ TEST_CASE("a stream dropped before its end closes its connection instead of pool
     }());
     CHECK(client.idle_connections(io.io) == 0);
     CHECK(test::eventually([&] { return srv.server().stats().open_connections == 0; }));
+}
+
+TEST_CASE("an event's retry: past what milliseconds hold is a year, not a wrapped negative", "[client][client_stream]") {
+    client::SseParser parser(1024);
+    CHECK_FALSE(parser.line("data: x"));
+    CHECK_FALSE(parser.line("retry: 18446744073709551615"));
+    auto event = parser.line("");
+    REQUIRE(event);
+    REQUIRE(event->retry);
+    CHECK(event->retry->count() == 365LL * 24 * 3600 * 1000);
+    CHECK_FALSE(parser.line("data: y"));
+    CHECK_FALSE(parser.line("retry: 12a"));  // not all digits: ignored
+    event = parser.line("");
+    REQUIRE(event);
+    CHECK_FALSE(event->retry);
 }

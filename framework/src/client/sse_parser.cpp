@@ -46,7 +46,13 @@ std::optional<Event> SseParser::line(std::string_view line) {
         const auto* end = value.data() + value.size();
         const auto [ptr, ec] = std::from_chars(value.data(), end, ms);
         const bool digits = !value.empty() && std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
-        if (digits && ec == std::errc{} && ptr == end) pending_.retry = std::chrono::milliseconds(ms);
+        // Past what a millisecond count holds it would wrap negative: a year is plenty.
+        constexpr unsigned long year_ms = 365UL * 24 * 3600 * 1000;
+        if (digits && ptr == end) {
+            if (ec == std::errc::result_out_of_range || (ec == std::errc{} && ms > year_ms)) ms = year_ms;
+            if (ec == std::errc{} || ec == std::errc::result_out_of_range)
+                pending_.retry = std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(ms));
+        }
     }
     // Any other field is ignored, as the standard says.
     return std::nullopt;

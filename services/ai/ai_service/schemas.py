@@ -12,6 +12,12 @@ class _Text(BaseModel):
 
     @validator("text")
     def _has_words(cls, text: str) -> str:
+        # JSON may carry a lone surrogate (\ud800), which is not a character: no UTF-8 can
+        # carry it out again, so it is refused here rather than failing mid-stream.
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("text is not valid Unicode (a lone surrogate)") from None
         # Empty or whitespace-only text (or only punctuation) has no sentence to work on.
         if not has_words(text):
             raise ValueError("text has no words")

@@ -61,6 +61,14 @@ def test_invalid_input_is_422(client, path, body):
 
 
 @pytest.mark.parametrize("path", ["/v1/summarize", "/v1/keywords"])
+def test_a_lone_surrogate_is_422_not_a_broken_stream(client, path):
+    body = b'{"text": "Hello \\ud800 world. Second one here."}'
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert "surrogate" in response.text
+
+
+@pytest.mark.parametrize("path", ["/v1/summarize", "/v1/keywords"])
 def test_malformed_json_is_422(client, path):
     response = client.post(path, content=b'{"text": "unterminated', headers={"content-type": "application/json"})
     assert response.status_code == 422
