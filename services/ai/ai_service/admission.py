@@ -51,6 +51,7 @@ class Admission:
             await response(scope, receive, send)
             return
         self.admitted += 1
+        self.stats.admitted = self.admitted
         state = scope.setdefault("state", {})
         state[_HOLDS_SLOT] = self
         try:
@@ -60,6 +61,7 @@ class Admission:
 
     def _give_back(self) -> None:
         self.admitted -= 1
+        self.stats.admitted = self.admitted
 
 
 def release(scope: Scope) -> None:

@@ -17,6 +17,7 @@ class Stats:
     summaries_cancelled: int = 0  # the client left before `done` went out
     keywords: int = 0  # keyword lists answered
     busy_refused: int = 0  # analysis requests refused with 503 busy (admission)
+    admitted: int = 0  # a gauge: analysis requests admitted now (reading, waiting or analysed)
 
     def snapshot(self) -> dict[str, int]:
         return asdict(self)

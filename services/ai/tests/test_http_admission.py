@@ -55,12 +55,12 @@ class StalledUpload:
 
 
 def refused_once_admitted(http: httpx.Client) -> httpx.Response:
-    """The first 503 to a keywords request (the stalled upload may take a moment to be admitted)."""
-    deadline = time.monotonic() + 5
-    while True:
-        response = http.post("/v1/keywords", json=KEYWORDS)
-        if response.status_code == 503 or time.monotonic() > deadline:
-            return response
+    """A keywords request once the stalled upload holds the one slot (its `admitted` gauge)."""
+    deadline = time.monotonic() + 10
+    while http.get("/v1/stats").json()["admitted"] != 1:
+        assert time.monotonic() < deadline, "the stalled upload was never admitted"
+        time.sleep(0.02)  # a gauge: no event to wait on
+    return http.post("/v1/keywords", json=KEYWORDS)
 
 
 def test_beyond_the_limit_a_request_is_refused_at_once_and_the_service_stays_healthy(one_slot, http):

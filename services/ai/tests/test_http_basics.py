@@ -11,9 +11,10 @@ def test_healthz(client):
     assert response.json() == {"status": "ok"}
 
 
-def test_stats_has_exactly_the_five_counters(client):
+def test_stats_has_exactly_the_five_counters_and_the_gauge(client):
     stats = client.get("/v1/stats").json()
-    assert set(stats) == {"summaries_started", "summaries_completed", "summaries_cancelled", "keywords", "busy_refused"}
+    assert set(stats) == {"summaries_started", "summaries_completed", "summaries_cancelled", "keywords", "busy_refused",
+                          "admitted"}
     assert all(isinstance(value, int) for value in stats.values())
 
 
