@@ -1,5 +1,7 @@
 #include "in_flight.hpp"
 
+#include <spur/http_error.hpp>
+
 namespace app {
 
 std::optional<InFlight::Ticket> InFlight::enter(std::uint64_t key, Refusal& why) {
@@ -16,6 +18,16 @@ std::optional<InFlight::Ticket> InFlight::enter(std::uint64_t key, Refusal& why)
     keys_.insert(key);
     why = Refusal::none;
     return Ticket(this, key);
+}
+
+InFlight::Ticket InFlight::admit(std::uint64_t key, Busy same_key, Busy full, const char* retry_after) {
+    Refusal why{};
+    auto ticket = enter(key, why);
+    if (ticket) return std::move(*ticket);
+    const Busy& busy = why == Refusal::same_key ? same_key : full;
+    spur::HttpError e(429, busy.code, busy.message);
+    e.with_header("Retry-After", retry_after);
+    throw e;
 }
 
 void InFlight::leave(std::uint64_t key) noexcept {

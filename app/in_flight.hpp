@@ -40,6 +40,16 @@ public:
     /// (`same_key`), or `limit` operations are running (`full`). Thread-safe.
     std::optional<Ticket> enter(std::uint64_t key, Refusal& why);
 
+    /// How a refusal reads to the client: a 429 with this code and message.
+    struct Busy {
+        const char* code;
+        const char* message;
+    };
+    /// A ticket for `key`, or throws spur::HttpError 429 with `Retry-After: retry_after` —
+    /// `same_key`'s words when this key already has an operation running, `full`'s when `limit`
+    /// operations are. Thread-safe.
+    Ticket admit(std::uint64_t key, Busy same_key, Busy full, const char* retry_after);
+
 private:
     void leave(std::uint64_t key) noexcept;
 

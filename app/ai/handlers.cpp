@@ -23,14 +23,8 @@ using Caller = auth::Auth<auth::Principal, auth::Credentials::token_or_key>;
 // A ticket for one summary of `user`, or 429: their previous one still streams, or the server
 // streams as many as it allows. Each holds a connection to the AI service, not to the database.
 InFlight::Ticket admit_summary(Services& s, std::uint64_t user) {
-    InFlight::Refusal why{};
-    auto ticket = s.summaries.enter(user, why);
-    if (ticket) return std::move(*ticket);
-    spur::HttpError e = why == InFlight::Refusal::same_key
-                            ? spur::HttpError(429, "summary_in_progress", "Your previous summary is still being made; wait for it")
-                            : spur::HttpError(429, "too_many_summaries", "The server is making as many summaries as it allows; retry shortly");
-    e.with_header("Retry-After", "2");
-    throw e;
+    return s.summaries.admit(user, {"summary_in_progress", "Your previous summary is still being made; wait for it"},
+                             {"too_many_summaries", "The server is making as many summaries as it allows; retry shortly"}, "2");
 }
 
 spur::Event sentence_event(std::size_t index, const std::string& text) {

@@ -19,15 +19,9 @@ spur::HttpError confirmation_throttled(std::chrono::seconds retry) {
 }
 
 InFlight::Ticket one_operation(Services& s, std::uint64_t user_id) {
-    InFlight::Refusal why{};
-    auto ticket = s.password_checks.enter(user_id, why);
-    if (!ticket) {
-        spur::HttpError e(429, "password_check_in_progress",
-                          "Another password operation of this account is running; wait for its answer");
-        e.with_header("Retry-After", "1");
-        throw e;
-    }
-    return std::move(*ticket);
+    const InFlight::Busy running{"password_check_in_progress",
+                                 "Another password operation of this account is running; wait for its answer"};
+    return s.password_checks.admit(user_id, running, running, "1");  // no overall limit: only the first applies
 }
 }  // namespace
 

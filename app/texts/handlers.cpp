@@ -53,14 +53,8 @@ spur::HttpError quota_exceeded(const QuotaExceeded& e) { return spur::HttpError(
 // A ticket for one search of `user`, or 429: their previous search still runs, or the server
 // runs as many as it allows. Retry-After: a search ends within max_statement_time (1 s).
 InFlight::Ticket admit_search(Services& s, std::uint64_t user) {
-    InFlight::Refusal why{};
-    auto ticket = s.searches.enter(user, why);
-    if (ticket) return std::move(*ticket);
-    spur::HttpError e = why == InFlight::Refusal::same_key
-                            ? spur::HttpError(429, "search_in_progress", "Your previous search is still running; wait for its answer")
-                            : spur::HttpError(429, "too_many_searches", "The server is running as many searches as it allows; retry shortly");
-    e.with_header("Retry-After", "1");
-    throw e;
+    return s.searches.admit(user, {"search_in_progress", "Your previous search is still running; wait for its answer"},
+                            {"too_many_searches", "The server is running as many searches as it allows; retry shortly"}, "1");
 }
 }  // namespace
 

@@ -104,18 +104,23 @@ App streaming_service(Signals& signals) {
 
 std::string base(test::TestServer& srv) { return "http://127.0.0.1:" + std::to_string(srv.port()); }
 
+// The streaming service on a real socket, and the test's io_context.
+struct Streaming {
+    Signals signals;
+    App app = streaming_service(signals);
+    test::TestServer srv{app};
+    Io io;
+};
+
 }  // namespace
 
 TEST_CASE("open() returns at the header and next_chunk() hands over each piece as the server writes it",
           "[client][client_stream]") {
-    Signals signals;
-    App app = streaming_service(signals);
-    test::TestServer srv(app);
-    Io io;
+    Streaming f;
     HttpClient client;
     std::vector<std::string> chunks;
     run([&]() -> Task<> {
-        auto stream = co_await client.open("GET", base(srv) + "/drip");
+        auto stream = co_await client.open("GET", base(f.srv) + "/drip");
         CHECK(stream.status() == 200);
         CHECK(stream.header("transfer-encoding") == "chunked");
         CHECK_FALSE(stream.done());
@@ -123,25 +128,22 @@ TEST_CASE("open() returns at the header and next_chunk() hands over each piece a
             auto chunk = co_await stream.next_chunk();
             if (chunk.empty()) break;
             chunks.emplace_back(chunk);
-            signals.client_has_first = true;
+            f.signals.client_has_first = true;
         }
         CHECK(stream.done());
     }());
     CHECK(chunks == std::vector<std::string>{"one", "two"});
     // Read to its end, the connection went back to the pool.
-    CHECK(client.idle_connections(io.io) == 1);
+    CHECK(client.idle_connections(f.io.io) == 1);
 }
 
 TEST_CASE("next_line() reads NDJSON lines across pieces, LF or CRLF, and the last line without a break",
           "[client][client_stream]") {
-    Signals signals;
-    App app = streaming_service(signals);
-    test::TestServer srv(app);
-    Io io;
+    Streaming f;
     HttpClient client;
     std::vector<std::string> lines;
     run([&]() -> Task<> {
-        auto stream = co_await client.open("GET", base(srv) + "/ndjson");
+        auto stream = co_await client.open("GET", base(f.srv) + "/ndjson");
         while (auto line = co_await stream.next_line()) lines.push_back(*line);
     }());
     CHECK(lines == std::vector<std::string>{"{\"n\":1}", "{\"n\":2}", "", "{\"n\":3}"});
@@ -149,14 +151,11 @@ TEST_CASE("next_line() reads NDJSON lines across pieces, LF or CRLF, and the las
 
 TEST_CASE("next_event() reads what spur::sse sends: type, id, multi-line data, retry, comments skipped",
           "[client][client_stream]") {
-    Signals signals;
-    App app = streaming_service(signals);
-    test::TestServer srv(app);
-    Io io;
+    Streaming f;
     HttpClient client;
     std::vector<Event> events;
     run([&]() -> Task<> {
-        auto stream = co_await client.open("GET", base(srv) + "/events");
+        auto stream = co_await client.open("GET", base(f.srv) + "/events");
         CHECK(stream.header("content-type").starts_with("text/event-stream"));
         while (auto event = co_await stream.next_event()) events.push_back(std::move(*event));
     }());
@@ -173,14 +172,11 @@ TEST_CASE("next_event() reads what spur::sse sends: type, id, multi-line data, r
 
 TEST_CASE("next_event() parses as a browser does: BOM, CR and CRLF, no-data events dropped, unknown fields ignored",
           "[client][client_stream]") {
-    Signals signals;
-    App app = streaming_service(signals);
-    test::TestServer srv(app);
-    Io io;
+    Streaming f;
     HttpClient client;
     std::vector<Event> events;
     run([&]() -> Task<> {
-        auto stream = co_await client.open("GET", base(srv) + "/raw-events");
+        auto stream = co_await client.open("GET", base(f.srv) + "/raw-events");
         while (auto event = co_await stream.next_event()) events.push_back(std::move(*event));
     }());
     REQUIRE(events.size() == 2);
@@ -196,22 +192,19 @@ TEST_CASE("next_event() parses as a browser does: BOM, CR and CRLF, no-data even
 
 TEST_CASE("a stream holds one chunk at a time: a reader that stops reading stops the server's writes",
           "[client][client_stream]") {
-    Signals signals;
-    App app = streaming_service(signals);
-    test::TestServer srv(app);
-    Io io;
+    Streaming f;
     HttpClient client(HttpClientOptions{.max_response_bytes = 64 * 1024 * 1024, .stream_chunk_bytes = 4096});
     std::size_t largest = 0, total = 0;
     std::size_t written_while_paused = 0;
     run([&]() -> Task<> {
-        auto stream = co_await client.open("GET", base(srv) + "/flood");
+        auto stream = co_await client.open("GET", base(f.srv) + "/flood");
         auto first = co_await stream.next_chunk();
         largest = first.size();
         total = first.size();
         // Not reading: the server's writes must stall once the socket buffers are full.
         std::size_t seen = 0;
         auto stalled = [&] {
-            const auto now = signals.flood_written.load();
+            const auto now = f.signals.flood_written.load();
             const bool same = now == seen;
             seen = now;
             return same && now > 0;
@@ -219,7 +212,7 @@ TEST_CASE("a stream holds one chunk at a time: a reader that stops reading stops
         auto settled = test::eventually_async(stalled, std::chrono::seconds(10));
         const bool did_settle = co_await std::move(settled);  // not inside CHECK (GCC 12)
         CHECK(did_settle);
-        written_while_paused = signals.flood_written.load();
+        written_while_paused = f.signals.flood_written.load();
         for (;;) {
             auto chunk = co_await stream.next_chunk();
             if (chunk.empty()) break;
@@ -234,14 +227,11 @@ TEST_CASE("a stream holds one chunk at a time: a reader that stops reading stops
 
 TEST_CASE("a streamed body over max_response_bytes, or a line over max_event_bytes, fails as too large",
           "[client][client_stream]") {
-    Signals signals;
-    App app = streaming_service(signals);
-    test::TestServer srv(app);
-    Io io;
+    Streaming f;
     HttpClient small(HttpClientOptions{.max_response_bytes = 1024 * 1024});
     std::optional<Kind> kind;
     run([&]() -> Task<> {
-        auto stream = co_await small.open("GET", base(srv) + "/flood");
+        auto stream = co_await small.open("GET", base(f.srv) + "/flood");
         try {
             while (!(co_await stream.next_chunk()).empty()) {
             }
@@ -254,7 +244,7 @@ TEST_CASE("a streamed body over max_response_bytes, or a line over max_event_byt
     kind.reset();
     HttpClient short_lines(HttpClientOptions{.max_event_bytes = 64 * 1024});
     run([&]() -> Task<> {
-        auto stream = co_await short_lines.open("GET", base(srv) + "/long-line");
+        auto stream = co_await short_lines.open("GET", base(f.srv) + "/long-line");
         try {
             co_await stream.next_line();
         } catch (const HttpClientError& e) {
@@ -263,7 +253,7 @@ TEST_CASE("a streamed body over max_response_bytes, or a line over max_event_byt
         CHECK(stream.done());
     }());
     CHECK(kind == Kind::too_large);
-    CHECK(short_lines.idle_connections(io.io) == 0);
+    CHECK(short_lines.idle_connections(f.io.io) == 0);
 }
 
 TEST_CASE("cancelling the coroutine reading a stream closes the upstream connection at once",
@@ -302,13 +292,10 @@ TEST_CASE("cancelling the coroutine reading a stream closes the upstream connect
 }
 
 TEST_CASE("a stream dropped before its end closes its connection instead of pooling it", "[client][client_stream]") {
-    Signals signals;
-    App app = streaming_service(signals);
-    test::TestServer srv(app);
-    Io io;
+    Streaming f;
     HttpClient client;
     run([&]() -> Task<> {
-        auto stream = co_await client.open("GET", base(srv) + "/first-then-wait");
+        auto stream = co_await client.open("GET", base(f.srv) + "/first-then-wait");
         const std::string first(co_await stream.next_chunk());  // not inside CHECK (GCC 12)
         CHECK(first == "first");
         stream.close();
@@ -316,8 +303,8 @@ TEST_CASE("a stream dropped before its end closes its connection instead of pool
         const auto after = co_await stream.next_chunk();
         CHECK(after.empty());
     }());
-    CHECK(client.idle_connections(io.io) == 0);
-    CHECK(test::eventually([&] { return srv.server().stats().open_connections == 0; }));
+    CHECK(client.idle_connections(f.io.io) == 0);
+    CHECK(test::eventually([&] { return f.srv.server().stats().open_connections == 0; }));
 }
 
 TEST_CASE("an event's retry: past what milliseconds hold is a year, not a wrapped negative", "[client][client_stream]") {
