@@ -235,9 +235,13 @@ TEST_CASE("a trace id sent to spur-app reaches spur-app's log line and the AI se
     CHECK(service_log.find("\"trace_id\": \"" + trace_id + "\"") != std::string::npos);
     CHECK(service_log.find(sent) == std::string::npos);
     CHECK(service_log.find("-01\"") != std::string::npos);  // the sampled flag passed on
-    std::lock_guard lock(*mutex);
-    const bool logged = std::any_of(lines->begin(), lines->end(), [&](const std::string& line) {
-        return line.find("/summary") != std::string::npos && line.find(trace_id) != std::string::npos;
+    // The access line is written after the response is (a finish hook), so the client may see the
+    // answer first: wait for the line rather than race it.
+    const bool logged = spur::test::eventually([&] {
+        std::lock_guard lock(*mutex);
+        return std::any_of(lines->begin(), lines->end(), [&](const std::string& line) {
+            return line.find("/summary") != std::string::npos && line.find(trace_id) != std::string::npos;
+        });
     });
     CHECK(logged);
 }
