@@ -12,6 +12,9 @@ packages=(
   # needs python3-scipy -> python3-pythran -> libboost-dev (1.74), which conflicts with
   # libboost1.81-dev.
   python3-fastapi python3-uvicorn python3-networkx python3-numpy python3-pytest python3-httpx
+  # HTTP/2: nghttp2 is the protocol engine (SPUR_WITH_HTTP2); python3-h2 and nghttp2-client
+  # (nghttp, h2load) are the independent clients of its tests and benchmarks.
+  libnghttp2-dev nghttp2-client python3-h2
   "$@"
 )
 

@@ -1,5 +1,5 @@
 #pragma once
-// spur::Server — serves an App over HTTP/1.1 with limits, timeouts and graceful shutdown.
+// spur::Server — serves an App over HTTP/1.1 and HTTP/2 with limits, timeouts and graceful shutdown.
 
 #include <spur/app.hpp>
 #include <spur/tls.hpp>
@@ -19,6 +19,44 @@ namespace spur {
 enum class ForwardedHeader {
     x_forwarded_for,  ///< X-Forwarded-For and X-Forwarded-Proto
     forwarded,        ///< RFC 7239 Forwarded (for=, proto=)
+};
+
+/// HTTP/2 (RFC 9113) on the same App (ServerOptions::http2), spoken through nghttp2 when spur
+/// is built with SPUR_WITH_HTTP2 (the default). Each stream is a Request handled like an
+/// HTTP/1.1 one; the HTTP/1.1 limits of ServerOptions apply per stream (max_header_bytes and
+/// max_header_fields -> 431, max_request_line bounds :path -> 414, body limits, timeouts).
+/// A client past a flood limit gets GOAWAY with ENHANCE_YOUR_CALM and its connection closes.
+struct Http2Options {
+    /// Offer "h2" by ALPN on the TLS listener; a client that does not ask for it, or a spur
+    /// built without HTTP/2, speaks HTTP/1.1 there.
+    bool tls = true;
+    /// Recognise the HTTP/2 connection preface on the plain listener (h2c by prior knowledge):
+    /// one port serves HTTP/1.1 and h2c. Off by default: cleartext HTTP/2 belongs behind a
+    /// proxy that speaks it. Server's constructor throws std::invalid_argument when spur was
+    /// built without HTTP/2.
+    bool cleartext = false;
+    /// Streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS); more
+    /// are refused with RST_STREAM REFUSED_STREAM.
+    std::uint32_t max_concurrent_streams = 100;
+    /// Request-body bytes one stream may send before its handler reads them (the stream's
+    /// flow-control window): a slow handler slows its own stream only. A connection holds at
+    /// most max_concurrent_streams times this much of unread bodies, counted against
+    /// max_buffered_body_bytes as well.
+    std::uint32_t stream_window = 64 * 1024;
+    /// The HPACK dynamic table each side may keep (SETTINGS_HEADER_TABLE_SIZE), bytes.
+    std::uint32_t header_table_size = 4096;
+    /// Streams the client may reset (RST_STREAM) at once, and then per second: past it the
+    /// connection ends (the rapid reset attack, CVE-2023-44487).
+    std::uint32_t reset_burst = 200;
+    std::uint32_t resets_per_second = 50;
+    /// Frames that carry no request — SETTINGS, PING, PRIORITY, WINDOW_UPDATE, empty DATA or
+    /// HEADERS of no new stream — the client may send at once, and then per second (SETTINGS,
+    /// PING and empty-frame floods).
+    std::uint32_t control_burst = 1000;
+    std::uint32_t control_per_second = 200;
+    /// CONTINUATION frames one header block may span at most; a block is also bounded by
+    /// max_request_line + max_header_bytes of encoded bytes (the CONTINUATION flood of 2024).
+    std::uint32_t max_continuations = 8;
 };
 
 /// Server settings. Every default is safe for a public-facing server.
@@ -91,6 +129,8 @@ struct ServerOptions {
     /// Open connections per client address (an IPv6 client by its /64) at most; past it new
     /// ones are closed unanswered. Trusted proxies are exempt. 0 = no per-client cap.
     std::size_t max_connections_per_ip = 256;
+    /// HTTP/2 over TLS (by ALPN, on by default) and cleartext (h2c, off by default).
+    Http2Options http2;
 };
 
 /// Serves an App over HTTP and/or HTTPS. start() binds; run() blocks serving on the I/O
