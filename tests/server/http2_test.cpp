@@ -136,6 +136,45 @@ TEST_CASE("a reset stream cancels its handler as a client that leaves does: 499 
     CHECK_FALSE(c.goaway());
 }
 
+TEST_CASE("an h2 connection holds at most a window of unread body per stream, counted in the server's budget",
+          "[server][http2]") {
+    spur::App app;
+    std::atomic<int> waiting{0};
+    std::atomic<bool> release{false};
+    app.post("/unread", [&](spur::Request& req, spur::Response& res) -> spur::Task<> {
+        ++waiting;
+        while (!release) co_await sleep_for(5ms);
+        co_await req.read_body();  // now the window opens as it reads
+        res.send(std::to_string(req.body().size()));
+    }).body_limit(4 << 20).stream_body();  // the body stays on the wire until the handler reads it
+    auto options = h2c_options();
+    options.http2.stream_window = 32 * 1024;
+    spur::test::TestServer server(app, options);
+    H2Client c(server.port());
+    std::vector<std::int32_t> ids;
+    for (int i = 0; i < 8; ++i) ids.push_back(c.request("POST", "/unread", std::string(1 << 20, 'b')));
+    // Eight handlers wait without reading: each stream got its window's worth, no more (a
+    // stream opened before the client saw spur's SETTINGS may use HTTP/2's initial 65,535).
+    const auto bound = 8u * 65'535;
+    const bool filled = spur::test::eventually([&] {
+        c.until([] { return false; }, 10ms);  // the client reads the server's SETTINGS and sends on
+        return waiting.load() == 8 && server.server().stats().buffered_body_bytes >= 8u * 32 * 1024;
+    });
+    const auto held = server.server().stats().buffered_body_bytes;
+    INFO("waiting " << waiting.load() << " buffered " << held);
+    REQUIRE(filled);
+    CHECK(held <= bound);
+    c.until([] { return false; }, 200ms);  // the client has time to try to send more: it cannot
+    CHECK(server.server().stats().buffered_body_bytes == held);
+    release = true;
+    for (auto id : ids) {
+        auto& a = c.answer(id, 10s);
+        CHECK(a.status == 200);
+        CHECK(a.body == std::to_string(1 << 20));
+    }
+    CHECK(spur::test::eventually([&] { return server.server().stats().buffered_body_bytes == 0; }));
+}
+
 TEST_CASE("drain sends GOAWAY and lets an open stream finish", "[server][http2]") {
     spur::App app;
     std::atomic<bool> started{false};
