@@ -196,6 +196,36 @@ TEST_CASE("drain sends GOAWAY and lets an open stream finish", "[server][http2]"
     server.stop();
 }
 
+TEST_CASE("an h2 client that stops mid-frame is closed after header_timeout, even with a stream open",
+          "[server][http2]") {
+    spur::App app;
+    app.get("/hang", [](spur::Request&, spur::Response& res) -> spur::Task<> {
+        co_await sleep_for(30s);
+        res.send("late");
+    });
+    auto options = h2c_options();
+    options.header_timeout = 300ms;
+    spur::test::TestServer server(app, options);
+    using namespace std::string_literals;
+    const std::string preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"s;
+    const std::string settings = "\x00\x00\x00\x04\x00\x00\x00\x00\x00"s;  // empty SETTINGS
+    // HEADERS on stream 1, END_STREAM|END_HEADERS: GET /hang, HPACK-indexed :method GET (0x82),
+    // :scheme http (0x86), :path literal "/hang", :authority literal "x".
+    const std::string block = "\x82\x86\x44\x05/hang\x41\x01x"s;
+    const std::string headers = "\x00\x00"s + char(block.size()) + "\x01\x05\x00\x00\x00\x01"s + block;
+    spur::test::RawConnection open_stream(server.port(), 3s);
+    open_stream.send(preface + settings + headers);
+    // A frame header cut in the middle, after a stream is open: a trickle.
+    open_stream.send("\x00\x00\x08\x06"s);
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(open_stream.wait_closed());
+    CHECK(std::chrono::steady_clock::now() - start < 2s);
+    // A preface alone, then nothing: the same.
+    spur::test::RawConnection silent(server.port(), 3s);
+    silent.send(preface.substr(0, 10));
+    CHECK(silent.wait_closed());
+}
+
 TEST_CASE("without http2.cleartext the h2 preface is an HTTP/1.1 request spur refuses", "[server][http2]") {
     spur::App app;
     app.get("/", [](spur::Request&, spur::Response& res) { res.send("x"); });
