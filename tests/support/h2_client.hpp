@@ -20,6 +20,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <deque>
 #include <vector>
@@ -115,7 +116,8 @@ public:
     bool server_closed() const { return server_closed_; }
 
 private:
-    static nghttp2_nv nv(const char* name, const std::string& value) {
+    // A view: a literal passed here stays alive, where a temporary std::string would not.
+    static nghttp2_nv nv(const char* name, std::string_view value) {
         return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(name)),
                 reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), std::char_traits<char>::length(name),
                 value.size(), NGHTTP2_NV_FLAG_NONE};

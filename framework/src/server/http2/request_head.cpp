@@ -9,7 +9,9 @@ void RequestHead::add(std::string_view name, std::string_view value) {
     // same on both protocols; HPACK's compression does not buy a client a larger header. :path
     // is the request line's, bounded on its own.
     if (name != ":path") bytes_ += name.size() + value.size() + 4;
-    ++fields_;
+    // A browser sends each cookie as a field of its own (RFC 9113 §8.2.3); joined, they are the
+    // one Cookie field HTTP/1.1 would count.
+    if (!(name == "cookie" && !cookie_.empty())) ++fields_;
     if (rejection_) return;
     if (!name.empty() && name.front() == ':') {
         if (name == ":method") method_.assign(value);
