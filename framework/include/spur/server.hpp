@@ -35,8 +35,10 @@ struct Http2Options {
     /// proxy that speaks it. Server's constructor throws std::invalid_argument when spur was
     /// built without HTTP/2.
     bool cleartext = false;
-    /// Streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS); more
-    /// are refused with RST_STREAM REFUSED_STREAM.
+    /// Streams one connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS). A stream
+    /// past it is refused (RST_STREAM REFUSED_STREAM) while the client has not acknowledged the
+    /// setting; after that it breaks the protocol, and nghttp2 ends the connection (GOAWAY
+    /// PROTOCOL_ERROR).
     std::uint32_t max_concurrent_streams = 100;
     /// Request-body bytes one stream may send before its handler reads them (the stream's
     /// flow-control window): a slow handler slows its own stream only. A connection holds at
@@ -49,9 +51,9 @@ struct Http2Options {
     /// connection ends (the rapid reset attack, CVE-2023-44487).
     std::uint32_t reset_burst = 200;
     std::uint32_t resets_per_second = 50;
-    /// Frames that carry no request — SETTINGS, PING, PRIORITY, WINDOW_UPDATE, empty DATA or
-    /// HEADERS of no new stream — the client may send at once, and then per second (SETTINGS,
-    /// PING and empty-frame floods).
+    /// Frames that carry no request — SETTINGS, PING, PRIORITY, empty DATA, and WINDOW_UPDATEs
+    /// beyond two per DATA frame sent — the client may send at once, and then per second
+    /// (SETTINGS, PING, window-update and empty-frame floods).
     std::uint32_t control_burst = 1000;
     std::uint32_t control_per_second = 200;
     /// CONTINUATION frames one header block may span at most; a block is also bounded by

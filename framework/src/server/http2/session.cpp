@@ -30,6 +30,8 @@ constexpr std::size_t batch_bytes = 64 * 1024;
 // The connection's own window: large, and refilled as DATA arrives (the streams' windows are
 // what bounds a connection's unread bodies), so that one stream never stalls another.
 constexpr std::int32_t connection_window = 16 * 1024 * 1024;
+// WINDOW_UPDATEs the DATA frames sent so far may earn the client, at most.
+constexpr std::uint32_t window_credit_cap = 10'000;
 
 struct Callbacks {
     nghttp2_session_callbacks* callbacks = nullptr;
@@ -144,6 +146,13 @@ Task<> H2Session::run(std::string already_read) {
     // writer sends what is queued (a GOAWAY) and stops; run() waits for every coroutine.
     ending_ = true;
     for (auto& [id, s] : streams_) s->lost();
+    // Streams whose header block never ended have no handler to finish: they go now (else run()
+    // would wait for them forever, the connection counted against its client's cap).
+    std::erase_if(streams_, [this](const auto& entry) {
+        if (entry.second->spawned) return false;
+        nghttp2_session_set_stream_user_data(session_, entry.first, nullptr);
+        return true;
+    });
     kick();
     watch_.cancel();
     while (!writer_done_ || !watch_done_ || !streams_.empty()) {
@@ -224,6 +233,12 @@ int H2Session::on_begin_frame(nghttp2_session*, const nghttp2_frame_hd* hd, void
         case NGHTTP2_PRIORITY:
             if (!self.control_.take()) return self.calm();
             break;
+        case NGHTTP2_WINDOW_UPDATE:
+            // A client downloading acknowledges DATA with WINDOW_UPDATEs, thousands a second on a
+            // fast link: up to two per DATA frame sent are free, the rest are control frames.
+            if (self.window_credit_ > 0) --self.window_credit_;
+            else if (!self.control_.take()) return self.calm();
+            break;
         case NGHTTP2_DATA:
             if (hd->length == 0 && (hd->flags & NGHTTP2_FLAG_END_STREAM) == 0 && !self.control_.take()) return self.calm();
             break;
@@ -293,7 +308,10 @@ int H2Session::on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void*
     if (type != NGHTTP2_DATA && type != NGHTTP2_HEADERS) return 0;
     auto* s = self.stream(frame->hd.stream_id);
     if (!s) return 0;
-    if (type == NGHTTP2_DATA) s->data_sent(frame->hd.length);
+    if (type == NGHTTP2_DATA) {
+        s->data_sent(frame->hd.length);
+        self.window_credit_ = std::min(self.window_credit_ + 2, window_credit_cap);
+    }
     if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
         s->end_sent();
         self.ended_.push_back(frame->hd.stream_id);
@@ -347,8 +365,11 @@ Task<> H2Session::serve_stream(H2Stream* stream, Rejection rejection) {
     } else {
         co_await server_.app.handle(req, res);
     }
-    if (!s.reset() && res.status() == 101) s.abort(NGHTTP2_HTTP_1_1_REQUIRED);  // WebSocket needs HTTP/1.1 here
-    if (!s.reset()) {
+    // 101 and 426 ask for a protocol upgrade (a ws route), which HTTP/2 cannot carry: the stream
+    // is refused with HTTP_1_1_REQUIRED, and the client retries over HTTP/1.1 (RFC 9113 §8.6).
+    const bool http11_only = !s.reset() && (res.status() == 101 || res.status() == 426);
+    if (http11_only) s.stop(NGHTTP2_HTTP_1_1_REQUIRED);
+    if (!s.reset() && !http11_only) {
         const bool head = req.method() == "HEAD";
         const auto framing = finish_response(res, 11, head, true);
         const bool body = framing.send_body && (framing.stream || !res.body().empty());
@@ -366,10 +387,10 @@ Task<> H2Session::serve_stream(H2Stream* stream, Rejection rejection) {
         }
     }
     s.handling = false;
-    if (!s.reset()) co_await s.until_written();
+    if (!s.reset() && !http11_only) co_await s.until_written();
     // The answer is complete and the client still sends a body nobody read: stop it (RFC 9113
     // §8.1), the stream's window is not reopened anyway.
-    if (!s.reset() && !s.body_ended()) s.stop_body();
+    if (!s.reset() && !http11_only && !s.body_ended()) s.stop(NGHTTP2_NO_ERROR);
     if (s.reset()) {
         co_await net::this_coro::reset_cancellation_state();
         res.status(499);

@@ -104,6 +104,7 @@ private:
 
     TokenBucket resets_;
     TokenBucket control_;
+    std::uint32_t window_credit_ = 0;  // WINDOW_UPDATEs not counted as control frames
     bool calm_ = false;
     bool draining_ = false;
     bool ending_ = false;

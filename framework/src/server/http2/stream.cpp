@@ -55,7 +55,7 @@ void H2Stream::end_of_body(bool no_body) noexcept {
 
 void H2Stream::closed() noexcept {
     closed_ = true;
-    if (!written_ && !end_sent_) {
+    if (!written_ && !end_sent_ && !stopped_) {
         reset_ = true;
         if (handling && request && request->cancels_on_disconnect()) cancel.emit(net::cancellation_type::terminal);
     }
@@ -80,9 +80,10 @@ void H2Stream::lost() noexcept {
     wake();
 }
 
-void H2Stream::stop_body() noexcept {
+void H2Stream::stop(std::uint32_t error_code) noexcept {
+    stopped_ = true;
     if (closed_) return;
-    nghttp2_submit_rst_stream(host_.session(), NGHTTP2_FLAG_NONE, id_, NGHTTP2_NO_ERROR);
+    nghttp2_submit_rst_stream(host_.session(), NGHTTP2_FLAG_NONE, id_, error_code);
     host_.kick();
 }
 

@@ -85,9 +85,9 @@ public:
     /// Cancels the stream from this side (RST_STREAM with `error_code`); its hooks see 499.
     void abort(std::uint32_t error_code) noexcept;
 
-    /// Asks the client to stop sending a body nobody will read (RST_STREAM NO_ERROR), once
-    /// the answer is written.
-    void stop_body() noexcept;
+    /// Ends the stream from this side without counting it as reset: RST_STREAM NO_ERROR for a
+    /// body nobody will read once the answer is written, HTTP_1_1_REQUIRED for an upgrade.
+    void stop(std::uint32_t error_code) noexcept;
     /// DATA payload bytes of the answer serialized so far.
     std::uint64_t sent() const noexcept { return sent_; }
 
@@ -156,6 +156,7 @@ private:
     bool written_ = false;
     bool closed_ = false;
     bool reset_ = false;
+    bool stopped_ = false;  // ended by stop(): not a reset
 };
 
 }  // namespace spur::detail
