@@ -85,13 +85,16 @@ struct TlsClient {
     ssl::context ctx;
     beast::ssl_stream<beast::tcp_stream> stream;
 
-    TlsClient(unsigned short port, ssl::context context) : ctx(std::move(context)), stream(io, ctx) {
+    // `alpn` in the wire format (length-prefixed names); this client speaks HTTP/1.1 only, so
+    // it offers h2 only where a test looks at the negotiation itself.
+    TlsClient(unsigned short port, ssl::context context, std::string_view alpn = "\x08http/1.1")
+        : ctx(std::move(context)), stream(io, ctx) {
         beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
         beast::get_lowest_layer(stream).connect({net::ip::make_address("127.0.0.1"), port});
         SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
         stream.set_verify_callback(ssl::host_name_verification("localhost"));
-        static const unsigned char alpn[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-        SSL_set_alpn_protos(stream.native_handle(), alpn, sizeof alpn);
+        SSL_set_alpn_protos(stream.native_handle(), reinterpret_cast<const unsigned char*>(alpn.data()),
+                            static_cast<unsigned>(alpn.size()));
     }
 
     boost::system::error_code handshake() {
@@ -135,6 +138,29 @@ TEST_CASE("https: real handshake with TLS 1.2+, ALPN http/1.1, keep-alive reques
     }
     boost::system::error_code ec;
     c.stream.shutdown(ec);
+}
+
+TEST_CASE("ALPN: a client offering h2 and http/1.1 gets h2, unless http2.tls is off", "[server][tls][http2]") {
+    constexpr std::string_view both = "\x02h2\x08http/1.1";
+    App app = hello_app();
+    {
+        TestServer srv(app, tls_options());
+        TlsClient c(srv.server().tls_port(), client_context(), both);
+        REQUIRE_FALSE(c.handshake());
+#if SPUR_TEST_HTTP2
+        CHECK(c.alpn() == "h2");
+#else
+        CHECK(c.alpn() == "http/1.1");
+#endif
+    }
+    App other = hello_app();
+    auto options = tls_options();
+    options.http2.tls = false;
+    TestServer srv(other, options);
+    TlsClient c(srv.server().tls_port(), client_context(), both);
+    REQUIRE_FALSE(c.handshake());
+    CHECK(c.alpn() == "http/1.1");
+    CHECK(c.get("/hello").result_int() == 200);
 }
 
 TEST_CASE("https and plain http serve the same app at once", "[server][tls]") {

@@ -4,6 +4,9 @@
 #include "server/exchange.hpp"
 #include "server/finish.hpp"
 #include "server/framing.hpp"
+#if SPUR_HAS_HTTP2
+#include "server/http2/serve_h2.hpp"
+#endif
 #include "server/peer_watch.hpp"
 #include "server/pipeline.hpp"
 #include "server/request_reader.hpp"
@@ -81,6 +84,15 @@ private:
         Rejection rejection;
         if (!reader_.header_here(scanner, rejection) && !co_await reader_.read_header(scanner, rejection, pipeline_, log()))
             co_return Step::close;
+#if SPUR_HAS_HTTP2
+        // HTTP/2's preface reads as a request line "PRI * HTTP/2.0" and an empty header: h2c
+        // by prior knowledge, recognised on a connection's first request only.
+        if (options_.http2.cleartext && state_.fresh.load(std::memory_order_relaxed) && pipeline_.empty() &&
+            scanner.request_line(reader_.buffered()) == "PRI * HTTP/2.0") {
+            co_await serve_h2(server_, state_, transport_, std::string(reader_.buffered().substr(scanner.begin())));
+            co_return Step::close;
+        }
+#endif
         auto exchange = Exchange::make();
         bool parsed = false;
         if (!rejection) rejection = reader_.parse_header(scanner, exchange->parser, parsed);

@@ -19,6 +19,16 @@ class TlsContext;
 class Transport;
 class WsSession;
 
+/// A connection that ends itself gracefully when the server drains (HTTP/2: GOAWAY, then its
+/// open streams finish). Called on the connection's executor.
+class Drainable {
+public:
+    virtual void drain() = 0;
+
+protected:
+    ~Drainable() = default;
+};
+
 /// The socket of a connection plus the state the server's drain and shedding logic inspect.
 /// Touched only on the connection's executor, except `idle` (read by the acceptor when it
 /// looks for a connection to shed) and the server's bookkeeping fields.
@@ -31,6 +41,7 @@ struct ConnectionState : std::enable_shared_from_this<ConnectionState> {
     /// No request finished yet: a drain still serves its first one (see wait_for_request).
     std::atomic<bool> fresh{true};
     std::weak_ptr<WsSession> websocket;  ///< set while the connection speaks WebSocket
+    std::weak_ptr<Drainable> http2;      ///< set while the connection speaks HTTP/2
     bool local = false;                  ///< accepted on a unix-domain socket (no peer address)
     unsigned home = 0;                   ///< the server's I/O thread (io_context) it runs on
     /// Bound to the connection's coroutine: emitted (terminal) when the client leaves while

@@ -304,7 +304,9 @@ struct Server::Impl {
             // then close, because `stopping` turns keep-alive off; WebSockets get 1001. A new
             // connection still gets its first request served.
             net::post(c->tcp.get_executor(), [c] {
-                if (c->idle.load(std::memory_order_relaxed) && !c->fresh.load(std::memory_order_relaxed)) {
+                if (auto h2 = c->http2.lock()) {
+                    h2->drain();  // GOAWAY; its open streams finish
+                } else if (c->idle.load(std::memory_order_relaxed) && !c->fresh.load(std::memory_order_relaxed)) {
                     c->tcp.close();
                 } else if (auto ws = c->websocket.lock()) {
                     ws->close(WsCloseCode::going_away, "server shutting down");
@@ -360,7 +362,10 @@ struct Server::Impl {
     }
 };
 
-Server::Server(App& app, ServerOptions options) : impl_(std::make_unique<Impl>(app, std::move(options))) {}
+Server::Server(App& app, ServerOptions options) : impl_(std::make_unique<Impl>(app, std::move(options))) {
+    if (impl_->options.http2.cleartext && !SPUR_HAS_HTTP2)
+        throw std::invalid_argument("spur: http2.cleartext needs HTTP/2, and spur was built without it (SPUR_WITH_HTTP2=OFF)");
+}
 
 Server::~Server() {
     impl_->stop_all();  // the listeners' unix socket files go with them
@@ -374,7 +379,7 @@ unsigned short Server::start() {
     for (auto& w : s.workers) detail::share_blocking_pool(s.io, *w);
 
     raise_file_limit(s.options.max_connections);
-    if (s.options.tls) s.tls = std::make_unique<detail::TlsContext>(*s.options.tls);
+    if (s.options.tls) s.tls = std::make_unique<detail::TlsContext>(*s.options.tls, SPUR_HAS_HTTP2 && s.options.http2.tls);
     s.notify_systemd = s.options.systemd;
     if (!(s.options.systemd && s.listeners.take_inherited(s.tls != nullptr))) {
         if (!s.options.plain && !s.options.tls && s.options.unix_path.empty())

@@ -16,9 +16,10 @@ namespace spur::detail {
 /// The server's TLS contexts: the default one, and one per SNI name.
 class TlsContext {
 public:
-    /// Throws std::invalid_argument naming the file or setting that is wrong (unreadable
-    /// certificate, key that does not match, bad cipher list).
-    explicit TlsContext(const TlsOptions& options);
+    /// Offers "h2" by ALPN when `offer_h2`, else only http/1.1. Throws std::invalid_argument
+    /// naming the file or setting that is wrong (unreadable certificate, key that does not
+    /// match, bad cipher list).
+    TlsContext(const TlsOptions& options, bool offer_h2);
     TlsContext(const TlsContext&) = delete;
     TlsContext& operator=(const TlsContext&) = delete;
 
@@ -30,6 +31,7 @@ public:
 private:
     boost::asio::ssl::context main_;
     std::vector<std::pair<std::string, std::unique_ptr<boost::asio::ssl::context>>> by_name_;
+    std::unique_ptr<bool> offer_h2_;  // the ALPN callback's argument: a stable address
 };
 
 }  // namespace spur::detail

@@ -1,5 +1,8 @@
 // TLS: the transport over Beast's ssl_stream, and the entry point for a TLS connection.
 #include "server/connection.hpp"
+#if SPUR_HAS_HTTP2
+#include "server/http2/serve_h2.hpp"
+#endif
 #include "server/tls_context.hpp"
 #include "server/transport.hpp"
 #include "server/websocket/stream_session.hpp"
@@ -60,6 +63,15 @@ Task<> serve_tls(ServerContext& server, std::shared_ptr<ConnectionState> state, 
         co_return;
     }
     TlsTransport transport(stream);
+#if SPUR_HAS_HTTP2
+    const unsigned char* protocol = nullptr;
+    unsigned size = 0;
+    SSL_get0_alpn_selected(stream.native_handle(), &protocol, &size);
+    if (size == 2 && protocol[0] == 'h' && protocol[1] == '2') {
+        co_await serve_h2(server, *state, transport, {});
+        co_return;
+    }
+#endif
     co_await serve(server, *state, transport);
 }
 

@@ -117,7 +117,7 @@ Task<std::string_view> WireBody::next(std::size_t limit) {
     co_return std::string_view(chunk, n);
 }
 
-void WireBody::grow(std::string& out, std::size_t more, std::size_t most) {
+void grow_body(std::string& out, std::size_t more, std::size_t most, std::size_t& charged, const MemoryBudget& budget) {
     const std::size_t needed = out.size() + more;
     if (out.capacity() >= needed) return;
     // By half again, not twice: the buffer stays within 1.5x what arrived (plus a chunk).
@@ -127,19 +127,26 @@ void WireBody::grow(std::string& out, std::size_t more, std::size_t most) {
     // connection's own bound (ServerOptions caps connections), and small bodies — a login —
     // then never meet the budget, however large bodies fill it.
     const std::size_t charge = capacity > initial_body_capacity ? capacity - initial_body_capacity : 0;
-    if (charge > charged_) {
+    if (charge > charged) {
         // The budget, and this client's share of it: one address cannot take it from the others.
-        if (!memory_budget().take(charge - charged_)) {
-            failed_ = true;  // the rest stays on the wire: the connection closes after the answer
+        if (!budget.take(charge - charged))
             throw HttpError(503, "overloaded", "The server is busy, try again shortly").with_header("Retry-After", "1");
-        }
-        charged_ = charge;
+        charged = charge;
     }
     // Exactly `capacity`: std::string::reserve may round up to twice the old size.
     std::string bigger;
     bigger.reserve(capacity);
     bigger.append(out);
     out.swap(bigger);
+}
+
+void WireBody::grow(std::string& out, std::size_t more, std::size_t most) {
+    try {
+        grow_body(out, more, most, charged_, memory_budget());
+    } catch (const HttpError&) {
+        failed_ = true;  // the rest stays on the wire: the connection closes after the answer
+        throw;
+    }
 }
 
 Task<> WireBody::read_all(std::string& out, std::size_t limit) {

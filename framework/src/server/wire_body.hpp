@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 
 namespace spur::detail {
 
@@ -48,6 +49,12 @@ protected:
 
 /// Pieces of a streamed body (read_body_chunk) are at most this large.
 inline constexpr std::size_t chunk_size = 16 * 1024;
+
+/// Gives a buffered body `out` room for `more` bytes: by half again, never beyond `most`, and
+/// counted against `budget` past its first 16 KiB (`charged` is what the body has counted so
+/// far; the owner gives it back). Throws HttpError(503, "overloaded") when the budget or the
+/// client's share of it is spent. Shared by the HTTP/1.1 and HTTP/2 bodies.
+void grow_body(std::string& out, std::size_t more, std::size_t most, std::size_t& charged, const MemoryBudget& budget);
 
 /// The body of one request as it arrives on the wire: read when the app first asks for it
 /// (Request::read_body / read_body_chunk), under the route's limit, the server's budget for

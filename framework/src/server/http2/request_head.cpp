@@ -1,0 +1,58 @@
+#include "server/http2/request_head.hpp"
+
+#include <boost/beast/core/string.hpp>
+
+namespace spur::detail {
+
+void RequestHead::add(std::string_view name, std::string_view value) {
+    // Counted as the HTTP/1.1 header block would be ("name: value\r\n"), so one limit means the
+    // same on both protocols; HPACK's compression does not buy a client a larger header. :path
+    // is the request line's, bounded on its own.
+    if (name != ":path") bytes_ += name.size() + value.size() + 4;
+    ++fields_;
+    if (rejection_) return;
+    if (!name.empty() && name.front() == ':') {
+        if (name == ":method") method_.assign(value);
+        else if (name == ":path") {
+            if (value.size() > options_.max_request_line) {
+                rejection_ = {414, "uri_too_long", "Request line too long"};
+                return;
+            }
+            path_.assign(value);
+        } else if (name == ":authority") authority_.assign(value);
+        return;  // :scheme (and :protocol, refused by nghttp2 unless enabled) carry nothing spur uses
+    }
+    if (bytes_ > options_.max_header_bytes) {
+        rejection_ = {431, "headers_too_large", "Request header fields too large"};
+        return;
+    }
+    if (fields_ > options_.max_header_fields) {
+        rejection_ = {431, "headers_too_large", "Too many request header fields"};
+        return;
+    }
+    if (name == "cookie") {  // split into several fields by HPACK; the app expects one
+        if (!cookie_.empty()) cookie_ += "; ";
+        cookie_.append(value);
+        return;
+    }
+    if (name == "host") has_host_ = true;
+    if (name == "expect" && beast::iequals(value, "100-continue")) expect_continue_ = true;
+    message_.insert(name, value);
+}
+
+Request::Message RequestHead::finish(Rejection& rejection) {
+    message_.version(20);
+    message_.method_string(method_);
+    if (!path_.empty()) message_.target(path_);
+    if (!has_host_ && !authority_.empty()) message_.insert(http::field::host, authority_);
+    if (!cookie_.empty()) message_.insert(http::field::cookie, cookie_);
+    rejection = rejection_;
+    if (!rejection) {
+        if (message_.method() == http::verb::connect) rejection = {501, "not_implemented", "CONNECT is not supported"};
+        else if (!(path_.starts_with('/') || (path_ == "*" && message_.method() == http::verb::options)))
+            rejection = {400, "bad_request", "Malformed request target"};
+    }
+    return std::move(message_);
+}
+
+}  // namespace spur::detail
