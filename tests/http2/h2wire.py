@@ -265,18 +265,23 @@ class H2Client(Wire):
 
 
 class RawH2(Wire):
-    """Frames by hand. Sends the preface and an empty SETTINGS, acknowledges the server's
-    SETTINGS, decodes response headers (HPACK) and records RST_STREAM codes and bodies."""
+    """Frames by hand. Sends the preface and an empty SETTINGS and waits for the server's
+    (acknowledging them), decodes response headers (HPACK) and records RST_STREAM codes and bodies."""
 
-    def __init__(self, port, tls=False, preface=True):
+    def __init__(self, port, tls=False, preface=True, ack_settings=True):
         super().__init__(connect(port, tls))
         self.encoder, self.decoder = hpack.Encoder(), hpack.Decoder()
+        self.ack_settings = ack_settings
         self.server_settings = None
         self.responses = {}   # stream id -> [(name, value)] of its HEADERS
         self.bodies = {}      # stream id -> bytes
         self.resets = {}      # stream id -> error code
         if preface:
             self.send(PREFACE + SettingsFrame(0).serialize())
+        if preface and ack_settings:
+            # The server's SETTINGS are acknowledged before anything else is sent: an ACK sent
+            # later could land inside a header block a test leaves open.
+            self.wait(lambda: self.server_settings is not None, 5, "the server's SETTINGS")
 
     def pump(self, timeout):
         for frame in self.read_frames(timeout):
@@ -284,7 +289,8 @@ class RawH2(Wire):
                 payload = frame.payload
                 self.server_settings = {int.from_bytes(payload[i:i + 2], "big"): int.from_bytes(payload[i + 2:i + 6], "big")
                                         for i in range(0, len(payload), 6)}
-                self.send(SettingsFrame(0, flags=["ACK"]).serialize())
+                if self.ack_settings:
+                    self.send(SettingsFrame(0, flags=["ACK"]).serialize())
             elif frame.type == 1:
                 block = frame.payload
                 if frame.flags & PADDED:

@@ -11,7 +11,9 @@ import time
 import pytest
 
 from conftest import finished
-from h2wire import CANCEL, REFUSED_STREAM, H2Client, RawH2
+from hyperframe.frame import DataFrame
+
+from h2wire import CANCEL, PROTOCOL_ERROR, REFUSED_STREAM, RawH2
 
 CONNECTION_SPECIFIC = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
 
@@ -88,7 +90,6 @@ def test_a_hundred_streams_on_one_connection_are_served_at_once(server):
 def test_a_stream_past_max_concurrent_streams_is_refused_and_the_others_go_on(spawn):
     srv = spawn("--h2c", "--max-streams", "4", tls=False)
     raw = RawH2(srv.port)
-    raw.wait(lambda: raw.server_settings is not None, 5, "the server's SETTINGS")
     assert raw.server_settings.get(0x3) == 4, raw.server_settings  # SETTINGS_MAX_CONCURRENT_STREAMS
     for stream_id in (1, 3, 5, 7):
         raw.send(raw.headers(stream_id, raw.block("GET", "/hang")))
@@ -105,14 +106,56 @@ def test_a_stream_past_max_concurrent_streams_is_refused_and_the_others_go_on(sp
     assert raw.status(11) == 200 and raw.bodies.get(11) == b"hello"
 
 
-def test_an_8_mib_body_goes_both_ways_within_the_windows(server):
+def test_a_stream_past_a_limit_not_yet_acknowledged_is_refused(spawn):
+    # The client's first flight, sent before it acknowledged the server's SETTINGS.
+    srv = spawn("--h2c", "--max-streams", "4", tls=False)
+    raw = RawH2(srv.port, ack_settings=False)
+    raw.send(b"".join(raw.headers(i, raw.block("GET", "/hang")) for i in (1, 3, 5, 7, 9)))
+    raw.wait(lambda: 9 in raw.resets or raw.status(9) or raw.goaways, 5, "stream 9 refused")
+    assert raw.resets.get(9) == REFUSED_STREAM and not raw.goaways, raw.describe()
+    srv.wait_stats(lambda s: s["hang_started"] == 4, what="the four streams within the limit served")
+
+
+def test_a_client_that_leaves_cancels_its_streams_and_the_hooks_see_499(server):
     c = server.client()
-    body = os.urandom(8 << 20)
+    before = server.stats()
+    for _ in range(3):
+        c.request("GET", "/hang")
+    server.wait_stats(lambda s: s["hang_started"] == before["hang_started"] + 3, what="three /hang running")
+    c.close()
+    server.wait_stats(lambda s: s["hang_cancelled"] == before["hang_cancelled"] + 3
+                      and finished(s, "/hang 499") == finished(before, "/hang 499") + 3,
+                      what="three /hang cancelled and finished as 499")
+
+
+def test_a_declared_body_past_the_route_limit_is_413_before_it_is_sent(server):
+    c = server.client()
+    stream_id = c.request("POST", "/echo", [("content-length", str(64 << 20))], end_stream=False)
+    s = c.response(stream_id)  # python-h2 ends its side when the answer is complete
+    assert s.status == 413, s
+    assert bytes(c.get("/").data) == b"hello"
+
+
+def test_a_body_shorter_than_its_content_length_is_a_malformed_request(server):
+    raw = RawH2(server.port)
+    raw.send(raw.headers(1, raw.block("POST", "/echo", [("content-length", "10")]), end_stream=False)
+             + DataFrame(1, b"short", flags=["END_STREAM"]).serialize())
+    raw.wait(lambda: 1 in raw.resets or raw.status(1) or raw.goaways, 5, "stream 1 refused")
+    assert raw.resets.get(1) == PROTOCOL_ERROR or raw.status(1) == 400, raw.describe()
+    raw.send(raw.headers(3, raw.block("GET", "/")))
+    raw.wait(lambda: raw.status(3), 5, "stream 3 answered")
+    assert raw.status(3) == 200
+
+
+@pytest.mark.parametrize("tls,size", [(False, 8 << 20), (True, 2 << 20)], ids=["h2c-8MiB", "tls-2MiB"])
+def test_a_large_body_goes_both_ways_within_the_windows(server, tls, size):
+    c = server.client(tls=tls)
+    body = os.urandom(size)
     stream_id = c.request("POST", "/echo", [("content-length", str(len(body)))], body)
     s = c.response(stream_id, timeout=30)
     assert s.status == 200, s
     assert hashlib.sha256(s.data).digest() == hashlib.sha256(body).digest(), f"{len(s.data)} bytes came back"
-    # 8 MiB through a 64 KiB stream window: the server opened it as the handler read.
+    # Through a 64 KiB stream window: the server opened it as the handler read.
     assert s.window_updates > 0
 
 

@@ -84,6 +84,8 @@ def test_a_header_block_past_its_encoded_bound_is_refused_before_it_ends(server)
     raw.wait(lambda: raw.goaways or 1 in raw.resets or raw.status(1) or raw.closed, 5, "a refusal of the block")
     refused = any(g.error_code == ENHANCE_YOUR_CALM for g in raw.goaways) or 1 in raw.resets or raw.status(1) == 431
     assert refused, raw.describe()
+    if raw.goaways:
+        raw.wait_closed(5)
     served_after(server, bystander)
 
 
