@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # curl (nghttp2 inside) against h2_server: HTTP/2 over TLS by ALPN, h2c by prior knowledge, and
-# HTTP/1.1 still on both ports. Usage: curl_smoke.sh path/to/h2_server
+# HTTP/1.1 still on both ports; nghttp for streams at once. Usage: curl_smoke.sh path/to/h2_server
 set -euo pipefail
 server=$1
 dir=$(mktemp -d)
@@ -48,12 +48,14 @@ curl -sS --max-time 20 --http2 -k --data-binary @"$dir/blob" -o "$dir/back" "htt
 cmp -s "$dir/blob" "$dir/back" || fail "1 MiB echo: the body came back different"
 echo "ok: 1 MiB echo over h2"
 
-# Several streams on one connection (curl multiplexes parallel transfers over it).
-got=$(curl -sS --max-time 10 --http2-prior-knowledge --parallel --parallel-immediate \
-  -w '%{http_version} ' "http://127.0.0.1:$plain/slow?ms=200" "http://127.0.0.1:$plain/slow?ms=200" \
-  "http://127.0.0.1:$plain/slow?ms=200") || fail "parallel: curl failed"
-[[ $got == "slow2 slow2 slow2 " ]] || fail "parallel: got '$got'"
-echo "ok: parallel streams"
+# Several streams at once on one connection, by nghttp2's own client when it is installed (curl
+# 7.88's --parallel with --http2-prior-knowledge fails its second transfer, against nghttpd too).
+if command -v nghttp >/dev/null; then
+  got=$(nghttp -n -s "http://127.0.0.1:$plain/slow?ms=200&a" "http://127.0.0.1:$plain/slow?ms=200&b" \
+    "http://127.0.0.1:$plain/slow?ms=200&c") || fail "nghttp failed: $got"
+  [[ $(grep -c ' 200 *4 /slow' <<<"$got") == 3 ]] || fail "nghttp: expected three 4-byte answers, got: $got"
+  echo "ok: three streams on one connection (nghttp)"
+fi
 
 kill -TERM "$pid"
 status=0
