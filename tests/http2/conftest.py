@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+import h2wire
 from h2wire import H2Client
 
 SERVER = os.environ.get("SPUR_H2_SERVER")
@@ -79,6 +80,12 @@ def finished(stats, key):
     return stats["finished"].get(key, 0)
 
 
+@pytest.fixture(autouse=True)
+def close_clients():
+    yield
+    h2wire.close_all()
+
+
 @pytest.fixture(scope="session")
 def cert(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")
@@ -102,6 +109,7 @@ class Servers:
         return server
 
     def stop_all(self):
+        h2wire.close_all()  # else each drain would wait for the test's clients
         failures = []
         for server in self.started:
             status = server.terminate()

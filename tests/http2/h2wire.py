@@ -55,10 +55,21 @@ class GoAway:
         return f"GOAWAY(last_stream={self.last_stream_id}, error={self.error_code:#x}, debug={self.debug!r})"
 
 
+OPEN = []  # every Wire made, for close_all()
+
+
+def close_all():
+    """Closes every client socket made so far (a test's leftovers: the server's graceful close
+    of a connection would wait for the client's)."""
+    while OPEN:
+        OPEN.pop().close()
+
+
 class Wire:
     """The reading half both clients share: whole frames from the socket, and how it ended."""
 
     def __init__(self, sock):
+        OPEN.append(self)
         self.sock = sock
         self.buffer = bytearray()
         self.frames = []       # every frame received, in order
@@ -274,7 +285,8 @@ class RawH2(Wire):
         self.ack_settings = ack_settings
         self.server_settings = None
         self.responses = {}   # stream id -> [(name, value)] of its HEADERS
-        self.bodies = {}      # stream id -> bytes
+        self.bodies = {}      # stream id -> bytearray
+        self.on_data = None   # called with each DATA frame, if set
         self.resets = {}      # stream id -> error code
         if preface:
             self.send(PREFACE + SettingsFrame(0).serialize())
@@ -300,7 +312,9 @@ class RawH2(Wire):
                 fields = [(bytes(k).decode(), bytes(v).decode()) for k, v in self.decoder.decode(block, raw=True)]
                 self.responses.setdefault(frame.stream_id, []).extend(fields)
             elif frame.type == 0:
-                self.bodies[frame.stream_id] = self.bodies.get(frame.stream_id, b"") + frame.payload
+                self.bodies.setdefault(frame.stream_id, bytearray()).extend(frame.payload)
+                if self.on_data:
+                    self.on_data(frame)
             elif frame.type == 3:
                 self.resets[frame.stream_id] = int.from_bytes(frame.payload[0:4], "big")
 

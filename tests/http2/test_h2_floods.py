@@ -110,6 +110,23 @@ def test_control_frame_flood_gets_enhance_your_calm(server, kind):
     served_after(server, bystander)
 
 
+def test_a_download_acknowledged_frame_by_frame_is_not_a_flood(server):
+    # A client may hand back every DATA frame at once (two WINDOW_UPDATEs per frame): 32 MiB
+    # is 4096 of them within a second or two, and must not count as a control-frame flood.
+    raw = RawH2(server.port)
+    size = 32 << 20
+
+    def acknowledge(frame):
+        if frame.payload:
+            raw.send(WindowUpdateFrame(frame.stream_id, window_increment=len(frame.payload)).serialize()
+                     + WindowUpdateFrame(0, window_increment=len(frame.payload)).serialize())
+
+    raw.on_data = acknowledge
+    raw.send(raw.headers(1, raw.block("GET", f"/big?bytes={size}&chunk=65536")))
+    raw.wait(lambda: len(raw.bodies.get(1, b"")) == size or raw.goaways or 1 in raw.resets, 30, "the whole body")
+    assert len(raw.bodies[1]) == size and not raw.goaways, raw.describe()
+
+
 def test_pings_within_the_burst_are_answered_and_the_connection_kept(server):
     raw = RawH2(server.port)
     raw.send(b"".join(PingFrame(0, opaque_data=i.to_bytes(8, "big")).serialize() for i in range(100)))

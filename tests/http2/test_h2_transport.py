@@ -110,6 +110,25 @@ def test_a_header_block_that_never_ends_is_closed(spawn):
     assert raw.status(1) is None, raw.describe()
 
 
+def test_clients_that_leave_inside_a_header_block_do_not_hold_their_connections(spawn):
+    # Each connection counts against max_connections_per_ip until the server closes its side.
+    srv = spawn(*TIMEOUTS, "--max-connections-per-ip", "3", tls=False)
+    for _ in range(3):
+        raw = RawH2(srv.port)
+        raw.send(raw.headers(1, raw.block("GET", "/"), end_headers=False))
+        raw.close()
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            answer = http11(connect(srv.port), "/")
+        except ConnectionError:
+            answer = b""
+        if answer.startswith(b"HTTP/1.1 200"):
+            break
+        assert time.monotonic() < deadline, "the three abandoned connections still hold the client's slots"
+        time.sleep(0.05)
+
+
 def test_an_idle_connection_gets_goaway_and_is_closed(spawn):
     srv = spawn(*TIMEOUTS, tls=False)
     c = srv.client()
@@ -141,6 +160,7 @@ def test_sigterm_sends_goaway_and_the_open_stream_finishes(spawn):
     assert (s.status, bytes(s.data)) == (200, b"slow"), s
     assert c.goaway.last_stream_id >= stream_id, c.describe()
     c.wait_closed(5)
+    c.close()  # the server's graceful close waits for ours
     assert srv.proc.wait(10) == 0
 
 
