@@ -113,6 +113,8 @@ spur::ServerOptions server_options(const Config& config) {
     options.unix_path = config.listen_unix;
     options.unix_mode = config.unix_mode;
     options.drain_delay = config.drain_delay;
+    options.http2.tls = config.http2;
+    options.http2.cleartext = config.h2c;
     if (!config.tls_cert.empty()) {
         options.tls.emplace();
         options.tls->certificate.cert_chain_file = config.tls_cert;

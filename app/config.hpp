@@ -35,6 +35,8 @@ struct Config {
     std::string tls_cert;             ///< PEM certificate chain; with tls_key, HTTPS on tls_port too
     std::string tls_key;
     unsigned short tls_port = 3443;
+    bool http2 = true;                ///< h2 by ALPN on the HTTPS listener
+    bool h2c = false;                 ///< HTTP/2 by prior knowledge on the plain port too
     unsigned login_burst_per_ip = 10;     ///< then one attempt every 6 s per address
     unsigned login_burst_per_email = 5;   ///< then one attempt every 12 s per email
     unsigned register_burst_per_ip = 10;  ///< then one registration every 20 s per address

@@ -48,6 +48,13 @@ std::span<const Setting> settings() {
          .parse = text(&C::tls_key)},
         {.env = "TLS_PORT", .flag = "--tls-port", .help = "HTTPS port",
          .parse = number(&C::tls_port, 0, 65535)},
+        {.env = "HTTP2", .flag = "--http2",
+         .help = "`1`: offer HTTP/2 (`h2`) by ALPN on the HTTPS listener; `0`: HTTP/1.1 only there",
+         .parse = zero_or_one(&C::http2)},
+        {.env = "H2C", .flag = "--h2c",
+         .help = "`1`: also speak HTTP/2 by prior knowledge (h2c) on the plain port, beside HTTP/1.1 — for a "
+                 "proxy that forwards HTTP/2 in cleartext",
+         .parse = zero_or_one(&C::h2c)},
         {.env = "LOGIN_BURST_PER_IP", .flag = "--login-burst-per-ip",
          .help = "login attempts per address before throttling to one per 6 s (password confirmations count too)",
          .parse = number(&C::login_burst_per_ip, 1, 1'000'000)},

@@ -5,7 +5,8 @@
 # METRICS_LISTEN
 # moves /metrics to an admin address (404 on the public port); with
 # TLS_CERT/TLS_KEY (the test certificate in $3) it also answers over HTTPS, where the browser
-# session cookie is Secure.
+# session cookie is Secure, and HTTP/2 is spoken: h2 by ALPN (HTTP2=0 turns it off) and h2c on
+# the plain port with H2C=1.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bin=$1; url=$2; tls_dir=${3:-}
@@ -69,17 +70,38 @@ kill -TERM $pid
 wait $pid
 if [[ -n $tls_dir ]]; then
   : >"$log"
-  TLS_CERT=$tls_dir/cert.pem TLS_KEY=$tls_dir/key.pem TLS_PORT=0 "$bin" serve --port 0 2>"$log" &  # the space form, as getopt_long takes it
+  H2C=1 TLS_CERT=$tls_dir/cert.pem TLS_KEY=$tls_dir/key.pem TLS_PORT=0 "$bin" serve --port 0 2>"$log" &  # the space form, as getopt_long takes it
   pid=$!
   tls_port=$(wait_for_port "$log" https)
+  port=$(wait_for_port "$log")
   curl -fsS --cacert "$tls_dir/cert.pem" --resolve "localhost:$tls_port:127.0.0.1" \
     "https://localhost:$tls_port/healthz" | grep -q '"ok"'
-  # Over TLS the browser session cookie is Secure, and named with the __Host- prefix.
-  https=(curl -sS --cacert "$tls_dir/cert.pem" --resolve "localhost:$tls_port:127.0.0.1" -H 'Content-Type: application/json')
+  # Over TLS the browser session cookie is Secure, and named with the __Host- prefix; curl
+  # negotiates HTTP/2 by ALPN (HTTP2 defaults to 1).
+  https=(curl -sS --http2 --cacert "$tls_dir/cert.pem" --resolve "localhost:$tls_port:127.0.0.1" -H 'Content-Type: application/json')
   email="tls-$$-$RANDOM@example.com"
-  "${https[@]}" -o /dev/null -d "{\"email\":\"$email\",\"password\":\"password123\"}" "https://localhost:$tls_port/api/auth/register"
+  [[ $("${https[@]}" -o /dev/null -w '%{http_version} %{http_code}' -d "{\"email\":\"$email\",\"password\":\"password123\"}" \
+       "https://localhost:$tls_port/api/auth/register") == "2 201" ]] || { echo "register over h2 is not HTTP/2 201"; exit 1; }
   "${https[@]}" -D - -o /dev/null -d "{\"email\":\"$email\",\"password\":\"password123\"}" "https://localhost:$tls_port/api/auth/session" |
     grep -i '^set-cookie: __Host-spur_session=' | grep -q 'Secure' || { echo "the session cookie is not __Host-spur_session, Secure, over TLS"; exit 1; }
+  # h2c by prior knowledge (H2C=1) and HTTP/1.1 on the same plain port.
+  [[ $(curl -sS --http2-prior-knowledge -o /dev/null -w '%{http_version} %{http_code}' "http://127.0.0.1:$port/healthz") == "2 200" ]] ||
+    { echo "h2c prior knowledge is not HTTP/2 200"; exit 1; }
+  [[ $(curl -sS --http1.1 -o /dev/null -w '%{http_version} %{http_code}' "http://127.0.0.1:$port/healthz") == "1.1 200" ]] ||
+    { echo "HTTP/1.1 beside h2c is not 1.1 200"; exit 1; }
+  kill -TERM $pid
+  wait $pid
+  # HTTP2=0: HTTP/1.1 only over TLS, whatever the client offers; no h2c without H2C.
+  : >"$log"
+  HTTP2=0 TLS_CERT=$tls_dir/cert.pem TLS_KEY=$tls_dir/key.pem TLS_PORT=0 "$bin" serve --port 0 2>"$log" &
+  pid=$!
+  tls_port=$(wait_for_port "$log" https)
+  port=$(wait_for_port "$log")
+  [[ $(curl -sS --http2 --cacert "$tls_dir/cert.pem" --resolve "localhost:$tls_port:127.0.0.1" -o /dev/null \
+       -w '%{http_version}' "https://localhost:$tls_port/healthz") == "1.1" ]] || { echo "HTTP2=0 still negotiates h2"; exit 1; }
+  if curl -sS --max-time 5 --http2-prior-knowledge -o /dev/null "http://127.0.0.1:$port/healthz" 2>/dev/null; then
+    echo "h2c answered without H2C=1"; exit 1
+  fi
   kill -TERM $pid
   wait $pid
 fi

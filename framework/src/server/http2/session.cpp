@@ -158,6 +158,9 @@ Task<> H2Session::run(std::string already_read) {
 }
 
 bool H2Session::receive(const char* data, std::size_t size) {
+    const bool was_mid_frame = cursor_.mid_frame();
+    cursor_.advance(data, size);
+    if (cursor_.mid_frame() && !was_mid_frame) frame_started_ = clock::now();
     const auto used = nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(data), size);
     kick();
     update_deadline();
@@ -436,7 +439,11 @@ Task<> H2Session::write_loop() {
 }
 
 H2Session::clock::time_point H2Session::deadline() const noexcept {
-    if (in_block_) return block_started_ + options_.header_timeout;
+    // A header block, or any one frame, must be complete within header_timeout of its start.
+    if (in_block_ || cursor_.mid_frame())
+        return std::min(in_block_ ? block_started_ : clock::time_point::max(),
+                        cursor_.mid_frame() ? frame_started_ : clock::time_point::max()) +
+               options_.header_timeout;
     if (!greeted_) return idle_since_ + options_.header_timeout;
     if (streams_.empty()) return idle_since_ + options_.idle_timeout;
     return clock::time_point::max();
@@ -456,7 +463,7 @@ Task<> H2Session::watch_loop() {
         co_await watch_.async_wait(net::redirect_error(net::use_awaitable, ec));
         if (ending_) break;
         if (ec || clock::now() < deadline()) continue;  // moved
-        if (greeted_ && !in_block_ && streams_.empty()) {
+        if (greeted_ && !in_block_ && !cursor_.mid_frame() && streams_.empty()) {
             nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR);
             kick();
         } else {

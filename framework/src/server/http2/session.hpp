@@ -7,6 +7,7 @@
 
 #include "server/connection.hpp"
 #include "server/http2/flood_guard.hpp"
+#include "server/http2/frame_cursor.hpp"
 #include "server/http2/response_head.hpp"
 #include "server/http2/stream.hpp"
 
@@ -95,6 +96,8 @@ private:
     clock::time_point idle_since_;
     clock::time_point block_started_{};
     bool in_block_ = false;        // a header block has begun and not ended
+    FrameCursor cursor_;           // whether a frame has begun and not ended
+    clock::time_point frame_started_{};
     bool greeted_ = false;         // the client's SETTINGS arrived (after its preface)
     std::size_t block_bytes_ = 0;  // encoded bytes of the header block so far
     std::uint32_t continuations_ = 0;
