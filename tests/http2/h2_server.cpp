@@ -5,6 +5,7 @@
 #include <spur/middleware/access_log.hpp>
 #include <spur/server.hpp>
 #include <spur/sse/sse.hpp>
+#include <spur/websocket.hpp>
 
 #include <boost/asio/error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -152,6 +153,9 @@ void add_routes(spur::App& app, Counters& counters) {
         co_await pause(milliseconds(query_number(req, "ms", 100, 60'000)));
         res.send("slow");
     });
+    app.get("/nocontent", [](spur::Request&, spur::Response& res) { res.status(204).end(); });
+    // WebSocket needs HTTP/1.1 (no RFC 8441): over HTTP/2 its stream is reset.
+    app.ws("/ws", [](spur::WebSocket&) -> spur::Task<> { co_return; });
     app.get("/stats", [&counters](spur::Request&, spur::Response& res) { res.json(counters.snapshot()); });
 }
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import finished
 from hyperframe.frame import DataFrame
 
-from h2wire import CANCEL, PROTOCOL_ERROR, REFUSED_STREAM, RawH2
+from h2wire import CANCEL, HTTP_1_1_REQUIRED, PROTOCOL_ERROR, REFUSED_STREAM, RawH2
 
 CONNECTION_SPECIFIC = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"}
 
@@ -58,6 +58,24 @@ def test_head_has_the_length_and_no_data(server):
     assert s.status == 200 and s.ended, s
     assert s.header("content-length") == "5"
     assert s.frames == [], "a HEAD response carried DATA"
+
+
+def test_204_has_neither_data_nor_content_length(server):
+    s = server.client().get("/nocontent")
+    assert s.status == 204 and s.frames == [] and s.header("content-length") is None, s
+
+
+def test_cookie_fields_split_by_hpack_are_joined(server):
+    s = server.client().get("/whoami", [("cookie", "a=1"), ("cookie", "b=2")])
+    assert json.loads(s.data)["headers"]["Cookie"] == "a=1; b=2", s
+
+
+def test_a_websocket_route_over_h2_asks_for_http11(server):
+    # RST_STREAM HTTP_1_1_REQUIRED (docs/http2.md): the browser retries over HTTP/1.1. A 426
+    # could not carry the Upgrade field RFC 9110 requires of it (connection-specific in h2).
+    c = server.client()
+    s = c.get("/ws", [("sec-websocket-version", "13"), ("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")])
+    assert s.reset == HTTP_1_1_REQUIRED, s
 
 
 def test_response_headers_are_lowercase_without_connection_specific_fields(server):

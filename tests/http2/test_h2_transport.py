@@ -139,6 +139,22 @@ def test_an_idle_connection_gets_goaway_and_is_closed(spawn):
     assert c.goaways and c.goaway.error_code == NO_ERROR, c.describe()
 
 
+def test_pings_do_not_keep_an_idle_connection_open(spawn):
+    srv = spawn(*TIMEOUTS, tls=False)
+    c = srv.client()
+    assert c.get("/").status == 200
+    deadline, next_ping = time.monotonic() + 5, 0
+    while not c.closed:
+        now = time.monotonic()
+        assert now < deadline, f"PINGs kept an idle connection open: {c.describe()}"
+        if now >= next_ping:  # a PING every 100 ms, 8 per idle_timeout
+            c.conn.ping(b"12345678")
+            c.flush()
+            next_ping = now + 0.1
+        c.pump(max(next_ping - now, 0.001))
+    assert c.goaway and c.goaway.error_code == NO_ERROR, c.describe()
+
+
 def test_an_open_stream_keeps_the_connection_from_idling(spawn):
     srv = spawn(*TIMEOUTS, tls=False)
     c = srv.client()
