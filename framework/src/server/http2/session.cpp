@@ -30,6 +30,11 @@ constexpr std::size_t batch_bytes = 64 * 1024;
 // The connection's own window: large, and refilled as DATA arrives (the streams' windows are
 // what bounds a connection's unread bodies), so that one stream never stalls another.
 constexpr std::int32_t connection_window = 16 * 1024 * 1024;
+// Reads go into a small buffer while the connection is idle, a large one while it works.
+constexpr std::size_t small_read = 1024;
+constexpr std::size_t big_read = 16 * 1024;
+// The writer's batch an idle connection keeps (a small answer's frames): larger ones are freed.
+constexpr std::size_t kept_batch = 4 * 1024;
 // WINDOW_UPDATEs the DATA frames sent so far may earn the client, at most.
 constexpr std::uint32_t window_credit_cap = 10'000;
 
@@ -134,12 +139,13 @@ Task<> H2Session::run(std::string already_read) {
     if (more && server_.stopping.load(std::memory_order_relaxed)) drain();  // a connection that came as the listener closed
     while (more && !ending_) {
         boost::system::error_code ec;
-        const std::size_t n = co_await transport_.read_some(net::buffer(read_buffer_), ec);
+        const auto target = read_target();
+        const std::size_t n = co_await transport_.read_some(target, ec);
         if (ec) {
             if (!ending_) peer_left_ = true;  // else end() cancelled the read
             break;
         }
-        more = receive(read_buffer_.data(), n);
+        more = receive(static_cast<const char*>(target.data()), n);
     }
 
     // The end: unanswered streams are lost (their handlers cancelled, their hooks see 499); the
@@ -164,6 +170,19 @@ Task<> H2Session::run(std::string already_read) {
     if (!peer_left_) co_await transport_.close_gracefully(linger_time);
     boost::system::error_code ec;
     transport_.tcp().socket().close(ec);
+}
+
+// An idle connection (no stream, no frame under way) reads into a small buffer and gives the
+// large one and the writer's batch back: ten thousand idle h2 connections must not hold 80 KiB
+// each.
+net::mutable_buffer H2Session::read_target() {
+    if (streams_.empty() && !cursor_.mid_frame() && !in_block_) {
+        big_buffer_.reset();
+        if (out_.capacity() > kept_batch) std::string().swap(out_);
+        return net::buffer(small_buffer_);
+    }
+    if (!big_buffer_) big_buffer_ = std::make_unique<char[]>(big_read);
+    return {big_buffer_.get(), big_read};
 }
 
 bool H2Session::receive(const char* data, std::size_t size) {

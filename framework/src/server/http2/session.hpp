@@ -56,6 +56,7 @@ private:
     static int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* self);
     static int on_stream_close(nghttp2_session*, std::int32_t stream_id, std::uint32_t error_code, void* self);
 
+    net::mutable_buffer read_target();
     // Feeds received bytes to nghttp2; false once the connection must end.
     bool receive(const char* data, std::size_t size);
     // Past a flood limit: GOAWAY ENHANCE_YOUR_CALM; the reader stops.
@@ -110,7 +111,8 @@ private:
     bool ending_ = false;
     bool peer_left_ = false;
     net::steady_timer finished_;  // wakes run() when the last stream or loop ends
-    std::array<char, 16 * 1024> read_buffer_;
+    std::array<char, 1024> small_buffer_;  // reads of an idle connection
+    std::unique_ptr<char[]> big_buffer_;    // reads of a busy one (16 KiB)
 };
 
 }  // namespace spur::detail
