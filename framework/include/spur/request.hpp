@@ -52,7 +52,7 @@ public:
     std::string_view path() const noexcept { return path_; }
     /// The raw query string without '?': "x=1".
     std::string_view query_string() const noexcept { return query_string_; }
-    /// HTTP version as 10 or 11.
+    /// HTTP version as 10, 11 or 20 (HTTP/2).
     unsigned version() const noexcept { return message_.version(); }
     /// Whether the client wants the connection kept open after this request.
     bool keep_alive() const { return message_.keep_alive(); }

@@ -11,7 +11,9 @@ void RequestHead::add(std::string_view name, std::string_view value) {
     if (name != ":path") bytes_ += name.size() + value.size() + 4;
     // A browser sends each cookie as a field of its own (RFC 9113 §8.2.3); joined, they are the
     // one Cookie field HTTP/1.1 would count.
-    if (!(name == "cookie" && !cookie_.empty())) ++fields_;
+    // The pseudo-fields are HTTP/1.1's request line, except :authority, its Host.
+    const bool pseudo = !name.empty() && name.front() == ':' && name != ":authority";
+    if (!pseudo && !(name == "cookie" && !cookie_.empty())) ++fields_;
     if (rejection_) return;
     if (!name.empty() && name.front() == ':') {
         if (name == ":method") method_.assign(value);
