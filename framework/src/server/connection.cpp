@@ -87,7 +87,8 @@ private:
 #if SPUR_HAS_HTTP2
         // HTTP/2's preface reads as a request line "PRI * HTTP/2.0" and an empty header: h2c
         // by prior knowledge, recognised on a connection's first request only.
-        if (options_.http2.cleartext && state_.fresh.load(std::memory_order_relaxed) && pipeline_.empty() &&
+        if (options_.http2.cleartext && !transport_.secure() && state_.fresh.load(std::memory_order_relaxed) &&
+            pipeline_.empty() &&
             scanner.request_line(reader_.buffered()) == "PRI * HTTP/2.0") {
             co_await serve_h2(server_, state_, transport_, std::string(reader_.buffered().substr(scanner.begin())));
             co_return Step::close;

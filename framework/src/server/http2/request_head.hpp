@@ -26,8 +26,10 @@ public:
     /// The message, once the header block is complete: :method, :path and :authority become
     /// the method, target and Host; cookie fields are joined with "; " (RFC 9113 §8.2.3); the
     /// version is 20. Sets `rejection` for what spur refuses before routing (CONNECT 501, a
-    /// :path that is not origin-form 400, a limit 414/431).
+    /// :path that is not origin-form 400, a Host other than :authority 400, a limit 414/431).
     Request::Message finish(Rejection& rejection);
+    /// Bytes of names and values decoded so far, kept or not (an HPACK bomb's measure).
+    std::size_t decoded() const noexcept { return decoded_; }
     /// Whether the request said Expect: 100-continue.
     bool expects_continue() const noexcept { return expect_continue_; }
 
@@ -38,9 +40,10 @@ private:
     std::string path_;
     std::string authority_;
     std::string cookie_;
+    std::string host_;
     std::size_t bytes_ = 0;
     std::size_t fields_ = 0;
-    bool has_host_ = false;
+    std::size_t decoded_ = 0;
     bool expect_continue_ = false;
     Rejection rejection_;
 };

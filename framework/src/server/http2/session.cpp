@@ -142,26 +142,24 @@ Task<> H2Session::run(std::string already_read) {
         const auto target = read_target();
         const std::size_t n = co_await transport_.read_some(target, ec);
         if (ec) {
-            if (!ending_) peer_left_ = true;  // else end() cancelled the read
+            // End of stream or a reset: the client left (a half-close too, as on HTTP/1.1); else
+            // end() cancelled the read.
+            if (!ending_) peer_left_ = true;
             break;
         }
         more = receive(static_cast<const char*>(target.data()), n);
     }
 
     // The end: unanswered streams are lost (their handlers cancelled, their hooks see 499); the
-    // writer sends what is queued (a GOAWAY) and stops; run() waits for every coroutine.
+    // writer sends what is queued (a GOAWAY) unless the client left, and stops; run() waits for
+    // every coroutine. Streams nghttp2 still holds stay (it may call back into them) until the
+    // session is deleted.
+    if (peer_left_) end();
     ending_ = true;
     for (auto& [id, s] : streams_) s->lost();
-    // Streams whose header block never ended have no handler to finish: they go now (else run()
-    // would wait for them forever, the connection counted against its client's cap).
-    std::erase_if(streams_, [this](const auto& entry) {
-        if (entry.second->spawned) return false;
-        nghttp2_session_set_stream_user_data(session_, entry.first, nullptr);
-        return true;
-    });
     kick();
     watch_.cancel();
-    while (!writer_done_ || !watch_done_ || !streams_.empty()) {
+    while (!writer_done_ || !watch_done_ || running_ > 0) {
         finished_.expires_at(clock::time_point::max());
         boost::system::error_code ec;
         co_await finished_.async_wait(net::redirect_error(net::use_awaitable, ec));
@@ -215,9 +213,15 @@ void H2Session::done_waiting() noexcept {
 }
 
 int H2Session::calm() {
+    calm_soon();
+    return NGHTTP2_ERR_CALLBACK_FAILURE;  // nghttp2 stops reading this input at once
+}
+
+void H2Session::calm_soon() noexcept {
+    if (calm_) return;
     calm_ = true;
     nghttp2_session_terminate_session(session_, NGHTTP2_ENHANCE_YOUR_CALM);
-    return NGHTTP2_ERR_CALLBACK_FAILURE;  // nghttp2 stops reading this input at once
+    kick();
 }
 
 H2Stream* H2Session::stream(std::int32_t id) noexcept {
@@ -258,9 +262,6 @@ int H2Session::on_begin_frame(nghttp2_session*, const nghttp2_frame_hd* hd, void
             if (self.window_credit_ > 0) --self.window_credit_;
             else if (!self.control_.take()) return self.calm();
             break;
-        case NGHTTP2_DATA:
-            if (hd->length == 0 && (hd->flags & NGHTTP2_FLAG_END_STREAM) == 0 && !self.control_.take()) return self.calm();
-            break;
         default: break;
     }
     return 0;
@@ -283,8 +284,13 @@ int H2Session::on_header(nghttp2_session*, const nghttp2_frame* frame, const std
     // Only a request's header block is kept; trailers are dropped as on HTTP/1.1 (an
     // Authorization trailer must not authenticate).
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    if (auto* s = self.stream(frame->hd.stream_id))
-        s->head().add({reinterpret_cast<const char*>(name), name_size}, {reinterpret_cast<const char*>(value), value_size});
+    if (auto* s = self.stream(frame->hd.stream_id)) {
+        auto& head = s->head();
+        head.add({reinterpret_cast<const char*>(name), name_size}, {reinterpret_cast<const char*>(value), value_size});
+        // HPACK lets a small block decode to a huge one (references to a large table entry):
+        // past four times what a block may hold, decoding on is a flood.
+        if (head.decoded() > 4 * (self.options_.max_header_bytes + self.options_.max_request_line)) return self.calm();
+    }
     return 0;
 }
 
@@ -304,8 +310,13 @@ int H2Session::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void*
             }
             break;
         case NGHTTP2_DATA:
+            // Padding only is an empty frame too.
+            if (!end_stream && frame->hd.length == frame->data.padlen && !self.control_.take()) return self.calm();
             if (end_stream)
                 if (auto* s = self.stream(frame->hd.stream_id)) s->end_of_body(false);
+            break;
+        case NGHTTP2_RST_STREAM:
+            if (auto* s = self.stream(frame->hd.stream_id)) s->reset_by_client = true;
             break;
         default: break;
     }
@@ -338,28 +349,45 @@ int H2Session::on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void*
     return 0;
 }
 
-int H2Session::on_stream_close(nghttp2_session*, std::int32_t stream_id, std::uint32_t, void* p) {
+int H2Session::on_stream_close(nghttp2_session*, std::int32_t stream_id, std::uint32_t error_code, void* p) {
     auto& self = self_of(p);
     auto* s = self.stream(stream_id);
     if (!s) return 0;
+    // A stream the server had to reset for the client's fault (a protocol error nghttp2 found,
+    // a body below the rate) costs a handler like one the client resets: the same bucket
+    // (CVE-2025-8671, "MadeYouReset"). The client's own RST_STREAMs were counted on arrival.
+    if (error_code != NGHTTP2_NO_ERROR && !s->reset_by_client && !self.resets_.take()) self.calm_soon();
     s->closed();
     // Its handler finished first (see stream_done), or never started (refused, or reset
     // before its header block ended).
-    if (s->done || !s->spawned) {
-        nghttp2_session_set_stream_user_data(self.session_, stream_id, nullptr);
-        self.streams_.erase(stream_id);
-        if (self.streams_.empty()) self.idle_since_ = clock::now();
-    }
+    if (s->done || !s->spawned) self.erase(stream_id);
     return 0;
 }
 
+void H2Session::erase(std::int32_t id) {
+    nghttp2_session_set_stream_user_data(session_, id, nullptr);
+    streams_.erase(id);
+    if (streams_.empty()) {
+        idle_since_ = clock::now();
+        state_.idle.store(!in_block_, std::memory_order_relaxed);
+    }
+    update_deadline();
+}
+
 void H2Session::start(H2Stream& s) {
+    // Handlers still running for streams nghttp2 already closed (reset, run_to_completion) count
+    // too: resetting streams must not buy a client more handlers than streams.
+    if (running_ >= options_.http2.max_concurrent_streams) {
+        nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id(), NGHTTP2_REFUSED_STREAM);
+        return;
+    }
     Rejection rejection;
     auto message = s.head().finish(rejection);
     auto& req = s.request.emplace(std::move(message), remote_, &s);
     resolve_client(req, server_.trusted_proxies, options_.forwarded_header, transport_.secure());
     s.response.emplace();
     s.spawned = true;
+    ++running_;
     const auto id = s.id();
     net::co_spawn(transport_.tcp().get_executor(), serve_stream(&s, rejection),
                   net::bind_cancellation_slot(s.cancel.slot(), [self = shared_from_this(), id](std::exception_ptr failure) {
@@ -420,27 +448,21 @@ Task<> H2Session::serve_stream(H2Stream* stream, Rejection rejection) {
 }
 
 void H2Session::stream_done(std::int32_t id) {
+    --running_;
     auto it = streams_.find(id);
-    if (it == streams_.end()) return;
-    // nghttp2 may still hold the stream (a RST_STREAM or the answer's last frame queued): it
-    // then points at the H2Stream until on_stream_close, which erases it.
-    if (!ending_ && nghttp2_session_find_stream(session_, id) != nullptr) {
-        it->second->done = true;
-    } else {
-        nghttp2_session_set_stream_user_data(session_, id, nullptr);
-        streams_.erase(it);
+    if (it != streams_.end()) {
+        // nghttp2 may still hold the stream (a RST_STREAM or the answer's last frame queued,
+        // its data source pointing here): it goes with on_stream_close, or with the session.
+        if (nghttp2_session_find_stream(session_, id) != nullptr) it->second->done = true;
+        else erase(id);
     }
-    if (streams_.empty()) {
-        idle_since_ = clock::now();
-        state_.idle.store(!in_block_, std::memory_order_relaxed);
-    }
-    update_deadline();
     kick();
     done_waiting();
 }
 
 Task<> H2Session::write_loop() {
     for (;;) {
+        if (ending_ && peer_left_) break;  // nobody to write to
         if (nghttp2_session_want_write(session_) == 0) {
             // Nothing to send. The session is over once nghttp2 wants nothing more either
             // (GOAWAY sent and the last stream closed, or a protocol error).
@@ -474,6 +496,7 @@ Task<> H2Session::write_loop() {
         }
         for (const auto id : ended_)
             if (auto it = streams_.find(id); it != streams_.end()) it->second->written();
+        if (calm_ && nghttp2_session_want_write(session_) == 0) break;  // GOAWAY sent: done
     }
     end();
 }

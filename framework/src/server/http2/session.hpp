@@ -61,6 +61,8 @@ private:
     bool receive(const char* data, std::size_t size);
     // Past a flood limit: GOAWAY ENHANCE_YOUR_CALM; the reader stops.
     int calm();
+    void calm_soon() noexcept;
+    void erase(std::int32_t id);
     H2Stream* stream(std::int32_t id) noexcept;
     void start(H2Stream& stream);
     Task<> serve_stream(H2Stream* stream, Rejection rejection);
@@ -81,6 +83,7 @@ private:
     std::string remote_;
     nghttp2_session* session_ = nullptr;
     std::unordered_map<std::int32_t, std::unique_ptr<H2Stream>> streams_;
+    std::uint32_t running_ = 0;  // streams whose handler coroutine has not finished
     ResponseHead head_;
 
     // The writer: woken by kick(), sends nghttp2's queued frames in one write per batch.

@@ -96,6 +96,7 @@ public:
     /// Its handler was started; and it finished (the session erases it once nghttp2 is done).
     bool spawned = false;
     bool done = false;
+    bool reset_by_client = false;  ///< a RST_STREAM came from the client
     /// Bound to the handler's coroutine: emitted (terminal) by closed() while it runs.
     net::cancellation_signal cancel;
     bool handling = false;
