@@ -14,8 +14,15 @@ void App::listen(unsigned short port) {
 
 void App::listen(const ServerOptions& options) {
     Server server(*this, options);
-    unsigned short port = server.start();
-    log()(LogLevel::info, fmt::format("listening on http://{}:{}", options.host, port));
+    server.start();
+    // What a client can reach, protocols included: h2c is not discoverable from outside.
+    if (options.plain && server.port() != 0)
+        log()(LogLevel::info, fmt::format("listening on http://{}:{}{}", options.host, server.port(),
+                                          SPUR_HAS_HTTP2 && options.http2.cleartext ? " (HTTP/1.1 and h2c)" : ""));
+    if (server.tls_port() != 0)
+        log()(LogLevel::info, fmt::format("listening on https://{}:{}{}", options.host, server.tls_port(),
+                                          SPUR_HAS_HTTP2 && options.http2.tls ? " (HTTP/1.1 and h2)" : ""));
+    if (!options.unix_path.empty()) log()(LogLevel::info, fmt::format("listening on unix:{}", options.unix_path));
     server.run();
 }
 
