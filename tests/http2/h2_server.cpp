@@ -38,6 +38,8 @@ struct Counters {
     std::atomic<std::uint64_t> hold_started{0};
     std::atomic<std::uint64_t> hold_cancelled{0};
     std::atomic<std::uint64_t> slow_started{0};
+    std::atomic<std::uint64_t> persist_started{0};
+    std::atomic<std::uint64_t> persist_done{0};
     std::mutex mutex;
     std::map<std::string, std::uint64_t> finished;  // "<path> <status>" as the finish hooks saw it
 
@@ -50,6 +52,7 @@ struct Counters {
         return {{"requests", requests.load()},         {"hang_started", hang_started.load()},
                 {"hang_cancelled", hang_cancelled.load()}, {"hold_started", hold_started.load()},
                 {"hold_cancelled", hold_cancelled.load()}, {"slow_started", slow_started.load()},
+                {"persist_started", persist_started.load()}, {"persist_done", persist_done.load()},
                 {"finished", std::move(seen)}};
     }
 };
@@ -153,6 +156,13 @@ void add_routes(spur::App& app, Counters& counters) {
         co_await pause(milliseconds(query_number(req, "ms", 100, 60'000)));
         res.send("slow");
     });
+    // Runs to completion whatever the client does (a reset does not cancel it).
+    app.get("/persist", [&counters](spur::Request& req, spur::Response& res) -> spur::Task<> {
+        ++counters.persist_started;
+        co_await pause(milliseconds(query_number(req, "ms", 100, 60'000)));
+        ++counters.persist_done;
+        res.send("persisted");
+    }).run_to_completion();
     app.get("/nocontent", [](spur::Request&, spur::Response& res) { res.status(204).end(); });
     // WebSocket needs HTTP/1.1 (no RFC 8441): over HTTP/2 its stream is reset.
     app.ws("/ws", [](spur::WebSocket&) -> spur::Task<> { co_return; });

@@ -136,6 +136,26 @@ def test_a_stream_past_a_limit_not_yet_acknowledged_is_refused(spawn):
     srv.wait_stats(lambda s: s["hang_started"] == 4, what="the four streams within the limit served")
 
 
+def test_handlers_still_running_after_a_reset_count_against_max_concurrent_streams(spawn):
+    # run_to_completion handlers outlive their reset streams: resetting must not buy a client
+    # more running handlers than streams.
+    srv = spawn("--h2c", "--max-streams", "4", tls=False)
+    raw = RawH2(srv.port)
+    for stream_id in (1, 3, 5, 7):
+        raw.send(raw.headers(stream_id, raw.block("GET", "/persist?ms=3000")))
+    srv.wait_stats(lambda s: s["persist_started"] == 4, what="four /persist handlers")
+    raw.send(b"".join(raw.rst(i) for i in (1, 3, 5, 7)))
+    raw.send(raw.headers(9, raw.block("GET", "/persist?ms=3000")))
+    raw.wait(lambda: 9 in raw.resets or raw.status(9), 5, "stream 9 refused")
+    assert raw.resets.get(9) == REFUSED_STREAM, raw.describe()
+    assert srv.stats()["persist_started"] == 4
+    # Once they finish, streams are served again.
+    srv.wait_stats(lambda s: s["persist_done"] == 4, timeout=10, what="the four handlers done")
+    raw.send(raw.headers(11, raw.block("GET", "/")))
+    raw.wait(lambda: raw.status(11), 5, "stream 11 answered")
+    assert raw.status(11) == 200
+
+
 def test_a_client_that_leaves_cancels_its_streams_and_the_hooks_see_499(server):
     c = server.client()
     before = server.stats()
