@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """spur's HTTP benchmark driver. bench/run.sh installs, builds and then calls this.
 
-Starts each server pinned to CPU 0, drives it with wrk pinned to CPU 1, reads the server's
-CPU time from /proc before and after each run, and writes a Markdown table plus JSON and
-CSV files. Standard library only.
+Starts each server pinned to CPU 0, drives it with wrk pinned to CPU 1 (h2load for the HTTP/2
+rows, against spur and nginx: bench/http2.py), reads the server's CPU time from /proc before and
+after each run, and writes a Markdown table plus JSON and CSV files. Standard library only.
 """
 import argparse
 import csv
@@ -20,6 +20,9 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+
+sys.dont_write_bytecode = True  # no __pycache__ beside the sources
+import http2  # noqa: E402  (bench/http2.py)
 
 SERVER_CPU, LOAD_CPU = "0", "1"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -148,14 +151,15 @@ def wrk(url, seconds, connections, script=None):
     return result
 
 
-def measure(server, url, runs, seconds, warmup, connections, script=None):
-    wrk(url, warmup, connections, script)
-    samples = []
-    for _ in range(runs):
-        before = cpu_seconds(server.pid)
-        r = wrk(url, seconds, connections, script)
-        r["cpu_us_per_req"] = (cpu_seconds(server.pid) - before) * 1e6 / max(1, r["requests"])
-        samples.append(r)
+def sample(server, load, seconds):
+    """One measured run of `load` (wrk or h2load for `seconds`), with the server's CPU time around it."""
+    before = cpu_seconds(server.pid)
+    r = load(seconds)
+    r["cpu_us_per_req"] = (cpu_seconds(server.pid) - before) * 1e6 / max(1, r["requests"])
+    return r
+
+
+def summary(server, samples):
     median = lambda key: statistics.median(s.get(key, 0.0) for s in samples)
     return {
         "rps": median("rps"), "p50_ms": median("p50"), "p99_ms": median("p99"),
@@ -163,6 +167,55 @@ def measure(server, url, runs, seconds, warmup, connections, script=None):
         "errors": sum(s["errors"] for s in samples), "non2xx": sum(s["non2xx"] for s in samples),
         "runs": [round(s.get("rps", 0)) for s in samples],
     }
+
+
+def measure(server, url, runs, seconds, warmup, connections, script=None):
+    load = lambda s: wrk(url, s, connections, script)
+    load(warmup)
+    return summary(server, [sample(server, load, seconds) for _ in range(runs)])
+
+
+def measure_http2(servers, rows, runs, seconds, warmup, port):
+    """The HTTP/2 rows (bench/http2.py). Their servers run side by side, each pinned to the
+    server core, and the rounds are interleaved — round k of every row before round k+1 of any
+    — so that the host's drift over the minutes of the group falls on every row alike."""
+    started, results = {}, []
+    try:
+        for name in dict.fromkeys(row[1] for row in rows):
+            started[name] = (servers[f"{name} (h2)"](port), port)
+            port += 3
+
+        def load(name, protocol, c, m):
+            url = http2.url(name, started[name][1], protocol)
+            if protocol == "http/1.1":
+                return lambda s: wrk(url, s, c)
+            return lambda s: http2.h2load(LOAD_CPU, url, s, c, m)
+
+        loads = [load(name, protocol, c, m) for _, name, protocol, c, m in rows]
+        for row, run in zip(rows, loads):
+            log(f"{row[0]}: {row[1]}, warm-up")
+            run(warmup)
+        samples = [[] for _ in rows]
+        for round_ in range(runs):
+            for row, run, runs_ in zip(rows, loads, samples):
+                runs_.append(sample(started[row[1]][0], run, seconds))
+                log(f"{row[0]}: {row[1]}, round {round_ + 1}: {runs_[-1].get('rps', 0):.0f} req/s, "
+                    f"{runs_[-1]['cpu_us_per_req']:.1f} us CPU/req {runs_[-1].get('tls', '')}")
+        for (scenario, name, protocol, _, _), runs_ in zip(rows, samples):
+            server = started[name][0]
+            r = summary(server, runs_)
+            if protocol != "http/1.1":
+                r["p50_ms"] = r["p99_ms"] = None  # h2load reports a mean, not percentiles
+                r["mean_ms"] = statistics.median(s["mean_ms"] for s in runs_)
+            r.update({"scenario": scenario, "server": http2.label(name)})
+            results.append(r)
+            if r["errors"] + r["non2xx"] > 0:
+                log(f"  warning: {r['errors']} errors and {r['non2xx']} non-2xx answers in {scenario}, {name}; "
+                    f"the server's last log lines:\n{server.log_tail()}")
+    finally:
+        for server, _ in started.values():
+            server.stop()
+    return results
 
 
 def measure_ws(server, ws_load, target, runs, seconds, connections, message_bytes=32):
@@ -351,6 +404,10 @@ def main():
         "flask (gunicorn, 2 workers)": lambda p: Server(
             "flask2", ["gunicorn", "--workers", cores, "--bind", f"127.0.0.1:{p}", "app:app"], p, pinned=False,
             cwd=flask),
+        # The HTTP/2 rows: HTTP/1.1 and h2c on p, HTTPS on p + 1 (spur) or p + 2 (nginx).
+        "spur (h2)": lambda p: Server("spur-h2", [f"{bench_bin}/spur_server", str(p), "1", "--h2c", "--tls", str(p + 1),
+                                                  *http2.certificate(tmp)], p),
+        "nginx (h2)": lambda p: Server("nginx", http2.nginx_argv(tmp, p), p),
         "spur-app": lambda p: Server("spur-app", [f"{args.build}/app/spur-app", "serve"], p, env={
             "PORT": str(p), "HOST": "127.0.0.1", "DATABASE_URL": args.database_url, "JWT_SECRET": jwt_secret,
             "THREADS": "1", "LOG_FORMAT": "off", "BCRYPT_COST": "10",
@@ -404,11 +461,17 @@ def main():
                        ("updates ×20", "/updates?queries=20")):
         for name in ("spur", "express", "flask"):
             plan.append((f"TechEmpower {test} (1 core)", f"{name} (techempower)", path, None, conns))
+    # (scenario, server, protocol, connections, streams per connection)
+    h2_plan = [(sc, name, protocol, c, m) for sc, protocol, c, m in http2.SCENARIOS for name in http2.SERVERS]
     if args.smoke:
         plan = [p for p in plan if p[0] == "/json (1 core)" and p[1] in ("beast", "spur")]
+        h2_plan = [(sc, "spur", protocol, c, m) for sc, protocol, c, m in http2.SMOKE]
+        if not http2.built_with_http2(args.build):
+            h2_plan = []
     if args.only:
         prefixes = args.only.split(",")
         plan = [p for p in plan if any(p[0].startswith(x) for x in prefixes)]
+        h2_plan = [p for p in h2_plan if any(p[0].startswith(x) for x in prefixes)]
     note_lua = os.path.join(tmp, "note.lua")
     with open(note_lua, "w") as f:
         f.write('wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
@@ -459,6 +522,8 @@ def main():
         if current:
             current.stop()
             current = None
+        if h2_plan:
+            results += measure_http2(servers, h2_plan, runs, seconds, warmup, 18900)
         idle = []
         if not args.smoke and (not args.only or "idle".startswith(args.only)):
             for name in ("spur", "beast", "express"):
@@ -586,6 +651,7 @@ def targets(results, idle):
     if "spur" in by_server and "beast" in by_server:
         extra = (by_server["spur"]["added_rss_mib"] - by_server["beast"]["added_rss_mib"]) * 1024 / by_server["spur"]["connections"]
         check("#20 spur memory per idle connection − bare Beast's (KiB)", extra, "≤ 1", lambda v: v <= 1)
+    checks += http2.comparisons(results)
     return ["Targets (issues #6, #15 and #20):", *checks]
 
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# spur's HTTP benchmarks in one command: installs wrk, Flask + gunicorn (Debian) and Express
-# (npm), builds in Release, starts a private MariaDB, runs every server and scenario, and
-# writes build/bench-results/results.{md,json,csv}.
+# spur's HTTP benchmarks in one command: installs wrk, h2load, nginx, Flask + gunicorn (Debian)
+# and Express (npm), builds in Release, starts a private MariaDB, runs every server and
+# scenario, and writes build/bench-results/results.{md,json,csv}.
 #   bench/run.sh            full run (about 10 minutes)
 #   bench/run.sh --quick    one short run per scenario (under 3 minutes)
 #   bench/run.sh --only /json,routed   scenarios whose names start with these
+#   bench/run.sh --only h2             the HTTP/2 rows: spur and nginx 1.22, h2c and h2 over TLS
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/install-deps.sh" wrk gunicorn python3-flask python3 python3-mysqldb
+"$root/scripts/install-deps.sh" wrk gunicorn python3-flask python3 python3-mysqldb nghttp2-client nginx-light
 if ! command -v npm >/dev/null; then "$root/scripts/install-deps.sh" nodejs npm; fi
 (cd "$root/bench/express" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 (cd "$root" && cmake --preset release -DSPUR_BUILD_BENCH=ON -DSPUR_BUILD_TECHEMPOWER=ON >/dev/null && cmake --build --preset release)

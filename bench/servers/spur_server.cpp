@@ -2,8 +2,9 @@
 // routed scenario — a two-parameter route among 100 routes behind request id, CORS and an
 // access log written to /dev/null; a WebSocket echo on /ws/echo; and the typed-body scenario:
 // POST /typed (spur::Body<Note>) against POST /untyped, the same checks walked by hand over
-// Boost.JSON, answering the same bytes.
-// Run: spur_server PORT [THREADS]
+// Boost.JSON, answering the same bytes. For the HTTP/2 rows, --h2c also serves h2c by prior
+// knowledge on PORT, and --tls serves HTTPS (h2 by ALPN, else HTTP/1.1) on TLS_PORT.
+// Run: spur_server PORT [THREADS [--h2c] [--tls TLS_PORT CERT_PEM KEY_PEM]]
 #include <spur/middleware/access_log.hpp>
 #include <spur/middleware/cors.hpp>
 #include <spur/middleware/metrics.hpp>
@@ -16,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 
 struct Note {
     spur::String<1, 255> title;
@@ -126,5 +128,20 @@ int main(int argc, char** argv) {
     // while it makes fresh requests: the per-client and global caps would refuse them.
     options.max_connections_per_ip = 0;
     options.max_connections = 100'000;
+    for (int i = 3; i < argc; ++i) {
+        const std::string_view flag = argv[i];
+        if (flag == "--h2c") {
+            options.http2.cleartext = true;
+        } else if (flag == "--tls" && i + 3 < argc) {
+            spur::TlsOptions tls;
+            tls.port = static_cast<unsigned short>(std::atoi(argv[++i]));
+            tls.certificate.cert_chain_file = argv[++i];
+            tls.certificate.private_key_file = argv[++i];
+            options.tls = tls;
+        } else {
+            std::fprintf(stderr, "usage: spur_server PORT [THREADS [--h2c] [--tls TLS_PORT CERT_PEM KEY_PEM]]\n");
+            return 2;
+        }
+    }
     app.listen(options);
 }
