@@ -17,7 +17,8 @@ struct TlsCertificate {
 };
 
 /// Serving HTTPS. Only TLS 1.2 and 1.3 are offered, TLS 1.2 with forward-secret AEAD ciphers
-/// only (Mozilla's "intermediate" list), and ALPN selects `http/1.1`.
+/// only (Mozilla's "intermediate" list); ALPN selects `h2` for a client that asks for it
+/// (ServerOptions::http2.tls), else `http/1.1`.
 struct TlsOptions {
     TlsCertificate certificate;
     /// Further certificates chosen by the client's SNI host name ("api.example.com" or
