@@ -201,6 +201,7 @@ const std::map<std::string, Setter, std::less<>>& numeric_flags() {
         {"--max-request-line", [](O& o, std::uint64_t n) { o.max_request_line = n; }},
         {"--header-timeout-ms", [](O& o, std::uint64_t n) { o.header_timeout = milliseconds(n); }},
         {"--idle-timeout-ms", [](O& o, std::uint64_t n) { o.idle_timeout = milliseconds(n); }},
+        {"--write-timeout-ms", [](O& o, std::uint64_t n) { o.write_timeout = milliseconds(n); }},
         {"--body-timeout-ms", [](O& o, std::uint64_t n) { o.body_timeout = milliseconds(n); }},
         {"--drain-timeout-ms", [](O& o, std::uint64_t n) { o.drain_timeout = milliseconds(n); }},
         {"--max-connections-per-ip", [](O& o, std::uint64_t n) { o.max_connections_per_ip = n; }},

@@ -139,6 +139,21 @@ def test_an_idle_connection_gets_goaway_and_is_closed(spawn):
     assert c.goaways and c.goaway.error_code == NO_ERROR, c.describe()
 
 
+def test_an_h2_connection_over_tls_outlives_write_timeout_between_requests(spawn):
+    # Over TLS every write waits (no write without one): a deadline Beast set for a write once
+    # bound the next read too, and closed a busy connection write_timeout after a write.
+    srv = spawn("--write-timeout-ms", "300", "--idle-timeout-ms", "5000")
+    c = srv.client(tls=True)
+    start = time.monotonic()
+    answered = 0
+    while time.monotonic() - start < 1.5:  # five write timeouts
+        assert c.get("/").status == 200, c.describe()
+        answered += 1
+        c.pump(0.2)  # quiet between requests: the read waits
+        assert not c.closed, f"closed after {answered} answers, {time.monotonic() - start:.1f}s: {c.describe()}"
+    assert answered >= 5
+
+
 def test_pings_do_not_keep_an_idle_connection_open(spawn):
     srv = spawn(*TIMEOUTS, tls=False)
     c = srv.client()

@@ -29,7 +29,7 @@ Task<std::size_t> Transport::write(std::span<const net::const_buffer> buffers, b
     Pace pace(allowance, min_rate_);
     std::size_t first = 0;
     while (first < count) {
-        tcp_.expires_after(pace.begin());
+        if (allowance != unbounded) tcp_.expires_after(pace.begin());
         const std::span<const net::const_buffer> left(rest.data() + first, count - first);
         std::size_t n = co_await write_some(left, ec);
         if (ec) break;

@@ -39,9 +39,12 @@ public:
     /// Writes every byte of `buffers` (a gathered write of at most 8 buffers); returns the
     /// bytes written. What the socket takes at once goes out without waiting; the rest must
     /// keep min_write_rate() with `allowance` to spare (Pace), or the connection is closed
-    /// and `ec` says timeout.
+    /// and `ec` says timeout. With `allowance` == `unbounded` no deadline is set: the caller
+    /// bounds the write itself (HTTP/2, whose reader waits on the same stream: Beast's
+    /// deadline set for a write also binds a read started before the next write).
     Task<std::size_t> write(std::span<const net::const_buffer> buffers, boost::system::error_code& ec,
                             std::chrono::milliseconds allowance);
+    static constexpr std::chrono::milliseconds unbounded = std::chrono::milliseconds::max();
     /// Writes what the socket takes at once, without waiting, and returns how much that was
     /// (0 where the stream cannot, as with TLS); a failure comes back in `ec`.
     virtual std::size_t write_now(std::span<const net::const_buffer>, boost::system::error_code&) { return 0; }

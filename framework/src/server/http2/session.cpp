@@ -489,7 +489,22 @@ Task<> H2Session::write_loop() {
         if (out_.empty()) continue;
         boost::system::error_code ec;
         const std::array<net::const_buffer, 1> buffers{net::buffer(out_)};
-        co_await transport_.write(buffers, ec, options_.write_timeout);
+        // What the socket takes at once needs no deadline (the usual case on plain TCP); the
+        // rest gets write_timeout plus the time its bytes take at min_transfer_rate, kept by
+        // the watch (see Transport::unbounded).
+        const std::size_t taken = transport_.write_now(buffers, ec);
+        if (!ec && taken < out_.size()) {
+            const auto rate = options_.min_transfer_rate;
+            write_deadline_ = clock::now() + options_.write_timeout +
+                              (rate == 0 ? clock::duration::zero()
+                                         : std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(
+                                               static_cast<double>(out_.size() - taken) / static_cast<double>(rate))));
+            writing_ = true;
+            update_deadline();
+            const std::array<net::const_buffer, 1> rest{net::buffer(out_.data() + taken, out_.size() - taken)};
+            co_await transport_.write(rest, ec, Transport::unbounded);
+            writing_ = false;
+        }
         if (ec) {
             peer_left_ = true;
             break;
@@ -502,6 +517,12 @@ Task<> H2Session::write_loop() {
 }
 
 H2Session::clock::time_point H2Session::deadline() const noexcept {
+    const auto write = writing_ ? write_deadline_ : clock::time_point::max();
+    return std::min(write, read_deadline());
+}
+
+H2Session::clock::time_point H2Session::read_deadline() const noexcept {
+    if (idle_goaway_) return clock::time_point::max();
     // A header block, or any one frame, must be complete within header_timeout of its start.
     if (in_block_ || cursor_.mid_frame())
         return std::min(in_block_ ? block_started_ : clock::time_point::max(),
@@ -512,8 +533,10 @@ H2Session::clock::time_point H2Session::deadline() const noexcept {
     return clock::time_point::max();
 }
 
+// Only a deadline that came closer needs the watch re-armed now; one that moved away is seen
+// when the watch wakes (a write's deadline comes and goes with every write that waits).
 void H2Session::update_deadline() noexcept {
-    if (deadline() != armed_for_) watch_.cancel();
+    if (deadline() < armed_for_) watch_.cancel();
 }
 
 // Ends a connection whose client idles past idle_timeout (GOAWAY NO_ERROR first), or that
@@ -526,12 +549,20 @@ Task<> H2Session::watch_loop() {
         co_await watch_.async_wait(net::redirect_error(net::use_awaitable, ec));
         if (ending_) break;
         if (ec || clock::now() < deadline()) continue;  // moved
+        if (writing_ && clock::now() >= write_deadline_) {
+            peer_left_ = true;  // a client below the minimum rate: nothing more is written
+            end();
+            break;
+        }
         if (greeted_ && !in_block_ && !cursor_.mid_frame() && streams_.empty()) {
+            // Idle: GOAWAY, then the connection ends once it is written (the watch still
+            // bounds that write).
+            idle_goaway_ = true;
             nghttp2_session_terminate_session(session_, NGHTTP2_NO_ERROR);
             kick();
-        } else {
-            end();
+            continue;
         }
+        end();
         break;
     }
 }

@@ -70,6 +70,7 @@ private:
     Task<> write_loop();
     Task<> watch_loop();
     clock::time_point deadline() const noexcept;
+    clock::time_point read_deadline() const noexcept;
     void update_deadline() noexcept;
     // Ends the connection: the reader's pending read is cancelled.
     void end() noexcept;
@@ -97,6 +98,9 @@ private:
     net::steady_timer watch_;
     clock::time_point armed_for_{};
     bool watch_done_ = false;
+    bool writing_ = false;  // a write waits on the client, until write_deadline_
+    clock::time_point write_deadline_{};
+    bool idle_goaway_ = false;  // idle past idle_timeout: GOAWAY sent, the connection ends
     clock::time_point idle_since_;
     clock::time_point block_started_{};
     bool in_block_ = false;        // a header block has begun and not ended
