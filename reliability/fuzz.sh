@@ -14,8 +14,10 @@ cd "$root/build/fuzz"
 run() {
   local name=$1
   mkdir -p "fuzz/corpus_$name"
+  local dict="$root/fuzz/$name.dict"  # a target's own dictionary, else the HTTP/1.1 one
+  [[ -f $dict ]] || dict="$root/fuzz/http.dict"
   if "./fuzz/fuzz_$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
-       -dict="$root/fuzz/http.dict" -artifact_prefix="$PWD/crash-$name-" "fuzz/corpus_$name" "$root/fuzz/corpus/$name" \
+       -dict="$dict" -artifact_prefix="$PWD/crash-$name-" "fuzz/corpus_$name" "$root/fuzz/corpus/$name" \
        >"fuzz-$name.log" 2>&1; then
     echo "fuzz_$name: $(grep -E '^stat::number_of_executed_units' "fuzz-$name.log" | awk '{print $2}') runs," \
          "$(grep -E '^#[0-9]+[[:space:]]+DONE' "fuzz-$name.log" | grep -o 'cov: [0-9]*'), corpus $(ls "fuzz/corpus_$name" | wc -l), crashes 0"
@@ -24,7 +26,7 @@ run() {
   fi
 }
 status=0
-for pair in "http router" "parsers json_body" "jwt"; do
+for pair in "http router" "parsers json_body" "jwt h2"; do
   pids=()
   for name in $pair; do run "$name" & pids+=($!); done
   for p in "${pids[@]}"; do wait "$p" || status=1; done
