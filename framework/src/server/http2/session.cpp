@@ -1,18 +1,16 @@
+// The HTTP/2 connection's life: nghttp2's session set up, the reader, the writer (one write per
+// batch of frames), the watch (deadlines), the end. Frames: session_frames.cpp; a stream's
+// handling: session_streams.cpp.
 #include "server/http2/session.hpp"
 
 #include "server/client_address.hpp"
-#include "server/finish.hpp"
 #include "server/http2/serve_h2.hpp"
 #include "server/transport.hpp"
 #include "util/exception_message.hpp"
 
-#include <spur/http_error.hpp>
-#include <spur/serving.hpp>
-
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <fmt/core.h>
@@ -35,8 +33,6 @@ constexpr std::size_t small_read = 1024;
 constexpr std::size_t big_read = 16 * 1024;
 // The writer's batch an idle connection keeps (a small answer's frames): larger ones are freed.
 constexpr std::size_t kept_batch = 4 * 1024;
-// WINDOW_UPDATEs the DATA frames sent so far may earn the client, at most.
-constexpr std::uint32_t window_credit_cap = 10'000;
 
 struct Callbacks {
     nghttp2_session_callbacks* callbacks = nullptr;
@@ -53,8 +49,6 @@ struct Option {
     }
     ~Option() { nghttp2_option_del(option); }
 };
-
-H2Session& self_of(void* p) noexcept { return *static_cast<H2Session*>(p); }
 
 }  // namespace
 
@@ -224,242 +218,6 @@ void H2Session::calm_soon() noexcept {
     kick();
 }
 
-H2Stream* H2Session::stream(std::int32_t id) noexcept {
-    return static_cast<H2Stream*>(nghttp2_session_get_stream_user_data(session_, id));
-}
-
-// Every frame's header, before its payload: the flood limits.
-int H2Session::on_begin_frame(nghttp2_session*, const nghttp2_frame_hd* hd, void* p) {
-    auto& self = self_of(p);
-    const auto& h2 = self.options_.http2;
-    const std::size_t block_limit = self.options_.max_header_bytes + self.options_.max_request_line;
-    switch (hd->type) {
-        case NGHTTP2_HEADERS:
-            self.block_bytes_ = hd->length;
-            self.continuations_ = 0;
-            self.in_block_ = (hd->flags & NGHTTP2_FLAG_END_HEADERS) == 0;
-            if (self.in_block_) self.block_started_ = clock::now();
-            if (self.block_bytes_ > block_limit) return self.calm();
-            break;
-        case NGHTTP2_CONTINUATION:
-            self.block_bytes_ += hd->length;
-            if (++self.continuations_ > h2.max_continuations || self.block_bytes_ > block_limit) return self.calm();
-            if ((hd->flags & NGHTTP2_FLAG_END_HEADERS) != 0) self.in_block_ = false;
-            break;
-        case NGHTTP2_RST_STREAM:
-            if (!self.resets_.take()) return self.calm();
-            break;
-        case NGHTTP2_SETTINGS:
-        case NGHTTP2_PING:
-            if ((hd->flags & NGHTTP2_FLAG_ACK) == 0 && !self.control_.take()) return self.calm();
-            break;
-        case NGHTTP2_PRIORITY:
-            if (!self.control_.take()) return self.calm();
-            break;
-        case NGHTTP2_WINDOW_UPDATE:
-            // A client downloading acknowledges DATA with WINDOW_UPDATEs, thousands a second on a
-            // fast link: up to two per DATA frame sent are free, the rest are control frames.
-            if (self.window_credit_ > 0) --self.window_credit_;
-            else if (!self.control_.take()) return self.calm();
-            break;
-        default: break;
-    }
-    return 0;
-}
-
-int H2Session::on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* p) {
-    auto& self = self_of(p);
-    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    const auto id = frame->hd.stream_id;
-    auto s = std::make_unique<H2Stream>(self, id, self.transport_.tcp().get_executor());
-    nghttp2_session_set_stream_user_data(self.session_, id, s.get());
-    self.streams_[id] = std::move(s);
-    self.state_.idle.store(false, std::memory_order_relaxed);
-    return 0;
-}
-
-int H2Session::on_header(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* name, std::size_t name_size,
-                         const std::uint8_t* value, std::size_t value_size, std::uint8_t, void* p) {
-    auto& self = self_of(p);
-    // Only a request's header block is kept; trailers are dropped as on HTTP/1.1 (an
-    // Authorization trailer must not authenticate).
-    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    if (auto* s = self.stream(frame->hd.stream_id)) {
-        auto& head = s->head();
-        head.add({reinterpret_cast<const char*>(name), name_size}, {reinterpret_cast<const char*>(value), value_size});
-        // HPACK lets a small block decode to a huge one (references to a large table entry):
-        // past four times what a block may hold, decoding on is a flood.
-        if (head.decoded() > 4 * (self.options_.max_header_bytes + self.options_.max_request_line)) return self.calm();
-    }
-    return 0;
-}
-
-int H2Session::on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* p) {
-    auto& self = self_of(p);
-    const bool end_stream = (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
-    switch (frame->hd.type) {
-        case NGHTTP2_SETTINGS: self.greeted_ = true; break;
-        case NGHTTP2_HEADERS:
-            if (auto* s = self.stream(frame->hd.stream_id)) {
-                if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-                    if (end_stream) s->end_of_body(true);
-                    self.start(*s);
-                } else if (end_stream) {
-                    s->end_of_body(false);  // after trailers
-                }
-            }
-            break;
-        case NGHTTP2_DATA:
-            // Padding only is an empty frame too.
-            if (!end_stream && frame->hd.length == frame->data.padlen && !self.control_.take()) return self.calm();
-            if (end_stream)
-                if (auto* s = self.stream(frame->hd.stream_id)) s->end_of_body(false);
-            break;
-        case NGHTTP2_RST_STREAM:
-            if (auto* s = self.stream(frame->hd.stream_id)) s->reset_by_client = true;
-            break;
-        default: break;
-    }
-    return 0;
-}
-
-int H2Session::on_data_chunk_recv(nghttp2_session* session, std::uint8_t, std::int32_t stream_id, const std::uint8_t* data,
-                                  std::size_t size, void* p) {
-    auto& self = self_of(p);
-    if (auto* s = self.stream(stream_id)) s->received(data, size);
-    // The connection's window refills at once; each stream's opens as its handler reads.
-    nghttp2_session_consume_connection(session, size);
-    return 0;
-}
-
-int H2Session::on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* p) {
-    auto& self = self_of(p);
-    const auto type = frame->hd.type;
-    if (type != NGHTTP2_DATA && type != NGHTTP2_HEADERS) return 0;
-    auto* s = self.stream(frame->hd.stream_id);
-    if (!s) return 0;
-    if (type == NGHTTP2_DATA) {
-        s->data_sent(frame->hd.length);
-        self.window_credit_ = std::min(self.window_credit_ + 2, window_credit_cap);
-    }
-    if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) != 0) {
-        s->end_sent();
-        self.ended_.push_back(frame->hd.stream_id);
-    }
-    return 0;
-}
-
-int H2Session::on_stream_close(nghttp2_session*, std::int32_t stream_id, std::uint32_t error_code, void* p) {
-    auto& self = self_of(p);
-    auto* s = self.stream(stream_id);
-    if (!s) return 0;
-    // A stream the server had to reset for the client's fault (a protocol error nghttp2 found,
-    // a body below the rate) costs a handler like one the client resets: the same bucket
-    // (CVE-2025-8671, "MadeYouReset"). The client's own RST_STREAMs were counted on arrival.
-    if (error_code != NGHTTP2_NO_ERROR && !s->reset_by_client && !self.resets_.take()) self.calm_soon();
-    s->closed();
-    // Its handler finished first (see stream_done), or never started (refused, or reset
-    // before its header block ended).
-    if (s->done || !s->spawned) self.erase(stream_id);
-    return 0;
-}
-
-void H2Session::erase(std::int32_t id) {
-    nghttp2_session_set_stream_user_data(session_, id, nullptr);
-    streams_.erase(id);
-    if (streams_.empty()) {
-        idle_since_ = clock::now();
-        state_.idle.store(!in_block_, std::memory_order_relaxed);
-    }
-    update_deadline();
-}
-
-void H2Session::start(H2Stream& s) {
-    // Handlers still running for streams nghttp2 already closed (reset, run_to_completion) count
-    // too: resetting streams must not buy a client more handlers than streams.
-    if (running_ >= options_.http2.max_concurrent_streams) {
-        nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, s.id(), NGHTTP2_REFUSED_STREAM);
-        return;
-    }
-    Rejection rejection;
-    auto message = s.head().finish(rejection);
-    auto& req = s.request.emplace(std::move(message), remote_, &s);
-    resolve_client(req, server_.trusted_proxies, options_.forwarded_header, transport_.secure());
-    s.response.emplace();
-    s.spawned = true;
-    ++running_;
-    const auto id = s.id();
-    net::co_spawn(transport_.tcp().get_executor(), serve_stream(&s, rejection),
-                  net::bind_cancellation_slot(s.cancel.slot(), [self = shared_from_this(), id](std::exception_ptr failure) {
-                      if (failure)
-                          self->log()(LogRecord{.level = LogLevel::error,
-                                                .message = fmt::format("HTTP/2 stream ended by exception: {}",
-                                                                       exception_message(failure))});
-                      self->stream_done(id);
-                  }));
-}
-
-// One stream: the app, the answer, the hooks after it is written — as Connection::serve_one
-// does for an HTTP/1.1 request.
-Task<> H2Session::serve_stream(H2Stream* stream, Rejection rejection) {
-    auto& s = *stream;
-    auto& req = *s.request;
-    auto& res = *s.response;
-    s.handling = true;
-    if (rejection) {
-        const HttpError error(rejection.status, rejection.code, rejection.message);
-        co_await Serving(server_.app).refuse(req, res, error);
-    } else {
-        co_await server_.app.handle(req, res);
-    }
-    // 101 and 426 ask for a protocol upgrade (a ws route), which HTTP/2 cannot carry: the stream
-    // is refused with HTTP_1_1_REQUIRED, and the client retries over HTTP/1.1 (RFC 9113 §8.6).
-    const bool http11_only = !s.reset() && (res.status() == 101 || res.status() == 426);
-    if (http11_only) s.stop(NGHTTP2_HTTP_1_1_REQUIRED);
-    if (!s.reset() && !http11_only) {
-        const bool head = req.method() == "HEAD";
-        const auto framing = finish_response(res, 11, head, true);
-        const bool body = framing.send_body && (framing.stream || !res.body().empty());
-        s.submit(head_.build(res, framing), !body);
-        if (framing.stream) {
-            std::string failure;
-            if (!co_await s.run_producer(failure)) {
-                if (!failure.empty())
-                    log()(LogRecord{.level = LogLevel::error,
-                                    .message = fmt::format("streamed body failed after headers were sent: {}", failure),
-                                    .request_id = req.id(),
-                                    .trace_id = req.trace().trace_id_hex()});
-                s.abort(failure.empty() ? NGHTTP2_CANCEL : NGHTTP2_INTERNAL_ERROR);
-            }
-        }
-    }
-    s.handling = false;
-    if (!s.reset() && !http11_only) co_await s.until_written();
-    // The answer is complete and the client still sends a body nobody read: stop it (RFC 9113
-    // §8.1), the stream's window is not reopened anyway.
-    if (!s.reset() && !http11_only && !s.body_ended()) s.stop(NGHTTP2_NO_ERROR);
-    if (s.reset()) {
-        co_await net::this_coro::reset_cancellation_state();
-        res.status(499);
-    }
-    res.bytes_sent(s.sent());
-    run_finish_hooks(req, res, log());
-    state_.fresh.store(false, std::memory_order_relaxed);
-}
-
-void H2Session::stream_done(std::int32_t id) {
-    --running_;
-    auto it = streams_.find(id);
-    if (it != streams_.end()) {
-        // nghttp2 may still hold the stream (a RST_STREAM or the answer's last frame queued,
-        // its data source pointing here): it goes with on_stream_close, or with the session.
-        if (nghttp2_session_find_stream(session_, id) != nullptr) it->second->done = true;
-        else erase(id);
-    }
-    kick();
-    done_waiting();
-}
-
 Task<> H2Session::write_loop() {
     for (;;) {
         if (ending_ && peer_left_) break;  // nobody to write to
@@ -512,6 +270,10 @@ Task<> H2Session::write_loop() {
         for (const auto id : ended_)
             if (auto it = streams_.find(id); it != streams_.end()) it->second->written();
         if (calm_ && nghttp2_session_want_write(session_) == 0) break;  // GOAWAY sent: done
+        // A full batch the socket took at once did not wait: let the reader (a client that
+        // left, a reset) and the thread's other connections run before the next one, or a
+        // large download would hold the I/O thread to its end.
+        if (out_.size() >= batch_bytes) co_await net::post(transport_.tcp().get_executor(), net::use_awaitable);
     }
     end();
 }
