@@ -26,7 +26,8 @@ Task<std::size_t> Transport::write(std::span<const net::const_buffer> buffers, b
     // The rest waits on the client: it must read at the minimum rate, not merely within one
     // deadline for the whole write (a client that reads nothing held a multi-megabyte
     // response for the old 30 s write timeout).
-    Pace pace(allowance, min_rate_);
+    // (An unbounded write keeps no pace: milliseconds::max() would overflow the clock's duration.)
+    Pace pace(allowance == unbounded ? std::chrono::milliseconds(0) : allowance, min_rate_);
     std::size_t first = 0;
     while (first < count) {
         if (allowance != unbounded) tcp_.expires_after(pace.begin());
