@@ -221,7 +221,10 @@ Task<std::uint64_t> Jobs::purge(std::chrono::seconds older_than, bool dead_too) 
         auto found = co_await state_->pool.execute(idempotent, select, static_cast<std::int64_t>(older_than.count()));
         if (found.empty()) co_return total;
         std::string ids;
-        for (const auto& row : found) ids += (ids.empty() ? "" : ",") + std::to_string(row.get<std::uint64_t>(0));
+        for (const auto& row : found) {
+            if (!ids.empty()) ids += ',';
+            ids += std::to_string(row.get<std::uint64_t>(0));
+        }
         co_await state_->pool.query(idempotent, "DELETE FROM " + state_->effects_table + " WHERE job_id IN (" + ids + ")");
         auto r = co_await state_->pool.query(idempotent, "DELETE FROM " + state_->table + " WHERE id IN (" + ids + ") AND state IN " + states);
         total += r.affected_rows;
