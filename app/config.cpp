@@ -18,12 +18,15 @@ namespace app {
 std::string usage() {
     return R"(spur-app — login, API keys and text data on MySQL/MariaDB
 
-usage: spur-app [serve|migrate [up|status]|openapi|settings] [--flag=value | --flag value ...]
+usage: spur-app [serve|migrate [up|status]|jobs ...|openapi|settings] [--flag=value | --flag value ...]
 
 Commands:
   serve     (default) serve the API; outside --dev, refuses to start with pending migrations
   migrate   apply pending migrations from app/migrations and exit (also `migrate up`);
             `migrate status` lists each migration: applied, pending, changed or missing
+  jobs      the durable job queue (mails): `jobs list [queued|running|done|dead]` shows the
+            newest 100, `jobs retry ID` makes a dead job due again, `jobs purge [DAYS]` deletes
+            done and dead jobs finished over DAYS (7) ago
   openapi   print the OpenAPI 3.1 document of the API (also served at /openapi.json) and exit
   settings  print the settings below as a markdown table (docs/api.md's) and exit
 
@@ -147,6 +150,11 @@ std::optional<Config> load_config(const std::vector<std::string>& args, const En
         if (a == "--help" || a == "-h") {
             help = true;
             return std::nullopt;
+        }
+        if (a == "jobs") {  // the words after it are the jobs command's (app/jobs/command.hpp)
+            c.command = a;
+            while (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0) c.jobs_args.push_back(args[++i]);
+            continue;
         }
         if (a == "serve" || a == "migrate" || a == "openapi" || a == "settings") {
             c.command = a;

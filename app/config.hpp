@@ -15,8 +15,9 @@
 namespace app {
 
 struct Config {
-    std::string command = "serve";  ///< "serve", "migrate", "openapi" (print the API document) or "settings" (print their table)
+    std::string command = "serve";  ///< "serve", "migrate", "jobs" (the job queue), "openapi" (print the API document) or "settings" (print their table)
     std::string migrate_action = "up";  ///< after `migrate`: "up" or "status"
+    std::vector<std::string> jobs_args;  ///< after `jobs`: list [STATE] | retry ID | purge [DAYS]
     std::string host = "0.0.0.0";
     unsigned short port = 3001;
     std::string database_url;

@@ -1,6 +1,7 @@
 // spur-app: configuration, migrations, then serve until SIGINT/SIGTERM.
 #include "config.hpp"
 #include "health/admin_listener.hpp"
+#include "jobs/command.hpp"
 #include "migrate.hpp"
 #include "routes.hpp"
 #include "services.hpp"
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
             fmt::print("{}\n", boost::json::serialize(spur::openapi_document(app::build_app(services))));
             return 0;
         }
+        if (config->command == "jobs") return app::jobs::command(db_config, config->jobs_args);
         if (config->command == "migrate") {
             // The command line as migrate_cli reads it: the settings were parsed above.
             std::string migrate = "migrate", action = config->migrate_action;
