@@ -1,0 +1,221 @@
+// Idempotency keys in MariaDB (spur::mysql::IdempotencyStore): two Apps with a pool and a store
+// each stand for two instances sharing the table. The handler writes a row in its own
+// transaction and marks the key applied there (applied_in). Lock and expiry are moved in SQL,
+// never waited for.
+#include <spur/mysql/idempotency_store.hpp>
+
+#include <spur/app.hpp>
+#include <spur/testing/client.hpp>
+
+#include "support.hpp"
+#include "support/gate.hpp"
+
+#include <atomic>
+#include <thread>
+
+using namespace spur;
+namespace mw = spur::middleware;
+using spur::test::run;
+using spur::test::test_db;
+
+namespace {
+testing::Headers key(std::string k, testing::Headers more = {}) {
+    more.emplace_back("Idempotency-Key", std::move(k));
+    return more;
+}
+
+std::string code(const testing::Result& r) { return std::string(r.json().at("error").at("code").as_string()); }
+
+// One instance: its own pool, store and app over the shared tables.
+struct Instance {
+    mysql::Pool pool{test_db(4)};
+    mysql::IdempotencyStore store;
+    App app{AppOptions{.log = [](LogLevel, std::string_view) {}}};
+    explicit Instance(const std::string& table) : store(pool, mysql::IdempotencyStoreOptions{.table = table}) {}
+};
+
+// Two instances, a table per test case (CTest runs the cases in parallel processes) and a
+// table of items the handlers write. POST /items inserts an item and marks the key applied in
+// one transaction; with `hold` set, its first run waits at `gate` between the two. POST /crash
+// does the same and then fails, as an instance dying before its answer is stored would.
+struct Cluster {
+    std::string table, items;
+    Instance a, b;
+    test::Gate gate;
+    std::atomic<int> runs{0};
+    bool hold = false;
+
+    explicit Cluster(const std::string& name, mw::IdempotencyOptions options = {})
+        : table(name), items(name + "_items"), a(table), b(table) {
+        boost::asio::io_context io;
+        run(io, [&]() -> Task<> {
+            co_await a.pool.query("DROP TABLE IF EXISTS " + table);
+            co_await a.pool.query(mysql::IdempotencyStore::migration(1, mysql::IdempotencyStoreOptions{.table = table}).sql);
+            co_await a.store.create_table();  // on top of the migration: IF NOT EXISTS
+            co_await spur::test::reset_table(a.pool, "CREATE TABLE " + items + " (id INT AUTO_INCREMENT PRIMARY KEY, run INT NOT NULL) ENGINE=InnoDB");
+        }());
+        for (Instance* i : {&a, &b}) {
+            i->app.use(mw::idempotency(i->store, options));
+            i->app.post("/items", [this, i](Request& req, Response& res) -> Task<> {
+                const int n = ++runs;
+                co_await write(*i, req, n);
+                res.status(201).json({{"run", n}});
+            });
+            i->app.post("/crash", [this, i](Request& req, Response&) -> Task<> {
+                co_await write(*i, req, ++runs);
+                throw std::runtime_error("the instance died before storing its answer");
+            });
+        }
+    }
+
+    Task<> write(Instance& i, Request& req, int n) {
+        auto work = [&](mysql::Connection& tx) -> Task<> {
+            co_await tx.execute("INSERT INTO " + items + " (run) VALUES (?)", n);
+            if (hold && n == 1) co_await gate.wait();
+            co_await i.store.applied_in(tx, req);
+        };
+        co_await i.pool.transaction(work);
+    }
+
+    std::int64_t scalar(const std::string& sql) {
+        boost::asio::io_context io;
+        return run(io, [&]() -> Task<std::int64_t> {
+            auto r = co_await a.pool.execute(sql);
+            co_return r.front().get<std::int64_t>(0);
+        }());
+    }
+    void sql(const std::string& statement) {
+        boost::asio::io_context io;
+        run(io, [&]() -> Task<> { co_await a.pool.execute(statement); }());
+    }
+    std::int64_t item_count() { return scalar("SELECT COUNT(*) FROM " + items); }
+};
+
+// Runs a request on its own thread (the first instance's, held at the gate) and joins it
+// however the test ends.
+struct Held {
+    Cluster& c;
+    testing::Client client;
+    testing::Result result;
+    std::thread thread;
+    Held(Cluster& cluster, Instance& instance, std::string path, std::string k)
+        : c(cluster), client(instance.app), thread([this, path, k] { result = client.post(path, "x", key(k)); }) {}
+    testing::Result finish() {
+        c.gate.open();
+        thread.join();
+        return result;
+    }
+    ~Held() {
+        c.gate.open();
+        if (thread.joinable()) thread.join();
+    }
+};
+}  // namespace
+
+TEST_CASE("a retry to another instance gets the stored answer, and the table holds only hashes", "[mysql][idempotency]") {
+    Cluster c("idem_shared");
+    testing::Client a(c.a.app), b(c.b.app);
+    auto first = a.post("/items", "x", key("order-1", {{"Authorization", "Bearer alice"}}));
+    REQUIRE(first.status == 201);
+    auto replayed = b.post("/items", "x", key("order-1", {{"Authorization", "Bearer alice"}}));
+    CHECK(replayed.status == 201);
+    CHECK(replayed.body == first.body);
+    CHECK(replayed.header("Content-Type") == "application/json");
+    CHECK(replayed.header("Idempotent-Replayed") == "true");
+    CHECK(code(b.post("/items", "y", key("order-1", {{"Authorization", "Bearer alice"}}))) == "idempotency_key_reused");
+    // Another principal's key of the same name is its own.
+    CHECK(b.post("/items", "x", key("order-1", {{"Authorization", "Bearer bob"}})).json().at("run") == 2);
+    CHECK(c.item_count() == 2);
+    CHECK(c.scalar("SELECT COUNT(*) FROM idem_shared WHERE state = 2 AND LENGTH(key_hash) = 64 AND LENGTH(scope_hash) = 64") == 2);
+    CHECK(c.scalar("SELECT COUNT(*) FROM idem_shared WHERE key_hash = SHA2('order-1', 256)") == 2);
+    CHECK(c.scalar("SELECT COUNT(DISTINCT scope_hash) FROM idem_shared") == 2);
+}
+
+TEST_CASE("concurrent first requests with one key on two instances: one runs, the other gets 409", "[mysql][idempotency][concurrency]") {
+    Cluster c("idem_concurrent");
+    c.hold = true;
+    testing::Client b(c.b.app);
+    Held first(c, c.a, "/items", "k");
+    REQUIRE(c.gate.wait_arrived());
+    auto busy = b.post("/items", "x", key("k"));
+    CHECK(busy.status == 409);
+    CHECK(code(busy) == "idempotency_key_in_use");
+    CHECK(busy.header("Retry-After") == "1");
+    auto done = first.finish();
+    CHECK(done.status == 201);
+    auto replayed = b.post("/items", "x", key("k"));
+    CHECK(replayed.body == done.body);
+    CHECK(replayed.header("Idempotent-Replayed") == "true");
+    CHECK(c.runs == 1);
+    CHECK(c.item_count() == 1);
+}
+
+TEST_CASE("a key whose lock passed is taken over, and the first request's late write rolls back", "[mysql][idempotency][concurrency]") {
+    Cluster c("idem_takeover");
+    c.hold = true;
+    testing::Client b(c.b.app);
+    Held first(c, c.a, "/items", "k");  // inserted its item, not committed, held before applied_in
+    REQUIRE(c.gate.wait_arrived());
+    CHECK(code(b.post("/items", "x", key("k"))) == "idempotency_key_in_use");
+    // The first instance looks crashed: its lock passes, and a retry takes the key over.
+    c.sql("UPDATE idem_takeover SET locked_until = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND");
+    auto taken = b.post("/items", "x", key("k"));
+    CHECK(taken.status == 201);
+    CHECK(taken.json().at("run") == 2);
+    // The first one comes back: applied_in finds the key gone, so its transaction rolls back.
+    auto late = first.finish();
+    CHECK(late.status == 409);
+    CHECK(code(late) == "idempotency_key_in_use");
+    CHECK(c.item_count() == 1);
+    CHECK(c.scalar("SELECT run FROM idem_takeover_items") == 2);
+    auto replayed = b.post("/items", "x", key("k"));  // the key keeps the run that holds it
+    CHECK(replayed.body == taken.body);
+    CHECK(c.runs == 2);
+}
+
+TEST_CASE("an applied request whose answer was lost gives 409 idempotency_key_applied, never a second run", "[mysql][idempotency]") {
+    Cluster c("idem_applied");
+    testing::Client a(c.a.app), b(c.b.app);
+    CHECK(a.post("/crash", "x", key("k")).status == 500);
+    CHECK(c.item_count() == 1);  // the write committed with the key
+    auto retry = b.post("/crash", "x", key("k"));
+    CHECK(retry.status == 409);
+    CHECK(code(retry) == "idempotency_key_applied");
+    // Not even once its lock passes: the effect happened.
+    c.sql("UPDATE idem_applied SET locked_until = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND");
+    CHECK(code(b.post("/crash", "x", key("k"))) == "idempotency_key_applied");
+    CHECK(c.runs == 1);
+    CHECK(c.item_count() == 1);
+}
+
+TEST_CASE("an expired key is used afresh and purge_expired deletes only expired keys", "[mysql][idempotency]") {
+    Cluster c("idem_expiry");
+    testing::Client a(c.a.app), b(c.b.app);
+    REQUIRE(a.post("/items", "x", key("old")).status == 201);
+    REQUIRE(a.post("/items", "x", key("kept")).status == 201);
+    c.sql("UPDATE idem_expiry SET expires_at = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE key_hash = SHA2('old', 256)");
+    auto fresh = b.post("/items", "another body", key("old"));  // neither a replay nor a 422
+    CHECK(fresh.status == 201);
+    CHECK(fresh.header("Idempotent-Replayed").empty());
+    CHECK(fresh.json().at("run") == 3);
+    c.sql("UPDATE idem_expiry SET expires_at = UTC_TIMESTAMP(3) - INTERVAL 1 SECOND WHERE key_hash = SHA2('old', 256)");
+    boost::asio::io_context io;
+    CHECK(run(io, c.a.store.purge_expired(1)) == 1);
+    CHECK(c.scalar("SELECT COUNT(*) FROM idem_expiry") == 1);
+    CHECK(b.post("/items", "x", key("kept")).header("Idempotent-Replayed") == "true");
+}
+
+TEST_CASE("a request that fails before applying frees its key on every instance", "[mysql][idempotency]") {
+    Cluster c("idem_release");
+    int calls = 0;
+    c.a.app.post("/flaky", [&](Request&, Response& res) {
+        if (++calls == 1) throw HttpError(503, "busy", "try again");
+        res.status(201).send("done");
+    });
+    c.b.app.post("/flaky", [&](Request&, Response& res) { res.status(201).send("done on b #" + std::to_string(++calls)); });
+    testing::Client a(c.a.app), b(c.b.app);
+    CHECK(a.post("/flaky", "x", key("k")).status == 503);
+    CHECK(c.scalar("SELECT COUNT(*) FROM idem_release") == 0);
+    CHECK(b.post("/flaky", "x", key("k")).body == "done on b #2");
+    CHECK(a.post("/flaky", "x", key("k")).body == "done on b #2");
+}
