@@ -9,6 +9,7 @@
 
 #include "support.hpp"
 #include "support/gate.hpp"
+#include "support/test_server.hpp"
 
 #include <atomic>
 #include <thread>
@@ -218,4 +219,28 @@ TEST_CASE("a request that fails before applying frees its key on every instance"
     CHECK(c.scalar("SELECT COUNT(*) FROM idem_release") == 0);
     CHECK(b.post("/flaky", "x", key("k")).body == "done on b #2");
     CHECK(a.post("/flaky", "x", key("k")).body == "done on b #2");
+}
+
+TEST_CASE("a client that leaves mid-request frees its key in the table, so its retry runs", "[mysql][idempotency][concurrency]") {
+    Cluster c("idem_left");
+    c.hold = true;
+    auto rows = [&] { return c.scalar("SELECT COUNT(*) FROM idem_left"); };
+    spur::test::TestServer server(c.a.app);
+    const std::string request = "POST /items HTTP/1.1\r\nHost: x\r\nIdempotency-Key: k\r\nContent-Length: 1\r\n\r\nx";
+    {
+        spur::test::RawConnection gone(server.port());
+        gone.send(request);
+        REQUIRE(c.gate.wait_arrived());
+        CHECK(rows() == 1);
+    }  // the client leaves: the handler is cancelled at the gate, its transaction rolls back
+    // The key is released although the request's coroutine was cancelled.
+    CHECK(spur::test::eventually([&] { return rows() == 0; }));
+    c.gate.open();
+    spur::test::RawConnection retry(server.port());
+    retry.send(request);
+    auto answer = retry.read_response();
+    REQUIRE(answer);
+    CHECK(answer->result_int() == 201);
+    CHECK(c.runs == 2);
+    CHECK(c.item_count() == 1);
 }

@@ -117,13 +117,6 @@ HttpError invalid_key(const IdempotencyOptions& o) {
                          " visible ASCII characters, bare or as a quoted string");
 }
 
-// A request whose client left is cancelled; what follows must still reach the store (the
-// answer kept, or the key freed), so the rest of this coroutine is not cancelled any more.
-Task<> keep_running_if_cancelled() {
-    auto state = co_await boost::asio::this_coro::cancellation_state;
-    if (state.cancelled() != boost::asio::cancellation_type::none) co_await boost::asio::this_coro::reset_cancellation_state();
-}
-
 struct State {
     IdempotencyStore& store;
     IdempotencyOptions options;
@@ -191,7 +184,12 @@ Task<> run(const State& s, Request& req, Response& res, Next next) {
     } catch (...) {
         failure = std::current_exception();
     }
-    co_await keep_running_if_cancelled();
+    // A request whose client left is cancelled, and any co_await of it would throw at once (a
+    // sub-coroutine's too); the key must still be freed or its answer kept, so from here on it
+    // runs uncancelled — in this coroutine itself, as only the this_coro calls are exempt.
+    auto cancellation = co_await boost::asio::this_coro::cancellation_state;
+    if (cancellation.cancelled() != boost::asio::cancellation_type::none)
+        co_await boost::asio::this_coro::reset_cancellation_state();
     const auto* held = idempotency_claim(req);
     Task<> settling = settle(s, req, res, *held, failure != nullptr);
     co_await std::move(settling);
