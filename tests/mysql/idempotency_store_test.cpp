@@ -48,10 +48,13 @@ struct Cluster {
 
     explicit Cluster(const std::string& name, mw::IdempotencyOptions options = {})
         : table(name), items(name + "_items"), a(table), b(table) {
+        mysql::IdempotencyStoreOptions store_options;
+        store_options.table = table;
+        const auto migration = mysql::IdempotencyStore::migration(1, store_options);  // named: GCC 12
         boost::asio::io_context io;
         run(io, [&]() -> Task<> {
             co_await a.pool.query("DROP TABLE IF EXISTS " + table);
-            co_await a.pool.query(mysql::IdempotencyStore::migration(1, mysql::IdempotencyStoreOptions{.table = table}).sql);
+            co_await a.pool.query(migration.sql);
             co_await a.store.create_table();  // on top of the migration: IF NOT EXISTS
             co_await spur::test::reset_table(a.pool, "CREATE TABLE " + items + " (id INT AUTO_INCREMENT PRIMARY KEY, run INT NOT NULL) ENGINE=InnoDB");
         }());
