@@ -45,7 +45,9 @@ struct Fixture {
             res.cookie("visit", std::to_string(n));
             res.json({{"id", n}, {"body", req.body()}});
         });
-        app.patch("/items/:id", [this](Request& req, Response& res) { res.send("patched " + std::string(req.param("id")) + " #" + std::to_string(++calls)); });
+        app.patch("/items/:id", [this](Request& req, Response& res) {
+            res.send("patched " + std::string(req.param("id")) + " #" + std::to_string(++calls));
+        });
         for (auto method : {"GET", "PUT", "DELETE"})
             app.add_route(method, "/items", {}, [this](Request&, Response& res) { res.send(std::to_string(++calls)); });
     }

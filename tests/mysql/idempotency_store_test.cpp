@@ -56,7 +56,8 @@ struct Cluster {
             co_await a.pool.query("DROP TABLE IF EXISTS " + table);
             co_await a.pool.query(migration.sql);
             co_await a.store.create_table();  // on top of the migration: IF NOT EXISTS
-            co_await spur::test::reset_table(a.pool, "CREATE TABLE " + items + " (id INT AUTO_INCREMENT PRIMARY KEY, run INT NOT NULL) ENGINE=InnoDB");
+            co_await spur::test::reset_table(
+                a.pool, "CREATE TABLE " + items + " (id INT AUTO_INCREMENT PRIMARY KEY, run INT NOT NULL) ENGINE=InnoDB");
         }());
         for (Instance* i : {&a, &b}) {
             i->app.use(mw::idempotency(i->store, options));

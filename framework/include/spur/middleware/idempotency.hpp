@@ -141,13 +141,14 @@ struct IdempotencyOptions {
 /// through untouched. Register it after compression and etag (outside them), so that what is
 /// stored is the handler's own answer.
 ///
-/// The key is 1..max_key_length visible ASCII characters, sent bare (`Idempotency-Key: 8e03…`)
-/// or as an RFC 8941 string (`Idempotency-Key: "8e03…"`, as the draft writes it; the two name
-/// one key). The request's fingerprint is the SHA-256 of its method, path and query,
-/// Content-Type and body; the body is read for it (bounded by the route's body limit; the
-/// handler still sees it). On a stream_body() route the body is left to the handler, and the
-/// fingerprint takes its Content-Length instead (a reused key with another body of the same
-/// length is then not told apart). Stores keep the fingerprint, never the body.
+/// The key is 1..max_key_length visible ASCII characters sent bare (`Idempotency-Key: 8e03…`),
+/// or an RFC 8941 string (`Idempotency-Key: "8e03…"`, as the draft writes it, where spaces and
+/// the escapes \" and \\ are allowed too); `k` and `"k"` name one key. The request's
+/// fingerprint is the SHA-256 of its method, path and query, Content-Type and body; the body
+/// is read for it (the handler still sees it). On a stream_body() route the body is left to
+/// the handler, and the fingerprint takes its Content-Length instead (a reused key with
+/// another body of the same length is then not told apart). Stores keep the fingerprint,
+/// never the body.
 ///
 /// Answers (through HttpError, so the app's one error renderer renders them):
 /// - 400 `idempotency_key_required`: `required`, and no header;
@@ -156,12 +157,19 @@ struct IdempotencyOptions {
 /// - 409 `idempotency_key_applied`: a request with the key applied its effect but its answer
 ///   is not kept (lost in a crash, or larger than max_stored_body): read the resource;
 /// - 422 `idempotency_key_reused`: the key was used for a different request;
+/// - 503 `idempotency_store_full` (Retry-After): the MemoryIdempotencyStore is full;
 /// - the first answer again, with `Idempotent-Replayed: true`, for a retry of an answered one.
 ///
 /// What is stored: an answer with status < 500 (its stored_headers and body). Not stored, and
 /// the key released so that a retry runs again: a handler that throws (an HttpError too), a
 /// status >= 500, a streamed answer (res.stream(), SSE). A store that fails to keep an answer
-/// leaves the answer sent and the key locked until `lock` passes (logged).
+/// leaves the answer sent and the key locked until `lock` passes (logged). A request whose
+/// client leaves (cancelled) still frees its key, or keeps its answer.
+///
+/// Bounds: the key by max_key_length (before anything is looked up); the body read for the
+/// fingerprint by the route's body limit (413 past it, no key taken); a kept answer by
+/// max_stored_body; the memory store by max_keys and max_bytes; the MariaDB store's answers by
+/// 16 MiB (a MEDIUMBLOB).
 ///
 /// Guarantee: a handler runs at most once per key while the key lives, as long as it answers
 /// within `lock`. With spur::mysql::IdempotencyStore and a handler that records its effect
