@@ -8,11 +8,16 @@ Phases, each `--phase-seconds` long (the fault at its start):
   stop-db    node 1 (where every instance writes while it is up) shuts down
   start-db   node 1 rejoins (IST)
   start-app  instance 1 starts again
-Writers POST texts and never retry (a write that got no answer may or may not be applied);
-readers GET a text or a page and retry once, on any failure (GETs are idempotent).
+Writers POST texts, each with its own Idempotency-Key, and retry a write that failed (no answer,
+a 5xx, or 409 idempotency_key_in_use) with the same key and body until it is answered, so every
+write ends answered: 201 (or the first 201 replayed), or 409 idempotency_key_applied (applied,
+its answer lost with the instance that made it). Readers GET a text or a page and retry once,
+on any failure (GETs are idempotent).
 
 Asserted at the end, on every node directly: every write answered 201 is there, whole (its
-content matches its title), exactly once; row counts and table checksums are equal on all nodes;
+content matches its title), exactly once; every write that was retried is there at most once
+(no write is ever there twice), and one answered "applied" exactly once; row counts and table
+checksums are equal on all nodes;
 each fault's failed requests stay under --max-error-rate of its phase, and the last failure
 comes within --max-recovery seconds of the fault. Prints a JSON summary and PASS/FAIL.
 reliability/cluster.sh starts the cluster and runs this. Standard library only.
@@ -25,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 
 
 def log(*a):
@@ -39,15 +45,21 @@ class Balancer:
     def __init__(self, port):
         self.port = port
 
-    def request(self, method, path, body=None, token=None, timeout=10):
+    def request(self, method, path, body=None, token=None, timeout=10, key=None):
+        status, data, _ = self.exchange(method, path, body, token, timeout, key)
+        return status, data
+
+    def exchange(self, method, path, body=None, token=None, timeout=10, key=None):
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         headers = {"Content-Type": "application/json"}
         if token:
             headers["Authorization"] = "Bearer " + token
+        if key:
+            headers["Idempotency-Key"] = key
         try:
             c.request(method, path, json.dumps(body) if body is not None else None, headers)
             r = c.getresponse()
-            return r.status, r.read()
+            return r.status, r.read(), r.headers
         finally:
             c.close()
 
@@ -114,34 +126,71 @@ def main():
     p.add_argument("--max-join-error-rate", type=float, default=None,
                    help="error-rate limit of the start-db phase (default: --max-error-rate)")
     p.add_argument("--max-recovery", type=float, default=10)
+    p.add_argument("--settle-seconds", type=float, default=30,
+                   help="after the last phase, how long a write still being retried may take to be answered")
     a = p.parse_args()
     lb = Balancer(a.port)
     run = str(int(time.time()))
     tokens = [sign_in(lb, i, run) for i in range(a.writers)]
     stats = Stats()
     acked = {}  # title -> id
+    retried = set()  # titles of writes sent more than once (with the same key)
+    applied = set()  # titles answered 409 idempotency_key_applied
+    gave_up = set()  # titles never answered (the run ended first)
+    outcomes = {"replayed": 0, "waited_in_use": 0}
     lock = threading.Lock()
     stop = threading.Event()
+
+    def error_code(data):
+        try:
+            return json.loads(data)["error"]["code"]
+        except (ValueError, KeyError, TypeError):
+            return None
 
     def writer(w):
         n = 0
         while not stop.is_set():
             title = f"{run}-w{w}-{n}"
             n += 1
-            try:
-                status, data = lb.request("POST", "/api/texts", {"title": title, "content": content_for(title)},
-                                          tokens[w], timeout=15)
-            except OSError as e:
-                stats.record("write", False, type(e).__name__)
-                continue
-            if status == 201:
-                with lock:
-                    acked[title] = json.loads(data)["text"]["id"]
-                stats.record("write", True)
-                time.sleep(a.pause)
-            else:
-                stats.record("write", False, status)
-                time.sleep(0.05)
+            key = str(uuid.uuid4())
+            body = {"title": title, "content": content_for(title)}
+            # After the run's end a write still in doubt gets a while to be answered: every
+            # instance is back by then, and a key locked by the killed one frees in 10 s.
+            attempt = 0
+            while True:
+                attempt += 1
+                if attempt == 2:
+                    with lock:
+                        retried.add(title)
+                try:
+                    status, data, headers = lb.exchange("POST", "/api/texts", body, tokens[w], timeout=15, key=key)
+                except OSError as e:
+                    stats.record("write", False, type(e).__name__)
+                    status, data, headers = None, b"", {}
+                if status == 201:
+                    with lock:
+                        acked[title] = json.loads(data)["text"]["id"]
+                        if headers.get("Idempotent-Replayed") == "true":
+                            outcomes["replayed"] += 1
+                    stats.record("write", True)
+                    time.sleep(a.pause)
+                    break
+                code = error_code(data) if status else None
+                if status == 409 and code == "idempotency_key_applied":
+                    with lock:
+                        applied.add(title)
+                    stats.record("write", True)
+                    break
+                if status == 409 and code == "idempotency_key_in_use":
+                    with lock:
+                        outcomes["waited_in_use"] += 1  # the first attempt still runs, or its instance died
+                elif status is not None:
+                    stats.record("write", False, status)
+                if stop.is_set() and time.time() > stopped_at[0] + a.settle_seconds:
+                    with lock:
+                        gave_up.add(title)
+                    break
+                time.sleep(0.2)
 
     def reader(r):
         i = 0
@@ -173,6 +222,7 @@ def main():
     faults = [("kill-app", ["kill-app", "1"]), ("stop-db", ["stop-db", "1"]), ("start-db", ["start-db", "1"]),
               ("start-app", ["start-app", "1"])]
     fault_seconds = {}
+    stopped_at = [0.0]
     try:
         time.sleep(a.phase_seconds)
         for phase, args in faults:
@@ -183,6 +233,7 @@ def main():
             fault_seconds[phase] = round(time.time() - t0, 2)
             time.sleep(a.phase_seconds)
     finally:
+        stopped_at[0] = time.time()
         stop.set()
     for t in threads:
         t.join()
@@ -209,6 +260,7 @@ def main():
             if content != content_for(title):
                 partial += 1
         lost = [t for t, i in acked.items() if present.get(t) != i]
+        lost += [t for t in applied if t not in present]  # applied, so it must be there
         count, = node_sql(a.cluster_sh, n, "SELECT COUNT(*) FROM texts")[0]
         checksum = node_sql(a.cluster_sh, n, "CHECKSUM TABLE texts, users")
         nodes[f"db{n}"] = {"rows": len(rows), "texts_total": int(count), "lost": len(lost), "duplicates": duplicates,
@@ -240,7 +292,11 @@ def main():
         c["error_rate"] = round(c["failed"] / c["requests"], 4) if c["requests"] else 0
         c["fault_command_s"] = fault_seconds.get(phase)
         phases[phase] = c
-    summary = {"acknowledged_writes": len(acked), "phases": phases, "nodes": nodes, "balancer_sign_in_limit": summary_proxy,
+    writes = {"acknowledged": len(acked), "retried": len(retried), "retried_then_acknowledged": len(retried & set(acked)),
+              "replayed_answers": outcomes["replayed"], "applied_without_answer": len(applied),
+              "waited_for_a_key_in_use": outcomes["waited_in_use"], "never_answered": len(gave_up),
+              "duplicates": max(n["duplicates"] for n in nodes.values()), "lost": max(n["lost"] for n in nodes.values())}
+    summary = {"writes": writes, "phases": phases, "nodes": nodes, "balancer_sign_in_limit": summary_proxy,
                "migrations": migrations}
     problems = []
     per_node = [(migrations[f"db{n}"]["rows"], migrations[f"db{n}"]["versions"]) for n in (1, 2, 3)]
@@ -262,6 +318,8 @@ def main():
             problems.append(f"{phase}: failures until {c['last_failure_s']} s after the fault (> {a.max_recovery})")
     if phases.get("steady", {}).get("failed"):
         problems.append("failures without a fault: " + json.dumps(phases["steady"]["failures"]))
+    if gave_up:
+        problems.append(f"{len(gave_up)} write(s) never answered within {a.settle_seconds} s of the end")
     if len(acked) == 0:
         problems.append("no write was acknowledged")
     summary["problems"] = problems
