@@ -1,5 +1,6 @@
 #include "auth/tokens.hpp"
 
+#include <spur/mysql/error.hpp>
 #include <spur/random.hpp>
 
 #include <openssl/sha.h>
@@ -41,15 +42,26 @@ spur::Task<std::string> issue_token(spur::mysql::Pool& db, std::uint64_t user, T
     std::string token = spur::random_token(32);  // 256 bits: no guessing, no throttle needed on confirm
     const std::string hash = token_hash(token);
     const long long minutes = token_lifetime(purpose).count();
+    const bool reset = purpose == TokenPurpose::reset;
     auto work = [&](spur::mysql::Connection& tx) -> spur::Task<> {
-        if (purpose == TokenPurpose::reset) co_await void_tokens(tx, user, purpose);
-        // The expiry on the database's clock, which burn_token() compares it with.
-        co_await tx.execute("INSERT INTO account_tokens (user_id, purpose, token_hash, expires_at, created_at) "
-                            "VALUES (?, ?, ?, UTC_TIMESTAMP(3) + INTERVAL ? MINUTE, UTC_TIMESTAMP(3))",
-                            user, purpose_name(purpose), hash, minutes);
+        if (reset) co_await void_tokens(tx, user, purpose);
+        // The expiry on the database's clock, which burn_token() compares it with. A reset
+        // token takes the account's one live_reset_user slot (the unique key).
+        co_await tx.execute("INSERT INTO account_tokens (user_id, purpose, token_hash, expires_at, created_at, live_reset_user) "
+                            "VALUES (?, ?, ?, UTC_TIMESTAMP(3) + INTERVAL ? MINUTE, UTC_TIMESTAMP(3), ?)",
+                            user, purpose_name(purpose), hash, minutes, reset ? std::optional(user) : std::nullopt);
     };
-    co_await db.transaction(work);
-    co_return token;
+    // Another reset of the account committed between our void and our insert (one instance's
+    // other worker): its token is void once we run again. On a Galera cluster the same race
+    // is a certification conflict, which the transaction retries itself.
+    for (int attempt = 1;; ++attempt) {
+        try {
+            co_await db.transaction(work);
+            co_return token;
+        } catch (const spur::mysql::Error& e) {
+            if (!reset || !e.duplicate_key() || attempt == 3) throw;
+        }
+    }
 }
 
 spur::Task<std::uint64_t> tokens_issued_last_hour(spur::mysql::Pool& db, std::uint64_t user, TokenPurpose purpose) {
@@ -75,8 +87,8 @@ spur::Task<std::optional<std::uint64_t>> burn_token(spur::mysql::Connection& tx,
     if (!plausible(token)) co_return std::nullopt;
     const std::string hash = token_hash(token);
     // The claim is the UPDATE's own condition: a second use, concurrent or later, changes no row.
-    auto burnt = co_await tx.execute("UPDATE account_tokens SET used_at = UTC_TIMESTAMP(3) WHERE token_hash = ? "
-                                     "AND purpose = ? AND used_at IS NULL AND expires_at > UTC_TIMESTAMP(3)",
+    auto burnt = co_await tx.execute("UPDATE account_tokens SET used_at = UTC_TIMESTAMP(3), live_reset_user = NULL "
+                                     "WHERE token_hash = ? AND purpose = ? AND used_at IS NULL AND expires_at > UTC_TIMESTAMP(3)",
                                      hash, purpose_name(purpose));
     if (burnt.affected_rows != 1) co_return std::nullopt;
     auto r = co_await tx.execute("SELECT user_id FROM account_tokens WHERE token_hash = ?", hash);
@@ -85,7 +97,7 @@ spur::Task<std::optional<std::uint64_t>> burn_token(spur::mysql::Connection& tx,
 }
 
 spur::Task<> void_tokens(spur::mysql::Connection& tx, std::uint64_t user, TokenPurpose purpose) {
-    co_await tx.execute("UPDATE account_tokens SET used_at = UTC_TIMESTAMP(3) "
+    co_await tx.execute("UPDATE account_tokens SET used_at = UTC_TIMESTAMP(3), live_reset_user = NULL "
                         "WHERE user_id = ? AND purpose = ? AND used_at IS NULL",
                         user, purpose_name(purpose));
 }

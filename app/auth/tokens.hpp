@@ -23,8 +23,10 @@ std::string token_hash(std::string_view token);
 
 /// A fresh token (32 random bytes, base64url) for `user`, stored hashed, expiring after
 /// token_lifetime(purpose) on the database's clock. A reset token voids the account's earlier
-/// unused reset tokens in the same transaction: only the newest reset link works. Earlier
-/// verification links stay valid (any of them proves the address). Throws spur::mysql::Error.
+/// unused reset tokens in the same transaction: only the newest reset link works, also when
+/// two are issued at once (the account's one live reset token is a unique key; the loser
+/// issues again). Earlier verification links stay valid (any of them proves the address).
+/// Throws spur::mysql::Error.
 spur::Task<std::string> issue_token(spur::mysql::Pool& db, std::uint64_t user, TokenPurpose purpose);
 
 /// How many tokens of `purpose` the account was given in the last hour (a silent cap on the
