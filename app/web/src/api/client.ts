@@ -194,6 +194,16 @@ export function createApi({ baseUrl = "", fetch = (r: Request) => globalThis.fet
     logOutEverywhere: () => answer(client.POST("/api/auth/logout-all")),
     changePassword: (body: Schemas["PasswordChangeIn"], key?: string) =>
       keyed((headers) => client.POST("/api/auth/password", { body, headers }), key, wait),
+    // Account recovery, signed out: always 202 whether an account has the address (429 when
+    // asked too often); then the mail's token and a new password (400 invalid_reset_token
+    // for a token unknown, used or expired).
+    requestPasswordReset: (email: string) => answer(client.POST("/api/auth/password-reset", { body: { email } })),
+    resetPassword: (body: { token: string; new_password: string }, key?: string) =>
+      keyed((headers) => client.POST("/api/auth/password-reset/confirm", { body, headers }), key, wait),
+    // The address: a new confirmation mail for the signed-in account (202), and the mail's
+    // token confirmed, signed in or not (400 invalid_verification_token).
+    requestVerification: () => answer(client.POST("/api/auth/verify-email")),
+    confirmVerification: (token: string) => answer(client.POST("/api/auth/verify-email/confirm", { body: { token } })),
     deleteAccount: (body: Schemas["PasswordConfirmIn"]) => answer(client.DELETE("/api/auth/me", { body })),
 
     // A search runs one at a time per account (429 search_in_progress otherwise): `signal`

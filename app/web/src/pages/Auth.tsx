@@ -21,6 +21,9 @@ export function LogIn({ onIn }: { onIn: (user: User) => void }) {
         <button type="submit" disabled={busy}>{busy ? "Logging in…" : "Log in"}</button>
       </form>
       <p>
+        <a {...linkProps("/forgot-password")}>Forgot password?</a>
+      </p>
+      <p>
         No account yet? <a {...linkProps("/register")}>Create account</a>
       </p>
     </main>
