@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a browser test against a real spur-app: starts the AI service (services/ai/serve.sh, for
 # the summaries) on a free port, migrates DATABASE_URL, serves spur-app on a free port, runs
-# `node SCRIPT http://127.0.0.1:PORT` (Playwright + Debian's chromium), stops both.
+# `node SCRIPT http://127.0.0.1:PORT` (Playwright + Debian's chromium), stops both. spur-app
+# writes its mails into MAIL_DIR, a fresh directory exported to the script (removed at the end).
 # Usage: run.sh SPUR_APP_BINARY DATABASE_URL SCRIPT.mjs
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,6 +15,8 @@ export CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser
 
 pid= ai_pid=
 log=$(mktemp) ai_log=$(mktemp)
+# No SMTP_URL: spur-app writes each mail (verification, password reset) as a file here.
+export MAIL_DIR=$(mktemp -d)
 stop() {
   local rc=$?
   set +e  # a `wait` for a process just killed fails (143): that must not cut the clean-up short
@@ -27,6 +30,7 @@ stop() {
   fi
   if [[ $rc != 0 && -s $ai_log ]]; then echo "--- the AI service's log:"; tail -n 40 "$ai_log"; fi
   rm -f "$log" "$ai_log"
+  rm -rf "$MAIL_DIR"
   exit "$rc"
 }
 trap stop EXIT
