@@ -101,6 +101,18 @@ spur::mysql::Config database_config(const Config& config) {
     return db;
 }
 
+std::string public_url(const Config& config) {
+    std::string url = config.public_url;
+    if (url.empty()) {
+        std::string host = config.host;
+        if (host == "0.0.0.0" || host == "::" || host.empty()) host = "localhost";
+        else if (host.find(':') != std::string::npos) host = "[" + host + "]";  // IPv6
+        url = "http://" + host + ":" + std::to_string(config.port);
+    }
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url;
+}
+
 spur::ServerOptions server_options(const Config& config) {
     spur::ServerOptions options;
     options.host = config.host;

@@ -64,6 +64,24 @@ struct Config {
     /// Between readiness turning 503 and the listener closing on SIGTERM (DRAIN_DELAY, seconds).
     std::chrono::milliseconds drain_delay{0};
     std::chrono::seconds token_purge_interval{600};  ///< expired revocations deleted this often
+    /// Mail (app/mail): an SMTP server (`smtp://` with STARTTLS when offered, `smtps://`), or
+    /// without one a directory of .eml files (development); neither: mail is off.
+    std::string smtp_url;
+    std::string smtp_from = "spur-app <noreply@localhost>";
+    std::string smtp_username;
+    std::string smtp_password;
+    bool smtp_require_tls = false;      ///< refuse to send unless the session is encrypted
+    std::string smtp_ca_file;           ///< CA certificates (PEM) for the server's; empty: the system's
+    std::chrono::seconds smtp_timeout{30};  ///< one SMTP session in all
+    std::string mail_dir;
+    /// The base of the links in mails (`https://app.example.com`); empty: public_url() derives it.
+    std::string public_url;
+    /// An account whose address is not verified cannot create API keys (403 email_unverified).
+    bool require_verified_email = true;
+    unsigned reset_burst_per_ip = 10;      ///< password-reset requests, then one every 60 s per client address
+    unsigned mail_burst_per_address = 3;   ///< reset mails per address, verification mails per account; then one per 5 min
+    unsigned job_concurrency = 2;          ///< background jobs (mails) this instance runs at once
+    unsigned job_poll_ms = 1000;           ///< an idle job worker looks for due jobs this often
     /// Swagger UI's files for /docs (DOCS_ASSETS; default: the npm-installed copy in the source
     /// tree, when it is there); empty: no /docs page.
     std::string docs_assets;
@@ -81,6 +99,11 @@ struct Config {
 /// server after 1 s unless the URL sets max_statement_time_ms (a search must not hold a pooled
 /// connection for long).
 spur::mysql::Config database_config(const Config& config);
+
+/// The base of the links in mails, without a trailing `/`: PUBLIC_URL, or else
+/// `http://HOST:PORT`, with `localhost` for a wildcard HOST (0.0.0.0, ::) — right for
+/// scripts/run.sh on one machine; behind a proxy or on another port, set PUBLIC_URL.
+std::string public_url(const Config& config);
 
 /// The server settings of `config`: address, port, threads, TLS, trusted proxies.
 spur::ServerOptions server_options(const Config& config);

@@ -1,9 +1,23 @@
 #include "migrate.hpp"
 
+#include <spur/mysql/jobs.hpp>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
+
 namespace app {
+
+const std::vector<spur::mysql::Migration>& migrations() {
+    static const std::vector<spur::mysql::Migration> all = [] {
+        std::vector<spur::mysql::Migration> list = file_migrations();
+        list.push_back(spur::mysql::Jobs::migration(10));  // the durable job queue the mails go through
+        std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
+        return list;
+    }();
+    return all;
+}
 
 std::vector<int> migrations_now(const spur::mysql::Config& db, bool apply) {
     spur::mysql::Migrator migrator(db, migrations());

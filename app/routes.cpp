@@ -6,7 +6,10 @@
 #include "auth/guard.hpp"
 #include "auth/handlers.hpp"
 #include "auth/repository.hpp"
+#include "auth/recovery.hpp"
+#include "auth/tokens.hpp"
 #include "health/handlers.hpp"
+#include "mail/jobs.hpp"
 #include "texts/contract.hpp"
 #include "texts/handlers.hpp"
 #include "web_ui/serve.hpp"
@@ -97,10 +100,7 @@ spur::App build_app(Services& s) {
     spur::AppOptions options;
     options.validation_status = 400;  // what spur-app's clients have always been answered
     // Error lines and the handlers' own lines, with the request id, in the access log's format.
-    options.log = s.config.log_sink ? s.config.log_sink
-                                    : spur::stderr_log_sink(spur::LogLevel::info, s.config.log_format == "json"
-                                                                                      ? spur::LogFormat::json
-                                                                                      : spur::LogFormat::text);
+    options.log = s.log;
     spur::App app(options);
     spur::openapi(app, openapi_options(s.config));
     app.use(s.metrics.middleware());
@@ -119,8 +119,23 @@ spur::App build_app(Services& s) {
     app.use(mw::cross_origin_protection());
     app.use(mw::compression());
     app.use(database_unavailable());
-    spur::every(app, s.config.token_purge_interval, [&s]() -> spur::Task<> { co_await auth::purge_revocations(s.db); },
-              "purge expired token revocations");
+    spur::every(app, s.config.token_purge_interval, [&s]() -> spur::Task<> {
+        co_await auth::purge_revocations(s.db);
+        co_await auth::purge_tokens(s.db);
+    }, "purge expired token revocations and spent one-time tokens");
+    // The mail jobs run on every instance that serves; one App per Services runs them.
+    if (!s.jobs_served) {
+        s.jobs_served = true;
+        mail::handle_jobs(s);
+        s.jobs.serve(app);
+        // Done jobs are kept a week for operators (`spur-app jobs list`), dead ones until retried or purged by hand.
+        spur::every(app, std::chrono::hours(1), [&s]() -> spur::Task<> { co_await s.jobs.purge(std::chrono::days(7)); },
+                    "purge done jobs older than 7 days");
+        spur::spawn(app, [&s]() -> spur::Task<> {
+            mail::log_transport(s);
+            co_return;
+        }, "mail transport");
+    }
 
     constexpr std::size_t small = 64 * 1024, large = 8 * 1024 * 1024;  // 1 MiB of content, JSON-escaped
     // Handlers that take auth::Auth<Principal> check credentials against these services; the
@@ -154,6 +169,18 @@ spur::App build_app(Services& s) {
         .summary("Change the password: every older token ends, a fresh one is returned")
         .responds<auth::TokenReply>(200).responds_error(403, 409, 429);
     users.get("/me", auth::me(s)).summary("The signed-in account").responds<auth::UserReply>(200);
+    users.post("/password-reset", auth::request_password_reset(s)).body_limit(small)
+        .summary("Ask for a password-reset link by mail: 202 whether or not the address has an account")
+        .responds<auth::Accepted>(202).responds_error(429);
+    users.post("/password-reset/confirm", auth::confirm_password_reset(s)).body_limit(small)
+        .summary("Set a new password with the token of a reset mail: every session and API key ends")
+        .responds(204, "Password set; sign in with it").responds_error(400);
+    users.post("/verify-email", auth::request_verification(s))
+        .summary("Mail a link that verifies the account's address (nothing is sent once it is verified)")
+        .responds<auth::Accepted>(202).responds_error(429);
+    users.post("/verify-email/confirm", auth::confirm_verification(s)).body_limit(small)
+        .summary("Verify the address with the token of a verification mail")
+        .responds<auth::UserReply>(200).responds_error(400);
     users.del("/me", auth::delete_account(s)).body_limit(small)
         .summary("Delete the account and everything it owns")
         .responds(204, "Deleted").responds_error(403, 429);

@@ -37,6 +37,35 @@ spur::HttpClientOptions ai_client_options(const Config& config) {
     return o;
 }
 
+spur::LogSink app_log(const Config& config) {
+    if (config.log_sink) return config.log_sink;
+    return spur::stderr_log_sink(spur::LogLevel::info,
+                                 config.log_format == "json" ? spur::LogFormat::json : spur::LogFormat::text);
+}
+
+mail::MailerOptions mailer_options(const Config& config) {
+    mail::MailerOptions o;
+    o.smtp_url = config.smtp_url;
+    o.username = config.smtp_username;
+    o.password = config.smtp_password;
+    o.require_tls = config.smtp_require_tls;
+    o.ca_file = config.smtp_ca_file;
+    o.timeout = config.smtp_timeout;
+    o.connect_timeout = std::min<std::chrono::milliseconds>(config.smtp_timeout, std::chrono::seconds(10));
+    o.mail_dir = config.mail_dir;
+    o.from = config.smtp_from;
+    return o;
+}
+
+// A mail job holds one pooled connection at a time (a token's write), and a blocking thread
+// while it talks SMTP: JOB_CONCURRENCY of them leave the pool to the requests.
+spur::mysql::JobsOptions jobs_options(const Config& config) {
+    spur::mysql::JobsOptions o;
+    o.concurrency = config.job_concurrency;
+    o.poll = std::chrono::milliseconds(config.job_poll_ms);
+    return o;
+}
+
 std::size_t search_limit(const Config& config) {
     const std::size_t pool_max = database_config(config).pool_max;
     return std::max<std::size_t>(1, std::min(config.max_searches, pool_max > 1 ? pool_max - 1 : 1));
@@ -45,17 +74,25 @@ std::size_t search_limit(const Config& config) {
 
 Services::Services(Config c, spur::mysql::Pool& pool)
     : config(std::move(c)),
+      log(app_log(config)),
       db(pool),
       jwt(config.jwt_secret, config.jwt_leeway),
       login_by_ip(throttle(config.login_burst_per_ip, 1.0 / 6)),
       login_by_email(throttle(config.login_burst_per_email, 1.0 / 12)),
       register_by_ip(throttle(config.register_burst_per_ip, 1.0 / 20)),
+      reset_by_ip(throttle(config.reset_burst_per_ip, 1.0 / 60)),
+      reset_by_email(throttle(config.mail_burst_per_address, 1.0 / 300)),
+      verify_by_account(throttle(config.mail_burst_per_address, 1.0 / 300)),
       searches(search_limit(config)),
       summaries(config.max_summaries),
       ai(ai_client_options(config)),
       sign_in("sign-in", config.offload_queue),
       account("account", std::max<std::size_t>(1, config.offload_queue / 4)),
       metrics(pool),
-      dummy_hash(spur::hash_password(spur::random_token(16), config.bcrypt_cost)) {}
+      dummy_hash(spur::hash_password(spur::random_token(16), config.bcrypt_cost)),
+      mailer(mailer_options(config)),
+      jobs(pool, jobs_options(config)) {
+    jobs.collect_metrics(metrics.registry());
+}
 
 }  // namespace app

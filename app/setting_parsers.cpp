@@ -1,5 +1,7 @@
 #include "setting_parsers.hpp"
 
+#include "mail/message.hpp"
+
 #include <boost/url/parse.hpp>
 
 #include <arpa/inet.h>
@@ -31,6 +33,38 @@ Parser http_url(std::string Config::*member) {
             const bool http = url && (url->scheme() == "http" || url->scheme() == "https");
             if (!http || url->host().empty() || url->has_userinfo() || url->has_query() || url->has_fragment())
                 return "an http:// or https:// URL with a host and no user, query or fragment (http://127.0.0.1:3002)";
+            c.*member = text;
+            return std::nullopt;
+        },
+        .show = [=](const Config& c) { return c.*member; },
+    };
+}
+
+Parser smtp_url(std::string Config::*member) {
+    return {
+        .store = [=](Config& c, const std::string& text) -> Error {
+            if (!text.empty()) {
+                auto url = boost::urls::parse_absolute_uri(text);
+                const bool smtp = url && (url->scheme() == "smtp" || url->scheme() == "smtps");
+                if (!smtp || url->host().empty() || url->has_userinfo() || url->has_query() || url->has_fragment())
+                    return "an smtp:// or smtps:// URL with a host and no user, query or fragment "
+                           "(smtp://mail.example.com:587; credentials go in SMTP_USERNAME and SMTP_PASSWORD)";
+            }
+            c.*member = text;
+            return std::nullopt;
+        },
+        .show = [=](const Config& c) { return c.*member; },
+    };
+}
+
+Parser mailbox(std::string Config::*member) {
+    return {
+        .store = [=](Config& c, const std::string& text) -> Error {
+            try {
+                (void)mail::parse_mailbox(text);
+            } catch (const std::invalid_argument&) {
+                return "a mail address in printable ASCII, `Name <local@domain>` or `local@domain`";
+            }
             c.*member = text;
             return std::nullopt;
         },

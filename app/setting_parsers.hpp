@@ -72,6 +72,14 @@ Parser text(std::string Config::*member);
 /// An absolute http:// or https:// URL with a host (a service to call), kept as written.
 Parser http_url(std::string Config::*member);
 
+/// An `smtp://` or `smtps://` URL with a host and no user, query or fragment (credentials have
+/// settings of their own, kept out of the URL), or empty for none.
+Parser smtp_url(std::string Config::*member);
+
+/// A mailbox for a From header: `Name <local@domain>` or `local@domain`, printable ASCII
+/// (app::mail::parse_mailbox).
+Parser mailbox(std::string Config::*member);
+
 /// A secret: any text, but when not empty at least `min_size` bytes long.
 Parser secret(std::string Config::*member, std::size_t min_size);
 

@@ -15,6 +15,9 @@ packages=(
   # HTTP/2: nghttp2 is the protocol engine (SPUR_WITH_HTTP2); python3-h2 and nghttp2-client
   # (nghttp, h2load) are the independent clients of its tests and benchmarks.
   libnghttp2-dev nghttp2-client python3-h2
+  # spur-app's mail (password reset, address verification) goes out through libcurl's SMTP
+  # client; its tests receive it with a real SMTP server on loopback (aiosmtpd).
+  libcurl4-openssl-dev python3-aiosmtpd
   "$@"
 )
 

@@ -30,6 +30,11 @@ spur::Handler create(Services& s) {
         std::string password = std::move(in->password);
         // A key outlives the session that made it: only whoever knows the password mints one.
         const auth::Confirmed confirmed = co_await auth::confirm_password(s, req, caller->user_id, password);
+        // A key acts without a session: only an account whose address is proven may have one
+        // (REQUIRE_VERIFIED_EMAIL), so a throwaway address cannot mint long-lived credentials.
+        if (s.config.require_verified_email && !confirmed.user.email_verified_at)
+            throw spur::HttpError(403, "email_unverified",
+                                  "Verify your e-mail address first: POST /api/auth/verify-email mails the link");
         // Shown once; only its SHA-256 is stored. 32 random bytes: nothing to brute-force.
         std::string secret = "sk_" + spur::random_token(32);
         std::string prefix = secret.substr(0, 11);

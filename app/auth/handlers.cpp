@@ -4,6 +4,8 @@
 #include "auth/contract.hpp"
 #include "auth/guard.hpp"
 #include "auth/repository.hpp"
+#include "auth/shared.hpp"
+#include "mail/jobs.hpp"
 #include "validation.hpp"
 
 #include <spur/contract/contract.hpp>
@@ -17,23 +19,12 @@
 namespace app::auth {
 
 namespace {
-UserOut out(const User& u) { return {u.id, u.email, u.name, u.created_at.to_iso8601()}; }
+UserOut out(const User& u) { return user_out(u); }
 
 spur::HttpError bad_credentials() { return spur::HttpError(401, "invalid_credentials", "Invalid email or password"); }
 
 spur::HttpError throttled(std::chrono::seconds retry) {
-    spur::HttpError e(429, "too_many_requests", "Too many login attempts, try again later");
-    e.with_header("Retry-After", std::to_string(std::max<long long>(1, retry.count())));
-    return e;
-}
-
-// What the type cannot say: bcrypt reads at most 72 bytes and stops at a NUL.
-void check_password_bytes(const std::string& pw, const char* field) {
-    std::vector<spur::Violation> problems;
-    if (pw.size() > 72) problems.push_back({"body", std::string("/") + field, "maxBytes", std::string(field) + " must be at most 72 bytes"});
-    if (pw.find('\0') != std::string::npos)
-        problems.push_back({"body", std::string("/") + field, "pattern", std::string(field) + " must not contain NUL bytes"});
-    if (!problems.empty()) throw spur::ValidationError(std::move(problems));
+    return too_many_requests(retry, "Too many login attempts, try again later");
 }
 
 spur::CookieOptions session_cookie_options(const Services& s, const spur::Request& req) {
@@ -129,11 +120,19 @@ spur::Handler register_user(Services& s) {
         const unsigned cost = s.config.bcrypt_cost;
         auto hash_work = [&password, cost] { return spur::hash_password(password, cost); };
         std::string hash = co_await spur::offload(s.sign_in, hash_work);
+        // The account and its verification mail's job commit together (the outbox): no account
+        // without its mail, no mail for an account that was rolled back.
         std::optional<User> user;
+        auto create = [&](spur::mysql::Connection& tx) -> spur::Task<> {
+            const std::uint64_t id = co_await create_user(tx, email, name, hash);
+            co_await mail::enqueue_verification(s, tx, id);
+            user = co_await find_user_by_id(tx, id);
+        };
         try {
-            user = co_await create_user(s.db, email, name, hash);
+            co_await s.db.transaction(create);
         } catch (const spur::mysql::Error& e) {
             if (!e.duplicate_key()) throw;
+            user.reset();
         }
         if (!user) throw email_taken();  // registered meanwhile
         req.log().info("user registered", {{"user_id", user->id}});

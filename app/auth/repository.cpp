@@ -5,7 +5,8 @@
 namespace app::auth {
 
 namespace {
-constexpr const char* columns = "SELECT id, email, name, password_hash, created_at, token_generation FROM users ";
+constexpr const char* columns =
+    "SELECT id, email, name, password_hash, created_at, token_generation, email_verified_at FROM users ";
 }  // namespace
 
 spur::Task<std::optional<User>> find_user_by_email(spur::mysql::Pool& db, std::string_view email) {
@@ -45,12 +46,31 @@ spur::Task<std::optional<TokenState>> token_state(spur::mysql::Pool& db, std::ui
         jti, id);
 }
 
-spur::Task<User> create_user(spur::mysql::Pool& db, const std::string& email, const std::optional<std::string>& name,
-                             const std::string& password_hash) {
-    auto ins = co_await db.execute("INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?)", email, name,
+spur::Task<std::optional<User>> find_user_by_id(spur::mysql::Connection& tx, std::uint64_t id) {
+    co_return co_await tx.query_one_as<User>(std::string(columns) + "WHERE id = ?", id);
+}
+
+spur::Task<std::optional<std::uint64_t>> find_user_id_by_email(spur::mysql::Connection& tx, std::string_view email) {
+    auto r = co_await tx.execute("SELECT id FROM users WHERE email = ?", email);
+    if (r.empty()) co_return std::nullopt;
+    co_return r.front()[0].as_uint64();
+}
+
+spur::Task<std::uint64_t> create_user(spur::mysql::Connection& tx, const std::string& email,
+                                      const std::optional<std::string>& name, const std::string& password_hash) {
+    auto ins = co_await tx.execute("INSERT INTO users (email, name, password_hash) VALUES (?, ?, ?)", email, name,
                                    password_hash);
-    auto user = co_await find_user_by_id(db, ins.last_insert_id);
-    co_return std::move(user.value());
+    co_return ins.last_insert_id;
+}
+
+spur::Task<> reset_password(spur::mysql::Connection& tx, std::uint64_t id, const std::string& new_hash) {
+    co_await tx.execute("UPDATE users SET password_hash = ?, token_generation = token_generation + 1, "
+                        "email_verified_at = COALESCE(email_verified_at, UTC_TIMESTAMP(3)) WHERE id = ?",
+                        new_hash, id);
+}
+
+spur::Task<> mark_email_verified(spur::mysql::Connection& tx, std::uint64_t id) {
+    co_await tx.execute("UPDATE users SET email_verified_at = UTC_TIMESTAMP(3) WHERE id = ? AND email_verified_at IS NULL", id);
 }
 
 spur::Task<> revoke_token(spur::mysql::Pool& db, const std::string& jti, std::int64_t expires_at) {
