@@ -10,7 +10,8 @@ source "$here/../smoke/lib.sh"
 bin=$1; url=$2; script=$3
 # Every person of the tests logs in from 127.0.0.1, many times: throttles out of the way.
 export DATABASE_URL=$url JWT_SECRET=browser-test-secret-0123456789abcdef BCRYPT_COST=10 LOG_FORMAT=off \
-  LOGIN_BURST_PER_IP=1000 LOGIN_BURST_PER_EMAIL=1000 REGISTER_BURST_PER_IP=1000
+  LOGIN_BURST_PER_IP=1000 LOGIN_BURST_PER_EMAIL=1000 REGISTER_BURST_PER_IP=1000 RESET_BURST_PER_IP=1000 \
+  JOB_POLL_MS=100  # mails go out through the job queue: a test waits for them at most this long
 export CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)}
 
 pid= ai_pid=
