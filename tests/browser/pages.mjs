@@ -7,11 +7,12 @@ import { createRequire } from "node:module";
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 /**
- * `person(name)` and `check(page, shot)` for a test against `base`: problems are pushed onto
+ * `person(name)`, `check(page, shot)` and `allowConsole(re)` for a test against `base`: problems are pushed onto
  * `problems`, labelled with `currentStep()`; screenshots go to `shots` (made if missing).
  */
 export function pageTools({ browser, base, shots, problems, currentStep }) {
   mkdirSync(shots, { recursive: true });
+  const allowed = new Set();
 
   // A browser profile of its own per person; console errors and CSP reports are collected.
   async function person(name) {
@@ -24,6 +25,7 @@ export function pageTools({ browser, base, shots, problems, currentStep }) {
       // The browser logs every 4xx answer the app expects (a wrong password, the first
       // "who am I?" before logging in); anything else is an error of the page.
       if (/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) return;
+      if ([...allowed].some((re) => re.test(m.text()))) return;
       problems.push(`${name}, ${currentStep()}: console error: ${m.text()}`);
     });
     page.on("pageerror", (e) => problems.push(`${name}, ${currentStep()}: page error: ${e.message}`));
@@ -39,5 +41,11 @@ export function pageTools({ browser, base, shots, problems, currentStep }) {
         problems.push(`${shot}: axe ${v.impact}: ${v.id} (${v.help}) on ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
   }
 
-  return { person, check };
+  /** Console errors matching `re` are expected (a test that cuts a connection) until `.end()`. */
+  function allowConsole(re) {
+    allowed.add(re);
+    return { end: () => allowed.delete(re) };
+  }
+
+  return { person, check, allowConsole };
 }

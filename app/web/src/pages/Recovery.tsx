@@ -75,7 +75,7 @@ export function ResetPassword({ onReset }: { onReset: () => void }) {
   return (
     <main className="narrow">
       <h1>Set a new password</h1>
-      <form onSubmit={reset} aria-label="Set a new password">
+      <form onSubmit={reset} aria-label="Password reset">
         <Field label="New password" type="password" autoComplete="new-password" value={password}
                onChange={setPassword} required error={fieldError(error, "/new_password")} />
         <FormError error={error} fields={["/new_password"]} />
