@@ -6,6 +6,8 @@
 # generated once into var/jwt_secret (mode 0600) unless JWT_SECRET is set, so tokens survive restarts.
 # Without AI_SERVICE_URL the AI service (services/ai, for "Summarize") runs on 127.0.0.1:$AI_PORT
 # (default 3002), its log in var/ai-service.log, and stops with the app.
+# Without SMTP_URL (and MAIL_DIR) mails — password-reset and verification links — are written
+# as .eml files to var/mail/, and spur-app logs each file's path: open it to follow the link.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
@@ -38,6 +40,10 @@ if [[ -z ${JWT_SECRET:-} ]]; then
   [[ -s $root/var/jwt_secret ]] || (umask 077 && head -c 48 /dev/urandom | base64 | tr -d '\n=' >"$root/var/jwt_secret")
   JWT_SECRET=$(cat "$root/var/jwt_secret")
   export JWT_SECRET
+fi
+if [[ -z ${SMTP_URL:-} && -z ${MAIL_DIR:-} ]]; then
+  export MAIL_DIR=$root/var/mail
+  echo "spur: no SMTP_URL: mails (password reset, address verification) go to var/mail/ as .eml files; the log names each one"
 fi
 export PORT=${PORT:-3001}
 "$root/build/release/app/spur-app" migrate

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -56,16 +57,19 @@ void set(CURL* h, CURLoption option, T value) {
         throw MailError(std::string("libcurl refused an SMTP option: ") + curl_easy_strerror(rc), true);
 }
 
-// A name that sorts by time, then is unique: 20250701T120000.123Z-<random>.eml.
+// A name that sorts by time, then is unique: 20250701T120000.123456Z-000042-<random>.eml. The
+// counter orders this process's mails written in one microsecond; the random part keeps
+// several instances writing to one directory apart.
 std::string eml_name() {
+    static std::atomic<unsigned> sequence{0};
     const auto now = std::chrono::system_clock::now();
     const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1'000'000;
     std::tm tm{};
     ::gmtime_r(&t, &tm);
-    char stamp[32];
-    std::snprintf(stamp, sizeof stamp, "%04d%02d%02dT%02d%02d%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+    char stamp[48];
+    std::snprintf(stamp, sizeof stamp, "%04d%02d%02dT%02d%02d%02d.%06dZ-%06u", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(us), sequence++ % 1'000'000);
     return std::string(stamp) + "-" + spur::random_token(6) + ".eml";
 }
 

@@ -6,7 +6,8 @@
 # moves /metrics to an admin address (404 on the public port); with
 # TLS_CERT/TLS_KEY (the test certificate in $3) it also answers over HTTPS, where the browser
 # session cookie is Secure, and HTTP/2 is spoken: h2 by ALPN (HTTP2=0 turns it off) and h2c on
-# the plain port with H2C=1.
+# the plain port with H2C=1. Mail: a warning when it is off; with MAIL_DIR, register's
+# verification mail is a .eml file whose path is logged.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bin=$1; url=$2; tls_dir=${3:-}
@@ -50,6 +51,28 @@ fi
 curl -fsS "http://127.0.0.1:$port/docs" | grep -q 'swagger-ui-bundle.js' || { echo "no /docs page"; exit 1; }
 kill -TERM $pid
 wait $pid
+# Neither SMTP_URL nor MAIL_DIR: a warning that mail is off.
+grep -q "warn.*mail is off" "$log" || { echo "no warning that mail is off"; cat "$log"; exit 1; }
+# MAIL_DIR: register's verification mail is a .eml file, its path logged. (Other tests' queued
+# mails may be written first: the database is shared; ours is the one to our address.)
+maildir=$(mktemp -d)
+: >"$log"
+MAIL_DIR=$maildir/mail JOB_POLL_MS=50 PUBLIC_URL=http://app.test "$bin" serve --port 0 2>"$log" &
+pid=$!
+port=$(wait_for_port "$log")
+email="mail-$$-$RANDOM@example.com"
+curl -fsS -o /dev/null -H 'Content-Type: application/json' -d "{\"email\":\"$email\",\"password\":\"password123\"}" \
+  "http://127.0.0.1:$port/api/auth/register"
+eml=
+for _ in $(seq 200); do
+  eml=$(grep -l "^To: $email" "$maildir"/mail/*.eml 2>/dev/null | head -n1) && [[ -n $eml ]] && break
+  sleep 0.05
+done
+[[ -n $eml ]] && grep -q "http://app.test/verify-email?token=" "$eml" || { echo "no verification mail in MAIL_DIR"; cat "$log"; exit 1; }
+grep -q "mail written.*$(basename "$eml")" "$log" || { echo "the mail's path is not logged"; cat "$log"; exit 1; }
+kill -TERM $pid
+wait $pid
+rm -rf "$maildir"
 # METRICS_LISTEN: /metrics on the admin address only; the public port answers 404.
 if METRICS_LISTEN=nonsense "$bin" serve 2>/dev/null; then echo "accepted METRICS_LISTEN=nonsense"; exit 1; fi
 mport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
