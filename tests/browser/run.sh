@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a browser test against a real spur-app: starts the AI service (services/ai/serve.sh, for
 # the summaries) on a free port, migrates DATABASE_URL, serves spur-app on a free port, runs
-# `node SCRIPT http://127.0.0.1:PORT` (Playwright + Debian's chromium), stops both.
+# `node SCRIPT http://127.0.0.1:PORT` (Playwright + Debian's chromium), stops both. spur-app
+# writes its mails into MAIL_DIR, a fresh directory exported to the script (removed at the end).
 # Usage: run.sh SPUR_APP_BINARY DATABASE_URL SCRIPT.mjs
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -9,11 +10,14 @@ source "$here/../smoke/lib.sh"
 bin=$1; url=$2; script=$3
 # Every person of the tests logs in from 127.0.0.1, many times: throttles out of the way.
 export DATABASE_URL=$url JWT_SECRET=browser-test-secret-0123456789abcdef BCRYPT_COST=10 LOG_FORMAT=off \
-  LOGIN_BURST_PER_IP=1000 LOGIN_BURST_PER_EMAIL=1000 REGISTER_BURST_PER_IP=1000
+  LOGIN_BURST_PER_IP=1000 LOGIN_BURST_PER_EMAIL=1000 REGISTER_BURST_PER_IP=1000 RESET_BURST_PER_IP=1000 \
+  JOB_POLL_MS=100  # mails go out through the job queue: a test waits for them at most this long
 export CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || echo /usr/bin/chromium)}
 
 pid= ai_pid=
 log=$(mktemp) ai_log=$(mktemp)
+# No SMTP_URL: spur-app writes each mail (verification, password reset) as a file here.
+export MAIL_DIR=$(mktemp -d)
 stop() {
   local rc=$?
   set +e  # a `wait` for a process just killed fails (143): that must not cut the clean-up short
@@ -27,6 +31,7 @@ stop() {
   fi
   if [[ $rc != 0 && -s $ai_log ]]; then echo "--- the AI service's log:"; tail -n 40 "$ai_log"; fi
   rm -f "$log" "$ai_log"
+  rm -rf "$MAIL_DIR"
   exit "$rc"
 }
 trap stop EXIT

@@ -5,43 +5,14 @@
 // with axe-core (no serious or critical violation) and photographed into $SCREENSHOTS.
 // Usage: node web_flows.mjs BASE_URL
 import { baseUrl, launch } from "./launch.mjs";
-import { readFileSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
+import { mailsSoFar, nextMail } from "./mail.mjs";
+import { pageTools } from "./pages.mjs";
 
 const base = baseUrl("web_flows.mjs");
-const shots = process.env.SCREENSHOTS || "screenshots";
-mkdirSync(shots, { recursive: true });
-const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-
 const browser = await launch();
 const problems = [];
 let step = "start";
-
-// A browser profile of its own per person; console errors and CSP reports are collected.
-async function person(name) {
-  const context = await browser.newContext({ baseURL: base });
-  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
-  const page = await context.newPage();
-  page.setDefaultTimeout(10000);
-  page.on("console", (m) => {
-    if (m.type() !== "error") return;
-    // The browser logs every 4xx answer the app expects (a wrong password, the first
-    // "who am I?" before logging in); anything else is an error of the page.
-    if (/Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) return;
-    problems.push(`${name}, ${step}: console error: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`${name}, ${step}: page error: ${e.message}`));
-  return { context, page };
-}
-
-async function check(page, shot) {
-  await page.screenshot({ path: `${shots}/${shot}.png`, fullPage: true });
-  await page.evaluate(axeSource);  // evaluated through the debugger protocol: the page's CSP does not apply
-  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
-  for (const v of result.violations)
-    if (v.impact === "serious" || v.impact === "critical")
-      problems.push(`${shot}: axe ${v.impact}: ${v.id} (${v.help}) on ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-}
+const { person, check } = pageTools({ browser, base, shots: process.env.SCREENSHOTS || "screenshots", problems, currentStep: () => step });
 
 // A link of the main navigation.
 const nav = (page, name) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true });
@@ -74,9 +45,20 @@ try {
   await page.getByText("password must be at least 8 characters").waitFor();
   await check(page, "register-error");
   await page.getByLabel("Password").fill(password);
+  const beforeRegister = mailsSoFar();
   await page.getByRole("button", { name: "Create account" }).click();
   await page.getByRole("heading", { name: "Texts", exact: true }).waitFor();
   await page.getByText("No texts yet").waitFor();
+  ok(step);
+
+  // An unconfirmed account cannot make API keys (tests/browser/recovery.mjs has the whole flow).
+  step = "the address confirmed from the mail sent on register";
+  await page.getByRole("region", { name: "Unconfirmed address" }).waitFor();
+  await page.goto((await nextMail(email, "/verify-email", beforeRegister)).link);
+  await page.getByRole("heading", { name: "Address confirmed", exact: true }).waitFor();
+  await page.getByRole("link", { name: "Go to your texts" }).click();
+  await page.getByRole("heading", { name: "Texts", exact: true }).waitFor();
+  if (await page.getByRole("region", { name: "Unconfirmed address" }).count()) throw new Error("the banner stayed after confirming");
   ok(step);
 
   step = "the session cookie is not readable by the page";

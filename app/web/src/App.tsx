@@ -4,26 +4,33 @@ import { api, User, whenSessionEnds } from "./api/client";
 import { Account } from "./pages/Account";
 import { LogIn, Register } from "./pages/Auth";
 import { Keys } from "./pages/Keys";
+import { ForgotPassword, ResetPassword } from "./pages/Recovery";
 import { TextList, TextView } from "./pages/Texts";
+import { VerifyBanner, VerifyEmail } from "./pages/Verify";
 import { linkProps, navigate, usePath } from "./router";
 
 export function App() {
   const path = usePath();
   const [user, setUser] = useState<User | null | undefined>(undefined);  // undefined: still asking
 
+  // Asks who is signed in: at the start, and when that may have changed outside this page's
+  // own log in and out (an address confirmed, a password reset that ended every session).
+  const refresh = () => api.me().then((r) => setUser(r.user), () => setUser(null));
   useEffect(() => {
     whenSessionEnds(() => {
       setUser(null);
       navigate("/login");
     });
-    api.me().then((r) => setUser(r.user), () => setUser(null));
+    refresh();
   }, []);
 
-  const publicPage = path === "/login" || path === "/register";
+  // Public pages are for the signed out; a mail's link opens its page either way.
+  const publicPage = path === "/login" || path === "/register" || path === "/forgot-password";
+  const mailLink = path === "/reset-password" || path === "/verify-email";
   useEffect(() => {
-    if (user === null && !publicPage) navigate("/login");
+    if (user === null && !publicPage && !mailLink) navigate("/login");
     if (user && (publicPage || path === "/")) navigate("/texts");
-  }, [user, path, publicPage]);
+  }, [user, path, publicPage, mailLink]);
 
   const signedIn = (u: User) => {
     setUser(u);
@@ -59,13 +66,17 @@ export function App() {
           )}
         </nav>
       </header>
-      {page(path, user, signedIn, signedOut)}
+      {user && !user.email_verified && path !== "/verify-email" && <VerifyBanner email={user.email} />}
+      {page(path, user, signedIn, signedOut, refresh)}
     </>
   );
 }
 
-function page(path: string, user: User | null, signedIn: (u: User) => void, signedOut: () => void) {
+function page(path: string, user: User | null, signedIn: (u: User) => void, signedOut: () => void, refresh: () => void) {
   if (path === "/register") return <Register onIn={signedIn} />;
+  if (path === "/reset-password") return <ResetPassword onReset={refresh} />;
+  if (path === "/verify-email") return <VerifyEmail signedIn={user !== null} onVerified={refresh} />;
+  if (path === "/forgot-password") return <ForgotPassword />;
   if (!user) return <LogIn onIn={signedIn} />;
   if (path === "/texts" || path === "/") return <TextList />;
   const text = /^\/texts\/(\d+)$/.exec(path);

@@ -63,3 +63,13 @@ export function FormError({ error, fields = [] }: { error: unknown; fields?: str
 }
 
 export const fieldError = (error: unknown, path: string) => (error instanceof ApiError ? error.about(path) : undefined);
+
+/** For a 429: how long to wait, in words ("Too many requests: try again in 2 minutes."). */
+export function tooSoon(error: unknown): string | undefined {
+  if (!(error instanceof ApiError) || error.status !== 429) return undefined;
+  const s = error.retryAfter;
+  if (s === undefined) return "Too many requests: try again later.";
+  const n = Math.max(1, s);
+  const when = n < 90 ? `${n} second${n === 1 ? "" : "s"}` : `${Math.ceil(n / 60)} minutes`;
+  return `Too many requests: try again in ${when}.`;
+}

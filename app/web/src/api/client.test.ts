@@ -1,7 +1,8 @@
 // The client's mapping from what the server (or the network) answers to what the pages see:
 // a 2xx body, undefined for 204, an ApiError with the server's code, message and details, the
 // session-ended callback on a 401, and an AbortError left alone; a summary's event stream,
-// sentence by sentence, and each way it can fail before or after it began. Runs in Node
+// sentence by sentence, and each way it can fail before or after it began; the recovery and
+// address calls. (Keyed writes and their retries: idempotency.test.ts.) Runs in Node
 // (vitest) against a fake fetch; the requests it records prove the typed calls put the right
 // things on the wire.
 import { beforeEach, describe, expect, it, vi } from "vitest";
@@ -127,6 +128,50 @@ describe("an answer other than 2xx", () => {
   it("JSON that is not the server's error shape: the status line, no details", async () => {
     const err = await apiError(apiAnswering(json(500, { error: "boom", details: "not a list" }, "Internal Server Error")).keys());
     expect([err.status, err.code, err.message, err.details]).toEqual([500, "error", "Internal Server Error", []]);
+  });
+});
+
+describe("account recovery and the address", () => {
+  it("asks for a reset link with the address alone, unkeyed, and resolves to the 202's body", async () => {
+    const reply = await apiAnswering(json(202, { success: true, message: "If an account has this address, a link is on its way" }))
+      .requestPasswordReset("a@b.c");
+    expect(reply.message).toMatch(/on its way/);
+    const [request] = requests;
+    expect([request?.method, request?.url]).toEqual(["POST", "http://spur.test/api/auth/password-reset"]);
+    expect(await request?.json()).toEqual({ email: "a@b.c" });
+    expect(request?.headers.get("Idempotency-Key")).toBeNull();
+  });
+
+  it("sets the new password with the mail's token and the submission's key: 204 is undefined", async () => {
+    await expect(apiAnswering(new Response(null, { status: 204 })).resetPassword({ token: "t-1", new_password: "a new password" }, "key-1"))
+      .resolves.toBeUndefined();
+    const [request] = requests;
+    expect(request?.url).toBe("http://spur.test/api/auth/password-reset/confirm");
+    expect(request?.headers.get("Idempotency-Key")).toBe("key-1");
+    expect(await request?.json()).toEqual({ token: "t-1", new_password: "a new password" });
+  });
+
+  it("a used or expired reset token is invalid_reset_token, and no session ends", async () => {
+    const err = await apiError(apiAnswering(serverError(400, "invalid_reset_token", "The link is invalid or has expired"))
+      .resetPassword({ token: "t-1", new_password: "a new password" }, "key-1"));
+    expect([err.status, err.code]).toEqual([400, "invalid_reset_token"]);
+    expect(requests).toHaveLength(1);
+    expect(sessionEnded).toBe(0);
+  });
+
+  it("asks for a new confirmation mail with an empty POST", async () => {
+    await apiAnswering(json(202, { success: true, message: "queued" })).requestVerification();
+    const [request] = requests;
+    expect([request?.method, request?.url]).toEqual(["POST", "http://spur.test/api/auth/verify-email"]);
+    expect(await request?.text()).toBe("");
+  });
+
+  it("confirms an address with the mail's token and resolves to the account", async () => {
+    const user = { id: 3, email: "a@b.c", created_at: "", email_verified: true };
+    const reply = await apiAnswering(json(200, { success: true, user })).confirmVerification("t-2");
+    expect(reply.user).toEqual(user);
+    expect(requests[0]?.url).toBe("http://spur.test/api/auth/verify-email/confirm");
+    expect(await requests[0]?.json()).toEqual({ token: "t-2" });
   });
 });
 

@@ -3,6 +3,7 @@
 // (schema.d.ts): a route, a parameter or a body that changes there breaks `tsc --noEmit` here.
 import createClient from "openapi-fetch";
 import type { components, paths } from "./schema";
+import { retryAfterSeconds, retryDelay } from "./idempotency";
 import { readEvents } from "./sse";
 
 type Schemas = components["schemas"];
@@ -25,7 +26,8 @@ export type SummaryEvent =
   | { type: "done"; sentences: number; cached: boolean; version: number };
 
 /**
- * An answer other than 2xx, with the server's code, message and per-field details; or, with
+ * An answer other than 2xx, with the server's code, message and per-field details, and its
+ * Retry-After in seconds when it had one (429, 503, 409 idempotency_key_in_use); or, with
  * status 0 and code "network_error", a request that got no answer at all. A request aborted
  * through its signal is not an ApiError: it rejects with the fetch's own AbortError.
  */
@@ -35,6 +37,7 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details: Violation[] = [],
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
@@ -63,6 +66,7 @@ function errorOf(response: Response, body: unknown): ApiError {
     typeof code === "string" ? code : "error",
     typeof message === "string" && message ? message : response.statusText || `HTTP ${response.status}`,
     Array.isArray(details) ? (details as Violation[]) : [],
+    retryAfterSeconds(response.headers.get("Retry-After")),
   );
 }
 
@@ -81,6 +85,31 @@ async function answer<T>(call: Promise<Answer<T>>, quiet401 = false): Promise<Bo
   if (response.ok) return data as Body<T>;
   if (response.status === 401 && !quiet401) onSessionEnded();
   throw errorOf(response, error);
+}
+
+/** A write's extra headers: its Idempotency-Key, when it has one. */
+type KeyHeaders = { "Idempotency-Key"?: string };
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `answer` for a write that may carry an Idempotency-Key (`key`). With a key, a try that got no
+ * definite answer (see `retryDelay`: no answer, 409 idempotency_key_in_use, 502/503/504) is
+ * sent again with the same key and body, up to `maxRetries` times, after the wait it asks for;
+ * the server runs the write once and replays its answer to the others. Without a key it is
+ * sent once, as a write that may not be repeated must be. Throws the last try's ApiError.
+ */
+async function keyed<T>(send: (headers: KeyHeaders) => Promise<Answer<T>>, key: string | undefined,
+                        wait: (ms: number) => Promise<void>): Promise<Body<T>> {
+  const headers: KeyHeaders = key ? { "Idempotency-Key": key } : {};
+  for (let attempt = 0; ; ++attempt) {
+    try {
+      return await answer(send(headers));
+    } catch (err) {
+      const delay = key && err instanceof ApiError ? retryDelay(err, attempt) : undefined;
+      if (delay === undefined) throw err;
+      await wait(delay);
+    }
+  }
 }
 
 /**
@@ -134,8 +163,14 @@ function parseObject(data: string): Record<string, unknown> {
   }
 }
 
-/** The API's calls, over `fetch` (the browser's by default) at `baseUrl` ("" is this origin). */
-export function createApi({ baseUrl = "", fetch = (r: Request) => globalThis.fetch(r) } = {}) {
+/**
+ * The API's calls, over `fetch` (the browser's by default) at `baseUrl` ("" is this origin);
+ * `wait` is how a keyed write waits before it is sent again (tests pass one that does not).
+ *
+ * The writes that take `key` send it as Idempotency-Key (one per form submission: see
+ * `idempotency.ts`) and are retried with it when they got no definite answer (`keyed`).
+ */
+export function createApi({ baseUrl = "", fetch = (r: Request) => globalThis.fetch(r), wait = sleep } = {}) {
   // No answer at all (offline, refused, reset) becomes an ApiError the forms can show; an
   // abort stays an AbortError, which the caller asked for and ignores.
   const send = (request: Request) =>
@@ -150,11 +185,25 @@ export function createApi({ baseUrl = "", fetch = (r: Request) => globalThis.fet
 
   return {
     me: () => answer(client.GET("/api/auth/me"), true),
-    register: (body: Schemas["RegisterIn"]) => answer(client.POST("/api/auth/register", { body })),
+    // `key`: the submission's Idempotency-Key (here and below): sent again with it, the
+    // write runs once.
+    register: (body: Schemas["RegisterIn"], key?: string) =>
+      keyed((headers) => client.POST("/api/auth/register", { body, headers }), key, wait),
     logIn: (body: Schemas["LoginIn"]) => answer(client.POST("/api/auth/session", { body }), true),
     logOut: () => answer(client.POST("/api/auth/logout")),
     logOutEverywhere: () => answer(client.POST("/api/auth/logout-all")),
-    changePassword: (body: Schemas["PasswordChangeIn"]) => answer(client.POST("/api/auth/password", { body })),
+    changePassword: (body: Schemas["PasswordChangeIn"], key?: string) =>
+      keyed((headers) => client.POST("/api/auth/password", { body, headers }), key, wait),
+    // Account recovery, signed out: always 202 whether an account has the address (429 when
+    // asked too often); then the mail's token and a new password (400 invalid_reset_token
+    // for a token unknown, used or expired).
+    requestPasswordReset: (email: string) => answer(client.POST("/api/auth/password-reset", { body: { email } })),
+    resetPassword: (body: { token: string; new_password: string }, key?: string) =>
+      keyed((headers) => client.POST("/api/auth/password-reset/confirm", { body, headers }), key, wait),
+    // The address: a new confirmation mail for the signed-in account (202), and the mail's
+    // token confirmed, signed in or not (400 invalid_verification_token).
+    requestVerification: () => answer(client.POST("/api/auth/verify-email")),
+    confirmVerification: (token: string) => answer(client.POST("/api/auth/verify-email/confirm", { body: { token } })),
     deleteAccount: (body: Schemas["PasswordConfirmIn"]) => answer(client.DELETE("/api/auth/me", { body })),
 
     // A search runs one at a time per account (429 search_in_progress otherwise): `signal`
@@ -163,7 +212,8 @@ export function createApi({ baseUrl = "", fetch = (r: Request) => globalThis.fet
       answer(client.GET("/api/texts", { params: { query }, signal })),
     // `signal`: the text view abandons the text the user has moved away from.
     text: (id: number, signal?: AbortSignal) => answer(client.GET("/api/texts/{id}", { params: { path: { id } }, signal })),
-    createText: (body: Schemas["TextIn"]) => answer(client.POST("/api/texts", { body })),
+    createText: (body: Schemas["TextIn"], key?: string) =>
+      keyed((headers) => client.POST("/api/texts", { body, headers }), key, wait),
     updateText: (id: number, body: Schemas["TextPatch"], version: number) =>
       answer(client.PUT("/api/texts/{id}", { params: { path: { id } }, body, headers: ifMatch(version) })),
     deleteText: (id: number, version: number) =>
@@ -177,7 +227,9 @@ export function createApi({ baseUrl = "", fetch = (r: Request) => globalThis.fet
 
     keys: () => answer(client.GET("/api/keys")),
     // The password again: a key outlives the session, so the session alone cannot mint one.
-    createKey: (body: Schemas["KeyIn"]) => answer(client.POST("/api/keys", { body })),
+    // 403 email_unverified while the account's address is not confirmed.
+    createKey: (body: Schemas["KeyIn"], key?: string) =>
+      keyed((headers) => client.POST("/api/keys", { body, headers }), key, wait),
     revokeKey: (id: number) => answer(client.DELETE("/api/keys/{id}", { params: { path: { id } } })),
   };
 }

@@ -15,13 +15,13 @@ export function Account({ user, onOut }: { user: User; onOut: () => void }) {
   const passwordError = passwordChange.error;
   const deleteError = deletion.error;
 
-  const changePassword = passwordChange.submit(async () => {
+  const changePassword = passwordChange.submit(async (key) => {
     setChanged(false);
-    await api.changePassword({ current_password: current, new_password: fresh });
+    await api.changePassword({ current_password: current, new_password: fresh }, key);
     setCurrent("");
     setFresh("");
     setChanged(true);
-  });
+  }, { current, fresh });
   const deleteAccount = deletion.submit(async () => {
     if (!confirming) return setConfirming(true);
     await api.deleteAccount({ password: deletePassword });
@@ -43,7 +43,7 @@ export function Account({ user, onOut }: { user: User; onOut: () => void }) {
                error={fieldError(passwordError, "/new_password")} />
         {!wrong(passwordError) && <FormError error={passwordError} fields={["/current_password", "/new_password"]} />}
         {changed && <p role="status">Password changed. Other devices are signed out.</p>}
-        <button type="submit">Save</button>
+        <button type="submit" disabled={passwordChange.busy}>Save</button>
       </form>
 
       <section className="panel">

@@ -21,6 +21,9 @@ export function LogIn({ onIn }: { onIn: (user: User) => void }) {
         <button type="submit" disabled={busy}>{busy ? "Logging in…" : "Log in"}</button>
       </form>
       <p>
+        <a {...linkProps("/forgot-password")}>Forgot password?</a>
+      </p>
+      <p>
         No account yet? <a {...linkProps("/register")}>Create account</a>
       </p>
     </main>
@@ -31,10 +34,15 @@ export function Register({ onIn }: { onIn: (user: User) => void }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const { busy, error, submit } = useAction();
-  const register = submit(async () => {
-    await api.register({ email, password });
+  // Keyed: sent again after a lost answer, the account is not created twice (a second try
+  // would otherwise be refused as email_taken by the account the first one made).
+  const register = submit(async (key) => {
+    // idempotency_key_applied: the account was made but its answer was lost; logging in works.
+    await api.register({ email, password }, key).catch((err: unknown) => {
+      if (!(err instanceof ApiError && err.code === "idempotency_key_applied")) throw err;
+    });
     onIn((await api.logIn({ email, password })).user);
-  });
+  }, { email, password });
   const taken = error instanceof ApiError && error.code === "email_taken" ? error.message : undefined;
   return (
     <main className="narrow">

@@ -1,11 +1,15 @@
 // API keys: create one (with the password again; its secret shown once), list them, revoke one.
-import { FormEvent, useEffect, useState } from "react";
+import { useEffect, useState } from "react";
+import { useAction } from "../action";
 import { api, ApiError, ApiKey, KeyCreated } from "../api/client";
 import { Field, FormError, fieldError } from "../forms";
 
 const when = (t: string | null | undefined) => (t ? new Date(t).toLocaleString() : "never");
 const wrongPassword = (error: unknown) =>
   error instanceof ApiError && error.code === "invalid_credentials" ? "That is not your password." : undefined;
+// A key acts without the password or the mail: the server mints one only for an account whose
+// address is confirmed (403 email_unverified), which the banner above the page offers to do.
+const unverified = (error: unknown) => error instanceof ApiError && error.code === "email_unverified";
 
 export function Keys() {
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
@@ -14,26 +18,23 @@ export function Keys() {
   const [created, setCreated] = useState<KeyCreated | null>(null);
   const [copied, setCopied] = useState(false);
   const [confirming, setConfirming] = useState<number | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const [error, setError] = useState<unknown>(null);  // of the list: loading it, revoking
+  const creation = useAction();
+  const createError = creation.error;
 
   const load = () => api.keys().then((r) => setKeys(r.items), setError);
   useEffect(() => {
     load();
   }, []);
 
-  async function create(e: FormEvent) {
-    e.preventDefault();
-    try {
-      setCreated(await api.createKey({ name, password }));
-      setCopied(false);
-      setName("");
-      setPassword("");
-      setError(null);
-      await load();
-    } catch (err) {
-      setError(err);
-    }
-  }
+  const create = creation.submit(async (key) => {
+    setCreated(await api.createKey({ name, password }, key));
+    setCopied(false);
+    setName("");
+    setPassword("");
+    setError(null);
+    await load();
+  }, { name, password });
   async function revoke(id: number) {
     try {
       await api.revokeKey(id);
@@ -54,11 +55,19 @@ export function Keys() {
       <h1>API keys</h1>
       <p>An API key lets a program use the texts API in your name with the <code>X-API-Key</code> header.</p>
       <form className="panel inline" onSubmit={create} aria-label="Create key">
-        <Field label="Key name" value={name} onChange={setName} error={fieldError(error, "/name")} />
+        <Field label="Key name" value={name} onChange={setName} error={fieldError(createError, "/name")} />
         <Field label="Your password" type="password" autoComplete="current-password" value={password}
-               onChange={setPassword} error={fieldError(error, "/password") ?? wrongPassword(error)} />
-        <button type="submit">Create key</button>
+               onChange={setPassword} error={fieldError(createError, "/password") ?? wrongPassword(createError)} />
+        <button type="submit" disabled={creation.busy}>Create key</button>
       </form>
+      {unverified(createError) ? (
+        <p className="form-error" role="alert">
+          Confirm your e-mail address first: a key lets a program act in your name, so one is made only for an
+          account whose address is confirmed. Follow the link in the mail we sent, or use Resend above.
+        </p>
+      ) : (
+        !wrongPassword(createError) && <FormError error={createError} fields={["/name", "/password"]} />
+      )}
       {created && (
         <section className="secret" aria-label="New key">
           <p className="warning" role="status">
@@ -69,7 +78,7 @@ export function Keys() {
           {copied && <span role="status"> Copied.</span>}
         </section>
       )}
-      {!wrongPassword(error) && <FormError error={error} fields={["/name", "/password"]} />}
+      <FormError error={error} />
       {keys === null && !error && <p aria-live="polite">Loading…</p>}
       {keys && keys.length === 0 && <p className="empty">No API keys yet.</p>}
       {keys && keys.length > 0 && (

@@ -15,6 +15,7 @@ export function TextList() {
   const [page, setPage] = useState<TextPage | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [creating, setCreating] = useState(false);
+  const [reloads, setReloads] = useState(0);
 
   useEffect(() => {
     let current = true;
@@ -38,7 +39,7 @@ export function TextList() {
       clearTimeout(timer);
       abandon.abort();
     };
-  }, [search, offset]);
+  }, [search, offset, reloads]);
 
   return (
     <main>
@@ -46,7 +47,7 @@ export function TextList() {
         <h1>Texts</h1>
         {!creating && <button onClick={() => setCreating(true)}>New text</button>}
       </div>
-      {creating && <NewText onCancel={() => setCreating(false)} />}
+      {creating && <NewText onCancel={() => setCreating(false)} onMadeUnseen={() => (setCreating(false), setReloads((n) => n + 1))} />}
       <div role="search">
         <Field label="Search" type="search" value={search} onChange={(v) => (setSearch(v), setOffset(0))}
                error={fieldError(error, "/q")} />
@@ -81,14 +82,23 @@ export function TextList() {
   );
 }
 
-function NewText({ onCancel }: { onCancel: () => void }) {
+/** The form for a new text; `onMadeUnseen`: the text was made but its answer was lost. */
+function NewText({ onCancel, onMadeUnseen }: { onCancel: () => void; onMadeUnseen: () => void }) {
   const [title, setTitle] = useState("");
   const [content, setContent] = useState("");
   const { busy, error, submit } = useAction();
-  const create = submit(async () => {
-    const { text } = await api.createText({ title, content });
-    navigate(`/texts/${text.id}`);
-  });
+  // Keyed: a retried submission (the client's own retry, Save pressed again after a network
+  // error) never makes a second text.
+  const create = submit(async (key) => {
+    try {
+      const { text } = await api.createText({ title, content }, key);
+      navigate(`/texts/${text.id}`);
+    } catch (err) {
+      // Made, but its answer was lost (a crash between the two): the list shows it.
+      if (err instanceof ApiError && err.code === "idempotency_key_applied") return onMadeUnseen();
+      throw err;
+    }
+  }, { title, content });
   return (
     <form className="panel" onSubmit={create} aria-label="New text">
       <Field label="Title" value={title} onChange={setTitle} error={fieldError(error, "/title")} />
