@@ -1,5 +1,7 @@
 #include "migrate.hpp"
 
+#include <spur/mysql/idempotency_store.hpp>
+
 #include <spur/mysql/jobs.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -13,6 +15,7 @@ const std::vector<spur::mysql::Migration>& migrations() {
     static const std::vector<spur::mysql::Migration> all = [] {
         std::vector<spur::mysql::Migration> list = file_migrations();
         list.push_back(spur::mysql::Jobs::migration(10));  // the durable job queue the mails go through
+        list.push_back(spur::mysql::IdempotencyStore::migration(11));  // Idempotency-Key answers, shared by the instances
         std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
         return list;
     }();

@@ -9,6 +9,7 @@
 #include "auth/recovery.hpp"
 #include "auth/tokens.hpp"
 #include "health/handlers.hpp"
+#include "idempotency.hpp"
 #include "mail/jobs.hpp"
 #include "texts/contract.hpp"
 #include "texts/handlers.hpp"
@@ -110,8 +111,8 @@ spur::App build_app(Services& s) {
     if (!s.config.cors_origins.empty()) {
         mw::CorsOptions cors;
         cors.origins = s.config.cors_origins;
-        cors.allowed_headers = {"Authorization", "Content-Type", "X-API-Key", "X-Request-Id"};
-        cors.exposed_headers = {"X-Request-Id", "Retry-After"};
+        cors.allowed_headers = {"Authorization", "Content-Type", "X-API-Key", "X-Request-Id", "Idempotency-Key"};
+        cors.exposed_headers = {"X-Request-Id", "Retry-After", "Idempotent-Replayed"};
         app.use(mw::cors(cors));
     }
     // Browsers authenticate with the session cookie: a cross-site request that changes state
@@ -122,7 +123,8 @@ spur::App build_app(Services& s) {
     spur::every(app, s.config.token_purge_interval, [&s]() -> spur::Task<> {
         co_await auth::purge_revocations(s.db);
         co_await auth::purge_tokens(s.db);
-    }, "purge expired token revocations and spent one-time tokens");
+        co_await s.idempotency.purge_expired();
+    }, "purge expired token revocations, spent one-time tokens and expired Idempotency-Keys");
     // The mail jobs run on every instance that serves; one App per Services runs them.
     if (!s.jobs_served) {
         s.jobs_served = true;
@@ -154,8 +156,8 @@ spur::App build_app(Services& s) {
 
     spur::Router users;
     users.use(personal_data());
-    users.post("/register", auth::register_user(s)).body_limit(small)
-        .summary("Create an account").responds<auth::UserReply>(201).responds_error(409, 429);
+    accepts_idempotency_key(users.post("/register", idempotent_writes(s, KeyScope::anonymous), auth::register_user(s))
+        .body_limit(small).summary("Create an account").responds<auth::UserReply>(201).responds_error(409, 429));
     users.post("/login", auth::login(s)).body_limit(small)
         .summary("Sign in: a JWT for the Authorization header").responds<auth::TokenReply>(200).responds_error(401, 429);
     users.post("/session", auth::start_session(s)).body_limit(small)
@@ -165,16 +167,17 @@ spur::App build_app(Services& s) {
         .summary("Revoke this token").responds(204, "Signed out");
     users.post("/logout-all", auth::logout_all(s))
         .summary("Revoke every token of this account").responds(204, "Signed out everywhere");
-    users.post("/password", auth::change_password(s)).body_limit(small)
-        .summary("Change the password: every older token ends, a fresh one is returned")
-        .responds<auth::TokenReply>(200).responds_error(403, 409, 429);
+    accepts_idempotency_key(users.post("/password", idempotent_writes(s, KeyScope::account), auth::change_password(s))
+        .body_limit(small).summary("Change the password: every older token ends, a fresh one is returned")
+        .responds<auth::TokenReply>(200).responds_error(403, 409, 429));
     users.get("/me", auth::me(s)).summary("The signed-in account").responds<auth::UserReply>(200);
     users.post("/password-reset", auth::request_password_reset(s)).body_limit(small)
         .summary("Ask for a password-reset link by mail: 202 whether or not the address has an account")
         .responds<auth::Accepted>(202).responds_error(429);
-    users.post("/password-reset/confirm", auth::confirm_password_reset(s)).body_limit(small)
-        .summary("Set a new password with the token of a reset mail: every session and API key ends")
-        .responds(204, "Password set; sign in with it").responds_error(400);
+    accepts_idempotency_key(users.post("/password-reset/confirm", idempotent_writes(s, KeyScope::anonymous),
+                                       auth::confirm_password_reset(s))
+        .body_limit(small).summary("Set a new password with the token of a reset mail: every session and API key ends")
+        .responds(204, "Password set; sign in with it").responds_error(400));
     users.post("/verify-email", auth::request_verification(s))
         .summary("Mail a link that verifies the account's address (nothing is sent once it is verified)")
         .responds<auth::Accepted>(202).responds_error(429);
@@ -188,17 +191,17 @@ spur::App build_app(Services& s) {
 
     spur::Router keys;
     keys.use(personal_data());
-    keys.post("/", api_keys::create(s)).body_limit(small)
+    accepts_idempotency_key(keys.post("/", idempotent_writes(s, KeyScope::account), api_keys::create(s)).body_limit(small)
         .summary("Create an API key (the password again): its secret is shown once")
-        .responds<api_keys::KeyCreated>(201).responds_error(403, 429);
+        .responds<api_keys::KeyCreated>(201).responds_error(403, 429));
     keys.get("/", api_keys::list(s)).summary("List API keys").responds<api_keys::KeyList>(200);
     keys.del("/:id", api_keys::remove(s)).summary("Revoke an API key").responds(204, "Revoked");
     app.mount("/api/keys", keys);
 
     spur::Router data;
     data.use(personal_data());
-    data.post("/", texts::create(s)).body_limit(large)
-        .summary("Create a text").responds<texts::TextReply>(201).responds_error(403);
+    accepts_idempotency_key(data.post("/", idempotent_writes(s, KeyScope::account), texts::create(s)).body_limit(large)
+        .summary("Create a text").responds<texts::TextReply>(201).responds_error(403));
     data.get("/", texts::list(s))
         .summary("List texts, newest first (summaries: no content); q searches, one search per account at a time")
         .responds<texts::TextPage>(200).responds_error(429, 503);

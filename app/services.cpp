@@ -91,7 +91,8 @@ Services::Services(Config c, spur::mysql::Pool& pool)
       metrics(pool),
       dummy_hash(spur::hash_password(spur::random_token(16), config.bcrypt_cost)),
       mailer(mailer_options(config)),
-      jobs(pool, jobs_options(config)) {
+      jobs(pool, jobs_options(config)),
+      idempotency(pool) {
     jobs.collect_metrics(metrics.registry());
 }
 

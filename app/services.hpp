@@ -12,6 +12,7 @@
 #include <spur/jwt.hpp>
 #include <spur/log.hpp>
 #include <spur/middleware/rate_limit.hpp>
+#include <spur/mysql/idempotency_store.hpp>
 #include <spur/mysql/jobs.hpp>
 #include <spur/mysql/pool.hpp>
 #include <spur/offload.hpp>
@@ -50,6 +51,9 @@ struct Services {
     /// The durable queue in the `spur_jobs` table (migration 010): mails are enqueued in the
     /// transaction of the write that asks for them and sent by the workers of any instance.
     spur::mysql::Jobs jobs;
+    /// Idempotency-Key answers in `spur_idempotency` (migration 011), seen by every instance:
+    /// a write retried through another instance is replayed there, not run twice.
+    spur::mysql::IdempotencyStore idempotency;
     /// Whether an App already serves `jobs` (build_app): a second App built on these services —
     /// for its OpenAPI document — documents the routes but runs no workers.
     bool jobs_served = false;

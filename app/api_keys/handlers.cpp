@@ -1,5 +1,6 @@
 #include "api_keys/handlers.hpp"
 
+#include "idempotency.hpp"
 #include "api_keys/contract.hpp"
 #include "api_keys/repository.hpp"
 #include "auth/confirm.hpp"
@@ -39,10 +40,15 @@ spur::Handler create(Services& s) {
         std::string secret = "sk_" + spur::random_token(32);
         std::string prefix = secret.substr(0, 11);
         // In the account's current token generation: logout-all or a password change ends it.
-        auto key = co_await create_key(s.db, confirmed.user.id, in->name, prefix, auth::key_hash(secret), days,
-                                       confirmed.user.token_generation);
+        std::optional<ApiKey> key;
+        auto insert = [&](spur::mysql::Connection& tx) -> spur::Task<> {
+            key = co_await create_key(tx, confirmed.user.id, in->name, prefix, auth::key_hash(secret), days,
+                                      confirmed.user.token_generation);
+            co_await mark_applied(s, tx, req);  // with the key, the request's Idempotency-Key
+        };
+        co_await s.db.transaction(insert);
         res.set("Cache-Control", "private, no-store");  // the secret is shown this once
-        res.status(201).json(KeyCreated{true, out(key), secret});
+        res.status(201).json(KeyCreated{true, out(*key), secret});
     };
 }
 

@@ -14,15 +14,15 @@ struct KeyUse {
 BOOST_DESCRIBE_STRUCT(KeyUse, (), (id, user_id, stale))
 }  // namespace
 
-spur::Task<ApiKey> create_key(spur::mysql::Pool& db, std::uint64_t user, const std::string& name,
+spur::Task<ApiKey> create_key(spur::mysql::Connection& tx, std::uint64_t user, const std::string& name,
                               const std::string& prefix, const std::string& hash, std::uint32_t days,
                               std::uint32_t generation) {
     // The expiry is computed by the database, on the clock use_key() compares it with.
-    auto ins = co_await db.execute(
+    auto ins = co_await tx.execute(
         "INSERT INTO api_keys (user_id, name, prefix, key_hash, expires_at, token_generation) "
         "VALUES (?, ?, ?, ?, UTC_TIMESTAMP(3) + INTERVAL ? DAY, ?)",
         user, name, prefix, spur::mysql::Blob(hash), days, generation);
-    auto key = co_await db.query_one_as<ApiKey>(std::string(columns) + "WHERE id = ?", ins.last_insert_id);
+    auto key = co_await tx.query_one_as<ApiKey>(std::string(columns) + "WHERE id = ?", ins.last_insert_id);
     co_return std::move(key.value());
 }
 

@@ -26,7 +26,7 @@ BOOST_DESCRIBE_STRUCT(ApiKey, (), (id, name, prefix, created_at, last_used_at, e
 
 /// Inserts a key (its SHA-256 only), valid for `days` days and while the account's token
 /// generation is still `generation`, and returns it.
-spur::Task<ApiKey> create_key(spur::mysql::Pool& db, std::uint64_t user, const std::string& name,
+spur::Task<ApiKey> create_key(spur::mysql::Connection& tx, std::uint64_t user, const std::string& name,
                               const std::string& prefix, const std::string& hash, std::uint32_t days,
                               std::uint32_t generation);
 /// The user's keys, newest first.

@@ -1,5 +1,6 @@
 #include "auth/handlers.hpp"
 
+#include "idempotency.hpp"
 #include "auth/confirm.hpp"
 #include "auth/contract.hpp"
 #include "auth/guard.hpp"
@@ -126,6 +127,7 @@ spur::Handler register_user(Services& s) {
         auto create = [&](spur::mysql::Connection& tx) -> spur::Task<> {
             const std::uint64_t id = co_await create_user(tx, email, name, hash);
             co_await mail::enqueue_verification(s, tx, id);
+            co_await mark_applied(s, tx, req);  // with the account, its Idempotency-Key
             user = co_await find_user_by_id(tx, id);
         };
         try {
@@ -186,9 +188,15 @@ spur::Handler change_password(Services& s) {
         const unsigned cost = s.config.bcrypt_cost;
         auto hash_work = [&fresh, cost] { return spur::hash_password(fresh, cost); };
         std::string hash = co_await spur::offload(s.account, hash_work);
-        // Compare-and-set: of two concurrent changes one wins, the other is told so.
-        if (!co_await change_password_hash(s.db, user.id, user.password_hash, hash))
-            throw spur::HttpError(409, "conflict", "The password was changed meanwhile; sign in again");
+        // Compare-and-set: of two concurrent changes one wins, the other is told so. The
+        // request's Idempotency-Key is marked applied with the change.
+        bool changed = false;
+        auto change = [&](spur::mysql::Connection& tx) -> spur::Task<> {
+            changed = co_await change_password_hash(tx, user.id, user.password_hash, hash);
+            if (changed) co_await mark_applied(s, tx, req);
+        };
+        co_await s.db.transaction(change);
+        if (!changed) throw spur::HttpError(409, "conflict", "The password was changed meanwhile; sign in again");
         auto updated = co_await find_user_by_id(s.db, user.id);
         if (!updated) throw spur::HttpError(401, "unauthorized", "This account no longer exists");
         answer_with_token(s, req, res, *updated);  // every older token, this request's included, is now void

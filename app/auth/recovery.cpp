@@ -1,5 +1,6 @@
 #include "auth/recovery.hpp"
 
+#include "idempotency.hpp"
 #include "auth/contract.hpp"
 #include "auth/guard.hpp"
 #include "auth/repository.hpp"
@@ -68,6 +69,7 @@ spur::Handler confirm_password_reset(Services& s) {
             if (!user) co_return;  // used or expired since the read: nothing changes
             co_await reset_password(tx, *user, hash);             // and every token and key ends
             co_await void_tokens(tx, *user, TokenPurpose::reset);  // no other reset link works either
+            co_await mark_applied(s, tx, req);                     // with the new password, the Idempotency-Key
         };
         co_await s.db.transaction(reset);
         if (!user) throw invalid_reset_token();

@@ -22,9 +22,9 @@ spur::Task<> replace_password_hash(spur::mysql::Pool& db, std::uint64_t id, cons
     co_await db.execute("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?", new_hash, id, old_hash);
 }
 
-spur::Task<bool> change_password_hash(spur::mysql::Pool& db, std::uint64_t id, const std::string& old_hash,
+spur::Task<bool> change_password_hash(spur::mysql::Connection& tx, std::uint64_t id, const std::string& old_hash,
                                       const std::string& new_hash) {
-    auto r = co_await db.execute(
+    auto r = co_await tx.execute(
         "UPDATE users SET password_hash = ?, token_generation = token_generation + 1 WHERE id = ? AND password_hash = ?",
         new_hash, id, old_hash);
     co_return r.affected_rows > 0;

@@ -50,7 +50,7 @@ spur::Task<> replace_password_hash(spur::mysql::Pool& db, std::uint64_t id, cons
                                    const std::string& new_hash);
 /// Sets a new password hash if the stored one is still `old_hash`, and ends every token issued
 /// so far. False if the password changed meanwhile (or the account is gone).
-spur::Task<bool> change_password_hash(spur::mysql::Pool& db, std::uint64_t id, const std::string& old_hash,
+spur::Task<bool> change_password_hash(spur::mysql::Connection& tx, std::uint64_t id, const std::string& old_hash,
                                       const std::string& new_hash);
 /// Ends every token issued so far ("log out everywhere").
 spur::Task<> end_all_tokens(spur::mysql::Pool& db, std::uint64_t id);

@@ -1,5 +1,6 @@
 #include "texts/handlers.hpp"
 
+#include "idempotency.hpp"
 #include "auth/guard.hpp"
 #include "texts/contract.hpp"
 #include "texts/repository.hpp"
@@ -62,14 +63,15 @@ InFlight::Ticket admit_search(Services& s, std::uint64_t user) {
 using Caller = auth::Auth<auth::Principal, auth::Credentials::token_or_key>;
 
 spur::Handler create(Services& s) {
-    return [&s](spur::Request&, spur::Response& res, Caller caller, spur::Body<TextIn> in) -> spur::Task<> {
+    return [&s](spur::Request& req, spur::Response& res, Caller caller, spur::Body<TextIn> in) -> spur::Task<> {
         check_content_size(in->content);
         const std::string& title = in->title;
         check_text(&title, &in->content);
         const Quota limits = quota(s);
         std::optional<Text> text;
         try {
-            text = co_await create_text(s.db, caller->user_id, in->title, in->content, limits);
+            auto mark = [&s, &req](spur::mysql::Connection& tx) { return mark_applied(s, tx, req); };
+            text = co_await create_text(s.db, caller->user_id, in->title, in->content, limits, mark);
         } catch (const QuotaExceeded& e) {
             throw quota_exceeded(e);
         }

@@ -59,7 +59,8 @@ std::string like_pattern(const std::string& q) {
 }  // namespace
 
 spur::Task<Text> create_text(spur::mysql::Pool& db, std::uint64_t user, const std::string& title,
-                             const std::string& content, const Quota& quota) {
+                             const std::string& content, const Quota& quota,
+                             std::function<spur::Task<>(spur::mysql::Connection&)> also) {
     const std::string excerpt = excerpt_of(content);
     auto insert = [&](spur::mysql::Connection& tx) -> spur::Task<std::uint64_t> {
         const Usage usage = co_await usage_locked(tx, user);
@@ -69,6 +70,7 @@ spur::Task<Text> create_text(spur::mysql::Pool& db, std::uint64_t user, const st
         if (bytes + content.size() > quota.max_bytes) throw QuotaExceeded(bytes_message(quota));
         auto ins = co_await tx.execute("INSERT INTO texts (user_id, title, content, size, excerpt) VALUES (?, ?, ?, ?, ?)",
                                        user, title, content, content.size(), excerpt);
+        if (also) co_await also(tx);
         co_return ins.last_insert_id;
     };
     const std::uint64_t id = co_await db.transaction(insert);

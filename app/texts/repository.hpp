@@ -54,8 +54,10 @@ struct QuotaExceeded : std::runtime_error {
 
 /// Inserts a text, unless the user's quota is full (QuotaExceeded). Writes by one user are
 /// serialised on their account row, so concurrent writes cannot overshoot the quota together.
+/// `also` runs in the insert's transaction (marking the request's Idempotency-Key applied).
 spur::Task<Text> create_text(spur::mysql::Pool& db, std::uint64_t user, const std::string& title,
-                             const std::string& content, const Quota& quota);
+                             const std::string& content, const Quota& quota,
+                             std::function<spur::Task<>(spur::mysql::Connection&)> also);
 spur::Task<std::optional<Text>> find_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id);
 
 struct Page {

@@ -68,6 +68,10 @@ public:
     RouteConfig& tag(std::string name);
     /// Security schemes (names from OpenApiOptions::security_schemes), any one of which is accepted.
     RouteConfig& security(std::vector<std::string> schemes);
+    /// Documents a string parameter the route reads without a typed extractor — one a
+    /// middleware reads, say (`.parameter("header", "Idempotency-Key", "…")`). `in` is
+    /// "header", "query" or "cookie"; throws std::invalid_argument for anything else.
+    RouteConfig& parameter(std::string in, std::string name, std::string description, bool required = false);
     /// Declares a response with a JSON body of type T (a described struct, a vector, ...).
     template <class T>
     RouteConfig& responds(int status, std::string description = {}) {

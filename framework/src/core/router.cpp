@@ -85,6 +85,13 @@ RouteConfig& RouteConfig::security(std::vector<std::string> schemes) {
     return *this;
 }
 
+RouteConfig& RouteConfig::parameter(std::string in, std::string name, std::string description, bool required) {
+    if (in != "header" && in != "query" && in != "cookie")
+        throw std::invalid_argument("RouteConfig::parameter: `in` is \"header\", \"query\" or \"cookie\", not \"" + in + "\"");
+    route_->doc.parameters.push_back({std::move(in), std::move(name), std::move(description), required});
+    return *this;
+}
+
 RouteConfig& RouteConfig::responds(int status, std::string description) {
     return add_response(status, nullptr, std::move(description));
 }

@@ -52,29 +52,35 @@ Task<bool> pause(std::chrono::milliseconds d) {
 // Claims one due job, or one whose holder's lease has passed (it crashed or was cut off).
 // Candidates are read first, then taken with a compare-and-set UPDATE: of several instances
 // (or several Galera nodes) after one job, one UPDATE matches; the others match nothing, or
-// lose certification (1213), and try the next candidate. A random start among the candidates
-// keeps this instance's workers from all racing for the first one.
+// lose certification (1213), and try the next candidate.
 Task<std::optional<Claimed>> claim_one(StatePtr s) {
     const auto& t = s->table;
-    auto due = co_await s->pool.query(idempotent, "SELECT id FROM " + t +
+    auto due = co_await s->pool.query(idempotent, "SELECT id, priority FROM " + t +
                                                       " WHERE state = 'queued' AND run_at <= UTC_TIMESTAMP(3)"
                                                       " ORDER BY priority DESC, run_at, id LIMIT 8");
     std::vector<std::uint64_t> ids;
-    for (const auto& row : due) ids.push_back(row.get<std::uint64_t>(0));
+    std::size_t top = 0;  // how many candidates share the highest priority
+    for (const auto& row : due) {
+        ids.push_back(row.get<std::uint64_t>(0));
+        if (row.get<std::int64_t>(1) == due.front().get<std::int64_t>(1)) ++top;
+    }
     if (ids.empty()) {
         auto expired = co_await s->pool.query(idempotent, "SELECT id FROM " + t +
                                                               " WHERE state = 'running' AND lease_until < UTC_TIMESTAMP(3) LIMIT 8");
         for (const auto& row : expired) ids.push_back(row.get<std::uint64_t>(0));
+        top = ids.size();
     }
     if (ids.empty()) co_return std::nullopt;
-    const std::size_t start = std::uniform_int_distribution<std::size_t>(0, ids.size() - 1)(s->random);
+    // A random first pick among the most urgent candidates, then the others in order: a
+    // higher priority always goes first, and workers after the same few jobs spread out.
+    const std::size_t first = std::uniform_int_distribution<std::size_t>(0, top - 1)(s->random);
+    std::rotate(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(first), ids.begin() + static_cast<std::ptrdiff_t>(top));
     const std::string take = "UPDATE " + t +
                              " SET state = 'running', claim = ?, owner = ?, attempts = attempts + 1,"
                              " lease_until = UTC_TIMESTAMP(3) + INTERVAL ? MICROSECOND"
                              " WHERE id = ? AND ((state = 'queued' AND run_at <= UTC_TIMESTAMP(3))"
                              " OR (state = 'running' AND lease_until < UTC_TIMESTAMP(3)))";
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-        const auto id = ids[(start + i) % ids.size()];
+    for (const auto id : ids) {
         const std::string claim = random_token(16).substr(0, 32);
         Result r;
         try {

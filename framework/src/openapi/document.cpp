@@ -112,6 +112,11 @@ boost::json::object operation(SchemaRegistry& registry, const RouteInfo& route, 
     if (in && in->query) in->query(registry, parameters, names);
     if (in && in->header) in->header(registry, parameters, names);
     if (in && in->cookie) in->cookie(registry, parameters, names);
+    for (const auto& p : doc.parameters) {
+        boost::json::object param{{"name", p.name}, {"in", p.in}, {"required", p.required}, {"schema", {{"type", "string"}}}};
+        if (!p.description.empty()) param["description"] = p.description;
+        parameters.push_back(std::move(param));
+    }
     if (!parameters.empty()) op["parameters"] = std::move(parameters);
 
     if (in && in->body)

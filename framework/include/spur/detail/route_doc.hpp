@@ -19,12 +19,19 @@ struct ResponseDoc {
 };
 
 /// What the OpenAPI document says about a route beyond its method, pattern and inputs.
+/// A parameter declared with RouteConfig::parameter.
+struct ParameterDoc {
+    std::string in, name, description;
+    bool required = false;
+};
+
 struct RouteDoc {
     std::string summary;
     std::string description;
     std::vector<std::string> tags;
     std::vector<std::string> security;  ///< any one of these schemes; empty = none
     std::vector<ResponseDoc> responses;
+    std::vector<ParameterDoc> parameters;
     bool hidden = false;
 };
 
