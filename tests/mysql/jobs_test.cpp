@@ -2,6 +2,7 @@
 
 #include <spur/metrics.hpp>
 
+#include "mysql/jobs_instance.hpp"
 #include "mysql/support.hpp"
 #include "support/test_server.hpp"
 
@@ -19,6 +20,7 @@
 using namespace spur;
 using namespace std::chrono_literals;
 using spur::test::eventually;
+using spur::test::Instance;
 using spur::test::run;
 using spur::test::test_db;
 
@@ -33,39 +35,6 @@ mysql::JobsOptions options_for(std::string table) {
     o.gauge_interval = 50ms;
     return o;
 }
-
-// One instance of an application: its own pool, queue object and I/O thread.
-// Members in this order: the io_context goes first, with the coroutines that lease connections.
-struct Instance {
-    explicit Instance(mysql::JobsOptions o) : pool(test_db(6)), jobs(pool, std::move(o)) {}
-    ~Instance() {
-        if (thread.joinable()) crash();
-    }
-    void start() {
-        jobs.start(io.get_executor());
-        guard.emplace(io.get_executor());
-        thread = std::thread([this] { io.run(); });
-    }
-    // The drain and stop of a clean shutdown.
-    void stop() {
-        std::promise<void> stopped;
-        boost::asio::co_spawn(io, jobs.stop(), [&](std::exception_ptr) { stopped.set_value(); });
-        stopped.get_future().wait();
-        guard.reset();
-        thread.join();
-    }
-    // The process dies: not one more statement reaches the database from it.
-    void crash() {
-        io.stop();
-        thread.join();
-    }
-
-    mysql::Pool pool;
-    mysql::Jobs jobs;
-    boost::asio::io_context io;
-    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard;
-    std::thread thread;
-};
 
 // The test's own view of the table.
 struct Db {
@@ -134,7 +103,7 @@ TEST_CASE("workers run due jobs highest priority first, and a delayed job waits"
     auto o = options_for("jobs_order");
     o.concurrency = 1;
     db.reset(o);
-    Instance app(o);
+    Instance app(test_db(6), o);
     std::mutex m;
     std::vector<std::string> ran;
     app.jobs.handle("note", [&](const mysql::Job& job) -> Task<> {
@@ -160,7 +129,7 @@ TEST_CASE("two instances sharing a queue run each job exactly once", "[mysql][jo
     Db db;
     auto o = options_for("jobs_shared");
     db.reset(o);
-    Instance a(o), b(o);
+    Instance a(test_db(6), o), b(test_db(6), o);
     std::mutex m;
     std::map<std::uint64_t, int> runs;
     std::atomic<int> by_a{0}, by_b{0};
@@ -195,7 +164,7 @@ TEST_CASE("a job whose instance died mid-run is run again by another once its le
     std::atomic<int> finished{0};
     std::uint64_t id = 0;
     {
-        Instance dying(o);
+        Instance dying(test_db(6), o);
         dying.jobs.handle("report", [&](const mysql::Job&) -> Task<> { co_await hold(started, never); });
         id = db.enqueue(dying.jobs, "report");
         dying.start();
@@ -204,7 +173,7 @@ TEST_CASE("a job whose instance died mid-run is run again by another once its le
     }
     mysql::Jobs view(db.pool, o);
     CHECK(db.job(view, id).state == mysql::JobState::running);  // until its lease passes
-    Instance survivor(o);
+    Instance survivor(test_db(6), o);
     survivor.jobs.handle("report", [&](const mysql::Job& job) -> Task<> {
         CHECK(job.attempt == 2);
         ++finished;
@@ -224,7 +193,7 @@ TEST_CASE("a failing job is retried with growing pauses, then dead with its last
     auto o = options_for("jobs_retry");
     o.backoff = 40ms;
     db.reset(o);
-    Instance app(o);
+    Instance app(test_db(6), o);
     std::mutex m;
     std::vector<std::chrono::steady_clock::time_point> at;
     std::atomic<bool> heal{false};
@@ -269,7 +238,7 @@ TEST_CASE("a drain lets the running job finish and claims nothing more, and stop
     std::atomic<bool> started{false}, release{false};
     std::atomic<int> quick{0};
     {
-        Instance app(o);
+        Instance app(test_db(6), o);
         app.jobs.handle("slow", [&](const mysql::Job&) -> Task<> { co_await hold(started, release); });
         app.jobs.handle("quick", [&](const mysql::Job&) -> Task<> { ++quick; co_return; });
         const auto slow = db.enqueue(app.jobs, "slow");
@@ -285,7 +254,7 @@ TEST_CASE("a drain lets the running job finish and claims nothing more, and stop
     }
     started = false;
     release = false;
-    Instance app(o);
+    Instance app(test_db(6), o);
     app.jobs.handle("slow", [&](const mysql::Job&) -> Task<> { co_await hold(started, release); });
     app.jobs.handle("quick", [&](const mysql::Job&) -> Task<> { ++quick; co_return; });
     auto all = run(db.io, app.jobs.list(mysql::JobState::queued));
@@ -306,7 +275,7 @@ TEST_CASE("once() makes a job's database effect happen once, though the job runs
     db.reset(o);
     run(db.io, db.pool.query("CREATE TABLE IF NOT EXISTS jobs_once_credits (job_id BIGINT UNSIGNED NOT NULL)"));
     run(db.io, db.pool.query("DELETE FROM jobs_once_credits"));
-    Instance app(o);
+    Instance app(test_db(6), o);
     std::atomic<int> runs{0};
     app.jobs.handle("credit", [&](const mysql::Job& job) -> Task<> {
         ++runs;
@@ -330,7 +299,7 @@ TEST_CASE("jobs count into the metrics registry and purge() deletes finished job
     auto o = options_for("jobs_metrics");
     db.reset(o);
     MetricsRegistry registry;
-    Instance app(o);
+    Instance app(test_db(6), o);
     app.jobs.collect_metrics(registry);
     app.jobs.handle("ok", [](const mysql::Job&) -> Task<> { co_return; });
     app.jobs.handle("bad", [](const mysql::Job&) -> Task<> { throw mysql::PermanentJobError("no"); co_return; });
