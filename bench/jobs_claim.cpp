@@ -75,6 +75,8 @@ spur::Task<bool> claim_skip_locked(mysql::Pool& pool, Tally& t) {
             co_await c->execute(std::string("UPDATE ") + table + " SET state = 'running' WHERE id = ?", id);
             co_await c->commit();
             t.statements += 2;
+        } else {
+            co_await c->rollback();
         }
     } catch (const mysql::Error& e) {
         if (!e.transaction_conflict()) throw;
@@ -86,7 +88,6 @@ spur::Task<bool> claim_skip_locked(mysql::Pool& pool, Tally& t) {
         co_return true;
     }
     if (id == 0) {
-        co_await c->rollback();
         // Nothing unlocked: done only when nothing is queued at all.
         auto left = co_await c->query(std::string("SELECT COUNT(*) FROM ") + table + " WHERE state = 'queued'");
         co_return left.front().get<std::uint64_t>(0) > 0;
