@@ -23,12 +23,14 @@ spur::Task<std::string> account_of(spur::Request& req) {
 spur::Task<std::string> nobody(spur::Request&) { co_return std::string(); }
 }  // namespace
 
-spur::Middleware idempotent_writes(Services& s, KeyScope scope) {
+spur::Middleware idempotent_writes(Services& s, KeyScope scope, KeepAnswer keep) {
     spur::middleware::IdempotencyOptions o;
     o.principal = scope == KeyScope::account ? account_of : nobody;
     // A text's answer carries its content (up to MAX_TEXT_BYTES, escaped): keep answers up to
     // 8 MiB, the largest body a write takes; a larger one is answered 409 idempotency_key_applied.
-    o.max_stored_body = 8 * 1024 * 1024;
+    // An answer with a secret is kept by no one: API key secrets are stored only hashed, and a
+    // token only in the client.
+    o.max_stored_body = keep == KeepAnswer::whole ? 8 * 1024 * 1024 : 0;
     o.stored_headers.push_back("Cache-Control");
     return spur::middleware::idempotency(s.idempotency, std::move(o));
 }

@@ -22,7 +22,14 @@ enum class KeyScope {
 /// 409 (the key of a killed instance frees after 10 s). Handlers that write in a transaction
 /// mark the key there (mark_applied), so a crash between the write and storing its answer
 /// gives 409 `idempotency_key_applied`, never a second write.
-spur::Middleware idempotent_writes(Services& s, KeyScope scope);
+/// What is kept of an answer.
+enum class KeepAnswer {
+    whole,       ///< replayed to a retry
+    never,       ///< it carries a secret (an API key's, a token): a retry of a lost answer gets 409
+                 ///< idempotency_key_applied — the write happened; its secret is not stored anywhere
+};
+
+spur::Middleware idempotent_writes(Services& s, KeyScope scope, KeepAnswer keep = KeepAnswer::whole);
 
 /// Documents the header and its 409/422 answers on `route` (a route being configured:
 /// `accepts_idempotency_key(data.post("/", ...).summary("…"))`).

@@ -167,7 +167,8 @@ spur::App build_app(Services& s) {
         .summary("Revoke this token").responds(204, "Signed out");
     users.post("/logout-all", auth::logout_all(s))
         .summary("Revoke every token of this account").responds(204, "Signed out everywhere");
-    accepts_idempotency_key(users.post("/password", idempotent_writes(s, KeyScope::account), auth::change_password(s))
+    accepts_idempotency_key(users.post("/password", idempotent_writes(s, KeyScope::account, KeepAnswer::never),
+                                       auth::change_password(s))
         .body_limit(small).summary("Change the password: every older token ends, a fresh one is returned")
         .responds<auth::TokenReply>(200).responds_error(403, 409, 429));
     users.get("/me", auth::me(s)).summary("The signed-in account").responds<auth::UserReply>(200);
@@ -191,8 +192,8 @@ spur::App build_app(Services& s) {
 
     spur::Router keys;
     keys.use(personal_data());
-    accepts_idempotency_key(keys.post("/", idempotent_writes(s, KeyScope::account), api_keys::create(s)).body_limit(small)
-        .summary("Create an API key (the password again): its secret is shown once")
+    accepts_idempotency_key(keys.post("/", idempotent_writes(s, KeyScope::account, KeepAnswer::never), api_keys::create(s))
+        .body_limit(small).summary("Create an API key (the password again): its secret is shown once")
         .responds<api_keys::KeyCreated>(201).responds_error(403, 429));
     keys.get("/", api_keys::list(s)).summary("List API keys").responds<api_keys::KeyList>(200);
     keys.del("/:id", api_keys::remove(s)).summary("Revoke an API key").responds(204, "Revoked");

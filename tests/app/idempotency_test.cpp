@@ -97,3 +97,22 @@ TEST_CASE("spur-app: a registration retried with its key creates one account, an
         CHECK(op.at("responses").as_object().contains("422"));
     }
 }
+
+TEST_CASE("spur-app: an answer with a secret is never kept: a retried API key creation is 409 idempotency_key_applied", "[app][idempotency]") {
+    Running app;
+    const auto token = signup(app, unique_email("idem-key"));
+    const auto key = spur::random_uuid();
+    const boost::json::value body = {{"name", "ci"}, {"password", "password123"}};
+    auto first = post(app, "/api/keys", body, with_key(bearer(token), key));
+    REQUIRE(first.status == 201);
+    const std::string secret(first.json().at("secret").as_string());
+    auto again = post(app, "/api/keys", body, with_key(bearer(token), key));
+    CHECK(again.status == 409);
+    CHECK(again.json().at("error").at("code") == "idempotency_key_applied");
+    CHECK(again.body.find(secret) == std::string::npos);
+    auto keys = get(app, "/api/keys", bearer(token));
+    CHECK(keys.json().at("items").as_array().size() == 1);  // made once
+    boost::asio::io_context io;
+    CHECK(spur::test::test_db_row(io, "SELECT CAST(COUNT(*) AS CHAR) FROM spur_idempotency WHERE LOCATE(?, COALESCE(body, '')) > 0",
+                                  secret) == "0");
+}
