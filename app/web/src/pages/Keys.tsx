@@ -10,6 +10,9 @@ const wrongPassword = (error: unknown) =>
 // A key acts without the password or the mail: the server mints one only for an account whose
 // address is confirmed (403 email_unverified), which the banner above the page offers to do.
 const unverified = (error: unknown) => error instanceof ApiError && error.code === "email_unverified";
+// The key was made but its answer was lost (the server keeps no copy of a secret): the list
+// shows it; it can only be revoked and made again.
+const madeUnseen = (error: unknown) => error instanceof ApiError && error.code === "idempotency_key_applied";
 
 export function Keys() {
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
@@ -27,6 +30,9 @@ export function Keys() {
     load();
   }, []);
 
+  useEffect(() => {
+    if (madeUnseen(createError)) load();
+  }, [createError]);
   const create = creation.submit(async (key) => {
     setCreated(await api.createKey({ name, password }, key));
     setCopied(false);
@@ -64,6 +70,11 @@ export function Keys() {
         <p className="form-error" role="alert">
           Confirm your e-mail address first: a key lets a program act in your name, so one is made only for an
           account whose address is confirmed. Follow the link in the mail we sent, or use Resend above.
+        </p>
+      ) : madeUnseen(createError) ? (
+        <p className="form-error" role="alert">
+          The key was created, but its answer was lost on the way and its secret cannot be shown again. Revoke it
+          below and create another.
         </p>
       ) : (
         !wrongPassword(createError) && <FormError error={createError} fields={["/name", "/password"]} />
