@@ -135,9 +135,10 @@ def main():
     stats = Stats()
     acked = {}  # title -> id
     retried = set()  # titles of writes sent more than once (with the same key)
-    applied = set()  # titles answered 409 idempotency_key_applied
+    applied_unanswered = set()  # titles answered 409 idempotency_key_applied
     gave_up = set()  # titles never answered (the run ended first)
     outcomes = {"replayed": 0, "waited_in_use": 0}
+    answers = {}  # title -> every answer its attempts got, for the writes sent more than once
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -157,16 +158,19 @@ def main():
             # After the run's end a write still in doubt gets a while to be answered: every
             # instance is back by then, and a key locked by the killed one frees in 10 s.
             attempt = 0
+            seen = []
             while True:
                 attempt += 1
                 if attempt == 2:
                     with lock:
                         retried.add(title)
+                        answers[title] = seen
                 try:
                     status, data, headers = lb.exchange("POST", "/api/texts", body, tokens[w], timeout=15, key=key)
                 except OSError as e:
                     stats.record("write", False, type(e).__name__)
                     status, data, headers = None, b"", {}
+                seen.append(status if status else "no answer")
                 if status == 201:
                     with lock:
                         acked[title] = json.loads(data)["text"]["id"]
@@ -176,9 +180,11 @@ def main():
                     time.sleep(a.pause)
                     break
                 code = error_code(data) if status else None
+                if code:
+                    seen[-1] = f"{status} {code}"
                 if status == 409 and code == "idempotency_key_applied":
                     with lock:
-                        applied.add(title)
+                        applied_unanswered.add(title)
                     stats.record("write", True)
                     break
                 if status == 409 and code == "idempotency_key_in_use":
@@ -260,7 +266,7 @@ def main():
             if content != content_for(title):
                 partial += 1
         lost = [t for t, i in acked.items() if present.get(t) != i]
-        lost += [t for t in applied if t not in present]  # applied, so it must be there
+        lost += [t for t in applied_unanswered if t not in present]  # applied, so it must be there
         count, = node_sql(a.cluster_sh, n, "SELECT COUNT(*) FROM texts")[0]
         checksum = node_sql(a.cluster_sh, n, "CHECKSUM TABLE texts, users")
         nodes[f"db{n}"] = {"rows": len(rows), "texts_total": int(count), "lost": len(lost), "duplicates": duplicates,
@@ -293,9 +299,10 @@ def main():
         c["fault_command_s"] = fault_seconds.get(phase)
         phases[phase] = c
     writes = {"acknowledged": len(acked), "retried": len(retried), "retried_then_acknowledged": len(retried & set(acked)),
-              "replayed_answers": outcomes["replayed"], "applied_without_answer": len(applied),
+              "replayed_answers": outcomes["replayed"], "applied_without_answer": len(applied_unanswered),
               "waited_for_a_key_in_use": outcomes["waited_in_use"], "never_answered": len(gave_up),
-              "duplicates": max(n["duplicates"] for n in nodes.values()), "lost": max(n["lost"] for n in nodes.values())}
+              "duplicates": max(n["duplicates"] for n in nodes.values()), "lost": max(n["lost"] for n in nodes.values()),
+              "retried_writes": {t: answers.get(t) for t in sorted(retried)[:20]}}
     summary = {"writes": writes, "phases": phases, "nodes": nodes, "balancer_sign_in_limit": summary_proxy,
                "migrations": migrations}
     problems = []
