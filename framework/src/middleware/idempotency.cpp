@@ -188,11 +188,18 @@ Task<> run(const State& s, Request& req, Response& res, Next next) {
     // sub-coroutine's too); the key must still be freed or its answer kept, so from here on it
     // runs uncancelled — in this coroutine itself, as only the this_coro calls are exempt.
     auto cancellation = co_await boost::asio::this_coro::cancellation_state;
-    if (cancellation.cancelled() != boost::asio::cancellation_type::none)
-        co_await boost::asio::this_coro::reset_cancellation_state();
+    const bool client_left = cancellation.cancelled() != boost::asio::cancellation_type::none;
+    if (client_left) co_await boost::asio::this_coro::reset_cancellation_state();
     const auto* held = idempotency_claim(req);
     Task<> settling = settle(s, req, res, *held, failure != nullptr);
     co_await std::move(settling);
+    // With the cancellation reset, App::handle could no longer tell that the client left: it
+    // would log the handler's operation_aborted as an unhandled exception and render a 500
+    // nobody reads. Answer as it does for a client that left: 499, nothing logged.
+    if (failure && client_left) {
+        res.status(499);
+        co_return;
+    }
     if (failure) std::rethrow_exception(failure);
 }
 }  // namespace
