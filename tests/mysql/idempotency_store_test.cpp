@@ -154,6 +154,34 @@ TEST_CASE("a retry to another instance gets the stored answer, and the table hol
     CHECK(c.scalar("SELECT COUNT(DISTINCT scope_hash) FROM idem_shared") == 2);
 }
 
+TEST_CASE("a kept answer is sealed: the table never holds its body or headers in clear, and a tampered one is never run again",
+          "[mysql][idempotency]") {
+    // An answer may carry a secret shown once (a new API key, a fresh token): a reader of the
+    // table, or of a backup, must not find it there.
+    Cluster c("idem_sealed");
+    c.a.app.post("/keys", [](Request&, Response& res) {
+        res.status(201).set("Location", "/keys/secret-location-7");
+        res.json({{"secret", "sk_live_do_not_store_me"}});
+    });
+    c.b.app.post("/keys", [](Request&, Response& res) { res.status(500).send("must not run"); });
+    testing::Client a(c.a.app), b(c.b.app);
+    auto first = a.post("/keys", "x", key("k-sealed"));
+    REQUIRE(first.status == 201);
+    CHECK(c.scalar("SELECT COUNT(*) FROM idem_sealed WHERE state = 2") == 1);
+    CHECK(c.scalar("SELECT COUNT(*) FROM idem_sealed WHERE LOCATE('sk_live', body) > 0 OR LOCATE('secret-location', headers) > 0") == 0);
+    auto replayed = b.post("/keys", "x", key("k-sealed"));
+    CHECK(replayed.status == 201);
+    CHECK(replayed.body == first.body);
+    CHECK(replayed.header("Location") == "/keys/secret-location-7");
+    CHECK(replayed.header("Idempotent-Replayed") == "true");
+    // A body that does not open (edited, or kept in clear by an older version): the effect
+    // happened, its answer is gone — 409, not a second run.
+    c.sql("UPDATE idem_sealed SET body = 'x'");
+    auto tampered = b.post("/keys", "x", key("k-sealed"));
+    CHECK(tampered.status == 409);
+    CHECK(code(tampered) == "idempotency_key_applied");
+}
+
 TEST_CASE("concurrent first requests with one key on two instances: one runs, the other gets 409", "[mysql][idempotency][concurrency]") {
     Cluster c("idem_concurrent");
     c.hold = true;

@@ -24,6 +24,11 @@ struct IdempotencyStoreOptions {
 /// stored): the request's fingerprint, the claim token of the request holding it, its state
 /// (running, applied, answered), when its lock passes and when it expires, and the answer
 /// (status, kept headers, body up to 16 MiB; a larger one is kept as applied without answer).
+/// The headers and body are sealed (AES-256-GCM) under a key derived from the raw scope and
+/// key, so the table — or a backup of it — never holds an answer in clear: one that carries a
+/// secret shown once (a new API key, a token) opens only for a request presenting its key. As
+/// strong as the keys are unguessable (a random UUID). A kept answer that does not open
+/// (edited by hand) is treated as lost: 409 `idempotency_key_applied`, never a second run.
 /// Times come from the database's clock (UTC_TIMESTAMP), so instances' clocks never disagree.
 ///
 /// Taking a key is an INSERT: of two requests only one gets the row, on one server or on two
