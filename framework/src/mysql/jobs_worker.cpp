@@ -172,6 +172,13 @@ Task<> keep_lease(StatePtr s, Claimed c) {
     }
 }
 
+// Completes when a run has taken `limit` (JobsOptions::timeout); throws when cancelled (the
+// handler ended first).
+Task<> deadline(std::chrono::milliseconds limit) {
+    net::steady_timer timer(co_await net::this_coro::executor, limit);
+    co_await timer.async_wait(net::use_awaitable);
+}
+
 void log_job(const StatePtr& s, LogLevel level, const Claimed& c, std::string_view what) {
     s->log(level, fmt::format("job {} ({}, attempt {}/{}): {}", c.job.id, c.job.kind, c.job.attempt, c.job.max_attempts, what));
 }
@@ -190,13 +197,21 @@ Task<> run(StatePtr s, Claimed c) {
         co_return;
     }
     auto executor = co_await net::this_coro::executor;
-    auto [order, handler_error, lease_error] =
+    auto [order, handler_error, lease_error, deadline_error] =
         co_await net::experimental::make_parallel_group(net::co_spawn(executor, call_handler(handler, c.job), net::deferred),
-                                                        net::co_spawn(executor, keep_lease(s, c), net::deferred))
+                                                        net::co_spawn(executor, keep_lease(s, c), net::deferred),
+                                                        net::co_spawn(executor, deadline(s->options.timeout), net::deferred))
             .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
     co_await net::this_coro::reset_cancellation_state();
-    if (order[0] == 1) {  // the handler was cancelled because of the lease
-        if (s->stopping || lease_error) {
+    if (order[0] == 2 && !deadline_error && !s->stopping) {  // the handler ran too long and was cancelled: a failed run
+        const std::string error = fmt::format("timed out after {} ms", s->options.timeout.count());
+        const bool dead = c.job.attempt >= c.job.max_attempts;
+        co_await mark_failed(s, c, error, false);
+        log_job(s, dead ? LogLevel::error : LogLevel::warn, c, (dead ? "dead: " : "failed, will retry: ") + error);
+        co_return;
+    }
+    if (order[0] != 0) {  // the handler was cancelled: because of the lease, or by the shutdown
+        if (s->stopping || lease_error || deadline_error) {
             co_await give_back(s, c);
             log_job(s, LogLevel::info, c, s->stopping ? "cut short by the shutdown: back in the queue"
                                                       : "cut short (keeping its lease failed): back in the queue");

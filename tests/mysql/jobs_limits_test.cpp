@@ -1,0 +1,85 @@
+// spur::mysql::Jobs under handlers that misbehave: one that never returns, one that throws
+// something that is no std::exception.
+#include <spur/mysql/jobs.hpp>
+
+#include "mysql/jobs_support.hpp"
+#include "mysql/support.hpp"
+#include "support/test_server.hpp"
+
+#include <atomic>
+
+using namespace spur;
+using namespace std::chrono_literals;
+using namespace spur::test::jobs;
+using spur::test::eventually;
+using spur::test::run;
+
+TEST_CASE("a handler that never returns is cancelled at the timeout, its run failed, and the job ends dead", "[mysql][jobs]") {
+    Db db;
+    auto o = options_for("jobs_timeout");
+    o.timeout = 150ms;
+    o.backoff = 10ms;
+    db.reset(o);
+    Instance app(o);
+    std::atomic<int> runs{0}, cancelled{0};
+    app.jobs.handle("hangs", [&](const mysql::Job&) -> Task<> {
+        ++runs;
+        boost::asio::steady_timer forever(co_await boost::asio::this_coro::executor, std::chrono::hours(24));
+        try {
+            co_await forever.async_wait(boost::asio::use_awaitable);
+        } catch (const boost::system::system_error&) {
+            ++cancelled;
+            throw;
+        }
+    });
+    std::atomic<int> quick{0};
+    app.jobs.handle("quick", [&](const mysql::Job&) -> Task<> {
+        ++quick;
+        co_return;
+    });
+    const auto id = db.enqueue(app.jobs, "hangs", "{}", {.max_attempts = 2});
+    app.start();
+    // Without a bound its lease would be renewed, and its worker held, for ever.
+    REQUIRE(eventually([&] { return db.job(app.jobs, id).state == mysql::JobState::dead; }, 3000ms));
+    const auto j = db.job(app.jobs, id);
+    CHECK(j.attempts == 2);
+    CHECK(j.last_error == "timed out after 150 ms");
+    CHECK_FALSE(j.lease_until.has_value());
+    CHECK(runs == 2);
+    CHECK(cancelled == 2);
+    // The workers are free again.
+    db.enqueue(app.jobs, "quick");
+    CHECK(eventually([&] { return quick == 1; }, 3000ms));
+    app.stop();
+}
+
+TEST_CASE("a handler that throws no std::exception fails its run like any other, and the worker goes on", "[mysql][jobs]") {
+    Db db;
+    auto o = options_for("jobs_odd_throw");
+    o.concurrency = 1;
+    db.reset(o);
+    Instance app(o);
+    app.jobs.handle("odd", [](const mysql::Job&) -> Task<> {
+        throw 42;
+        co_return;
+    });
+    std::atomic<int> next{0};
+    app.jobs.handle("next", [&](const mysql::Job&) -> Task<> {
+        ++next;
+        co_return;
+    });
+    const auto odd = db.enqueue(app.jobs, "odd", "{}", {.max_attempts = 1});
+    db.enqueue(app.jobs, "next");
+    app.start();
+    REQUIRE(eventually([&] { return db.job(app.jobs, odd).state == mysql::JobState::dead; }, 3000ms));
+    CHECK(db.job(app.jobs, odd).last_error == "non-standard exception");
+    CHECK(eventually([&] { return next == 1; }, 3000ms));
+    app.stop();
+}
+
+TEST_CASE("Jobs refuses a timeout that is not positive", "[mysql][jobs]") {
+    mysql::Pool pool(spur::test::test_db(1));
+    auto o = options_for("jobs_bad_timeout");
+    o.timeout = 0ms;
+    CHECK_THROWS_AS(mysql::Jobs(pool, o), std::invalid_argument);
+}
