@@ -1,5 +1,5 @@
-// spur::mysql::Jobs under handlers that misbehave: one that never returns, one that throws
-// something that is no std::exception.
+// spur::mysql::Jobs under handlers that misbehave (one that never returns, one that throws
+// something that is no std::exception) and a stop at the worst moment.
 #include <spur/mysql/jobs.hpp>
 
 #include "mysql/jobs_support.hpp"
@@ -7,6 +7,8 @@
 #include "support/test_server.hpp"
 
 #include <atomic>
+#include <optional>
+#include <thread>
 
 using namespace spur;
 using namespace std::chrono_literals;
@@ -82,4 +84,44 @@ TEST_CASE("Jobs refuses a timeout that is not positive", "[mysql][jobs]") {
     auto o = options_for("jobs_bad_timeout");
     o.timeout = 0ms;
     CHECK_THROWS_AS(mysql::Jobs(pool, o), std::invalid_argument);
+}
+
+TEST_CASE("a stop while a job's outcome is being recorded lets it be recorded: the job is done, not run again", "[mysql][jobs]") {
+    Db db;
+    auto o = options_for("jobs_stop_finish");
+    o.concurrency = 1;
+    o.lease = 3000ms;  // no renewal while the test holds the row
+    db.reset(o);
+    Instance app(o);
+    std::atomic<bool> started{false}, release{false};
+    app.jobs.handle("slow", [&](const mysql::Job&) { return hold(started, release); });
+    const auto id = db.enqueue(app.jobs, "slow");
+    app.start();
+    REQUIRE(eventually([&] { return started.load(); }));
+
+    // The test holds the job's row, so recording the outcome waits for it.
+    mysql::Pool locker(spur::test::test_db(1));
+    boost::asio::io_context lio;
+    std::optional<mysql::PooledConnection> lease;
+    run(lio, [&]() -> Task<> {
+        lease.emplace(co_await locker.acquire());
+        co_await (*lease)->begin();
+        co_await (*lease)->execute("SELECT id FROM jobs_stop_finish WHERE id = ? FOR UPDATE", id);
+    }());
+    release = true;
+    REQUIRE(eventually([&] {
+        return run(db.io, db.pool.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE "
+                                          "'UPDATE jobs_stop_finish SET state = ''done''%'"))
+                   .front()
+                   .get<std::int64_t>(0) == 1;
+    }));
+    std::thread stopper([&] { app.stop(); });
+    // A stop that cut the statement would leave it to the pool to drain: give it the time to.
+    eventually([&] { return app.pool.stats().abandoned > 0; }, 400ms);
+    run(lio, (*lease)->rollback());
+    stopper.join();
+    CHECK(app.pool.stats().abandoned == 0);
+    const auto j = db.job(app.jobs, id);
+    CHECK(j.state == mysql::JobState::done);
+    CHECK(j.attempts == 1);
 }

@@ -183,8 +183,10 @@ void log_job(const StatePtr& s, LogLevel level, const Claimed& c, std::string_vi
     s->log(level, fmt::format("job {} ({}, attempt {}/{}): {}", c.job.id, c.job.kind, c.job.attempt, c.job.max_attempts, what));
 }
 
-// One claimed job, start to outcome.
-Task<> run(StatePtr s, Claimed c) {
+// One claimed job, start to outcome. Only the handler's run may be cut by a stop (phase
+// running); the statements recording the outcome are not (phase finishing): a cut one would
+// leave a finished job running until its lease passes, and then run it again.
+Task<> run(StatePtr s, JobWorker& w, Claimed c) {
     auto handler = s->handler(c.job.kind);
     if (!handler) {
         co_await mark_failed(s, c, "no handler for the kind \"" + c.job.kind + "\" on " + s->options.owner, true);
@@ -197,11 +199,13 @@ Task<> run(StatePtr s, Claimed c) {
         co_return;
     }
     auto executor = co_await net::this_coro::executor;
+    w.phase = JobWorker::Phase::running;
     auto [order, handler_error, lease_error, deadline_error] =
         co_await net::experimental::make_parallel_group(net::co_spawn(executor, call_handler(handler, c.job), net::deferred),
                                                         net::co_spawn(executor, keep_lease(s, c), net::deferred),
                                                         net::co_spawn(executor, deadline(s->options.timeout), net::deferred))
             .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
+    w.phase = JobWorker::Phase::finishing;
     co_await net::this_coro::reset_cancellation_state();
     if (order[0] == 2 && !deadline_error && !s->stopping) {  // the handler ran too long and was cancelled: a failed run
         const std::string error = fmt::format("timed out after {} ms", s->options.timeout.count());
@@ -271,9 +275,9 @@ Task<> work(StatePtr s, std::shared_ptr<JobWorker> w) {
             if (!co_await pause(s->options.poll)) break;
             continue;
         }
-        w->phase = JobWorker::Phase::running;
+        w->phase = JobWorker::Phase::finishing;
         try {
-            co_await run(s, std::move(*claimed));
+            co_await run(s, *w, std::move(*claimed));
         } catch (const std::exception& e) {
             // Recording the outcome failed: the lease passes and the job runs again.
             s->log(LogLevel::warn, fmt::format("jobs: recording a job's outcome failed: {}", e.what()));
