@@ -5,6 +5,7 @@
 #include <spur/app.hpp>
 #include <spur/testing/client.hpp>
 
+#include <boost/beast/core/string.hpp>
 #include <boost/json/parse.hpp>
 
 #include <catch2/catch.hpp>
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 using namespace spur;
 using namespace std::chrono_literals;
@@ -84,6 +86,29 @@ TEST_CASE("a retried POST gets the first answer replayed byte for byte and the h
     auto patched = c.patch("/items/7", "x", key("p1"));
     CHECK(c.patch("/items/7", "x", key("p1")).body == patched.body);
     CHECK(f.calls == 2);
+}
+
+TEST_CASE("a replayed header replaces the value an outer middleware set, rather than doubling it", "[middleware][idempotency]") {
+    // As spur-app's personal_data(): a default Cache-Control set before the chain, which the
+    // handler overrides; a replay must answer what the first answer said, once.
+    App app{AppOptions{.log = [](LogLevel, std::string_view) {}}};
+    mw::MemoryIdempotencyStore store;
+    mw::IdempotencyOptions o;
+    o.stored_headers.push_back("Cache-Control");
+    app.use([](Request&, Response& res, Next next) -> Task<> {
+        res.set("Cache-Control", "private, no-store");
+        co_await next();
+    });
+    app.use(mw::idempotency(store, o));
+    app.post("/cached", [](Request&, Response& res) { res.set("Cache-Control", "private, max-age=60").send("ok"); });
+    testing::Client c(app);
+    REQUIRE(c.post("/cached", "x", key("cc")).header("Cache-Control") == "private, max-age=60");
+    auto again = c.post("/cached", "x", key("cc"));
+    CHECK(again.header("Idempotent-Replayed") == "true");
+    std::vector<std::string> values;
+    for (const auto& field : again.headers)
+        if (boost::beast::iequals(field.name_string(), "Cache-Control")) values.emplace_back(field.value());
+    CHECK(values == std::vector<std::string>{"private, max-age=60"});
 }
 
 TEST_CASE("other methods, and POSTs without the header, pass through untouched", "[middleware][idempotency]") {

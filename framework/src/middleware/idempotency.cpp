@@ -104,6 +104,10 @@ StoredResponse stored(const Response& res, const std::vector<std::string>& names
 
 void replay(Response& res, const StoredResponse& answer) {
     res.status(answer.status);
+    // The stored values replace what an outer middleware set before the chain (a default
+    // Cache-Control, say), as the handler's own set() did the first time; several stored
+    // values of one name (two Links) are all kept.
+    for (const auto& [name, value] : answer.headers) res.unset(name);
     for (const auto& [name, value] : answer.headers) res.append(name, value);
     res.set("Idempotent-Replayed", "true");
     // Byte for byte: not send(), which would add a Content-Type the first answer lacked.
