@@ -1,14 +1,18 @@
 // spur::mysql::Jobs under handlers that misbehave (one that never returns, one that throws
-// something that is no std::exception) and a stop at the worst moment.
+// something that is no std::exception), a stop at the worst moment, a database out of reach.
 #include <spur/mysql/jobs.hpp>
+
+#include <spur/app.hpp>
 
 #include "mysql/jobs_support.hpp"
 #include "mysql/support.hpp"
 #include "support/test_server.hpp"
 
 #include <atomic>
+#include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 using namespace spur;
 using namespace std::chrono_literals;
@@ -124,4 +128,35 @@ TEST_CASE("a stop while a job's outcome is being recorded lets it be recorded: t
     const auto j = db.job(app.jobs, id);
     CHECK(j.state == mysql::JobState::done);
     CHECK(j.attempts == 1);
+}
+
+TEST_CASE("with the database out of reach, the workers log that once, not once per worker per poll", "[mysql][jobs]") {
+    auto config = spur::test::test_db(2);
+    config.host = "localhost";
+    config.socket = "/nonexistent/spur-jobs-down.sock";
+    mysql::Pool pool(config);
+    auto o = options_for("jobs_db_down");
+    o.poll = 5ms;
+    o.concurrency = 2;
+    mysql::Jobs jobs(pool, o);
+    std::mutex m;
+    std::vector<std::string> lines;
+    App app(AppOptions{.log = [&](LogLevel, std::string_view line) {
+        std::lock_guard lock(m);
+        if (line.find("jobs:") != std::string_view::npos) lines.emplace_back(line);
+    }});
+    jobs.serve(app);
+    auto logged = [&] {
+        std::lock_guard lock(m);
+        return lines.size();
+    };
+    {
+        spur::test::TestServer server(app);
+        REQUIRE(eventually([&] { return logged() >= 1; }));
+        // Two workers failing every 5 ms wrote a line each time: hundreds in this wait.
+        CHECK_FALSE(eventually([&] { return logged() >= 2; }, 300ms));
+    }
+    std::lock_guard lock(m);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines.front().find("jobs: looking for due jobs failed: ") != std::string::npos);
 }

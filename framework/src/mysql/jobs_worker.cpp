@@ -251,14 +251,38 @@ void ended(const StatePtr& s, JobWorker& w) {
     if (--s->live == 0 && s->all_ended) s->all_ended->cancel();
 }
 
+// A failed look for due jobs: logged the first time, then at most once a minute with the
+// count, so that a database outage does not write a line per worker per poll.
+void claim_failed(const StatePtr& s, std::string_view error) {
+    const auto now = Clock::now();
+    ++s->claim_failures;
+    if (s->claim_failures > 1 && now - s->failure_logged < std::chrono::minutes(1)) {
+        ++s->failures_unlogged;
+        return;
+    }
+    s->log(LogLevel::warn, s->claim_failures == 1 ? fmt::format("jobs: looking for due jobs failed: {}", error)
+                                                  : fmt::format("jobs: looking for due jobs still fails ({} more times since the last line): {}",
+                                                                s->failures_unlogged + 1, error));
+    s->failure_logged = now;
+    s->failures_unlogged = 0;
+}
+
+void claim_succeeded(const StatePtr& s) {
+    if (s->claim_failures == 0) return;
+    s->log(LogLevel::info, fmt::format("jobs: looking for due jobs works again, after {} failed looks", s->claim_failures));
+    s->claim_failures = 0;
+    s->failures_unlogged = 0;
+}
+
 Task<> work(StatePtr s, std::shared_ptr<JobWorker> w) {
     while (!s->draining && !s->stopping) {
         w->phase = JobWorker::Phase::claiming;
         std::optional<Claimed> claimed;
         try {
             claimed = co_await claim_one(s);
+            claim_succeeded(s);
         } catch (const std::exception& e) {
-            s->log(LogLevel::warn, fmt::format("jobs: looking for due jobs failed: {}", e.what()));
+            claim_failed(s, e.what());
         }
         co_await net::this_coro::reset_cancellation_state();
         if (claimed && (s->draining || s->stopping)) {
