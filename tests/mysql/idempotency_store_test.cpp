@@ -50,7 +50,12 @@ struct Instance {
     mysql::Pool pool{test_db(4)};
     mysql::IdempotencyStore store;
     App app{AppOptions{.log = [this](LogLevel level, std::string_view line) { errors.add(level, line); }}};
-    explicit Instance(const std::string& table) : store(pool, mysql::IdempotencyStoreOptions{.table = table}) {}
+    explicit Instance(const std::string& table, mysql::IdempotencyStoreOptions options = {})
+        : store(pool, with_table(std::move(options), table)) {}
+    static mysql::IdempotencyStoreOptions with_table(mysql::IdempotencyStoreOptions o, const std::string& table) {
+        o.table = table;
+        return o;
+    }
 };
 
 // Two instances, a table per test case (CTest runs the cases in parallel processes) and a
@@ -64,8 +69,8 @@ struct Cluster {
     std::atomic<int> runs{0};
     bool hold = false;
 
-    explicit Cluster(const std::string& name, mw::IdempotencyOptions options = {})
-        : table(name), items(name + "_items"), a(table), b(table) {
+    explicit Cluster(const std::string& name, mw::IdempotencyOptions options = {}, mysql::IdempotencyStoreOptions store = {})
+        : table(name), items(name + "_items"), a(table, store), b(table, store) {
         mysql::IdempotencyStoreOptions store_options;
         store_options.table = table;
         const auto migration = mysql::IdempotencyStore::migration(1, store_options);  // named: GCC 12
@@ -180,6 +185,33 @@ TEST_CASE("a kept answer is sealed: the table never holds its body or headers in
     auto tampered = b.post("/keys", "x", key("k-sealed"));
     CHECK(tampered.status == 409);
     CHECK(code(tampered) == "idempotency_key_applied");
+}
+
+TEST_CASE("a principal's large answers are kept up to max_answer_bytes_per_scope, then sent but kept as applied",
+          "[mysql][idempotency]") {
+    // Create a large resource, delete it, again: the resource's quota never fills, but each
+    // answer was kept for a day — the table grew without bound on one account's word.
+    Cluster c("idem_budget", {}, mysql::IdempotencyStoreOptions{.max_answer_bytes_per_scope = 25'000});
+    int n = 0;
+    for (Instance* i : {&c.a, &c.b})
+        i->app.post("/big", [&n](Request&, Response& res) { res.status(201).send(std::to_string(++n) + std::string(10'000, 'x')); });
+    testing::Client a(c.a.app), b(c.b.app);
+    const testing::Headers alice{{"Authorization", "Bearer alice"}}, bob{{"Authorization", "Bearer bob"}};
+    for (const char* k : {"big-1", "big-2", "big-3"}) REQUIRE(a.post("/big", "x", key(k, alice)).status == 201);
+    CHECK(n == 3);
+    // Two fit alice's budget and replay; the third was sent, its key kept without its answer.
+    CHECK(b.post("/big", "x", key("big-1", alice)).header("Idempotent-Replayed") == "true");
+    CHECK(b.post("/big", "x", key("big-2", alice)).body.substr(0, 1) == "2");
+    auto third = b.post("/big", "x", key("big-3", alice));
+    CHECK(third.status == 409);
+    CHECK(code(third) == "idempotency_key_applied");
+    CHECK(n == 3);
+    // Small answers are always kept; another principal has a budget of its own.
+    CHECK(a.post("/items", "x", key("small", alice)).status == 201);
+    CHECK(b.post("/items", "x", key("small", alice)).header("Idempotent-Replayed") == "true");
+    REQUIRE(a.post("/big", "x", key("big-1", bob)).status == 201);
+    CHECK(b.post("/big", "x", key("big-1", bob)).header("Idempotent-Replayed") == "true");
+    CHECK(c.scalar("SELECT COUNT(*) FROM idem_budget WHERE state = 1") == 1);
 }
 
 TEST_CASE("concurrent first requests with one key on two instances: one runs, the other gets 409", "[mysql][idempotency][concurrency]") {

@@ -24,6 +24,9 @@ constexpr int answered = 2;
 // A MEDIUMBLOB's and a BLOB's size: a larger sealed answer is kept as applied, without it.
 constexpr std::size_t max_body = (std::size_t{1} << 24) - 1;
 constexpr std::size_t max_headers = (std::size_t{1} << 16) - 1;
+// Answers up to this many sealed bytes are always kept; larger ones count against the scope's
+// IdempotencyStoreOptions::max_answer_bytes_per_scope.
+constexpr std::size_t small_answer = 4 * 1024;
 
 std::string checked_table(std::string table) {
     if (table.empty() || table.size() > 64) throw std::invalid_argument("idempotency store: invalid table name");
@@ -167,7 +170,7 @@ IdempotencyBegin outcome(Outcome o, std::string claim = {}) {
 }  // namespace
 
 IdempotencyStore::IdempotencyStore(Pool& pool, IdempotencyStoreOptions options)
-    : pool_(pool), table_(checked_table(std::move(options.table))) {}
+    : pool_(pool), table_(checked_table(std::move(options.table))), max_answer_bytes_per_scope_(options.max_answer_bytes_per_scope) {}
 
 Migration IdempotencyStore::migration(int version, IdempotencyStoreOptions options) {
     auto table = checked_table(std::move(options.table));
@@ -280,6 +283,20 @@ Task<> IdempotencyStore::complete(std::string scope, std::string key, std::strin
     const std::string aes_key = answer_key(scope, key);
     std::string sealed_headers = seal(aes_key, aad_of("headers", scope_hash, key_hash), headers);
     std::string sealed_body = seal(aes_key, aad_of("body", scope_hash, key_hash), response.body);
+    if (sealed_body.size() > small_answer) {
+        // The scope's large answers held now (at most about its budget: each such check reads
+        // no more). Concurrent completions may pass it together by an answer each.
+        auto held = co_await pool_.execute(mysql::idempotent,
+                                           "SELECT CAST(COALESCE(SUM(LENGTH(body)), 0) AS UNSIGNED) FROM " + table_ +
+                                               " WHERE scope_hash = ? AND state = 2 AND expires_at > UTC_TIMESTAMP(3) AND LENGTH(body) > ?",
+                                           scope_hash, static_cast<std::uint64_t>(small_answer));
+        const auto used = held.empty() ? 0 : held.front().get<std::uint64_t>(0);
+        if (used + sealed_body.size() > max_answer_bytes_per_scope_) {
+            Task<> without = complete_without_response(std::move(scope), std::move(key), std::move(claim));
+            co_await std::move(without);
+            co_return;
+        }
+    }
     // Absolute values under the claim: safe to run again when the connection is lost.
     co_await pool_.execute(mysql::idempotent,
                            "UPDATE " + table_ + " SET state = 2, status = ?, headers = ?, body = ?"

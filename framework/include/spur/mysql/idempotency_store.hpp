@@ -6,6 +6,7 @@
 #include <spur/mysql/migrator.hpp>
 #include <spur/mysql/pool.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -15,6 +16,12 @@ namespace spur::mysql {
 struct IdempotencyStoreOptions {
     /// The table ([A-Za-z0-9_], at most 64 characters); create_table() or migration() makes it.
     std::string table = "spur_idempotency";
+    /// Bytes of large kept answers (bodies over 4 KiB, sealed) that one principal (scope) may
+    /// hold at once. Past it a large answer is sent but not kept: the key is kept as applied,
+    /// and a retry gets 409 `idempotency_key_applied`. Without it a principal that creates and
+    /// deletes large resources would grow the table without bound for a day (each answer kept
+    /// for the ttl, whatever the resource's own quota says). Answers up to 4 KiB are always kept.
+    std::size_t max_answer_bytes_per_scope = 16 * 1024 * 1024;
 };
 
 /// Keeps the keys of middleware::idempotency() in a table, so that every instance sees every
@@ -73,6 +80,7 @@ public:
 private:
     Pool& pool_;
     std::string table_;
+    std::size_t max_answer_bytes_per_scope_;
 };
 
 }  // namespace spur::mysql
