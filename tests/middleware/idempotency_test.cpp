@@ -354,6 +354,35 @@ TEST_CASE("the memory store refuses new keys with 503 when full and never drops 
     CHECK(code(c.post("/items", std::string(200, 'y'), key("big"))) == "idempotency_key_applied");
 }
 
+TEST_CASE("one principal cannot take every key of the memory store: past max_keys_per_scope its new keys get 429", "[middleware][idempotency]") {
+    // Without a share per principal, one client's flood of distinct keys filled max_keys and
+    // every other client got 503 until the flood's keys expired (a day).
+    mw::IdempotencyOptions o;
+    o.ttl = 100s;
+    mw::MemoryIdempotencyStoreOptions so;
+    so.max_keys = 10;
+    so.max_keys_per_scope = 3;
+    Fixture f(o, so);
+    testing::Client c(f.app);
+    const testing::Headers mallory{{"Authorization", "Bearer mallory"}}, alice{{"Authorization", "Bearer alice"}};
+    for (const char* k : {"m1", "m2", "m3"}) CHECK(c.post("/items", "x", key(k, mallory)).status == 201);
+    auto refused = c.post("/items", "x", key("m4", mallory));
+    CHECK(refused.status == 429);
+    CHECK(code(refused) == "too_many_idempotency_keys");
+    CHECK(refused.header("Retry-After") == "100");
+    CHECK(f.calls == 3);
+    // Its held keys still replay; another principal is unaffected.
+    CHECK(c.post("/items", "x", key("m1", mallory)).header("Idempotent-Replayed") == "true");
+    CHECK(c.post("/items", "x", key("a1", alice)).status == 201);
+    // Once its keys expire, the principal has its share again.
+    f.advance(101s);
+    CHECK(c.post("/items", "x", key("m4", mallory)).status == 201);
+    CHECK(f.store.size() <= 5);
+    mw::MemoryIdempotencyStoreOptions none;
+    none.max_keys_per_scope = 0;
+    CHECK_THROWS_AS(mw::MemoryIdempotencyStore(none), std::invalid_argument);
+}
+
 TEST_CASE("idempotency() refuses options it cannot honour", "[middleware][idempotency]") {
     mw::MemoryIdempotencyStore store;
     mw::IdempotencyOptions o;
