@@ -138,6 +138,36 @@ struct Held {
         if (thread.joinable()) thread.join();
     }
 };
+
+// A store whose begin() takes the key and then waits at `gate`: a client that leaves there has
+// had its key taken (the INSERT ran) before the middleware knows the claim. `cut`: the wait
+// was cancelled (the client's leaving reached it).
+struct SlowBegin : mw::IdempotencyStore {
+    mw::IdempotencyStore& inner;
+    test::Gate& gate;
+    std::atomic<bool> cut{false};
+    SlowBegin(mw::IdempotencyStore& store, test::Gate& g) : inner(store), gate(g) {}
+    Task<mw::IdempotencyBegin> begin(std::string scope, std::string k, std::string print, std::chrono::milliseconds lock,
+                                     std::chrono::seconds ttl) override {
+        auto begun = co_await inner.begin(std::move(scope), std::move(k), std::move(print), lock, ttl);
+        try {
+            co_await gate.wait();
+        } catch (...) {
+            cut = true;
+            throw;
+        }
+        co_return begun;
+    }
+    Task<> complete(std::string scope, std::string k, std::string claim, mw::StoredResponse r) override {
+        return inner.complete(std::move(scope), std::move(k), std::move(claim), std::move(r));
+    }
+    Task<> complete_without_response(std::string scope, std::string k, std::string claim) override {
+        return inner.complete_without_response(std::move(scope), std::move(k), std::move(claim));
+    }
+    Task<> release(std::string scope, std::string k, std::string claim) override {
+        return inner.release(std::move(scope), std::move(k), std::move(claim));
+    }
+};
 }  // namespace
 
 TEST_CASE("a retry to another instance gets the stored answer, and the table holds only hashes", "[mysql][idempotency]") {
@@ -328,4 +358,36 @@ TEST_CASE("a client that leaves mid-request frees its key in the table, so its r
     // A client that left is no server error: nothing is logged as one (App::handle answers such
     // a request 499 without a line; the middleware's own settling must not turn it into a 500).
     CHECK(c.a.errors.read().empty());
+}
+
+TEST_CASE("a client that leaves while its key is being taken frees it, so its retry runs", "[mysql][idempotency][concurrency]") {
+    Cluster c("idem_left_begin");
+    test::Gate taking;
+    SlowBegin slow(c.a.store, taking);
+    ErrorLines errors;
+    App app{AppOptions{.log = [&errors](LogLevel level, std::string_view line) { errors.add(level, line); }}};
+    app.use(mw::idempotency(slow));
+    std::atomic<int> runs{0};
+    app.post("/items", [&runs](Request&, Response& res) { res.status(201).json({{"run", ++runs}}); });
+    auto rows = [&] { return c.scalar("SELECT COUNT(*) FROM idem_left_begin"); };
+    spur::test::TestServer server(app);
+    const std::string request = "POST /items HTTP/1.1\r\nHost: x\r\nIdempotency-Key: k\r\nContent-Length: 1\r\n\r\nx";
+    {
+        spur::test::RawConnection gone(server.port());
+        gone.send(request);
+        REQUIRE(taking.wait_arrived());
+        CHECK(rows() == 1);
+    }  // the client leaves with its key taken, before the middleware holds its claim
+    // Cut there, begin() would leave the key locked and unknown until `lock` passed (10 s), and
+    // the retry would get 409 idempotency_key_in_use meanwhile.
+    spur::test::eventually([&] { return slow.cut.load(); }, std::chrono::milliseconds(300));
+    taking.open();
+    CHECK(spur::test::eventually([&] { return rows() == 0; }));
+    spur::test::RawConnection retry(server.port());
+    retry.send(request);
+    auto answer = retry.read_response();
+    REQUIRE(answer);
+    CHECK(answer->result_int() == 201);
+    CHECK(runs == 1);  // the request whose client left did not run
+    CHECK(errors.read().empty());
 }

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 
@@ -147,6 +148,49 @@ Task<> settle(const State& s, Request& req, Response& res, const IdempotencyClai
     }
 }
 
+// store.begin(), shielded from a client that leaves: cut after the store took the key (an
+// INSERT that ran) and before it answered, it would leave the key locked by a claim nobody
+// holds until `lock` passed, and the client's retry would get 409 meanwhile. A client that
+// leaves is only noted while the key is taken; then the key, if taken, is freed and the
+// request answered 499 (nullopt), as App::handle answers a client that left. A client gone
+// before: 499 at once, nothing taken.
+Task<std::optional<IdempotencyBegin>> take_key(const State& s, Request& req, Response& res, std::string scope,
+                                               std::string key, std::string print) {
+    namespace net = boost::asio;
+    if ((co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none) {
+        res.status(499);
+        co_return std::nullopt;
+    }
+    bool left = false;
+    auto note_leaving = [&left](net::cancellation_type type) {
+        if (type != net::cancellation_type::none) left = true;
+        return net::cancellation_type::none;
+    };
+    co_await net::this_coro::reset_cancellation_state(note_leaving);
+    std::optional<IdempotencyBegin> begun;
+    std::exception_ptr failure;
+    try {
+        begun = co_await s.store.begin(scope, key, std::move(print), s.options.lock, s.options.ttl);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    co_await net::this_coro::reset_cancellation_state();  // a client that leaves cancels again
+    if (left) {
+        if (begun && begun->outcome == IdempotencyBegin::Outcome::started) {
+            try {
+                co_await s.store.release(scope, key, begun->claim);
+            } catch (const std::exception& e) {
+                req.log().warn("idempotency store failed; the key stays locked until its lock passes",
+                               {{"step", "release"}, {"error", e.what()}});
+            }
+        }
+        res.status(499);
+        co_return std::nullopt;
+    }
+    if (failure) std::rethrow_exception(failure);
+    co_return begun;
+}
+
 Task<> run(const State& s, Request& req, Response& res, Next next) {
     const auto& o = s.options;
     const auto method = req.method();
@@ -163,7 +207,10 @@ Task<> run(const State& s, Request& req, Response& res, Next next) {
     if (!req.body_is_streamed()) co_await req.read_body();
 
     std::string print = fingerprint(req);
-    auto begun = co_await s.store.begin(scope, *key, std::move(print), o.lock, o.ttl);
+    Task<std::optional<IdempotencyBegin>> taking = take_key(s, req, res, scope, *key, std::move(print));  // named: GCC 12
+    std::optional<IdempotencyBegin> taken = co_await std::move(taking);
+    if (!taken) co_return;  // the client left: 499, its key freed
+    IdempotencyBegin& begun = *taken;
     using Outcome = IdempotencyBegin::Outcome;
     switch (begun.outcome) {
     case Outcome::replay:
