@@ -109,7 +109,7 @@ spur::Task<User> authenticate(Services& s, const spur::Request& req, LoginIn& in
 
 spur::Handler register_user(Services& s) {
     return [&s](spur::Request& req, spur::Response& res, spur::Body<RegisterIn> in) -> spur::Task<> {
-        std::string email = normalized_email(in->email);
+        std::string email = mailable_email(in->email);
         std::string password = std::move(in->password);
         check_password_bytes(password, "password");
         std::optional<std::string> name;

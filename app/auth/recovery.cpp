@@ -35,7 +35,7 @@ spur::HttpError invalid_verification_token() {
 
 spur::Handler request_password_reset(Services& s) {
     return [&s](spur::Request& req, spur::Response& res, spur::Body<PasswordResetIn> in) -> spur::Task<> {
-        const std::string email = normalized_email(in->email);  // 400 for a malformed one (at most 254 bytes)
+        const std::string email = mailable_email(in->email);  // 400 for a malformed one (at most 254 bytes)
         // Both buckets are keyed on what was asked, never on what exists: a 429 says nothing.
         if (auto d = s.reset_by_ip.take(spur::middleware::client_key(req.ip())); !d.allowed)
             throw too_many_requests(d.retry_after, "Too many password-reset requests, try again later");

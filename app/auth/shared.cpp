@@ -1,5 +1,7 @@
 #include "auth/shared.hpp"
 
+#include "validation.hpp"
+
 #include <spur/validation_error.hpp>
 
 #include <algorithm>
@@ -14,6 +16,15 @@ UserOut user_out(const User& u) {
 spur::HttpError too_many_requests(std::chrono::seconds retry, std::string message) {
     spur::HttpError e(429, "too_many_requests", std::move(message));
     e.with_header("Retry-After", std::to_string(std::max<long long>(1, retry.count())));
+    return e;
+}
+
+std::string mailable_email(std::string_view email) {
+    std::string e = normalized_email(email);
+    const bool ascii = std::all_of(e.begin(), e.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+    if (!ascii)
+        throw spur::ValidationError({{"body", "/email", "pattern",
+                                      "email must be printable ASCII: mail cannot be sent to other addresses"}});
     return e;
 }
 

@@ -214,3 +214,22 @@ TEST_CASE("password reset and verification are throttled, whether the account ex
     CHECK(third.status == 429);
     CHECK_FALSE(third.header("Retry-After").empty());
 }
+
+TEST_CASE("register refuses an address no mail can reach: control characters or non-ASCII, no account, no job", "[app][recovery]") {
+    // The mailer refuses them (header injection, no SMTPUTF8): such an account could never
+    // confirm its address nor reset its password, and each sign-up left a dead job behind.
+    Running app;
+    DbSession db;
+    const std::string tail = unique_email("unmailable");
+    for (const std::string& email : {"a\x01" + tail, "x" + tail.substr(0, tail.find('@')) + "@exa" + std::string(1, '\0') + "mple.test",
+                                     "v\xc3\xad" + tail}) {
+        auto r = post(app, "/api/auth/register", {{"email", email}, {"password", "password123"}});
+        INFO(r.body);
+        CHECK(r.status == 400);
+        CHECK(r.json().at("error").at("code") == "validation_error");
+    }
+    CHECK(db.number("SELECT COUNT(*) FROM users WHERE email LIKE '%" + tail.substr(0, tail.find('@')) + "%'") == 0);
+    // A reset asked for such an address is refused alike (it could match no account).
+    auto reset = post(app, "/api/auth/password-reset", {{"email", "a\x01" + tail}});
+    CHECK(reset.status == 400);
+}

@@ -5,6 +5,7 @@
 #include <spur/app.hpp>
 #include <spur/testing/client.hpp>
 
+#include <boost/beast/core/string.hpp>
 #include <boost/json/parse.hpp>
 
 #include <catch2/catch.hpp>
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 using namespace spur;
 using namespace std::chrono_literals;
@@ -84,6 +86,29 @@ TEST_CASE("a retried POST gets the first answer replayed byte for byte and the h
     auto patched = c.patch("/items/7", "x", key("p1"));
     CHECK(c.patch("/items/7", "x", key("p1")).body == patched.body);
     CHECK(f.calls == 2);
+}
+
+TEST_CASE("a replayed header replaces the value an outer middleware set, rather than doubling it", "[middleware][idempotency]") {
+    // As spur-app's personal_data(): a default Cache-Control set before the chain, which the
+    // handler overrides; a replay must answer what the first answer said, once.
+    App app{AppOptions{.log = [](LogLevel, std::string_view) {}}};
+    mw::MemoryIdempotencyStore store;
+    mw::IdempotencyOptions o;
+    o.stored_headers.push_back("Cache-Control");
+    app.use([](Request&, Response& res, Next next) -> Task<> {
+        res.set("Cache-Control", "private, no-store");
+        co_await next();
+    });
+    app.use(mw::idempotency(store, o));
+    app.post("/cached", [](Request&, Response& res) { res.set("Cache-Control", "private, max-age=60").send("ok"); });
+    testing::Client c(app);
+    REQUIRE(c.post("/cached", "x", key("cc")).header("Cache-Control") == "private, max-age=60");
+    auto again = c.post("/cached", "x", key("cc"));
+    CHECK(again.header("Idempotent-Replayed") == "true");
+    std::vector<std::string> values;
+    for (const auto& field : again.headers)
+        if (boost::beast::iequals(field.name_string(), "Cache-Control")) values.emplace_back(field.value());
+    CHECK(values == std::vector<std::string>{"private, max-age=60"});
 }
 
 TEST_CASE("other methods, and POSTs without the header, pass through untouched", "[middleware][idempotency]") {
@@ -327,6 +352,35 @@ TEST_CASE("the memory store refuses new keys with 503 when full and never drops 
     f.advance(100s);
     CHECK(c.post("/items", std::string(200, 'y'), key("big")).status == 201);
     CHECK(code(c.post("/items", std::string(200, 'y'), key("big"))) == "idempotency_key_applied");
+}
+
+TEST_CASE("one principal cannot take every key of the memory store: past max_keys_per_scope its new keys get 429", "[middleware][idempotency]") {
+    // Without a share per principal, one client's flood of distinct keys filled max_keys and
+    // every other client got 503 until the flood's keys expired (a day).
+    mw::IdempotencyOptions o;
+    o.ttl = 100s;
+    mw::MemoryIdempotencyStoreOptions so;
+    so.max_keys = 10;
+    so.max_keys_per_scope = 3;
+    Fixture f(o, so);
+    testing::Client c(f.app);
+    const testing::Headers mallory{{"Authorization", "Bearer mallory"}}, alice{{"Authorization", "Bearer alice"}};
+    for (const char* k : {"m1", "m2", "m3"}) CHECK(c.post("/items", "x", key(k, mallory)).status == 201);
+    auto refused = c.post("/items", "x", key("m4", mallory));
+    CHECK(refused.status == 429);
+    CHECK(code(refused) == "too_many_idempotency_keys");
+    CHECK(refused.header("Retry-After") == "100");
+    CHECK(f.calls == 3);
+    // Its held keys still replay; another principal is unaffected.
+    CHECK(c.post("/items", "x", key("m1", mallory)).header("Idempotent-Replayed") == "true");
+    CHECK(c.post("/items", "x", key("a1", alice)).status == 201);
+    // Once its keys expire, the principal has its share again.
+    f.advance(101s);
+    CHECK(c.post("/items", "x", key("m4", mallory)).status == 201);
+    CHECK(f.store.size() <= 5);
+    mw::MemoryIdempotencyStoreOptions none;
+    none.max_keys_per_scope = 0;
+    CHECK_THROWS_AS(mw::MemoryIdempotencyStore(none), std::invalid_argument);
 }
 
 TEST_CASE("idempotency() refuses options it cannot honour", "[middleware][idempotency]") {

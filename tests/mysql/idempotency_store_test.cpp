@@ -12,7 +12,9 @@
 #include "support/test_server.hpp"
 
 #include <atomic>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 using namespace spur;
 namespace mw = spur::middleware;
@@ -27,12 +29,33 @@ testing::Headers key(std::string k, testing::Headers more = {}) {
 
 std::string code(const testing::Result& r) { return std::string(r.json().at("error").at("code").as_string()); }
 
+// The error lines an app logs, kept for the test to read.
+struct ErrorLines {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    void add(LogLevel level, std::string_view line) {
+        if (level < LogLevel::error) return;
+        std::lock_guard lock(mutex);
+        lines.emplace_back(line);
+    }
+    std::vector<std::string> read() {
+        std::lock_guard lock(mutex);
+        return lines;
+    }
+};
+
 // One instance: its own pool, store and app over the shared tables.
 struct Instance {
+    ErrorLines errors;
     mysql::Pool pool{test_db(4)};
     mysql::IdempotencyStore store;
-    App app{AppOptions{.log = [](LogLevel, std::string_view) {}}};
-    explicit Instance(const std::string& table) : store(pool, mysql::IdempotencyStoreOptions{.table = table}) {}
+    App app{AppOptions{.log = [this](LogLevel level, std::string_view line) { errors.add(level, line); }}};
+    explicit Instance(const std::string& table, mysql::IdempotencyStoreOptions options = {})
+        : store(pool, with_table(std::move(options), table)) {}
+    static mysql::IdempotencyStoreOptions with_table(mysql::IdempotencyStoreOptions o, const std::string& table) {
+        o.table = table;
+        return o;
+    }
 };
 
 // Two instances, a table per test case (CTest runs the cases in parallel processes) and a
@@ -46,8 +69,8 @@ struct Cluster {
     std::atomic<int> runs{0};
     bool hold = false;
 
-    explicit Cluster(const std::string& name, mw::IdempotencyOptions options = {})
-        : table(name), items(name + "_items"), a(table), b(table) {
+    explicit Cluster(const std::string& name, mw::IdempotencyOptions options = {}, mysql::IdempotencyStoreOptions store = {})
+        : table(name), items(name + "_items"), a(table, store), b(table, store) {
         mysql::IdempotencyStoreOptions store_options;
         store_options.table = table;
         const auto migration = mysql::IdempotencyStore::migration(1, store_options);  // named: GCC 12
@@ -115,6 +138,36 @@ struct Held {
         if (thread.joinable()) thread.join();
     }
 };
+
+// A store whose begin() takes the key and then waits at `gate`: a client that leaves there has
+// had its key taken (the INSERT ran) before the middleware knows the claim. `cut`: the wait
+// was cancelled (the client's leaving reached it).
+struct SlowBegin : mw::IdempotencyStore {
+    mw::IdempotencyStore& inner;
+    test::Gate& gate;
+    std::atomic<bool> cut{false};
+    SlowBegin(mw::IdempotencyStore& store, test::Gate& g) : inner(store), gate(g) {}
+    Task<mw::IdempotencyBegin> begin(std::string scope, std::string k, std::string print, std::chrono::milliseconds lock,
+                                     std::chrono::seconds ttl) override {
+        auto begun = co_await inner.begin(std::move(scope), std::move(k), std::move(print), lock, ttl);
+        try {
+            co_await gate.wait();
+        } catch (...) {
+            cut = true;
+            throw;
+        }
+        co_return begun;
+    }
+    Task<> complete(std::string scope, std::string k, std::string claim, mw::StoredResponse r) override {
+        return inner.complete(std::move(scope), std::move(k), std::move(claim), std::move(r));
+    }
+    Task<> complete_without_response(std::string scope, std::string k, std::string claim) override {
+        return inner.complete_without_response(std::move(scope), std::move(k), std::move(claim));
+    }
+    Task<> release(std::string scope, std::string k, std::string claim) override {
+        return inner.release(std::move(scope), std::move(k), std::move(claim));
+    }
+};
 }  // namespace
 
 TEST_CASE("a retry to another instance gets the stored answer, and the table holds only hashes", "[mysql][idempotency]") {
@@ -134,6 +187,61 @@ TEST_CASE("a retry to another instance gets the stored answer, and the table hol
     CHECK(c.scalar("SELECT COUNT(*) FROM idem_shared WHERE state = 2 AND LENGTH(key_hash) = 64 AND LENGTH(scope_hash) = 64") == 2);
     CHECK(c.scalar("SELECT COUNT(*) FROM idem_shared WHERE key_hash = SHA2('order-1', 256)") == 2);
     CHECK(c.scalar("SELECT COUNT(DISTINCT scope_hash) FROM idem_shared") == 2);
+}
+
+TEST_CASE("a kept answer is sealed: the table never holds its body or headers in clear, and a tampered one is never run again",
+          "[mysql][idempotency]") {
+    // An answer may carry a secret shown once (a new API key, a fresh token): a reader of the
+    // table, or of a backup, must not find it there.
+    Cluster c("idem_sealed");
+    c.a.app.post("/keys", [](Request&, Response& res) {
+        res.status(201).set("Location", "/keys/secret-location-7");
+        res.json({{"secret", "sk_live_do_not_store_me"}});
+    });
+    c.b.app.post("/keys", [](Request&, Response& res) { res.status(500).send("must not run"); });
+    testing::Client a(c.a.app), b(c.b.app);
+    auto first = a.post("/keys", "x", key("k-sealed"));
+    REQUIRE(first.status == 201);
+    CHECK(c.scalar("SELECT COUNT(*) FROM idem_sealed WHERE state = 2") == 1);
+    CHECK(c.scalar("SELECT COUNT(*) FROM idem_sealed WHERE LOCATE('sk_live', body) > 0 OR LOCATE('secret-location', headers) > 0") == 0);
+    auto replayed = b.post("/keys", "x", key("k-sealed"));
+    CHECK(replayed.status == 201);
+    CHECK(replayed.body == first.body);
+    CHECK(replayed.header("Location") == "/keys/secret-location-7");
+    CHECK(replayed.header("Idempotent-Replayed") == "true");
+    // A body that does not open (edited, or kept in clear by an older version): the effect
+    // happened, its answer is gone — 409, not a second run.
+    c.sql("UPDATE idem_sealed SET body = 'x'");
+    auto tampered = b.post("/keys", "x", key("k-sealed"));
+    CHECK(tampered.status == 409);
+    CHECK(code(tampered) == "idempotency_key_applied");
+}
+
+TEST_CASE("a principal's large answers are kept up to max_answer_bytes_per_scope, then sent but kept as applied",
+          "[mysql][idempotency]") {
+    // Create a large resource, delete it, again: the resource's quota never fills, but each
+    // answer was kept for a day — the table grew without bound on one account's word.
+    Cluster c("idem_budget", {}, mysql::IdempotencyStoreOptions{.max_answer_bytes_per_scope = 25'000});
+    int n = 0;
+    for (Instance* i : {&c.a, &c.b})
+        i->app.post("/big", [&n](Request&, Response& res) { res.status(201).send(std::to_string(++n) + std::string(10'000, 'x')); });
+    testing::Client a(c.a.app), b(c.b.app);
+    const testing::Headers alice{{"Authorization", "Bearer alice"}}, bob{{"Authorization", "Bearer bob"}};
+    for (const char* k : {"big-1", "big-2", "big-3"}) REQUIRE(a.post("/big", "x", key(k, alice)).status == 201);
+    CHECK(n == 3);
+    // Two fit alice's budget and replay; the third was sent, its key kept without its answer.
+    CHECK(b.post("/big", "x", key("big-1", alice)).header("Idempotent-Replayed") == "true");
+    CHECK(b.post("/big", "x", key("big-2", alice)).body.substr(0, 1) == "2");
+    auto third = b.post("/big", "x", key("big-3", alice));
+    CHECK(third.status == 409);
+    CHECK(code(third) == "idempotency_key_applied");
+    CHECK(n == 3);
+    // Small answers are always kept; another principal has a budget of its own.
+    CHECK(a.post("/items", "x", key("small", alice)).status == 201);
+    CHECK(b.post("/items", "x", key("small", alice)).header("Idempotent-Replayed") == "true");
+    REQUIRE(a.post("/big", "x", key("big-1", bob)).status == 201);
+    CHECK(b.post("/big", "x", key("big-1", bob)).header("Idempotent-Replayed") == "true");
+    CHECK(c.scalar("SELECT COUNT(*) FROM idem_budget WHERE state = 1") == 1);
 }
 
 TEST_CASE("concurrent first requests with one key on two instances: one runs, the other gets 409", "[mysql][idempotency][concurrency]") {
@@ -247,4 +355,39 @@ TEST_CASE("a client that leaves mid-request frees its key in the table, so its r
     CHECK(answer->result_int() == 201);
     CHECK(c.runs == 2);
     CHECK(c.item_count() == 1);
+    // A client that left is no server error: nothing is logged as one (App::handle answers such
+    // a request 499 without a line; the middleware's own settling must not turn it into a 500).
+    CHECK(c.a.errors.read().empty());
+}
+
+TEST_CASE("a client that leaves while its key is being taken frees it, so its retry runs", "[mysql][idempotency][concurrency]") {
+    Cluster c("idem_left_begin");
+    test::Gate taking;
+    SlowBegin slow(c.a.store, taking);
+    ErrorLines errors;
+    App app{AppOptions{.log = [&errors](LogLevel level, std::string_view line) { errors.add(level, line); }}};
+    app.use(mw::idempotency(slow));
+    std::atomic<int> runs{0};
+    app.post("/items", [&runs](Request&, Response& res) { res.status(201).json({{"run", ++runs}}); });
+    auto rows = [&] { return c.scalar("SELECT COUNT(*) FROM idem_left_begin"); };
+    spur::test::TestServer server(app);
+    const std::string request = "POST /items HTTP/1.1\r\nHost: x\r\nIdempotency-Key: k\r\nContent-Length: 1\r\n\r\nx";
+    {
+        spur::test::RawConnection gone(server.port());
+        gone.send(request);
+        REQUIRE(taking.wait_arrived());
+        CHECK(rows() == 1);
+    }  // the client leaves with its key taken, before the middleware holds its claim
+    // Cut there, begin() would leave the key locked and unknown until `lock` passed (10 s), and
+    // the retry would get 409 idempotency_key_in_use meanwhile.
+    spur::test::eventually([&] { return slow.cut.load(); }, std::chrono::milliseconds(300));
+    taking.open();
+    CHECK(spur::test::eventually([&] { return rows() == 0; }));
+    spur::test::RawConnection retry(server.port());
+    retry.send(request);
+    auto answer = retry.read_response();
+    REQUIRE(answer);
+    CHECK(answer->result_int() == 201);
+    CHECK(runs == 1);  // the request whose client left did not run
+    CHECK(errors.read().empty());
 }

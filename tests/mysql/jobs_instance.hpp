@@ -5,6 +5,8 @@
 
 #include <spur/mysql/jobs.hpp>
 
+#include "mysql/support.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -19,6 +21,8 @@ namespace spur::test {
 // Members in this order: the io_context goes first, with the coroutines that lease connections.
 struct Instance {
     Instance(spur::mysql::Config config, spur::mysql::JobsOptions o) : pool(std::move(config)), jobs(pool, std::move(o)) {}
+    /// On the test database.
+    explicit Instance(spur::mysql::JobsOptions o) : Instance(test_db(6), std::move(o)) {}
     ~Instance() {
         if (thread.joinable()) crash();
     }

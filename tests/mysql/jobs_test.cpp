@@ -2,7 +2,7 @@
 
 #include <spur/metrics.hpp>
 
-#include "mysql/jobs_instance.hpp"
+#include "mysql/jobs_support.hpp"
 #include "mysql/support.hpp"
 #include "support/test_server.hpp"
 
@@ -20,53 +20,10 @@
 using namespace spur;
 using namespace std::chrono_literals;
 using spur::test::eventually;
-using spur::test::Instance;
 using spur::test::run;
 using spur::test::test_db;
 
-namespace {
-
-mysql::JobsOptions options_for(std::string table) {
-    mysql::JobsOptions o;
-    o.table = std::move(table);
-    o.poll = 20ms;
-    o.lease = 300ms;
-    o.backoff = 20ms;
-    o.gauge_interval = 50ms;
-    return o;
-}
-
-// The test's own view of the table.
-struct Db {
-    mysql::Pool pool{test_db(2)};
-    boost::asio::io_context io;
-
-    void reset(const mysql::JobsOptions& o) {
-        run(io, pool.query("DROP TABLE IF EXISTS " + o.table + ", " + o.table + "_effects"));
-        mysql::Jobs jobs(pool, o);
-        run(io, jobs.create_table());
-    }
-    mysql::JobInfo job(mysql::Jobs& jobs, std::uint64_t id) {
-        for (auto& j : run(io, jobs.list())) if (j.id == id) return j;
-        FAIL("no job " << id);
-        return {};
-    }
-    std::uint64_t enqueue(mysql::Jobs& jobs, std::string kind, std::string payload = "{}", mysql::JobOptions o = {}) {
-        return run(io, jobs.enqueue(std::move(kind), std::move(payload), o));
-    }
-};
-
-// A handler that waits until `release` is set (or it is cancelled).
-Task<> hold(std::atomic<bool>& started, std::atomic<bool>& release) {
-    started = true;
-    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
-    while (!release) {
-        timer.expires_after(5ms);
-        co_await timer.async_wait(boost::asio::use_awaitable);
-    }
-}
-
-}  // namespace
+using namespace spur::test::jobs;
 
 TEST_CASE("a job enqueued in a transaction exists exactly when the transaction commits", "[mysql][jobs]") {
     Db db;
@@ -103,7 +60,7 @@ TEST_CASE("workers run due jobs highest priority first, and a delayed job waits"
     auto o = options_for("jobs_order");
     o.concurrency = 1;
     db.reset(o);
-    Instance app(test_db(6), o);
+    Instance app(o);
     std::mutex m;
     std::vector<std::string> ran;
     app.jobs.handle("note", [&](const mysql::Job& job) -> Task<> {
@@ -129,7 +86,7 @@ TEST_CASE("two instances sharing a queue run each job exactly once", "[mysql][jo
     Db db;
     auto o = options_for("jobs_shared");
     db.reset(o);
-    Instance a(test_db(6), o), b(test_db(6), o);
+    Instance a(o), b(o);
     std::mutex m;
     std::map<std::uint64_t, int> runs;
     std::atomic<int> by_a{0}, by_b{0};
@@ -164,7 +121,7 @@ TEST_CASE("a job whose instance died mid-run is run again by another once its le
     std::atomic<int> finished{0};
     std::uint64_t id = 0;
     {
-        Instance dying(test_db(6), o);
+        Instance dying(o);
         dying.jobs.handle("report", [&](const mysql::Job&) -> Task<> { co_await hold(started, never); });
         id = db.enqueue(dying.jobs, "report");
         dying.start();
@@ -173,7 +130,7 @@ TEST_CASE("a job whose instance died mid-run is run again by another once its le
     }
     mysql::Jobs view(db.pool, o);
     CHECK(db.job(view, id).state == mysql::JobState::running);  // until its lease passes
-    Instance survivor(test_db(6), o);
+    Instance survivor(o);
     survivor.jobs.handle("report", [&](const mysql::Job& job) -> Task<> {
         CHECK(job.attempt == 2);
         ++finished;
@@ -193,7 +150,7 @@ TEST_CASE("a failing job is retried with growing pauses, then dead with its last
     auto o = options_for("jobs_retry");
     o.backoff = 40ms;
     db.reset(o);
-    Instance app(test_db(6), o);
+    Instance app(o);
     std::mutex m;
     std::vector<std::chrono::steady_clock::time_point> at;
     std::atomic<bool> heal{false};
@@ -238,7 +195,7 @@ TEST_CASE("a drain lets the running job finish and claims nothing more, and stop
     std::atomic<bool> started{false}, release{false};
     std::atomic<int> quick{0};
     {
-        Instance app(test_db(6), o);
+        Instance app(o);
         app.jobs.handle("slow", [&](const mysql::Job&) -> Task<> { co_await hold(started, release); });
         app.jobs.handle("quick", [&](const mysql::Job&) -> Task<> { ++quick; co_return; });
         const auto slow = db.enqueue(app.jobs, "slow");
@@ -254,7 +211,7 @@ TEST_CASE("a drain lets the running job finish and claims nothing more, and stop
     }
     started = false;
     release = false;
-    Instance app(test_db(6), o);
+    Instance app(o);
     app.jobs.handle("slow", [&](const mysql::Job&) -> Task<> { co_await hold(started, release); });
     app.jobs.handle("quick", [&](const mysql::Job&) -> Task<> { ++quick; co_return; });
     auto all = run(db.io, app.jobs.list(mysql::JobState::queued));
@@ -275,7 +232,7 @@ TEST_CASE("once() makes a job's database effect happen once, though the job runs
     db.reset(o);
     run(db.io, db.pool.query("CREATE TABLE IF NOT EXISTS jobs_once_credits (job_id BIGINT UNSIGNED NOT NULL)"));
     run(db.io, db.pool.query("DELETE FROM jobs_once_credits"));
-    Instance app(test_db(6), o);
+    Instance app(o);
     std::atomic<int> runs{0};
     app.jobs.handle("credit", [&](const mysql::Job& job) -> Task<> {
         ++runs;
@@ -299,7 +256,7 @@ TEST_CASE("jobs count into the metrics registry and purge() deletes finished job
     auto o = options_for("jobs_metrics");
     db.reset(o);
     MetricsRegistry registry;
-    Instance app(test_db(6), o);
+    Instance app(o);
     app.jobs.collect_metrics(registry);
     app.jobs.handle("ok", [](const mysql::Job&) -> Task<> { co_return; });
     app.jobs.handle("bad", [](const mysql::Job&) -> Task<> { throw mysql::PermanentJobError("no"); co_return; });

@@ -4,6 +4,11 @@
 #include "support.hpp"
 #include "support/eventually_async.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+
 using namespace spur;
 using namespace spur::mysql;
 using spur::test::reset_table;
@@ -133,4 +138,38 @@ TEST_CASE("a connection returned mid-transaction is dropped, not reused", "[mysq
         auto count = co_await lease->execute("SELECT COUNT(*) FROM leak_t");
         CHECK(count.front().get<int>(0) == 0);  // the uncommitted insert vanished with its connection
     }());
+}
+
+TEST_CASE("a cancelled caller's transaction rethrows its work's own failure, and its write is rolled back", "[mysql][transaction]") {
+    // A request whose client left is cancelled: no co_await of it runs any more, the rollback's
+    // included. What reaches the caller must still be the work's failure, not the rollback's.
+    namespace net = boost::asio;
+    boost::asio::io_context io;
+    Pool pool(test_db(2));
+    run(io, reset_table(pool, "CREATE TABLE tx_cancel (id INT PRIMARY KEY) ENGINE=InnoDB"));
+    net::cancellation_signal leave;
+    std::string failure;
+    auto caller = [&]() -> Task<> {
+        auto work = [&](Connection& tx) -> Task<> {
+            co_await tx.execute("INSERT INTO tx_cancel VALUES (1)");
+            leave.emit(net::cancellation_type::terminal);  // the client leaves
+            throw std::runtime_error("the work's own failure");
+        };
+        try {
+            co_await pool.transaction(work);
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+        // Cleared, as a server clears a request's: co_spawn's own ending would throw otherwise.
+        co_await net::this_coro::reset_cancellation_state();
+    };
+    io.restart();
+    net::co_spawn(io, caller(), net::bind_cancellation_slot(leave.slot(), net::detached));
+    io.run();
+    CHECK(failure == "the work's own failure");
+    auto rows = run(io, [&]() -> Task<std::int64_t> {
+        auto r = co_await pool.execute("SELECT COUNT(*) FROM tx_cancel");
+        co_return r.front().get<std::int64_t>(0);
+    }());
+    CHECK(rows == 0);
 }

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 
@@ -104,6 +105,10 @@ StoredResponse stored(const Response& res, const std::vector<std::string>& names
 
 void replay(Response& res, const StoredResponse& answer) {
     res.status(answer.status);
+    // The stored values replace what an outer middleware set before the chain (a default
+    // Cache-Control, say), as the handler's own set() did the first time; several stored
+    // values of one name (two Links) are all kept.
+    for (const auto& [name, value] : answer.headers) res.unset(name);
     for (const auto& [name, value] : answer.headers) res.append(name, value);
     res.set("Idempotent-Replayed", "true");
     // Byte for byte: not send(), which would add a Content-Type the first answer lacked.
@@ -143,6 +148,49 @@ Task<> settle(const State& s, Request& req, Response& res, const IdempotencyClai
     }
 }
 
+// store.begin(), shielded from a client that leaves: cut after the store took the key (an
+// INSERT that ran) and before it answered, it would leave the key locked by a claim nobody
+// holds until `lock` passed, and the client's retry would get 409 meanwhile. A client that
+// leaves is only noted while the key is taken; then the key, if taken, is freed and the
+// request answered 499 (nullopt), as App::handle answers a client that left. A client gone
+// before: 499 at once, nothing taken.
+Task<std::optional<IdempotencyBegin>> take_key(const State& s, Request& req, Response& res, std::string scope,
+                                               std::string key, std::string print) {
+    namespace net = boost::asio;
+    if ((co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none) {
+        res.status(499);
+        co_return std::nullopt;
+    }
+    bool left = false;
+    auto note_leaving = [&left](net::cancellation_type type) {
+        if (type != net::cancellation_type::none) left = true;
+        return net::cancellation_type::none;
+    };
+    co_await net::this_coro::reset_cancellation_state(note_leaving);
+    std::optional<IdempotencyBegin> begun;
+    std::exception_ptr failure;
+    try {
+        begun = co_await s.store.begin(scope, key, std::move(print), s.options.lock, s.options.ttl);
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    co_await net::this_coro::reset_cancellation_state();  // a client that leaves cancels again
+    if (left) {
+        if (begun && begun->outcome == IdempotencyBegin::Outcome::started) {
+            try {
+                co_await s.store.release(scope, key, begun->claim);
+            } catch (const std::exception& e) {
+                req.log().warn("idempotency store failed; the key stays locked until its lock passes",
+                               {{"step", "release"}, {"error", e.what()}});
+            }
+        }
+        res.status(499);
+        co_return std::nullopt;
+    }
+    if (failure) std::rethrow_exception(failure);
+    co_return begun;
+}
+
 Task<> run(const State& s, Request& req, Response& res, Next next) {
     const auto& o = s.options;
     const auto method = req.method();
@@ -159,7 +207,10 @@ Task<> run(const State& s, Request& req, Response& res, Next next) {
     if (!req.body_is_streamed()) co_await req.read_body();
 
     std::string print = fingerprint(req);
-    auto begun = co_await s.store.begin(scope, *key, std::move(print), o.lock, o.ttl);
+    Task<std::optional<IdempotencyBegin>> taking = take_key(s, req, res, scope, *key, std::move(print));  // named: GCC 12
+    std::optional<IdempotencyBegin> taken = co_await std::move(taking);
+    if (!taken) co_return;  // the client left: 499, its key freed
+    IdempotencyBegin& begun = *taken;
     using Outcome = IdempotencyBegin::Outcome;
     switch (begun.outcome) {
     case Outcome::replay:
@@ -188,11 +239,18 @@ Task<> run(const State& s, Request& req, Response& res, Next next) {
     // sub-coroutine's too); the key must still be freed or its answer kept, so from here on it
     // runs uncancelled — in this coroutine itself, as only the this_coro calls are exempt.
     auto cancellation = co_await boost::asio::this_coro::cancellation_state;
-    if (cancellation.cancelled() != boost::asio::cancellation_type::none)
-        co_await boost::asio::this_coro::reset_cancellation_state();
+    const bool client_left = cancellation.cancelled() != boost::asio::cancellation_type::none;
+    if (client_left) co_await boost::asio::this_coro::reset_cancellation_state();
     const auto* held = idempotency_claim(req);
     Task<> settling = settle(s, req, res, *held, failure != nullptr);
     co_await std::move(settling);
+    // With the cancellation reset, App::handle could no longer tell that the client left: it
+    // would log the handler's operation_aborted as an unhandled exception and render a 500
+    // nobody reads. Answer as it does for a client that left: 499, nothing logged.
+    if (failure && client_left) {
+        res.status(499);
+        co_return;
+    }
     if (failure) std::rethrow_exception(failure);
 }
 }  // namespace

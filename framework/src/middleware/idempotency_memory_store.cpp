@@ -17,6 +17,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Entry {
     enum class State { running, applied, answered };
+    std::string scope;
     std::string fingerprint;
     std::string claim;
     State state = State::running;
@@ -41,22 +42,35 @@ struct MemoryIdempotencyStore::Impl {
     mutable std::mutex mutex;
     std::unordered_map<std::string, Entry> entries;
     std::set<std::pair<Clock::time_point, std::string>> by_expiry;  // (expires, id) of every entry
+    std::unordered_map<std::string, std::multiset<Clock::time_point>> by_scope;  // each scope's expiries
     std::size_t bytes = 0;
 
     using Iterator = std::unordered_map<std::string, Entry>::iterator;
 
     void erase(Iterator it) {
         by_expiry.erase({it->second.expires, it->first});
+        forget_expiry(it->second.scope, it->second.expires);
         bytes -= it->second.bytes;
         entries.erase(it);
+    }
+    void forget_expiry(const std::string& scope, Clock::time_point t) {
+        auto found = by_scope.find(scope);
+        found->second.erase(found->second.find(t));
+        if (found->second.empty()) by_scope.erase(found);
+    }
+    std::size_t held_by(const std::string& scope) const {
+        auto found = by_scope.find(scope);
+        return found == by_scope.end() ? 0 : found->second.size();
     }
     void drop_expired(Clock::time_point now) {
         while (!by_expiry.empty() && by_expiry.begin()->first <= now) erase(entries.find(by_expiry.begin()->second));
     }
     void expire_at(Iterator it, Clock::time_point t) {
         by_expiry.erase({it->second.expires, it->first});
+        forget_expiry(it->second.scope, it->second.expires);
         it->second.expires = t;
         by_expiry.emplace(t, it->first);
+        by_scope[it->second.scope].insert(t);
     }
     // The entry holding `claim`, or entries.end().
     Iterator held(const std::string& scope, const std::string& key, const std::string& claim) {
@@ -66,7 +80,8 @@ struct MemoryIdempotencyStore::Impl {
 };
 
 MemoryIdempotencyStore::MemoryIdempotencyStore(MemoryIdempotencyStoreOptions options) : impl_(std::make_unique<Impl>()) {
-    if (options.max_keys == 0) throw std::invalid_argument("MemoryIdempotencyStore: max_keys must be positive");
+    if (options.max_keys == 0 || options.max_keys_per_scope == 0)
+        throw std::invalid_argument("MemoryIdempotencyStore: max_keys and max_keys_per_scope must be positive");
     if (!options.now) options.now = [] { return Clock::now(); };
     impl_->options = std::move(options);
 }
@@ -86,6 +101,13 @@ Task<IdempotencyBegin> MemoryIdempotencyStore::begin(std::string scope, std::str
     }
     IdempotencyBegin begun;
     if (it == m.entries.end()) {
+        if (m.held_by(scope) >= m.options.max_keys_per_scope) m.drop_expired(now);
+        if (m.held_by(scope) >= m.options.max_keys_per_scope) {
+            // This principal's share is spent; the others' is not touched.
+            const auto wait = std::chrono::ceil<std::chrono::seconds>(*m.by_scope.at(scope).begin() - now);
+            throw HttpError(429, "too_many_idempotency_keys", "This client holds too many idempotency keys; try again later")
+                .with_header("Retry-After", std::to_string(std::max<std::int64_t>(1, wait.count())));
+        }
         if (m.entries.size() >= m.options.max_keys) m.drop_expired(now);
         if (m.entries.size() >= m.options.max_keys) {
             const auto wait = std::chrono::ceil<std::chrono::seconds>(m.by_expiry.begin()->first - now);
@@ -94,11 +116,13 @@ Task<IdempotencyBegin> MemoryIdempotencyStore::begin(std::string scope, std::str
         }
         begun.claim = random_token(16);
         Entry e;
+        e.scope = scope;
         e.fingerprint = std::move(fingerprint);
         e.claim = begun.claim;
         e.locked_until = now + lock;
         e.expires = now + ttl;
         m.by_expiry.emplace(e.expires, id);
+        m.by_scope[scope].insert(e.expires);
         m.entries.emplace(std::move(id), std::move(e));
         co_return begun;
     }

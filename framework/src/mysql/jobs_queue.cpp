@@ -90,8 +90,8 @@ Jobs::State::State(Pool& p, JobsOptions o)
     if (options.lease < std::chrono::milliseconds(30)) throw std::invalid_argument("spur::mysql::Jobs: lease under 30 ms");
     if (options.max_attempts == 0) throw std::invalid_argument("spur::mysql::Jobs: max_attempts must be at least 1");
     if (options.poll.count() <= 0 || options.backoff.count() < 0 || options.max_backoff.count() < 0 ||
-        options.gauge_interval.count() <= 0)
-        throw std::invalid_argument("spur::mysql::Jobs: poll and gauge_interval must be positive, backoffs not negative");
+        options.gauge_interval.count() <= 0 || options.timeout.count() <= 0)
+        throw std::invalid_argument("spur::mysql::Jobs: poll, gauge_interval and timeout must be positive, backoffs not negative");
 }
 
 JobHandler Jobs::State::handler(std::string_view kind) {

@@ -10,6 +10,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <chrono>
+#include <cstdint>
+
 #include <map>
 #include <mutex>
 #include <optional>
@@ -48,6 +51,11 @@ struct Jobs::State {
     std::optional<boost::asio::steady_timer> all_ended;  // cancelled when `live` reaches 0
     bool draining = false;
     bool stopping = false;
+    // Looking for due jobs fails (the database is out of reach): every worker fails every
+    // poll, so one line says so, then one a minute, then one when it answers again.
+    std::uint64_t claim_failures = 0;  // since the last success
+    std::uint64_t failures_unlogged = 0;
+    std::chrono::steady_clock::time_point failure_logged;
     std::mt19937_64 random{std::random_device{}()};  // backoff jitter
 
     LogSink log = stderr_log_sink(LogLevel::info);

@@ -71,6 +71,11 @@ struct MemoryIdempotencyStoreOptions {
     /// new key is refused with 503 `idempotency_store_full` and Retry-After (seconds until
     /// the oldest key expires): an old key is never dropped early, since its retry would run again.
     std::size_t max_keys = 100'000;
+    /// Keys one principal (scope) holds at once. Past it (after dropping the expired ones) that
+    /// principal's new keys are refused with 429 `too_many_idempotency_keys` and Retry-After
+    /// (seconds until its oldest key expires); the others keep their share: one client's flood
+    /// of distinct keys cannot fill max_keys for everyone. Anonymous clients share one scope ("").
+    std::size_t max_keys_per_scope = 1'000;
     /// Bytes of stored answers (bodies and headers) at once. An answer that would pass it
     /// (after dropping the expired ones) is not kept: the key answers 409 `idempotency_key_applied`.
     std::size_t max_bytes = 64 * 1024 * 1024;
@@ -83,7 +88,7 @@ struct MemoryIdempotencyStoreOptions {
 /// lazily (when their key comes back, or when a bound is reached). Thread-safe (one mutex).
 class MemoryIdempotencyStore : public IdempotencyStore {
 public:
-    /// Throws std::invalid_argument for max_keys == 0.
+    /// Throws std::invalid_argument for max_keys or max_keys_per_scope == 0.
     explicit MemoryIdempotencyStore(MemoryIdempotencyStoreOptions options = {});
     ~MemoryIdempotencyStore() override;
 
@@ -157,6 +162,8 @@ struct IdempotencyOptions {
 /// - 409 `idempotency_key_applied`: a request with the key applied its effect but its answer
 ///   is not kept (lost in a crash, or larger than max_stored_body): read the resource;
 /// - 422 `idempotency_key_reused`: the key was used for a different request;
+/// - 429 `too_many_idempotency_keys` (Retry-After): the principal holds
+///   MemoryIdempotencyStoreOptions::max_keys_per_scope keys;
 /// - 503 `idempotency_store_full` (Retry-After): the MemoryIdempotencyStore is full;
 /// - the first answer again, with `Idempotent-Replayed: true`, for a retry of an answered one.
 ///
@@ -168,8 +175,9 @@ struct IdempotencyOptions {
 ///
 /// Bounds: the key by max_key_length (before anything is looked up); the body read for the
 /// fingerprint by the route's body limit (413 past it, no key taken); a kept answer by
-/// max_stored_body; the memory store by max_keys and max_bytes; the MariaDB store's answers by
-/// 16 MiB (a MEDIUMBLOB).
+/// max_stored_body; the memory store by max_keys (max_keys_per_scope for one principal) and
+/// max_bytes; the MariaDB store's answers by 16 MiB (a MEDIUMBLOB) and, for one principal, by
+/// IdempotencyStoreOptions::max_answer_bytes_per_scope.
 ///
 /// Guarantee: a handler runs at most once per key while the key lives, as long as it answers
 /// within `lock`. With spur::mysql::IdempotencyStore and a handler that records its effect

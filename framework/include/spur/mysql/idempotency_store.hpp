@@ -6,6 +6,7 @@
 #include <spur/mysql/migrator.hpp>
 #include <spur/mysql/pool.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -15,6 +16,12 @@ namespace spur::mysql {
 struct IdempotencyStoreOptions {
     /// The table ([A-Za-z0-9_], at most 64 characters); create_table() or migration() makes it.
     std::string table = "spur_idempotency";
+    /// Bytes of large kept answers (bodies over 4 KiB, sealed) that one principal (scope) may
+    /// hold at once. Past it a large answer is sent but not kept: the key is kept as applied,
+    /// and a retry gets 409 `idempotency_key_applied`. Without it a principal that creates and
+    /// deletes large resources would grow the table without bound for a day (each answer kept
+    /// for the ttl, whatever the resource's own quota says). Answers up to 4 KiB are always kept.
+    std::size_t max_answer_bytes_per_scope = 16 * 1024 * 1024;
 };
 
 /// Keeps the keys of middleware::idempotency() in a table, so that every instance sees every
@@ -24,6 +31,11 @@ struct IdempotencyStoreOptions {
 /// stored): the request's fingerprint, the claim token of the request holding it, its state
 /// (running, applied, answered), when its lock passes and when it expires, and the answer
 /// (status, kept headers, body up to 16 MiB; a larger one is kept as applied without answer).
+/// The headers and body are sealed (AES-256-GCM) under a key derived from the raw scope and
+/// key, so the table — or a backup of it — never holds an answer in clear: one that carries a
+/// secret shown once (a new API key, a token) opens only for a request presenting its key. As
+/// strong as the keys are unguessable (a random UUID). A kept answer that does not open
+/// (edited by hand) is treated as lost: 409 `idempotency_key_applied`, never a second run.
 /// Times come from the database's clock (UTC_TIMESTAMP), so instances' clocks never disagree.
 ///
 /// Taking a key is an INSERT: of two requests only one gets the row, on one server or on two
@@ -68,6 +80,7 @@ public:
 private:
     Pool& pool_;
     std::string table_;
+    std::size_t max_answer_bytes_per_scope_;
 };
 
 }  // namespace spur::mysql

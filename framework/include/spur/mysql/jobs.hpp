@@ -88,6 +88,12 @@ struct JobsOptions {
     /// A claim's length. It is renewed every lease/3 while the handler runs, so only a crashed
     /// (or cut off) instance's job is claimed again, once its lease has passed.
     std::chrono::milliseconds lease{30'000};
+    /// The longest one run of a handler may take. Past it the handler is cancelled and the run
+    /// counts as failed ("timed out"): retried with backoff, then dead. Without a bound, a
+    /// handler that never returns would keep renewing its lease, and hold its worker, for ever.
+    /// A handler that ignores cancellation (a blocking call in spur::offload) keeps its worker
+    /// until it returns, but no longer its lease.
+    std::chrono::milliseconds timeout{15 * 60 * 1000};
     /// The pause of an idle worker before it looks for due jobs again.
     std::chrono::milliseconds poll{1'000};
     /// Runs before a failing job is dead (JobOptions::max_attempts overrides it per job).
@@ -122,7 +128,7 @@ struct JobsOptions {
 class Jobs {
 public:
     /// Throws std::invalid_argument for a bad table name, concurrency 0, a lease under 30 ms,
-    /// max_attempts 0 or a negative duration.
+    /// max_attempts 0, a timeout that is not positive or a negative duration.
     explicit Jobs(Pool& pool, JobsOptions options = {});
     ~Jobs();
     Jobs(const Jobs&) = delete;

@@ -186,7 +186,13 @@ auto Pool::transaction(F&& work) -> std::invoke_result_t<F&, Connection&> {
         } catch (...) {
             failure = std::current_exception();
         }
-        co_await lease->rollback_or_discard();
+        // A cancelled caller (its client left) cannot co_await: the rollback throws
+        // operation_aborted before it runs. The failure stays `work`'s own, and the lease,
+        // released mid-transaction, is discarded (or drained), which rolls it back.
+        try {
+            co_await lease->rollback_or_discard();
+        } catch (...) {
+        }
         if (!retry) std::rethrow_exception(failure);
         co_await conflict_backoff(attempt);
     }
