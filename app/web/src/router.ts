@@ -29,3 +29,13 @@ export function linkProps(path: string) {
     },
   };
 }
+
+/** The `token` of a mailed link, read once; the address bar then drops it (replaceState), so
+ *  it stays out of the history, a bookmark or a screenshot of the page once it is read. */
+export function useLinkToken(): string {
+  const [token] = useState(() => new URLSearchParams(location.search).get("token") ?? "");
+  useEffect(() => {
+    if (location.search) history.replaceState(history.state, "", location.pathname);
+  }, []);
+  return token;
+}

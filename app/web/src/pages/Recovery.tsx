@@ -4,7 +4,7 @@ import { useState } from "react";
 import { useAction } from "../action";
 import { api, ApiError } from "../api/client";
 import { Field, FormError, fieldError, tooSoon } from "../forms";
-import { linkProps } from "../router";
+import { linkProps, useLinkToken } from "../router";
 
 export function ForgotPassword() {
   const [email, setEmail] = useState("");
@@ -42,7 +42,7 @@ export function ForgotPassword() {
 /** The mail's link (/reset-password?token=…). `onReset`: the password is set (every session of
  *  the account ended with it: the shell asks again who is signed in). */
 export function ResetPassword({ onReset }: { onReset: () => void }) {
-  const token = new URLSearchParams(location.search).get("token") ?? "";
+  const token = useLinkToken();
   const [password, setPassword] = useState("");
   const [done, setDone] = useState(false);
   const { busy, error, submit } = useAction();

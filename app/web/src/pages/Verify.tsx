@@ -4,7 +4,7 @@ import { useEffect, useState } from "react";
 import { useAction } from "../action";
 import { api, ApiError, User } from "../api/client";
 import { FormError, tooSoon } from "../forms";
-import { linkProps } from "../router";
+import { linkProps, useLinkToken } from "../router";
 
 export function VerifyBanner({ email }: { email: string }) {
   const [sent, setSent] = useState(false);
@@ -49,7 +49,7 @@ function confirmOnce(token: string): Promise<User> {
 /** The mail's link. `onVerified`: the address is confirmed (the shell asks again who is
  *  signed in, which drops the banner). */
 export function VerifyEmail({ signedIn, onVerified }: { signedIn: boolean; onVerified: () => void }) {
-  const token = new URLSearchParams(location.search).get("token") ?? "";
+  const token = useLinkToken();
   const [confirmed, setConfirmed] = useState<User | null>(null);
   const [error, setError] = useState<unknown>(null);
 
