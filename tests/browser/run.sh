@@ -2,7 +2,9 @@
 # Runs a browser test against a real spur-app: starts the AI service (services/ai/serve.sh, for
 # the summaries) on a free port, migrates DATABASE_URL, serves spur-app on a free port, runs
 # `node SCRIPT http://127.0.0.1:PORT` (Playwright + Debian's chromium), stops both. spur-app
-# writes its mails into MAIL_DIR, a fresh directory exported to the script (removed at the end).
+# writes its mails into MAIL_DIR, exported to the script: one directory per database, shared by
+# the browser tests that run at once — they share the database and so its job queue, and any
+# spur-app's workers may send another test's mail. Each test looks for its own addresses.
 # Usage: run.sh SPUR_APP_BINARY DATABASE_URL SCRIPT.mjs
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -17,7 +19,8 @@ export CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser
 pid= ai_pid=
 log=$(mktemp) ai_log=$(mktemp)
 # No SMTP_URL: spur-app writes each mail (verification, password reset) as a file here.
-export MAIL_DIR=$(mktemp -d)
+export MAIL_DIR=${TMPDIR:-/tmp}/spur-browser-mail-$(printf '%s' "$url" | sha256sum | cut -c1-16)
+mkdir -p -m 700 "$MAIL_DIR"
 stop() {
   local rc=$?
   set +e  # a `wait` for a process just killed fails (143): that must not cut the clean-up short
@@ -30,8 +33,7 @@ stop() {
     wait "$ai_pid" 2>/dev/null
   fi
   if [[ $rc != 0 && -s $ai_log ]]; then echo "--- the AI service's log:"; tail -n 40 "$ai_log"; fi
-  rm -f "$log" "$ai_log"
-  rm -rf "$MAIL_DIR"
+  rm -f "$log" "$ai_log"  # not MAIL_DIR: another browser test may still read it
   exit "$rc"
 }
 trap stop EXIT
