@@ -18,7 +18,9 @@
 namespace spur::test {
 
 // One instance of an application: its own pool, queue object and I/O thread.
-// Members in this order: the io_context goes first, with the coroutines that lease connections.
+// The io_context is declared first, so it is destroyed last: after a crash() (no stop()), the
+// workers' frames and the queue's strand and timer die in its shutdown, while its services still
+// exist; the frames' pool leases go back to the pool's shared state, which outlives the Pool.
 struct Instance {
     Instance(spur::mysql::Config config, spur::mysql::JobsOptions o) : pool(std::move(config)), jobs(pool, std::move(o)) {}
     /// On the test database.
@@ -45,9 +47,9 @@ struct Instance {
         thread.join();
     }
 
+    boost::asio::io_context io;
     spur::mysql::Pool pool;
     spur::mysql::Jobs jobs;
-    boost::asio::io_context io;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard;
     std::thread thread;
 };

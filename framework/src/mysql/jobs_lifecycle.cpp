@@ -143,16 +143,23 @@ private:
     std::optional<net::any_io_executor> executor_;
 };
 
+// The workers' strand while they may run (start to the end of stop), read under the lock: drain()
+// and stop() may come from other threads than start().
+std::optional<net::strand<net::any_io_executor>> strand_of(Jobs::State& s) {
+    std::lock_guard lock(s.mutex);
+    return s.strand;
+}
+
 }  // namespace
 
 void Jobs::start(const net::any_io_executor& executor) {
-    {
-        std::lock_guard lock(state_->mutex);
-        if (state_->started) throw std::logic_error("spur::mysql::Jobs: started twice");
-        state_->started = true;
-    }
     auto s = state_;
-    s->strand.emplace(net::make_strand(executor));
+    {
+        std::lock_guard lock(s->mutex);
+        if (s->started) throw std::logic_error("spur::mysql::Jobs: started twice");
+        s->started = true;
+        s->strand.emplace(net::make_strand(executor));
+    }
     net::post(*s->strand, [s] {
         s->all_ended.emplace(*s->strand, Clock::time_point::max());
         auto launch = [&](Task<> work_task, std::shared_ptr<JobWorker> w) {
@@ -173,8 +180,9 @@ void Jobs::start(const net::any_io_executor& executor) {
 
 void Jobs::drain() noexcept {
     auto s = state_;
-    if (!s->strand) return;
-    net::post(*s->strand, [s] {
+    const auto strand = strand_of(*s);
+    if (!strand) return;
+    net::post(*strand, [s] {
         s->draining = true;
         interrupt(s, false);
     });
@@ -182,8 +190,9 @@ void Jobs::drain() noexcept {
 
 Task<> Jobs::stop() {
     auto s = state_;
-    if (!s->strand) co_return;
-    co_await net::post(*s->strand, net::use_awaitable);
+    const auto strand = strand_of(*s);
+    if (!strand) co_return;
+    co_await net::post(*strand, net::use_awaitable);
     s->draining = s->stopping = true;
     interrupt(s, true);
     while (s->live > 0) {
@@ -191,6 +200,12 @@ Task<> Jobs::stop() {
         s->all_ended->expires_at(Clock::time_point::max());
         co_await s->all_ended->async_wait(net::redirect_error(net::use_awaitable, ec));
     }
+    // Nothing of the executor's stays behind: the Jobs may outlive the io_context (as an
+    // Extension's state must). The coroutine runs on its own copy of the strand.
+    s->all_ended.reset();
+    s->workers.clear();
+    std::lock_guard lock(s->mutex);
+    s->strand.reset();
 }
 
 void Jobs::serve(App& app) {
