@@ -33,7 +33,8 @@ private:
 
 // The reference: kainjow's own renderer, which parses each partial's text at every inclusion.
 std::string kainjow_render(const std::string& page, mustache::data data, const Texts& partials) {
-    for (const auto& [name, text] : partials) data.set(name, mustache::data(mustache::partial([text] { return text; })));
+    for (const auto& [name, text] : partials)
+        data.set(name, mustache::data(mustache::partial([copy = text] { return copy; })));
     mustache::mustache tmpl(page);
     REQUIRE(tmpl.is_valid());
     return tmpl.render(data);
