@@ -383,6 +383,9 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", default="", help="comma-separated scenario prefixes")
     ap.add_argument("--smoke", action="store_true", help="1 s of /json on spur and bare Beast: the harness works")
+    ap.add_argument("--baseline-techempower", metavar="BIN",
+                    help="another spur_techempower (e.g. built from an earlier commit): the TechEmpower rows "
+                         "also measure it, just before spur's, for a before/after in one run")
     args = ap.parse_args()
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -430,6 +433,8 @@ def main():
         # TechEmpower's database tests; every stack keeps at most 16 database connections.
         "spur (techempower)": lambda p: Server("spur-te", [f"{bench_bin}/spur_techempower", str(p), "1"], p, env={
             "DATABASE_URL": args.database_url + "&pool_max=16"}),
+        "spur baseline (techempower)": lambda p: Server("spur-te-base", [args.baseline_techempower or "", str(p), "1"],
+                                                        p, env={"DATABASE_URL": args.database_url + "&pool_max=16"}),
         "express (techempower)": lambda p: Server("express-te", ["node", "techempower.js", str(p)], p, cwd=express, env={
             "DATABASE_SOCKET": url_socket, "DATABASE_NAME": url_db, "DATABASE_USER": url_user,
             "DATABASE_PASSWORD": url_password}),
@@ -475,7 +480,7 @@ def main():
     # published comparisons quote), each stack on one core against the same MariaDB.
     for test, path in (("db", "/db"), ("queries ×20", "/queries?queries=20"), ("fortunes", "/fortunes"),
                        ("updates ×20", "/updates?queries=20")):
-        for name in ("spur", "express", "flask"):
+        for name in ("spur baseline", "spur", "express", "flask")[0 if args.baseline_techempower else 1:]:
             plan.append((f"TechEmpower {test} (1 core)", f"{name} (techempower)", path, None, conns))
     # (scenario, server, protocol, connections, streams per connection)
     h2_plan = [(sc, name, protocol, c, m) for sc, protocol, c, m in http2.SCENARIOS for name in http2.SERVERS]
@@ -701,6 +706,12 @@ def targets(results, idle):
             o = get(f"TechEmpower {test} ", f"{other} (techempower)", "rps")
             if s and o:
                 checks.append(f"- (no target) #20 TechEmpower {test}: spur req/s ÷ {other}: {s / o:.2f}")
+        base = get(f"TechEmpower {test} ", "spur baseline (techempower)", "rps")
+        if s and base:
+            s_cpu = get(f"TechEmpower {test} ", "spur (techempower)", "cpu_us_per_req")
+            b_cpu = get(f"TechEmpower {test} ", "spur baseline (techempower)", "cpu_us_per_req")
+            checks.append(f"- (no target) TechEmpower {test}: spur ÷ baseline: req/s {s / base:.2f}, "
+                          f"CPU/req {s_cpu / b_cpu:.2f}")
     by_server = {i["server"]: i for i in idle}
     if "spur" in by_server and "beast" in by_server:
         extra = (by_server["spur"]["added_rss_mib"] - by_server["beast"]["added_rss_mib"]) * 1024 / by_server["spur"]["connections"]
