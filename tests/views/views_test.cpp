@@ -184,7 +184,7 @@ TEST_CASE("a partial that includes itself forever is a ViewError, not a crash", 
     CHECK_THROWS_WITH(views.render("page", json::object{}), Catch::Contains("partial \"loop\" nested 64 deep"));
 }
 
-TEST_CASE("with reload on a changed partial is compiled again; without, templates are compiled when the views are made", "[views][concurrency]") {
+TEST_CASE("with reload on a changed partial is compiled again, and without it templates are compiled when the views are made", "[views][concurrency]") {
     ViewsDir v;
     v.write("page", "[{{> part}}]");
     v.write("part", "one");
