@@ -44,7 +44,7 @@ build_test_serve() {
   echo "ok: generated, built ($1) and its test passed$(elapsed)"
   PORT=0 "$project/build/dev/hello_app" 2>"$work/server.log" &
   local server=$! status=0 port
-  pids+=($server)
+  pids+=("$server")
   wait_for "$work/server.log" 'listening on http://0\.0\.0\.0:[0-9]+' $server
   port=$(grep -Eo 'listening on http://0\.0\.0\.0:[0-9]+' "$work/server.log" | grep -Eo '[0-9]+$')
   [[ $(greet "$port" Ada) == '{"message":"Hello, Ada!"} 201' ]] || fail "POST /greetings: $(greet "$port" Ada)"
@@ -107,16 +107,16 @@ echo "ok: -DSPUR_SOURCE_DIR configures"
 # Connections waiting in the accept queue of the listening socket on PORT: for a listening
 # socket, /proc/net/tcp's rx_queue is that queue's length (what `ss -lt` shows as Recv-Q).
 queued() {
-  local want _ local state queues
+  local want _ address state queues
   want=$(printf '%04X' "$1")
-  while read -r _ local _ state queues _; do
-    [[ $state == 0A && ${local##*:} == "$want" ]] && { echo $((16#${queues#*:})); return; }
+  while read -r _ address _ state queues _; do
+    [[ $state == 0A && ${address##*:} == "$want" ]] && { echo $((16#${queues#*:})); return; }
   done </proc/net/tcp
   echo 0
 }
 t0=$SECONDS
 (cd "$project" && exec "$spur" dev --port 0 --interval 0.1) >"$work/dev.log" 2>&1 &
-dev=$!; pids+=($dev)
+dev=$!; pids+=("$dev")
 wait_for "$work/dev.log" 'spur dev: started .* \(pid [0-9]+\)' $dev
 port=$(grep -Eo 'listening on http://127\.0\.0\.1:[0-9]+' "$work/dev.log" | grep -Eo '[0-9]+$')
 first=$(grep -Eo 'started .* \(pid [0-9]+\)' "$work/dev.log" | grep -Eo '[0-9]+\)$' | tr -d ')')
@@ -127,7 +127,7 @@ first=$(grep -Eo 'started .* \(pid [0-9]+\)' "$work/dev.log" | grep -Eo '[0-9]+\
 kill -TERM "$first"
 wait_for "$work/dev.log" 'the server exited \(status 0\)' $dev
 greet "$port" Ada >"$work/waiting.out" 2>&1 &
-waiting=$!; pids+=($waiting)
+waiting=$!; pids+=("$waiting")
 for _ in $(seq 200); do [[ $(queued "$port") -ge 1 ]] && break; sleep 0.05; done
 [[ $(queued "$port") -ge 1 ]] || fail "the request is not waiting in the held socket's queue"
 kill -0 $waiting 2>/dev/null || fail "the request ended with no server: $(cat "$work/waiting.out")"
