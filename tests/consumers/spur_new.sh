@@ -16,7 +16,18 @@ set -euo pipefail
 mode=$1; from=$2; work=$3; cxx=$4
 rm -rf "$work" && mkdir -p "$work"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; }
+# SIGTERM first: spur dev then stops the server it started, which SIGKILL would leave running.
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for _ in $(seq 200); do  # up to 10 s: a server's drain
+    local alive=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    ((alive)) || break
+    sleep 0.05
+  done
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+}
 trap cleanup EXIT
 fail() { echo "FAILED: $*"; for f in "$work"/*.log; do [[ -f $f ]] && { echo "--- $f"; tail -n 30 "$f"; }; done; exit 1; }
 elapsed() { echo "  ($((SECONDS - t0)) s)"; }
