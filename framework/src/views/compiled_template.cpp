@@ -22,9 +22,9 @@ using Component = mustache::component<std::string>;
 // values spur's views hold (objects, lists, strings, booleans: never lambdas), with one change:
 // a partial is walked from its parse tree instead of being parsed again. Any other difference
 // would be a bug: tests/views compares the two renderers on the edge cases.
-class Walk {
+class TemplateWalk {
 public:
-    Walk(const mustache::data& data, PartialSource& partials) : stack_(&data), partials_(partials) {}
+    TemplateWalk(const mustache::data& data, PartialSource& partials) : stack_(&data), partials_(partials) {}
 
     std::string run(const CompiledTemplate& page) {
         children(page.root());
@@ -122,7 +122,7 @@ private:
 }  // namespace
 
 std::string render(const CompiledTemplate& page, const mustache::data& data, PartialSource& partials) {
-    return Walk(data, partials).run(page);
+    return TemplateWalk(data, partials).run(page);
 }
 
 }  // namespace spur::detail
