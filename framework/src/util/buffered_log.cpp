@@ -25,13 +25,13 @@ namespace {
 
 // A thread keeps its shard for life: with up to this many threads logging, no two I/O threads
 // share a shard's mutex, and the writer takes each one only to swap its buffer.
-constexpr std::size_t shard_count = 16;
+constexpr std::size_t log_shard_count = 16;
 // What a shard keeps allocated between batches; a burst's larger buffer is given back.
-constexpr std::size_t kept_capacity = 64 * 1024;
+constexpr std::size_t log_kept_capacity = 64 * 1024;
 
 std::size_t this_thread_shard() {
     static std::atomic<std::size_t> next{0};
-    thread_local const std::size_t index = next.fetch_add(1, std::memory_order_relaxed) % shard_count;
+    thread_local const std::size_t index = next.fetch_add(1, std::memory_order_relaxed) % log_shard_count;
     return index;
 }
 
@@ -50,11 +50,11 @@ struct BufferedLog::State {
     };
 
     const BufferedLogOptions options;
-    std::array<Shard, shard_count> shards;
+    std::array<Shard, log_shard_count> shards;
     std::atomic<std::size_t> pending{0};     // bytes appended and not yet written (a batch in flight included)
     std::atomic<std::uint64_t> dropped{0};
     std::atomic<std::uint64_t> unreported{0};  // dropped at max_bytes since the last warning
-    std::atomic<bool> signalled{false};        // the writer has been told a line waits
+    std::atomic<bool> sleeping{false};         // the writer found nothing waiting and waits for a line
     std::atomic<bool> closed{false};           // the writer made its last sweep: write at once
 
     std::mutex mutex;  // the writer's wake-ups, flush requests and stop
@@ -99,12 +99,12 @@ void BufferedLog::State::append(std::string_view line) {
         }
         shard.lines.append(line).push_back('\n');
     }
-    // Half full: the writer stops lingering. Otherwise it is told once per batch, so a busy
-    // server wakes it at most once per linger, not once per line.
+    // Half full: the writer stops lingering. Otherwise it is woken only from its sleep after a
+    // batch that left nothing waiting, by one line: a busy server's writer never sleeps (it
+    // comes back every linger), and its I/O threads make no system call for the log at all.
     const std::size_t half = options.max_bytes / 2;
     if (before < half && before + n >= half) return notify_writer(true);
-    if (!signalled.load(std::memory_order_relaxed) && !signalled.exchange(true, std::memory_order_acq_rel))
-        notify_writer(false);
+    if (sleeping.load() && sleeping.exchange(false)) notify_writer(false);
 }
 
 void BufferedLog::State::notify_writer(bool make_urgent) {
@@ -131,17 +131,20 @@ void BufferedLog::State::run() {
     sigaddset(&pipe_signal, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
 
-    std::vector<std::string> batch(shard_count);
+    std::vector<std::string> batch(log_shard_count);
     std::unique_lock lock(mutex);
     for (;;) {
         const auto asked = [&] { return stopping || urgent || flush_requested != flushed; };
-        wake.wait(lock, [&] { return asked() || signalled.load(std::memory_order_acquire); });
+        // `pending` is counted before a line is appended and `sleeping` read after (both
+        // sequentially consistent): either this sees the line, or its writer sees the sleep
+        // and wakes it.
+        sleeping.store(true);
+        wake.wait(lock, [&] { return asked() || pending.load() > 0; });
+        sleeping.store(false);
         if (!asked()) wake.wait_for(lock, options.linger, asked);
         const std::uint64_t request = flush_requested;
         const bool stop = stopping;
         urgent = false;
-        // Before the sweep: a line appended after it signals again.
-        signalled.store(false, std::memory_order_release);
         lock.unlock();
         {
             std::lock_guard writing(io);
@@ -158,7 +161,7 @@ void BufferedLog::State::run() {
 }
 
 std::size_t BufferedLog::State::write_batch(std::vector<std::string>& batch) {
-    for (std::size_t i = 0; i < shard_count; ++i) {
+    for (std::size_t i = 0; i < log_shard_count; ++i) {
         std::lock_guard lock(shards[i].mutex);
         batch[i].swap(shards[i].lines);  // the shard keeps the batch's emptied buffer
     }
@@ -172,7 +175,7 @@ std::size_t BufferedLog::State::write_batch(std::vector<std::string>& batch) {
     if (total > 0) write_all(std::move(iov));
     pending.fetch_sub(total, std::memory_order_relaxed);
     for (auto& lines : batch) {
-        if (lines.capacity() > kept_capacity) std::string().swap(lines);
+        if (lines.capacity() > log_kept_capacity) std::string().swap(lines);
         else lines.clear();
     }
     return total;
