@@ -63,7 +63,8 @@ struct BufferedLog::State {
     std::uint64_t flush_requested = 0, flushed = 0;
     bool urgent = false, stopping = false, finished = false;
     // Held by whoever writes to the descriptor: the writer, or after it a caller (closed).
-    std::timed_mutex io;
+    // Not a timed_mutex: ThreadSanitizer does not see pthread_mutex_clocklock.
+    std::mutex io;
     std::thread thread;  // joined by ~BufferedLog, or detached when the destination is stalled
 
     void append(std::string_view line);
@@ -232,12 +233,17 @@ void BufferedLog::State::report_drops() {
 }
 
 void BufferedLog::State::write_now(std::string_view line) {
-    std::unique_lock writing(io, std::defer_lock);
+    std::unique_lock writing(io, std::try_to_lock);
     // The writer may still be stuck in its last write to a stalled destination: give up after
-    // close_timeout rather than hold the caller for ever.
-    if (!writing.try_lock_for(options.close_timeout)) {
-        dropped.fetch_add(1, std::memory_order_relaxed);
-        return;
+    // close_timeout rather than hold the caller for ever (the exit path only: a short poll).
+    const auto deadline = std::chrono::steady_clock::now() + options.close_timeout;
+    while (!writing.owns_lock()) {
+        if (std::chrono::steady_clock::now() >= deadline) {
+            dropped.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        writing.try_lock();
     }
     std::string out(line);
     out += '\n';
