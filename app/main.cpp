@@ -7,6 +7,7 @@
 #include "services.hpp"
 #include "settings.hpp"
 
+#include <spur/buffered_log.hpp>
 #include <spur/mysql/config.hpp>
 #include <spur/mysql/migrator.hpp>
 #include <spur/openapi/openapi.hpp>
@@ -60,8 +61,19 @@ int main(int argc, char** argv) {
             return 1;
         }
 
+        // The log and the access log reach stderr through a thread of their own: no request waits
+        // for a terminal, journald or a full pipe. Past 8 MiB waiting, lines are dropped and
+        // counted (log_lines_dropped_total); what is waiting is written once the server drained.
+        spur::BufferedLogOptions log_options;
+        log_options.format = config->log_format == "json" ? spur::LogFormat::json : spur::LogFormat::text;
+        spur::BufferedLog log(log_options);
+        config->log_sink = log.sink();
+        config->access_log_sink = log.line_sink();
         std::optional<spur::mysql::Pool> pool(std::in_place, db_config);
         std::optional<app::Services> services(std::in_place, *config, *pool);
+        services->metrics.registry().counter_function(
+            "log_lines_dropped_total", "Log lines lost: 8 MiB were waiting for stderr, or stderr refused them.",
+            [&log] { return static_cast<double>(log.dropped()); });
         spur::App application = app::build_app(*services);
         const spur::ServerOptions options = app::server_options(*config);
         spur::Server server(application, options);
@@ -84,6 +96,7 @@ int main(int argc, char** argv) {
         // Close the database connections before reporting the stop.
         services.reset();
         pool.reset();
+        log.flush();
         fmt::print(stderr, "spur-app: stopped\n");
         return 0;
     } catch (const std::exception& e) {

@@ -467,6 +467,8 @@ def main():
     for name in ("spur (2 threads)", "express (cluster)", "flask (gunicorn, 2 workers)"):
         plan.append(("/json (2 cores, shared with wrk)", name, "/json", None, conns))
     app_plan = []
+    # spur-app's lightest route: its whole middleware stack in front of a constant answer (#38).
+    app_plan.append(("app: GET /healthz (1 core)", "spur-app", "/healthz", None, conns))
     for name in ("spur-app", "express-app"):
         # The app's whole middleware stack (access log, request id, security headers, CORS…)
         # around the smallest handler.
@@ -655,6 +657,11 @@ def targets(results, idle):
     routed_cpu, metrics_cpu = get("routed", "spur", "cpu_us_per_req"), get("metrics on", "spur", "cpu_us_per_req")
     if routed_cpu and metrics_cpu:
         check("routed with metrics() CPU/req ÷ without", metrics_cpu / routed_cpu, "≤ 1.10", lambda v: v <= 1.10)
+    healthz = get("app: GET /healthz", "spur-app", "rps")
+    for other, server, goal in (("Express /json", "express", 10), ("spur /json", "spur", 0.8)):
+        o = get("/json (1", server, "rps")
+        if healthz and o:
+            check(f"spur-app /healthz req/s ÷ {other}", healthz / o, f"≥ {goal}", lambda v, g=goal: v >= g)
     for scenario in ("app: GET /api/texts/:id", "app: GET /api/texts?limit"):
         s, e = get(scenario, "spur-app", "rps"), get(scenario, "express-app", "rps")
         if s and e:

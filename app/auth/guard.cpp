@@ -33,8 +33,8 @@ std::string_view token_of(const spur::Request& req) {
     return authorization.substr(7);
 }
 
-// Throws 401 unless the token is valid and not logged out.
-spur::Task<Principal> from_token(Services& s, std::string_view token) {
+// The token's claims, checked without the database; throws 401.
+PendingAuth verify_token(Services& s, std::string_view token) {
     auto claims = s.jwt.verify(token);
     if (!claims) throw unauthorized("Invalid or expired token");
     auto sub = claims->find("sub");
@@ -58,12 +58,14 @@ spur::Task<Principal> from_token(Services& s, std::string_view token) {
         if (!gen->value().is_int64()) throw unauthorized("Invalid token");  // past int64: not one this server issued
         generation = gen->value().to_number<std::int64_t>();
     }
-    auto state = co_await token_state(s.db, p.user_id, p.jti);
-    if (!state) throw unauthorized("This account no longer exists");
-    if (state->revoked) throw unauthorized("Token has been revoked");
-    // A password change or "log out everywhere" raised the account's generation past this token's.
-    if (generation != static_cast<std::int64_t>(state->generation)) throw unauthorized("Token has been revoked");
-    co_return p;
+    return PendingAuth{std::move(p), generation, false};
+}
+
+// Throws 401 unless the token is valid and not logged out.
+spur::Task<Principal> from_token(Services& s, std::string_view token) {
+    PendingAuth pending = verify_token(s, token);
+    auto state = co_await token_state(s.db, pending.principal.user_id, pending.principal.jti);
+    co_return pending.confirm(state);
 }
 
 spur::Task<Principal> from_key(Services& s, std::string_view secret) {
@@ -87,6 +89,32 @@ std::string key_hash(std::string_view secret) {
     SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(), digest);
     return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
 }
+
+const Principal& PendingAuth::confirm(const std::optional<TokenState>& state) const {
+    if (confirmed) return principal;
+    if (!state) throw unauthorized("This account no longer exists");
+    if (state->revoked) throw unauthorized("Token has been revoked");
+    // A password change or "log out everywhere" raised the account's generation past this token's.
+    if (generation != static_cast<std::int64_t>(state->generation)) throw unauthorized("Token has been revoked");
+    return principal;
+}
+
+spur::Task<PendingAuth> Authenticator::claim(const spur::Request& req) {
+    auto key = req.header("X-API-Key");
+    if (!key.empty() && req.header("Authorization").empty()) {
+        spur::Task<Principal> by_key = from_key(s_, key);
+        Principal p = co_await std::move(by_key);
+        co_return PendingAuth{std::move(p), 0, true};
+    }
+    co_return verify_token(s_, token_of(req));
+}
+
+spur::Task<PendingAuth> PendingAuth::extract(spur::Request& req) {
+    spur::Task<PendingAuth> pending = req.app().extensions().get<Authenticator>().claim(req);  // named: GCC 12
+    co_return co_await std::move(pending);
+}
+
+void PendingAuth::document(spur::ExtractorDoc& doc) { Auth<Principal, Credentials::token_or_key>::document(doc); }
 
 spur::Task<Principal> Authenticator::authenticate(const spur::Request& req, Credentials c) {
     auto key = req.header("X-API-Key");

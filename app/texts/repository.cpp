@@ -83,6 +83,38 @@ spur::Task<std::optional<Text>> find_text(spur::mysql::Pool& db, std::uint64_t u
                                              std::string(columns) + "WHERE id = ? AND user_id = ?", id, user);
 }
 
+namespace {
+// The account's row, its token state, and the text if it is the account's (LEFT JOIN: NULLs).
+struct TextWithToken {
+    std::uint32_t generation = 0;
+    bool revoked = false;
+    std::optional<std::uint64_t> id;
+    std::optional<std::string> title;
+    std::optional<std::string> content;
+    std::optional<spur::mysql::DateTime> created_at;
+    std::optional<spur::mysql::DateTime> updated_at;
+    std::optional<std::uint64_t> version;
+};
+BOOST_DESCRIBE_STRUCT(TextWithToken, (), (generation, revoked, id, title, content, created_at, updated_at, version))
+}  // namespace
+
+spur::Task<CheckedText> find_text_checked(spur::mysql::Pool& db, std::uint64_t user, const std::string& jti, std::uint64_t id) {
+    auto row = co_await db.query_one_as<TextWithToken>(
+        spur::mysql::idempotent,
+        "SELECT u.token_generation AS generation, EXISTS(SELECT 1 FROM revoked_tokens WHERE jti = ?) AS revoked, "
+        "t.id, t.title, t.content, t.created_at, t.updated_at, t.version "
+        "FROM users u LEFT JOIN texts t ON t.id = ? AND t.user_id = u.id WHERE u.id = ?",
+        jti, id, user);
+    CheckedText out;
+    if (!row) co_return out;
+    out.token = auth::TokenState{row->generation, row->revoked};
+    if (row->id) {
+        out.text = Text{*row->id, std::move(*row->title), std::move(*row->content), *row->created_at, *row->updated_at,
+                        *row->version};
+    }
+    co_return out;
+}
+
 spur::Task<Page> list_texts(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t limit, std::uint64_t offset,
                             const std::optional<std::string>& q) {
     Page page;

@@ -2,6 +2,8 @@
 // All SQL for texts. Every query is scoped to its owner. Takes and returns plain structs;
 // handlers make the JSON.
 
+#include "auth/repository.hpp"
+
 #include <spur/mysql/pool.hpp>
 #include <spur/mysql/value.hpp>
 
@@ -59,6 +61,14 @@ spur::Task<Text> create_text(spur::mysql::Pool& db, std::uint64_t user, const st
                              const std::string& content, const Quota& quota,
                              std::function<spur::Task<>(spur::mysql::Connection&)> also);
 spur::Task<std::optional<Text>> find_text(spur::mysql::Pool& db, std::uint64_t user, std::uint64_t id);
+
+/// A text and its reader's token state, read together (auth::PendingAuth).
+struct CheckedText {
+    std::optional<auth::TokenState> token;  ///< nullopt: the account no longer exists
+    std::optional<Text> text;               ///< nullopt: the user has no such text
+};
+/// find_text and auth::token_state(db, user, jti) in one statement: one round trip.
+spur::Task<CheckedText> find_text_checked(spur::mysql::Pool& db, std::uint64_t user, const std::string& jti, std::uint64_t id);
 
 struct Page {
     std::vector<Summary> items;

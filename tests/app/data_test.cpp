@@ -224,6 +224,39 @@ TEST_CASE("texts are private: another user gets 404 for every operation", "[app]
     CHECK(get(app, "/api/texts/" + id, owner).json().at("text").at("title") == "mine");
 }
 
+// GET /api/texts/:id reads the token's state in the text's own statement (auth::PendingAuth):
+// revocation must still take effect on the very next request, and come before a 404.
+TEST_CASE("reading a text refuses a token at once after logout, logout-all or account deletion - 401 before 404", "[app][texts][auth]") {
+    Running app;
+    auto email = unique_email("revoked-reader");
+    auto token = signup(app, email);
+    auto text = post(app, "/api/texts", {{"title", "mine"}, {"content", "secret words"}}, bearer(token));
+    REQUIRE(text.status == 201);
+    const std::string path = "/api/texts/" + id_of(text, "text");
+    auto read = get(app, path, bearer(token));
+    CHECK(read.status == 200);
+    CHECK(read.json().at("text").at("content") == "secret words");
+    CHECK(get(app, "/api/texts/999999999", bearer(token)).status == 404);
+
+    CHECK(call(app, verb::post, "/api/auth/logout", {}, bearer(token)).status == 204);
+    auto refused = get(app, path, bearer(token));
+    CHECK(refused.status == 401);
+    CHECK(refused.header("WWW-Authenticate") == "Bearer");
+    CHECK(refused.body.find("secret words") == std::string::npos);
+    CHECK(get(app, "/api/texts/999999999", bearer(token)).status == 401);
+
+    auto login = [&] { return std::string(post(app, "/api/auth/login", {{"email", email}, {"password", "password123"}}).json().at("token").as_string()); };
+    auto second = login();
+    CHECK(get(app, path, bearer(second)).status == 200);
+    CHECK(call(app, verb::post, "/api/auth/logout-all", {}, bearer(second)).status == 204);
+    CHECK(get(app, path, bearer(second)).status == 401);
+
+    auto third = login();
+    CHECK(get(app, path, bearer(third)).status == 200);
+    CHECK(call(app, verb::delete_, "/api/auth/me", json::serialize(json::object{{"password", "password123"}}), bearer(third)).status == 204);
+    CHECK(get(app, path, bearer(third)).status == 401);
+}
+
 TEST_CASE("listing: newest first, limit and offset, total, literal search", "[app][texts]") {
     Running app;
     auto h = bearer(signup(app, unique_email("lister")));

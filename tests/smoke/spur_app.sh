@@ -53,6 +53,16 @@ kill -TERM $pid
 wait $pid
 # Neither SMTP_URL nor MAIL_DIR: a warning that mail is off.
 grep -q "warn.*mail is off" "$log" || { echo "no warning that mail is off"; cat "$log"; exit 1; }
+# The access log is written by a thread of its own (spur::BufferedLog): every line is out by
+# the time SIGTERM's drain has ended and the process exits.
+: >"$log"
+LOG_FORMAT=dev "$bin" serve --port 0 2>"$log" &
+pid=$!
+port=$(wait_for_port "$log")
+for i in $(seq 50); do curl -fsS -o /dev/null "http://127.0.0.1:$port/healthz?n=$i"; done
+kill -TERM $pid
+wait $pid
+[[ $(grep -c '^GET /healthz?n=[0-9]* 200 ' "$log") == 50 ]] || { echo "access log lines lost at SIGTERM"; cat "$log"; exit 1; }
 # MAIL_DIR: register's verification mail is a .eml file, its path logged. (Other tests' queued
 # mails may be written first: the database is shared; ours is the one to our address.)
 maildir=$(mktemp -d)
@@ -69,6 +79,8 @@ for _ in $(seq 200); do
   sleep 0.05
 done
 [[ -n $eml ]] && grep -q "http://app.test/verify-email?token=" "$eml" || { echo "no verification mail in MAIL_DIR"; cat "$log"; exit 1; }
+# The log reaches stderr from a thread of its own, a few milliseconds after the file.
+for _ in $(seq 100); do grep -q "mail written.*$(basename "$eml")" "$log" && break; sleep 0.05; done
 grep -q "mail written.*$(basename "$eml")" "$log" || { echo "the mail's path is not logged"; cat "$log"; exit 1; }
 kill -TERM $pid
 wait $pid

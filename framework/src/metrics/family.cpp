@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
+#include <shared_mutex>
 #include <stdexcept>
 
 namespace spur {
@@ -51,8 +53,12 @@ S& Family<S>::labels(std::span<const std::string_view> values) {
         throw std::invalid_argument("metric " + st.name + ": " + std::to_string(st.label_names.size()) +
                                     " label values expected, got " + std::to_string(values.size()));
     auto& shard = st.shards[detail::LabelHash{}(values) % st.shards.size()];
+    {
+        std::shared_lock reading(shard.mutex);
+        if (auto it = shard.series.find(values); it != shard.series.end()) return *it->second;
+    }
     std::lock_guard lock(shard.mutex);
-    if (auto it = shard.series.find(values); it != shard.series.end()) return *it->second;
+    if (auto it = shard.series.find(values); it != shard.series.end()) return *it->second;  // made meanwhile
     // fetch_add reserves a slot, so concurrent creators cannot overshoot the limit together.
     if (st.size.fetch_add(1, std::memory_order_relaxed) >= st.max_series) {
         st.size.fetch_sub(1, std::memory_order_relaxed);

@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -46,7 +47,10 @@ struct FamilyState {
     std::size_t max_series = 0;
 
     struct Shard {
-        std::mutex mutex;
+        // Every request looks its series up; only a new label combination writes. Readers
+        // share the lock, so I/O threads recording the same route never wait for each other
+        // (a plain mutex made them, one futex call each time two met).
+        std::shared_mutex mutex;
         std::unordered_map<std::vector<std::string>, std::unique_ptr<S>, LabelHash, LabelEqual> series;
     };
     std::array<Shard, 16> shards;
@@ -67,7 +71,7 @@ struct FamilyState {
     std::vector<std::pair<std::vector<std::string>, const S*>> snapshot() {
         std::vector<std::pair<std::vector<std::string>, const S*>> out;
         for (auto& shard : shards) {
-            std::lock_guard lock(shard.mutex);
+            std::shared_lock lock(shard.mutex);
             for (const auto& [key, series] : shard.series) out.emplace_back(key, series.get());
         }
         std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });

@@ -4,9 +4,11 @@
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <unistd.h>
+#include <pthread.h>
 
 #include <array>
+#include <atomic>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
@@ -22,19 +24,31 @@ void rand_bytes(unsigned char* p, std::size_t n) {
 // (provider lookup, locking), which made one UUID per request a sixth of a small request's
 // CPU. Small requests are served from a per-thread block of the same CSPRNG output; each
 // byte is handed out once and wiped, and a forked child never reuses its parent's block.
+//
+// A request id or a trace id is drawn here too, and stays a CSPRNG's output: an id a client
+// could predict would let it attach its spans to another's trace. What a draw must not cost
+// is a system call: the fork check is a counter that a pthread_atfork handler bumps in the
+// child, not a getpid() per draw (which glibc does not cache). A child made without fork()'s
+// handlers (a raw clone, vfork) must exec before it draws.
+std::atomic<std::uint64_t> fork_generation{1};
+
+void after_fork_in_child() { fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
 struct RandomBlock {
     std::array<unsigned char, 4096> bytes{};
     std::size_t used = bytes.size();
-    pid_t owner = 0;
+    std::uint64_t generation = 0;  // fork_generation when filled
 };
 
 void fill(unsigned char* p, std::size_t n) {
     if (n > 256) return rand_bytes(p, n);
+    static const bool watching_forks = ::pthread_atfork(nullptr, nullptr, after_fork_in_child) == 0;
     thread_local RandomBlock block;
-    if (block.used + n > block.bytes.size() || block.owner != ::getpid()) {
+    const std::uint64_t generation = fork_generation.load(std::memory_order_relaxed);
+    if (block.used + n > block.bytes.size() || block.generation != generation || !watching_forks) {
         rand_bytes(block.bytes.data(), block.bytes.size());
         block.used = 0;
-        block.owner = ::getpid();
+        block.generation = generation;
     }
     std::memcpy(p, block.bytes.data() + block.used, n);
     OPENSSL_cleanse(block.bytes.data() + block.used, n);

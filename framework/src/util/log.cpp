@@ -1,5 +1,6 @@
 #include <spur/log.hpp>
 
+#include "util/log_line.hpp"
 #include "util/utf8.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -69,11 +70,15 @@ LogSink::LogSink(LineFunction f) {
     f_ = [f = std::move(f)](const LogRecord& r) { f(r.level, format_text(r)); };
 }
 
+std::string detail::format_line(const LogRecord& r, LogFormat format) {
+    return format == LogFormat::json ? format_json(r) : fmt::format("spur {}: {}", to_string(r.level), format_text(r));
+}
+
 LogSink stderr_log_sink(LogLevel min_level, LogFormat format) {
     return LogSink([min_level, format](const LogRecord& r) {
         if (r.level < min_level) return;
         // One fwrite per line so lines from different threads do not interleave.
-        std::string line = format == LogFormat::json ? format_json(r) : fmt::format("spur {}: {}", to_string(r.level), format_text(r));
+        std::string line = detail::format_line(r, format);
         line += '\n';
         std::fwrite(line.data(), 1, line.size(), stderr);
     });
