@@ -425,7 +425,7 @@ def main():
         "nginx (h2)": lambda p: Server("nginx", http2.nginx_argv(tmp, p), p),
         "spur-app": lambda p: Server("spur-app", [f"{args.build}/app/spur-app", "serve"], p, env={
             "PORT": str(p), "HOST": "127.0.0.1", "DATABASE_URL": args.database_url, "JWT_SECRET": jwt_secret,
-            "THREADS": "1", "LOG_FORMAT": "off", "BCRYPT_COST": "10",
+            "THREADS": "1", "BCRYPT_COST": "10",
             "LOGIN_BURST_PER_IP": "1000000", "LOGIN_BURST_PER_EMAIL": "1000000"}),
         "express-app": lambda p: Server("express-app", ["node", "app.js", str(p)], p, cwd=express, env={
             "DATABASE_SOCKET": url_socket, "DATABASE_NAME": url_db, "DATABASE_USER": url_user,
