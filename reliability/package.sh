@@ -81,10 +81,11 @@ in_root getent group spur-app >/dev/null || fail "no spur-app group"
 for unit in spur-app.service spur-app.socket; do
   [[ -f $root/lib/systemd/system/$unit ]] || fail "no /lib/systemd/system/$unit"
 done
-[[ $(stat -c '%a %U:%G' "$root/etc/spur-app/env") == "640 root:spur-app" ]] \
-  || fail "/etc/spur-app/env is $(stat -c '%a %U:%G' "$root/etc/spur-app/env")"
+[[ $(in_root stat -c '%a %U:%G' /etc/spur-app/env) == "640 root:spur-app" ]] \
+  || fail "/etc/spur-app/env is $(in_root stat -c '%a %U:%G' /etc/spur-app/env)"
 in_root dpkg-query -W -f='${Conffiles}\n' spur-app | grep -q '^ /etc/spur-app/env ' || fail "/etc/spur-app/env is not a conffile"
-[[ $(stat -c '%a %U' "$root/etc/spur-app/jwt-secret") == "600 spur-app" ]] || fail "the JWT secret is not 600 spur-app"
+[[ $(in_root stat -c '%a %U:%G' /etc/spur-app) == "750 root:spur-app" ]] || fail "/etc/spur-app is not 750 root:spur-app"
+[[ $(in_root stat -c '%a %U' /etc/spur-app/jwt-secret) == "600 spur-app" ]] || fail "the JWT secret is not 600 spur-app"
 [[ $(tr -d '\n' <"$root/etc/spur-app/jwt-secret" | wc -c) -ge 32 ]] || fail "the JWT secret is short"
 [[ -f $root/usr/share/spur-app/docs/swagger-ui-bundle.js ]] || fail "no Swagger UI in /usr/share/spur-app/docs"
 [[ -f $root/usr/share/spur-app/web/index.html ]] || fail "no web front end in /usr/share/spur-app/web"
@@ -111,7 +112,8 @@ mysql_libs=$(in_root pkg-config --libs spur-mysql)
 step "consumer built with pkg-config"
 ask_consumer() {  # BINARY EXPECTED_VIA
   local log=$work/consumer.log pid port=
-  in_root "$1" >"$log" 2>&1 &
+  # Not through in_root: a function in the background is a subshell, and $! would be its pid.
+  chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin "$1" >"$log" 2>&1 &
   pid=$!; pids+=($pid)
   for _ in $(seq 100); do port=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$log"); [[ -n $port ]] && break; sleep 0.05; done
   [[ -n $port ]] || { cat "$log"; fail "$1 did not start"; }
@@ -180,7 +182,7 @@ secret_before=$(md5sum <"$root/etc/spur-app/jwt-secret")
 in_root sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall /tmp/debs/spur-app_*.deb >/tmp/apt.log 2>&1' \
   || { tail -n 20 "$root/tmp/apt.log"; fail "reinstall"; }
 grep -q '^DATABASE_URL=' "$root/etc/spur-app/env" || fail "the reinstall lost DATABASE_URL in /etc/spur-app/env"
-[[ $(stat -c '%a %U:%G' "$root/etc/spur-app/env") == "640 root:spur-app" ]] || fail "the reinstall changed env's mode"
+[[ $(in_root stat -c '%a %U:%G' /etc/spur-app/env) == "640 root:spur-app" ]] || fail "the reinstall changed env's mode"
 [[ $(md5sum <"$root/etc/spur-app/jwt-secret") == "$secret_before" ]] || fail "the reinstall changed the JWT secret"
 in_root sh -c 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq spur-app >/tmp/apt.log 2>&1' || fail "purge"
 [[ ! -e $root/etc/spur-app && ! -e $root/usr/bin/spur-app ]] || fail "purge left /etc/spur-app or the binary"
