@@ -20,9 +20,9 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(realpath -m "${1:-$repo/build/package-test}")
 root=$work/root
 start=$SECONDS; last=$SECONDS; times=()
-step() { times+=("$(printf '%-44s %5ds' "$1" $((SECONDS - last)))"); last=$SECONDS; echo "== $1 ($((SECONDS - start))s)"; }
+step() { times+=("$(printf '%-54s %5ds' "$1" $((SECONDS - last)))"); last=$SECONDS; echo "== $1 ($((SECONDS - start))s)"; }
 report() {
-  echo "== times"; printf '  %s\n' "${times[@]}"; printf '  %-44s %5ds\n' total $((SECONDS - start))
+  echo "== times"; printf '  %s\n' "${times[@]}"; printf '  %-54s %5ds\n' total $((SECONDS - start))
 }
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
