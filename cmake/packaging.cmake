@@ -1,6 +1,7 @@
 # Debian packages through CPack (`cpack -G DEB` in a build tree, or `cmake --workflow --preset
 # package`), one package per component group:
-#   libspur-dev  component dev: headers, static libraries, CMake config, pkg-config files
+#   libspur-dev  component dev: headers, static libraries, CMake config, pkg-config files,
+#                `spur new` and its project template (tools/)
 #   spur-app     components app (binary, web front end, Swagger UI: also `cmake --install
 #                --component app`) and app_system (systemd units, /etc/spur-app/env): the
 #                latter only in the package, since it writes outside the prefix
@@ -46,7 +47,8 @@ set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
 set(CPACK_DEBIAN_DEV_DESCRIPTION "C++20 web framework on Boost.Beast/Asio (development files)
 spur: routing, middleware, typed request bodies, OpenAPI, WebSocket, SSE, HTTP/2, TLS, and
 spur::mysql, an asynchronous MariaDB client. Static libraries, headers, CMake package
-(find_package(spur)) and pkg-config files (spur, spur-mysql).")
+(find_package(spur)), pkg-config files (spur, spur-mysql), and `spur new` / `spur dev`,
+which start a project on spur and run its edit-build-run loop.")
 # What a consumer compiles and links against: the headers' Boost, and the static libraries'
 # dependencies (spurConfig.cmake and spur.pc name the same ones). pkg-config: spurConfig.cmake
 # finds RE2, nghttp2 and MariaDB through it.
@@ -59,7 +61,8 @@ if(SPUR_WITH_MYSQL)
   list(APPEND dev_depends libmariadb-dev)
 endif()
 list(JOIN dev_depends ", " CPACK_DEBIAN_DEV_PACKAGE_DEPENDS)
-set(CPACK_DEBIAN_DEV_PACKAGE_RECOMMENDS "cmake, g++ (>= 4:12)")
+# `spur new` projects build with CMake presets on Ninja; `spur dev` opens its socket with python3.
+set(CPACK_DEBIAN_DEV_PACKAGE_RECOMMENDS "cmake, g++ (>= 4:12), ninja-build, python3")
 
 set(CPACK_DEBIAN_APP_PACKAGE_NAME spur-app)
 set(CPACK_DEBIAN_APP_DESCRIPTION "web server on spur: accounts, API keys and texts on MariaDB

@@ -4,7 +4,7 @@
 # Depends resolved from Debian's archive), then inside that root:
 #   - builds a consumer of libspur-dev with CMake (find_package(spur), spur::mysql too) and one
 #     with plain pkg-config (g++ ... $(pkg-config --cflags --libs spur)), runs each and asks it
-#     over a real socket;
+#     over a real socket; makes a project with the packaged `spur new`, builds it and runs its test;
 #   - checks the spur-app system user, the systemd units, /etc/spur-app/env (640 root:spur-app,
 #     a conffile) and the generated JWT secret (600 spur-app);
 #   - runs spur-app as its unit would (the unit's ExecStartPre and ExecStart, as the spur-app
@@ -65,10 +65,10 @@ mmdebstrap --quiet --variant=apt bookworm "$root"
 mount -t proc proc "$root/proc"
 step "mmdebstrap --variant=apt bookworm"
 mkdir -p "$root/tmp/debs" && cp "${debs[@]}" "$root/tmp/debs/"
-# The compilers and curl are the test's, not the packages' (libspur-dev only Recommends g++,
-# cmake); systemd gives systemd-analyze the targets the units depend on, as on a real machine.
+# The compilers, Ninja and curl are the test's, not the packages' (libspur-dev only Recommends
+# g++, cmake, ninja-build); systemd gives systemd-analyze the targets the units depend on, as on a real machine.
 in_root sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  /tmp/debs/libspur-dev_*.deb /tmp/debs/spur-app_*.deb g++ cmake make curl systemd >/tmp/apt.log' \
+  /tmp/debs/libspur-dev_*.deb /tmp/debs/spur-app_*.deb g++ cmake make ninja-build curl systemd >/tmp/apt.log' \
   || { tail -n 40 "$root/tmp/apt.log"; fail "apt-get install of the debs"; }
 step "apt-get install ./libspur-dev*.deb ./spur-app*.deb"
 
@@ -110,6 +110,13 @@ in_root sh -c 'cd /tmp/consumer && g++ -O1 -o server-pc server.cpp $(pkg-config 
 mysql_libs=$(in_root pkg-config --libs spur-mysql)
 [[ $mysql_libs == *-lspur_mysql*-lspur* && $mysql_libs == *-lmariadb* ]] || fail "pkg-config --libs spur-mysql: $mysql_libs"
 step "consumer built with pkg-config"
+# `spur new` from the package: a project from /usr/share/spur/template, built with its presets
+# against the installed spur, and its test run.
+in_root sh -c 'cd /tmp && spur new hello >/dev/null && cd hello && cmake --preset dev >/dev/null &&
+  cmake --build --preset dev >/dev/null && ctest --preset dev >/tmp/hello-test.log' \
+  || { cat "$root/tmp/hello-test.log" 2>/dev/null; fail "a spur new project did not build or pass its test"; }
+echo "ok: spur new hello built against the package and passed its test"
+step "spur new project built and tested"
 ask_consumer() {  # BINARY EXPECTED_VIA
   local log=$work/consumer.log pid port=
   # Not through in_root: a function in the background is a subshell, and $! would be its pid.
