@@ -31,7 +31,7 @@ pids=()
 cleanup() {
   status=$?
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  [[ -d $root/run/mysqld ]] && "$repo/scripts/mariadb.sh" stop "$root/run/mysqld" >/dev/null 2>&1 || true
+  if [[ -d $root/run/mysqld ]]; then "$repo/scripts/mariadb.sh" stop "$root/run/mysqld" >/dev/null 2>&1 || true; fi
   mountpoint -q "$root/proc" && umount "$root/proc"
   report
   exit $status
@@ -74,7 +74,7 @@ step "apt-get install ./libspur-dev*.deb ./spur-app*.deb"
 
 # 3. What spur-app's package set up.
 entry=$(in_root getent passwd spur-app) || fail "no spur-app user"
-IFS=: read -r _ _ uid gid _ home shell <<<"$entry"
+IFS=: read -r _ _ uid gid _ _ shell <<<"$entry"
 ((uid < 1000)) || fail "spur-app is not a system user (uid $uid)"
 [[ $shell == */nologin || $shell == /bin/false ]] || fail "spur-app has a login shell: $shell"
 in_root getent group spur-app >/dev/null || fail "no spur-app group"
@@ -93,8 +93,8 @@ echo "ok: user spur-app ($uid:$gid, $shell), units, /etc/spur-app/env 640 root:s
 
 # The units, as systemd reads them in this root (its /usr/bin/spur-app is the one they name); an
 # unknown key is only a warning to systemd, so any output fails too.
-verify=$(systemd-analyze verify --root="$root" spur-app.socket spur-app.service 2>&1) && [[ -z $verify ]] \
-  || fail "systemd-analyze verify: $verify"
+verify=$(systemd-analyze verify --root="$root" spur-app.socket spur-app.service 2>&1) || fail "systemd-analyze verify: $verify"
+[[ -z $verify ]] || fail "systemd-analyze verify: $verify"
 echo "ok: systemd-analyze verify"
 step "checks of the installed files"
 
@@ -121,12 +121,13 @@ ask_consumer() {  # BINARY EXPECTED_VIA
   local log=$work/consumer.log pid port=
   # Not through in_root: a function in the background is a subshell, and $! would be its pid.
   chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin "$1" >"$log" 2>&1 &
-  pid=$!; pids+=($pid)
+  pid=$!; pids+=("$pid")
   for _ in $(seq 100); do port=$(sed -n 's/^listening on \([0-9]*\)$/\1/p' "$log"); [[ -n $port ]] && break; sleep 0.05; done
   [[ -n $port ]] || { cat "$log"; fail "$1 did not start"; }
   body=$(curl -fsS --max-time 10 "http://127.0.0.1:$port/hello/deb")
   [[ $body == "{\"hello\":\"deb\",\"via\":\"$2\"}" ]] || fail "$1 answered $body"
-  kill -TERM $pid && wait $pid || fail "$1 did not stop cleanly"
+  kill -TERM "$pid"
+  wait "$pid" || fail "$1 did not stop cleanly"
   echo "ok: $1 answered $body on port $port"
 }
 ask_consumer /tmp/consumer/build/server cmake
@@ -148,6 +149,8 @@ fdname=$(sed -n 's/^FileDescriptorName=//p' "$root/lib/systemd/system/spur-app.s
 [[ $exec_start == /usr/bin/spur-app* && -n $listen && -n $fdname ]] || fail "unexpected units: $exec_start, $listen, $fdname"
 # User=spur-app with EnvironmentFile=/etc/spur-app/env (the file's NAME=value lines, read by sh).
 unit_env='set -a; . /etc/spur-app/env; set +a; exec "$@"'
+# $exec_start_pre and $exec_start unquoted on purpose: command lines, split into words as systemd does.
+# shellcheck disable=SC2086
 chroot --userspec="$uid:$gid" "$root" /usr/bin/env -i PATH=/usr/bin:/bin /bin/sh -c "$unit_env" sh $exec_start_pre \
   || fail "ExecStartPre ($exec_start_pre)"
 step "spur-app migrate (ExecStartPre)"
@@ -158,6 +161,7 @@ for attempt in 1 2 3 4 5; do
   port=$((20000 + RANDOM % 12000))
   # systemd-socket-activate gives its child only LISTEN_FDS, LISTEN_PID and LISTEN_FDNAMES; each
   # exec after it (chroot, sh) keeps the pid that LISTEN_PID names.
+  # shellcheck disable=SC2086
   env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin systemd-socket-activate -l "127.0.0.1:$port" --fdname="$fdname" \
     /usr/sbin/chroot --userspec="$uid:$gid" "$root" /bin/sh -c "PATH=/usr/bin:/bin; $unit_env" sh $exec_start 2>"$log" &
   activator=$!
@@ -165,21 +169,23 @@ for attempt in 1 2 3 4 5; do
   kill -0 $activator 2>/dev/null && break
   echo "port $port taken (try $attempt)"
 done
-pids+=($activator)
+pids+=("$activator")
 health=$(curl -fsS --max-time 30 "http://127.0.0.1:$port/healthz") || { cat "$log"; fail "/healthz"; }
 [[ $health == *'"ok"'* ]] || fail "/healthz answered $health"
 grep -q "API docs at /docs from /usr/share/spur-app/docs" "$log" || { cat "$log"; fail "Swagger UI not found by the packaged binary"; }
 grep -q "web front end at / from /usr/share/spur-app/web" "$log" || { cat "$log"; fail "front end not found by the packaged binary"; }
 docs_status=$(curl -sS -o "$work/docs.html" -w '%{http_code}' -L --max-time 10 "http://127.0.0.1:$port/docs/")
-[[ $docs_status == 200 ]] && grep -q swagger-ui-bundle.js "$work/docs.html" || fail "/docs/ answered $docs_status"
+[[ $docs_status == 200 ]] || fail "/docs/ answered $docs_status"
+grep -q swagger-ui-bundle.js "$work/docs.html" || fail "/docs/ is not Swagger UI's page"
 [[ $(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/docs/assets/swagger-ui-bundle.js") == 200 ]] \
   || fail "/docs/assets/swagger-ui-bundle.js"
 index_status=$(curl -sS -o "$work/index.html" -w '%{http_code}' --max-time 10 "http://127.0.0.1:$port/")
-[[ $index_status == 200 ]] && cmp -s "$work/index.html" "$root/usr/share/spur-app/web/index.html" || fail "/ answered $index_status"
+[[ $index_status == 200 ]] || fail "/ answered $index_status"
+cmp -s "$work/index.html" "$root/usr/share/spur-app/web/index.html" || fail "/ is not the packaged index.html"
 # It took the socket it was handed (JSON log: the port appears in the "listening" record).
 grep -q "listening on http://0.0.0.0:$port" "$log" || { cat "$log"; fail "spur-app did not serve the handed-over socket"; }
-kill -TERM $activator
-wait $activator || { cat "$log"; fail "spur-app did not exit 0 on SIGTERM"; }
+kill -TERM "$activator"
+wait "$activator" || { cat "$log"; fail "spur-app did not exit 0 on SIGTERM"; }
 echo "ok: spur-app from the package answered /healthz, /docs/ and / on a socket handed over like spur-app.socket's"
 step "spur-app started from the package"
 
