@@ -164,7 +164,10 @@ std::string Mailer::write_file(const std::string& raw) const {
     fs::create_directories(options_.mail_dir, ec);
     if (ec) throw MailError("cannot create MAIL_DIR " + options_.mail_dir + ": " + ec.message(), false);
     const fs::path path = fs::path(options_.mail_dir) / eml_name();
-    const fs::path partial = fs::path(options_.mail_dir) / ("." + path.filename().string() + ".part");
+    std::string hidden = ".";  // not "." + string: GCC 12 at -O3 reports that as -Wrestrict
+    hidden += path.filename().string();
+    hidden += ".part";
+    const fs::path partial = fs::path(options_.mail_dir) / hidden;
     // Mode 600: a mail holds a reset link, a credential. Written aside and renamed, so a reader
     // watching the directory never sees half a mail.
     const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
