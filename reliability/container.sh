@@ -9,8 +9,9 @@
 # 3. facts  podman image inspect: size under 150 MB, a non-root user, port 3001, a health check
 #           on /healthz, SIGTERM as the stop signal.
 # 4. run    `podman run` cannot work on this machine (crun fails at setrlimit), so the image's
-#           filesystem is mounted, given a writable layer, /run, /tmp, /proc and /dev as a
-#           runtime would, and the image's ENTRYPOINT runs in it by chroot as the image's USER,
+#           filesystem is mounted read-only (as compose.yaml runs it), with /run, /tmp, /proc
+#           and /dev as a runtime mounts them and a volume at the WORKDIR, and the image's
+#           ENTRYPOINT runs in it by chroot as the image's USER,
 #           with the image's ENV and WORKDIR, against a fresh MariaDB on the host (its socket
 #           bind-mounted in). Secrets are *_FILE files under /run/secrets, as Docker and Podman
 #           mount them. Checked: `migrate`, then `serve`: /healthz, the HEALTHCHECK command, a
@@ -34,7 +35,7 @@ mounts=()  # unmounted in reverse order
 pid=
 cleanup() {
   local status=$?
-  [[ -n $pid ]] && kill -9 "$pid" 2>/dev/null
+  [[ -n $pid ]] && { kill -9 "$pid" 2>/dev/null || true; }
   for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount -l "${mounts[i]}" 2>/dev/null || true; done
   podman image unmount "$image" >/dev/null 2>&1 || true
   "$root/scripts/mariadb.sh" stop "$work/db" 2>/dev/null || true
@@ -50,9 +51,11 @@ mkdir -p "$cache"
 if ! podman image exists docker.io/library/debian:bookworm-slim; then
   if [[ ! -s $cache/bookworm-slim.tar ]]; then
     # The dpkg path excludes are debuerreotype's for the official slim image; they stay in the
-    # image's /etc/dpkg/dpkg.cfg.d, so packages installed on it are trimmed too. The apt
-    # options match this machine's archive, whose Release files may be past Valid-Until.
-    mmdebstrap --variant=minbase --format=tar \
+    # image's /etc/dpkg/dpkg.cfg.d, so packages installed on it are trimmed too. The merged-usr
+    # hook merges /usr as the official image does, without the usrmerge package (which would
+    # bring 45 MB of perl). The apt options match this machine's archive, whose Release files
+    # may be past Valid-Until.
+    mmdebstrap --variant=minbase --format=tar --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
       --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
       --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/groff/*' \
@@ -95,11 +98,9 @@ phase facts
 "$root/scripts/mariadb.sh" start "$work/db" spur --fresh >/dev/null
 chmod 711 "$work/db"
 mp=$(podman image mount "$image")
-# A writable layer over the read-only image, as a container has, and the runtime's mounts.
-mkdir -p "$work/upper" "$work/overlay-work" "$work/root"
-mount -t overlay overlay -o "lowerdir=$mp,upperdir=$work/upper,workdir=$work/overlay-work" "$work/root"
-mounts+=("$work/root")
-r=$work/root
+# The image's files read-only, as compose.yaml runs them (read_only: true), with what a runtime
+# mounts (/run, /tmp, /proc, /dev) and compose's app-data volume at /var/lib/spur-app.
+r=$mp
 for dir in run tmp; do mount -t tmpfs -o mode=1777 tmpfs "$r/$dir"; mounts+=("$r/$dir"); done
 mount -t proc proc "$r/proc"; mounts+=("$r/proc")
 mount -t tmpfs -o mode=755 tmpfs "$r/dev"; mounts+=("$r/dev")
@@ -107,6 +108,9 @@ for node in null zero random urandom; do
   touch "$r/dev/$node"; mount --bind "/dev/$node" "$r/dev/$node"; mounts+=("$r/dev/$node")
 done
 mkdir -p "$r/run/mysqld"; mount --bind "$work/db" "$r/run/mysqld"; mounts+=("$r/run/mysqld")
+workdir=$(fact '{{.Config.WorkingDir}}')
+mkdir -p "$work/volume"; chown --reference="$r$workdir" "$work/volume"
+mount --bind "$work/volume" "$r$workdir"; mounts+=("$r$workdir")
 # Secrets as Docker/Podman mount them, owned by the image's user, mode 0400.
 uid=${user%%:*}; gid=${user#*:}; [[ $gid == "$user" ]] && gid=$uid
 mkdir -p "$r/run/secrets"
@@ -119,7 +123,6 @@ port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0
 mapfile -t image_env < <(fact '{{range .Config.Env}}{{println .}}{{end}}' | sed '/^$/d')
 mapfile -t entrypoint < <(fact '{{range .Config.Entrypoint}}{{println .}}{{end}}' | sed '/^$/d')
 mapfile -t cmd < <(fact '{{range .Config.Cmd}}{{println .}}{{end}}' | sed '/^$/d')
-workdir=$(fact '{{.Config.WorkingDir}}')
 settings=(DATABASE_URL_FILE=/run/secrets/database_url JWT_SECRET_FILE=/run/secrets/jwt_secret
           PORT="$port" MAIL_DIR="$workdir/mail" PUBLIC_URL=http://app.test JOB_POLL_MS=50 BCRYPT_COST=10)
 # in_image CMD...: CMD in the image, as its user, with its ENV (then the test's settings) and WORKDIR.

@@ -10,7 +10,8 @@
 # shaped this way, and how to run one test: docs/ci.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh clang libclang-rt-14-dev lld chromium systemd prometheus galera-4 rsync haproxy
+scripts/install-deps.sh clang libclang-rt-14-dev lld chromium systemd prometheus galera-4 rsync haproxy \
+  docker-compose python3-yaml  # compose.yaml's schema check (the container_files test)
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 start=$SECONDS; last=$SECONDS; times=(); background=()
