@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
         }
         if (port) fmt::print(stderr, "spur-app: listening on http://{}:{}{}\n", config->host, port, config->dev ? " (development)" : "");
         if (!options.unix_path.empty()) fmt::print(stderr, "spur-app: listening on unix socket {}\n", options.unix_path);
-        fmt::print(stderr, "spur-app: API docs at /docs{}\n", config->docs_assets.empty() ? " are off: no Swagger UI files (run `npm ci`)" : "");
+        fmt::print(stderr, "spur-app: {}\n", config->docs_assets.empty() ? "API docs at /docs are off: no Swagger UI files (build with npm, or set DOCS_ASSETS)"
+                                                                           : "API docs at /docs from " + config->docs_assets);
         fmt::print(stderr, "spur-app: {}\n", config->web_root.empty() ? "no web front end (build app/web or set WEB_ROOT): API only"
                                                                         : "web front end at / from " + config->web_root);
         if (options.tls) fmt::print(stderr, "spur-app: listening on https://{}:{}\n", config->host, server.tls_port());

@@ -198,7 +198,7 @@ Parser host_port(std::string Config::*member, std::string Config::*host, unsigne
     };
 }
 
-Parser directory(std::string Config::*member, std::string build_default, std::string marker, std::string what) {
+Parser directory(std::string Config::*member, std::vector<std::string> defaults, std::string marker, std::string what) {
     auto holds = [marker](const std::string& dir) {
         return std::filesystem::is_regular_file(std::filesystem::path(dir) / marker);
     };
@@ -209,7 +209,10 @@ Parser directory(std::string Config::*member, std::string build_default, std::st
             return std::nullopt;
         },
         .show = [=](const Config& c) { return c.*member; },
-        .unset = [=](Config& c) { c.*member = holds(build_default) ? build_default : ""; },
+        .unset = [=](Config& c) {
+            const auto found = std::find_if(defaults.begin(), defaults.end(), [&](const auto& d) { return !d.empty() && holds(d); });
+            c.*member = found == defaults.end() ? "" : *found;
+        },
     };
 }
 

@@ -105,7 +105,8 @@ Parser ip_address(std::string Config::*member);
 Parser host_port(std::string Config::*member, std::string Config::*host, unsigned short Config::*port);
 
 /// A directory holding the file `marker` (`what` names its contents in the error), or empty for
-/// none. Unset, it is `build_default` when that holds `marker`, else none.
-Parser directory(std::string Config::*member, std::string build_default, std::string marker, std::string what);
+/// none. Unset, it is the first of `defaults` that holds `marker` (an installed copy before the
+/// build tree's), else none.
+Parser directory(std::string Config::*member, std::vector<std::string> defaults, std::string marker, std::string what);
 
 }  // namespace app

@@ -1,5 +1,7 @@
 #include "settings.hpp"
 
+#include "installed.hpp"
+
 #include <chrono>
 #include <cstdint>
 
@@ -99,12 +101,15 @@ std::span<const Setting> settings() {
          .parse = zero_or_one(&C::public_metrics)},
         {.env = "DOCS_ASSETS", .flag = "--docs-assets",
          .help = "Swagger UI's files (npm's `swagger-ui-dist`) for the `/docs` page; empty: no `/docs`",
-         .parse = directory(&C::docs_assets, SPUR_APP_DOCS_ASSETS, "swagger-ui-bundle.js",
+         .parse = directory(&C::docs_assets, {installed_share("docs"), SPUR_APP_DOCS_ASSETS}, "swagger-ui-bundle.js",
                             "Swagger UI (npm's swagger-ui-dist)"),
-         .fallback = "the source tree's `node_modules/swagger-ui-dist`, after `npm ci`"},
+         .fallback = "`../share/spur-app/docs` beside the binary when installed, else the build tree's copy (the build "
+                     "fetches it with npm)"},
         {.env = "WEB_ROOT", .flag = "--web-root", .help = "the built web front end, served at `/`; empty: the API only",
-         .parse = directory(&C::web_root, SPUR_APP_WEB_ROOT, "index.html", "the built front end (index.html)"),
-         .fallback = "the build tree's copy, if the build made one"},
+         .parse = directory(&C::web_root, {installed_share("web"), SPUR_APP_WEB_ROOT}, "index.html",
+                            "the built front end (index.html)"),
+         .fallback = "`../share/spur-app/web` beside the binary when installed, else the build tree's copy, if the "
+                     "build made one"},
         {.env = "LISTEN_UNIX", .flag = "--listen-unix",
          .help = "also serve plain HTTP on this unix socket path, for a proxy on the same host "
                  "(e.g. `/run/spur-app/http.sock`)",
