@@ -10,13 +10,14 @@
 #           on /healthz, SIGTERM as the stop signal.
 # 4. run    `podman run` cannot work on this machine (crun fails at setrlimit), so the image's
 #           filesystem is mounted read-only (as compose.yaml runs it), with /run, /tmp, /proc
-#           and /dev as a runtime mounts them and a volume at the WORKDIR, and the image's
-#           ENTRYPOINT runs in it by chroot as the image's USER,
-#           with the image's ENV and WORKDIR, against a fresh MariaDB on the host (its socket
-#           bind-mounted in). Secrets are *_FILE files under /run/secrets, as Docker and Podman
-#           mount them. Checked: `migrate`, then `serve`: /healthz, the HEALTHCHECK command, a
-#           register -> mailed link -> verify -> login -> /me round trip, the web page at /,
-#           Swagger UI at /docs, a clean exit 0 on SIGTERM, and the HEALTHCHECK failing after.
+#           and /dev as a runtime mounts them and a volume at the WORKDIR; the image's
+#           ENTRYPOINT runs in it by chroot as the image's USER, with the image's ENV, then
+#           compose.yaml's environment for the app, in its WORKDIR, against a fresh MariaDB on
+#           the host (its socket bind-mounted in). Secrets are *_FILE files under /run/secrets,
+#           as Docker and Podman mount them. Checked: `migrate`, then `serve`: /healthz, the
+#           HEALTHCHECK command, a register -> mailed link -> verify -> login -> /me round trip,
+#           the web page at /, Swagger UI at /docs, a clean exit 0 on SIGTERM, and the
+#           HEALTHCHECK failing after.
 # Prints each phase's time and the image's size. Needs root (mounts, chroot).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,7 +25,7 @@ cache=${SPUR_CONTAINER_CACHE:-/var/cache/spur-container}
 image=${SPUR_CONTAINER_IMAGE:-localhost/spur-app:test}
 max_bytes=$((150 * 1000 * 1000))
 [[ $(id -u) -eq 0 ]] || { echo "container.sh: needs root (mount, chroot)" >&2; exit 2; }
-"$root/scripts/install-deps.sh" podman mmdebstrap
+"$root/scripts/install-deps.sh" podman mmdebstrap docker-compose python3-yaml
 
 start=$SECONDS; last=$SECONDS; times=()
 phase() { times+=("$(printf '%-8s %5ds' "$1" $((SECONDS - last)))"); last=$SECONDS; }
@@ -123,8 +124,17 @@ port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0
 mapfile -t image_env < <(fact '{{range .Config.Env}}{{println .}}{{end}}' | sed '/^$/d')
 mapfile -t entrypoint < <(fact '{{range .Config.Entrypoint}}{{println .}}{{end}}' | sed '/^$/d')
 mapfile -t cmd < <(fact '{{range .Config.Cmd}}{{println .}}{{end}}' | sed '/^$/d')
-settings=(DATABASE_URL_FILE=/run/secrets/database_url JWT_SECRET_FILE=/run/secrets/jwt_secret
-          PORT="$port" MAIL_DIR="$workdir/mail" PUBLIC_URL=http://app.test JOB_POLL_MS=50 BCRYPT_COST=10)
+# compose.yaml's environment for the app, as docker-compose resolves it (defaults, no caller's
+# variables), so the test runs what compose would; then this test's own: a free port (the host's
+# network is shared), quick job polling, a cheaper bcrypt.
+mapfile -t settings < <(cd "$root" && env -i PATH=/usr/bin:/bin docker-compose -f compose.yaml config |
+  /usr/bin/python3 -c 'import sys, yaml
+for key, value in yaml.safe_load(sys.stdin)["services"]["app"]["environment"].items():
+    print(f"{key}={value if value is not None else str()}")')
+settings+=(PORT="$port" JOB_POLL_MS=50 BCRYPT_COST=10)
+public_url=$(printf '%s\n' "${settings[@]}" | sed -n 's/^PUBLIC_URL=//p')
+mail_dir=$(printf '%s\n' "${settings[@]}" | sed -n 's/^MAIL_DIR=//p')
+[[ -n $public_url && $mail_dir == "$workdir"/* ]] || fail "compose.yaml's app sets no PUBLIC_URL, or a MAIL_DIR outside $workdir"
 # in_image CMD...: CMD in the image, as its user, with its ENV (then the test's settings) and WORKDIR.
 in_image() {
   chroot --userspec="$uid:$gid" "$r" /usr/bin/env -i -C "${workdir:-/}" "${image_env[@]}" "${settings[@]}" "$@"
@@ -157,14 +167,15 @@ code=$(curl "${json[@]}" -o "$work/register.json" -w '%{http_code}' \
 [[ $code == 201 ]] || fail "register answered $code: $(cat "$work/register.json")"
 eml=
 for _ in $(seq 200); do  # the job queue writes the verification mail into MAIL_DIR
-  eml=$(grep -l "^To: $email" "$r$workdir/mail"/*.eml 2>/dev/null | head -n1) && [[ -n $eml ]] && break
+  eml=$(grep -l "^To: $email" "$r$mail_dir"/*.eml 2>/dev/null | head -n1) && [[ -n $eml ]] && break
   sleep 0.05
 done
 [[ -n $eml ]] || fail "no verification mail in MAIL_DIR"
 token=$(/usr/bin/python3 -c '
 import email, re, sys
 body = email.message_from_binary_file(open(sys.argv[1], "rb")).get_payload(decode=True).decode()
-print(re.search(r"http://app\.test/verify-email\?token=([A-Za-z0-9_-]+)", body).group(1))' "$eml")
+print(re.search(re.escape(sys.argv[2]) + r"/verify-email\?token=([A-Za-z0-9_-]+)", body).group(1))' "$eml" "$public_url") ||
+  fail "no $public_url/verify-email link in the mail"
 [[ $(curl "${json[@]}" -d "{\"token\":\"$token\"}" "$base/api/auth/verify-email/confirm") == *'"email_verified":true'* ]] ||
   fail "the mailed verification link did not verify the address"
 login=$(curl "${json[@]}" -d "{\"email\":\"$email\",\"password\":\"password123\"}" "$base/api/auth/login")
