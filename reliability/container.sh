@@ -5,7 +5,8 @@
 #           docs, man pages or locales), cached as $SPUR_CONTAINER_CACHE/bookworm-slim.tar
 #           (default /var/cache/spur-container) and imported under the names the FROM lines
 #           use, unless images by those names exist (a registry's, or a previous run's).
-# 2. build  podman build --isolation chroot (layers cached by podman between runs).
+# 2. build  podman build --isolation chroot (layers cached by podman between runs), of spur-app's
+#           image and of the AI service's (services/ai/Containerfile).
 # 3. facts  podman image inspect: size under 150 MB, a non-root user, port 3001, a health check
 #           on /healthz, SIGTERM as the stop signal.
 # 4. run    `podman run` cannot work on this machine (crun fails at setrlimit), so the image's
@@ -16,13 +17,14 @@
 #           the host (its socket bind-mounted in). Secrets are *_FILE files under /run/secrets,
 #           as Docker and Podman mount them. Checked: `migrate`, then `serve`: /healthz, the
 #           HEALTHCHECK command, a register -> mailed link -> verify -> login -> /me round trip,
-#           the web page at /, Swagger UI at /docs, a clean exit 0 on SIGTERM, and the
-#           HEALTHCHECK failing after.
+#           a text's summary from the AI service (its image run the same way), the web page at
+#           /, Swagger UI at /docs, a clean exit 0 on SIGTERM, and the HEALTHCHECK failing after.
 # Prints each phase's time and the image's size. Needs root (mounts, chroot).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache=${SPUR_CONTAINER_CACHE:-/var/cache/spur-container}
 image=${SPUR_CONTAINER_IMAGE:-localhost/spur-app:test}
+ai_image=${SPUR_CONTAINER_AI_IMAGE:-localhost/spur-ai:test}
 max_bytes=$((150 * 1000 * 1000))
 [[ $(id -u) -eq 0 ]] || { echo "container.sh: needs root (mount, chroot)" >&2; exit 2; }
 "$root/scripts/install-deps.sh" podman mmdebstrap docker-compose python3-yaml
@@ -33,12 +35,13 @@ report() { echo "== container.sh phase times"; printf '  %s\n' "${times[@]}"; pr
 
 work=$(mktemp -d /tmp/spur-container.XXXXXX)
 mounts=()  # unmounted in reverse order
-pid=
+pid= ai_pid=
 cleanup() {
   local status=$?
   [[ -n $pid ]] && { kill -9 "$pid" 2>/dev/null || true; }
+  [[ -n $ai_pid ]] && { kill -9 "$ai_pid" 2>/dev/null || true; }
   for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do umount -l "${mounts[i]}" 2>/dev/null || true; done
-  podman image unmount "$image" >/dev/null 2>&1 || true
+  podman image unmount "$image" "$ai_image" >/dev/null 2>&1 || true
   "$root/scripts/mariadb.sh" stop "$work/db" 2>/dev/null || true
   rm -rf "$work"
   report
@@ -81,6 +84,10 @@ podman build --isolation chroot --build-arg BUILD_JOBS="${BUILD_JOBS:-2}" \
   -f "$root/Containerfile" -t "$image" "$root" >"$work/build.log" 2>&1 ||
   { tail -n 60 "$work/build.log" >&2; fail "podman build"; }
 phase build
+# The AI service's image (compose.yaml's `ai`).
+podman build --isolation chroot -f "$root/services/ai/Containerfile" -t "$ai_image" "$root/services/ai" \
+  >"$work/build-ai.log" 2>&1 || { tail -n 60 "$work/build-ai.log" >&2; fail "podman build (services/ai)"; }
+phase build-ai
 
 # --- 3. image facts -------------------------------------------------------------------------
 fact() { podman image inspect --format "$1" "$image"; }
@@ -98,16 +105,45 @@ phase facts
 # A fresh MariaDB; spur-app (uid 10001 in the image) reaches its socket through the bind mount.
 "$root/scripts/mariadb.sh" start "$work/db" spur --fresh >/dev/null
 chmod 711 "$work/db"
+# runtime_mounts ROOT: what a container runtime mounts over an image's files: /run, /tmp,
+# /proc and /dev's basic nodes.
+runtime_mounts() {
+  local r=$1 dir node
+  for dir in run tmp; do mount -t tmpfs -o mode=1777 tmpfs "$r/$dir"; mounts+=("$r/$dir"); done
+  mount -t proc proc "$r/proc"; mounts+=("$r/proc")
+  mount -t tmpfs -o mode=755 tmpfs "$r/dev"; mounts+=("$r/dev")
+  for node in null zero random urandom; do
+    touch "$r/dev/$node"; mount --bind "/dev/$node" "$r/dev/$node"; mounts+=("$r/dev/$node")
+  done
+}
+free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_healthy() {  # wait_healthy URL PID NAME
+  for _ in $(seq 300); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || fail "$3 exited"
+    sleep 0.1
+  done
+  fail "$3 did not answer $1 in 30 s"
+}
+
+# The AI service from its image, as its entrypoint, user and ENV; on a free port, not 3002: the
+# host's network is shared.
+ai_root=$(podman image mount "$ai_image")
+runtime_mounts "$ai_root"
+ai_port=$(free_port)
+ai_fact() { podman image inspect --format "$1" "$ai_image"; }
+mapfile -t ai_env < <(ai_fact '{{range .Config.Env}}{{println .}}{{end}}' | sed '/^$/d')
+mapfile -t ai_entrypoint < <(ai_fact '{{range .Config.Entrypoint}}{{println .}}{{end}}' | sed '/^$/d')
+chroot --userspec="$(ai_fact '{{.Config.User}}')" "$ai_root" /usr/bin/env -i "${ai_env[@]}" \
+  "${ai_entrypoint[@]}" "$ai_port" >"$work/ai.log" 2>&1 &
+ai_pid=$!
+wait_healthy "http://127.0.0.1:$ai_port/healthz" "$ai_pid" "the AI service"
+
 mp=$(podman image mount "$image")
 # The image's files read-only, as compose.yaml runs them (read_only: true), with what a runtime
-# mounts (/run, /tmp, /proc, /dev) and compose's app-data volume at /var/lib/spur-app.
+# mounts and compose's app-data volume at /var/lib/spur-app.
 r=$mp
-for dir in run tmp; do mount -t tmpfs -o mode=1777 tmpfs "$r/$dir"; mounts+=("$r/$dir"); done
-mount -t proc proc "$r/proc"; mounts+=("$r/proc")
-mount -t tmpfs -o mode=755 tmpfs "$r/dev"; mounts+=("$r/dev")
-for node in null zero random urandom; do
-  touch "$r/dev/$node"; mount --bind "/dev/$node" "$r/dev/$node"; mounts+=("$r/dev/$node")
-done
+runtime_mounts "$r"
 mkdir -p "$r/run/mysqld"; mount --bind "$work/db" "$r/run/mysqld"; mounts+=("$r/run/mysqld")
 workdir=$(fact '{{.Config.WorkingDir}}')
 mkdir -p "$work/volume"; chown --reference="$r$workdir" "$work/volume"
@@ -120,18 +156,19 @@ printf 'mysql://spur:%s@localhost/spur?socket=/run/mysqld/mysqld.sock\n' "$passw
 head -c 48 /dev/urandom | base64 >"$r/run/secrets/jwt_secret"
 chown "$uid:$gid" "$r/run/secrets"/*; chmod 400 "$r/run/secrets"/*
 
-port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 mapfile -t image_env < <(fact '{{range .Config.Env}}{{println .}}{{end}}' | sed '/^$/d')
 mapfile -t entrypoint < <(fact '{{range .Config.Entrypoint}}{{println .}}{{end}}' | sed '/^$/d')
 mapfile -t cmd < <(fact '{{range .Config.Cmd}}{{println .}}{{end}}' | sed '/^$/d')
 # compose.yaml's environment for the app, as docker-compose resolves it (defaults, no caller's
 # variables), so the test runs what compose would; then this test's own: a free port (the host's
-# network is shared), quick job polling, a cheaper bcrypt.
+# network is shared), the AI service's address (no compose network to name it), quick job
+# polling, a cheaper bcrypt.
 mapfile -t settings < <(cd "$root" && env -i PATH=/usr/bin:/bin docker-compose -f compose.yaml config |
   /usr/bin/python3 -c 'import sys, yaml
 for key, value in yaml.safe_load(sys.stdin)["services"]["app"]["environment"].items():
     print(f"{key}={value if value is not None else str()}")')
-settings+=(PORT="$port" JOB_POLL_MS=50 BCRYPT_COST=10)
+settings+=(PORT="$port" AI_SERVICE_URL="http://127.0.0.1:$ai_port" JOB_POLL_MS=50 BCRYPT_COST=10)
 public_url=$(printf '%s\n' "${settings[@]}" | sed -n 's/^PUBLIC_URL=//p')
 mail_dir=$(printf '%s\n' "${settings[@]}" | sed -n 's/^MAIL_DIR=//p')
 [[ -n $public_url && $mail_dir == "$workdir"/* ]] || fail "compose.yaml's app sets no PUBLIC_URL, or a MAIL_DIR outside $workdir"
@@ -143,11 +180,7 @@ in_image "${entrypoint[@]}" migrate >"$work/migrate.log" 2>&1 || { cat "$work/mi
 in_image "${entrypoint[@]}" "${cmd[@]}" >"$work/serve.log" 2>&1 &
 pid=$!
 base=http://127.0.0.1:$port
-for _ in $(seq 300); do
-  curl -fsS -o /dev/null "$base/healthz" 2>/dev/null && break
-  kill -0 "$pid" 2>/dev/null || fail "spur-app exited"
-  sleep 0.1
-done
+wait_healthy "$base/healthz" "$pid" spur-app
 phase start
 
 [[ $(curl -sS "$base/healthz") == *'"ok"'* ]] || fail "/healthz is not ok"
@@ -182,6 +215,13 @@ login=$(curl "${json[@]}" -d "{\"email\":\"$email\",\"password\":\"password123\"
 jwt=$(/usr/bin/python3 -c 'import json, sys; print(json.loads(sys.argv[1])["token"])' "$login") || fail "login: $login"
 [[ $(curl -sS -H "Authorization: Bearer $jwt" "$base/api/auth/me") == *"\"email\":\"$email\""* ]] ||
   fail "/api/auth/me with the login's token is not the account"
+# A text, and its summary streamed by the AI service's container.
+bearer=(-H "Authorization: Bearer $jwt")
+content="Rivers shape the valleys they run through. Farmers plant rice beside the rivers. The bakery sells bread. Rivers bring water and rich soil to the farmers of the valleys."
+created=$(curl "${json[@]}" "${bearer[@]}" -d "{\"title\":\"Rivers\",\"content\":\"$content\"}" "$base/api/texts")
+id=$(/usr/bin/python3 -c 'import json, sys; print(json.loads(sys.argv[1])["text"]["id"])' "$created") || fail "POST /api/texts: $created"
+summary=$(curl -sS -N -X POST "${bearer[@]}" "$base/api/texts/$id/summary?sentences=2")
+[[ $summary == *"event: sentence"*"Rivers"*"event: done"* ]] || fail "no summary from the AI service: $summary"
 
 page=$(curl -fsS "$base/") || fail "GET / failed"
 [[ $page == *'<div id="root">'* && $page == *'<script'* ]] || fail "/ is not the web front end"
