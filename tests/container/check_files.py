@@ -82,8 +82,10 @@ def check_containerfile(path, port, settings):
             for key in env_keys(args) if word == "ENV" else [args.split("=")[0]]:
                 check(not re.search(r"SECRET|PASSWORD|DATABASE_URL", key) or key.endswith("_FILE"),
                       f"{name}: {word} {key} bakes a secret into the image")
-                if settings is not None and word == "ENV":
-                    check(key in settings, f"{name}: ENV {key} is no spur-app setting")
+    for word, args in stage:  # the runtime's environment: spur-app's settings only
+        if word == "ENV" and settings is not None:
+            for key in env_keys(args):
+                check(key in settings, f"{name}: ENV {key} is no spur-app setting")
     return health[-1] if health else ""
 
 
