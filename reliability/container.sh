@@ -35,7 +35,7 @@ report() { echo "== container.sh phase times"; printf '  %s\n' "${times[@]}"; pr
 
 work=$(mktemp -d /tmp/spur-container.XXXXXX)
 mounts=()  # unmounted in reverse order
-pid= ai_pid=
+pid=''; ai_pid=''
 cleanup() {
   local status=$?
   [[ -n $pid ]] && { kill -9 "$pid" 2>/dev/null || true; }
