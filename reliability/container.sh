@@ -52,6 +52,15 @@ fail() { echo "FAIL: $*" >&2; [[ -s $work/serve.log ]] && tail -n 30 "$work/serv
 
 # --- 1. base images -------------------------------------------------------------------------
 mkdir -p "$cache"
+# This machine reaches npm's registry through a TLS-inspecting proxy whose CA the host trusts
+# (/usr/local/share/ca-certificates, npm's cafile): the base image gets the same, so the build
+# stage's `npm ci` works here. The Containerfile is unchanged; a registry's base image has none.
+local_ca=()
+if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+  local_ca=(--customize-hook='mkdir -p "$1/usr/local/share/ca-certificates" &&
+    cp /usr/local/share/ca-certificates/*.crt "$1/usr/local/share/ca-certificates/" &&
+    echo cafile=/etc/ssl/certs/ca-certificates.crt >"$1/etc/npmrc"')
+fi
 if ! podman image exists docker.io/library/debian:bookworm-slim; then
   if [[ ! -s $cache/bookworm-slim.tar ]]; then
     # The dpkg path excludes are debuerreotype's for the official slim image; they stay in the
@@ -65,7 +74,7 @@ if ! podman image exists docker.io/library/debian:bookworm-slim; then
       --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/groff/*' \
       --dpkgopt='path-exclude=/usr/share/lintian/*' \
       --aptopt='Acquire::Check-Valid-Until "false"' --aptopt='Acquire::Check-Date "false"' \
-      bookworm "$cache/bookworm-slim.tar.part" \
+      "${local_ca[@]}" bookworm "$cache/bookworm-slim.tar.part" \
       "deb http://deb.debian.org/debian bookworm main" \
       "deb http://deb.debian.org/debian bookworm-updates main" \
       "deb http://deb.debian.org/debian-security bookworm-security main" 2>"$work/mmdebstrap.log" ||
