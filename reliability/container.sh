@@ -89,12 +89,13 @@ podman image exists docker.io/library/debian:bookworm ||
 phase base
 
 # --- 2. build -------------------------------------------------------------------------------
-podman build --isolation chroot --build-arg BUILD_JOBS="${BUILD_JOBS:-2}" \
+# --format docker: the OCI image format has no HEALTHCHECK; podman drops it from an OCI image.
+podman build --isolation chroot --format docker --build-arg BUILD_JOBS="${BUILD_JOBS:-2}" \
   -f "$root/Containerfile" -t "$image" "$root" >"$work/build.log" 2>&1 ||
   { tail -n 60 "$work/build.log" >&2; fail "podman build"; }
 phase build
 # The AI service's image (compose.yaml's `ai`).
-podman build --isolation chroot -f "$root/services/ai/Containerfile" -t "$ai_image" "$root/services/ai" \
+podman build --isolation chroot --format docker -f "$root/services/ai/Containerfile" -t "$ai_image" "$root/services/ai" \
   >"$work/build-ai.log" 2>&1 || { tail -n 60 "$work/build-ai.log" >&2; fail "podman build (services/ai)"; }
 phase build-ai
 
@@ -181,12 +182,12 @@ settings+=(PORT="$port" AI_SERVICE_URL="http://127.0.0.1:$ai_port" JOB_POLL_MS=5
 public_url=$(printf '%s\n' "${settings[@]}" | sed -n 's/^PUBLIC_URL=//p')
 mail_dir=$(printf '%s\n' "${settings[@]}" | sed -n 's/^MAIL_DIR=//p')
 [[ -n $public_url && $mail_dir == "$workdir"/* ]] || fail "compose.yaml's app sets no PUBLIC_URL, or a MAIL_DIR outside $workdir"
-# in_image CMD...: CMD in the image, as its user, with its ENV (then the test's settings) and WORKDIR.
-in_image() {
-  chroot --userspec="$uid:$gid" "$r" /usr/bin/env -i -C "${workdir:-/}" "${image_env[@]}" "${settings[@]}" "$@"
-}
-in_image "${entrypoint[@]}" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; fail "spur-app migrate"; }
-in_image "${entrypoint[@]}" "${cmd[@]}" >"$work/serve.log" 2>&1 &
+# "${in_image[@]}" CMD...: CMD in the image, as its user, with its ENV (then the test's
+# settings) and WORKDIR. An array, not a function: started in the background, chroot is then $!
+# itself (and by its exec, spur-app), not a subshell that a signal would stop instead.
+in_image=(chroot --userspec="$uid:$gid" "$r" /usr/bin/env -i -C "${workdir:-/}" "${image_env[@]}" "${settings[@]}")
+"${in_image[@]}" "${entrypoint[@]}" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log" >&2; fail "spur-app migrate"; }
+"${in_image[@]}" "${entrypoint[@]}" "${cmd[@]}" >"$work/serve.log" 2>&1 &
 pid=$!
 base=http://127.0.0.1:$port
 wait_healthy "$base/healthz" "$pid" spur-app
@@ -200,7 +201,7 @@ case ${check[0]} in
   CMD-SHELL) check=(/bin/sh -c "${check[1]}") ;;
   *) fail "unknown HEALTHCHECK form ${check[0]}" ;;
 esac
-in_image "${check[@]}" || fail "the HEALTHCHECK command fails against a healthy server"
+"${in_image[@]}" "${check[@]}" || fail "the HEALTHCHECK command fails against a healthy server"
 
 json=(-sS -H 'Content-Type: application/json')
 email="container-$RANDOM@example.com"
@@ -245,7 +246,11 @@ kill -TERM "$pid"
 wait "$pid" || fail "spur-app exited with $? on SIGTERM"
 pid=
 grep -q "spur-app: stopped" "$work/serve.log" || fail "no 'stopped' line after SIGTERM"
-if in_image "${check[@]}" 2>/dev/null; then fail "the HEALTHCHECK command passes with no server"; fi
+if "${in_image[@]}" "${check[@]}" 2>/dev/null; then fail "the HEALTHCHECK command passes with no server"; fi
+# The AI service stops on SIGTERM too (uvicorn, exec'd by serve.sh).
+kill -TERM "$ai_pid"
+wait "$ai_pid" || fail "the AI service exited with $? on SIGTERM"
+ai_pid=
 phase stop
 
 echo "PASS: $image ($((size / 1000 / 1000)) MB) built, migrated, served and stopped"

@@ -160,6 +160,14 @@ def check_compose(settings, secret_settings):
         in_image = build and any(word == "HEALTHCHECK" for word, _ in instructions(
             os.path.join(root, build["context"], build.get("dockerfile", "Dockerfile"))))
         check("healthcheck" in services[dep] or in_image, f"{name} waits for {dep} to be healthy, which has no health check")
+    # The images' health checks restated for OCI-format builds, which drop HEALTHCHECK: the same
+    # commands ($$ is compose's escape of $).
+    for name, path in (("app", "Containerfile"), ("ai", "services/ai/Containerfile")):
+        health = [args for word, args in instructions(os.path.join(root, path)) if word == "HEALTHCHECK"]
+        image_test = json.loads(health[-1][health[-1].index("CMD") + 3:]) if health else None
+        test = services[name].get("healthcheck", {}).get("test", [])
+        check(test[:1] == ["CMD"] and [t.replace("$$", "$") for t in test[1:]] == image_test,
+              f"{name}'s compose health check is not {path}'s HEALTHCHECK")
     grace = str(app.get("stop_grace_period", "10s"))
     check(grace.endswith("s") and int(grace[:-1]) > 10, "app's stop_grace_period does not exceed the 10 s drain")
 
