@@ -204,7 +204,8 @@ std::string wrapped(std::string_view text, std::size_t indent, std::size_t width
             out += std::string(indent, ' ') + line + "\n";
             line.clear();
         }
-        line += (line.empty() ? "" : " ") + std::string(word);
+        if (!line.empty()) line += ' ';  // not (cond ? "" : " ") + string: GCC 12 -O3 warns (-Wrestrict)
+        line += word;
     }
     if (!line.empty()) out += std::string(indent, ' ') + line + "\n";
     return out;

@@ -23,6 +23,7 @@ import urllib.request
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the sources
 import http2  # noqa: E402  (bench/http2.py)
+import syscalls  # noqa: E402  (bench/syscalls.py)
 
 SERVER_CPU, LOAD_CPU = "0", "1"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -49,16 +50,21 @@ def tree(pid):
     return out
 
 
-def cpu_seconds(pid):
-    total = 0
+def cpu_split(pid):
+    """(user, kernel) CPU seconds of the process tree."""
+    user = kernel = 0
     for p in tree(pid):
         try:
             with open(f"/proc/{p}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime + stime
+            user, kernel = user + int(fields[11]), kernel + int(fields[12])  # utime, stime
         except OSError:
             pass
-    return total / CLK_TCK
+    return user / CLK_TCK, kernel / CLK_TCK
+
+
+def cpu_seconds(pid):
+    return sum(cpu_split(pid))
 
 
 def memory_kib(pid, key):
@@ -153,9 +159,12 @@ def wrk(url, seconds, connections, script=None):
 
 def sample(server, load, seconds):
     """One measured run of `load` (wrk or h2load for `seconds`), with the server's CPU time around it."""
-    before = cpu_seconds(server.pid)
+    user, kernel = cpu_split(server.pid)
     r = load(seconds)
-    r["cpu_us_per_req"] = (cpu_seconds(server.pid) - before) * 1e6 / max(1, r["requests"])
+    user2, kernel2 = cpu_split(server.pid)
+    n = max(1, r["requests"])
+    r["user_us_per_req"], r["sys_us_per_req"] = (user2 - user) * 1e6 / n, (kernel2 - kernel) * 1e6 / n
+    r["cpu_us_per_req"] = r["user_us_per_req"] + r["sys_us_per_req"]
     return r
 
 
@@ -164,6 +173,7 @@ def summary(server, samples):
     return {
         "rps": median("rps"), "p50_ms": median("p50"), "p99_ms": median("p99"),
         "cpu_us_per_req": median("cpu_us_per_req"), "peak_rss_mib": memory_kib(server.pid, "VmHWM") / 1024,
+        "user_us_per_req": median("user_us_per_req"), "sys_us_per_req": median("sys_us_per_req"),
         "errors": sum(s["errors"] for s in samples), "non2xx": sum(s["non2xx"] for s in samples),
         "runs": [round(s.get("rps", 0)) for s in samples],
     }
@@ -368,10 +378,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True, help="Release build directory")
     ap.add_argument("--database-url", help="needed by the spur-app scenarios")
+    ap.add_argument("--build-uring", help="a Release build with SPUR_IO_URING=ON: adds the spur (io_uring) rows")
     ap.add_argument("--out", required=True, help="output directory")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", default="", help="comma-separated scenario prefixes")
     ap.add_argument("--smoke", action="store_true", help="1 s of /json on spur and bare Beast: the harness works")
+    ap.add_argument("--baseline-techempower", metavar="BIN",
+                    help="another spur_techempower (e.g. built from an earlier commit): the TechEmpower rows "
+                         "also measure it, just before spur's, for a before/after in one run")
     args = ap.parse_args()
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -394,6 +408,7 @@ def main():
         "beast": lambda p: Server("beast", [f"{bench_bin}/beast_server", str(p)], p),
         "beast websocket": lambda p: Server("beast-ws", [f"{bench_bin}/beast_ws_server", str(p)], p),
         "spur": lambda p: Server("spur", [f"{bench_bin}/spur_server", str(p), "1"], p),
+        "spur (io_uring)": lambda p: Server("spur-uring", [f"{args.build_uring}/bench/spur_server", str(p), "1"], p),
         "express": lambda p: Server("express", ["node", "server.js", str(p)], p, cwd=express),
         "flask": lambda p: Server("flask", ["gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{p}", "app:app"], p,
                                   cwd=flask),
@@ -418,6 +433,8 @@ def main():
         # TechEmpower's database tests; every stack keeps at most 16 database connections.
         "spur (techempower)": lambda p: Server("spur-te", [f"{bench_bin}/spur_techempower", str(p), "1"], p, env={
             "DATABASE_URL": args.database_url + "&pool_max=16"}),
+        "spur baseline (techempower)": lambda p: Server("spur-te-base", [args.baseline_techempower or "", str(p), "1"],
+                                                        p, env={"DATABASE_URL": args.database_url + "&pool_max=16"}),
         "express (techempower)": lambda p: Server("express-te", ["node", "techempower.js", str(p)], p, cwd=express, env={
             "DATABASE_SOCKET": url_socket, "DATABASE_NAME": url_db, "DATABASE_USER": url_user,
             "DATABASE_PASSWORD": url_password}),
@@ -429,12 +446,13 @@ def main():
 
     # (scenario, server, path, script, connections)
     plan = []
+    uring = ["spur (io_uring)"] if args.build_uring else []
     for path in ("/plaintext", "/json"):
-        for name in ("beast", "spur", "express", "flask"):
+        for name in ("beast", "spur", *uring, "express", "flask"):
             plan.append((f"{path} (1 core)", name, path, None, conns))
     # TechEmpower's plaintext test: 16 requests sent back to back on each connection before
     # their responses are read (wrk counts every response).
-    for name in ("beast", "spur"):
+    for name in ("beast", "spur", *uring):
         plan.append(("/plaintext, 16 pipelined (1 core)", name, "/plaintext", "pipeline", conns))
     for name in ("spur", "express"):
         plan.append(("routed: 2 params, 100 routes, 3 middleware (1 core)", name, "/r/users/42/posts/7", None, conns))
@@ -450,6 +468,9 @@ def main():
         plan.append(("/json (2 cores, shared with wrk)", name, "/json", None, conns))
     app_plan = []
     for name in ("spur-app", "express-app"):
+        # The app's whole middleware stack (access log, request id, security headers, CORS…)
+        # around the smallest handler.
+        app_plan.append(("app: GET /healthz (1 core)", name, "/healthz", None, conns))
         app_plan.append(("app: GET /api/texts/:id (1 core)", name, "/api/texts/{text_id}", "auth", conns))
         app_plan.append(("app: GET /api/texts?limit=20 (1 core)", name, "/api/texts?limit=20", "auth", conns))
         # Few connections: each login costs ~65 ms of CPU, so queueing would only add latency.
@@ -459,7 +480,7 @@ def main():
     # published comparisons quote), each stack on one core against the same MariaDB.
     for test, path in (("db", "/db"), ("queries ×20", "/queries?queries=20"), ("fortunes", "/fortunes"),
                        ("updates ×20", "/updates?queries=20")):
-        for name in ("spur", "express", "flask"):
+        for name in ("spur baseline", "spur", "express", "flask")[0 if args.baseline_techempower else 1:]:
             plan.append((f"TechEmpower {test} (1 core)", f"{name} (techempower)", path, None, conns))
     # (scenario, server, protocol, connections, streams per connection)
     h2_plan = [(sc, name, protocol, c, m) for sc, protocol, c, m in http2.SCENARIOS for name in http2.SERVERS]
@@ -524,6 +545,13 @@ def main():
             current = None
         if h2_plan:
             results += measure_http2(servers, h2_plan, runs, seconds, warmup, 18900)
+        calls = []
+        if not args.smoke and (not args.only or any("syscalls".startswith(x) for x in args.only.split(","))):
+            if syscalls.available():
+                calls = syscalls.measure_all(syscalls.standard_servers(args.build, args.build_uring, tmp),
+                                             seconds, conns, tmp)
+            else:
+                log("syscalls: perf cannot count syscall tracepoints here; no system-call table")
         idle = []
         if not args.smoke and (not args.only or "idle".startswith(args.only)):
             for name in ("spur", "beast", "express"):
@@ -538,20 +566,21 @@ def main():
         if current:
             current.stop()
 
-    write_outputs(args.out, results, idle, args.quick)
+    write_outputs(args.out, results, idle, args.quick, calls)
 
 
 def ms(value):
     return "—" if value is None else f"{value:.2f}"
 
 
-def write_outputs(out, results, idle, quick):
+def write_outputs(out, results, idle, quick, calls=()):
     os.makedirs(out, exist_ok=True)
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "quick": quick,
             "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
             "cores": os.cpu_count()}
     with open(os.path.join(out, "results.json"), "w") as f:
-        json.dump({"meta": meta, "results": results, "idle": idle}, f, indent=2)
+        json.dump({"meta": meta, "results": results, "idle": idle,
+                   "syscalls": [{"server": s, "scenario": sc, **c} for s, sc, c in calls]}, f, indent=2)
     keys = ["scenario", "server", "rps", "p50_ms", "p99_ms", "cpu_us_per_req", "peak_rss_mib", "errors", "non2xx"]
     with open(os.path.join(out, "results.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=keys, extrasaction="ignore")
@@ -559,11 +588,15 @@ def write_outputs(out, results, idle, quick):
         w.writerows(results)
 
     lines = [f"Run {meta['date']} on {meta['cpu']} ({meta['cores']} cores){' — quick mode' if quick else ''}.", "",
-             "| scenario | server | req/s | p50 ms | p99 ms | CPU µs/req | peak RSS MiB | errors |",
+             "| scenario | server | req/s | p50 ms | p99 ms | CPU µs/req (user + kernel) | peak RSS MiB | errors |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
     for r in results:
+        split = f" ({r['user_us_per_req']:.1f} + {r['sys_us_per_req']:.1f})" if "user_us_per_req" in r else ""
         lines.append(f"| {r['scenario']} | {r['server']} | {r['rps']:,.0f} | {ms(r['p50_ms'])} | {ms(r['p99_ms'])} | "
-                     f"{r['cpu_us_per_req']:.1f} | {r['peak_rss_mib']:.1f} | {r['errors'] + r['non2xx']} |")
+                     f"{r['cpu_us_per_req']:.1f}{split} | {r['peak_rss_mib']:.1f} | {r['errors'] + r['non2xx']} |")
+    if calls:
+        lines += ["", f"System calls per request (bench/syscalls.py: perf stat on the server, wrk -t1 -c64):", "",
+                  *syscalls.table(calls)]
     if idle:
         lines += ["", "| 10,000 idle keep-alive connections | answered | still open | RSS added MiB | slowest fresh request ms |",
                   "|---|---:|---:|---:|---:|"]
@@ -589,6 +622,15 @@ def targets(results, idle):
         if value is None:
             return
         checks.append(f"- {'met' if ok(value) else '**missed**'}: {label}: {value:.2f} (target {goal})")
+
+    def where(scenario, name, other):
+        """Where a CPU ratio's time goes: user and kernel µs per request on both sides (the
+        system calls are in the table above; instructions: bench/instructions.py)."""
+        a = [get(scenario, name, k) for k in ("user_us_per_req", "sys_us_per_req")]
+        b = [get(scenario, other, k) for k in ("user_us_per_req", "sys_us_per_req")]
+        if None not in a + b and b[0] and b[1]:
+            checks.append(f"  - where: user {a[0]:.1f} µs vs {b[0]:.1f} ({a[0] / b[0]:.2f}×), "
+                          f"kernel {a[1]:.1f} µs vs {b[1]:.1f} ({a[1] / b[1]:.2f}×)")
 
     for path in ("/plaintext", "/json"):
         b_rps, s_rps = get(path + " (1", "beast", "rps"), get(path + " (1", "spur", "rps")
@@ -627,13 +669,30 @@ def targets(results, idle):
             check("spur RSS added by 10,000 idle connections (MiB)", i["added_rss_mib"], "≤ 60", lambda v: v <= 60)
             check("spur slowest fresh request beside them (ms)", i["fresh_request_max_ms"], "≤ 10", lambda v: v <= 10)
     # Issue #20: ahead of bare Beast, as the fastest C++ frameworks are.
-    b_pipe, s_pipe = get("/plaintext, 16 pipelined", "beast", "rps"), get("/plaintext, 16 pipelined", "spur", "rps")
-    if b_pipe and s_pipe:
-        check("#20 spur pipelined /plaintext ×16 req/s ÷ bare Beast", s_pipe / b_pipe, "≥ 8", lambda v: v >= 8)
-    for path, goal in (("/plaintext", 0.65), ("/json", 0.8)):
-        b_cpu, s_cpu = get(path + " (1", "beast", "cpu_us_per_req"), get(path + " (1", "spur", "cpu_us_per_req")
-        if b_cpu and s_cpu:
-            check(f"#20 spur {path} CPU/req ÷ bare Beast", s_cpu / b_cpu, f"≤ {goal}", lambda v, g=goal: v <= g)
+    for name in ("spur", "spur (io_uring)"):
+        b_pipe, s_pipe = get("/plaintext, 16 pipelined", "beast", "rps"), get("/plaintext, 16 pipelined", name, "rps")
+        if b_pipe and s_pipe:
+            check(f"#20 {name} pipelined /plaintext ×16 req/s ÷ bare Beast", s_pipe / b_pipe, "≥ 8", lambda v: v >= 8)
+    # Issue #38: ahead of the fastest peer on every row, spur-app as lean as the framework.
+    for name in ("spur", "spur (io_uring)"):
+        routed, b_json = get("routed", name, "rps"), get("/json (1", "beast", "rps")
+        if routed and b_json:
+            check(f"#38 {name} routed + middleware req/s ÷ bare Beast /json", routed / b_json, "≥ 0.9",
+                  lambda v: v >= 0.9)
+    health, express_health = get("app: GET /healthz", "spur-app", "rps"), get("app: GET /healthz", "express-app", "rps")
+    if health and express_health:
+        check("#38 spur-app /healthz req/s ÷ Express", health / express_health, "≥ 10", lambda v: v >= 10)
+    if health and s_json:
+        check("#38 spur-app /healthz req/s ÷ spur /json", health / s_json, "≥ 0.8", lambda v: v >= 0.8)
+    text_cpu = get("app: GET /api/texts/:id", "spur-app", "cpu_us_per_req")
+    if text_cpu:
+        check("#38 spur-app GET /api/texts/:id CPU µs/req (half of #38's 186)", text_cpu, "≤ 93", lambda v: v <= 93)
+    for path, goal in (("/plaintext", 0.75), ("/json", 0.8)):
+        for name in ("spur", "spur (io_uring)"):
+            b_cpu, s_cpu = get(path + " (1", "beast", "cpu_us_per_req"), get(path + " (1", name, "cpu_us_per_req")
+            if b_cpu and s_cpu:
+                check(f"#38 {name} {path} CPU/req ÷ bare Beast", s_cpu / b_cpu, f"≤ {goal}", lambda v, g=goal: v <= g)
+                where(path + " (1", name, "beast")
         b_p99, s_p99 = get(path + " (1", "beast", "p99_ms"), get(path + " (1", "spur", "p99_ms")
         if b_p99 and s_p99:
             check(f"#20 spur {path} p99 − bare Beast p99 (ms)", s_p99 - b_p99, "≤ 0", lambda v: v <= 0)
@@ -647,12 +706,18 @@ def targets(results, idle):
             o = get(f"TechEmpower {test} ", f"{other} (techempower)", "rps")
             if s and o:
                 checks.append(f"- (no target) #20 TechEmpower {test}: spur req/s ÷ {other}: {s / o:.2f}")
+        base = get(f"TechEmpower {test} ", "spur baseline (techempower)", "rps")
+        if s and base:
+            s_cpu = get(f"TechEmpower {test} ", "spur (techempower)", "cpu_us_per_req")
+            b_cpu = get(f"TechEmpower {test} ", "spur baseline (techempower)", "cpu_us_per_req")
+            checks.append(f"- (no target) TechEmpower {test}: spur ÷ baseline: req/s {s / base:.2f}, "
+                          f"CPU/req {s_cpu / b_cpu:.2f}")
     by_server = {i["server"]: i for i in idle}
     if "spur" in by_server and "beast" in by_server:
         extra = (by_server["spur"]["added_rss_mib"] - by_server["beast"]["added_rss_mib"]) * 1024 / by_server["spur"]["connections"]
         check("#20 spur memory per idle connection − bare Beast's (KiB)", extra, "≤ 1", lambda v: v <= 1)
     checks += http2.comparisons(results)
-    return ["Targets (issues #6, #15 and #20):", *checks]
+    return ["Targets (issues #6, #15, #20 and #38):", *checks]
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 // The comparison for spur-app: the same three endpoints in the stack spur-app replaces —
 // Express 5, mysql2 (pool), bcrypt and jsonwebtoken — on spur-app's database and JWT secret,
 // with the same queries and response shapes:
-//   POST /api/auth/login   GET /api/texts/:id   GET /api/texts?limit=20
+//   POST /api/auth/login   GET /api/texts/:id   GET /api/texts?limit=20   GET /healthz
 // Run: DATABASE_SOCKET=/path/mysqld.sock DATABASE_NAME=db JWT_SECRET=... node app.js PORT
 'use strict';
 const crypto = require('node:crypto');
@@ -23,6 +23,9 @@ const app = express();
 app.set('etag', false);
 app.set('x-powered-by', false);
 app.use(express.json({ limit: '1mb' }));
+
+// Liveness, as spur-app answers it: the app's stack around the smallest handler.
+app.get('/healthz', (req, res) => res.set('Cache-Control', 'no-store').json({ status: 'ok' }));
 
 async function requireToken(req, res, next) {
   const h = req.get('authorization') || '';

@@ -165,3 +165,38 @@ TEST_CASE("res.render without views is a 500, and views cannot change once servi
     ViewsDir v;
     CHECK_THROWS_AS(spur::views(app, v.options()), std::logic_error);
 }
+
+TEST_CASE("nested partials and a partial in a loop render from the views directory", "[views][concurrency]") {
+    ViewsDir v;
+    v.write("page", "<table>{{#rows}}{{> admin/row}}{{/rows}}</table>");
+    v.write("admin/row", "<tr>{{> cell}}</tr>");
+    v.write("cell", "<td>{{id}}:{{message}}</td>");
+    spur::Views views(v.options());
+    const json::value data = {{"rows", json::array{json::object{{"id", 1}, {"message", "<a>"}}, json::object{{"id", 2}, {"message", "b"}}}}};
+    CHECK(views.render("page", data) == "<table><tr><td>1:&lt;a&gt;</td></tr><tr><td>2:b</td></tr></table>");
+}
+
+TEST_CASE("a partial that includes itself forever is a ViewError, not a crash", "[views][concurrency]") {
+    ViewsDir v;
+    v.write("page", "{{> loop}}");
+    v.write("loop", "x{{> loop}}");
+    spur::Views views(v.options());
+    CHECK_THROWS_WITH(views.render("page", json::object{}), Catch::Contains("partial \"loop\" nested 64 deep"));
+}
+
+TEST_CASE("with reload on a changed partial is compiled again, and without it templates are compiled when the views are made", "[views][concurrency]") {
+    ViewsDir v;
+    v.write("page", "[{{> part}}]");
+    v.write("part", "one");
+    spur::Views cached(v.options());
+    spur::Views reloading(spur::ViewOptions{.dir = v.dir, .reload = true});
+    CHECK(reloading.render("page", json::object{}) == "[one]");
+    v.write("part", "two");
+    fs::last_write_time(v.dir / "part.mustache", fs::last_write_time(v.dir / "part.mustache") + std::chrono::seconds(2));
+    // Compiled before the change, though never rendered until now.
+    CHECK(cached.render("page", json::object{}) == "[one]");
+    CHECK(reloading.render("page", json::object{}) == "[two]");
+    // A template written after the views were made is found on its first render.
+    v.write("later", "{{> part}}!");
+    CHECK(cached.render("later", json::object{}) == "one!");
+}

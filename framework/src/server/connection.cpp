@@ -19,6 +19,7 @@
 #include <spur/serving.hpp>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include <array>
@@ -56,6 +57,13 @@ public:
                 if (!c.pipeline_.empty() && !co_await c.pipeline_.flush(transport, c.options_.write_timeout, c.log()))
                     break;
                 if (!c.begin_wait(first)) break;
+#if !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+                // The answer just left; the client's next request cannot be here yet. Reading
+                // now would be a receive that finds nothing (epoll's Asio tries every read at
+                // once): the read starts after the event loop's next turn, when it likely is
+                // there. io_uring's reads wait in the kernel and need no such turn.
+                if (!first) co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
+#endif
                 boost::system::error_code ec;
                 c.reader_.received_first(co_await transport.read_some(c.reader_.first_buffer(first), ec));
                 state.idle.store(false, std::memory_order_relaxed);

@@ -4,7 +4,7 @@
 #include <spur/request.hpp>
 #include <spur/response.hpp>
 
-#include <kainjow/mustache.hpp>
+#include "compiled_template.hpp"
 
 #include <charconv>
 #include <fstream>
@@ -19,11 +19,9 @@ namespace mustache = kainjow::mustache;
 
 namespace {
 
-// One template file: its text (what a partial inclusion needs) and its compiled form (what a
-// page render needs). Immutable once made, so renders share it without a lock.
+// One template file, compiled. Immutable once made, so renders share it without a lock.
 struct Template {
-    std::string text;
-    std::unique_ptr<mustache::mustache> compiled;
+    detail::CompiledTemplate compiled;
     std::filesystem::file_time_type modified;
 };
 
@@ -79,6 +77,11 @@ bool safe_name(std::string_view name) {
 
 struct Views::Impl {
     ViewOptions options;
+    // Every template of the directory, compiled when the views are made (reload off): read
+    // without a lock by every I/O thread, never written again.
+    std::unordered_map<std::string, std::unique_ptr<const Template>> preloaded;
+    // The rest, compiled on first use: all templates in development (reload on), and files that
+    // appeared, or did not compile, after the views were made.
     mutable std::shared_mutex mutex;
     mutable std::unordered_map<std::string, std::shared_ptr<const Template>> cache;
 
@@ -87,7 +90,7 @@ struct Views::Impl {
         return options.dir / (std::string(name) + options.extension);
     }
 
-    std::shared_ptr<const Template> load(std::string_view name) const {
+    std::unique_ptr<const Template> load(std::string_view name) const {
         const auto path = path_of(name);
         std::error_code ec;
         const auto modified = std::filesystem::last_write_time(path, ec);
@@ -95,15 +98,33 @@ struct Views::Impl {
         std::ifstream in(path, std::ios::binary);
         std::ostringstream text;
         if (!(in && text << in.rdbuf())) throw ViewError("template \"" + std::string(name) + "\" cannot be read");
-        auto t = std::make_shared<Template>();
-        t->text = std::move(text).str();
-        t->compiled = std::make_unique<mustache::mustache>(t->text);
-        if (!t->compiled->is_valid())
-            throw ViewError("template \"" + std::string(name) + "\": " + t->compiled->error_message());
-        t->modified = modified;
-        return t;
+        return std::unique_ptr<const Template>(new Template{detail::CompiledTemplate(name, text.str()), modified});
     }
 
+    // Compiles every template under the directory once; one that does not compile is left to
+    // get(), so that rendering it reports the error as before.
+    void preload() {
+        namespace fs = std::filesystem;
+        std::error_code ec;
+        for (fs::recursive_directory_iterator it(options.dir, fs::directory_options::skip_permission_denied, ec), end;
+             !ec && it != end; it.increment(ec)) {
+            const auto& file = it->path();
+            const auto text = file.filename().string();
+            std::error_code file_ec;
+            if (text.size() <= options.extension.size() || !text.ends_with(options.extension) ||
+                !it->is_regular_file(file_ec))
+                continue;
+            auto name = file.lexically_relative(options.dir).generic_string();
+            name.resize(name.size() - options.extension.size());
+            if (!safe_name(name)) continue;
+            try {
+                preloaded.emplace(name, load(name));
+            } catch (const ViewError&) {
+            }
+        }
+    }
+
+    // A template compiled on first use, or again when reload is on and its file changed.
     std::shared_ptr<const Template> get(std::string_view name) const {
         const std::string key(name);
         {
@@ -112,7 +133,7 @@ struct Views::Impl {
             if (it != cache.end() && !stale(name, *it->second)) return it->second;
         }
         // Compiled outside the lock: two threads may both compile a template once, harmlessly.
-        auto fresh = load(name);
+        std::shared_ptr<const Template> fresh = load(name);
         std::unique_lock lock(mutex);
         cache[key] = fresh;
         return fresh;
@@ -128,38 +149,37 @@ struct Views::Impl {
 };
 
 namespace {
-// Partials come from the views directory rather than from the data, so a value in the data
-// can never be taken for a template (which would let it inject markup).
-class ViewContext : public mustache::context<std::string> {
+// The templates one render uses. Partials come from the views directory rather than from the
+// data, so a value in the data can never be taken for a template (which would let it inject
+// markup). A template compiled on first use is held until the render ends, and found once per
+// render: with reload on, a page and its partials come from one moment's files.
+class RenderTemplates : public detail::PartialSource {
 public:
-    ViewContext(const mustache::data* data, const Views::Impl& views) : context(data), views_(views) {}
+    explicit RenderTemplates(const Views::Impl& views) : views_(views) {}
 
-    const mustache::data* get_partial(const std::string& name) const override {
-        auto t = views_.get(name);
-        auto [slot, added] = partials_.try_emplace(name, t->text);
-        if (added) held_.push_back(std::move(t));
-        return &slot->second;
+    const detail::CompiledTemplate& partial(const std::string& name) override {
+        if (auto it = views_.preloaded.find(name); it != views_.preloaded.end()) return it->second->compiled;
+        for (const auto& [held_name, t] : held_)
+            if (held_name == name) return t->compiled;
+        return held_.emplace_back(name, views_.get(name)).second->compiled;
     }
 
 private:
     const Views::Impl& views_;
-    mutable std::unordered_map<std::string, mustache::data> partials_;
-    mutable std::vector<std::shared_ptr<const Template>> held_;
+    std::vector<std::pair<std::string, std::shared_ptr<const Template>>> held_;
 };
 }  // namespace
 
 std::string Views::Impl::render_one(std::string_view name, const mustache::data& data) const {
-    auto t = get(name);
-    ViewContext context(&data, *this);
-    // Only the parse of an included partial can fail here, and get_partial() has compiled
-    // each one successfully before the engine parses it again.
-    return t->compiled->render(context);
+    RenderTemplates templates(*this);
+    return detail::render(templates.partial(std::string(name)), data, templates);
 }
 
 Views::Views(ViewOptions options) : impl_(std::make_unique<Impl>()) {
     if (!std::filesystem::is_directory(options.dir))
         throw std::invalid_argument("views: \"" + options.dir.string() + "\" is not a directory");
     impl_->options = std::move(options);
+    if (!impl_->options.reload) impl_->preload();
 }
 
 Views::~Views() = default;

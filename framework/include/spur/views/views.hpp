@@ -33,7 +33,9 @@ struct ViewOptions {
     /// A template every page is rendered into ("layout": `{{{body}}}` there is the page). Empty: none.
     std::string layout{};
     /// Development mode: a template whose file changed is read and compiled again on its next
-    /// render. Off: each template is read and compiled once, on its first render.
+    /// render, partials included. Off: every template under `dir` is read and compiled once,
+    /// when the views are made (a file added later: on its first render), and renders read
+    /// them without a lock.
     bool reload = false;
 };
 
@@ -58,8 +60,11 @@ public:
     Views& operator=(const Views&) = delete;
 
     /// The HTML of template `name` with `data` (an object; anything else renders with no
-    /// values), wrapped in the layout when one is configured. Throws ViewError for a missing
-    /// or malformed template or partial, and for a name that leaves the views directory.
+    /// values), wrapped in the layout when one is configured. Partials are included from their
+    /// compiled form (never parsed again per inclusion), rendered as kainjow renders them: into
+    /// the including line, not re-indented. Throws ViewError for a missing or malformed
+    /// template or partial, for a name that leaves the views directory, and for partials nested
+    /// more than 64 deep (a partial including itself with no data to end the recursion).
     std::string render(std::string_view name, const boost::json::value& data) const;
     /// The same with an explicit layout ("" for none) instead of the configured one.
     std::string render(std::string_view name, const boost::json::value& data, std::string_view layout) const;
