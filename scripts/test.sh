@@ -11,7 +11,9 @@
 # shaped this way, and how to run one test: docs/ci.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh clang libclang-rt-14-dev lld chromium systemd prometheus galera-4 rsync haproxy liburing-dev
+scripts/install-deps.sh clang libclang-rt-14-dev lld chromium systemd prometheus galera-4 rsync haproxy \
+  liburing-dev \
+  docker-compose python3-yaml  # compose.yaml's schema check (the container_files test)
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
 start=$SECONDS; last=$SECONDS; times=(); background=()
