@@ -186,7 +186,8 @@ def main():
     health = check_containerfile(os.path.join(root, "Containerfile"), 3001, settings)
     check_containerfile(os.path.join(root, "services/ai/Containerfile"), 3002, None)
     ignored = open(os.path.join(root, ".dockerignore")).read().split()
-    check({".git", "build*", "**/node_modules"} <= set(ignored), ".dockerignore lets build trees or node_modules in")
+    check({".git", "build*", "**/node_modules", "secrets"} <= set(ignored),
+          ".dockerignore lets build trees, node_modules or compose's secrets in")
     if health:
         run_healthcheck(health)
     for failure in failures:
