@@ -3,16 +3,14 @@
 # CMakePresets.json and prints each stage's time:
 #   ci    GCC, optimised, warnings as errors: every test, the examples, the browser tests, the
 #         consumers and the Galera cluster smoke;
-#   asan  clang, AddressSanitizer + UndefinedBehaviorSanitizer, on Asio's io_uring backend
-#         (SPUR_IO_URING; the other trees use epoll): the framework's tests, and each libFuzzer
-#         target for a few seconds;
+#   asan  clang, AddressSanitizer + UndefinedBehaviorSanitizer: the framework's tests, and each
+#         libFuzzer target for a few seconds;
 #   tsan  clang, ThreadSanitizer: every test case tagged [concurrency].
 # The sanitizer trees build in the background while the ci tree builds and tests. Why it is
 # shaped this way, and how to run one test: docs/ci.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh clang libclang-rt-14-dev lld chromium systemd prometheus galera-4 rsync haproxy \
-  liburing-dev \
   docker-compose python3-yaml  # compose.yaml's schema check (the container_files test)
 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 
