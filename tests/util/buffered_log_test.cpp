@@ -221,6 +221,21 @@ TEST_CASE("the destructor gives up on a destination that takes nothing after clo
     CHECK(std::chrono::steady_clock::now() - start < 3s);
 }
 
+TEST_CASE("the destructor's flush and stop share one close_timeout", "[util][buffered_log]") {
+    static auto* pipe = new StalledPipe();  // as above: the abandoned writer stays blocked on it
+    BufferedLogOptions o;
+    o.fd = pipe->write_end;
+    o.close_timeout = 1s;
+    const auto start = std::chrono::steady_clock::now();
+    {
+        BufferedLog log(o);
+        log.write("never read");
+    }
+    const auto took = std::chrono::steady_clock::now() - start;
+    CHECK(took >= 1s);
+    CHECK(took < 1800ms);  // the flush's wait and the stop's were one second each before
+}
+
 TEST_CASE("a server's access lines are all written when it stops", "[util][buffered_log]") {
     TempFile file("stop");
     BufferedLogOptions o;

@@ -266,13 +266,16 @@ BufferedLog::BufferedLog(BufferedLogOptions options) : state_(std::make_shared<S
 }
 
 BufferedLog::~BufferedLog() {
+    // One deadline for the flush and the stop: a stalled destination holds the exit for
+    // close_timeout, not twice that.
+    const auto deadline = std::chrono::steady_clock::now() + state_->options.close_timeout;
     state_->flush(state_->options.close_timeout);
     std::unique_lock lock(state_->mutex);
     state_->stopping = true;
     state_->wake.notify_one();
     // The thread holds the state; if the destination is stalled it is left to end with the
     // process, and lines written from now on wait for it at most close_timeout each.
-    const bool finished = state_->done.wait_for(lock, state_->options.close_timeout, [&] { return state_->finished; });
+    const bool finished = state_->done.wait_until(lock, deadline, [&] { return state_->finished; });
     lock.unlock();
     if (finished) state_->thread.join();
     else state_->thread.detach();
