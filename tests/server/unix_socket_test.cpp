@@ -12,6 +12,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -63,9 +65,15 @@ public:
         ::close(fd_);
         ::unlink(path_.c_str());
     }
+    // An interrupted wait (EINTR) is carried on until the receive timeout: on the io_uring
+    // backend this thread, having started the server, receives its ring's task work, which
+    // interrupts a socket wait that has a timeout.
     std::string next() {
         char buf[256];
-        auto n = ::recv(fd_, buf, sizeof buf, 0);
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+        ssize_t n;
+        while ((n = ::recv(fd_, buf, sizeof buf, 0)) < 0 && errno == EINTR && std::chrono::steady_clock::now() < deadline) {
+        }
         return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
     }
 

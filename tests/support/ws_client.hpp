@@ -7,6 +7,7 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <boost/beast/websocket/teardown.hpp>
 
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -17,6 +18,63 @@
 
 namespace spur::test {
 
+/// A blocking TCP socket whose reads and writes carry on after EINTR: on spur's io_uring backend
+/// (SPUR_IO_URING) a thread that submitted to a ring — this one, starting the server or closing
+/// a socket — receives the ring's task work, which interrupts a socket wait that has a timeout
+/// (SO_RCVTIMEO); Beast's WebSocket stream would take that for a failure and be done.
+class RetryingSocket {
+public:
+    using executor_type = boost::asio::ip::tcp::socket::executor_type;
+
+    explicit RetryingSocket(boost::asio::io_context& io) : socket_(io) {}
+    executor_type get_executor() { return socket_.get_executor(); }
+    boost::asio::ip::tcp::socket& socket() noexcept { return socket_; }
+
+    template <class Buffers>
+    std::size_t read_some(const Buffers& buffers, boost::system::error_code& ec) {
+        std::size_t n;
+        do {
+            ec = {};
+            n = socket_.read_some(buffers, ec);
+        } while (ec == boost::asio::error::interrupted);
+        return n;
+    }
+    template <class Buffers>
+    std::size_t read_some(const Buffers& buffers) {
+        boost::system::error_code ec;
+        const std::size_t n = read_some(buffers, ec);
+        if (ec) throw boost::system::system_error(ec);
+        return n;
+    }
+    template <class Buffers>
+    std::size_t write_some(const Buffers& buffers, boost::system::error_code& ec) {
+        std::size_t n;
+        do {
+            ec = {};
+            n = socket_.write_some(buffers, ec);
+        } while (ec == boost::asio::error::interrupted);
+        return n;
+    }
+    template <class Buffers>
+    std::size_t write_some(const Buffers& buffers) {
+        boost::system::error_code ec;
+        const std::size_t n = write_some(buffers, ec);
+        if (ec) throw boost::system::system_error(ec);
+        return n;
+    }
+
+    friend void beast_close_socket(RetryingSocket& s) {
+        boost::system::error_code ec;
+        s.socket_.close(ec);
+    }
+    friend void teardown(boost::beast::role_type role, RetryingSocket& s, boost::system::error_code& ec) {
+        boost::beast::websocket::teardown(role, s.socket_, ec);
+    }
+
+private:
+    boost::asio::ip::tcp::socket socket_;
+};
+
 class WsClient {
 public:
     /// Connects and performs the handshake on `target`; throws boost::system::system_error if
@@ -24,11 +82,11 @@ public:
     explicit WsClient(unsigned short port, const std::string& target = "/", const std::string& authorization = {},
                       std::chrono::milliseconds timeout = std::chrono::milliseconds(5000))
         : ws_(io_) {
-        ws_.next_layer().connect({boost::asio::ip::make_address("127.0.0.1"), port});
+        ws_.next_layer().socket().connect({boost::asio::ip::make_address("127.0.0.1"), port});
         timeval tv{};
         tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
         tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-        ::setsockopt(ws_.next_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ::setsockopt(ws_.next_layer().socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         if (!authorization.empty()) {
             ws_.set_option(boost::beast::websocket::stream_base::decorator(
                 [authorization](boost::beast::websocket::request_type& r) { r.set("Authorization", authorization); }));
@@ -64,16 +122,16 @@ public:
     /// Drops the TCP connection without a close frame.
     void abort() {
         boost::system::error_code ec;
-        ws_.next_layer().close(ec);
+        ws_.next_layer().socket().close(ec);
     }
     bool got_binary() const { return ws_.got_binary(); }
     boost::system::error_code error() const { return error_; }
     const boost::beast::websocket::response_type& response() const { return response_; }
-    boost::beast::websocket::stream<boost::asio::ip::tcp::socket>& stream() { return ws_; }
+    boost::beast::websocket::stream<RetryingSocket>& stream() { return ws_; }
 
 private:
     boost::asio::io_context io_;
-    boost::beast::websocket::stream<boost::asio::ip::tcp::socket> ws_;
+    boost::beast::websocket::stream<RetryingSocket> ws_;
     boost::beast::websocket::response_type response_;
     boost::system::error_code error_;
 };

@@ -9,11 +9,15 @@
 #include "support/test_server.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -217,6 +221,21 @@ TEST_CASE("the destructor gives up on a destination that takes nothing after clo
     CHECK(std::chrono::steady_clock::now() - start < 3s);
 }
 
+TEST_CASE("the destructor's flush and stop share one close_timeout", "[util][buffered_log]") {
+    static auto* pipe = new StalledPipe();  // as above: the abandoned writer stays blocked on it
+    BufferedLogOptions o;
+    o.fd = pipe->write_end;
+    o.close_timeout = 1s;
+    const auto start = std::chrono::steady_clock::now();
+    {
+        BufferedLog log(o);
+        log.write("never read");
+    }
+    const auto took = std::chrono::steady_clock::now() - start;
+    CHECK(took >= 1s);
+    CHECK(took < 1800ms);  // the flush's wait and the stop's were one second each before
+}
+
 TEST_CASE("a server's access lines are all written when it stops", "[util][buffered_log]") {
     TempFile file("stop");
     BufferedLogOptions o;
@@ -274,5 +293,33 @@ TEST_CASE("a closed pipe counts its lines as dropped and does not end the proces
         REQUIRE(log.flush(5s));
         CHECK(log.dropped() == 10);
     }
+    ::close(fds[1]);
+}
+
+TEST_CASE("after the log is gone, a line to a closed pipe does not end the process either", "[util][buffered_log]") {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    ::close(fds[0]);  // writes fail with EPIPE and raise SIGPIPE, whose default action ends the process
+    std::function<void(std::string_view)> line;
+    {
+        BufferedLogOptions o;
+        o.fd = fds[1];
+        BufferedLog log(o);
+        line = log.line_sink();
+    }
+    // The exit path: written at once by this thread, which has SIGPIPE neither blocked nor ignored.
+    struct sigaction action {};
+    REQUIRE(::sigaction(SIGPIPE, nullptr, &action) == 0);
+    REQUIRE(action.sa_handler == SIG_DFL);
+    sigset_t mask;
+    REQUIRE(::pthread_sigmask(SIG_SETMASK, nullptr, &mask) == 0);
+    REQUIRE(sigismember(&mask, SIGPIPE) == 0);
+    line("written after the log");
+    // Still here; and the signal was not left pending to end the process once unblocked.
+    sigset_t pending;
+    REQUIRE(::sigpending(&pending) == 0);
+    CHECK(sigismember(&pending, SIGPIPE) == 0);
+    REQUIRE(::pthread_sigmask(SIG_SETMASK, nullptr, &mask) == 0);
+    CHECK(sigismember(&mask, SIGPIPE) == 0);
     ::close(fds[1]);
 }

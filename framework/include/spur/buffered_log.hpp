@@ -40,8 +40,10 @@ struct BufferedLogOptions {
 /// never split or interleaved with another; lines of one thread keep their order, lines of
 /// different threads may be reordered within one batch (`linger`). Lines are lost only when
 /// `max_bytes` is reached (dropped, counted, reported) or the destination fails (counted);
-/// the destructor writes everything else first. SIGPIPE is blocked in the writer thread: a
-/// closed pipe is a write error, not the end of the process.
+/// the destructor writes everything else first. SIGPIPE is blocked in the writer thread (and
+/// in a caller's thread while it writes a line after the destructor): a closed pipe is a
+/// write error, not the end of the process. Not for a forked child: the writer thread is not
+/// there; make the log after fork().
 class BufferedLog {
 public:
     /// Starts the writer thread; throws std::system_error if it cannot be started.

@@ -81,7 +81,10 @@ private:
 
 void BufferedLog::State::append(std::string_view line) {
     const std::size_t n = line.size() + 1;
-    const std::size_t before = pending.fetch_add(n, std::memory_order_relaxed);
+    // Sequentially consistent, as the writer's store to `sleeping` and its load of `pending`:
+    // a relaxed add could be ordered after this thread's load of `sleeping` (on ARM), and a
+    // writer about to sleep would then miss the line until the next one.
+    const std::size_t before = pending.fetch_add(n);
     if (before + n > options.max_bytes) {
         pending.fetch_sub(n, std::memory_order_relaxed);
         dropped.fetch_add(1, std::memory_order_relaxed);
@@ -247,7 +250,15 @@ void BufferedLog::State::write_now(std::string_view line) {
     }
     std::string out(line);
     out += '\n';
+    // The caller's thread, unlike the writer's, may take SIGPIPE: a reader that closed its end
+    // of the pipe would end the process on the exit path. Blocked for this write (write_all
+    // takes the signal EPIPE leaves pending), as the writer thread blocks it for good.
+    sigset_t pipe_signal, previous;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, &previous);
     write_all({iovec{out.data(), out.size()}});
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
 BufferedLog::BufferedLog(BufferedLogOptions options) : state_(std::make_shared<State>(options)) {
@@ -255,13 +266,16 @@ BufferedLog::BufferedLog(BufferedLogOptions options) : state_(std::make_shared<S
 }
 
 BufferedLog::~BufferedLog() {
+    // One deadline for the flush and the stop: a stalled destination holds the exit for
+    // close_timeout, not twice that.
+    const auto deadline = std::chrono::steady_clock::now() + state_->options.close_timeout;
     state_->flush(state_->options.close_timeout);
     std::unique_lock lock(state_->mutex);
     state_->stopping = true;
     state_->wake.notify_one();
     // The thread holds the state; if the destination is stalled it is left to end with the
     // process, and lines written from now on wait for it at most close_timeout each.
-    const bool finished = state_->done.wait_for(lock, state_->options.close_timeout, [&] { return state_->finished; });
+    const bool finished = state_->done.wait_until(lock, deadline, [&] { return state_->finished; });
     lock.unlock();
     if (finished) state_->thread.join();
     else state_->thread.detach();
