@@ -4,7 +4,8 @@
   docker-compose 1.29), and states what the deployment depends on: the four services, port 3001,
   every secret as a *_FILE variable naming a mounted secret, only real spur-app settings in the
   environment, the start order (db healthy -> migrate done -> app), and a health check behind
-  every `service_healthy`;
+  every `service_healthy`; .dockerignore keeps build trees, ./secrets, .env and key files out of
+  the build context;
 - Containerfile and services/ai/Containerfile have the instructions a runtime reads (a non-root
   USER, EXPOSE, HEALTHCHECK, STOPSIGNAL, an exec-form ENTRYPOINT) and no secret baked in;
 - the image's HEALTHCHECK command, run here against a real socket, passes on a 200 from
@@ -187,6 +188,8 @@ def main():
     check_containerfile(os.path.join(root, "services/ai/Containerfile"), 3002, None)
     ignored = open(os.path.join(root, ".dockerignore")).read().split()
     check({".git", "build*", "**/node_modules"} <= set(ignored), ".dockerignore lets build trees or node_modules in")
+    check({"secrets", "**/.env", "**/*.pem", "**/*.key"} <= set(ignored),
+          ".dockerignore lets ./secrets, .env or key files into the build context (and the build stage's layer)")
     if health:
         run_healthcheck(health)
     for failure in failures:
