@@ -98,7 +98,17 @@ mkdir "$work/taken" && echo keep >"$work/taken/notes.txt"
 refused "'taken' already exists and is not empty" taken
 [[ $(ls -A "$work/taken") == notes.txt ]] || fail "spur new wrote into a non-empty directory"
 refused "usage: spur new NAME"
-echo "ok: names refused"
+# A failed copy (here: no file may grow) leaves no half-made project behind, nor in a directory
+# that was empty.
+mkdir "$work/empty"
+(cd "$work" && ulimit -f 0 && "$spur" new half_made) >/dev/null 2>&1 && fail "spur new succeeded with no file space"
+(cd "$work" && ulimit -f 0 && "$spur" new empty) >/dev/null 2>&1 && fail "spur new succeeded with no file space"
+[[ ! -e $work/half_made && -z $(ls -A "$work/empty") ]] || fail "a failed spur new left files behind"
+# A DIR that starts with '-' is a directory, not an option to a command inside spur new.
+(cd "$work" && "$spur" new ./-dir/dashed) >/dev/null || fail "spur new ./-dir/dashed"
+(cd "$work" && "$spur" new -dir/dashed2) >/dev/null || fail "spur new -dir/dashed2"
+! grep -rq @NAME@ "$work/-dir" || fail "spur new -dir/dashed2 left a template placeholder"
+echo "ok: names refused, failures cleaned up"
 
 # 2. Generate, build, test, serve ----------------------------------------------------------------
 t0=$SECONDS
