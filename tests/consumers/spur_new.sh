@@ -184,4 +184,32 @@ kill -TERM $dev
 status=0; wait $dev || status=$?
 [[ $status -eq 0 ]] || fail "spur dev exited with status $status after SIGTERM"
 curl -s --max-time 5 "http://127.0.0.1:$port/" >/dev/null && fail "the port still answers after spur dev stopped"
+echo "ok: spur dev stopped on SIGTERM, its server with it"
+
+# A server that crashes at start is reported and spur dev keeps waiting for a change; one that
+# ignores SIGTERM is killed after --stop-timeout, so spur dev neither hangs nor leaves it behind.
+stuck_server_test() {
+  printf '#!/bin/sh\nexit 3\n' >"$work/crashes.sh"
+  printf '#!/bin/sh\ntrap "" TERM INT\necho "stuck $$"\nwhile :; do sleep 1; done\n' >"$work/stuck.sh"
+  chmod +x "$work/crashes.sh" "$work/stuck.sh"
+  (cd "$project" && exec "$spur" dev --port 0 --exe "$work/crashes.sh") >"$work/dev-crash.log" 2>&1 &
+  dev=$!; pids+=("$dev")
+  wait_for "$work/dev-crash.log" 'the server exited \(status 3\)' $dev
+  kill -TERM $dev
+  status=0; wait $dev || status=$?
+  [[ $status -eq 0 ]] || fail "spur dev with a crashed server exited with status $status after SIGTERM"
+  (cd "$project" && exec "$spur" dev --port 0 --exe "$work/stuck.sh" --stop-timeout 1) >"$work/dev-stuck.log" 2>&1 &
+  dev=$!; pids+=("$dev")
+  wait_for "$work/dev-stuck.log" '^stuck [0-9]+' $dev
+  local stuck
+  stuck=$(grep -Eo '^stuck [0-9]+' "$work/dev-stuck.log" | grep -Eo '[0-9]+')
+  pids+=("$stuck")
+  kill -TERM $dev
+  status=0; wait $dev || status=$?
+  [[ $status -eq 0 ]] || fail "spur dev with a stuck server exited with status $status after SIGTERM"
+  grep -q "still runs 1 s after SIGTERM; killing it" "$work/dev-stuck.log" || fail "spur dev did not say it killed the stuck server"
+  ! kill -0 "$stuck" 2>/dev/null || fail "the stuck server $stuck outlived spur dev"
+  echo "ok: a server crashing at start is reported; a stuck one is killed after --stop-timeout"
+}
+stuck_server_test
 echo "spur new ok"
