@@ -209,7 +209,20 @@ stuck_server_test() {
   [[ $status -eq 0 ]] || fail "spur dev with a stuck server exited with status $status after SIGTERM"
   grep -q "still runs 1 s after SIGTERM; killing it" "$work/dev-stuck.log" || fail "spur dev did not say it killed the stuck server"
   ! kill -0 "$stuck" 2>/dev/null || fail "the stuck server $stuck outlived spur dev"
-  echo "ok: a server crashing at start is reported; a stuck one is killed after --stop-timeout"
+  # SIGHUP (a closed terminal) stops spur dev and its server as SIGTERM does.
+  printf '#!/bin/sh\necho "sleeper $$"\nexec sleep 300\n' >"$work/sleeper.sh"
+  chmod +x "$work/sleeper.sh"
+  (cd "$project" && exec "$spur" dev --port 0 --exe "$work/sleeper.sh") >"$work/dev-hup.log" 2>&1 &
+  dev=$!; pids+=("$dev")
+  wait_for "$work/dev-hup.log" '^sleeper [0-9]+' $dev
+  local sleeper
+  sleeper=$(grep -Eo '^sleeper [0-9]+' "$work/dev-hup.log" | grep -Eo '[0-9]+')
+  pids+=("$sleeper")
+  kill -HUP $dev
+  status=0; wait $dev || status=$?
+  [[ $status -eq 0 ]] || fail "spur dev exited with status $status after SIGHUP"
+  ! kill -0 "$sleeper" 2>/dev/null || fail "the server $sleeper outlived spur dev's SIGHUP"
+  echo "ok: a server crashing at start is reported; a stuck one is killed after --stop-timeout; SIGHUP stops both"
 }
 stuck_server_test
 echo "spur new ok"
