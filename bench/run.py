@@ -454,7 +454,7 @@ def main():
     # their responses are read (wrk counts every response).
     for name in ("beast", "spur", *uring):
         plan.append(("/plaintext, 16 pipelined (1 core)", name, "/plaintext", "pipeline", conns))
-    for name in ("spur", "express"):
+    for name in ("spur", *uring, "express"):
         plan.append(("routed: 2 params, 100 routes, 3 middleware (1 core)", name, "/r/users/42/posts/7", None, conns))
     # The same route with middleware::metrics() in front: what recording every request costs.
     plan.append(("metrics on: the routed scenario + middleware::metrics() (1 core)", "spur", "/m/users/42/posts/7", None, conns))

@@ -193,9 +193,10 @@ def main():
     health = check_containerfile(os.path.join(root, "Containerfile"), 3001, settings)
     check_containerfile(os.path.join(root, "services/ai/Containerfile"), 3002, None)
     ignored = open(os.path.join(root, ".dockerignore")).read().split()
-    check({".git", "build*", "**/node_modules"} <= set(ignored), ".dockerignore lets build trees or node_modules in")
-    check({"secrets", "**/.env", "**/*.pem", "**/*.key"} <= set(ignored),
-          ".dockerignore lets ./secrets, .env or key files into the build context (and the build stage's layer)")
+    check({".git", "build*", "**/node_modules", "secrets"} <= set(ignored),
+          ".dockerignore lets build trees, node_modules or compose's secrets in")
+    check({"**/.env", "**/*.pem", "**/*.key"} <= set(ignored),
+          ".dockerignore lets .env or key files into the build context (and the build stage's layer)")
     if health:
         run_healthcheck(health)
     for failure in failures:
