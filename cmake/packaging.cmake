@@ -11,6 +11,11 @@ set(deb_dir ${PROJECT_SOURCE_DIR}/packaging/deb)
 
 # The system files: absolute destinations, and EXCLUDE_FROM_ALL so that a plain `cmake --install`
 # never writes to /etc or /lib; cpack installs the component by name.
+# io_uring's system calls are outside systemd's @system-service set (systemd 252).
+set(SPUR_UNIT_EXTRA_SYSCALLS "")
+if(SPUR_IO_URING)
+  set(SPUR_UNIT_EXTRA_SYSCALLS "io_uring_setup io_uring_enter io_uring_register")
+endif()
 configure_file(${deb_dir}/spur-app.service.in ${CMAKE_CURRENT_BINARY_DIR}/packaging/spur-app.service @ONLY)
 configure_file(${deb_dir}/spur-app.socket.in ${CMAKE_CURRENT_BINARY_DIR}/packaging/spur-app.socket @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/packaging/spur-app.service ${CMAKE_CURRENT_BINARY_DIR}/packaging/spur-app.socket
@@ -59,6 +64,9 @@ if(SPUR_WITH_HTTP2)
 endif()
 if(SPUR_WITH_MYSQL)
   list(APPEND dev_depends libmariadb-dev)
+endif()
+if(SPUR_IO_URING)  # spurConfig.cmake and spur.pc then require liburing
+  list(APPEND dev_depends liburing-dev)
 endif()
 list(JOIN dev_depends ", " CPACK_DEBIAN_DEV_PACKAGE_DEPENDS)
 # `spur new` projects build with CMake presets on Ninja; `spur dev` opens its socket with python3.

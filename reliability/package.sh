@@ -197,9 +197,12 @@ in_root sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --reinstall
 grep -q '^DATABASE_URL=' "$root/etc/spur-app/env" || fail "the reinstall lost DATABASE_URL in /etc/spur-app/env"
 [[ $(in_root stat -c '%a %U:%G' /etc/spur-app/env) == "640 root:spur-app" ]] || fail "the reinstall changed env's mode"
 [[ $(md5sum <"$root/etc/spur-app/jwt-secret") == "$secret_before" ]] || fail "the reinstall changed the JWT secret"
+# The state directory systemd makes for the unit (StateDirectory=; no systemd here), with a mail.
+mkdir -p "$root/var/lib/spur-app/mail" && echo reset-link >"$root/var/lib/spur-app/mail/1.eml"
 in_root sh -c 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq spur-app >/tmp/apt.log 2>&1' || fail "purge"
 [[ ! -e $root/etc/spur-app && ! -e $root/usr/bin/spur-app ]] || fail "purge left /etc/spur-app or the binary"
+[[ ! -e $root/var/lib/spur-app ]] || fail "purge left /var/lib/spur-app"
 in_root getent passwd spur-app >/dev/null || fail "purge removed the spur-app user"
-echo "ok: reinstall kept env and the secret; purge removed /etc/spur-app"
+echo "ok: reinstall kept env and the secret; purge removed /etc/spur-app and /var/lib/spur-app"
 step "reinstall and purge"
 echo "package test PASSED"

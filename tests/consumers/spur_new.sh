@@ -98,7 +98,17 @@ mkdir "$work/taken" && echo keep >"$work/taken/notes.txt"
 refused "'taken' already exists and is not empty" taken
 [[ $(ls -A "$work/taken") == notes.txt ]] || fail "spur new wrote into a non-empty directory"
 refused "usage: spur new NAME"
-echo "ok: names refused"
+# A failed copy (here: no file may grow) leaves no half-made project behind, nor in a directory
+# that was empty.
+mkdir "$work/empty"
+(cd "$work" && ulimit -f 0 && "$spur" new half_made) >/dev/null 2>&1 && fail "spur new succeeded with no file space"
+(cd "$work" && ulimit -f 0 && "$spur" new empty) >/dev/null 2>&1 && fail "spur new succeeded with no file space"
+[[ ! -e $work/half_made && -z $(ls -A "$work/empty") ]] || fail "a failed spur new left files behind"
+# A DIR that starts with '-' is a directory, not an option to a command inside spur new.
+(cd "$work" && "$spur" new ./-dir/dashed) >/dev/null || fail "spur new ./-dir/dashed"
+(cd "$work" && "$spur" new -dir/dashed2) >/dev/null || fail "spur new -dir/dashed2"
+! grep -rq @NAME@ "$work/-dir" || fail "spur new -dir/dashed2 left a template placeholder"
+echo "ok: names refused, failures cleaned up"
 
 # 2. Generate, build, test, serve ----------------------------------------------------------------
 t0=$SECONDS
@@ -174,4 +184,45 @@ kill -TERM $dev
 status=0; wait $dev || status=$?
 [[ $status -eq 0 ]] || fail "spur dev exited with status $status after SIGTERM"
 curl -s --max-time 5 "http://127.0.0.1:$port/" >/dev/null && fail "the port still answers after spur dev stopped"
+echo "ok: spur dev stopped on SIGTERM, its server with it"
+
+# A server that crashes at start is reported and spur dev keeps waiting for a change; one that
+# ignores SIGTERM is killed after --stop-timeout, so spur dev neither hangs nor leaves it behind.
+stuck_server_test() {
+  printf '#!/bin/sh\nexit 3\n' >"$work/crashes.sh"
+  printf '#!/bin/sh\ntrap "" TERM INT\necho "stuck $$"\nwhile :; do sleep 1; done\n' >"$work/stuck.sh"
+  chmod +x "$work/crashes.sh" "$work/stuck.sh"
+  (cd "$project" && exec "$spur" dev --port 0 --exe "$work/crashes.sh") >"$work/dev-crash.log" 2>&1 &
+  dev=$!; pids+=("$dev")
+  wait_for "$work/dev-crash.log" 'the server exited \(status 3\)' $dev
+  kill -TERM $dev
+  status=0; wait $dev || status=$?
+  [[ $status -eq 0 ]] || fail "spur dev with a crashed server exited with status $status after SIGTERM"
+  (cd "$project" && exec "$spur" dev --port 0 --exe "$work/stuck.sh" --stop-timeout 1) >"$work/dev-stuck.log" 2>&1 &
+  dev=$!; pids+=("$dev")
+  wait_for "$work/dev-stuck.log" '^stuck [0-9]+' $dev
+  local stuck
+  stuck=$(grep -Eo '^stuck [0-9]+' "$work/dev-stuck.log" | grep -Eo '[0-9]+')
+  pids+=("$stuck")
+  kill -TERM $dev
+  status=0; wait $dev || status=$?
+  [[ $status -eq 0 ]] || fail "spur dev with a stuck server exited with status $status after SIGTERM"
+  grep -q "still runs 1 s after SIGTERM; killing it" "$work/dev-stuck.log" || fail "spur dev did not say it killed the stuck server"
+  ! kill -0 "$stuck" 2>/dev/null || fail "the stuck server $stuck outlived spur dev"
+  # SIGHUP (a closed terminal) stops spur dev and its server as SIGTERM does.
+  printf '#!/bin/sh\necho "sleeper $$"\nexec sleep 300\n' >"$work/sleeper.sh"
+  chmod +x "$work/sleeper.sh"
+  (cd "$project" && exec "$spur" dev --port 0 --exe "$work/sleeper.sh") >"$work/dev-hup.log" 2>&1 &
+  dev=$!; pids+=("$dev")
+  wait_for "$work/dev-hup.log" '^sleeper [0-9]+' $dev
+  local sleeper
+  sleeper=$(grep -Eo '^sleeper [0-9]+' "$work/dev-hup.log" | grep -Eo '[0-9]+')
+  pids+=("$sleeper")
+  kill -HUP $dev
+  status=0; wait $dev || status=$?
+  [[ $status -eq 0 ]] || fail "spur dev exited with status $status after SIGHUP"
+  ! kill -0 "$sleeper" 2>/dev/null || fail "the server $sleeper outlived spur dev's SIGHUP"
+  echo "ok: a server crashing at start is reported; a stuck one is killed after --stop-timeout; SIGHUP stops both"
+}
+stuck_server_test
 echo "spur new ok"

@@ -1,10 +1,12 @@
 """The container files, checked without a container runtime (they cannot run here):
 
 - compose.yaml passes docker-compose's own schema validation (`docker-compose config -q`, Debian's
-  docker-compose 1.29), and states what the deployment depends on: the four services, port 3001,
+  docker-compose 1.29), and states what the deployment depends on: the four services, port 3001
+  (on the host's loopback unless SPUR_ADDRESS says otherwise), no capability for spur-app,
   every secret as a *_FILE variable naming a mounted secret, only real spur-app settings in the
   environment, the start order (db healthy -> migrate done -> app), and a health check behind
-  every `service_healthy`;
+  every `service_healthy`; .dockerignore keeps build trees, ./secrets, .env and key files out of
+  the build context;
 - Containerfile and services/ai/Containerfile have the instructions a runtime reads (a non-root
   USER, EXPOSE, HEALTHCHECK, STOPSIGNAL, an exec-form ENTRYPOINT) and no secret baked in;
 - the image's HEALTHCHECK command, run here against a real socket, passes on a 200 from
@@ -128,6 +130,11 @@ def check_compose(settings, secret_settings):
     check(set(services) == {"db", "migrate", "app", "ai"}, f"services are {sorted(services)}")
     app, migrate, db = services["app"], services["migrate"], services["db"]
     check(any(str(p).endswith(":3001") for p in app.get("ports", [])), "app does not publish container port 3001")
+    check(all(str(p).startswith("${SPUR_ADDRESS:-127.0.0.1}:") for p in app.get("ports", [])),
+          "app publishes its port beyond the host's loopback by default")
+    for name in ("app", "migrate"):
+        check(services[name].get("cap_drop") == ["ALL"] and "no-new-privileges:true" in services[name].get("security_opt", []),
+              f"{name} keeps capabilities or may gain privileges (cap_drop: [ALL], no-new-privileges)")
     check(not services["ai"].get("ports"), "the AI service is published (it must not be exposed)")
     check(migrate.get("build", {}).get("dockerfile") == "Containerfile" and migrate["build"].get("context") == ".",
           "migrate does not build ./Containerfile")
@@ -188,6 +195,8 @@ def main():
     ignored = open(os.path.join(root, ".dockerignore")).read().split()
     check({".git", "build*", "**/node_modules", "secrets"} <= set(ignored),
           ".dockerignore lets build trees, node_modules or compose's secrets in")
+    check({"**/.env", "**/*.pem", "**/*.key"} <= set(ignored),
+          ".dockerignore lets .env or key files into the build context (and the build stage's layer)")
     if health:
         run_healthcheck(health)
     for failure in failures:
