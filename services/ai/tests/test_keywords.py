@@ -53,7 +53,9 @@ def test_a_particle_is_stripped_only_when_the_text_shows_the_stem_in_another_for
 def test_a_pathological_mebibyte_gives_keywords_within_the_bound(name):
     # Keywords need no dense matrix (sums per term, a heap for the best): linear.
     text = PATHOLOGICAL[name]()
-    started = time.perf_counter()
+    # CPU time of this process, not wall time: the bound is on the work, and the test command
+    # runs other tests (and builds) beside this one on two cores.
+    started = time.process_time()
     keywords(text, 50)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 5, f"{name}: {elapsed:.2f} s"  # at most about 1.2 s on the 2-core dev machine
+    elapsed = time.process_time() - started
+    assert elapsed < 5, f"{name}: {elapsed:.2f} s of CPU"  # at most about 1.2 s on the 2-core dev machine

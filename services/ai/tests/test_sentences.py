@@ -90,9 +90,9 @@ def test_has_words():
 def test_a_long_line_of_abbreviations_splits_in_linear_time():
     import time
 
-    started = time.perf_counter()
+    started = time.process_time()
     assert len(split_sentences("Mr. " * 200_000)) == 1
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
 
 
 MIB = 1 << 20

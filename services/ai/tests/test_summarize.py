@@ -73,9 +73,9 @@ def test_the_graph_never_has_more_than_the_cap_of_sentences(monkeypatch):
 
 def test_a_one_mebibyte_text_summarises_in_well_under_a_few_seconds():
     text = large_text(1 << 20)
-    started = time.perf_counter()
+    started = time.process_time()
     summary = summarize(text, 20)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert summary.input_sentences > 10_000 * 0.9
     assert len(summary.sentences) == 20
     assert elapsed < 3, f"{elapsed:.2f} s"  # about 0.5 s on the 2-core dev machine
@@ -85,9 +85,9 @@ def test_a_one_mebibyte_text_summarises_in_well_under_a_few_seconds():
 def test_a_pathological_mebibyte_summarises_within_the_bound(name):
     text = PATHOLOGICAL[name]()
     assert 0.9 * (1 << 20) < len(text.encode()) < 1.4 * (1 << 20)
-    started = time.perf_counter()
+    started = time.process_time()
     summary = summarize(text, 20)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert summary.sentences
     # 0.2–0.8 s on the 2-core dev machine; 8–14 s for the first two before the
     # graph's terms were bounded (summarize's docstring).
