@@ -185,16 +185,24 @@ Task<std::unique_ptr<ClientStream::Impl>> HttpClient::Impl::open(std::shared_ptr
     if (auto key = req.find("Idempotency-Key"); key != req.end()) sent.emplace_back("Idempotency-Key", std::string(key->value()));
     const bool repeatable = may_repeat(std::string_view(req.method_string()), sent);
     std::optional<HttpClientError> last;
+    // The answer before a backoff wait, kept through it: when the wait or the next attempt
+    // runs into the deadline (a timer fires late on a loaded host), that answer beats none.
+    std::unique_ptr<ClientStream::Impl> previous;
     for (int attempt = 1;; ++attempt) {
-        if (deadline && Clock::now() >= *deadline) throw deadline_passed(t, attempt - 1, last);
+        if (deadline && Clock::now() >= *deadline) {
+            if (previous) co_return previous;
+            throw deadline_passed(t, attempt - 1, last);
+        }
         std::unique_ptr<ClientStream::Impl> s;
         last.reset();
         try {
             s = co_await this->attempt(self, t, req, public_only, deadline, whole_response);
         } catch (const HttpClientError& e) {
             if (!retryable_failure(e.kind())) throw;
+            if (previous && deadline && Clock::now() >= *deadline) co_return previous;
             last = e;
         }
+        previous.reset();  // closes that connection, its body unread
         const bool final_attempt = !repeatable || attempt >= policy.max_attempts;
         if (s && (final_attempt || !retryable_status(policy, s->status))) co_return s;
         if (!s && final_attempt) {
@@ -211,7 +219,7 @@ Task<std::unique_ptr<ClientStream::Impl>> HttpClient::Impl::open(std::shared_ptr
         } else if (deadline && Clock::now() + wait >= *deadline) {
             throw deadline_passed(t, attempt, last);
         }
-        s.reset();  // closes that connection, its body unread
+        previous = std::move(s);
         net::steady_timer pause(co_await net::this_coro::executor, wait);
         auto [ec] = co_await pause.async_wait(net::as_tuple(net::use_awaitable));
         if (ec == net::error::operation_aborted)
