@@ -207,9 +207,6 @@ TEST_CASE("logout revokes the token - also for another app instance on the same 
 }
 
 namespace {
-Reply del_json(Running& app, const std::string& target, const json::value& body, const Headers& h) {
-    return call(app, verb::delete_, target, json::serialize(body), h);
-}
 Headers json_bearer(const std::string& token) {
     auto h = bearer(token);
     h.emplace_back("Content-Type", "application/json");

@@ -24,9 +24,6 @@ using boost::beast::http::verb;
 namespace json = boost::json;
 
 namespace {
-Reply put(Running& app, const std::string& t, const json::value& b, const Headers& h) {
-    return call(app, verb::put, t, json::serialize(b), h);
-}
 Reply del(Running& app, const std::string& t, const Headers& h) { return call(app, verb::delete_, t, {}, h); }
 std::string id_of(const Reply& r, const char* what) { return std::to_string(r.json().at(what).at("id").to_number<std::uint64_t>()); }
 }  // namespace

@@ -17,16 +17,6 @@ using boost::beast::http::verb;
 namespace json = boost::json;
 
 namespace {
-Headers with_json(Headers h) {
-    h.emplace_back("Content-Type", "application/json");
-    return h;
-}
-Reply del_json(Running& app, const std::string& target, const json::value& body, const Headers& h) {
-    return call(app, verb::delete_, target, json::serialize(body), with_json(h));
-}
-Reply put(Running& app, const std::string& t, const json::value& b, const Headers& h) {
-    return call(app, verb::put, t, json::serialize(b), h);
-}
 std::string error_code(const Reply& r) { return std::string(r.json().at("error").at("code").as_string()); }
 std::string secret_of(const Reply& r) { return std::string(r.json().at("secret").as_string()); }
 json::object key_body(const std::string& name, const std::string& password = "password123") {

@@ -172,6 +172,15 @@ inline Reply post(Running& app, const std::string& target, const boost::json::va
 inline Reply get(Running& app, const std::string& target, const Headers& h = {}) {
     return app.call(boost::beast::http::verb::get, target, {}, h);
 }
+inline Reply put(Running& app, const std::string& target, const boost::json::value& body, const Headers& h = {}) {
+    return app.call(boost::beast::http::verb::put, target, boost::json::serialize(body), h);
+}
+/// A DELETE with a JSON body, labelled application/json unless `h` names a Content-Type.
+inline Reply del_json(Running& app, const std::string& target, const boost::json::value& body, Headers h = {}) {
+    if (std::none_of(h.begin(), h.end(), [](const auto& field) { return field.first == "Content-Type"; }))
+        h.emplace_back("Content-Type", "application/json");
+    return app.call(boost::beast::http::verb::delete_, target, boost::json::serialize(body), h);
+}
 inline Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
 /// A fresh unique address per call, so tests never collide in the shared database.

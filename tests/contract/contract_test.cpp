@@ -70,7 +70,7 @@ BOOST_DESCRIBE_STRUCT(Ids, (), (user, item))
 template <>
 inline constexpr bool spur::allow_unknown_fields<contract_test::Loose> = true;
 
-using namespace contract_test;
+namespace contract_test {
 using spur::testing::Client;
 namespace json = boost::json;
 
@@ -484,3 +484,5 @@ TEST_CASE("a pattern RE2 cannot take fails when the route is registered, naming 
     CHECK_THROWS_AS(app.get("/p/:s", [](spur::Request&, spur::Response&, spur::Path<spur::String<0, 9, "(">>) {}),
                     std::invalid_argument);
 }
+
+}  // namespace contract_test

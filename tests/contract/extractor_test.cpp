@@ -59,7 +59,7 @@ BOOST_DESCRIBE_STRUCT(Note, (), (text))
 
 }  // namespace extractor_test
 
-using namespace extractor_test;
+namespace extractor_test {
 namespace json = boost::json;
 
 namespace {
@@ -142,3 +142,5 @@ TEST_CASE("an extractor documents its security and its error answers on every ro
     CHECK(item.at("responses").as_object().contains("422"));
     CHECK(doc.at("components").at("securitySchemes").as_object().contains("apiKey"));
 }
+
+}  // namespace extractor_test

@@ -50,7 +50,7 @@ BOOST_DESCRIBE_STRUCT(Contact, (), (email))
 
 }  // namespace form_test
 
-using namespace form_test;
+namespace form_test {
 namespace json = boost::json;
 using spur::test::details;
 using spur::test::has_violation;
@@ -270,3 +270,5 @@ TEST_CASE("a handler taking both Body and Form is refused when it is registered"
     CHECK_THROWS_AS(app.post("/both", [](spur::Request&, spur::Response&, spur::Body<Signup>, spur::Form<Signup>) {}),
                     std::logic_error);
 }
+
+}  // namespace form_test

@@ -46,7 +46,7 @@ BOOST_DESCRIBE_STRUCT(Note, (), (text))
 
 }  // namespace header_cookie_test
 
-using namespace header_cookie_test;
+namespace header_cookie_test {
 namespace json = boost::json;
 using spur::test::details;
 using spur::test::has_violation;
@@ -185,3 +185,5 @@ TEST_CASE("Header and Cookie inputs are OpenAPI parameters in header and in cook
     const auto& in_enum = doc.at("components").at("schemas").at("Violation").at("properties").at("in").at("enum").as_array();
     CHECK(std::find(in_enum.begin(), in_enum.end(), json::value("cookie")) != in_enum.end());
 }
+
+}  // namespace header_cookie_test

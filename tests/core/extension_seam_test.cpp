@@ -11,6 +11,7 @@
 
 #include "support/run_until.hpp"
 #include "support/sleep.hpp"
+#include "support/quiet_app.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -36,9 +37,7 @@ using spur::test::run_until;
 
 namespace {
 
-spur::App quiet_app() {
-    return spur::App(spur::AppOptions{[](spur::LogLevel, std::string_view) {}});
-}
+using spur::test::quiet_app;
 
 // A task that waits until the background is stopped (terminal cancellation), then records it.
 spur::Task<> wait_for_cancellation(std::atomic<bool>& started, std::atomic<bool>& cancelled) {

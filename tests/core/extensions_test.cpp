@@ -32,8 +32,8 @@ struct Journal {
     }
 };
 
-struct Recorder : spur::Extension {
-    Recorder(Journal& j, std::string n) : journal(j), name(std::move(n)) {}
+struct OrderRecorder : spur::Extension {
+    OrderRecorder(Journal& j, std::string n) : journal(j), name(std::move(n)) {}
     void frozen(const spur::App&) override { journal.add(name + ":frozen"); }
     void start(const net::any_io_executor&) override { journal.add(name + ":start"); }
     void drain() noexcept override { journal.add(name + ":drain"); }
@@ -44,14 +44,14 @@ struct Recorder : spur::Extension {
     Journal& journal;
     std::string name;
 };
-struct First final : Recorder {
-    using Recorder::Recorder;
+struct First final : OrderRecorder {
+    using OrderRecorder::OrderRecorder;
 };
-struct Second final : Recorder {
-    using Recorder::Recorder;
+struct Second final : OrderRecorder {
+    using OrderRecorder::OrderRecorder;
 };
-struct Late final : Recorder {
-    using Recorder::Recorder;
+struct Late final : OrderRecorder {
+    using OrderRecorder::OrderRecorder;
 };
 
 // The guide's example: per-app state a handler reads.

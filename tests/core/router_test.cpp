@@ -6,6 +6,7 @@
 #include <boost/json/parse.hpp>
 
 #include "support/error_body.hpp"
+#include "support/quiet_app.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -15,10 +16,11 @@ using spur::Response;
 using spur::testing::Client;
 
 namespace {
+
+using spur::test::quiet_app;
 auto reply(std::string text) {
     return [text](Request&, Response& res) { res.send(text); };
 }
-App quiet_app() { return App(spur::AppOptions{[](spur::LogLevel, std::string_view) {}}); }
 }  // namespace
 
 TEST_CASE("static segments beat parameters - which beat wildcards", "[core][router]") {

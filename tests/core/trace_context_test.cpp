@@ -35,7 +35,7 @@ bool traceparent_shape(std::string_view s) {
            lower_hex(s.substr(36, 16)) && lower_hex(s.substr(53, 2));
 }
 
-Request make(std::vector<std::pair<std::string, std::string>> headers) {
+Request traced_request(std::vector<std::pair<std::string, std::string>> headers) {
     Request::Message m;
     m.method(boost::beast::http::verb::get);
     m.target("/");
@@ -208,7 +208,7 @@ TEST_CASE("start() makes lowercase non-zero ids and a new trace each time", "[co
 }
 
 TEST_CASE("Request::trace() adopts the traceparent header once and keeps it", "[core][trace]") {
-    auto req = make({{"TraceParent", valid}, {"tracestate", "foo=1"}});
+    auto req = traced_request({{"TraceParent", valid}, {"tracestate", "foo=1"}});
     CHECK_FALSE(req.has_trace());
     const auto& first = req.trace();
     CHECK(req.has_trace());
@@ -221,32 +221,32 @@ TEST_CASE("Request::trace() adopts the traceparent header once and keeps it", "[
 }
 
 TEST_CASE("Request::trace() starts a trace without a valid single traceparent", "[core][trace]") {
-    auto none = make({});
+    auto none = traced_request({});
     CHECK(is_trace_id(none.trace().trace_id_hex()));
     CHECK_FALSE(none.trace().adopted);
     CHECK(none.trace().trace_id_hex() == none.trace().trace_id_hex());
 
-    auto invalid = make({{"traceparent", "ff-" + valid.substr(3)}, {"tracestate", "foo=1"}});
+    auto invalid = traced_request({{"traceparent", "ff-" + valid.substr(3)}, {"tracestate", "foo=1"}});
     CHECK_FALSE(invalid.trace().adopted);
     CHECK(invalid.trace().trace_id_hex() != trace_id);
     CHECK(invalid.trace().tracestate.empty());
 
     // Two traceparent headers: the W3C rules restart the trace.
-    auto twice = make({{"traceparent", valid}, {"traceparent", valid}});
+    auto twice = traced_request({{"traceparent", valid}, {"traceparent", valid}});
     CHECK_FALSE(twice.trace().adopted);
     CHECK(twice.trace().trace_id_hex() != trace_id);
 }
 
 TEST_CASE("Request::trace() joins tracestate headers into one list", "[core][trace]") {
-    auto req = make({{"traceparent", valid}, {"tracestate", "foo=1,bar=2"}, {"tracestate", ""}, {"tracestate", "baz=3"}});
+    auto req = traced_request({{"traceparent", valid}, {"tracestate", "foo=1,bar=2"}, {"tracestate", ""}, {"tracestate", "baz=3"}});
     CHECK(req.trace().tracestate == "foo=1,bar=2,baz=3");
-    auto dup = make({{"traceparent", valid}, {"tracestate", "foo=1"}, {"tracestate", "foo=2"}});
+    auto dup = traced_request({{"traceparent", valid}, {"tracestate", "foo=1"}, {"tracestate", "foo=2"}});
     CHECK(dup.trace().trace_id_hex() == trace_id);
     CHECK(dup.trace().tracestate.empty());  // one list with a key twice
 }
 
 TEST_CASE("Request::trace(context) replaces the inbound trace", "[core][trace]") {
-    auto req = make({{"traceparent", valid}});
+    auto req = traced_request({{"traceparent", valid}});
     req.trace(TraceContext::start());
     CHECK(req.has_trace());
     CHECK_FALSE(req.trace().adopted);

@@ -9,10 +9,13 @@
 #include <catch2/catch.hpp>
 
 #include "support/text_shape.hpp"
+#include "support/quiet_app.hpp"
 
 using namespace spur;
 
 namespace {
+
+using spur::test::quiet_app;
 struct Lines {
     std::vector<std::string> lines;
     middleware::AccessLogOptions options(middleware::AccessLogFormat f) {
@@ -22,7 +25,6 @@ struct Lines {
         return o;
     }
 };
-App quiet() { return App(AppOptions{[](LogLevel, std::string_view) {}}); }
 }  // namespace
 
 TEST_CASE("dev format logs method, target, status, bytes, duration and id", "[middleware][access_log]") {
@@ -40,7 +42,7 @@ TEST_CASE("dev format logs method, target, status, bytes, duration and id", "[mi
 
 TEST_CASE("the logged status is the final one, after error handling", "[middleware][access_log]") {
     Lines log;
-    App app = quiet();
+    App app = quiet_app();
     app.use(middleware::access_log(log.options(middleware::AccessLogFormat::dev)));
     app.get("/boom", [](Request&, Response&) { throw std::runtime_error("x"); });
     app.get("/gone", [](Request&, Response&) { throw HttpError(410, "gone", "Gone"); });
@@ -92,7 +94,7 @@ TEST_CASE("json format is one parseable object per line", "[middleware][access_l
 
 TEST_CASE("json format stays valid UTF-8 when the path or User-Agent holds invalid bytes", "[middleware][access_log]") {
     Lines log;
-    App app = quiet();
+    App app = quiet_app();
     app.use(middleware::access_log(log.options(middleware::AccessLogFormat::json)));
     app.get("/*rest", [](Request&, Response& res) { res.send("ok"); });
     testing::Client c(app);
@@ -135,7 +137,7 @@ TEST_CASE("every format logs the trace id of an inbound traceparent beside the r
 
 TEST_CASE("the access log shows a trace made for the request, and makes none for itself", "[middleware][access_log]") {
     Lines log;
-    App app = quiet();
+    App app = quiet_app();
     app.use(middleware::access_log(log.options(middleware::AccessLogFormat::json)));
     app.get("/plain", [](Request&, Response& res) { res.send("ok"); });
     app.get("/traced", [](Request& req, Response& res) { res.send(std::string(req.trace().trace_id_hex())); });

@@ -10,6 +10,7 @@
 #include <boost/json/parse.hpp>
 
 #include "support/error_body.hpp"
+#include "support/quiet_app.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -19,8 +20,8 @@
 using namespace spur;
 
 namespace {
-App quiet() { return App(AppOptions{[](LogLevel, std::string_view) {}}); }
 
+using spur::test::quiet_app;
 std::string slurp(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     std::stringstream ss;
@@ -143,7 +144,7 @@ TEST_CASE("multipart limits answer 413 and leave no temp files behind", "[middle
     o.max_field_bytes = 50;
     o.max_parts = 3;
     o.temp_dir = dir;
-    App app = quiet();
+    App app = quiet_app();
     app.post("/upload", middleware::multipart(o), [](Request&, Response& res) { res.send("ok"); });
     testing::Client c(app);
     const testing::Headers h = {{"Content-Type", mp_type}};
@@ -156,7 +157,7 @@ TEST_CASE("multipart limits answer 413 and leave no temp files behind", "[middle
 }
 
 TEST_CASE("malformed multipart bodies answer 400", "[middleware][body]") {
-    App app = quiet();
+    App app = quiet_app();
     app.post("/upload", middleware::multipart(), [](Request&, Response& res) { res.send("ok"); });
     testing::Client c(app);
     const testing::Headers h = {{"Content-Type", mp_type}};

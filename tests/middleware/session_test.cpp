@@ -13,9 +13,9 @@ using namespace spur;
 using namespace std::chrono_literals;
 
 namespace {
-const std::string secret(40, 's');
+const std::string session_secret(40, 's');
 
-middleware::SessionOptions cookie_options() { return middleware::SessionOptions{.secret = secret}; }
+middleware::SessionOptions cookie_options() { return middleware::SessionOptions{.secret = session_secret}; }
 
 // "spur.sid=VALUE" from a Set-Cookie header, for the next request's Cookie header.
 std::string cookie_pair(std::string_view set_cookie) { return std::string(set_cookie.substr(0, set_cookie.find(';'))); }
@@ -75,8 +75,8 @@ TEST_CASE("changes made by a handler that throws are not saved", "[middleware][s
 }
 
 TEST_CASE("rolling sessions live while used, absolute ones end max_age after creation", "[middleware][session]") {
-    auto rolling_app = test::session_app(middleware::SessionOptions{.secret = secret, .max_age = 1s, .rolling = true});
-    auto absolute_app = test::session_app(middleware::SessionOptions{.secret = secret, .max_age = 1s, .rolling = false});
+    auto rolling_app = test::session_app(middleware::SessionOptions{.secret = session_secret, .max_age = 1s, .rolling = true});
+    auto absolute_app = test::session_app(middleware::SessionOptions{.secret = session_secret, .max_age = 1s, .rolling = false});
     testing::Client rolling(rolling_app), absolute(absolute_app);
     auto rolling_cookie = cookie_pair(rolling.post("/inc", "").header("Set-Cookie"));
     auto absolute_cookie = cookie_pair(absolute.post("/inc", "").header("Set-Cookie"));
@@ -126,7 +126,7 @@ TEST_CASE("the cookie store refuses a session that would not fit in a cookie", "
 
 TEST_CASE("session options are checked when the middleware is made", "[middleware][session]") {
     CHECK_THROWS_AS(middleware::session(middleware::SessionOptions{.secret = "short"}), std::invalid_argument);
-    CHECK_THROWS_AS(middleware::session(middleware::SessionOptions{.secret = secret, .store = nullptr}), std::invalid_argument);
+    CHECK_THROWS_AS(middleware::session(middleware::SessionOptions{.secret = session_secret, .store = nullptr}), std::invalid_argument);
     App app;
     app.get("/", [](Request& req, Response& res) { res.send(session(req).id()); });
     testing::Client client(app);

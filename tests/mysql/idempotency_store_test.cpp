@@ -45,12 +45,12 @@ struct ErrorLines {
 };
 
 // One instance: its own pool, store and app over the shared tables.
-struct Instance {
+struct StoreInstance {
     ErrorLines errors;
     mysql::Pool pool{test_db(4)};
     mysql::IdempotencyStore store;
     App app{AppOptions{.log = [this](LogLevel level, std::string_view line) { errors.add(level, line); }}};
-    explicit Instance(const std::string& table, mysql::IdempotencyStoreOptions options = {})
+    explicit StoreInstance(const std::string& table, mysql::IdempotencyStoreOptions options = {})
         : store(pool, with_table(std::move(options), table)) {}
     static mysql::IdempotencyStoreOptions with_table(mysql::IdempotencyStoreOptions o, const std::string& table) {
         o.table = table;
@@ -64,7 +64,7 @@ struct Instance {
 // does the same and then fails, as an instance dying before its answer is stored would.
 struct Cluster {
     std::string table, items;
-    Instance a, b;
+    StoreInstance a, b;
     test::Gate gate;
     std::atomic<int> runs{0};
     bool hold = false;
@@ -82,7 +82,7 @@ struct Cluster {
             co_await spur::test::reset_table(
                 a.pool, "CREATE TABLE " + items + " (id INT AUTO_INCREMENT PRIMARY KEY, run INT NOT NULL) ENGINE=InnoDB");
         }());
-        for (Instance* i : {&a, &b}) {
+        for (StoreInstance* i : {&a, &b}) {
             i->app.use(mw::idempotency(i->store, options));
             i->app.post("/items", [this, i](Request& req, Response& res) -> Task<> {
                 const int n = ++runs;
@@ -96,7 +96,7 @@ struct Cluster {
         }
     }
 
-    Task<> write(Instance& i, Request& req, int n) {
+    Task<> write(StoreInstance& i, Request& req, int n) {
         auto work = [&](mysql::Connection& tx) -> Task<> {
             co_await tx.execute("INSERT INTO " + items + " (run) VALUES (?)", n);
             if (hold && n == 1) co_await gate.wait();
@@ -126,7 +126,7 @@ struct Held {
     testing::Client client;
     testing::Result result;
     std::thread thread;
-    Held(Cluster& cluster, Instance& instance, std::string path, std::string k)
+    Held(Cluster& cluster, StoreInstance& instance, std::string path, std::string k)
         : c(cluster), client(instance.app), thread([this, path, k] { result = client.post(path, "x", key(k)); }) {}
     testing::Result finish() {
         c.gate.open();
@@ -223,7 +223,7 @@ TEST_CASE("a principal's large answers are kept up to max_answer_bytes_per_scope
     // answer was kept for a day — the table grew without bound on one account's word.
     Cluster c("idem_budget", {}, mysql::IdempotencyStoreOptions{.max_answer_bytes_per_scope = 25'000});
     int n = 0;
-    for (Instance* i : {&c.a, &c.b})
+    for (StoreInstance* i : {&c.a, &c.b})
         i->app.post("/big", [&n](Request&, Response& res) { res.status(201).send(std::to_string(++n) + std::string(10'000, 'x')); });
     testing::Client a(c.a.app), b(c.b.app);
     const testing::Headers alice{{"Authorization", "Bearer alice"}}, bob{{"Authorization", "Bearer bob"}};

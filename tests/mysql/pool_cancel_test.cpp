@@ -25,7 +25,7 @@ using spur::test::test_db;
 namespace {
 // A request that runs 20 short statements. A function, not a lambda: a coroutine lambda's
 // captures live in the lambda object, which would be gone before the coroutine runs.
-Task<> short_statements(Pool& pool) {
+Task<> sleeping_statements(Pool& pool) {
     for (int k = 0; k < 20; ++k) co_await pool.execute("SELECT SLEEP(0.005)");
 }
 
@@ -152,7 +152,7 @@ TEST_CASE("callers cancelled while they wait for or use a connection leave the p
         std::atomic<int> finished{0};
         for (int i = 0; i < 12; ++i) {
             signals.push_back(std::make_unique<boost::asio::cancellation_signal>());
-            boost::asio::co_spawn(io, short_statements(pool),
+            boost::asio::co_spawn(io, sleeping_statements(pool),
                                   boost::asio::bind_cancellation_slot(signals.back()->slot(),
                                                                       [&finished](std::exception_ptr) { ++finished; }));
         }

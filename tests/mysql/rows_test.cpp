@@ -24,6 +24,7 @@ using spur::test::test_db;
 using Catch::Contains;
 
 namespace rows_test {
+using spur::mysql::DateTime;  // not spur::DateTime, which another test file's `using namespace spur` would bring
 
 enum class Mood { calm, busy };
 BOOST_DESCRIBE_ENUM(Mood, calm, busy)
@@ -115,7 +116,7 @@ Task<> kill_once_running(std::uint64_t id) {
 
 }  // namespace rows_test
 
-using namespace rows_test;
+namespace rows_test {
 
 TEST_CASE("query_as reads integers, text, doubles, bool and optionals by column name, in any column order", "[mysql]") {
     boost::asio::io_context io;
@@ -386,3 +387,5 @@ TEST_CASE("query_as marked idempotent runs once more when its connection is lost
         CHECK_THAT(message, Contains("missing column 'name'"));
     }());
 }
+
+}  // namespace rows_test

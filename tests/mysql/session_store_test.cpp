@@ -20,10 +20,10 @@ using spur::test::run;
 using spur::test::test_db;
 
 namespace {
-const std::string secret(40, 'm');
+const std::string store_secret(40, 'm');
 
 App session_app(const std::shared_ptr<mysql::SessionStore>& store, std::chrono::seconds max_age = 24h, bool rolling = true) {
-    return test::session_app(middleware::SessionOptions{.secret = secret, .store = store, .max_age = max_age, .rolling = rolling});
+    return test::session_app(middleware::SessionOptions{.secret = store_secret, .store = store, .max_age = max_age, .rolling = rolling});
 }
 
 struct Reply {

@@ -22,7 +22,7 @@ TEST_CASE("every supported type round-trips - NULL and utf8mb4 included", "[mysq
                              "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
         const std::string emoji = "héllo 🌍 — 世界";
         const std::string bytes("\x00\xff\x01\xfe'\"\\", 7);
-        const DateTime when{2024, 2, 29, 23, 59, 58, 123456};
+        const mysql::DateTime when{2024, 2, 29, 23, 59, 58, 123456};
         auto ins = co_await pool.execute(
             "INSERT INTO types_t (i, u, d, s, t, b, dt, dc, f) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             std::int64_t{-9007199254740993}, std::uint64_t{18446744073709551615ull}, 3.25, emoji,
@@ -43,7 +43,7 @@ TEST_CASE("every supported type round-trips - NULL and utf8mb4 included", "[mysq
         CHECK(row.get<std::string>("t").size() == 70000);
         CHECK(row["b"].kind() == Value::Kind::blob);
         CHECK(row.get<std::string>("b") == bytes);
-        CHECK(row.get<DateTime>("dt") == when);
+        CHECK(row.get<mysql::DateTime>("dt") == when);
         CHECK(row.get<std::string>("dc") == "12345678.90");
         CHECK(row.get<double>("dc") == Approx(12345678.90));
         CHECK(row.get<bool>("f"));

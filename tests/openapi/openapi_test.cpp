@@ -32,7 +32,7 @@ struct Listing {
 BOOST_DESCRIBE_STRUCT(Listing, (), (limit))
 }  // namespace openapi_test
 
-using namespace openapi_test;
+namespace openapi_test {
 using spur::testing::Client;
 namespace json = boost::json;
 
@@ -227,3 +227,5 @@ TEST_CASE("the docs assets are only the files the page loads: no demo index.html
     }
     std::filesystem::remove_all(dir);
 }
+
+}  // namespace openapi_test

@@ -14,7 +14,7 @@ using namespace std::chrono;
 namespace b64 = spur::detail;
 
 namespace {
-const std::string secret(32, 's');
+const std::string jwt_secret(32, 's');
 const auto now = system_clock::from_time_t(1'700'000'000);
 boost::json::object claims(std::int64_t exp_offset = 3600) {
     return {{"sub", "42"}, {"iat", 1'700'000'000}, {"exp", 1'700'000'000 + exp_offset}, {"jti", "abc"}};
@@ -32,7 +32,7 @@ std::string forge(const std::string& header, const boost::json::object& payload,
 }  // namespace
 
 TEST_CASE("a signed token verifies and returns its claims", "[security][jwt]") {
-    Jwt jwt(secret);
+    Jwt jwt(jwt_secret);
     auto token = jwt.sign(claims());
     auto c = jwt.verify(token, now);
     REQUIRE(c);
@@ -41,25 +41,25 @@ TEST_CASE("a signed token verifies and returns its claims", "[security][jwt]") {
 }
 
 TEST_CASE("the JWT attack table is refused", "[security][jwt]") {
-    Jwt jwt(secret);
+    Jwt jwt(jwt_secret);
     const auto good = jwt.sign(claims());
     const auto dot = good.rfind('.');
     std::vector<std::pair<std::string, std::string>> attacks = {
-        {"alg none", forge(R"({"alg":"none","typ":"JWT"})", claims(), secret, false)},
-        {"alg None", forge(R"({"alg":"None"})", claims(), secret, false)},
-        {"alg NONE", forge(R"({"alg":"NONE"})", claims(), secret, false)},
-        {"alg nOnE signed", forge(R"({"alg":"nOnE"})", claims(), secret)},
-        {"alg hs256 lowercase", forge(R"({"alg":"hs256"})", claims(), secret)},
-        {"HS512 with our key", forge(R"({"alg":"HS512"})", claims(), secret)},
-        {"RS256 header (HS/RS confusion)", forge(R"({"alg":"RS256"})", claims(), secret)},
-        {"missing alg", forge(R"({"typ":"JWT"})", claims(), secret)},
+        {"alg none", forge(R"({"alg":"none","typ":"JWT"})", claims(), jwt_secret, false)},
+        {"alg None", forge(R"({"alg":"None"})", claims(), jwt_secret, false)},
+        {"alg NONE", forge(R"({"alg":"NONE"})", claims(), jwt_secret, false)},
+        {"alg nOnE signed", forge(R"({"alg":"nOnE"})", claims(), jwt_secret)},
+        {"alg hs256 lowercase", forge(R"({"alg":"hs256"})", claims(), jwt_secret)},
+        {"HS512 with our key", forge(R"({"alg":"HS512"})", claims(), jwt_secret)},
+        {"RS256 header (HS/RS confusion)", forge(R"({"alg":"RS256"})", claims(), jwt_secret)},
+        {"missing alg", forge(R"({"typ":"JWT"})", claims(), jwt_secret)},
         {"empty signature", good.substr(0, dot + 1)},
         {"stripped signature", good.substr(0, dot)},
         {"wrong key", forge(R"({"alg":"HS256"})", claims(), std::string(32, 'x'))},
         {"kid injection", forge(R"({"alg":"HS256","kid":"../../dev/null"})", claims(), "")},
         {"jku injection", forge(R"({"alg":"HS256","jku":"https://evil.example/jwks"})", claims(), std::string(32, 'e'))},
         {"jwk injection", forge(R"({"alg":"HS256","jwk":{"kty":"oct","k":"ZXZpbA"}})", claims(), "evil")},
-        {"crit extension", forge(R"({"alg":"HS256","crit":["x"],"x":1})", claims(), secret)},
+        {"crit extension", forge(R"({"alg":"HS256","crit":["x"],"x":1})", claims(), jwt_secret)},
         {"expired", jwt.sign(claims(-1))},
         {"exp now", jwt.sign(claims(0))},
         {"missing exp", jwt.sign({{"sub", "42"}})},
@@ -86,7 +86,7 @@ TEST_CASE("the JWT attack table is refused", "[security][jwt]") {
 
 TEST_CASE("short secrets are refused and leeway tolerates clock skew", "[security][jwt]") {
     CHECK_THROWS_AS(Jwt("short"), std::invalid_argument);
-    Jwt strict(secret), lenient(secret, seconds(30));
+    Jwt strict(jwt_secret), lenient(jwt_secret, seconds(30));
     auto token = strict.sign(claims(-10));
     CHECK_FALSE(strict.verify(token, now));
     CHECK(lenient.verify(token, now));

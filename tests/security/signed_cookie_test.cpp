@@ -10,12 +10,12 @@
 using namespace spur;
 
 namespace {
-const std::string secret(32, 'k');
+const std::string signing_secret(32, 'k');
 const std::string other(32, 'o');
 }  // namespace
 
 TEST_CASE("a signed value verifies and any change to it is rejected", "[security][signed_cookie]") {
-    CookieSigner signer(secret);
+    CookieSigner signer(signing_secret);
     auto s = signer.sign("session", "user=42");
     CHECK(signer.verify("session", s) == std::optional<std::string>("user=42"));
 
@@ -33,15 +33,15 @@ TEST_CASE("a signed value verifies and any change to it is rejected", "[security
 
 TEST_CASE("short secrets are refused and previous secrets still verify", "[security][signed_cookie]") {
     CHECK_THROWS_AS(CookieSigner("short"), std::invalid_argument);
-    CHECK_THROWS_AS(CookieSigner(secret, {"old-but-short"}), std::invalid_argument);
+    CHECK_THROWS_AS(CookieSigner(signing_secret, {"old-but-short"}), std::invalid_argument);
     auto old_signed = CookieSigner(other).sign("sid", "v");
-    CookieSigner rotated(secret, {other});
+    CookieSigner rotated(signing_secret, {other});
     CHECK(rotated.verify("sid", old_signed) == std::optional<std::string>("v"));
     CHECK(rotated.sign("sid", "v") != old_signed);  // new cookies use the new secret
 }
 
 TEST_CASE("signed cookies round-trip through responses and requests", "[security][signed_cookie]") {
-    CookieSigner signer(secret);
+    CookieSigner signer(signing_secret);
     App app;
     app.get("/set", [&](Request&, Response& res) { signer.set(res, "prefs", "theme=dark; lang=de"); res.end(); });
     app.get("/get", [&](Request& req, Response& res) { res.send(signer.get(req, "prefs").value_or("<rejected>")); });

@@ -30,7 +30,7 @@ struct Finished {
     double ms = 0;
 };
 
-class Recorder {
+class HookRecorder {
 public:
     Middleware middleware() {
         return [this](Request& req, Response& res, Next next) -> Task<> {
@@ -72,7 +72,7 @@ TEST_CASE("finish hooks see bytes sent and the whole duration - buffered, stream
     std::ofstream(dir / "file.txt") << std::string(3000, 'f');
 
     App app;
-    Recorder recorder;
+    HookRecorder recorder;
     app.use(recorder.middleware());
     app.get("/files/*path", middleware::static_files(dir.string()));
     app.get("/buffered", [](Request&, Response& res) { res.send(std::string(1234, 'b')); });
@@ -113,7 +113,7 @@ TEST_CASE("finish hooks see bytes sent and the whole duration - buffered, stream
 
 TEST_CASE("a client that leaves mid-response is recorded as 499", "[server][finish][concurrency]") {
     App app;
-    Recorder recorder;
+    HookRecorder recorder;
     app.use(recorder.middleware());
     app.get("/endless", [](Request&, Response& res) {
         res.stream([](BodyWriter& out) -> Task<> {

@@ -46,7 +46,7 @@ struct Signed {
 }  // namespace lazy_body_test
 
 using namespace spur;
-using namespace lazy_body_test;
+namespace lazy_body_test {
 using spur::test::RawConnection;
 using spur::test::TestServer;
 
@@ -322,3 +322,5 @@ TEST_CASE("an empty streamed body without a Content-Type is an empty form - as o
     REQUIRE(text);
     CHECK(text->result_int() == 415);
 }
+
+}  // namespace lazy_body_test

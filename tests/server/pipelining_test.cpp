@@ -6,6 +6,7 @@
 
 #include "support/gate.hpp"
 #include "support/test_server.hpp"
+#include "server/wire_routes.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -73,10 +74,6 @@ App recording_app(Events& events) {
     return app;
 }
 
-std::string get(std::string_view path, std::string_view extra = "") {
-    return "GET " + std::string(path) + " HTTP/1.1\r\nHost: t\r\n" + std::string(extra) + "\r\n";
-}
-
 // Whether bytes arrive on `c` within `limit` (RawConnection's blocking read would wait on).
 bool readable_within(RawConnection& c, std::chrono::milliseconds limit) {
     pollfd p{c.native_handle(), POLLIN, 0};
@@ -96,7 +93,7 @@ TEST_CASE("pipelined requests are all handled before their responses are written
     App app = recording_app(events);
     TestServer srv(app);
     RawConnection c(srv.port());
-    c.send(get("/a") + get("/b") + get("/c"));
+    c.send(test::get("/a") + test::get("/b") + test::get("/c"));
     CHECK(body_of(c) == "a");
     CHECK(body_of(c) == "b");
     CHECK(body_of(c) == "c");
@@ -112,7 +109,7 @@ TEST_CASE("a pipelined batch is bounded by its byte budget", "[server][pipeline]
     TestServer srv(app);
     RawConnection c(srv.port());
     std::string batch;
-    for (int i = 0; i < 12; ++i) batch += get("/big/" + std::to_string(i));
+    for (int i = 0; i < 12; ++i) batch += test::get("/big/" + std::to_string(i));
     c.send(batch);
     for (int i = 0; i < 12; ++i) CHECK(body_of(c).size() == 8 * 1024);
     REQUIRE(spur::test::eventually([&] { return events.list().size() == 24; }));
@@ -132,7 +129,7 @@ TEST_CASE("held responses are sent while a later pipelined request waits", "[ser
     });
     TestServer srv(app);
     RawConnection c(srv.port());
-    c.send(get("/a") + get("/slow"));
+    c.send(test::get("/a") + test::get("/slow"));
     // /slow answers only once the gate opens; /a's answer must not wait for it.
     REQUIRE(readable_within(c, std::chrono::milliseconds(5000)));
     CHECK(body_of(c) == "a");
@@ -147,7 +144,7 @@ TEST_CASE("held responses are sent before the server waits for the rest of a req
     TestServer srv(app);
     SECTION("the next request's header is incomplete") {
         RawConnection c(srv.port());
-        c.send(get("/a") + "GET /b HTTP/1.1\r\nHo");
+        c.send(test::get("/a") + "GET /b HTTP/1.1\r\nHo");
         REQUIRE(readable_within(c, std::chrono::milliseconds(2000)));
         CHECK(body_of(c) == "a");
         c.send("st: t\r\n\r\n");
@@ -155,7 +152,7 @@ TEST_CASE("held responses are sent before the server waits for the rest of a req
     }
     SECTION("the next request's body has not arrived") {
         RawConnection c(srv.port());
-        c.send(get("/a") + "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\n");
+        c.send(test::get("/a") + "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n\r\n");
         REQUIRE(readable_within(c, std::chrono::milliseconds(2000)));
         CHECK(body_of(c) == "a");
         c.send("abcd");
@@ -163,7 +160,7 @@ TEST_CASE("held responses are sent before the server waits for the rest of a req
     }
     SECTION("the next request expects 100-continue") {
         RawConnection c(srv.port());
-        c.send(get("/a") + "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+        c.send(test::get("/a") + "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
         CHECK(body_of(c) == "a");  // before the interim 100, which comes before the body is read
         auto interim = c.read_response();
         REQUIRE(interim);
@@ -178,7 +175,7 @@ TEST_CASE("Connection: close in the middle of a pipeline ends it there", "[serve
     App app = recording_app(events);
     TestServer srv(app);
     RawConnection c(srv.port());
-    c.send(get("/a") + get("/b", "Connection: close\r\n") + get("/c"));
+    c.send(test::get("/a") + test::get("/b", "Connection: close\r\n") + test::get("/c"));
     auto a = c.read_response();
     REQUIRE(a);
     CHECK(a->body() == "a");
@@ -196,7 +193,7 @@ TEST_CASE("HEAD in the middle of a pipeline has a length and no body", "[server]
     App app = recording_app(events);
     TestServer srv(app);
     RawConnection c(srv.port());
-    c.send(get("/a") + "HEAD /b HTTP/1.1\r\nHost: t\r\n\r\n" + get("/c"));
+    c.send(test::get("/a") + "HEAD /b HTTP/1.1\r\nHost: t\r\n\r\n" + test::get("/c"));
     CHECK(body_of(c) == "a");
     auto head = c.read_response(true);
     REQUIRE(head);
@@ -211,7 +208,7 @@ TEST_CASE("errors in the middle of a pipeline", "[server][pipeline][concurrency]
     TestServer srv(app);
     SECTION("a 404 and a 405 keep the connection and the order") {
         RawConnection c(srv.port());
-        c.send(get("/a") + get("/missing") + "DELETE /b HTTP/1.1\r\nHost: t\r\n\r\n" + get("/c"));
+        c.send(test::get("/a") + test::get("/missing") + "DELETE /b HTTP/1.1\r\nHost: t\r\n\r\n" + test::get("/c"));
         auto a = c.read_response();
         auto missing = c.read_response();
         auto wrong_method = c.read_response();
@@ -227,7 +224,7 @@ TEST_CASE("errors in the middle of a pipeline", "[server][pipeline][concurrency]
     }
     SECTION("a malformed request answers 400 after the responses before it, then closes") {
         RawConnection c(srv.port());
-        c.send(get("/a") + get("/b") + "GET /c HTTP/1.1\r\nHost: t\r\nbad header\r\n\r\n" + get("/"));
+        c.send(test::get("/a") + test::get("/b") + "GET /c HTTP/1.1\r\nHost: t\r\nbad header\r\n\r\n" + test::get("/"));
         CHECK(body_of(c) == "a");
         CHECK(body_of(c) == "b");
         auto refused = c.read_response();
@@ -239,7 +236,7 @@ TEST_CASE("errors in the middle of a pipeline", "[server][pipeline][concurrency]
     }
     SECTION("a smuggling attempt mid-pipeline is refused after the responses before it") {
         RawConnection c(srv.port());
-        c.send(get("/a") + "POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: xchunked\r\n\r\n" + get("/b"));
+        c.send(test::get("/a") + "POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: xchunked\r\n\r\n" + test::get("/b"));
         CHECK(body_of(c) == "a");
         auto refused = c.read_response();
         REQUIRE(refused);
@@ -254,7 +251,7 @@ TEST_CASE("a streamed response in the middle of a pipeline keeps its place", "[s
     App app = recording_app(events);
     TestServer srv(app);
     RawConnection c(srv.port());
-    c.send(get("/a") + get("/stream") + get("/c"));
+    c.send(test::get("/a") + test::get("/stream") + test::get("/c"));
     CHECK(body_of(c) == "a");
     auto streamed = c.read_response();
     REQUIRE(streamed);
@@ -268,8 +265,8 @@ TEST_CASE("a request body in the middle of a pipeline", "[server][pipeline][conc
     App app = recording_app(events);
     TestServer srv(app);
     RawConnection c(srv.port());
-    c.send(get("/a") + "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nxyz" +
-           "POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nuv\r\n0\r\n\r\n" + get("/c"));
+    c.send(test::get("/a") + "POST /body HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nxyz" +
+           "POST /body HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nuv\r\n0\r\n\r\n" + test::get("/c"));
     CHECK(body_of(c) == "a");
     CHECK(body_of(c) == "got xyz");
     CHECK(body_of(c) == "got uv");
@@ -285,7 +282,7 @@ TEST_CASE("a WebSocket upgrade in a pipeline", "[server][pipeline][concurrency]"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
     SECTION("last in the batch: the responses before it, then 101 and frames") {
         RawConnection c(srv.port());
-        c.send(get("/a") + upgrade);
+        c.send(test::get("/a") + upgrade);
         CHECK(body_of(c) == "a");
         auto switched = c.read_response(true);
         REQUIRE(switched);
@@ -299,7 +296,7 @@ TEST_CASE("a WebSocket upgrade in a pipeline", "[server][pipeline][concurrency]"
     }
     SECTION("with bytes after it: the responses before it, then the connection is dropped") {
         RawConnection c(srv.port());
-        c.send(get("/a") + upgrade + get("/c"));
+        c.send(test::get("/a") + upgrade + test::get("/c"));
         CHECK(body_of(c) == "a");
         CHECK(c.wait_closed());
         CHECK(events.position("handle /c") == -1);

@@ -9,6 +9,7 @@
 #include "support/sleep.hpp"
 #include "support/test_server.hpp"
 #include "support/ws_client.hpp"
+#include "support/quiet_app.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -44,13 +45,8 @@ using spur::test::WsClient;
 
 namespace {
 
-spur::App quiet_app() {
-    return spur::App(spur::AppOptions{[](spur::LogLevel, std::string_view) {}});
-}
-
-Task<> echo(spur::WebSocket& ws) {
-    while (auto m = co_await ws.receive()) co_await ws.send(m->data);
-}
+using spur::test::quiet_app;
+using spur::test::upgrade_request;
 
 // A TestServer in a child process: a server that crashes fails the test, not the test binary.
 // The child serves the app `setup` builds until the parent is done with it.
@@ -108,12 +104,6 @@ private:
     bool exited_cleanly_ = false;
 };
 
-std::string upgrade_request(std::string_view target) {
-    return "GET " + std::string(target) +
-           " HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-}
-
 }  // namespace
 
 // The ws route's handler now travels to the connection in req.locals(), which any middleware
@@ -127,7 +117,7 @@ TEST_CASE("a ws route still upgrades when a middleware clears the request's loca
         co_await next();
         req.locals().clear();  // nothing per-request outlives the handling
     });
-    app.ws("/echo", echo);
+    app.ws("/echo", spur::test::echo_messages);
     TestServer srv(app);
     std::optional<WsClient> client;
     try {
@@ -155,7 +145,7 @@ TEST_CASE("a finish hook that clears the request's locals does not crash a WebSo
             res.on_finish([&req](Response&) { req.locals().clear(); });
             co_await next();
         });
-        app.ws("/echo", echo);
+        app.ws("/echo", spur::test::echo_messages);
     });
     REQUIRE(child.port() != 0);
     std::optional<std::string> echoed;
@@ -219,7 +209,7 @@ TEST_CASE("only a ws route that answered 101 upgrades: a failing middleware or a
         co_await next();
         throw std::runtime_error("audit failed");
     };
-    app.ws("/audited", fails_after, echo);
+    app.ws("/audited", fails_after, spur::test::echo_messages);
     app.get("/fake", [](Request&, Response& res) { res.status(101).end(); });
     app.get("/ping", [](Request&, Response& res) { res.send("pong"); });
     TestServer srv(app);

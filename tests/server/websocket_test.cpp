@@ -5,6 +5,7 @@
 #include "support/flag.hpp"
 #include "support/test_server.hpp"
 #include "support/ws_client.hpp"
+#include "support/quiet_app.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -25,32 +26,15 @@ using spur::test::WsClient;
 
 namespace {
 
-App quiet_app() {
-    return App(spur::AppOptions{[](spur::LogLevel, std::string_view) {}});
-}
+using spur::test::quiet_app;
 
-Task<> echo(WebSocket& ws) {
-    while (auto m = co_await ws.receive()) {
-        if (m->binary) {
-            co_await ws.send_binary(m->data);
-        } else {
-            co_await ws.send(m->data);
-        }
-    }
-}
-
-std::string upgrade_request(std::string_view target, std::string_view extra = "") {
-    return "GET " + std::string(target) +
-           " HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
-           std::string(extra) + "\r\n";
-}
+using spur::test::upgrade_request;
 
 }  // namespace
 
 TEST_CASE("websocket echo of text and binary messages", "[server][websocket][concurrency]") {
     App app = quiet_app();
-    app.ws("/echo", echo);
+    app.ws("/echo", spur::test::echo_messages);
     TestServer srv(app);
     WsClient c(srv.port(), "/echo");
     CHECK(c.response().result_int() == 101);
@@ -150,7 +134,7 @@ TEST_CASE("websocket room broadcast reaches every member across I/O threads", "[
 
 TEST_CASE("websocket message over the size limit closes with 1009", "[server][websocket][concurrency]") {
     App app = quiet_app();
-    app.ws("/echo", echo);
+    app.ws("/echo", spur::test::echo_messages);
     auto options = spur::test::test_options();
     options.websocket.max_message_bytes = 1024;
     TestServer srv(app, options);
@@ -239,7 +223,7 @@ TEST_CASE("websocket room drops a member whose queue overflows", "[server][webso
 
 TEST_CASE("graceful shutdown closes websockets with 1001", "[server][websocket][concurrency]") {
     App app = quiet_app();
-    app.ws("/echo", echo);
+    app.ws("/echo", spur::test::echo_messages);
     TestServer srv(app);
     WsClient a(srv.port(), "/echo");
     WsClient b(srv.port(), "/echo");

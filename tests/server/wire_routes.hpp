@@ -3,6 +3,7 @@
 
 #include <spur/app.hpp>
 
+#include "support/quiet_app.hpp"
 #include "support/sleep.hpp"
 
 #include <chrono>
@@ -25,11 +26,6 @@ inline void add_basic_routes(App& app) {
         co_await sleep_for(std::chrono::milliseconds(50));
         res.send("slow");
     });
-}
-
-/// An app that logs nothing (for tests that provoke errors on purpose).
-inline App quiet_app() {
-    return App(AppOptions{[](LogLevel, std::string_view) {}});
 }
 
 /// A raw HTTP/1.1 GET of `path` with Host and the `extra` header lines.

@@ -9,12 +9,15 @@
 #include <boost/beast/websocket/stream.hpp>
 #include <boost/beast/websocket/teardown.hpp>
 
+#include <spur/websocket.hpp>
+
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace spur::test {
 
@@ -135,5 +138,24 @@ private:
     boost::beast::websocket::response_type response_;
     boost::system::error_code error_;
 };
+
+/// A WebSocket route's handler that sends every message back as it came (text or binary).
+inline Task<> echo_messages(WebSocket& ws) {
+    while (auto m = co_await ws.receive()) {
+        if (m->binary) {
+            co_await ws.send_binary(m->data);
+        } else {
+            co_await ws.send(m->data);
+        }
+    }
+}
+
+/// A raw HTTP/1.1 WebSocket upgrade request for `target`, with the `extra` header lines.
+inline std::string upgrade_request(std::string_view target, std::string_view extra = "") {
+    return "GET " + std::string(target) +
+           " HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
+           std::string(extra) + "\r\n";
+}
 
 }  // namespace spur::test
