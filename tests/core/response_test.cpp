@@ -34,6 +34,25 @@ TEST_CASE("invalid status codes and header names or values are refused", "[core]
     CHECK(res.header().begin() == res.header().end());  // nothing half-applied
 }
 
+TEST_CASE("CR, LF and NUL are found at every position of a long header value, and tabs and bytes past 0x7F pass",
+          "[core][response]") {
+    // The value is checked eight bytes at a time: each bad byte at each offset, in the whole
+    // words and in the tail, beside bytes that look alike to a word-wide test (tab, 0x0E, 0xFF).
+    const std::string base = "text\twith tab \x0e\x0f\xff\xc3\xa9 and more text, 40 bytes";
+    Response res;
+    res.set("X-Ok", base);
+    CHECK(res.get("X-Ok") == base);
+    for (char bad : {'\r', '\n', '\0'}) {
+        for (std::size_t at = 0; at < base.size(); ++at) {
+            std::string value = base;
+            value[at] = bad;
+            CAPTURE(static_cast<int>(bad), at);
+            CHECK_THROWS_AS(res.set("X-Bad", value), std::invalid_argument);
+        }
+    }
+    CHECK(res.get("X-Bad").empty());
+}
+
 TEST_CASE("send defaults to text/plain and keeps an explicit type", "[core][response]") {
     Response a;
     a.send("hi");

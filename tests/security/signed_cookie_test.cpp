@@ -66,4 +66,26 @@ TEST_CASE("base64url round-trips and rejects non-canonical input", "[security][s
     CHECK_FALSE(detail::base64url_decode("Zm9=") );
     CHECK_FALSE(detail::base64url_decode("Z"));
     CHECK_FALSE(detail::base64url_decode("Zh"));  // non-zero leftover bits
+    CHECK(detail::base64url_decode("Zm9vYmE") == std::optional<std::string>("fooba"));
+    CHECK_FALSE(detail::base64url_decode("Zm9vYmF"));  // three characters left, two bits over: not zero
+    CHECK(detail::base64url_decode("Zm9vYg") == std::optional<std::string>("foob"));
+    CHECK_FALSE(detail::base64url_decode("Zm9vYh"));
+    // Every length from 0 to 40 and every byte value, against the encoder; a character outside
+    // the alphabet at each position of the encoding is refused.
+    std::string bytes;
+    for (int i = 0; i < 40; ++i) {
+        bytes.push_back(static_cast<char>((i * 97 + 13) & 0xFF));
+        const auto encoded = detail::base64url_encode(bytes);
+        CHECK(detail::base64url_decode(encoded) == std::optional<std::string>(bytes));
+        for (std::size_t at = 0; at < encoded.size(); ++at) {
+            for (char bad : {'=', '+', '/', '.', '\0'}) {
+                auto broken = encoded;
+                broken[at] = bad;
+                CHECK_FALSE(detail::base64url_decode(broken));
+            }
+        }
+    }
+    std::string all;
+    for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
+    CHECK(detail::base64url_decode(detail::base64url_encode(all)) == std::optional<std::string>(all));
 }

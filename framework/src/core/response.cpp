@@ -9,6 +9,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
 
 namespace spur {
@@ -41,9 +43,21 @@ bool is_valid_header_name(std::string_view name) noexcept {
 }
 
 bool is_valid_header_value(std::string_view value) noexcept {
-    // A plain loop: find_first_of with a set of three calls memchr once per byte.
-    for (char c : value)
-        if (c == '\r' || c == '\n' || c == '\0') return false;
+    // Eight bytes at a time, looking only for a byte below 0x0E (where CR, LF and NUL are);
+    // the rare word that has one (a tab) is checked byte by byte. Every response header a
+    // handler or middleware sets passes here: byte by byte it was 4% of spur-app's /healthz.
+    constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    const char* p = value.data();
+    std::size_t left = value.size();
+    for (; left >= 8; p += 8, left -= 8) {
+        std::uint64_t word;
+        std::memcpy(&word, p, 8);
+        if (((word - 0x0E * ones) & ~word & highs) == 0) continue;  // no byte below 0x0E
+        for (int i = 0; i < 8; ++i)
+            if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0') return false;
+    }
+    for (; left > 0; ++p, --left)
+        if (*p == '\r' || *p == '\n' || *p == '\0') return false;
     return true;
 }
 
