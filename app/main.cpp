@@ -78,20 +78,20 @@ int main(int argc, char** argv) {
         const spur::ServerOptions options = app::server_options(*config);
         spur::Server server(application, options);
         services->metrics.watch(server);
-        const auto port = server.start();
+        server.start();
         std::optional<app::health::AdminListener> admin;
         if (!config->metrics_listen.empty()) {
             admin.emplace(*services, application, config->metrics_host, config->metrics_port);
             fmt::print(stderr, "spur-app: /metrics, /healthz and /readyz on {} (port {})\n", config->metrics_listen,
                        admin->port());
         }
-        if (port) fmt::print(stderr, "spur-app: listening on http://{}:{}{}\n", config->host, port, config->dev ? " (development)" : "");
-        if (!options.unix_path.empty()) fmt::print(stderr, "spur-app: listening on unix socket {}\n", options.unix_path);
+        // From the sockets: under socket activation they are systemd's, whatever HOST says.
+        for (const auto& url : server.urls())
+            fmt::print(stderr, "spur-app: listening on {}{}\n", url, config->dev ? " (development)" : "");
         fmt::print(stderr, "spur-app: {}\n", config->docs_assets.empty() ? "API docs at /docs are off: no Swagger UI files (build with npm, or set DOCS_ASSETS)"
                                                                            : "API docs at /docs from " + config->docs_assets);
         fmt::print(stderr, "spur-app: {}\n", config->web_root.empty() ? "no web front end (build app/web or set WEB_ROOT): API only"
                                                                         : "web front end at / from " + config->web_root);
-        if (options.tls) fmt::print(stderr, "spur-app: listening on https://{}:{}\n", config->host, server.tls_port());
         server.run();
         admin.reset();
         // Close the database connections before reporting the stop.

@@ -183,7 +183,7 @@ index_status=$(curl -sS -o "$work/index.html" -w '%{http_code}' --max-time 10 "h
 [[ $index_status == 200 ]] || fail "/ answered $index_status"
 cmp -s "$work/index.html" "$root/usr/share/spur-app/web/index.html" || fail "/ is not the packaged index.html"
 # It took the socket it was handed (JSON log: the port appears in the "listening" record).
-grep -q "listening on http://0.0.0.0:$port" "$log" || { cat "$log"; fail "spur-app did not serve the handed-over socket"; }
+grep -q "listening on http://127.0.0.1:$port" "$log" || { cat "$log"; fail "spur-app did not serve the handed-over socket"; }
 kill -TERM "$activator"
 wait "$activator" || { cat "$log"; fail "spur-app did not exit 0 on SIGTERM"; }
 echo "ok: spur-app from the package answered /healthz, /docs/ and / on a socket handed over like spur-app.socket's"

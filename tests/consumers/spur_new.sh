@@ -143,7 +143,7 @@ t0=$SECONDS
 (cd "$project" && exec "$spur" dev --port 0 --interval 0.1) >"$work/dev.log" 2>&1 &
 dev=$!; pids+=("$dev")
 wait_for "$work/dev.log" 'spur dev: started .* \(pid [0-9]+\)' $dev
-port=$(grep -Eo 'listening on http://127\.0\.0\.1:[0-9]+' "$work/dev.log" | grep -Eo '[0-9]+$')
+port=$(grep -Eo 'spur dev: listening on http://127\.0\.0\.1:[0-9]+' "$work/dev.log" | grep -Eo '[0-9]+$')
 first=$(grep -Eo 'started .* \(pid [0-9]+\)' "$work/dev.log" | grep -Eo '[0-9]+\)$' | tr -d ')')
 answer=$(greet "$port" Ada 2>&1) || true
 [[ $answer == '{"message":"Hello, Ada!"} 201' ]] || fail "spur dev's first server: $answer"

@@ -18,6 +18,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -101,8 +104,30 @@ TEST_CASE("the server answers on a unix socket with the configured mode and remo
         auto response = unix_get(path, "/who");
         CHECK(response.starts_with("HTTP/1.1 200 OK\r\n"));
         CHECK(response.ends_with("\r\n\r\nunix"));
+        CHECK(server.server().urls() == std::vector<std::string>{"unix:" + path.string()});
     }
     CHECK_FALSE(fs::exists(path));
+}
+
+TEST_CASE("Server::urls names every listening socket from the socket itself", "[server][concurrency]") {
+    spur::App app;
+    auto options = spur::test::test_options();
+    options.host = "127.0.0.1";
+    options.unix_path = temp_path("urls.sock").string();
+    spur::test::TestServer server(app, options);
+    CHECK(server.server().urls() ==
+          std::vector<std::string>{"http://127.0.0.1:" + std::to_string(server.port()), "unix:" + options.unix_path});
+    // An IPv6 address in brackets, where the host has IPv6 loopback.
+    options.host = "::1";
+    options.unix_path.clear();
+    spur::App v6_app;
+    std::optional<spur::test::TestServer> v6;
+    try {
+        v6.emplace(v6_app, options);
+    } catch (const boost::system::system_error&) {
+        WARN("no IPv6 loopback here: the bracketed form is not checked");
+    }
+    if (v6) CHECK(v6->server().urls() == std::vector<std::string>{"http://[::1]:" + std::to_string(v6->port())});
 }
 
 TEST_CASE("behind a proxy on the unix socket the client address comes from X-Forwarded-For only when \"unix\" is trusted", "[server][concurrency]") {

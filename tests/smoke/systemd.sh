@@ -48,7 +48,8 @@ curl -fsS --max-time 10 "http://127.0.0.1:$http_port/healthz" | grep -q '"ok"' |
 curl -fsS --max-time 10 --cacert "$tls_dir/cert.pem" "https://127.0.0.1:$https_port/readyz" | grep -q '"ready"' \
   || { echo "no answer on the activated TLS socket"; cat "$work/activated.log"; exit 1; }
 # It served systemd's sockets, not PORT/TLS_PORT (1, which it could not bind as a test user anyway).
-grep -q "listening on http://0.0.0.0:$http_port" "$work/activated.log" || { echo "did not report the inherited port"; cat "$work/activated.log"; exit 1; }
+grep -q "listening on http://127.0.0.1:$http_port" "$work/activated.log" && grep -q "listening on https://127.0.0.1:$https_port" "$work/activated.log" \
+  || { echo "did not report the inherited sockets"; cat "$work/activated.log"; exit 1; }
 stop_cleanly "$activated"
 echo "ok: socket activation, plain and TLS"
 

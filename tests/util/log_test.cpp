@@ -4,6 +4,8 @@
 #include <spur/middleware/request_id.hpp>
 #include <spur/testing/client.hpp>
 
+#include "util/log_line.hpp"
+
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
@@ -138,4 +140,17 @@ TEST_CASE("JSON lines are valid UTF-8 whatever bytes a message or field holds", 
     CHECK(boost::json::parse(format_json(ok)).at("msg") == "h\xC3\xA9llo \xF0\x9F\x98\x80");
     CHECK(format_text(r).find('\x80') == std::string::npos);
     CHECK(format_text(ok) == "h\xC3\xA9llo \xF0\x9F\x98\x80");
+}
+
+TEST_CASE("a text line's message keeps to one line: control characters are escaped, tabs kept", "[util][log]") {
+    const LogRecord forged{.level = LogLevel::error,
+                           .message = "bad input: x\nspur info: admin logged in\r\x1b[2J\x7f\tend",
+                           .request_id = "r1"};
+    const auto line = format_text(forged);
+    CHECK(line == "bad input: x\\nspur info: admin logged in\\r\\x1b[2J\\x7f\tend request_id=r1");
+    CHECK(line.find('\n') == std::string::npos);
+    CHECK(detail::format_line(forged, LogFormat::text).rfind("spur error: bad input: x\\n", 0) == 0);
+    // JSON lines escape them already: the message comes back as it was.
+    CHECK(boost::json::parse(format_json(forged)).at("msg").as_string() == forged.message);
+    CHECK(format_text(LogRecord{.message = "plain message"}) == "plain message");
 }

@@ -164,6 +164,10 @@ public:
     unsigned short port() const noexcept;
     /// The bound TLS port (after start()); 0 without TLS.
     unsigned short tls_port() const noexcept;
+    /// Where the server listens (after start()), one entry per listening socket, read from the
+    /// socket itself — so also right for sockets systemd passed: `http://127.0.0.1:3000`,
+    /// `https://[::]:3443`, `unix:/run/app.sock`.
+    std::vector<std::string> urls() const;
 
     /// Connection counters, for metrics.
     struct Stats {

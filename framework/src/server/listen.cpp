@@ -15,14 +15,14 @@ void App::listen(unsigned short port) {
 void App::listen(const ServerOptions& options) {
     Server server(*this, options);
     server.start();
-    // What a client can reach, protocols included: h2c is not discoverable from outside.
-    if (options.plain && server.port() != 0)
-        log()(LogLevel::info, fmt::format("listening on http://{}:{}{}", options.host, server.port(),
-                                          SPUR_HAS_HTTP2 && options.http2.cleartext ? " (HTTP/1.1 and h2c)" : ""));
-    if (server.tls_port() != 0)
-        log()(LogLevel::info, fmt::format("listening on https://{}:{}{}", options.host, server.tls_port(),
-                                          SPUR_HAS_HTTP2 && options.http2.tls ? " (HTTP/1.1 and h2)" : ""));
-    if (!options.unix_path.empty()) log()(LogLevel::info, fmt::format("listening on unix:{}", options.unix_path));
+    // What a client can reach, read from the sockets (systemd's too, whatever options.host
+    // says), protocols included: h2c is not discoverable from outside.
+    for (const auto& url : server.urls()) {
+        std::string_view protocols;
+        if (url.rfind("http://", 0) == 0 && SPUR_HAS_HTTP2 && options.http2.cleartext) protocols = " (HTTP/1.1 and h2c)";
+        if (url.rfind("https://", 0) == 0 && SPUR_HAS_HTTP2 && options.http2.tls) protocols = " (HTTP/1.1 and h2)";
+        log()(LogLevel::info, fmt::format("listening on {}{}", url, protocols));
+    }
     server.run();
 }
 

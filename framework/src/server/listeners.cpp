@@ -7,9 +7,11 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <stdexcept>
 #include <system_error>
 
@@ -90,6 +92,30 @@ unsigned short Listeners::first_port(bool tls) const {
         if (!ec) return endpoint.port();
     }
     return 0;
+}
+
+std::vector<std::string> Listeners::urls() const {
+    std::vector<std::string> out;
+    for (const auto& l : all_) {
+        if (l->unix_socket) {
+            sockaddr_un address{};
+            socklen_t length = sizeof address;
+            if (::getsockname(l->acceptor.native_handle(), reinterpret_cast<sockaddr*>(&address), &length) != 0) continue;
+            const auto path_length = length > offsetof(sockaddr_un, sun_path) ? length - offsetof(sockaddr_un, sun_path) : 0;
+            std::string path(address.sun_path, path_length);
+            if (!path.empty() && path[0] == '\0') path[0] = '@';  // an abstract socket, as ss(8) writes it
+            else path = path.c_str();                              // up to its terminating NUL
+            out.push_back("unix:" + path);
+            continue;
+        }
+        boost::system::error_code ec;
+        const auto endpoint = l->acceptor.local_endpoint(ec);
+        if (ec) continue;
+        const auto address = endpoint.address();
+        const auto host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+        out.push_back((l->tls ? "https://" : "http://") + host + ":" + std::to_string(endpoint.port()));
+    }
+    return out;
 }
 
 void Listeners::close() noexcept {

@@ -40,6 +40,9 @@ public:
     void bind(const ServerOptions& options, bool tls);
     /// The port of the first TCP listener of the kind (plain or TLS), 0 if none.
     unsigned short first_port(bool tls) const;
+    /// Where each listener listens, read from its socket: `http://ADDRESS:PORT`,
+    /// `https://ADDRESS:PORT` (an IPv6 address in brackets) or `unix:PATH`.
+    std::vector<std::string> urls() const;
     /// Closes every listener (no new connections) and removes the unix socket files made here.
     void close() noexcept;
 

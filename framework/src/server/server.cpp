@@ -434,6 +434,8 @@ unsigned short Server::port() const noexcept { return impl_->port; }
 
 unsigned short Server::tls_port() const noexcept { return impl_->tls_port; }
 
+std::vector<std::string> Server::urls() const { return impl_->listeners.urls(); }
+
 Server::Stats Server::stats() const {
     std::lock_guard lock(impl_->connections_mutex);
     return {impl_->connections.size(), impl_->refused, impl_->shed, impl_->websocket_sessions.load(std::memory_order_relaxed),

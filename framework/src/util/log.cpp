@@ -7,8 +7,10 @@
 #include <fmt/chrono.h>
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <string>
 
 namespace spur {
@@ -39,10 +41,28 @@ void append_pair(std::string& out, std::string_view key, const json::value& valu
         out += json::serialize(value);
     }
 }
+
+// The message with its control characters escaped (a tab stays): a newline in an exception's
+// text, or a client's bytes in a message, would otherwise start a forged line in the log or
+// send escape sequences to an operator's terminal.
+void append_message(std::string& out, std::string_view message) {
+    const auto control = [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7F; };
+    if (std::none_of(message.begin(), message.end(), control)) {
+        out += message;
+        return;
+    }
+    for (unsigned char c : message) {
+        if (!control(c)) out.push_back(static_cast<char>(c));
+        else if (c == '\n') out += "\\n";
+        else if (c == '\r') out += "\\r";
+        else fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
+    }
+}
 }  // namespace
 
 std::string format_text(const LogRecord& r) {
-    std::string out(r.message);
+    std::string out;
+    append_message(out, r.message);
     if (!r.request_id.empty()) append_pair(out, "request_id", json::string(r.request_id));
     if (!r.trace_id.empty()) append_pair(out, "trace_id", json::string(r.trace_id));
     for (const auto& f : r.fields) append_pair(out, f.key, f.value);
