@@ -124,6 +124,51 @@ def run_healthcheck(health):
     check(exit_code(closed) != 0, "HEALTHCHECK passes with nothing listening")
 
 
+def check_environment(services, secrets, settings, secret_settings, source):
+    """Secrets reach the services as mounted files only, and app/migrate are given spur-app's
+    own settings."""
+    for name, service in services.items():
+        env = service.get("environment", {})
+        mounted = {s if isinstance(s, str) else s["source"] for s in service.get("secrets", [])}
+        for key, value in env.items():
+            if key.endswith("_FILE"):
+                secret = str(value).removeprefix("/run/secrets/")
+                check(str(value).startswith("/run/secrets/") and secret in mounted and "file" in secrets.get(secret, {}),
+                      f"{source}: {name}: {key}={value} is not a mounted file secret")
+            check(not re.search(r"PASSWORD$|SECRET$|^DATABASE_URL$", key), f"{source}: {name}: {key} passes a secret in the environment")
+        if name in ("app", "migrate"):
+            for key in env:
+                base = key.removesuffix("_FILE")
+                check(base in (secret_settings if key.endswith("_FILE") else settings), f"{source}: {name}: {key} is no spur-app setting")
+
+
+def check_smtp_override(compose_tool, settings, secret_settings):
+    """compose.smtp.yaml on top of compose.yaml: docker-compose merges them (the merged file is
+    what it would run), the SMTP password arrives as a file secret beside the others, and
+    STARTTLS is required before it is sent."""
+    env = {**os.environ, "SMTP_URL": "smtp://mail.example.com:587", "SMTP_USERNAME": "spur-app"}
+    merged = subprocess.run([compose_tool, "-f", "compose.yaml", "-f", "compose.smtp.yaml", "config"], cwd=root,
+                            capture_output=True, text=True, env=env)
+    check(merged.returncode == 0, f"docker-compose config with compose.smtp.yaml: {merged.stderr.strip()}")
+    if merged.returncode != 0:
+        return
+    compose = yaml.safe_load(merged.stdout)
+    services, secrets = compose["services"], compose.get("secrets", {})
+    check_environment(services, secrets, settings, secret_settings, "compose.yaml + compose.smtp.yaml")
+    app = services["app"]
+    mounted = {s if isinstance(s, str) else s["source"] for s in app.get("secrets", [])}
+    check({"database_url", "jwt_secret", "smtp_password"} <= mounted, f"app's secrets with the SMTP override: {sorted(mounted)}")
+    env = app.get("environment", {})
+    check(env.get("SMTP_PASSWORD_FILE") == "/run/secrets/smtp_password" and str(env.get("SMTP_REQUIRE_TLS")) == "1",
+          "the SMTP override does not pass the password as a file with STARTTLS required")
+    check(env.get("SMTP_URL") == "smtp://mail.example.com:587", "the SMTP override does not take SMTP_URL from the shell")
+    # Without SMTP_URL the override refuses to render rather than run without a server.
+    unset = {k: v for k, v in os.environ.items() if k not in ("SMTP_URL", "SMTP_USERNAME")}
+    refused = subprocess.run([compose_tool, "-f", "compose.yaml", "-f", "compose.smtp.yaml", "config", "-q"], cwd=root,
+                             capture_output=True, text=True, env=unset)
+    check(refused.returncode != 0 and "SMTP_URL" in refused.stderr, "compose.smtp.yaml renders without SMTP_URL")
+
+
 def check_compose(settings, secret_settings):
     compose = yaml.safe_load(open(os.path.join(root, "compose.yaml")))
     services, secrets = compose["services"], compose.get("secrets", {})
@@ -140,19 +185,7 @@ def check_compose(settings, secret_settings):
           "migrate does not build ./Containerfile")
     check(app.get("image") == migrate.get("image"), "app and migrate run different images")
     check(migrate.get("command") == ["migrate"], "the migrate service does not run `spur-app migrate`")
-    for name, service in services.items():
-        env = service.get("environment", {})
-        mounted = {s if isinstance(s, str) else s["source"] for s in service.get("secrets", [])}
-        for key, value in env.items():
-            if key.endswith("_FILE"):
-                secret = str(value).removeprefix("/run/secrets/")
-                check(str(value).startswith("/run/secrets/") and secret in mounted and "file" in secrets.get(secret, {}),
-                      f"{name}: {key}={value} is not a mounted file secret")
-            check(not re.search(r"PASSWORD$|SECRET$|^DATABASE_URL$", key), f"{name}: {key} passes a secret in the environment")
-        if name in ("app", "migrate"):
-            for key in env:
-                base = key.removesuffix("_FILE")
-                check(base in (secret_settings if key.endswith("_FILE") else settings), f"{name}: {key} is no spur-app setting")
+    check_environment(services, secrets, settings, secret_settings, "compose.yaml")
     check({"DATABASE_URL_FILE", "JWT_SECRET_FILE"} <= set(app.get("environment", {})), "app lacks DATABASE_URL_FILE or JWT_SECRET_FILE")
     check({"MARIADB_PASSWORD_FILE", "MARIADB_ROOT_PASSWORD_FILE"} <= set(db.get("environment", {})), "db's passwords are not *_FILE")
     conditions = {(name, dep): spec.get("condition") for name, s in services.items()
@@ -190,6 +223,7 @@ def main():
     settings, secret_settings = settings_of_app()
     check({"DATABASE_URL", "JWT_SECRET"} <= secret_settings, f"app/settings.cpp's secrets read as {secret_settings}")
     check_compose(settings, secret_settings)
+    check_smtp_override(compose_tool, settings, secret_settings)
     health = check_containerfile(os.path.join(root, "Containerfile"), 3001, settings)
     check_containerfile(os.path.join(root, "services/ai/Containerfile"), 3002, None)
     ignored = open(os.path.join(root, ".dockerignore")).read().split()
