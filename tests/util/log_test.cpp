@@ -153,4 +153,12 @@ TEST_CASE("a text line's message keeps to one line: control characters are escap
     // JSON lines escape them already: the message comes back as it was.
     CHECK(boost::json::parse(format_json(forged)).at("msg").as_string() == forged.message);
     CHECK(format_text(LogRecord{.message = "plain message"}) == "plain message");
+    // C1 controls and the Unicode line separators, in UTF-8: escaped; other text is not.
+    CHECK(format_text(LogRecord{.message = "a\xC2\x85" "b\xC2\x9B" "2J\xE2\x80\xA8" "c\xE2\x80\xA9"}) ==
+          "a\\u0085b\\u009b2J\\u2028c\\u2029");
+    CHECK(format_text(LogRecord{.message = "caf\xC3\xA9 \xC2\xA0 \xE2\x80\x94"}) == "caf\xC3\xA9 \xC2\xA0 \xE2\x80\x94");
+    CHECK(format_text(LogRecord{.message = "cut \xC2"}) == "cut \xEF\xBF\xBD");  // a broken sequence stays a replacement
+    // A field's value with an escape sequence is quoted as JSON, which escapes it.
+    const LogField fields[] = {{"agent", "x\x1b[2Jy"}};
+    CHECK(format_text(LogRecord{.message = "m", .fields = fields}) == "m agent=\"x\\u001b[2Jy\"");
 }

@@ -78,7 +78,8 @@ LogSink stderr_log_sink(LogLevel min_level = LogLevel::info, LogFormat format = 
 
 /// A record as text: `message request_id=… trace_id=… key=value` (no level, no newline; an id
 /// that is empty is left out; a value that is not a plain word is JSON-quoted; the message's
-/// control characters but tab are escaped as `\n`, `\r` or `\xNN`, so that it stays one line).
+/// control characters but tab are escaped as `\n`, `\r` or `\xNN`, and C1 controls and U+2028/2029
+/// as `\uNNNN`, so that it stays one line; a value holding a control character is JSON-quoted).
 /// What a (level, line) sink receives.
 std::string format_text(const LogRecord& record);
 /// A record as one JSON object (no newline), with the current UTC time.

@@ -219,7 +219,10 @@ Task<std::unique_ptr<ClientStream::Impl>> HttpClient::Impl::open(std::shared_ptr
         } else if (deadline && Clock::now() + wait >= *deadline) {
             throw deadline_passed(t, attempt, last);
         }
-        previous = std::move(s);
+        // Kept only where it may yet be the answer: without a deadline it would hold a
+        // connection through the wait for nothing.
+        if (deadline) previous = std::move(s);
+        else s.reset();  // closes that connection, its body unread
         net::steady_timer pause(co_await net::this_coro::executor, wait);
         auto [ec] = co_await pause.async_wait(net::as_tuple(net::use_awaitable));
         if (ec == net::error::operation_aborted)

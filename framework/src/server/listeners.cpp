@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <stdexcept>
@@ -101,10 +102,13 @@ std::vector<std::string> Listeners::urls() const {
             sockaddr_un address{};
             socklen_t length = sizeof address;
             if (::getsockname(l->acceptor.native_handle(), reinterpret_cast<sockaddr*>(&address), &length) != 0) continue;
-            const auto path_length = length > offsetof(sockaddr_un, sun_path) ? length - offsetof(sockaddr_un, sun_path) : 0;
+            // A path of the whole 108 bytes has no NUL, and the kernel then reports one byte more
+            // than the structure holds: never read past it.
+            const std::size_t reported = std::min<std::size_t>(length, sizeof address);
+            const std::size_t path_length = reported > offsetof(sockaddr_un, sun_path) ? reported - offsetof(sockaddr_un, sun_path) : 0;
             std::string path(address.sun_path, path_length);
             if (!path.empty() && path[0] == '\0') path[0] = '@';  // an abstract socket, as ss(8) writes it
-            else path = path.c_str();                              // up to its terminating NUL
+            else path.resize(std::min(path.size(), path.find('\0')));  // up to its terminating NUL, if any
             out.push_back("unix:" + path);
             continue;
         }

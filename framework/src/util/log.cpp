@@ -34,7 +34,9 @@ void append_pair(std::string& out, std::string_view key, const json::value& valu
     out += key;
     out += '=';
     if (const auto* s = value.if_string()) {
-        const bool plain = !s->empty() && s->find_first_of(" \t\r\n\"=\\") == json::string::npos;
+        // Control characters (an escape sequence, say) are quoted too: JSON escapes them.
+        const bool plain = !s->empty() && s->find_first_of(" \t\r\n\"=\\") == json::string::npos &&
+                           std::none_of(s->begin(), s->end(), [](unsigned char c) { return c < 0x20 || c == 0x7F; });
         out += plain ? std::string_view(*s) : std::string_view(json::serialize(value));
         if (!plain) return;
     } else {
@@ -44,18 +46,37 @@ void append_pair(std::string& out, std::string_view key, const json::value& valu
 
 // The message with its control characters escaped (a tab stays): a newline in an exception's
 // text, or a client's bytes in a message, would otherwise start a forged line in the log or
-// send escape sequences to an operator's terminal.
+// send escape sequences to an operator's terminal. The C1 controls (U+0080–U+009F, NEL and CSI
+// among them) and the line and paragraph separators U+2028/2029, which some readers take for a
+// line's end, are escaped too.
 void append_message(std::string& out, std::string_view message) {
     const auto control = [](unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7F; };
-    if (std::none_of(message.begin(), message.end(), control)) {
+    // The length of a UTF-8 encoded C1 control or U+2028/2029 starting at i, else 0.
+    const auto wide_control = [&](std::size_t i) -> std::size_t {
+        const auto at = [&](std::size_t k) { return k < message.size() ? static_cast<unsigned char>(message[k]) : 0; };
+        if (at(i) == 0xC2 && at(i + 1) >= 0x80 && at(i + 1) <= 0x9F) return 2;
+        if (at(i) == 0xE2 && at(i + 1) == 0x80 && (at(i + 2) == 0xA8 || at(i + 2) == 0xA9)) return 3;
+        return 0;
+    };
+    if (std::none_of(message.begin(), message.end(), [&](unsigned char c) { return control(c) || c == 0xC2 || c == 0xE2; })) {
         out += message;
         return;
     }
-    for (unsigned char c : message) {
-        if (!control(c)) out.push_back(static_cast<char>(c));
-        else if (c == '\n') out += "\\n";
-        else if (c == '\r') out += "\\r";
-        else fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
+    for (std::size_t i = 0; i < message.size(); ++i) {
+        const auto c = static_cast<unsigned char>(message[i]);
+        if (const auto n = wide_control(i)) {
+            const unsigned code = n == 2 ? static_cast<unsigned char>(message[i + 1]) : 0x2000u + (static_cast<unsigned char>(message[i + 2]) - 0x80u);
+            fmt::format_to(std::back_inserter(out), "\\u{:04x}", code);
+            i += n - 1;
+        } else if (!control(c)) {
+            out.push_back(static_cast<char>(c));
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else {
+            fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
+        }
     }
 }
 }  // namespace
