@@ -9,6 +9,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <string>
+#include <thread>
+#include <vector>
+
 using spur::Jwt;
 using namespace std::chrono;
 namespace b64 = spur::detail;
@@ -90,4 +94,48 @@ TEST_CASE("short secrets are refused and leeway tolerates clock skew", "[securit
     auto token = strict.sign(claims(-10));
     CHECK_FALSE(strict.verify(token, now));
     CHECK(lenient.verify(token, now));
+}
+
+// Each thread keeps keyed HMAC contexts for the last few keys it used (security/hmac.cpp):
+// more keys than it keeps, several threads, and a key made where a destroyed one lived must
+// never sign with another's secret.
+TEST_CASE("tokens of many secrets, signed on several threads, each verify with their own secret only",
+          "[security][jwt][concurrency]") {
+    std::vector<std::string> secrets;
+    for (char c = 'a'; c < 'a' + 6; ++c) secrets.emplace_back(40, c);
+    const std::string header = R"({"alg":"HS256","typ":"JWT"})";
+    auto round = [&](std::vector<std::string>& failures) {
+        std::vector<Jwt> jwts;
+        for (const auto& s : secrets) jwts.emplace_back(s);
+        for (int pass = 0; pass < 3; ++pass) {
+            for (std::size_t i = 0; i < jwts.size(); ++i) {
+                const auto token = jwts[i].sign(claims());
+                // The same bytes as OpenSSL's one-shot HMAC with this secret, not another's.
+                if (token != forge(header, claims(), secrets[i])) failures.push_back("sign " + std::to_string(i));
+                for (std::size_t j = 0; j < jwts.size(); ++j)
+                    if (static_cast<bool>(jwts[j].verify(token, now)) != (i == j))
+                        failures.push_back("verify " + std::to_string(i) + " with " + std::to_string(j));
+            }
+        }
+    };
+    std::vector<std::string> main_failures, a_failures, b_failures;
+    std::thread a([&] { round(a_failures); });
+    std::thread b([&] { round(b_failures); });
+    round(main_failures);
+    a.join();
+    b.join();
+    CHECK(main_failures.empty());
+    CHECK(a_failures.empty());
+    CHECK(b_failures.empty());
+
+    // A Jwt destroyed and another made in its place, with another secret, on the same thread.
+    std::string old_token;
+    {
+        Jwt gone(secrets[0]);
+        old_token = gone.sign(claims());
+        CHECK(gone.verify(old_token, now));
+    }
+    Jwt replacement(secrets[1]);
+    CHECK_FALSE(replacement.verify(old_token, now));
+    CHECK(replacement.sign(claims()) == forge(header, claims(), secrets[1]));
 }

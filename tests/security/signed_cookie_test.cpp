@@ -7,6 +7,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 using namespace spur;
 
 namespace {
@@ -29,6 +32,21 @@ TEST_CASE("a signed value verifies and any change to it is rejected", "[security
     CHECK_FALSE(signer.verify("session", "user=42."));                 // empty signature
     CHECK_FALSE(signer.verify("other_cookie", s));                     // moved to another cookie
     CHECK_FALSE(CookieSigner(other).verify("session", s));             // another key
+}
+
+TEST_CASE("a cookie's signature is HMAC-SHA256 of name=value under the current secret", "[security][signed_cookie]") {
+    // OpenSSL's one-shot HMAC as the reference for spur's keyed-once contexts.
+    auto reference = [](const std::string& key, const std::string& message) {
+        unsigned char d[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+        HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
+             message.size(), d, &n);
+        return spur::detail::base64url_encode(std::string(reinterpret_cast<char*>(d), n));
+    };
+    CookieSigner rotated(signing_secret, {other});
+    CHECK(rotated.sign("sid", "v1") == "v1." + reference(signing_secret, "sid=v1"));
+    CHECK(CookieSigner(other).sign("sid", "v1") == "v1." + reference(other, "sid=v1"));
+    CHECK(rotated.sign("sid", "v1") == "v1." + reference(signing_secret, "sid=v1"));  // after another key, on this thread
 }
 
 TEST_CASE("short secrets are refused and previous secrets still verify", "[security][signed_cookie]") {

@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,8 +30,9 @@ public:
                                               std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const;
 
 private:
+    struct Key;  // the secret, keyed into an HMAC context once
     std::string mac(std::string_view signing_input) const;
-    std::string secret_;
+    std::shared_ptr<const Key> key_;
     std::chrono::seconds leeway_;
 };
 

@@ -5,6 +5,7 @@
 #include <spur/request.hpp>
 #include <spur/response.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,8 +33,9 @@ public:
     std::optional<std::string> get(const Request& req, std::string_view name) const;
 
 private:
-    std::string mac(const std::string& secret, std::string_view name, std::string_view value) const;
-    std::vector<std::string> secrets_;  // current first
+    struct Key;  // a secret, keyed into an HMAC context once
+    std::string mac(const Key& secret, std::string_view name, std::string_view value) const;
+    std::vector<std::shared_ptr<const Key>> secrets_;  // current first
 };
 
 }  // namespace spur

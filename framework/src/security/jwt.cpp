@@ -1,28 +1,30 @@
 #include <spur/jwt.hpp>
 
 #include "security/base64.hpp"
+#include "security/hmac.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <stdexcept>
 
 namespace spur {
 
-Jwt::Jwt(std::string secret, std::chrono::seconds leeway) : secret_(std::move(secret)), leeway_(leeway) {
-    if (secret_.size() < 32) throw std::invalid_argument("JWT secrets need at least 32 bytes");
+struct Jwt::Key : detail::HmacKey {
+    using HmacKey::HmacKey;
+};
+
+Jwt::Jwt(std::string secret, std::chrono::seconds leeway) : leeway_(leeway) {
+    if (secret.size() < 32) throw std::invalid_argument("JWT secrets need at least 32 bytes");
+    key_ = std::make_shared<const Key>(secret);
+    OPENSSL_cleanse(secret.data(), secret.size());
 }
 
 std::string Jwt::mac(std::string_view signing_input) const {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (!HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-              reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), digest, &length))
-        throw std::runtime_error("HMAC-SHA256 failed");
-    return std::string(reinterpret_cast<const char*>(digest), length);
+    const auto digest = (*key_)({signing_input});
+    return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
 }
 
 std::string Jwt::sign(const boost::json::object& claims) const {
@@ -32,11 +34,11 @@ std::string Jwt::sign(const boost::json::object& claims) const {
 }
 
 namespace {
-std::optional<boost::json::object> parse_object(std::string_view b64) {
+std::optional<boost::json::object> parse_object(std::string_view b64, boost::json::storage_ptr storage = {}) {
     auto text = detail::base64url_decode(b64);
     if (!text) return std::nullopt;
     boost::system::error_code ec;
-    auto v = boost::json::parse(*text, ec);
+    auto v = boost::json::parse(*text, ec, std::move(storage));
     if (ec || !v.is_object()) return std::nullopt;
     return std::move(v.as_object());
 }
@@ -57,7 +59,10 @@ std::optional<boost::json::object> Jwt::verify(std::string_view token, std::chro
     auto second = first == std::string_view::npos ? first : token.find('.', first + 1);
     if (second == std::string_view::npos || token.find('.', second + 1) != std::string_view::npos) return std::nullopt;
 
-    auto header = parse_object(token.substr(0, first));
+    // The header is read here and dropped: parsed into this frame's buffer, not the heap.
+    unsigned char scratch[512];
+    boost::json::monotonic_resource header_memory(scratch, sizeof scratch);
+    auto header = parse_object(token.substr(0, first), &header_memory);
     if (!header) return std::nullopt;
     auto alg = header->find("alg");
     // Exactly HS256: "none", "None", "HS512", "RS256" (HS/RS confusion) all fail here.

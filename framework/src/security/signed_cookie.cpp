@@ -1,38 +1,36 @@
 #include <spur/signed_cookie.hpp>
 
 #include "security/base64.hpp"
+#include "security/hmac.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <stdexcept>
 
 namespace spur {
 
+struct CookieSigner::Key : detail::HmacKey {
+    using HmacKey::HmacKey;
+};
+
 CookieSigner::CookieSigner(std::string secret, std::vector<std::string> previous) {
-    secrets_.push_back(std::move(secret));
-    for (auto& s : previous) secrets_.push_back(std::move(s));
-    for (const auto& s : secrets_)
+    previous.insert(previous.begin(), std::move(secret));
+    for (const auto& s : previous)
         if (s.size() < 32) throw std::invalid_argument("cookie signing secrets need at least 32 bytes");
+    for (auto& s : previous) {
+        secrets_.push_back(std::make_shared<const Key>(s));
+        OPENSSL_cleanse(s.data(), s.size());
+    }
 }
 
-std::string CookieSigner::mac(const std::string& secret, std::string_view name, std::string_view value) const {
+std::string CookieSigner::mac(const Key& secret, std::string_view name, std::string_view value) const {
     // name '=' value: binds the signature to the cookie it was issued for.
-    std::string message;
-    message.reserve(name.size() + value.size() + 1);
-    message.append(name).push_back('=');
-    message.append(value);
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    if (!HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-              reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length))
-        throw std::runtime_error("HMAC-SHA256 failed");
-    return detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest), length));
+    const auto digest = secret({name, "=", value});
+    return detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 std::string CookieSigner::sign(std::string_view name, std::string_view value) const {
-    return std::string(value) + "." + mac(secrets_.front(), name, value);
+    return std::string(value) + "." + mac(*secrets_.front(), name, value);
 }
 
 std::optional<std::string> CookieSigner::verify(std::string_view name, std::string_view signed_value) const {
@@ -41,7 +39,7 @@ std::optional<std::string> CookieSigner::verify(std::string_view name, std::stri
     auto value = signed_value.substr(0, dot);
     auto signature = signed_value.substr(dot + 1);
     for (const auto& secret : secrets_) {
-        std::string expected = mac(secret, name, value);
+        std::string expected = mac(*secret, name, value);
         if (expected.size() == signature.size() &&
             CRYPTO_memcmp(expected.data(), signature.data(), expected.size()) == 0)
             return std::string(value);
