@@ -72,6 +72,44 @@ TEST_CASE("middleware that does not call next() answers and short-circuits", "[c
     CHECK(c.get("/secret", {{"Authorization", "x"}}).body == "secret");
 }
 
+TEST_CASE("a plain-function middleware's throw comes out of the co_await of next()", "[core][app][errors]") {
+    App app;
+    app.use([](Request&, Response& res, Next next) -> Task<> {
+        Task<> rest = next();  // named first, awaited inside the try
+        try {
+            co_await std::move(rest);
+        } catch (const std::exception& e) {
+            res.status(418).send(std::string("caught ") + e.what());
+        }
+    });
+    // Not a coroutine: it throws before any task exists.
+    app.use([](Request&, Response&, Next) -> Task<> { throw std::runtime_error("sync"); });
+    app.get("/x", [](Request&, Response& res) { res.send("unreachable"); });
+    Client c(app);
+    auto r = c.get("/x");
+    CHECK(r.status == 418);
+    CHECK(r.body == "caught sync");
+}
+
+TEST_CASE("calling next() twice is a logic error answered with 500", "[core][app][errors]") {
+    CapturedLog log;
+    App app(spur::AppOptions{log.sink()});
+    app.use([](Request&, Response&, Next next) -> Task<> {
+        co_await next();
+        co_await next();
+    });
+    int handled = 0;
+    app.get("/x", [&](Request&, Response& res) {
+        ++handled;
+        res.send("once");
+    });
+    Client c(app);
+    auto r = c.get("/x");
+    CHECK(r.status == 500);
+    CHECK(handled == 1);
+    CHECK(log.contains("next() called more than once"));
+}
+
 TEST_CASE("global middleware also sees 404s", "[core][app]") {
     App app;
     int seen = 0;

@@ -80,7 +80,10 @@ private:
 /// current middleware (and the handler) and returns when they are done.
 class Next {
 public:
-    /// Runs the rest of the chain. Calling it more than once throws std::logic_error.
+    /// Runs the rest of the chain when the returned task is awaited: `co_await next();`.
+    /// Calling it a second time throws std::logic_error, even if the first task was dropped
+    /// unawaited. A next middleware written as a plain function (not a coroutine) runs its
+    /// synchronous part at the call; what it throws there comes out of the co_await.
     Task<> operator()() const;
 
 private:

@@ -6,6 +6,7 @@
 #include <spur/detail/contract_fwd.hpp>
 #include <spur/detail/parse_json.hpp>
 
+#include <exception>
 #include <stdexcept>
 
 namespace spur::detail {
@@ -39,16 +40,31 @@ Chain::Chain(const std::vector<Middleware>& global, Request& req, Response& res,
     if (!refusal && match.kind == RouteMatch::Kind::found) route_middleware_ = &match.route->middleware;
 }
 
+namespace {
+// A middleware that is a plain function (not a coroutine) may throw before it returns a task:
+// the exception is handed over as a task, so that it surfaces where the caller awaits next(),
+// inside the caller's try block, as it did when this layer was a coroutine of its own.
+Task<> rethrow(std::exception_ptr failure) {
+    std::rethrow_exception(failure);
+    co_return;
+}
+}  // namespace
+
 // Not a coroutine: it hands back the middleware's (or the endpoint's) own task, so that a
-// layer of the chain costs one coroutine frame rather than two.
+// layer of the chain costs one coroutine frame rather than two. A coroutine middleware's body
+// still starts only when the task is awaited; a plain function's runs here, when next() is called.
 Task<> Chain::run(std::size_t index) {
     if (started_ != 0 && index < started_) throw std::logic_error("next() called more than once");
     started_ = index + 1;
-    const std::size_t globals = global_.size();
-    if (index < globals) return global_[index](req_, res_, Next(this, index + 1));
-    const std::size_t locals = route_middleware_ ? route_middleware_->size() : 0;
-    if (index < globals + locals) return (*route_middleware_)[index - globals](req_, res_, Next(this, index + 1));
-    return endpoint();
+    try {
+        const std::size_t globals = global_.size();
+        if (index < globals) return global_[index](req_, res_, Next(this, index + 1));
+        const std::size_t locals = route_middleware_ ? route_middleware_->size() : 0;
+        if (index < globals + locals) return (*route_middleware_)[index - globals](req_, res_, Next(this, index + 1));
+        return endpoint();
+    } catch (...) {
+        return rethrow(std::current_exception());
+    }
 }
 
 bool Chain::try_run_sync() {

@@ -23,7 +23,9 @@ public:
     HmacKey& operator=(const HmacKey&) = delete;
 
     /// The MAC of the concatenated `parts`. Safe from any thread at once; throws
-    /// std::runtime_error if OpenSSL fails.
+    /// std::runtime_error if OpenSSL fails. Each calling thread keeps a keyed copy of the last
+    /// four keys it used until it ends or uses others: a destroyed key's copies are wiped then,
+    /// not when the key is destroyed.
     Digest operator()(std::initializer_list<std::string_view> parts) const;
 
 private:

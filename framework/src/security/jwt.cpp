@@ -23,6 +23,7 @@ Jwt::Jwt(std::string secret, std::chrono::seconds leeway) : leeway_(leeway) {
 }
 
 std::string Jwt::mac(std::string_view signing_input) const {
+    if (!key_) throw std::logic_error("spur::Jwt: used after being moved from");
     const auto digest = (*key_)({signing_input});
     return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
 }

@@ -30,6 +30,7 @@ std::string CookieSigner::mac(const Key& secret, std::string_view name, std::str
 }
 
 std::string CookieSigner::sign(std::string_view name, std::string_view value) const {
+    if (secrets_.empty()) throw std::logic_error("spur::CookieSigner: used after being moved from");
     return std::string(value) + "." + mac(*secrets_.front(), name, value);
 }
 
