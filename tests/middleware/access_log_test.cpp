@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <regex>
+
 #include "support/text_shape.hpp"
 #include "support/quiet_app.hpp"
 
@@ -38,6 +40,8 @@ TEST_CASE("dev format logs method, target, status, bytes, duration and id", "[mi
     REQUIRE(log.lines.size() == 1);
     CHECK(spur::test::digits_to_9(log.lines[0]) == "GET /hello?x=9 9 9B 9.9ms id=req-9");
     CHECK(log.lines[0].rfind("GET /hello?x=1 200 5B ", 0) == 0);
+    // Milliseconds with exactly three decimals, then the id, and nothing after it.
+    CHECK(std::regex_match(log.lines[0], std::regex(R"(GET /hello\?x=1 200 5B [0-9]+\.[0-9]{3}ms id=req-1)")));
 }
 
 TEST_CASE("the logged status is the final one, after error handling", "[middleware][access_log]") {
