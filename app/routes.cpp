@@ -62,10 +62,7 @@ spur::Middleware database_unavailable() {
 // keep it, and the browser may not store it either (a shared computer, a back button after
 // logging out). Set before the handler, so that a handler's own choice still wins.
 spur::Middleware personal_data() {
-    return [](spur::Request&, spur::Response& res, spur::Next next) -> spur::Task<> {
-        res.set("Cache-Control", "private, no-store");
-        co_await next();
-    };
+    return spur::before([](spur::Request&, spur::Response& res) { res.set("Cache-Control", "private, no-store"); });
 }
 
 spur::OpenApiOptions openapi_options(const Config& config) {

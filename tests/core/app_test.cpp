@@ -11,6 +11,7 @@
 #include "support/captured_log.hpp"
 
 #include "support/error_body.hpp"
+#include "support/quiet_app.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -108,6 +109,84 @@ TEST_CASE("calling next() twice is a logic error answered with 500", "[core][app
     CHECK(r.status == 500);
     CHECK(handled == 1);
     CHECK(log.contains("next() called more than once"));
+}
+
+TEST_CASE("before steps run in order around coroutine middleware and go on to the handler", "[core][app][before]") {
+    App app;
+    std::vector<std::string> trace;
+    app.use(spur::before([&](Request&, Response& res) {
+        trace.push_back("step 1");
+        res.set("X-Step", "1");
+    }));
+    app.use([&](Request&, Response&, Next next) -> Task<> {
+        trace.push_back("coroutine in");
+        co_await next();
+        trace.push_back("coroutine out");
+    });
+    app.use(spur::before([&](Request&, Response&) { trace.push_back("step 2"); }));
+    app.get("/x", [&](Request&, Response& res) {
+        trace.push_back("handler");
+        res.send("ok");
+    });
+    // The same step called as an ordinary Middleware (wrapped by another) behaves alike.
+    spur::Middleware wrapped = spur::before([&](Request&, Response&) { trace.push_back("wrapped"); });
+    app.get("/y", [wrapped](Request& req, Response& res, Next next) -> Task<> { co_await wrapped(req, res, next); },
+            [&](Request&, Response& res) {
+                trace.push_back("handler y");
+                res.send("y");
+            });
+    Client c(app);
+    auto r = c.get("/x");
+    CHECK(r.status == 200);
+    CHECK(r.body == "ok");
+    CHECK(r.header("X-Step") == "1");
+    CHECK(trace == std::vector<std::string>{"step 1", "coroutine in", "step 2", "handler", "coroutine out"});
+    trace.clear();
+    CHECK(c.get("/y").body == "y");
+    CHECK(trace == std::vector<std::string>{"step 1", "coroutine in", "step 2", "wrapped", "handler y", "coroutine out"});
+    CHECK_THROWS_AS(spur::before(nullptr), std::invalid_argument);
+}
+
+TEST_CASE("a before step that answers ends the chain; one that throws is an error response", "[core][app][before]") {
+    App app = spur::test::quiet_app();
+    int handled = 0;
+    app.use(spur::before([](Request&, Response& res) { res.set("X-Seen", "yes"); }));
+    app.use(spur::before([](Request& req, Response& res) {
+        if (req.path() == "/answered") res.status(202).send("from the step");
+        if (req.path() == "/refused") throw HttpError(403, "refused", "No");
+    }));
+    app.use(spur::before([&](Request&, Response&) { ++handled; }));
+    for (const char* path : {"/answered", "/refused", "/ok"})
+        app.get(path, [&](Request&, Response& res) {
+            ++handled;
+            res.send("handler");
+        });
+    Client c(app);
+    auto answered = c.get("/answered");
+    CHECK(answered.status == 202);
+    CHECK(answered.body == "from the step");
+    auto refused = c.get("/refused");
+    CHECK(refused.status == 403);
+    CHECK(refused.header("X-Seen") == "yes");  // what earlier steps set stays on the error response
+    CHECK(handled == 0);
+    CHECK(c.get("/ok").body == "handler");
+    CHECK(handled == 2);  // the last step and the handler
+}
+
+TEST_CASE("a before step after a middleware that answered and still called next() lets the chain go on", "[core][app][before]") {
+    App app;
+    bool handler_ran = false;
+    app.use([](Request&, Response& res, Next next) -> Task<> {
+        res.send("early");
+        co_await next();
+    });
+    app.use(spur::before([](Request&, Response& res) { res.set("X-Step", "ran"); }));
+    app.get("/x", [&](Request&, Response&) { handler_ran = true; });
+    Client c(app);
+    auto r = c.get("/x");
+    CHECK(r.body == "early");
+    CHECK(r.header("X-Step") == "ran");
+    CHECK(handler_ran);
 }
 
 TEST_CASE("global middleware also sees 404s", "[core][app]") {

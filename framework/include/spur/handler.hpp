@@ -96,6 +96,27 @@ private:
 /// Middleware: answer and return to short-circuit, or `co_await next()` and post-process.
 using Middleware = std::function<Task<>(Request&, Response&, Next)>;
 
+namespace detail {
+/// What spur::before() makes. The chain finds it in a Middleware and calls `step` in place;
+/// called as a Middleware, it does the same in a coroutine.
+struct BeforeStep {
+    std::function<void(Request&, Response&)> step;
+    Task<> operator()(Request& req, Response& res, Next next) const;
+};
+}  // namespace detail
+
+/// Middleware that only works before the rest of the chain — sets headers, records a start
+/// time or a finish hook, refuses with an HttpError — run in place, without a coroutine frame
+/// of its own (a third of a small middleware's cost):
+///
+///     app.use(spur::before([](spur::Request&, spur::Response& res) { res.set("X-Frame-Options", "DENY"); }));
+///
+/// The chain goes on after `step` unless `step` answered (send, json, end…): then it stops
+/// there, as a middleware that does not call next(). When every middleware of a request is a
+/// `before` step and its handler is synchronous, the whole request runs without a coroutine.
+/// Throws std::invalid_argument if `step` is empty.
+Middleware before(std::function<void(Request&, Response&)> step);
+
 /// Renders an error (HttpError thrown, 404/405 from the router, or an unexpected
 /// exception turned into a 500) into the response.
 using ErrorHandler = std::function<Task<>(Request&, Response&, const HttpError&)>;

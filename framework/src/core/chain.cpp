@@ -48,20 +48,42 @@ Task<> rethrow(std::exception_ptr failure) {
     std::rethrow_exception(failure);
     co_return;
 }
+
+// What next() returns when a before step answered: there is nothing left to run.
+Task<> answered() { co_return; }
 }  // namespace
 
+const Middleware* Chain::layer(std::size_t index) const noexcept {
+    const std::size_t globals = global_.size();
+    if (index < globals) return &global_[index];
+    const std::size_t locals = route_middleware_ ? route_middleware_->size() : 0;
+    if (index < globals + locals) return &(*route_middleware_)[index - globals];
+    return nullptr;
+}
+
+bool Chain::step(const BeforeStep& s) {
+    // A response ended before this step (by a middleware that answered and still called
+    // next()) goes on as it did; one this step ends stops here.
+    const bool was_ended = res_.ended();
+    s.step(req_, res_);
+    return was_ended || !res_.ended();
+}
+
 // Not a coroutine: it hands back the middleware's (or the endpoint's) own task, so that a
-// layer of the chain costs one coroutine frame rather than two. A coroutine middleware's body
-// still starts only when the task is awaited; a plain function's runs here, when next() is called.
+// layer of the chain costs one coroutine frame rather than two, and before steps none. A
+// coroutine middleware's body still starts only when the task is awaited; a before step, or a
+// plain function's synchronous part, runs here, when next() is called.
 Task<> Chain::run(std::size_t index) {
     if (started_ != 0 && index < started_) throw std::logic_error("next() called more than once");
-    started_ = index + 1;
     try {
-        const std::size_t globals = global_.size();
-        if (index < globals) return global_[index](req_, res_, Next(this, index + 1));
-        const std::size_t locals = route_middleware_ ? route_middleware_->size() : 0;
-        if (index < globals + locals) return (*route_middleware_)[index - globals](req_, res_, Next(this, index + 1));
-        return endpoint();
+        for (;; ++index) {
+            started_ = index + 1;
+            const Middleware* mw = layer(index);
+            if (!mw) return endpoint();
+            const auto* before = mw->target<BeforeStep>();
+            if (!before) return (*mw)(req_, res_, Next(this, index + 1));
+            if (!step(*before)) return answered();
+        }
     } catch (...) {
         return rethrow(std::current_exception());
     }
@@ -69,11 +91,17 @@ Task<> Chain::run(std::size_t index) {
 
 bool Chain::try_run_sync() {
     const auto& match = match_;
-    if (refusal_ || !global_.empty() || match.kind != RouteMatch::Kind::found || !match.route->middleware.empty())
-        return false;
+    if (refusal_ || match.kind != RouteMatch::Kind::found) return false;
     const auto& sync = match.route->handler.sync();
     const Inputs* in = match.route->handler.inputs();
-    if (!sync || (in && in->prepare) || (req_.body_pending() && reads_body_first(req_, in))) return false;
+    // What endpoint() would await before the handler: reading or parsing the body, extractors.
+    if (!sync || (in && in->prepare) || body_needs_work(req_, in)) return false;
+    for (std::size_t i = 0; const Middleware* mw = layer(i); ++i)
+        if (!mw->target<BeforeStep>()) return false;
+    for (std::size_t i = 0; const Middleware* mw = layer(i); ++i) {
+        started_ = i + 1;
+        if (!step(*mw->target<BeforeStep>())) return true;
+    }
     sync(req_, res_);
     return true;
 }
@@ -127,5 +155,16 @@ Task<> Handler::operator()(Request& req, Response& res) const {
 }
 
 Task<> Next::operator()() const { return chain_->run(index_); }
+
+Task<> detail::BeforeStep::operator()(Request& req, Response& res, Next next) const {
+    const bool was_ended = res.ended();
+    step(req, res);
+    if (was_ended || !res.ended()) co_await next();
+}
+
+Middleware before(std::function<void(Request&, Response&)> step) {
+    if (!step) throw std::invalid_argument("spur::before: empty step");
+    return detail::BeforeStep{std::move(step)};
+}
 
 }  // namespace spur

@@ -22,12 +22,16 @@ public:
     /// Runs middleware `index` and, through its Next, everything after it. Throws
     /// std::logic_error if a middleware calls next() twice.
     Task<> run(std::size_t index);
-    /// Runs a synchronous handler straight away when nothing else is in the chain (no
-    /// coroutine frame); false if the chain needs run(0).
+    /// Runs a synchronous handler straight away, after the middleware when every one is a
+    /// before step (no coroutine frame); false if the chain needs run(0).
     bool try_run_sync();
 
 private:
     Task<> endpoint();
+    // Layer `index` of global then route middleware; null past the last.
+    const Middleware* layer(std::size_t index) const noexcept;
+    // Runs a before step; false if it answered, which ends the chain.
+    bool step(const BeforeStep& s);
 
     const std::vector<Middleware>& global_;
     Request& req_;

@@ -135,15 +135,14 @@ Middleware access_log(AccessLogOptions options) {
         };
     }
     auto shared = std::make_shared<const AccessLogOptions>(std::move(options));
-    return [shared](Request& req, Response& res, Next next) -> Task<> {
+    return before([shared](Request& req, Response& res) {
         const auto start = Clock::now();
         const AccessLogOptions* opts = shared.get();  // lives as long as the middleware
         res.on_finish([opts, &req, start](Response& r) {
             double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
             opts->sink(format_line(opts->format, req, r, ms));
         });
-        co_await next();
-    };
+    });
 }
 
 }  // namespace spur::middleware

@@ -66,12 +66,10 @@ Middleware cors(CorsOptions options) {
     if (options.max_age) p->max_age = std::to_string(options.max_age->count());
     p->options = std::move(options);
 
-    return [p](Request& req, Response& res, Next next) -> Task<> {
+    // A preflight is answered here (the chain stops); any other request goes on.
+    return before([p](Request& req, Response& res) {
         const std::string_view origin = req.header("Origin");
-        if (origin.empty()) {
-            co_await next();
-            co_return;
-        }
+        if (origin.empty()) return;
         const bool preflight = req.method() == "OPTIONS" && req.has_header("Access-Control-Request-Method");
         if (p->varies()) res.vary("Origin");
         const bool allowed = p->allows(origin) && is_valid_header_value(origin);
@@ -80,8 +78,7 @@ Middleware cors(CorsOptions options) {
                 p->allow(res, origin);
                 if (!p->exposed_headers.empty()) res.set("Access-Control-Expose-Headers", p->exposed_headers);
             }
-            co_await next();
-            co_return;
+            return;
         }
         if (allowed) {
             p->allow(res, origin);
@@ -96,7 +93,7 @@ Middleware cors(CorsOptions options) {
             if (!p->max_age.empty()) res.set("Access-Control-Max-Age", p->max_age);
         }
         res.status(204).end();
-    };
+    });
 }
 
 }  // namespace spur::middleware

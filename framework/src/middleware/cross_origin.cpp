@@ -33,7 +33,7 @@ Middleware cross_origin_protection(CrossOriginOptions options) {
     auto trusted = std::make_shared<const std::vector<std::string>>(
         normalized(options.trusted_origins, "cross_origin_protection", false));
     auto bypass = std::make_shared<const std::vector<std::string>>(std::move(options.bypass_paths));
-    return [trusted, bypass](Request& req, Response&, Next next) -> Task<> {
+    return before([trusted, bypass](Request& req, Response&) {
         if (!safe_method(req.method()) &&
             std::find(bypass->begin(), bypass->end(), req.path()) == bypass->end()) {
             const std::string_view site = req.header("Sec-Fetch-Site");
@@ -51,16 +51,12 @@ Middleware cross_origin_protection(CrossOriginOptions options) {
             }
             if (!allowed) throw HttpError(403, "cross_origin_request", "Cross-origin requests that change data are not allowed");
         }
-        co_await next();
-    };
+    });
 }
 
 Middleware websocket_origins(std::vector<std::string> origins) {
     auto list = std::make_shared<const std::vector<std::string>>(normalized(origins, "websocket_origins", true));
-    return [list](Request& req, Response&, Next next) -> Task<> {
-        detail::set_websocket_origins(req, list);
-        co_await next();
-    };
+    return before([list](Request& req, Response&) { detail::set_websocket_origins(req, list); });
 }
 
 }  // namespace spur::middleware

@@ -44,13 +44,12 @@ Middleware metrics(MetricsRegistry& registry, MetricsOptions options) {
         registry.histogram("http_request_duration_seconds", "Time to produce a response, by route.", std::move(options.buckets),
                            {"route"}),
         registry.gauge("http_requests_in_flight", "Requests being handled now.").get()});
-    return [in](Request& req, Response& res, Next next) -> Task<> {
+    return before([in](Request& req, Response& res) {
         in->in_flight.inc();
         const auto start = std::chrono::steady_clock::now();
         // The middleware, and so the instruments, outlives every request it sees.
         res.on_finish([in = in.get(), &req, start](Response& r) { record(*in, req, r, start); });
-        co_await next();
-    };
+    });
 }
 
 }  // namespace spur::middleware

@@ -24,13 +24,12 @@ bool sane(std::string_view id, std::size_t max_length) {
 Middleware request_id(RequestIdOptions options) {
     Response probe;
     probe.set(options.header, "id");  // the name is checked once, here; every id is sane()'s alphabet
-    return [options = std::move(options)](Request& req, Response& res, Next next) -> Task<> {
+    return before([options = std::move(options)](Request& req, Response& res) {
         std::string_view incoming = req.header(options.header);
         std::string id = options.trust_incoming && sane(incoming, options.max_length) ? std::string(incoming) : random_uuid();
         res.header().set(options.header, id);
         req.id(std::move(id));
-        co_await next();
-    };
+    });
 }
 
 std::string_view request_id_of(const Request& req) { return req.has_id() ? req.id() : std::string_view{}; }

@@ -29,11 +29,10 @@ Middleware security_headers(SecurityHeadersOptions o) {
     Response probe;
     for (const auto& [name, value] : *headers) probe.set(name, value);
 
-    return [headers](Request&, Response& res, Next next) -> Task<> {
+    return before([headers](Request&, Response& res) {
         auto& fields = res.header();
         for (const auto& [name, value] : *headers) fields.set(name, value);
-        co_await next();
-    };
+    });
 }
 
 }  // namespace spur::middleware
