@@ -147,7 +147,7 @@ TEST_CASE("before steps run in order around coroutine middleware and go on to th
     CHECK_THROWS_AS(spur::before(nullptr), std::invalid_argument);
 }
 
-TEST_CASE("a before step that answers ends the chain; one that throws is an error response", "[core][app][before]") {
+TEST_CASE("a before step that answers ends the chain, and one that throws is an error response", "[core][app][before]") {
     App app = spur::test::quiet_app();
     int handled = 0;
     app.use(spur::before([](Request&, Response& res) { res.set("X-Seen", "yes"); }));
