@@ -173,20 +173,34 @@ TEST_CASE("a before step that answers ends the chain, and one that throws is an 
     CHECK(handled == 2);  // the last step and the handler
 }
 
-TEST_CASE("a before step after a middleware that answered and still called next() lets the chain go on", "[core][app][before]") {
+TEST_CASE("a before step after a middleware that answered and still called next() ends the chain", "[core][app][before]") {
     App app;
     bool handler_ran = false;
     app.use([](Request&, Response& res, Next next) -> Task<> {
         res.send("early");
         co_await next();
     });
-    app.use(spur::before([](Request&, Response& res) { res.set("X-Step", "ran"); }));
-    app.get("/x", [&](Request&, Response&) { handler_ran = true; });
+    // A guard written as a step: its answer stands, as a coroutine guard's would.
+    app.use(spur::before([](Request& req, Response& res) {
+        if (req.path() == "/guarded") res.status(401).send("guard");
+        res.set("X-Step", "ran");
+    }));
+    app.get("/x", [&](Request&, Response& res) {
+        handler_ran = true;
+        res.send("secret");
+    });
+    app.get("/guarded", [&](Request&, Response& res) {
+        handler_ran = true;
+        res.send("secret");
+    });
     Client c(app);
     auto r = c.get("/x");
     CHECK(r.body == "early");
     CHECK(r.header("X-Step") == "ran");
-    CHECK(handler_ran);
+    auto g = c.get("/guarded");
+    CHECK(g.status == 401);
+    CHECK(g.body == "guard");
+    CHECK_FALSE(handler_ran);
 }
 
 TEST_CASE("global middleware also sees 404s", "[core][app]") {

@@ -138,6 +138,33 @@ TEST_CASE("held responses are sent while a later pipelined request waits", "[ser
     CHECK(body_of(c) == "slow");
 }
 
+// The same for a request that ran without a coroutine (before steps and a sync handler) and
+// failed: it suspends only in the app's on_error, and the answers before it must not wait.
+TEST_CASE("held responses are sent while a later request's on_error waits", "[server][pipeline][concurrency]") {
+    spur::test::Gate slow;
+    App app(AppOptions{[](LogLevel, std::string_view) {}});
+    app.use(spur::before([](Request&, Response& res) { res.set("X-Step", "1"); }));
+    app.on_error([&slow](Request&, Response& res, const HttpError&) -> Task<> {
+        co_await slow.wait(std::chrono::seconds(30));
+        res.set("X-Handled", "late");
+    });
+    app.get("/a", [](Request&, Response& res) { res.send("a"); });
+    app.get("/boom", [](Request&, Response&) { throw HttpError(409, "conflict", "Conflict"); });
+    TestServer srv(app);
+    RawConnection c(srv.port());
+    c.send(test::get("/a") + test::get("/boom"));
+    // Well before the gate's own 30 s limit: /a's answer is not held by /boom's on_error.
+    const bool a_answered = readable_within(c, std::chrono::milliseconds(3000));
+    slow.open();
+    REQUIRE(a_answered);
+    CHECK(body_of(c) == "a");
+    auto boom = c.read_response();
+    REQUIRE(boom);
+    CHECK(boom->result_int() == 409);
+    CHECK((*boom)["X-Handled"] == "late");
+    CHECK((*boom)["X-Step"] == "1");
+}
+
 TEST_CASE("held responses are sent before the server waits for the rest of a request", "[server][pipeline][concurrency]") {
     Events events;
     App app = recording_app(events);

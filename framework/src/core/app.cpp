@@ -120,12 +120,20 @@ Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
     std::optional<HttpError> failure;
     std::string unexpected;
     detail::RouteMatch match;  // the router's verdict, read by the chain
+    // Tells the connection, once, that this request may suspend: it then writes the answers
+    // pipelined before it and watches for the client leaving (which cancels this coroutine).
+    bool suspends = false;
+    const auto may_suspend = [&] {
+        if (suspends) return;
+        suspends = true;
+        if (auto* wire = detail::RequestAccess::wire(req)) wire->handling_suspends();
+    };
     try {
         if (refusal) match.kind = detail::RouteMatch::Kind::refused;
         else impl_->route(req, match);
         detail::Chain chain(impl_->global, req, res, match, refusal);
         if (!chain.try_run_sync()) {
-            if (auto* wire = detail::RequestAccess::wire(req)) wire->handling_suspends();
+            may_suspend();
             co_await chain.run(0);
         }
     } catch (const ValidationError& e) {
@@ -154,7 +162,11 @@ Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
     bool rendered = false;
     try {
         detail::render_error(req, res, *failure);
-        if (impl_->error_handler) co_await impl_->error_handler(req, res, *failure);
+        if (impl_->error_handler) {
+            // A request run without a coroutine (try_run_sync) that failed suspends only here.
+            may_suspend();
+            co_await impl_->error_handler(req, res, *failure);
+        }
         rendered = true;
     } catch (...) {
         impl_->options.log(LogRecord{.level = LogLevel::error,

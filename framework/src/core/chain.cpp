@@ -62,11 +62,10 @@ const Middleware* Chain::layer(std::size_t index) const noexcept {
 }
 
 bool Chain::step(const BeforeStep& s) {
-    // A response ended before this step (by a middleware that answered and still called
-    // next()) goes on as it did; one this step ends stops here.
-    const bool was_ended = res_.ended();
+    // Answered — by this step, or by a middleware before it that still called next() — the
+    // chain stops here, as it would at a coroutine middleware that does not call next().
     s.step(req_, res_);
-    return was_ended || !res_.ended();
+    return !res_.ended();
 }
 
 // Not a coroutine: it hands back the middleware's (or the endpoint's) own task, so that a
@@ -157,9 +156,8 @@ Task<> Handler::operator()(Request& req, Response& res) const {
 Task<> Next::operator()() const { return chain_->run(index_); }
 
 Task<> detail::BeforeStep::operator()(Request& req, Response& res, Next next) const {
-    const bool was_ended = res.ended();
     step(req, res);
-    if (was_ended || !res.ended()) co_await next();
+    if (!res.ended()) co_await next();
 }
 
 Middleware before(std::function<void(Request&, Response&)> step) {
