@@ -112,9 +112,10 @@ struct BeforeStep {
 ///     app.use(spur::before([](spur::Request&, spur::Response& res) { res.set("X-Frame-Options", "DENY"); }));
 ///
 /// The chain goes on after `step` unless the response is answered (send, json, end…) when it
-/// returns — by the step, or earlier by a middleware that still called next(): then it stops
-/// there, as at a middleware that does not call next(). A step that only sets a status does
-/// not stop it. When every middleware of a request is a
+/// returns — by the step, or earlier by a middleware that still called next(): then the rest
+/// of the chain is skipped, as after a middleware that does not call next(). A step that only
+/// sets a status does not stop it (the handler's answer goes out with that status); throw an
+/// HttpError to refuse. When every middleware of a request is a
 /// `before` step and its handler is synchronous, the whole request runs without a coroutine.
 /// Throws std::invalid_argument if `step` is empty.
 Middleware before(std::function<void(Request&, Response&)> step);
