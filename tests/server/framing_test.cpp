@@ -73,3 +73,26 @@ TEST_CASE("started() tells an idle peer from one that sent part of a request", "
     CHECK(s.scan("GE") == State::need_more);
     CHECK(s.started());
 }
+
+// The scanner skips eight bytes at a time while none is below 0x0E: a CR, LF or NUL (or a tab,
+// which is allowed) at any offset of a long line, scanned whole, must be seen exactly as a
+// byte-by-byte scan sees it.
+TEST_CASE("a control byte anywhere in a long header line is found, scanned whole or byte by byte", "[server][framing]") {
+    const std::string head = "GET /a/long/path/for/the/word/wise/skip HTTP/1.1\r\nHost: example.com\r\nX-Field: ";
+    const std::string value(70, 'v');
+    for (char c : {'\n', '\0', '\r', '\t', '\x0d', '\x0e', '\x7f'}) {
+        for (std::size_t at = 0; at < value.size(); ++at) {
+            std::string v = value;
+            v[at] = c;
+            const std::string req = head + v + "\r\n\r\n";
+            HeaderScanner whole(1000, 1000), slow(1000, 1000);
+            const State a = whole.scan(req);
+            const State b = feed_bytewise(slow, req);
+            INFO("byte " << static_cast<int>(static_cast<unsigned char>(c)) << " at " << at);
+            CHECK(a == b);
+            const bool allowed = c == '\t' || c == '\x0e' || c == '\x7f';
+            CHECK(a == (allowed ? State::complete : State::rejected));
+            if (allowed) CHECK(whole.end() == req.size());
+        }
+    }
+}

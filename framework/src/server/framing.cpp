@@ -7,6 +7,8 @@
 #include <boost/beast/core/string.hpp>
 
 #include <array>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace spur::detail {
@@ -32,6 +34,16 @@ HeaderScanner::State HeaderScanner::scan(std::string_view data) noexcept {
         if (in_fields_ && pos_ == line_start_ && (bytes[pos_] == ' ' || bytes[pos_] == '\t'))
             return reject(400, "bad_request", "Obsolete line folding in request header");
         std::size_t end = pos_;
+        // Eight bytes at a time while none is below 0x0E, where CR, LF and NUL are (a tab also
+        // ends the word-wise skip and is passed byte by byte): a pipelined request's header
+        // cost about 370 instructions here a byte at a time.
+        constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+        while (end + 8 <= data.size()) {
+            std::uint64_t word;
+            std::memcpy(&word, bytes + end, 8);
+            if (((word - 0x0E * ones) & ~word & highs) != 0) break;
+            end += 8;
+        }
         while (end < data.size() && !stop_bytes[bytes[end]]) ++end;
         pos_ = end;
         if (!in_fields_ && pos_ - line_start_ > max_request_line_)
@@ -100,7 +112,8 @@ Rejection check_framing(const http::request_header<>& header) noexcept {
     if (header.method() == http::verb::connect) return {501, "not_implemented", "CONNECT is not supported"};
     const std::string_view target = header.target();
     const bool origin_form = !target.empty() && target.front() == '/';
-    const bool absolute_form = starts_with_nocase(target, "http://") || starts_with_nocase(target, "https://");
+    const bool absolute_form =
+        !origin_form && (starts_with_nocase(target, "http://") || starts_with_nocase(target, "https://"));
     const bool asterisk_form = target == "*" && header.method() == http::verb::options;
     if (!origin_form && !absolute_form && !asterisk_form) return {400, "bad_request", "Malformed request target"};
 

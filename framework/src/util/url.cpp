@@ -86,7 +86,9 @@ bool starts_with_nocase(std::string_view s, std::string_view lower_prefix) noexc
 
 // The target without scheme/authority (absolute-form, RFC 9112 §3.2.2) and without a fragment.
 std::string_view origin_part(std::string_view t) noexcept {
-    if (starts_with_nocase(t, "http://") || starts_with_nocase(t, "https://")) {
+    // Nearly every target is origin-form ("/path?query"): no scheme to look for.
+    const bool origin_form = !t.empty() && t.front() == '/';
+    if (!origin_form && (starts_with_nocase(t, "http://") || starts_with_nocase(t, "https://"))) {
         auto authority = t.find("://") + 3;
         auto slash = t.find_first_of("/?", authority);
         t = slash == std::string_view::npos ? std::string_view{} : t.substr(slash);
