@@ -6,7 +6,11 @@
 #include <spur/log.hpp>
 #include <spur/router.hpp>
 
+#include <exception>
+#include <functional>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <string_view>
 #include <vector>
 
@@ -48,6 +52,32 @@ public:
     App& mount(std::string_view prefix, const Router& router);
     /// Replaces the error renderer (default: the JSON error body).
     App& on_error(ErrorHandler handler);
+    /// Answers an exception of type E (or derived from it) that escapes a middleware or a
+    /// handler with the HttpError `map` returns — as Flask's errorhandler and FastAPI's
+    /// exception_handler do — instead of the logged 500 an unexpected exception gets:
+    ///
+    ///     app.on_exception<db::Error>([](const db::Error& e, spur::Request&) -> std::optional<spur::HttpError> {
+    ///         if (e.lost_connection()) return spur::HttpError(503, "service_unavailable", "Try again shortly");
+    ///         return std::nullopt;  // not this one: a logged 500
+    ///     });
+    ///
+    /// Mappers are tried in registration order until one returns an error; HttpError and
+    /// ValidationError never reach them. The answer then goes through the error renderer
+    /// (on_error) like any other. A mapper that throws is logged, and the request gets a 500.
+    /// Throws std::invalid_argument if `map` is empty, std::logic_error once serving.
+    template <class E>
+    App& on_exception(std::function<std::optional<HttpError>(const E&, Request&)> map) {
+        if (!map) throw std::invalid_argument("App::on_exception: empty mapper");
+        return add_exception_mapper([map = std::move(map)](std::exception_ptr error, Request& req) -> std::optional<HttpError> {
+            try {
+                std::rethrow_exception(error);
+            } catch (const E& e) {
+                return map(e, req);
+            } catch (...) {
+                return std::nullopt;
+            }
+        });
+    }
 
     /// Every registered route, in registration order.
     std::vector<RouteInfo> routes() const;
@@ -81,6 +111,8 @@ public:
 
 private:
     friend class Serving;
+    using ExceptionMapper = std::function<std::optional<HttpError>(std::exception_ptr, Request&)>;
+    App& add_exception_mapper(ExceptionMapper mapper);
     Task<> run(Request& req, Response& res, const HttpError* refusal);
     std::unique_ptr<Impl> impl_;
 };

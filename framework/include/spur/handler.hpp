@@ -103,6 +103,14 @@ struct BeforeStep {
     std::function<void(Request&, Response&)> step;
     Task<> operator()(Request& req, Response& res, Next next) const;
 };
+/// What spur::after() makes: `step` runs in place once the rest of the chain has returned
+/// without throwing. A step that needs to suspend (a large body compressed off the I/O thread)
+/// returns false, and the chain then awaits `later`, which does the whole job instead.
+struct AfterStep {
+    std::function<bool(Request&, Response&)> step;
+    std::function<Task<>(Request&, Response&)> later;  // may be empty if `step` never returns false
+    Task<> operator()(Request& req, Response& res, Next next) const;
+};
 }  // namespace detail
 
 /// Middleware that only works before the rest of the chain — sets headers, records a start
@@ -119,6 +127,20 @@ struct BeforeStep {
 /// `before` step and its handler is synchronous, the whole request runs without a coroutine.
 /// Throws std::invalid_argument if `step` is empty.
 Middleware before(std::function<void(Request&, Response&)> step);
+
+/// Middleware that only works after the rest of the chain has answered — rewrites the body,
+/// adds a header that depends on the answer — run in place, without a coroutine frame:
+///
+///     app.use(spur::after([](spur::Request&, spur::Response& res) {
+///         if (res.status() >= 500) res.set("Retry-After", "5");
+///     }));
+///
+/// `step` runs once the later middleware and the handler have returned, also when one of them
+/// answered without calling next(); it does not run when they threw (the error boundary
+/// answers those, as it would for a coroutine middleware whose `co_await next()` threw). A
+/// chain of before and after steps around a synchronous handler runs without a coroutine.
+/// Throws std::invalid_argument if `step` is empty.
+Middleware after(std::function<void(Request&, Response&)> step);
 
 /// Renders an error (HttpError thrown, 404/405 from the router, or an unexpected
 /// exception turned into a 500) into the response.

@@ -74,6 +74,12 @@ App& App::on_error(ErrorHandler handler) {
     return *this;
 }
 
+App& App::add_exception_mapper(ExceptionMapper mapper) {
+    impl_->check_not_frozen();
+    impl_->exception_mappers.push_back(std::move(mapper));
+    return *this;
+}
+
 RouteConfig App::add_route(std::string_view method, std::string_view path, std::vector<Middleware> middleware,
                            Handler handler) {
     impl_->check_not_frozen();
@@ -132,9 +138,18 @@ Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
         if (refusal) match.kind = detail::RouteMatch::Kind::refused;
         else impl_->route(req, match);
         detail::Chain chain(impl_->global, req, res, match, refusal);
-        if (!chain.try_run_sync()) {
-            may_suspend();
-            co_await chain.run(0);
+        Task<> rest;
+        switch (chain.try_run_sync(rest)) {
+            case detail::Chain::SyncRun::declined:
+                may_suspend();
+                co_await chain.run(0);
+                break;
+            case detail::Chain::SyncRun::continues:
+                may_suspend();
+                co_await std::move(rest);
+                break;
+            case detail::Chain::SyncRun::done:
+                break;
         }
     } catch (const ValidationError& e) {
         failure.emplace(impl_->options.validation_status, e.code(), e.message());
@@ -143,8 +158,20 @@ Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
     } catch (const HttpError& e) {
         failure.emplace(e);
     } catch (...) {
-        unexpected = detail::exception_message(std::current_exception());
-        failure.emplace(500, "internal_error", "Internal Server Error");
+        const auto error = std::current_exception();
+        try {
+            for (const auto& map : impl_->exception_mappers) {
+                if (auto answer = map(error, req)) {
+                    failure.emplace(std::move(*answer));
+                    break;
+                }
+            }
+            if (!failure) unexpected = detail::exception_message(error);
+        } catch (...) {
+            unexpected = fmt::format("{} (and its on_exception mapper failed: {})", detail::exception_message(error),
+                                     detail::exception_message(std::current_exception()));
+        }
+        if (!failure) failure.emplace(500, "internal_error", "Internal Server Error");
     }
     if (!failure) co_return;
     // The client left and the server cancelled the handler: nobody will read an answer, and

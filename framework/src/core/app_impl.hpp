@@ -19,6 +19,7 @@ struct App::Impl {
     detail::RouteTree tree;
     std::vector<std::shared_ptr<detail::Route>> routes;
     ErrorHandler error_handler;
+    std::vector<ExceptionMapper> exception_mappers;
     Extensions extensions;
 
     /// Routes req (once): fills `match` and the request's route and params; never throws for bad input.

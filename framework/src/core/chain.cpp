@@ -88,21 +88,44 @@ Task<> Chain::run(std::size_t index) {
     }
 }
 
-bool Chain::try_run_sync() {
+Chain::SyncRun Chain::try_run_sync(Task<>& rest) {
     const auto& match = match_;
-    if (refusal_ || match.kind != RouteMatch::Kind::found) return false;
+    if (refusal_ || match.kind != RouteMatch::Kind::found) return SyncRun::declined;
     const auto& sync = match.route->handler.sync();
     const Inputs* in = match.route->handler.inputs();
     // What endpoint() would await before the handler: reading or parsing the body, extractors.
-    if (!sync || (in && in->prepare) || body_needs_work(req_, in)) return false;
+    if (!sync || (in && in->prepare) || body_needs_work(req_, in)) return SyncRun::declined;
     for (std::size_t i = 0; const Middleware* mw = layer(i); ++i)
-        if (!mw->target<BeforeStep>()) return false;
-    for (std::size_t i = 0; const Middleware* mw = layer(i); ++i) {
-        started_ = i + 1;
-        if (!step(*mw->target<BeforeStep>())) return true;
+        if (!mw->target<BeforeStep>() && !mw->target<AfterStep>()) return SyncRun::declined;
+    // Down through the before steps to the handler, or to a step that answered; then back up
+    // through the after steps of the layers passed on the way, innermost first.
+    std::size_t reached = 0;
+    bool answered = false;
+    for (; const Middleware* mw = layer(reached); ++reached) {
+        started_ = reached + 1;
+        if (const auto* before = mw->target<BeforeStep>(); before && !step(*before)) {
+            answered = true;
+            break;
+        }
     }
-    sync(req_, res_);
-    return true;
+    if (!answered) sync(req_, res_);
+    for (std::size_t i = reached; i-- > 0;) {
+        const auto* after = layer(i)->target<AfterStep>();
+        if (after && !after->step(req_, res_)) {
+            rest = finish_after(i);
+            return SyncRun::continues;
+        }
+    }
+    return SyncRun::done;
+}
+
+Task<> Chain::finish_after(std::size_t index) {
+    const auto* suspending = layer(index)->target<AfterStep>();
+    co_await suspending->later(req_, res_);
+    for (std::size_t i = index; i-- > 0;) {
+        const auto* after = layer(i)->target<AfterStep>();
+        if (after && !after->step(req_, res_)) co_await after->later(req_, res_);
+    }
 }
 
 Task<> Chain::endpoint() {
@@ -158,6 +181,20 @@ Task<> Next::operator()() const { return chain_->run(index_); }
 Task<> detail::BeforeStep::operator()(Request& req, Response& res, Next next) const {
     step(req, res);
     if (!res.ended()) co_await next();
+}
+
+Task<> detail::AfterStep::operator()(Request& req, Response& res, Next next) const {
+    co_await next();
+    if (!step(req, res)) co_await later(req, res);
+}
+
+Middleware after(std::function<void(Request&, Response&)> step) {
+    if (!step) throw std::invalid_argument("spur::after: empty step");
+    return detail::AfterStep{[step = std::move(step)](Request& req, Response& res) {
+                                 step(req, res);
+                                 return true;
+                             },
+                             nullptr};
 }
 
 Middleware before(std::function<void(Request&, Response&)> step) {

@@ -22,9 +22,14 @@ public:
     /// Runs middleware `index` and, through its Next, everything after it. Throws
     /// std::logic_error if a middleware calls next() twice.
     Task<> run(std::size_t index);
-    /// Runs a synchronous handler straight away, after the middleware when every one is a
-    /// before step (no coroutine frame); false if the chain needs run(0).
-    bool try_run_sync();
+    enum class SyncRun {
+        declined,   // a layer or the endpoint needs a coroutine: run(0) instead
+        done,       // the request ran to its end here
+        continues,  // it ran up to an after step that suspends: await `rest`
+    };
+    /// Runs a synchronous handler straight away, between the middleware's steps when every
+    /// layer is a before or an after step (no coroutine frame).
+    SyncRun try_run_sync(Task<>& rest);
 
 private:
     Task<> endpoint();
@@ -32,6 +37,8 @@ private:
     const Middleware* layer(std::size_t index) const noexcept;
     // Runs a before step; false if it answered, which ends the chain.
     bool step(const BeforeStep& s);
+    // The suspending part of layer `index`'s after step, then the after steps outside it.
+    Task<> finish_after(std::size_t index);
 
     const std::vector<Middleware>& global_;
     Request& req_;
