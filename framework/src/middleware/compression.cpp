@@ -88,35 +88,48 @@ bool skip(const Request& req, const Response& res) {
            res.producer() || !res.get("Content-Encoding").empty();
 }
 
+// Where a compressed body replaces the original: only when it is smaller.
+void apply(Response& res, std::string compressed, Encoding encoding) {
+    if (compressed.size() >= res.body().size()) return;
+    res.body() = std::move(compressed);
+    res.set("Content-Encoding", encoding == Encoding::gzip ? "gzip" : "deflate");
+    if (auto etag = res.get("ETag"); !etag.empty() && etag.substr(0, 2) != "W/") res.set("ETag", "W/" + std::string(etag));
+}
+
+// The coding to compress the answer with, or none; adds Vary for every compressible answer,
+// compressed or not, as a cache must not hand a compressed copy to a client that did not ask.
+std::optional<Encoding> decide(const CompressionOptions& opts, const Request& req, Response& res) {
+    if (skip(req, res) || !opts.compressible(res.get("Content-Type"))) return std::nullopt;
+    res.vary("Accept-Encoding");
+    if (res.body().size() < opts.threshold) return std::nullopt;
+    if (res.get("Cache-Control").find("no-transform") != std::string_view::npos) return std::nullopt;
+    return choose(req.header("Accept-Encoding"));
+}
+
 }  // namespace
 
 Middleware compression(CompressionOptions options) {
     if (!options.compressible) options.compressible = default_compressible;
     if (options.level < 1 || options.level > 9) throw std::invalid_argument("compression level must be 1..9");
     auto opts = std::make_shared<const CompressionOptions>(std::move(options));
-    return [opts](Request& req, Response& res, Next next) -> Task<> {
-        co_await next();
-        if (skip(req, res) || !opts->compressible(res.get("Content-Type"))) co_return;
-        res.vary("Accept-Encoding");
-        if (res.body().size() < opts->threshold) co_return;
-        if (res.get("Cache-Control").find("no-transform") != std::string_view::npos) co_return;
-        auto encoding = choose(req.header("Accept-Encoding"));
-        if (!encoding) co_return;
-
-        const int level = opts->level;
-        const std::string& body = res.body();
-        std::string compressed;
-        if (body.size() > opts->offload_above) {
-            auto work = [&body, encoding, level] { return deflate_body(body, *encoding, level); };
-            compressed = co_await spur::offload(work);
-        } else {
-            compressed = deflate_body(body, *encoding, level);
-        }
-        if (compressed.size() >= body.size()) co_return;
-        res.body() = std::move(compressed);
-        res.set("Content-Encoding", *encoding == Encoding::gzip ? "gzip" : "deflate");
-        if (auto etag = res.get("ETag"); !etag.empty() && etag.substr(0, 2) != "W/") res.set("ETag", "W/" + std::string(etag));
+    // An after step: most answers are decided (and small ones compressed) in place; a body
+    // above offload_above is compressed off the I/O thread, in `later`.
+    auto step = [opts](Request& req, Response& res) {
+        const auto encoding = decide(*opts, req, res);
+        if (!encoding) return true;
+        if (res.body().size() > opts->offload_above) return false;
+        apply(res, deflate_body(res.body(), *encoding, opts->level), *encoding);
+        return true;
     };
+    auto later = [opts](Request& req, Response& res) -> Task<> {
+        const auto encoding = decide(*opts, req, res);
+        if (!encoding) co_return;
+        const std::string& body = res.body();
+        auto work = [&body, encoding = *encoding, level = opts->level] { return deflate_body(body, encoding, level); };
+        std::string compressed = co_await spur::offload(work);
+        apply(res, std::move(compressed), *encoding);
+    };
+    return detail::AfterStep{std::move(step), std::move(later)};
 }
 
 }  // namespace spur::middleware
