@@ -3,6 +3,7 @@
 #include <spur/http_error.hpp>
 #include <spur/strings.hpp>
 
+#include "util/header_fields.hpp"
 #include "util/net.hpp"
 
 #include <boost/beast/core/string.hpp>
@@ -98,13 +99,13 @@ Response& Response::unset(std::string_view name) {
     return *this;
 }
 
-std::string_view Response::get(std::string_view name) const { return header_[name]; }
+std::string_view Response::get(std::string_view name) const { return detail::field_value(header_, name); }
 
 Response& Response::vary(std::string_view field) {
-    std::string_view current = header_[http::field::vary];
+    std::string_view current = detail::field_value(header_, http::field::vary);
     if (current.empty()) {  // the usual case: no string built, the field found by its enum
         check_header("Vary", field);
-        header_.set(http::field::vary, field);
+        detail::replace_field(header_, http::field::vary, "Vary", field);  // an empty Vary is replaced
         return *this;
     }
     if (current == "*") return *this;

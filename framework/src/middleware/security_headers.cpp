@@ -1,5 +1,7 @@
 #include <spur/middleware/security_headers.hpp>
 
+#include "util/header_fields.hpp"
+
 #include <memory>
 #include <utility>
 #include <vector>
@@ -29,9 +31,15 @@ Middleware security_headers(SecurityHeadersOptions o) {
     Response probe;
     for (const auto& [name, value] : *headers) probe.set(name, value);
 
-    return before([headers](Request&, Response& res) {
-        auto& fields = res.header();
-        for (const auto& [name, value] : *headers) fields.set(name, value);
+    // Each name's enum, looked up once: a request's step only compares enums.
+    struct Known {
+        boost::beast::http::field field;
+        std::string_view name, value;  // into *headers, which nothing changes any more
+    };
+    std::vector<Known> known;
+    for (const auto& [name, value] : *headers) known.push_back({boost::beast::http::string_to_field(name), name, value});
+    return before([headers, known = std::move(known)](Request&, Response& res) {
+        for (const auto& h : known) detail::replace_field(res.header(), h.field, h.name, h.value);
     });
 }
 

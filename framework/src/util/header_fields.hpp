@@ -1,0 +1,45 @@
+#pragma once
+// Lookups and replacements in a response's header by walking its list. A response holds a
+// dozen fields or so, and a walk that compares enums (or a name's length before its letters)
+// costs a third of a lookup in Beast's case-insensitive tree, which every middleware that asks
+// "is Content-Encoding set?" would otherwise pay.
+
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/message.hpp>
+
+#include <string_view>
+
+namespace spur::detail {
+
+using ResponseHeader = boost::beast::http::response_header<>;
+
+/// The value of the first field `name`, or "".
+inline std::string_view field_value(const ResponseHeader& header, boost::beast::http::field name) noexcept {
+    for (const auto& field : header)
+        if (field.name() == name) return field.value();
+    return {};
+}
+
+/// The value of the first field called `name` (compared case-insensitively), or "".
+inline std::string_view field_value(const ResponseHeader& header, std::string_view name) noexcept {
+    for (const auto& field : header) {
+        const std::string_view candidate = field.name_string();
+        if (candidate.size() == name.size() && boost::beast::iequals(candidate, name)) return field.value();
+    }
+    return {};
+}
+
+/// Sets `name` (whose enum is `known`, or field::unknown) to `value`, as basic_fields::set does
+/// (earlier values removed, the new one last), for a name and value already validated.
+inline void replace_field(ResponseHeader& header, boost::beast::http::field known, std::string_view name,
+                          std::string_view value) {
+    for (auto it = header.begin(); it != header.end();) {
+        const bool same = known != boost::beast::http::field::unknown
+                              ? it->name() == known
+                              : it->name_string().size() == name.size() && boost::beast::iequals(it->name_string(), name);
+        it = same ? header.erase(it) : std::next(it);
+    }
+    header.insert(known, name, value);
+}
+
+}  // namespace spur::detail
