@@ -39,23 +39,15 @@ namespace {
 // A database that is down or saturated is a 503 the client may retry, not an opaque 500;
 // so is a statement the server stopped at max_statement_time, and a write that lost a conflict
 // with one committed on another Galera node (after Pool::transaction's own retries).
-spur::Middleware database_unavailable() {
-    return [](spur::Request& req, spur::Response&, spur::Next next) -> spur::Task<> {
-        bool unavailable = false, too_slow = false;
-        try {
-            co_await next();
-        } catch (const spur::mysql::Error& e) {
-            if (e.statement_timeout()) too_slow = true;
-            else if (e.connection_lost() || e.pool_timeout() || e.transaction_conflict()) unavailable = true;
-            else throw;
-            // The client gets a plain 503; the operator needs the cause (which node, which error).
-            req.log().warn("database unavailable",
-                           {spur::LogField{"mysql_error", boost::json::value(e.number())},
-                            spur::LogField{"detail", boost::json::value(boost::json::string_view(e.what()))}});
-        }
-        if (too_slow) throw spur::HttpError(503, "query_timeout", "The query took too long; narrow it down and try again");
-        if (unavailable) throw spur::HttpError(503, "service_unavailable", "The database is unavailable, try again shortly");
-    };
+std::optional<spur::HttpError> database_unavailable(const spur::mysql::Error& e, spur::Request& req) {
+    const bool too_slow = e.statement_timeout();
+    if (!too_slow && !e.connection_lost() && !e.pool_timeout() && !e.transaction_conflict()) return std::nullopt;
+    // The client gets a plain 503; the operator needs the cause (which node, which error).
+    req.log().warn("database unavailable",
+                   {spur::LogField{"mysql_error", boost::json::value(e.number())},
+                    spur::LogField{"detail", boost::json::value(boost::json::string_view(e.what()))}});
+    if (too_slow) return spur::HttpError(503, "query_timeout", "The query took too long; narrow it down and try again");
+    return spur::HttpError(503, "service_unavailable", "The database is unavailable, try again shortly");
 }
 
 // Everything under /api is about the signed-in user (or answers a token): no shared cache may
@@ -116,7 +108,7 @@ spur::App build_app(Services& s) {
     // is refused by Fetch Metadata (API clients send no such headers and pass).
     app.use(mw::cross_origin_protection());
     app.use(mw::compression());
-    app.use(database_unavailable());
+    app.on_exception<spur::mysql::Error>(database_unavailable);
     spur::every(app, s.config.token_purge_interval, [&s]() -> spur::Task<> {
         co_await auth::purge_revocations(s.db);
         co_await auth::purge_tokens(s.db);

@@ -37,14 +37,11 @@ bool serve(spur::App& app, const std::filesystem::path& root) {
         res.type("html").send(*index);
     };
     // Client-side routes (/texts/42, /keys): a browser navigation to a path no route serves
-    // gets the app, which routes it. Runs before routing answers its 404, and only then.
-    app.use([send_index](spur::Request& req, spur::Response& res, spur::Next next) -> spur::Task<> {
-        if (req.route_pattern().empty() && wants_html(req) && !is_api(req.path())) {
-            send_index(res);
-            co_return;
-        }
-        co_await next();
-    });
+    // gets the app, which routes it. Runs before routing answers its 404, and only then (a
+    // step that answers ends the chain).
+    app.use(spur::before([send_index](spur::Request& req, spur::Response& res) {
+        if (req.route_pattern().empty() && wants_html(req) && !is_api(req.path())) send_index(res);
+    }));
     app.get("/", [send_index](spur::Request&, spur::Response& res) { send_index(res); }).undocumented();
 
     spur::middleware::StaticOptions assets;
