@@ -124,6 +124,7 @@ Task<> App::handle(Request& req, Response& res) {
 Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
     // C++ forbids co_await inside a catch block, so the failure is carried out of it.
     std::optional<HttpError> failure;
+    std::exception_ptr foreign;  // neither HttpError nor ValidationError: on_exception's, or a 500
     std::string unexpected;
     detail::RouteMatch match;  // the router's verdict, read by the chain
     // Tells the connection, once, that this request may suspend: it then writes the answers
@@ -158,27 +159,31 @@ Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
     } catch (const HttpError& e) {
         failure.emplace(e);
     } catch (...) {
-        const auto error = std::current_exception();
+        foreign = std::current_exception();
+    }
+    if (!failure && !foreign) co_return;
+    // The client left and the server cancelled the handler: nobody will read an answer, and
+    // every further co_await would throw operation_aborted anyway. (Nor is what the
+    // cancellation threw mapped: a mapper's log line would blame the database for a client
+    // that hung up.)
+    if ((co_await boost::asio::this_coro::cancellation_state).cancelled() != boost::asio::cancellation_type::none) {
+        res.status(499);
+        co_return;
+    }
+    if (foreign) {
         try {
             for (const auto& map : impl_->exception_mappers) {
-                if (auto answer = map(error, req)) {
+                if (auto answer = map(foreign, req)) {
                     failure.emplace(std::move(*answer));
                     break;
                 }
             }
-            if (!failure) unexpected = detail::exception_message(error);
+            if (!failure) unexpected = detail::exception_message(foreign);
         } catch (...) {
-            unexpected = fmt::format("{} (and its on_exception mapper failed: {})", detail::exception_message(error),
+            unexpected = fmt::format("{} (and its on_exception mapper failed: {})", detail::exception_message(foreign),
                                      detail::exception_message(std::current_exception()));
         }
         if (!failure) failure.emplace(500, "internal_error", "Internal Server Error");
-    }
-    if (!failure) co_return;
-    // The client left and the server cancelled the handler: nobody will read an answer, and
-    // every further co_await would throw operation_aborted anyway.
-    if ((co_await boost::asio::this_coro::cancellation_state).cancelled() != boost::asio::cancellation_type::none) {
-        res.status(499);
-        co_return;
     }
     if (!unexpected.empty())
         impl_->options.log(LogRecord{.level = LogLevel::error,
