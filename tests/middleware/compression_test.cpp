@@ -1,7 +1,17 @@
 #include <spur/middleware/compression.hpp>
 
 #include <spur/app.hpp>
+#include <spur/offload.hpp>
 #include <spur/testing/client.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "support/flag.hpp"
 
 #include <catch2/catch.hpp>
 #include <zlib.h>
@@ -101,6 +111,49 @@ TEST_CASE("large bodies are compressed off the I/O thread with the same result",
     auto r = c.get("/json", {{"Accept-Encoding", "gzip"}});
     CHECK(r.header("Content-Encoding") == "gzip");
     CHECK(inflate_body(r.body, true) == big_json);
+}
+
+TEST_CASE("Cache-Control no-transform is a directive matched in any case, not a substring", "[middleware][compression]") {
+    App app = make_app();
+    app.get("/upper", [](Request&, Response& res) { res.type("text").set("Cache-Control", "public, No-Transform").send(std::string(5000, 'x')); });
+    app.get("/lookalike", [](Request&, Response& res) { res.type("text").set("Cache-Control", "x-no-transformer=1").send(std::string(5000, 'x')); });
+    testing::Client c(app);
+    CHECK(c.get("/upper", {{"Accept-Encoding", "gzip"}}).header("Content-Encoding").empty());
+    CHECK(c.get("/lookalike", {{"Accept-Encoding", "gzip"}}).header("Content-Encoding") == "gzip");
+}
+
+namespace {
+// Takes the blocking pool's one slot until `release` is raised.
+Task<> hold_blocking_pool(spur::test::Flag* release) {
+    auto wait = [release] { release->wait(); };
+    co_await spur::offload(wait);
+}
+}  // namespace
+
+TEST_CASE("a full blocking pool sends a large body uncompressed rather than a 503", "[middleware][compression]") {
+    middleware::CompressionOptions o;
+    o.offload_above = 1000;
+    App app = make_app(o);
+    spur::test::Flag release;
+    int created = 0;
+    app.post("/items", [&](Request&, Response& res) -> Task<> {
+        auto ex = co_await boost::asio::this_coro::executor;
+        auto& context = boost::asio::query(ex, boost::asio::execution::context);
+        spur::set_blocking_threads(context, 1);
+        spur::set_blocking_queue_limit(context, 1);
+        boost::asio::co_spawn(ex, hold_blocking_pool(&release), boost::asio::detached);
+        co_await boost::asio::post(ex, boost::asio::use_awaitable);  // the holder has its slot
+        ++created;
+        res.status(201).type("json").set("Location", "/items/1").send(big_json);
+    });
+    testing::Client c(app);
+    auto r = c.post("/items", "", {{"Accept-Encoding", "gzip"}});
+    release.raise();
+    CHECK(r.status == 201);
+    CHECK(created == 1);
+    CHECK(r.header("Location") == "/items/1");
+    CHECK(r.header("Content-Encoding").empty());
+    CHECK(r.body == big_json);
 }
 
 TEST_CASE("error bodies of compressible type are compressed too", "[middleware][compression]") {

@@ -1,5 +1,6 @@
 #include <spur/middleware/compression.hpp>
 
+#include <spur/http_error.hpp>
 #include <spur/offload.hpp>
 #include <spur/strings.hpp>
 
@@ -88,6 +89,14 @@ bool skip(const Request& req, const Response& res) {
            res.producer() || !res.get("Content-Encoding").empty();
 }
 
+// Cache-Control's no-transform directive (RFC 9111 §5.2: directive names are case-insensitive).
+bool has_no_transform(std::string_view cache_control) {
+    ListItems items(cache_control);
+    while (auto item = items.next())
+        if (boost::beast::iequals(trim(item->substr(0, item->find('='))), "no-transform")) return true;
+    return false;
+}
+
 // Where a compressed body replaces the original: only when it is smaller.
 void apply(Response& res, std::string compressed, Encoding encoding) {
     if (compressed.size() >= res.body().size()) return;
@@ -102,7 +111,7 @@ std::optional<Encoding> decide(const CompressionOptions& opts, const Request& re
     if (skip(req, res) || !opts.compressible(res.get("Content-Type"))) return std::nullopt;
     res.vary("Accept-Encoding");
     if (res.body().size() < opts.threshold) return std::nullopt;
-    if (res.get("Cache-Control").find("no-transform") != std::string_view::npos) return std::nullopt;
+    if (has_no_transform(res.get("Cache-Control"))) return std::nullopt;
     return choose(req.header("Accept-Encoding"));
 }
 
@@ -126,8 +135,15 @@ Middleware compression(CompressionOptions options) {
         if (!encoding) co_return;
         const std::string& body = res.body();
         auto work = [&body, encoding = *encoding, level = opts->level] { return deflate_body(body, encoding, level); };
-        std::string compressed = co_await spur::offload(work);
-        apply(res, std::move(compressed), *encoding);
+        std::optional<std::string> compressed;
+        try {
+            compressed = co_await spur::offload(work);
+        } catch (const HttpError& e) {
+            // The blocking pool is full: the answer goes out as it is rather than become a 503
+            // (for a write, one the client would repeat after it had taken effect).
+            if (e.status() != 503) throw;
+        }
+        if (compressed) apply(res, std::move(*compressed), *encoding);
     };
     return detail::AfterStep{std::move(step), std::move(later)};
 }
