@@ -134,3 +134,35 @@ TEST_CASE("streamed responses are collected whole - HEAD skips the producer", "[
     CHECK(h.body.empty());
     CHECK(produced == 1);
 }
+
+TEST_CASE("vary merges every Vary line the response has, and adds nothing already listed", "[core][response]") {
+    spur::Response res;
+    res.append("Vary", "Cookie");
+    res.vary("Accept-Encoding");
+    CHECK(res.get("Vary") == "Cookie, Accept-Encoding");
+
+    spur::Response two;
+    two.append("Vary", "Cookie");
+    two.append("Vary", "Origin");
+    two.vary("Accept-Encoding");
+    CHECK(two.get("Vary") == "Cookie, Origin, Accept-Encoding");
+    CHECK(std::distance(two.header().equal_range("Vary").first, two.header().equal_range("Vary").second) == 1);
+
+    spur::Response empty_first;
+    empty_first.append("Vary", "");
+    empty_first.append("Vary", "Origin");
+    empty_first.vary("Accept-Encoding");
+    CHECK(empty_first.get("Vary") == "Origin, Accept-Encoding");
+
+    spur::Response listed_later;
+    listed_later.append("Vary", "Cookie");
+    listed_later.append("Vary", "accept-encoding");
+    listed_later.vary("Accept-Encoding");
+    CHECK(std::distance(listed_later.header().equal_range("Vary").first, listed_later.header().equal_range("Vary").second) == 2);
+
+    spur::Response star;
+    star.append("Vary", "Cookie");
+    star.append("Vary", "*");
+    star.vary("Origin");
+    CHECK(star.get("Vary") == "Cookie");
+}

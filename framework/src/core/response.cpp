@@ -84,13 +84,13 @@ int Response::status() const noexcept { return static_cast<int>(header_.result_i
 
 Response& Response::set(std::string_view name, std::string_view value) {
     check_header(name, value);
-    header_.set(name, value);
+    detail::replace_field(header_, detail::field_of(name), name, value);
     return *this;
 }
 
 Response& Response::append(std::string_view name, std::string_view value) {
     check_header(name, value);
-    header_.insert(name, value);
+    header_.insert(detail::field_of(name), name, value);
     return *this;
 }
 
@@ -102,17 +102,30 @@ Response& Response::unset(std::string_view name) {
 std::string_view Response::get(std::string_view name) const { return detail::field_value(header_, name); }
 
 Response& Response::vary(std::string_view field) {
-    std::string_view current = detail::field_value(header_, http::field::vary);
-    if (current.empty()) {  // the usual case: no string built, the field found by its enum
+    std::string_view first;
+    std::size_t fields = 0;
+    for (const auto& f : header_) {
+        if (f.name() != http::field::vary) continue;
+        if (fields++ == 0) first = f.value();
+        if (f.value() == "*") return *this;
+        ListItems listed(f.value());
+        while (auto item = listed.next())
+            if (beast::iequals(*item, field)) return *this;
+    }
+    if (fields == 0 || (fields == 1 && first.empty())) {  // the usual case: no string built
         check_header("Vary", field);
-        detail::replace_field(header_, http::field::vary, "Vary", field);  // an empty Vary is replaced
+        detail::replace_field(header_, http::field::vary, "Vary", field);
         return *this;
     }
-    if (current == "*") return *this;
-    ListItems listed(current);
-    while (auto item = listed.next())
-        if (beast::iequals(*item, field)) return *this;
-    return set("Vary", current.empty() ? std::string(field) : std::string(current) + ", " + std::string(field));
+    // Every Vary line the response has, merged into one with `field`: a cache that honoured
+    // only some of them could hand one client's answer to another.
+    std::string merged;
+    for (const auto& f : header_) {
+        if (f.name() != http::field::vary || f.value().find_first_not_of(" \t") == std::string_view::npos) continue;
+        merged.append(f.value()).append(", ");
+    }
+    merged.append(field);
+    return set("Vary", merged);
 }
 
 Response& Response::type(std::string_view content_type) {

@@ -29,6 +29,34 @@ inline std::string_view field_value(const ResponseHeader& header, std::string_vi
     return {};
 }
 
+/// The enum of header name `name`, the names handlers set most looked up without Beast's hash
+/// table (which costs as much as the rest of a Response::set).
+inline boost::beast::http::field field_of(std::string_view name) noexcept {
+    using boost::beast::iequals;
+    using boost::beast::http::field;
+    switch (name.size()) {
+        case 4:
+            if (iequals(name, "Vary")) return field::vary;
+            if (iequals(name, "ETag")) return field::etag;
+            break;
+        case 8:
+            if (iequals(name, "Location")) return field::location;
+            break;
+        case 10:
+            if (iequals(name, "Set-Cookie")) return field::set_cookie;
+            break;
+        case 12:
+            if (iequals(name, "Content-Type")) return field::content_type;
+            break;
+        case 13:
+            if (iequals(name, "Cache-Control")) return field::cache_control;
+            break;
+        default:
+            break;
+    }
+    return boost::beast::http::string_to_field(name);
+}
+
 /// Sets `name` (whose enum is `known`, or field::unknown) to `value`, as basic_fields::set does
 /// (earlier values removed, the new one last), for a name and value already validated.
 inline void replace_field(ResponseHeader& header, boost::beast::http::field known, std::string_view name,
