@@ -57,8 +57,8 @@ public:
     /// exception_handler do — instead of the logged 500 an unexpected exception gets:
     ///
     ///     app.on_exception<db::Error>([](const db::Error& e, spur::Request&) -> std::optional<spur::HttpError> {
-    ///         if (e.lost_connection()) return spur::HttpError(503, "service_unavailable", "Try again shortly");
-    ///         return std::nullopt;  // not this one: a logged 500
+    ///         if (e.retryable()) return spur::HttpError(503, "service_unavailable", "Try again shortly");
+    ///         return std::nullopt;  // not this mapper's: the next one, or the logged 500
     ///     });
     ///
     /// Mappers are tried in registration order until one returns an error; HttpError and

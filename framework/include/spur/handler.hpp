@@ -132,13 +132,15 @@ Middleware before(std::function<void(Request&, Response&)> step);
 /// adds a header that depends on the answer — run in place, without a coroutine frame:
 ///
 ///     app.use(spur::after([](spur::Request&, spur::Response& res) {
-///         if (res.status() >= 500) res.set("Retry-After", "5");
+///         if (res.get("Cache-Control").empty()) res.set("Cache-Control", "no-store");
 ///     }));
 ///
 /// `step` runs once the later middleware and the handler have returned, also when one of them
-/// answered without calling next(); it does not run when they threw (the error boundary
-/// answers those, as it would for a coroutine middleware whose `co_await next()` threw). A
-/// chain of before and after steps around a synchronous handler runs without a coroutine.
+/// answered without calling next(); it does not run when they threw — a thrown HttpError, the
+/// router's 404/405 — because the error boundary renders those after the chain unwound, as
+/// past a coroutine middleware whose `co_await next()` threw. A step that throws replaces the
+/// answer with that error. A chain of before and after steps around a synchronous handler
+/// runs without a coroutine.
 /// Throws std::invalid_argument if `step` is empty.
 Middleware after(std::function<void(Request&, Response&)> step);
 
