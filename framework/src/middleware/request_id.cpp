@@ -3,6 +3,8 @@
 #include <spur/random.hpp>
 #include <spur/response.hpp>
 
+#include "util/header_fields.hpp"
+
 namespace spur::middleware {
 
 namespace {
@@ -24,10 +26,11 @@ bool sane(std::string_view id, std::size_t max_length) {
 Middleware request_id(RequestIdOptions options) {
     Response probe;
     probe.set(options.header, "id");  // the name is checked once, here; every id is sane()'s alphabet
-    return before([options = std::move(options)](Request& req, Response& res) {
+    const auto field = boost::beast::http::string_to_field(options.header);  // looked up once
+    return before([options = std::move(options), field](Request& req, Response& res) {
         std::string_view incoming = req.header(options.header);
         std::string id = options.trust_incoming && sane(incoming, options.max_length) ? std::string(incoming) : random_uuid();
-        res.header().set(options.header, id);
+        detail::replace_field(res.header(), field, options.header, id);
         req.id(std::move(id));
     });
 }
