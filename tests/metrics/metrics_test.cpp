@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <thread>
 
 TEST_CASE("the exposition follows Prometheus's text format: HELP, TYPE, escaped labels, cumulative buckets", "[metrics][concurrency]") {
@@ -86,6 +87,31 @@ TEST_CASE("updates from several threads are all counted", "[metrics][concurrency
     CHECK(c.labels({"1"}).value() == 10000);
     CHECK(h.get().count() == 20000);
     CHECK(h.get().cumulative() == std::vector<std::uint64_t>{13336, 20000, 20000});
+}
+
+TEST_CASE("a thread's cached series belong to their own family, also after a registry is gone", "[metrics][concurrency]") {
+    // Two families with the same label values, looked up in turns from one thread: each keeps
+    // its own count (the thread's cache is keyed by family, not by label values alone).
+    spur::MetricsRegistry r;
+    auto& a = r.counter("a_total", "A.", {"route"});
+    auto& b = r.counter("b_total", "B.", {"route"});
+    for (int i = 0; i < 3; ++i) {
+        a.labels({"/x"}).inc();
+        b.labels({"/x"}).inc(2);
+    }
+    CHECK(a.labels({"/x"}).value() == 3);
+    CHECK(b.labels({"/x"}).value() == 6);
+    CHECK(&a.labels({"/x"}) != &b.labels({"/x"}));
+    // Registries made and destroyed in a row (their families likely at the same addresses):
+    // a new one starts from zero, never finding the old one's series through the cache.
+    for (int round = 0; round < 5; ++round) {
+        auto fresh = std::make_unique<spur::MetricsRegistry>();
+        auto& c = fresh->counter("c_total", "C.", {"route"});
+        CHECK(c.labels({"/x"}).value() == 0);
+        c.labels({"/x"}).inc();
+        CHECK(c.labels({"/x"}).value() == 1);
+        CHECK(fresh->expose().find("c_total{route=\"/x\"} 1\n") != std::string::npos);
+    }
 }
 
 // With SPUR_METRICS_OUT set (the promtool_check_metrics CTest fixture) the exposition of a

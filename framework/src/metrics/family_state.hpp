@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -38,8 +39,12 @@ struct LabelEqual {
     }
 };
 
+/// A number no other family of this process had or will have (the thread caches' key).
+std::uint64_t next_family_serial() noexcept;
+
 template <class S>
 struct FamilyState {
+    const std::uint64_t serial = next_family_serial();
     std::string name;
     std::string help;
     std::vector<std::string> label_names;
