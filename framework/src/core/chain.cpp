@@ -6,8 +6,10 @@
 #include <spur/detail/contract_fwd.hpp>
 #include <spur/detail/parse_json.hpp>
 
+#include <array>
 #include <exception>
 #include <stdexcept>
+#include <typeinfo>
 
 namespace spur::detail {
 
@@ -95,23 +97,35 @@ Chain::SyncRun Chain::try_run_sync(Task<>& rest) {
     const Inputs* in = match.route->handler.inputs();
     // What endpoint() would await before the handler: reading or parsing the body, extractors.
     if (!sync || (in && in->prepare) || body_needs_work(req_, in)) return SyncRun::declined;
-    for (std::size_t i = 0; const Middleware* mw = layer(i); ++i)
-        if (!mw->target<BeforeStep>() && !mw->target<AfterStep>()) return SyncRun::declined;
+    // Each layer's step, found once: asking a std::function for its target compares type
+    // names, and a mismatch costs a strcmp.
+    struct Steps {
+        const BeforeStep* before;
+        const AfterStep* after;
+    };
+    std::array<Steps, 24> steps;  // filled up to `count`, left uninitialised past it
+    std::size_t count = 0;
+    for (; const Middleware* mw = layer(count); ++count) {
+        if (count == steps.size()) return SyncRun::declined;  // a chain this long takes the coroutine path
+        const std::type_info& type = mw->target_type();
+        if (type == typeid(BeforeStep)) steps[count] = {mw->target<BeforeStep>(), nullptr};
+        else if (type == typeid(AfterStep)) steps[count] = {nullptr, mw->target<AfterStep>()};
+        else return SyncRun::declined;
+    }
     // Down through the before steps to the handler, or to a step that answered; then back up
     // through the after steps of the layers passed on the way, innermost first.
     std::size_t reached = 0;
     bool answered = false;
-    for (; const Middleware* mw = layer(reached); ++reached) {
+    for (; reached < count; ++reached) {
         started_ = reached + 1;
-        if (const auto* before = mw->target<BeforeStep>(); before && !step(*before)) {
+        if (steps[reached].before && !step(*steps[reached].before)) {
             answered = true;
             break;
         }
     }
     if (!answered) sync(req_, res_);
     for (std::size_t i = reached; i-- > 0;) {
-        const auto* after = layer(i)->target<AfterStep>();
-        if (after && !after->step(req_, res_)) {
+        if (steps[i].after && !steps[i].after->step(req_, res_)) {
             rest = finish_after(i);
             return SyncRun::continues;
         }
