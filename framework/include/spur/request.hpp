@@ -40,6 +40,8 @@ public:
     /// With a `wire` (the transport's, which must outlive the request) the body may still be
     /// on it, read when first asked for; without, the message's body is complete.
     explicit Request(Message message, std::string_view remote_address = {}, detail::Wire* wire = nullptr);
+    /// The same for a parsed header whose body (if any) is on `wire`: the header moves in once.
+    explicit Request(Message::header_type&& header, std::string_view remote_address = {}, detail::Wire* wire = nullptr);
     // Views into the message are handed out; the request stays where it was built.
     Request(const Request&) = delete;
     Request& operator=(const Request&) = delete;

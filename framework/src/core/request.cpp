@@ -71,6 +71,11 @@ Request::Request(Message message, std::string_view remote_address, detail::Wire*
     split_target();
 }
 
+Request::Request(Message::header_type&& header, std::string_view remote_address, detail::Wire* wire)
+    : message_(std::move(header)), remote_address_(remote_address), wire_(wire), body_done_(!wire || wire->body_complete()) {
+    split_target();
+}
+
 bool Request::body_is_streamed() const noexcept { return route_ && route_->stream_body; }
 
 bool Request::cancels_on_disconnect() const noexcept { return !route_ || route_->cancel_on_disconnect; }

@@ -168,7 +168,7 @@ private:
         body_complete_ = parser.is_done();
         upgrade_.reset();  // only the route handling this request may ask for an upgrade
         Wire* wire = body_complete_ ? static_cast<Wire*>(&whole_body_) : &body;
-        auto& req = exchange.request.emplace(Request::Message(std::move(message.base())), remote_, wire);
+        auto& req = exchange.request.emplace(std::move(message.base()), remote_, wire);
         resolve_client(req, server_.trusted_proxies, options_.forwarded_header, transport_.secure());
         exchange.response.emplace();
         state_.request = &req;
