@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -28,6 +29,8 @@ namespace {
 constexpr std::size_t log_shard_count = 16;
 // What a shard keeps allocated between batches; a burst's larger buffer is given back.
 constexpr std::size_t log_kept_capacity = 64 * 1024;
+// The longest the writer sleeps without looking for lines (see State::run).
+constexpr std::chrono::milliseconds idle_recheck{50};
 
 std::size_t this_thread_shard() {
     static std::atomic<std::size_t> next{0};
@@ -142,8 +145,14 @@ void BufferedLog::State::run() {
         // `pending` is counted before a line is appended and `sleeping` read after (both
         // sequentially consistent): either this sees the line, or its writer sees the sleep
         // and wakes it.
+        // The sleep is also bounded: glibc before 2.41 can lose a pthread_cond_signal sent
+        // without the mutex while its waiter times out of another wait (sourceware bug 25847),
+        // and here it was lost often enough under load that lines piled up until half of
+        // max_bytes (4 MiB by default) made the next one urgent. Waking to look every
+        // `idle_recheck` bounds what a lost wake-up costs.
         sleeping.store(true);
-        wake.wait(lock, [&] { return asked() || pending.load() > 0; });
+        while (!wake.wait_for(lock, idle_recheck, [&] { return asked() || pending.load() > 0; })) {
+        }
         sleeping.store(false);
         if (!asked()) wake.wait_for(lock, options.linger, asked);
         const std::uint64_t request = flush_requested;
