@@ -100,3 +100,26 @@ TEST_CASE("a mapped exception goes through on_error like any error", "[core][app
     CHECK(seen == "bad_argument");
     CHECK_THROWS_AS(app.on_exception<std::exception>(nullptr), std::invalid_argument);
 }
+
+TEST_CASE("an HttpError refuses a header that would split the response where it is made", "[core][app][errors]") {
+    CHECK_THROWS_AS(HttpError(503, "busy", "Busy").with_header("Retry-After", "1\r\nSet-Cookie: a=b"), std::invalid_argument);
+    CHECK_THROWS_AS(HttpError(503, "busy", "Busy").with_header("Bad Name", "1"), std::invalid_argument);
+    spur::test::CapturedLog log;
+    App app(spur::AppOptions{log.sink()});
+    app.on_exception<std::runtime_error>([](const std::runtime_error&, Request&) -> std::optional<HttpError> {
+        return HttpError(503, "busy", "Busy").with_header("Retry-After", "1").with_header("X-Bad", "a\nInjected: 1");
+    });
+    app.get("/handler", [](Request&, Response&) {
+        throw HttpError(503, "busy", "Busy").with_header("Retry-After", "1").with_header("X-Bad", "a\r\nInjected: 1");
+    });
+    app.get("/mapped", [](Request&, Response&) { throw std::runtime_error("store down"); });
+    Client c(app);
+    for (const char* path : {"/handler", "/mapped"}) {
+        auto r = c.get(path);
+        CHECK(r.status == 500);
+        CHECK(r.header("Injected").empty());
+        CHECK(r.header("Retry-After").empty());  // nothing of the half-made error reaches the answer
+    }
+    CHECK(log.contains("CR, LF or NUL in header value"));
+    CHECK_FALSE(log.contains("error handler failed"));
+}

@@ -29,6 +29,8 @@ public:
     const std::string& message() const noexcept { return message_; }
 
     /// Adds a header to the error response (e.g. `Allow`, `Retry-After`, `WWW-Authenticate`).
+    /// Throws std::invalid_argument if the name is not an RFC 9110 token or the value holds CR,
+    /// LF or NUL (as Response::set does), so a bad header fails where the error is made.
     HttpError& with_header(std::string name, std::string value);
     /// Headers added by with_header, in order.
     const std::vector<std::pair<std::string, std::string>>& headers() const noexcept { return headers_; }

@@ -1,4 +1,7 @@
 #include <spur/http_error.hpp>
+#include <spur/response.hpp>
+
+#include <stdexcept>
 
 namespace spur {
 
@@ -11,6 +14,10 @@ HttpError::HttpError(int status, std::string message)
     : HttpError(status, default_error_code(status), std::move(message)) {}
 
 HttpError& HttpError::with_header(std::string name, std::string value) {
+    // Checked where the error is made: a bad header found only while the error is rendered
+    // left a half-rendered answer and a log blaming the error handler.
+    if (!is_valid_header_name(name)) throw std::invalid_argument("HttpError::with_header: invalid header name");
+    if (!is_valid_header_value(value)) throw std::invalid_argument("HttpError::with_header: CR, LF or NUL in header value");
     headers_.emplace_back(std::move(name), std::move(value));
     return *this;
 }
