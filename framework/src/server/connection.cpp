@@ -57,15 +57,14 @@ public:
                 if (!c.pipeline_.empty() && !co_await c.pipeline_.flush(transport, c.options_.write_timeout, c.log()))
                     break;
                 if (!c.begin_wait(first)) break;
-#if !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
-                // The answer just left; the client's next request cannot be here yet. Reading
-                // now would be a receive that finds nothing (epoll's Asio tries every read at
-                // once): the read starts after the event loop's next turn, when it likely is
-                // there. io_uring's reads wait in the kernel and need no such turn.
-                if (!first) co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
-#endif
                 boost::system::error_code ec;
-                c.reader_.received_first(co_await transport.read_some(c.reader_.first_buffer(first), ec));
+                const auto buffer = c.reader_.first_buffer(first);
+                std::size_t n = 0;
+                if (first)
+                    n = co_await transport.read_some(buffer, ec);
+                else  // the answer just left: see read_next()
+                    n = co_await transport.read_next(buffer, ec);
+                c.reader_.received_first(n);
                 state.idle.store(false, std::memory_order_relaxed);
                 if (ec) break;
             }
@@ -250,7 +249,7 @@ private:
             if (ec) co_return false;
         }
         boost::system::error_code ec;
-        transport_.tcp().expires_after(allowance);
+        transport_.expires_after(allowance);
         co_await reader_.read_some(ec);
         co_return !ec;
     }
@@ -284,7 +283,7 @@ private:
         if (!first && server_.stopping.load(std::memory_order_relaxed)) return false;
         state_.idle.store(true, std::memory_order_relaxed);
         if (!first) state_.fresh.store(false, std::memory_order_relaxed);
-        transport_.tcp().expires_after(first ? options_.header_timeout : options_.idle_timeout);
+        transport_.expires_after(first ? options_.header_timeout : options_.idle_timeout);
         if (!first) {  // memory an idle connection does not need
             reader_.idle();
             writer_.release();

@@ -71,7 +71,7 @@ Task<bool> RequestReader::read_header(HeaderScanner& scanner, Rejection& rejecti
             if (!co_await held.flush(transport_, options_.write_timeout, log)) co_return false;
             deadline_set = false;
         }
-        if (!std::exchange(deadline_set, true)) transport_.tcp().expires_after(options_.header_timeout);
+        if (!std::exchange(deadline_set, true)) transport_.expires_after(options_.header_timeout);
         boost::system::error_code ec;
         co_await read_some(ec);
         if (ec) co_return false;

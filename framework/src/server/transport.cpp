@@ -2,10 +2,21 @@
 
 #include "server/pace.hpp"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <array>
 #include <stdexcept>
 
 namespace spur::detail {
+
+Task<std::size_t> Transport::read_next(net::mutable_buffer buffer, boost::system::error_code& ec) {
+#if !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+    co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
+#endif
+    co_return co_await read_some(buffer, ec);
+}
 
 Task<std::size_t> Transport::write(std::span<const net::const_buffer> buffers, boost::system::error_code& ec,
                                    std::chrono::milliseconds allowance) {
@@ -30,7 +41,7 @@ Task<std::size_t> Transport::write(std::span<const net::const_buffer> buffers, b
     Pace pace(allowance == unbounded ? std::chrono::milliseconds(0) : allowance, min_rate_);
     std::size_t first = 0;
     while (first < count) {
-        if (allowance != unbounded) tcp_.expires_after(pace.begin());
+        if (allowance != unbounded) expires_after(pace.begin());
         const std::span<const net::const_buffer> left(rest.data() + first, count - first);
         std::size_t n = co_await write_some(left, ec);
         if (ec) break;

@@ -20,15 +20,21 @@ namespace spur::detail {
 
 class WsSession;
 
-/// Reads, writes and closes one connection's stream. Read deadlines are the caller's: set
-/// them on tcp() (Beast's tcp_stream) before each read. Errors are reported, never thrown.
+/// Reads, writes and closes one connection's stream. Deadlines are the caller's: set them
+/// with expires_after() before a read or write. Errors are reported, never thrown.
 class Transport {
 public:
     Transport(beast::tcp_stream& tcp, bool secure) noexcept : tcp_(tcp), secure_(secure) {}
     virtual ~Transport() = default;
 
-    /// The TCP stream underneath: deadlines, the socket, the peer address.
+    /// The TCP stream underneath: the socket, the peer address, the executor.
     beast::tcp_stream& tcp() noexcept { return tcp_; }
+    /// Reads and writes that wait from now on must end within `allowance`, or the connection
+    /// is closed and they report beast::error::timeout (Beast's tcp_stream semantics: the
+    /// deadline binds only while an operation waits).
+    virtual void expires_after(std::chrono::steady_clock::duration allowance) { tcp_.expires_after(allowance); }
+    /// No deadline (the WebSocket and HTTP/2 layers keep their own).
+    virtual void expires_never() { tcp_.expires_never(); }
     /// Whether the stream is encrypted (TLS).
     bool secure() const noexcept { return secure_; }
     /// The minimum rate (bytes/s; 0 = none) write() holds a client to.
@@ -36,6 +42,11 @@ public:
 
     /// Reads at least one byte into `buffer`; eof, reset and timeout come back in `ec`.
     virtual Task<std::size_t> read_some(net::mutable_buffer buffer, boost::system::error_code& ec) = 0;
+    /// read_some() for the next request on a kept-alive connection, started after a turn of
+    /// the event loop. The answer just left, so the request cannot be here yet: reading now
+    /// would be a receive that finds nothing (epoll's Asio tries every read at once), while
+    /// after the turn it likely is there. io_uring's reads wait in the kernel: no turn there.
+    virtual Task<std::size_t> read_next(net::mutable_buffer buffer, boost::system::error_code& ec);
     /// Writes every byte of `buffers` (a gathered write of at most 8 buffers); returns the
     /// bytes written. What the socket takes at once goes out without waiting; the rest must
     /// keep min_write_rate() with `allowance` to spare (Pace), or the connection is closed

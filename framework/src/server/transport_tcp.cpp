@@ -1,8 +1,15 @@
 // Plain TCP: the transport, and the entry point for a plain connection.
 #include "server/connection.hpp"
+#include "server/deadline.hpp"
 #include "server/transport.hpp"
 #include "server/websocket/stream_session.hpp"
 
+#include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -10,6 +17,8 @@
 #include <sys/uio.h>
 
 #include <array>
+#include <memory>
+#include <optional>
 
 #include <cerrno>
 
@@ -19,22 +28,83 @@ namespace {
 
 constexpr std::size_t linger_bytes = 256 * 1024;
 
+// The completion of a read or write under the connection's LazyDeadline: the deadline learns
+// that the operation ended before the coroutine resumes. Carries the awaiting coroutine's
+// executor, allocator and cancellation slot, so Asio treats it as that coroutine's handler.
+template <class Handler>
+struct Timed {
+    LazyDeadline* deadline;
+    Handler handler;
+
+    void operator()(boost::system::error_code ec, std::size_t n) {
+        deadline->end(ec);
+        std::move(handler)(ec, n);
+    }
+
+    using executor_type = net::associated_executor_t<Handler>;
+    executor_type get_executor() const noexcept { return net::get_associated_executor(handler); }
+    using allocator_type = net::associated_allocator_t<Handler>;
+    allocator_type get_allocator() const noexcept { return net::get_associated_allocator(handler); }
+    using cancellation_slot_type = net::associated_cancellation_slot_t<Handler>;
+    cancellation_slot_type get_cancellation_slot() const noexcept { return net::get_associated_cancellation_slot(handler); }
+};
+
 class TcpTransport final : public Transport {
 public:
-    explicit TcpTransport(beast::tcp_stream& stream) noexcept : Transport(stream, false), stream_(stream) {}
+    explicit TcpTransport(beast::tcp_stream& stream)
+        : Transport(stream, false), stream_(stream),
+          deadline_(std::make_shared<LazyDeadline>(stream.get_executor(), stream.socket())) {
+        const auto executor = stream.get_executor();  // target() points into this copy
+        if (const auto* io = executor.target<net::io_context::executor_type>()) io_ = *io;
+    }
+    ~TcpTransport() override { deadline_->detach(); }
+    TcpTransport(const TcpTransport&) = delete;
+    TcpTransport& operator=(const TcpTransport&) = delete;
+
+    // The socket's own reads and writes, not Beast's tcp_stream's: those arm and cancel a
+    // timer around every operation, and the deadline here costs a stored time instead.
+    void expires_after(std::chrono::steady_clock::duration allowance) override { deadline_->expires_after(allowance); }
+    void expires_never() override { deadline_->expires_never(); }
 
     // Asio's own awaitable, returned rather than awaited in a coroutine of ours: one frame
     // less per read, and one less alive for every idle connection.
     Task<std::size_t> read_some(net::mutable_buffer buffer, boost::system::error_code& ec) override {
-        return stream_.async_read_some(buffer, net::redirect_error(net::use_awaitable, ec));
+        Token t = token(ec);
+        return net::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this](auto handler, net::mutable_buffer b) { start_read(b, std::move(handler)); },
+            t, buffer);
+    }
+
+    // One posted function starts the read: cheaper than suspending and resuming the
+    // coroutine for the turn and then again for the read.
+    Task<std::size_t> read_next(net::mutable_buffer buffer, boost::system::error_code& ec) override {
+#if defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT)
+        return read_some(buffer, ec);
+#else
+        Token t = token(ec);
+        return net::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this](auto handler, net::mutable_buffer b) {
+                auto start = [this, b, handler = std::move(handler)]() mutable { start_read(b, std::move(handler)); };
+                if (io_)
+                    net::post(*io_, std::move(start));
+                else
+                    net::post(stream_.get_executor(), std::move(start));
+            },
+            t, buffer);
+#endif
     }
 
     // A response almost always fits the socket's send buffer: Transport::write sends it with
-    // write_now(), in one sendmsg, without an asynchronous operation, its deadline timer and
-    // the resumption (a third of spur's instructions per request). Only what the socket does
-    // not take comes here.
+    // write_now(), in one sendmsg, without an asynchronous operation and the resumption (a
+    // third of spur's instructions per request). Only what the socket does not take comes here.
     Task<std::size_t> write_some(std::span<const net::const_buffer> buffers, boost::system::error_code& ec) override {
-        return stream_.async_write_some(buffers, net::redirect_error(net::use_awaitable, ec));
+        Token t = token(ec);
+        return net::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this](auto handler, std::span<const net::const_buffer> b) {
+                deadline_->begin();
+                stream_.socket().async_write_some(b, Timed<decltype(handler)>{deadline_.get(), std::move(handler)});
+            },
+            t, buffers);
     }
 
     std::size_t write_now(std::span<const net::const_buffer> buffers, boost::system::error_code& ec) override {
@@ -80,7 +150,18 @@ public:
     }
 
 private:
+    using Token = decltype(net::redirect_error(net::use_awaitable, std::declval<boost::system::error_code&>()));
+    static Token token(boost::system::error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
+
+    template <class Handler>
+    void start_read(net::mutable_buffer buffer, Handler handler) {
+        deadline_->begin();
+        stream_.socket().async_read_some(buffer, Timed<Handler>{deadline_.get(), std::move(handler)});
+    }
+
     beast::tcp_stream& stream_;
+    std::shared_ptr<LazyDeadline> deadline_;
+    std::optional<net::io_context::executor_type> io_;  // the executor, without type erasure
 };
 
 }  // namespace

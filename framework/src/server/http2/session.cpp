@@ -112,7 +112,7 @@ Task<> H2Session::run(std::string already_read) {
     state_.idle.store(true, std::memory_order_relaxed);
     // Deadlines are the watch's (idle, header block) and each write's; a read may wait as long
     // as streams are open. (The HTTP/1.1 reader or the TLS handshake left an expiry behind.)
-    transport_.tcp().expires_never();
+    transport_.expires_never();
 
     auto executor = transport_.tcp().get_executor();
     auto self = shared_from_this();

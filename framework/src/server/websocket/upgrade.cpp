@@ -10,7 +10,7 @@ Task<> serve_websocket(ServerContext& server, ConnectionState& state, Transport&
                        Response& res, const WsHandler* handler) {
     std::shared_ptr<WsSession> session;
     if (handler) {
-        transport.tcp().expires_never();  // the WebSocket layer runs its own handshake and idle timers
+        transport.expires_never();  // the WebSocket layer runs its own handshake and idle timers
         session = co_await transport.accept_websocket(req.message(), res, server.options.websocket, server.app.log());
     }
     if (!session) res.status(499);
