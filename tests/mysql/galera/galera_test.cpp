@@ -56,6 +56,17 @@ Config only(Config c, std::vector<Host> hosts) {
     return c;
 }
 
+// Returns once the pool's node has applied what the cluster committed before the call: a node
+// returns from DDL once it has run it, and the other nodes apply it in their own time, so a table
+// just created through one node may not yet exist on another. A causal read (wsrep_sync_wait = 1)
+// waits for that node's applier to catch up; the CREATE applied, the table stays.
+spur::Task<> sees_table(Pool& pool, std::string table) {
+    auto lease = co_await pool.acquire();
+    co_await lease->query("SET SESSION wsrep_sync_wait = 1");
+    co_await lease->query("SELECT COUNT(*) FROM " + table);
+    co_await lease->query("SET SESSION wsrep_sync_wait = 0");
+}
+
 // Node n as root, through its socket (for SET GLOBAL).
 Config root_of(int n) {
     Config c;
@@ -261,6 +272,11 @@ TEST_CASE("jobs claimed through two Galera nodes run exactly once each", "[galer
         spur::test::run(io, jobs.create_table());
         for (int i = 0; i < 150; ++i) spur::test::run(io, jobs.enqueue("work", std::to_string(i)));
     }
+    {
+        Pool node2(only(config, {config.hosts[1]})), node3(only(config, {config.hosts[2]}));
+        spur::test::run(io, sees_table(node2, "galera_jobs"));
+        spur::test::run(io, sees_table(node3, "galera_jobs"));
+    }
     spur::test::Instance one(only(config, {config.hosts[0]}), o), two(only(config, {config.hosts[1]}), o);
     std::mutex m;
     std::map<std::uint64_t, int> runs;
@@ -296,6 +312,8 @@ TEST_CASE("an Idempotency-Key raced for through two Galera nodes is taken once",
     spur::mysql::IdempotencyStore first(node1, o), second(node2, o);
     spur::test::run(io, node1.query("DROP TABLE IF EXISTS galera_idempotency"));
     spur::test::run(io, first.create_table());
+    // Without this the race below could reach a node 2 that has not yet applied the CREATE.
+    spur::test::run(io, sees_table(node2, "galera_idempotency"));
     using Outcome = spur::middleware::IdempotencyBegin::Outcome;
     int both = 0, neither = 0;
     for (int i = 0; i < 40; ++i) {
