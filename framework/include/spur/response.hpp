@@ -93,7 +93,9 @@ public:
     /// Runs `hook` once the response has been written — or the client left before it was
     /// complete, and status() then reads 499 (nginx's "client closed request") — innermost
     /// registration first. For logs and metrics: the time, status and bytes_sent() are final.
-    /// A throwing hook is logged and ignored.
+    /// The header is the one the app set: Date, Server and Content-Length that the server
+    /// wrote itself are not in it (bytes_sent() is the body's size). A throwing hook is logged
+    /// and ignored.
     Response& on_finish(std::function<void(Response&)> hook);
     /// The registered finish hooks (run by the server and the test client after the write).
     std::vector<std::function<void(Response&)>>& finish_hooks() noexcept { return finish_hooks_; }

@@ -34,27 +34,26 @@ BodyFraming finish_response(Response& res, unsigned version, bool head_request, 
         if (present) h.set(name, value); else h.insert(name, value);
     };
     BodyFraming f;
-    const bool direct = res.finish_hooks().empty();
-    // Content-Length, into the framing's wire fields when nothing will look at the header.
+    // Content-Length, Date and Server the app did not set go into the framing's wire fields,
+    // which the writer appends to the head: not into the header, an allocation and a tree
+    // insert each. The finish hooks see the header as the app left it (as Node's
+    // getHeader('date') does not see the Date it writes); the body's size is bytes_sent().
     const auto put_length = [&](std::uint64_t n) {
         char digits[24];
         const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
         const std::string_view text(digits, static_cast<std::size_t>(end - digits));
-        if (has_length || !direct) return put(http::field::content_length, has_length, text);
+        if (has_length) return put(http::field::content_length, has_length, text);
         std::copy(text.begin(), text.end(), f.wire.length.begin());
         f.wire.length_size = static_cast<std::uint8_t>(text.size());
     };
     const auto date = current_http_date();
-    if (has_date || !direct || date.size() != f.wire.date.size()) {
+    if (has_date || date.size() != f.wire.date.size()) {
         put(http::field::date, has_date, date);
     } else {
         std::copy(date.begin(), date.end(), f.wire.date.begin());
         f.wire.date_set = true;
     }
-    if (!has_server) {
-        if (direct) f.wire.server = true;
-        else h.insert(http::field::server, "spur");
-    }
+    if (!has_server) f.wire.server = true;
     if (has_encoding) h.erase(http::field::transfer_encoding);
 
     const int status = res.status();

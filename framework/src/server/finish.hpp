@@ -19,10 +19,10 @@ struct BodyFraming {
     bool chunked = false;   ///< stream with chunked encoding
     bool keep_alive = true; ///< the final decision, also written as the Connection header
 
-    /// Date, Server and Content-Length when the server writes them itself after the
-    /// response's own fields (append_head) instead of inserting them into res.header(): an
-    /// allocation and a tree insert each, a sixth of a small request's instructions. Only for
-    /// a response without finish hooks, as nothing else looks at its header afterwards.
+    /// Date, Server and Content-Length the app did not set: the server writes them itself
+    /// after the response's own fields (append_head) instead of inserting them into
+    /// res.header(), an allocation and a tree insert each, a sixth of a small request's
+    /// instructions. Finish hooks see the header without them.
     struct WireFields {
         std::array<char, 29> date{};  ///< IMF-fixdate, when date_set
         bool date_set = false;

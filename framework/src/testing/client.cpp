@@ -113,7 +113,6 @@ Result Client::request(std::string_view method, std::string_view target, std::st
 
     const bool head = req.method() == "HEAD";
     auto framing = detail::finish_response(res, req.version(), head, req.keep_alive());
-    detail::add_wire_fields(res, framing);  // the server writes them; a test reads them here
     Result result;
     result.status = res.status();
     if (framing.stream) {
@@ -125,6 +124,8 @@ Result Client::request(std::string_view method, std::string_view target, std::st
     // As the server does: the hooks see the response once it is "written".
     res.bytes_sent(result.body.size());
     detail::run_finish_hooks(req, res, app_.log());
+    // The server writes these on the wire, after the hooks saw the header; a test reads them here.
+    detail::add_wire_fields(res, framing);
     result.headers = static_cast<const http::fields&>(res.header());
     return result;
 }
@@ -151,6 +152,7 @@ struct Stream::State {
     std::unique_ptr<Request> req;
     Response res;
     detail::BodyFraming framing;
+    Response wire;        // Date, Server, Content-Length: on the wire, not in res's header the hooks see
     std::string pending;  // arrived, not yet handed out by next_chunk()
     std::string events;   // handed to next_event(), not yet parsed
     bool done = false;
@@ -197,7 +199,10 @@ Stream::~Stream() {
 
 int Stream::status() const noexcept { return state_->res.status(); }
 
-std::string_view Stream::header(std::string_view name) const { return state_->res.get(name); }
+std::string_view Stream::header(std::string_view name) const {
+    const auto value = state_->res.get(name);
+    return value.empty() ? state_->wire.get(name) : value;
+}
 
 bool Stream::ended() const noexcept { return state_->done && state_->pending.empty(); }
 
@@ -263,7 +268,7 @@ Stream Client::open(std::string_view method, std::string_view target, const Head
     run_to_completion(*io_, app_.handle(*state->req, state->res));
     const bool head = state->req->method() == "HEAD";
     state->framing = detail::finish_response(state->res, state->req->version(), head, state->req->keep_alive());
-    detail::add_wire_fields(state->res, state->framing);
+    detail::add_wire_fields(state->wire, state->framing);
     auto* s = state.get();
     if (state->framing.stream) {
         net::co_spawn(*io_, state->res.producer()(state->writer),
