@@ -12,6 +12,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -73,37 +74,48 @@ void append_number(std::string& out, Number n, Format... format) {
 
 // The format of every request of a server that logs to a terminal or journald: written by hand,
 // as fmt::format's parse and dispatch of nine arguments cost three times the line itself.
-std::string dev_line(const Request& req, const Response& res, double ms, std::string_view id, std::string_view trace) {
+void dev_line(const Request& req, const Response& res, Clock::duration elapsed, std::string_view id,
+              std::string_view trace, std::string& line) {
     const std::string_view method = or_dash(req.method()), target = or_dash(req.target());
-    std::string line;
-    line.reserve(method.size() + target.size() + id.size() + trace.size() + 64);
     line.append(method).push_back(' ');
     line.append(target).push_back(' ');
     append_number(line, res.status());
     line.push_back(' ');
     append_number(line, body_bytes(res));
     line += "B ";
-    append_number(line, ms, std::chars_format::fixed, 3);
-    line += "ms";
+    // Milliseconds to three places from whole microseconds: to_chars of a double with a
+    // precision cost a fifth of the line.
+    const auto us = std::chrono::round<std::chrono::microseconds>(elapsed).count();
+    append_number(line, us / 1000);
+    const auto frac = static_cast<int>(us % 1000);
+    const char fraction[] = {'.', static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10),
+                             static_cast<char>('0' + frac % 10), 'm', 's'};
+    line.append(fraction, sizeof fraction);
     if (!id.empty()) line.append(" id=").append(id);
     if (!trace.empty()) line.append(" trace=").append(trace);
-    return line;
 }
 
-std::string format_line(AccessLogFormat format, const Request& req, const Response& res, double ms) {
+// The line, in a buffer of the thread's that the sink reads (it copies what it keeps): a
+// line per request without an allocation per line.
+std::string_view format_line(AccessLogFormat format, const Request& req, const Response& res, Clock::duration elapsed) {
     const auto id = request_id_of(req);
     const auto trace = trace_id_of(req);
+    const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
+    thread_local std::string line;
+    line.clear();
+    if (line.capacity() > 64 * 1024) line.shrink_to_fit();  // after a line with a huge target
     switch (format) {
         case AccessLogFormat::dev:
-            return dev_line(req, res, ms, id, trace);
+            dev_line(req, res, elapsed, id, trace, line);
+            return line;
         case AccessLogFormat::combined: {
             std::string referer = escape_quoted(req.header("Referer"));
             std::string agent = escape_quoted(req.header("User-Agent"));
-            return fmt::format("{} - - [{} +0000] \"{} {} HTTP/{}.{}\" {} {} \"{}\" \"{}\" {:.3f} {} {}",
-                               or_dash(req.ip()), clf_time(), or_dash(req.method()),
-                               or_dash(escape_quoted(req.target())), req.version() / 10, req.version() % 10, res.status(),
-                               body_bytes(res), referer.empty() ? "-" : referer, agent.empty() ? "-" : agent, ms,
-                               or_dash(id), or_dash(trace));
+            fmt::format_to(std::back_inserter(line), "{} - - [{} +0000] \"{} {} HTTP/{}.{}\" {} {} \"{}\" \"{}\" {:.3f} {} {}",
+                           or_dash(req.ip()), clf_time(), or_dash(req.method()), or_dash(escape_quoted(req.target())),
+                           req.version() / 10, req.version() % 10, res.status(), body_bytes(res),
+                           referer.empty() ? "-" : referer, agent.empty() ? "-" : agent, ms, or_dash(id), or_dash(trace));
+            return line;
         }
         case AccessLogFormat::json: {
             boost::json::object o;
@@ -118,7 +130,8 @@ std::string format_line(AccessLogFormat format, const Request& req, const Respon
             if (!id.empty()) o["request_id"] = id;
             if (!trace.empty()) o["trace_id"] = trace;
             if (auto ua = req.header("User-Agent"); !ua.empty()) o["user_agent"] = ua;
-            return detail::valid_utf8(boost::json::serialize(o));  // the path and User-Agent are the client's bytes
+            line = detail::valid_utf8(boost::json::serialize(o));  // the path and User-Agent are the client's bytes
+            return line;
         }
     }
     return {};
@@ -139,8 +152,7 @@ Middleware access_log(AccessLogOptions options) {
         const auto start = Clock::now();
         const AccessLogOptions* opts = shared.get();  // lives as long as the middleware
         res.on_finish([opts, &req, start](Response& r) {
-            double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-            opts->sink(format_line(opts->format, req, r, ms));
+            opts->sink(format_line(opts->format, req, r, Clock::now() - start));
         });
     });
 }
