@@ -179,7 +179,10 @@ Response& Response::clear_cookie(std::string_view name, const CookieOptions& opt
 }
 
 Response& Response::on_finish(std::function<void(Response&)> hook) {
-    if (hook) finish_hooks_.push_back(std::move(hook));
+    if (!hook) return *this;
+    // Room for a few at once: an app's access log and metrics each add one to every response.
+    if (finish_hooks_.capacity() == 0) finish_hooks_.reserve(4);
+    finish_hooks_.push_back(std::move(hook));
     return *this;
 }
 
