@@ -323,15 +323,25 @@ TEST_CASE("a custom error handler renders every error - including 404", "[core][
 
 TEST_CASE("a failing error handler falls back to a plain 500", "[core][app][errors]") {
     App app(spur::AppOptions{[](spur::LogLevel, std::string_view) {}});
-    app.on_error([](Request&, Response&, const HttpError&) -> Task<> {
+    app.use(spur::before([](Request&, Response& res) { res.set("X-Frame-Options", "DENY"); }));
+    app.on_error([](Request&, Response& res, const HttpError&) -> Task<> {
+        res.set("Cache-Control", "max-age=3600");
+        res.cookie("seen", "1");
+        res.type("html").send("<h1>half");
         throw std::runtime_error("renderer broke");
         co_return;
     });
-    app.get("/x", [](Request&, Response&) { throw HttpError(400, "bad", "Bad"); });
+    app.get("/x", [](Request&, Response&) { throw HttpError(429, "slow_down", "Later").with_header("Retry-After", "30"); });
     Client c(app);
     auto r = c.get("/x");
     CHECK(r.status == 500);
     CHECK(r.json().at("error").at("code") == "internal_error");
+    CHECK(r.header("Content-Type") == "application/json");
+    // What the middleware set stays; what the failed rendering and the original error set goes.
+    CHECK(r.header("X-Frame-Options") == "DENY");
+    CHECK(r.header("Cache-Control").empty());
+    CHECK(r.header("Set-Cookie").empty());
+    CHECK(r.header("Retry-After").empty());
 }
 
 TEST_CASE("calling next() twice is refused", "[core][app][errors]") {

@@ -192,7 +192,12 @@ Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
                                      .trace_id = req.trace().trace_id_hex()});
 
     bool rendered = false;
+    // The header as the chain left it: a failing error handler's fallback 500 goes out with
+    // what the middleware set (request id, CORS, security headers), not with the headers of the
+    // failed rendering (a Cache-Control, a cookie, the original error's Retry-After or Allow).
+    std::optional<Response::Header> chain_header;
     try {
+        if (impl_->error_handler) chain_header.emplace(res.header());
         detail::render_error(req, res, *failure);
         if (impl_->error_handler) {
             // A request run without a coroutine (try_run_sync) that failed suspends only here.
@@ -207,7 +212,10 @@ Task<> App::run(Request& req, Response& res, const HttpError* refusal) {
                                      .request_id = req.id(),
                                      .trace_id = req.trace().trace_id_hex()});
     }
-    if (!rendered) detail::render_error(req, res, HttpError(500, "internal_error", "Internal Server Error"));
+    if (!rendered) {
+        if (chain_header) res.header() = std::move(*chain_header);
+        detail::render_error(req, res, HttpError(500, "internal_error", "Internal Server Error"));
+    }
 }
 
 }  // namespace spur
