@@ -165,4 +165,11 @@ TEST_CASE("vary merges every Vary line the response has, and adds nothing alread
     star.append("Vary", "*");
     star.vary("Origin");
     CHECK(star.get("Vary") == "Cookie");
+
+    spur::Response to_star;
+    to_star.append("Vary", "Cookie");
+    to_star.append("Vary", "Origin");
+    to_star.vary("*");
+    CHECK(to_star.get("Vary") == "*");
+    CHECK(std::distance(to_star.header().equal_range("Vary").first, to_star.header().equal_range("Vary").second) == 1);
 }

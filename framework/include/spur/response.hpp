@@ -57,7 +57,8 @@ public:
     Response& unset(std::string_view name);
     /// The value of header `name`, or "" if absent.
     std::string_view get(std::string_view name) const;
-    /// Adds `field` to the Vary header unless it is already listed (case-insensitive).
+    /// Adds `field` to the Vary header unless it is already listed (case-insensitive) or the
+    /// header is "*"; vary("*") makes it "*".
     Response& vary(std::string_view field);
     /// Sets Content-Type; "json", "html", "text" and "bin" are shorthands.
     Response& type(std::string_view content_type);

@@ -102,6 +102,9 @@ Response& Response::unset(std::string_view name) {
 std::string_view Response::get(std::string_view name) const { return detail::field_value(header_, name); }
 
 Response& Response::vary(std::string_view field) {
+    // "*" (varies on more than headers) says all a list could: it replaces the list, as the
+    // vary module under Express does.
+    if (field == "*") return set("Vary", "*");
     std::string_view first;
     std::size_t fields = 0;
     for (const auto& f : header_) {
