@@ -15,6 +15,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include <mutex>
 #include <thread>
 
@@ -403,4 +405,32 @@ TEST_CASE("offload runs work on another thread and resumes with its result", "[c
     auto f = c.get("/fail");
     CHECK(f.status == 422);
     CHECK(f.json().at("error").at("code") == "invalid");
+}
+
+// The test client's result is the header as it goes out: the response's fields with the Date,
+// Server and Content-Length the server writes itself, once each. The finish hooks run after the
+// "write": they see the header without those three, and what they set reaches no client.
+TEST_CASE("the test client shows the header as written, once each, whatever the finish hooks do", "[core][app]") {
+    App app;
+    std::string seen;
+    app.get("/x", [&](Request&, Response& res) {
+        res.on_finish([&](Response& r) {
+            seen = std::string(r.get("Server")) + "|" + std::string(r.get("Content-Length")) + "|" +
+                   std::to_string(r.get("Date").size());
+            r.set("Server", "hooked");
+            r.set("Content-Length", "1");
+        });
+        res.send("hello");
+    });
+    Client c(app);
+    auto r = c.get("/x");
+    CHECK(seen == "||0");
+    std::map<std::string, int> count;
+    for (const auto& field : r.headers) ++count[std::string(field.name_string())];
+    CHECK(count["Server"] == 1);
+    CHECK(count["Content-Length"] == 1);
+    CHECK(count["Date"] == 1);
+    CHECK(r.header("Server") == "spur");
+    CHECK(r.header("Content-Length") == "5");
+    CHECK(r.body == "hello");
 }

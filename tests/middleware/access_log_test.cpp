@@ -155,3 +155,34 @@ TEST_CASE("the access log shows a trace made for the request, and makes none for
     CHECK(boost::json::parse(log.lines[1]).at("trace_id").as_string() == traced.body);
     CHECK(boost::json::parse(log.lines[2]).at("trace_id") == fails.json().at("error").at("trace_id"));  // the error body's
 }
+
+// Each line is built in a buffer the thread reuses; a sink that causes another access line on
+// the same thread (here an in-process request to a second app) must not find its own line
+// overwritten or freed under it.
+TEST_CASE("a sink that logs another request on its thread keeps its own line intact", "[middleware][access_log]") {
+    Lines inner_log;
+    App inner;
+    inner.use(middleware::access_log(inner_log.options(middleware::AccessLogFormat::dev)));
+    inner.get("/inner", [](Request&, Response& res) { res.send(std::string(5000, 'i')); });
+    testing::Client inner_client(inner);
+
+    std::vector<std::string> before, after;
+    App outer;
+    middleware::AccessLogOptions o;
+    o.format = middleware::AccessLogFormat::dev;
+    o.sink = [&](std::string_view line) {
+        before.emplace_back(line);
+        inner_client.get("/inner?" + std::string(3000, 'q'));  // a longer line: the buffer would grow
+        after.emplace_back(line);
+    };
+    outer.use(middleware::access_log(o));
+    outer.get("/outer", [](Request&, Response& res) { res.send("abc"); });
+    testing::Client c(outer);
+    c.get("/outer");
+    c.get("/outer");
+    REQUIRE(before.size() == 2);
+    REQUIRE(inner_log.lines.size() == 2);
+    CHECK(after == before);
+    CHECK(before[0].rfind("GET /outer 200 3B ", 0) == 0);
+    CHECK(inner_log.lines[1].rfind("GET /inner?qqq", 0) == 0);
+}

@@ -95,19 +95,16 @@ void dev_line(const Request& req, const Response& res, Clock::duration elapsed, 
     if (!trace.empty()) line.append(" trace=").append(trace);
 }
 
-// The line, in a buffer of the thread's that the sink reads (it copies what it keeps): a
-// line per request without an allocation per line.
-std::string_view format_line(AccessLogFormat format, const Request& req, const Response& res, Clock::duration elapsed) {
+// The line, into `line` (empty).
+void format_line(AccessLogFormat format, const Request& req, const Response& res, Clock::duration elapsed,
+                 std::string& line) {
     const auto id = request_id_of(req);
     const auto trace = trace_id_of(req);
     const double ms = std::chrono::duration<double, std::milli>(elapsed).count();
-    thread_local std::string line;
-    line.clear();
-    if (line.capacity() > 64 * 1024) line.shrink_to_fit();  // after a line with a huge target
     switch (format) {
         case AccessLogFormat::dev:
             dev_line(req, res, elapsed, id, trace, line);
-            return line;
+            return;
         case AccessLogFormat::combined: {
             std::string referer = escape_quoted(req.header("Referer"));
             std::string agent = escape_quoted(req.header("User-Agent"));
@@ -115,7 +112,7 @@ std::string_view format_line(AccessLogFormat format, const Request& req, const R
                            or_dash(req.ip()), clf_time(), or_dash(req.method()), or_dash(escape_quoted(req.target())),
                            req.version() / 10, req.version() % 10, res.status(), body_bytes(res),
                            referer.empty() ? "-" : referer, agent.empty() ? "-" : agent, ms, or_dash(id), or_dash(trace));
-            return line;
+            return;
         }
         case AccessLogFormat::json: {
             boost::json::object o;
@@ -131,10 +128,21 @@ std::string_view format_line(AccessLogFormat format, const Request& req, const R
             if (!trace.empty()) o["trace_id"] = trace;
             if (auto ua = req.header("User-Agent"); !ua.empty()) o["user_agent"] = ua;
             line = detail::valid_utf8(boost::json::serialize(o));  // the path and User-Agent are the client's bytes
-            return line;
+            return;
         }
     }
-    return {};
+}
+
+// Writes the line through the sink from a buffer the thread reuses: no allocation per line.
+// The buffer is taken for the call, so a sink that causes another access line on this thread
+// (an in-process request) gets a buffer of its own, not this line's.
+void log_line(const AccessLogOptions& opts, const Request& req, const Response& res, Clock::duration elapsed) {
+    thread_local std::string kept;
+    std::string line = std::move(kept);
+    line.clear();
+    format_line(opts.format, req, res, elapsed, line);
+    opts.sink(line);
+    if (line.capacity() <= 64 * 1024) kept = std::move(line);  // not a huge target's line's
 }
 
 }  // namespace
@@ -152,7 +160,7 @@ Middleware access_log(AccessLogOptions options) {
         const auto start = Clock::now();
         const AccessLogOptions* opts = shared.get();  // lives as long as the middleware
         res.on_finish([opts, &req, start](Response& r) {
-            opts->sink(format_line(opts->format, req, r, Clock::now() - start));
+            log_line(*opts, req, r, Clock::now() - start);
         });
     });
 }

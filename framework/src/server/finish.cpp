@@ -99,8 +99,7 @@ BodyFraming finish_response(Response& res, unsigned version, bool head_request, 
     return f;
 }
 
-void add_wire_fields(Response& res, BodyFraming& framing) {
-    auto& h = res.header();
+void add_wire_fields(http::fields& h, BodyFraming& framing) {
     auto& wire = framing.wire;
     if (wire.date_set) h.insert(http::field::date, std::string_view(wire.date.data(), wire.date.size()));
     if (wire.server) h.insert(http::field::server, "spur");

@@ -37,9 +37,9 @@ struct BodyFraming {
 /// body where HTTP forbids one. `version` is the request's (10 or 11).
 BodyFraming finish_response(Response& res, unsigned version, bool head_request, bool keep_alive);
 
-/// Moves `framing.wire`'s fields into res.header(), for a caller that shows the header (the
-/// test client).
-void add_wire_fields(Response& res, BodyFraming& framing);
+/// Moves `framing.wire`'s fields into `fields`, for a caller that shows the header as it went
+/// out (the test client).
+void add_wire_fields(boost::beast::http::fields& fields, BodyFraming& framing);
 
 /// Runs the response's finish hooks once it is written, innermost first; a hook that throws
 /// is logged through `log` and the others still run.

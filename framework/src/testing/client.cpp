@@ -115,6 +115,10 @@ Result Client::request(std::string_view method, std::string_view target, std::st
     auto framing = detail::finish_response(res, req.version(), head, req.keep_alive());
     Result result;
     result.status = res.status();
+    // The header as it goes out: the response's own fields and the ones the server writes
+    // itself (which the hooks do not see); what a hook sets afterwards never reaches the wire.
+    result.headers = static_cast<const http::fields&>(res.header());
+    detail::add_wire_fields(result.headers, framing);
     if (framing.stream) {
         CollectingWriter writer(result.body);
         run_to_completion(*io_, res.producer()(writer));
@@ -124,9 +128,6 @@ Result Client::request(std::string_view method, std::string_view target, std::st
     // As the server does: the hooks see the response once it is "written".
     res.bytes_sent(result.body.size());
     detail::run_finish_hooks(req, res, app_.log());
-    // The server writes these on the wire, after the hooks saw the header; a test reads them here.
-    detail::add_wire_fields(res, framing);
-    result.headers = static_cast<const http::fields&>(res.header());
     return result;
 }
 
@@ -152,7 +153,7 @@ struct Stream::State {
     std::unique_ptr<Request> req;
     Response res;
     detail::BodyFraming framing;
-    Response wire;        // Date, Server, Content-Length: on the wire, not in res's header the hooks see
+    http::fields wire;    // Date, Server, Content-Length: on the wire, not in res's header the hooks see
     std::string pending;  // arrived, not yet handed out by next_chunk()
     std::string events;   // handed to next_event(), not yet parsed
     bool done = false;
@@ -201,7 +202,9 @@ int Stream::status() const noexcept { return state_->res.status(); }
 
 std::string_view Stream::header(std::string_view name) const {
     const auto value = state_->res.get(name);
-    return value.empty() ? state_->wire.get(name) : value;
+    if (!value.empty()) return value;
+    const auto wire = state_->wire[name];
+    return {wire.data(), wire.size()};
 }
 
 bool Stream::ended() const noexcept { return state_->done && state_->pending.empty(); }
