@@ -4,6 +4,8 @@
 #include <spur/offload.hpp>
 #include <spur/strings.hpp>
 
+#include "util/header_fields.hpp"
+
 #include <boost/beast/core/string.hpp>
 #include <zlib.h>
 
@@ -13,6 +15,8 @@
 #include <string>
 
 namespace spur::middleware {
+
+namespace http = boost::beast::http;
 
 namespace {
 
@@ -87,7 +91,7 @@ std::string deflate_body(const std::string& input, Encoding encoding, int level)
 bool skip(const Request& req, const Response& res) {
     const int status = res.status();
     return req.method() == "HEAD" || status < 200 || status == 204 || status == 206 || status == 304 ||
-           res.producer() || !res.get("Content-Encoding").empty();
+           res.producer() || !detail::field_value(res.header(), http::field::content_encoding).empty();
 }
 
 // Cache-Control's no-transform directive (RFC 9111 §5.2: directive names are case-insensitive).
@@ -109,10 +113,12 @@ void apply(Response& res, std::string compressed, Encoding encoding) {
 // The coding to compress the answer with, or none; adds Vary for every compressible answer,
 // compressed or not, as a cache must not hand a compressed copy to a client that did not ask.
 std::optional<Encoding> decide(const CompressionOptions& opts, const Request& req, Response& res) {
-    if (skip(req, res) || !opts.compressible(res.get("Content-Type"))) return std::nullopt;
+    // Fields by their enum: every answer passes here, and a lookup by name compares letters.
+    const auto& header = res.header();
+    if (skip(req, res) || !opts.compressible(detail::field_value(header, http::field::content_type))) return std::nullopt;
     res.vary("Accept-Encoding");
     if (res.body().size() < opts.threshold) return std::nullopt;
-    if (has_no_transform(res.get("Cache-Control"))) return std::nullopt;
+    if (has_no_transform(detail::field_value(header, http::field::cache_control))) return std::nullopt;
     return choose(req.header("Accept-Encoding"));
 }
 
