@@ -3,7 +3,8 @@
 
 Starts each server pinned to CPU 0, drives it with wrk pinned to CPU 1 (h2load for the HTTP/2
 rows, against spur and nginx: bench/http2.py), reads the server's CPU time from /proc before and
-after each run, and writes a Markdown table plus JSON and CSV files. Standard library only.
+after each run, and writes a Markdown table plus JSON and CSV files. The rows a target compares
+run side by side in interleaved rounds (measure_interleaved). Standard library only.
 """
 import argparse
 import csv
@@ -176,13 +177,26 @@ def summary(server, samples):
         "user_us_per_req": median("user_us_per_req"), "sys_us_per_req": median("sys_us_per_req"),
         "errors": sum(s["errors"] for s in samples), "non2xx": sum(s["non2xx"] for s in samples),
         "runs": [round(s.get("rps", 0)) for s in samples],
+        **({"mean_ms": median("mean_ms")} if all("mean_ms" in s for s in samples) else {}),
     }
 
 
-def measure(server, url, runs, seconds, warmup, connections, script=None):
-    load = lambda s: wrk(url, s, connections, script)
-    load(warmup)
-    return summary(server, [sample(server, load, seconds) for _ in range(runs)])
+def measure_interleaved(rows, runs, seconds, warmup):
+    """Measures `rows`, (label, server, load) with load(seconds) -> one run's result, side by
+    side: a warm-up per row, then round 1 of every row, round 2, … On this shared VM the
+    host's load moves throughput by up to 2× within minutes, and a ratio of two rows measured
+    minutes apart measured the host; interleaved, the same drift falls on every row alike.
+    Returns a summary per row, in order."""
+    for label, _, load in rows:
+        log(f"{label}, warm-up")
+        load(warmup)
+    samples = [[] for _ in rows]
+    for round_ in range(runs):
+        for (label, server, load), runs_ in zip(rows, samples):
+            runs_.append(sample(server, load, seconds))
+            log(f"{label}, round {round_ + 1}: {runs_[-1].get('rps', 0):.0f} req/s, "
+                f"{runs_[-1]['cpu_us_per_req']:.1f} us CPU/req {runs_[-1].get('tls', '')}")
+    return [summary(server, runs_) for (_, server, _), runs_ in zip(rows, samples)]
 
 
 def measure_http2(servers, rows, runs, seconds, warmup, port):
@@ -201,22 +215,12 @@ def measure_http2(servers, rows, runs, seconds, warmup, port):
                 return lambda s: wrk(url, s, c)
             return lambda s: http2.h2load(LOAD_CPU, url, s, c, m)
 
-        loads = [load(name, protocol, c, m) for _, name, protocol, c, m in rows]
-        for row, run in zip(rows, loads):
-            log(f"{row[0]}: {row[1]}, warm-up")
-            run(warmup)
-        samples = [[] for _ in rows]
-        for round_ in range(runs):
-            for row, run, runs_ in zip(rows, loads, samples):
-                runs_.append(sample(started[row[1]][0], run, seconds))
-                log(f"{row[0]}: {row[1]}, round {round_ + 1}: {runs_[-1].get('rps', 0):.0f} req/s, "
-                    f"{runs_[-1]['cpu_us_per_req']:.1f} us CPU/req {runs_[-1].get('tls', '')}")
-        for (scenario, name, protocol, _, _), runs_ in zip(rows, samples):
+        summaries = measure_interleaved([(f"{sc}: {name}", started[name][0], load(name, protocol, c, m))
+                                         for sc, name, protocol, c, m in rows], runs, seconds, warmup)
+        for (scenario, name, protocol, _, _), r in zip(rows, summaries):
             server = started[name][0]
-            r = summary(server, runs_)
             if protocol != "http/1.1":
                 r["p50_ms"] = r["p99_ms"] = None  # h2load reports a mean, not percentiles
-                r["mean_ms"] = statistics.median(s["mean_ms"] for s in runs_)
             r.update({"scenario": scenario, "server": http2.label(name)})
             results.append(r)
             if r["errors"] + r["non2xx"] > 0:
@@ -228,20 +232,24 @@ def measure_http2(servers, rows, runs, seconds, warmup, port):
     return results
 
 
-def measure_ws(server, ws_load, target, runs, seconds, connections, message_bytes=32):
-    """WebSocket echo round trips driven by bench/ws_load.cpp on the load core."""
-    samples = []
-    for _ in range(runs):
-        before = cpu_seconds(server.pid)
-        out = subprocess.run(["taskset", "-c", LOAD_CPU, ws_load, str(server.port), target, str(connections),
-                              str(seconds), str(message_bytes)], capture_output=True, text=True, check=True).stdout
-        r = json.loads(out)
-        r["cpu_us_per_req"] = (cpu_seconds(server.pid) - before) * 1e6 / max(1, r["messages"])
-        samples.append(r)
-    median = lambda key: statistics.median(s[key] for s in samples)
-    return {"rps": median("rps"), "p50_ms": median("p50"), "p99_ms": median("p99"),
-            "cpu_us_per_req": median("cpu_us_per_req"), "peak_rss_mib": memory_kib(server.pid, "VmHWM") / 1024,
-            "errors": sum(s["errors"] for s in samples), "non2xx": 0, "runs": [round(s["rps"]) for s in samples]}
+def ws(ws_load, port, target, seconds, connections, message_bytes=32):
+    """One run of WebSocket echo round trips driven by bench/ws_load.cpp on the load core;
+    a message counts as a request."""
+    out = subprocess.run(["taskset", "-c", LOAD_CPU, ws_load, str(port), target, str(connections), str(seconds),
+                          str(message_bytes)], capture_output=True, text=True, check=True).stdout
+    r = json.loads(out)
+    r.update({"requests": r["messages"], "non2xx": 0})
+    return r
+
+
+def block(scenario):
+    """The interleaved group a scenario's rows are measured in (measure_interleaved): the rows
+    a target compares share one. spur-app's rows sit with the framework's, for /healthz ÷
+    spur's /json."""
+    for prefix, name in (("TechEmpower", "techempower"), ("websocket", "websocket"), ("/json (2 cores", "two cores")):
+        if scenario.startswith(prefix):
+            return name
+    return "one core"
 
 
 def idle_connections(server, count, path):
@@ -516,33 +524,36 @@ def main():
         plan = [(sc, n, path.replace("{text_id}", str(text_id)), scripts.get(script, script), c)
                 for sc, n, path, script, c in plan]
 
-    results, port = [], 18300
-    current = None
+    results, port = [None] * len(plan), 18300
+    started = {}
     try:
-        for scenario, name, path, script, c in plan:
-            if current is None or current.key != name:
-                if current:
-                    current.stop()
-                    current = None
+        for group in dict.fromkeys(block(p[0]) for p in plan):
+            # A server per row, so that its peak RSS is the row's own.
+            rows = [(i, p) for i, p in enumerate(plan) if block(p[0]) == group]
+            for i, (_, name, _, _, _) in rows:
                 port += 1
-                current = servers[name](port)
-                current.key = name
-            log(f"{scenario}: {name}")
-            if script == "ws":
-                r = measure_ws(current, f"{bench_bin}/ws_load", path, runs, seconds, c)
-            else:
-                r = measure(current, f"http://127.0.0.1:{port}{path}", runs, seconds, warmup, c, script)
-            r.update({"scenario": scenario, "server": name})
-            if script and script.endswith("pipeline.lua"):
-                r["p50_ms"] = r["p99_ms"] = None  # wrk records no latency for a pipelined batch
-            results.append(r)
-            log(f"  {r['rps']:.0f} req/s, p99 {ms(r['p99_ms'])} ms, {r['cpu_us_per_req']:.1f} us CPU/req")
-            if r["errors"] + r["non2xx"] > 0:
-                log(f"  warning: {r['errors']} socket errors and {r['non2xx']} non-2xx answers in this scenario; "
-                    f"the server's last log lines:\n{current.log_tail()}")
-        if current:
-            current.stop()
-            current = None
+                started[i] = servers[name](port)
+
+            def load(server, path, script, c):
+                if script == "ws":
+                    return lambda s: ws(f"{bench_bin}/ws_load", server.port, path, s, c)
+                return lambda s: wrk(f"http://127.0.0.1:{server.port}{path}", s, c, script)
+
+            summaries = measure_interleaved([(f"{sc}: {name}", started[i], load(started[i], path, script, c))
+                                             for i, (sc, name, path, script, c) in rows], runs, seconds, warmup)
+            for (i, (scenario, name, _, script, _)), r in zip(rows, summaries):
+                r.update({"scenario": scenario, "server": name})
+                if script and script.endswith("pipeline.lua"):
+                    r["p50_ms"] = r["p99_ms"] = None  # wrk records no latency for a pipelined batch
+                results[i] = r
+                log(f"{scenario}: {name}: {r['rps']:.0f} req/s, p99 {ms(r['p99_ms'])} ms, "
+                    f"{r['cpu_us_per_req']:.1f} us CPU/req")
+                if r["errors"] + r["non2xx"] > 0:
+                    log(f"  warning: {r['errors']} socket errors and {r['non2xx']} non-2xx answers in this scenario; "
+                        f"the server's last log lines:\n{started[i].log_tail()}")
+            for server in started.values():
+                server.stop()
+            started = {}
         if h2_plan:
             results += measure_http2(servers, h2_plan, runs, seconds, warmup, 18900)
         calls = []
@@ -563,8 +574,8 @@ def main():
                 finally:
                     s.stop()
     finally:
-        if current:
-            current.stop()
+        for server in started.values():
+            server.stop()
 
     write_outputs(args.out, results, idle, args.quick, calls)
 
