@@ -1,9 +1,19 @@
 #include <spur/middleware/security_headers.hpp>
 
 #include <spur/app.hpp>
+#include <spur/detail/response_access.hpp>
+#include <spur/router.hpp>
 #include <spur/testing/client.hpp>
 
+#include "server/wire_routes.hpp"
+#include "support/test_server.hpp"
+
 #include <catch2/catch.hpp>
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
 
 using namespace spur;
 
@@ -43,4 +53,132 @@ TEST_CASE("a header value that would split the response is refused at setup", "[
     middleware::SecurityHeadersOptions o;
     o.referrer_policy = "no-referrer\r\nSet-Cookie: x=1";
     CHECK_THROWS_AS(middleware::security_headers(o), std::invalid_argument);
+}
+
+// The headers are preset on the response (detail::PresetFields): they go to the wire as one
+// block and enter the header only when something asks for it. To the app they are fields
+// like any other.
+TEST_CASE("the headers are fields like any other to get, set, append, unset and header()",
+          "[middleware][security_headers]") {
+    App app;
+    app.use(middleware::security_headers());
+    std::string seen;
+    app.get("/", [&](Request&, Response& res) {
+        seen = std::string(res.get("x-frame-options"));
+        res.unset("Referrer-Policy");
+        res.append("Content-Security-Policy", "default-src 'self'");
+        res.set("X-Request-Note", "kept");
+        res.send("ok");
+    });
+    app.get("/walk", [](Request&, Response& res) {
+        std::size_t frame_lines = 0;
+        for (const auto& field : res.header())
+            if (field.name_string() == "X-Frame-Options") ++frame_lines;
+        res.send(std::to_string(frame_lines));
+    });
+    testing::Client c(app);
+    auto r = c.get("/");
+    CHECK(seen == "DENY");
+    CHECK(r.header("Referrer-Policy").empty());
+    CHECK(r.header("X-Request-Note") == "kept");
+    std::vector<std::string> csp;
+    for (const auto& field : r.headers)
+        if (field.name_string() == "Content-Security-Policy") csp.emplace_back(field.value());
+    CHECK(csp == std::vector<std::string>{"frame-ancestors 'none'", "default-src 'self'"});
+    CHECK(c.get("/walk").body == "1");
+}
+
+TEST_CASE("a second security_headers() replaces the first's values, one line each", "[middleware][security_headers]") {
+    middleware::SecurityHeadersOptions embed;
+    embed.frame_options = "SAMEORIGIN";
+    embed.referrer_policy = "";
+    App app;
+    app.use(middleware::security_headers());
+    Router inner;
+    inner.use(middleware::security_headers(embed));
+    inner.get("/page", [](Request&, Response& res) { res.send("ok"); });
+    app.mount("/embed", inner);
+    testing::Client c(app);
+    auto r = c.get("/embed/page");
+    std::map<std::string, int> count;
+    for (const auto& field : r.headers) ++count[std::string(field.name_string())];
+    CHECK(r.header("X-Frame-Options") == "SAMEORIGIN");
+    CHECK(count["X-Frame-Options"] == 1);
+    CHECK(count["X-Content-Type-Options"] == 1);
+    // The second set has no Referrer-Policy: the first's stays, as a set() would have left it.
+    CHECK(r.header("Referrer-Policy") == "no-referrer");
+}
+
+TEST_CASE("over the wire each header goes out once, overridden, removed or not, on every kind of answer",
+          "[middleware][security_headers][server]") {
+    App app = test::quiet_app();
+    app.use(middleware::security_headers());
+    std::mutex mutex;
+    std::string hooked;
+    app.get("/plain", [&](Request&, Response& res) {
+        res.on_finish([&](Response& r) {
+            std::lock_guard lock(mutex);
+            hooked = std::string(r.get("X-Frame-Options")) + "|" + std::string(r.get("Content-Security-Policy"));
+        });
+        res.send("hello");
+    });
+    app.get("/override", [](Request&, Response& res) {
+        res.set("X-Frame-Options", "SAMEORIGIN").unset("Referrer-Policy").send("hello");
+    });
+    app.get("/walked", [](Request&, Response& res) {
+        res.header().set("X-Walked", "yes");
+        res.send("hello");
+    });
+    app.get("/stream", [](Request&, Response& res) {
+        res.stream([](BodyWriter& w) -> Task<> { co_await w.write("hello"); });
+    });
+    app.get("/fail", [](Request&, Response&) { throw HttpError(503, "busy"); });
+    test::TestServer srv(app);
+    const auto count = [](const test::RawResponse& r) {
+        std::map<std::string, int> n;
+        for (const auto& field : r) ++n[std::string(field.name_string())];
+        return n;
+    };
+    test::RawConnection c(srv.port());
+    c.send(test::get("/plain") + test::get("/override") + test::get("/walked") + test::get("/stream") +
+           test::get("/fail") + test::get("/missing"));  // pipelined: one batch
+    for (std::string_view path : {"/plain", "/override", "/walked", "/stream", "/fail", "/missing"}) {
+        INFO(path);
+        auto r = c.read_response();
+        REQUIRE(r);
+        auto n = count(*r);
+        CHECK(n["X-Content-Type-Options"] == 1);
+        CHECK(n["Content-Security-Policy"] == 1);
+        CHECK(n["Cross-Origin-Opener-Policy"] == 1);
+        CHECK(n["X-Frame-Options"] == 1);
+        CHECK((*r)["X-Frame-Options"] == (path == "/override" ? "SAMEORIGIN" : "DENY"));
+        CHECK(n["Referrer-Policy"] == (path == "/override" ? 0 : 1));
+        CHECK(n["Date"] == 1);
+        if (path == "/walked") CHECK((*r)["X-Walked"] == "yes");
+        if (path == "/plain" || path == "/override") CHECK(r->body() == "hello");
+    }
+    c.send("HEAD /plain HTTP/1.1\r\nHost: t\r\n\r\n");
+    auto head = c.read_response(true);
+    REQUIRE(head);
+    CHECK(count(*head)["X-Frame-Options"] == 1);
+    CHECK((*head)["Content-Length"] == "5");
+    CHECK(test::eventually([&] {
+        std::lock_guard lock(mutex);
+        return hooked == "DENY|frame-ancestors 'none'";
+    }));
+}
+
+TEST_CASE("a preset refuses fields the server or Response write themselves, and a name twice",
+          "[middleware][security_headers]") {
+    using Fields = std::vector<std::pair<std::string, std::string>>;
+    for (const char* name : {"Content-Length", "transfer-encoding", "Connection", "Date", "Server", "Content-Type", "Vary",
+                             "Set-Cookie", "Location", "Upgrade"}) {
+        INFO(name);
+        CHECK_THROWS_AS(detail::PresetFields(Fields{{name, "x"}}), std::invalid_argument);
+    }
+    CHECK_THROWS_AS(detail::PresetFields(Fields{{"X-A", "1"}, {"x-a", "2"}}), std::invalid_argument);
+    CHECK_THROWS_AS(detail::PresetFields(Fields{{"X A", "1"}}), std::invalid_argument);
+    CHECK_THROWS_AS(detail::PresetFields(Fields{{"X-A", "1\r\nX-B: 2"}}), std::invalid_argument);
+    detail::PresetFields ok(Fields{{"X-A", "1"}, {"Permissions-Policy", "camera=()"}});
+    CHECK(ok.wire() == "X-A: 1\r\nPermissions-Policy: camera=()\r\n");
 }

@@ -4,6 +4,7 @@
 // independent client (python3-h2) in tests/http2/.
 #if SPUR_TEST_HTTP2
 #include <spur/middleware/access_log.hpp>
+#include <spur/middleware/security_headers.hpp>
 #include <spur/server.hpp>
 #include <spur/spur.hpp>
 
@@ -65,6 +66,7 @@ TEST_CASE("an h2c stream is routed through the app's middleware, and its hooks r
         rec->lines.emplace_back(line);
     };
     app.use(spur::middleware::access_log(log));
+    app.use(spur::middleware::security_headers());  // preset fields: the h2 head has them too
     app.use([rec](spur::Request&, spur::Response& res, spur::Next next) -> spur::Task<> {
         res.on_finish([rec](spur::Response& r) { rec->status(r.status()); });
         res.set("X-Middleware", "ran");
@@ -91,6 +93,8 @@ TEST_CASE("an h2c stream is routed through the app's middleware, and its hooks r
     };
     CHECK(has("x-middleware", "ran"));
     CHECK(has("server", "spur"));
+    CHECK(has("x-frame-options", "DENY"));
+    CHECK(std::count_if(a.headers.begin(), a.headers.end(), [](const auto& h) { return h.first == "x-frame-options"; }) == 1);
     CHECK(std::none_of(a.headers.begin(), a.headers.end(), [](const auto& h) { return h.first == "connection"; }));
     auto& p = c.answer(post);
     CHECK(p.status == 200);

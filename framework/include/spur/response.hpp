@@ -19,6 +19,11 @@
 
 namespace spur {
 
+namespace detail {
+class PresetFields;
+struct ResponseAccess;
+}  // namespace detail
+
 /// A typed value as JSON (defined in <spur/contract/contract.hpp>).
 template <class T>
 boost::json::value to_json(const T& value);
@@ -115,12 +120,30 @@ public:
     const BodyProducer& producer() const noexcept { return producer_; }
     /// The declared length of a streamed body, if known.
     std::optional<std::uint64_t> stream_length() const noexcept { return stream_length_; }
-    /// Status and header fields, for anything this class does not cover.
-    Header& header() noexcept { return header_; }
-    const Header& header() const noexcept { return header_; }
+    /// Status and header fields, for anything this class does not cover. Fields a middleware
+    /// presets on every response (security_headers()) are written to the wire without
+    /// entering the header; the first call here inserts them, so it may allocate (and throw
+    /// std::bad_alloc). set, append, unset and get see them without that.
+    Header& header() {
+        if (preset_) materialize();
+        return header_;
+    }
+    const Header& header() const {
+        if (preset_) materialize();
+        return header_;
+    }
 
 private:
-    Header header_;
+    friend struct detail::ResponseAccess;
+    // Inserts the preset fields into the header (the header looks the same to every reader
+    // before and after: hence const).
+    void materialize() const;
+    // The header for an operation on field `known` (or `name`): with the preset fields
+    // inserted first if one of them is that field.
+    Header& fields_for(boost::beast::http::field known, std::string_view name);
+
+    mutable Header header_;
+    mutable const detail::PresetFields* preset_ = nullptr;  // owned by the middleware that set it
     std::string body_;
     BodyProducer producer_;
     std::optional<std::uint64_t> stream_length_;

@@ -1,5 +1,6 @@
 #include <spur/response.hpp>
 
+#include <spur/detail/response_access.hpp>
 #include <spur/http_error.hpp>
 #include <spur/strings.hpp>
 
@@ -82,24 +83,39 @@ Response& Response::status(int code) {
 
 int Response::status() const noexcept { return static_cast<int>(header_.result_int()); }
 
+void Response::materialize() const {
+    const auto* preset = preset_;
+    preset_ = nullptr;  // even if an insert throws: never inserted twice
+    for (const auto& e : preset->entries()) header_.insert(e.field, e.name, e.value);
+}
+
+Response::Header& Response::fields_for(http::field known, std::string_view name) {
+    if (preset_ && preset_->find(known, name)) materialize();
+    return header_;
+}
+
 Response& Response::set(std::string_view name, std::string_view value) {
     check_header(name, value);
-    detail::replace_field(header_, detail::field_of(name), name, value);
+    const auto known = detail::field_of(name);
+    detail::replace_field(fields_for(known, name), known, name, value);
     return *this;
 }
 
 Response& Response::append(std::string_view name, std::string_view value) {
     check_header(name, value);
-    header_.insert(detail::field_of(name), name, value);
+    const auto known = detail::field_of(name);
+    fields_for(known, name).insert(known, name, value);
     return *this;
 }
 
 Response& Response::unset(std::string_view name) {
-    header_.erase(name);
+    fields_for(http::field::unknown, name).erase(name);
     return *this;
 }
 
-std::string_view Response::get(std::string_view name) const { return detail::field_value(header_, name); }
+std::string_view Response::get(std::string_view name) const {
+    return detail::ResponseAccess::value(*this, http::field::unknown, name);
+}
 
 Response& Response::vary(std::string_view field) {
     // "*" (varies on more than headers) says all a list could: it replaces the list, as the
@@ -188,6 +204,76 @@ Response& Response::on_finish(std::function<void(Response&)> hook) {
     finish_hooks_.push_back(std::move(hook));
     return *this;
 }
+
+namespace detail {
+
+namespace {
+// Fields read or written straight in the header — by the server (framing, hop-by-hop) or by
+// Response's own setters — where a preset one would be missed or duplicated.
+bool managed_elsewhere(http::field f) noexcept {
+    switch (f) {
+        case http::field::content_length:
+        case http::field::transfer_encoding:
+        case http::field::connection:
+        case http::field::keep_alive:
+        case http::field::proxy_connection:
+        case http::field::upgrade:
+        case http::field::te:
+        case http::field::trailer:
+        case http::field::date:
+        case http::field::server:
+        case http::field::content_type:
+        case http::field::vary:
+        case http::field::set_cookie:
+        case http::field::location:
+            return true;
+        default:
+            return false;
+    }
+}
+}  // namespace
+
+PresetFields::PresetFields(std::vector<std::pair<std::string, std::string>> fields) {
+    entries_.reserve(fields.size());
+    for (auto& [name, value] : fields) {
+        check_header(name, value);
+        const auto known = field_of(name);
+        if (managed_elsewhere(known)) throw std::invalid_argument("header " + name + " cannot be preset");
+        if (find(known, name)) throw std::invalid_argument("header " + name + " preset twice");
+        wire_.append(name).append(": ").append(value).append("\r\n");
+        entries_.push_back({known, std::move(name), std::move(value)});
+    }
+}
+
+const PresetFields::Entry* PresetFields::find(http::field known, std::string_view name) const noexcept {
+    for (const auto& e : entries_) {
+        const bool same = known != http::field::unknown
+                              ? e.field == known
+                              : e.name.size() == name.size() && beast::iequals(e.name, name);
+        if (same) return &e;
+    }
+    return nullptr;
+}
+
+void ResponseAccess::preset(Response& res, const PresetFields& fields) {
+    if (res.preset_) res.materialize();  // an earlier preset's fields become ordinary ones
+    auto& h = res.header_;
+    for (auto it = h.begin(); it != h.end();)
+        it = fields.find(it->name(), it->name_string()) ? h.erase(it) : std::next(it);
+    res.preset_ = &fields;
+}
+
+std::string_view ResponseAccess::value(const Response& res, http::field known, std::string_view name) {
+    if (res.preset_)
+        if (const auto* e = res.preset_->find(known, name)) return e->value;
+    return known != http::field::unknown ? field_value(res.header_, known) : field_value(res.header_, name);
+}
+
+void ResponseAccess::replace(Response& res, http::field known, std::string_view name, std::string_view value) {
+    replace_field(res.fields_for(known, name), known, name, value);
+}
+
+}  // namespace detail
 
 Response& Response::stream(BodyProducer producer, std::optional<std::uint64_t> content_length) {
     if (!producer) throw std::invalid_argument("stream() needs a producer");

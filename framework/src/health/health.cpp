@@ -1,6 +1,7 @@
 #include <spur/health/health.hpp>
 
 #include <spur/app.hpp>
+#include <spur/detail/response_access.hpp>
 #include <boost/json/object.hpp>
 
 #include "util/exception_message.hpp"
@@ -158,8 +159,8 @@ boost::json::value to_value(const HealthReport& report) {
 Handler liveness() {
     // The same bytes every time: written, not built as a JSON value and serialised per probe.
     return [](Request&, Response& res) {
-        res.header().set(boost::beast::http::field::cache_control, "no-store");
-        res.header().set(boost::beast::http::field::content_type, "application/json");
+        detail::ResponseAccess::replace(res, boost::beast::http::field::cache_control, "Cache-Control", "no-store");
+        detail::ResponseAccess::replace(res, boost::beast::http::field::content_type, "Content-Type", "application/json");
         res.send(std::string_view(R"({"status":"ok"})"));
     };
 }

@@ -2,9 +2,8 @@
 
 #include <spur/http_error.hpp>
 #include <spur/offload.hpp>
+#include <spur/detail/response_access.hpp>
 #include <spur/strings.hpp>
-
-#include "util/header_fields.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <zlib.h>
@@ -91,7 +90,7 @@ std::string deflate_body(const std::string& input, Encoding encoding, int level)
 bool skip(const Request& req, const Response& res) {
     const int status = res.status();
     return req.method() == "HEAD" || status < 200 || status == 204 || status == 206 || status == 304 ||
-           res.producer() || !detail::field_value(res.header(), http::field::content_encoding).empty();
+           res.producer() || !detail::ResponseAccess::value(res, http::field::content_encoding).empty();
 }
 
 // Cache-Control's no-transform directive (RFC 9111 §5.2: directive names are case-insensitive).
@@ -114,11 +113,11 @@ void apply(Response& res, std::string compressed, Encoding encoding) {
 // compressed or not, as a cache must not hand a compressed copy to a client that did not ask.
 std::optional<Encoding> decide(const CompressionOptions& opts, const Request& req, Response& res) {
     // Fields by their enum: every answer passes here, and a lookup by name compares letters.
-    const auto& header = res.header();
-    if (skip(req, res) || !opts.compressible(detail::field_value(header, http::field::content_type))) return std::nullopt;
+    using detail::ResponseAccess;
+    if (skip(req, res) || !opts.compressible(ResponseAccess::value(res, http::field::content_type))) return std::nullopt;
     res.vary("Accept-Encoding");
     if (res.body().size() < opts.threshold) return std::nullopt;
-    if (has_no_transform(detail::field_value(header, http::field::cache_control))) return std::nullopt;
+    if (has_no_transform(ResponseAccess::value(res, http::field::cache_control))) return std::nullopt;
     return choose(req.header("Accept-Encoding"));
 }
 

@@ -1,9 +1,8 @@
 #include <spur/middleware/request_id.hpp>
 
+#include <spur/detail/response_access.hpp>
 #include <spur/random.hpp>
 #include <spur/response.hpp>
-
-#include "util/header_fields.hpp"
 
 namespace spur::middleware {
 
@@ -30,7 +29,7 @@ Middleware request_id(RequestIdOptions options) {
     return before([options = std::move(options), field](Request& req, Response& res) {
         std::string_view incoming = req.header(options.header);
         std::string id = options.trust_incoming && sane(incoming, options.max_length) ? std::string(incoming) : random_uuid();
-        detail::replace_field(res.header(), field, options.header, id);
+        detail::ResponseAccess::replace(res, field, options.header, id);
         req.id(std::move(id));
     });
 }

@@ -1,18 +1,18 @@
 #include <spur/middleware/security_headers.hpp>
 
-#include "util/header_fields.hpp"
+#include <spur/detail/response_access.hpp>
 
 #include <memory>
+#include <string>
 #include <utility>
 #include <vector>
 
 namespace spur::middleware {
 
 Middleware security_headers(SecurityHeadersOptions o) {
-    // Built once; each request only copies them onto its response.
-    auto headers = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
+    std::vector<std::pair<std::string, std::string>> headers;
     auto add = [&](const char* name, const std::string& value) {
-        if (!value.empty()) headers->emplace_back(name, value);
+        if (!value.empty()) headers.emplace_back(name, value);
     };
     if (o.no_sniff) add("X-Content-Type-Options", "nosniff");
     add("X-Frame-Options", o.frame_options);
@@ -26,21 +26,11 @@ Middleware security_headers(SecurityHeadersOptions o) {
         if (o.hsts_preload) v += "; preload";
         add("Strict-Transport-Security", v);
     }
-    // Validated once, here: each request sets them on the header straight away, without
-    // Response::set's checks of the name and value (a sixth of what the six cost).
-    Response probe;
-    for (const auto& [name, value] : *headers) probe.set(name, value);
-
-    // Each name's enum, looked up once: a request's step only compares enums.
-    struct Known {
-        boost::beast::http::field field;
-        std::string_view name, value;  // into *headers, which nothing changes any more
-    };
-    std::vector<Known> known;
-    for (const auto& [name, value] : *headers) known.push_back({boost::beast::http::string_to_field(name), name, value});
-    return before([headers, known = std::move(known)](Request&, Response& res) {
-        for (const auto& h : known) detail::replace_field(res.header(), h.field, h.name, h.value);
-    });
+    // Validated and serialised once, here (a value with CR or LF throws now): each response
+    // only points at them, and they go to the wire as one block (detail::PresetFields). The
+    // middleware, and so the block, outlives every response it sees.
+    auto preset = std::make_shared<const detail::PresetFields>(std::move(headers));
+    return before([preset](Request&, Response& res) { detail::ResponseAccess::preset(res, *preset); });
 }
 
 }  // namespace spur::middleware

@@ -1,5 +1,7 @@
 #include "server/finish.hpp"
 
+#include <spur/detail/response_access.hpp>
+
 #include "util/describe_request.hpp"
 #include "util/exception_message.hpp"
 #include "util/http_date.hpp"
@@ -15,7 +17,8 @@
 namespace spur::detail {
 
 BodyFraming finish_response(Response& res, unsigned version, bool head_request, bool keep_alive) {
-    auto& h = res.header();
+    // The framing fields, which no preset holds (detail::PresetFields): the preset ones stay out.
+    auto& h = ResponseAccess::raw(res);
     h.version(version == 10 ? 10 : 11);
     // Which framing fields the app set, in one pass comparing enums: a lookup by name per
     // field (set, find, erase) cost more than the rest of this function together.

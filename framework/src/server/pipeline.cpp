@@ -1,5 +1,7 @@
 #include "server/pipeline.hpp"
 
+#include <spur/detail/response_access.hpp>
+
 #include "server/transport.hpp"
 #include "server/writer.hpp"
 
@@ -24,7 +26,7 @@ bool Pipeline::can_hold(const Response& res, const BodyFraming& framing) const n
 void Pipeline::hold(ExchangePtr exchange, const BodyFraming& framing) {
     auto& res = *exchange->response;
     ++responses_;
-    append_head(res.header(), framing.wire, bytes_);
+    append_head(ResponseAccess::raw(res), ResponseAccess::preset_wire(res), framing.wire, bytes_);
     if (framing.send_body) {
         bytes_.append(res.body());
         res.bytes_sent(res.body().size());

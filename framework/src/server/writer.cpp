@@ -1,5 +1,7 @@
 #include "server/writer.hpp"
 
+#include <spur/detail/response_access.hpp>
+
 #include "server/transport.hpp"
 #include "util/exception_message.hpp"
 
@@ -56,11 +58,12 @@ private:
 // The status line and header block, written straight into a reused buffer. Beast's
 // serializer walks a chain of buffer views per field, which cost about as much CPU as
 // everything else in a small request together (see docs/benchmarks.md).
-void append_head(const http::response_header<>& h, const BodyFraming::WireFields& wire, std::string& out) {
+void append_head(const http::response_header<>& h, std::string_view preset, const BodyFraming::WireFields& wire,
+                 std::string& out) {
     // Measured first, then copied into place: one growth check instead of four per field.
     constexpr std::string_view date_name = "Date: ", server_field = "Server: spur\r\n", length_name = "Content-Length: ";
     const auto reason = h.reason();
-    std::size_t size = 13 + reason.size() + 2 + 2;  // "HTTP/1.1 200 " reason CRLF ... CRLF
+    std::size_t size = 13 + reason.size() + 2 + preset.size() + 2;  // "HTTP/1.1 200 " reason CRLF ... CRLF
     for (const auto& field : h) size += field.name_string().size() + 2 + field.value().size() + 2;
     if (wire.date_set) size += date_name.size() + wire.date.size() + 2;
     if (wire.server) size += server_field.size();
@@ -86,6 +89,7 @@ void append_head(const http::response_header<>& h, const BodyFraming::WireFields
         put(field.value());
         put("\r\n");
     }
+    put(preset);
     if (wire.date_set) {
         put(date_name);
         put(std::string_view(wire.date.data(), wire.date.size()));
@@ -108,7 +112,7 @@ Task<boost::system::error_code> ResponseWriter::write(Response& res, const BodyF
     const auto& log = log_;
     boost::system::error_code ec;
     head.clear();
-    append_head(res.header(), framing.wire, head);
+    append_head(ResponseAccess::raw(res), ResponseAccess::preset_wire(res), framing.wire, head);
     if (!framing.stream) {
         const std::array<net::const_buffer, 3> buffers{before, net::buffer(head), net::buffer(res.body())};
         const std::size_t n = co_await transport.write(buffers, ec, timeout);

@@ -46,7 +46,8 @@ private:
 };
 
 /// Appends the status line and header block of a framed response to `out`: the header's
-/// fields, then the framing's wire fields.
-void append_head(const http::response_header<>& h, const BodyFraming::WireFields& wire, std::string& out);
+/// fields, the preset fields' bytes (`preset`), then the framing's wire fields.
+void append_head(const http::response_header<>& h, std::string_view preset, const BodyFraming::WireFields& wire,
+                 std::string& out);
 
 }  // namespace spur::detail
