@@ -8,6 +8,10 @@
 #include "server/wire_routes.hpp"
 #include "support/test_server.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <map>
@@ -181,4 +185,78 @@ TEST_CASE("a preset refuses fields the server or Response write themselves, and 
     CHECK_THROWS_AS(detail::PresetFields(Fields{{"X-A", "1\r\nX-B: 2"}}), std::invalid_argument);
     detail::PresetFields ok(Fields{{"X-A", "1"}, {"Permissions-Policy", "camera=()"}});
     CHECK(ok.wire() == "X-A: 1\r\nPermissions-Policy: camera=()\r\n");
+}
+
+TEST_CASE("a security_headers() made per request (a nonce in its CSP) is kept alive by the responses it set",
+          "[middleware][security_headers][server]") {
+    // The middleware, and its preset, are gone before the response is written: the response
+    // holds the fields itself (ASan catches a response that only pointed at them).
+    App app = test::quiet_app();
+    int made = 0;
+    app.use([&made](Request& req, Response& res, Next next) -> Task<> {
+        middleware::SecurityHeadersOptions o;
+        o.content_security_policy = "script-src 'nonce-n" + std::to_string(++made) + "'";
+        auto step = middleware::security_headers(o);
+        co_await step(req, res, std::move(next));
+    });
+    app.get("/", [](Request&, Response& res) { res.send("ok"); });
+    testing::Client c(app);
+    CHECK(c.get("/").header("Content-Security-Policy") == "script-src 'nonce-n1'");
+    test::TestServer srv(app);
+    test::RawConnection wire(srv.port());
+    wire.send(test::get("/") + test::get("/"));
+    for (const char* nonce : {"script-src 'nonce-n2'", "script-src 'nonce-n3'"}) {
+        auto r = wire.read_response();
+        REQUIRE(r);
+        CHECK((*r)["Content-Security-Policy"] == nonce);
+        CHECK((*r)["X-Content-Type-Options"] == "nosniff");
+        CHECK(r->body() == "ok");
+    }
+}
+
+TEST_CASE("a header reference taken before security_headers() ran sees its fields and overrides them",
+          "[middleware][security_headers][server]") {
+    App app = test::quiet_app();
+    std::string walked;
+    app.use([&walked](Request&, Response& res, Next next) -> Task<> {
+        auto& h = res.header();  // kept across next(), as an outer middleware may
+        co_await next();
+        for (const auto& field : h)
+            if (field.name_string() == "Referrer-Policy") walked += std::string(field.value()) + ";";
+        h.set(boost::beast::http::field::x_frame_options, "SAMEORIGIN");
+    });
+    app.use(middleware::security_headers());
+    app.get("/", [](Request&, Response& res) { res.send("ok"); });
+    test::TestServer srv(app);
+    test::RawConnection wire(srv.port());
+    wire.send(test::get("/"));
+    auto r = wire.read_response();
+    REQUIRE(r);
+    std::vector<std::string> frame;
+    for (const auto& field : *r)
+        if (field.name_string() == "X-Frame-Options") frame.emplace_back(field.value());
+    CHECK(frame == std::vector<std::string>{"SAMEORIGIN"});
+    CHECK(walked == "no-referrer;");
+}
+
+TEST_CASE("a response outlives the app that answered it with its security headers intact",
+          "[middleware][security_headers]") {
+    // App::handle without sockets, from a function whose app is gone when it returns.
+    const auto answer = [] {
+        App app = test::quiet_app();
+        app.use(middleware::security_headers());
+        app.get("/", [](Request&, Response& res) { res.send("hi"); });
+        Request req(Request::Message{boost::beast::http::verb::get, "/", 11});
+        Response res;
+        boost::asio::io_context io;
+        boost::asio::co_spawn(io, app.handle(req, res), boost::asio::detached);
+        io.run();
+        return res;
+    };
+    const Response res = answer();
+    CHECK(res.status() == 200);
+    CHECK(res.get("X-Frame-Options") == "DENY");
+    std::size_t fields = 0;
+    for (const auto& field : res.header()) fields += field.name_string() == "X-Content-Type-Options" ? 1 : 0;
+    CHECK(fields == 1);
 }

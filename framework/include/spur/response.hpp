@@ -123,12 +123,15 @@ public:
     /// Status and header fields, for anything this class does not cover. Fields a middleware
     /// presets on every response (security_headers()) are written to the wire without
     /// entering the header; the first call here inserts them, so it may allocate (and throw
-    /// std::bad_alloc). set, append, unset and get see them without that.
+    /// std::bad_alloc), and a preset after it inserts its fields at once, so that a reference
+    /// kept from here sees them. set, append, unset and get see them without that.
     Header& header() {
+        exposed_ = true;
         if (preset_) materialize();
         return header_;
     }
     const Header& header() const {
+        exposed_ = true;
         if (preset_) materialize();
         return header_;
     }
@@ -143,7 +146,10 @@ private:
     Header& fields_for(boost::beast::http::field known, std::string_view name);
 
     mutable Header header_;
-    mutable const detail::PresetFields* preset_ = nullptr;  // owned by the middleware that set it
+    // Shared with the middleware that set them, and kept by the response: it may outlive that
+    // middleware (one made per request) or the app (App::handle).
+    mutable std::shared_ptr<const detail::PresetFields> preset_;
+    mutable bool exposed_ = false;  // header() was called: a reference to header_ may be held
     std::string body_;
     BodyProducer producer_;
     std::optional<std::uint64_t> stream_length_;

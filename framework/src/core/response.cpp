@@ -84,8 +84,7 @@ Response& Response::status(int code) {
 int Response::status() const noexcept { return static_cast<int>(header_.result_int()); }
 
 void Response::materialize() const {
-    const auto* preset = preset_;
-    preset_ = nullptr;  // even if an insert throws: never inserted twice
+    const auto preset = std::move(preset_);  // even if an insert throws: never inserted twice
     for (const auto& e : preset->entries()) header_.insert(e.field, e.name, e.value);
 }
 
@@ -255,12 +254,16 @@ const PresetFields::Entry* PresetFields::find(http::field known, std::string_vie
     return nullptr;
 }
 
-void ResponseAccess::preset(Response& res, const PresetFields& fields) {
+void ResponseAccess::preset(Response& res, std::shared_ptr<const PresetFields> fields) {
     if (res.preset_) res.materialize();  // an earlier preset's fields become ordinary ones
     auto& h = res.header_;
+    if (res.exposed_) {  // someone may hold a reference to the header and write through it
+        for (const auto& e : fields->entries()) replace_field(h, e.field, e.name, e.value);
+        return;
+    }
     for (auto it = h.begin(); it != h.end();)
-        it = fields.find(it->name(), it->name_string()) ? h.erase(it) : std::next(it);
-    res.preset_ = &fields;
+        it = fields->find(it->name(), it->name_string()) ? h.erase(it) : std::next(it);
+    res.preset_ = std::move(fields);
 }
 
 std::string_view ResponseAccess::value(const Response& res, http::field known, std::string_view name) {

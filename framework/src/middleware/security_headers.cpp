@@ -2,8 +2,11 @@
 
 #include <spur/detail/response_access.hpp>
 
+#include <algorithm>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -27,10 +30,17 @@ Middleware security_headers(SecurityHeadersOptions o) {
         add("Strict-Transport-Security", v);
     }
     // Validated and serialised once, here (a value with CR or LF throws now): each response
-    // only points at them, and they go to the wire as one block (detail::PresetFields). The
-    // middleware, and so the block, outlives every response it sees.
-    auto preset = std::make_shared<const detail::PresetFields>(std::move(headers));
-    return before([preset](Request&, Response& res) { detail::ResponseAccess::preset(res, *preset); });
+    // shares them, and they go to the wire as one block (detail::PresetFields). One copy per
+    // core, each with its own count of the responses holding it, so that I/O threads do not
+    // take turns on one cache line; a thread keeps to the copy its id picks.
+    const detail::PresetFields fields(std::move(headers));
+    const auto copies = std::clamp(std::thread::hardware_concurrency(), 1u, 16u);
+    std::vector<std::shared_ptr<const detail::PresetFields>> shared;
+    for (unsigned i = 0; i < copies; ++i) shared.push_back(std::make_shared<const detail::PresetFields>(fields));
+    return before([shared = std::move(shared)](Request&, Response& res) {
+        thread_local const std::size_t pick = std::hash<std::thread::id>{}(std::this_thread::get_id());
+        detail::ResponseAccess::preset(res, shared[pick % shared.size()]);
+    });
 }
 
 }  // namespace spur::middleware

@@ -13,6 +13,7 @@
 
 #include <boost/beast/http/field.hpp>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -56,10 +57,11 @@ struct ResponseAccess {
         return res.preset_ ? res.preset_->wire() : std::string_view();
     }
     /// The preset fields not inserted into the header yet, or null.
-    static const PresetFields* preset_of(const Response& res) noexcept { return res.preset_; }
-    /// Presets `fields` on `res`, replacing earlier values of those names as set() would.
-    /// `fields` must outlive `res` (a middleware's own, kept by the app).
-    static void preset(Response& res, const PresetFields& fields);
+    static const PresetFields* preset_of(const Response& res) noexcept { return res.preset_.get(); }
+    /// Presets `fields` on `res`, replacing earlier values of those names as set() would; the
+    /// response keeps `fields` alive. Once Response::header() has been called on `res`, the
+    /// fields are inserted at once instead: a reference to the header may be held.
+    static void preset(Response& res, std::shared_ptr<const PresetFields> fields);
     /// The value of field `known` (or called `name`, with field::unknown), preset or not; "" if absent.
     static std::string_view value(const Response& res, boost::beast::http::field known, std::string_view name = {});
     /// Sets field `known` called `name` to `value`, both already validated, as set() does.
