@@ -2,8 +2,8 @@
 # spur's HTTP benchmarks in one command: installs wrk, h2load, nginx, Flask + gunicorn (Debian)
 # and Express (npm), builds in Release, starts a private MariaDB, runs every server and
 # scenario, and writes build/bench-results/results.{md,json,csv}.
-#   bench/run.sh            full run (about 10 minutes)
-#   bench/run.sh --quick    one short run per scenario (under 3 minutes)
+#   bench/run.sh            full run (about 17 minutes of measurement)
+#   bench/run.sh --quick    one short run per scenario (about 5 minutes)
 #   bench/run.sh --only /json,routed   scenarios whose names start with these
 #   bench/run.sh --only h2             the HTTP/2 rows: spur and nginx 1.22, h2c and h2 over TLS
 #   bench/run.sh --only syscalls       system calls per request (perf), epoll and io_uring

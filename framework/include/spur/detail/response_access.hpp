@@ -3,11 +3,13 @@
 // not for applications): the header without the preset fields, and the preset fields.
 //
 // Preset fields are fields a middleware puts on every response with the same values
-// (security_headers()'s six). Validated and serialised once, they go to the wire as one block
-// of bytes instead of a Beast field insert each (an allocation and a tree insert, then a free:
-// together a sixth of spur-app's smallest request), and enter a response's header only when
-// something asks for the header itself (Response::header()). Response's set, append, unset
-// and get see them as ordinary fields, so a handler overrides or removes one as before.
+// (security_headers()'s: six by default, seven with HSTS). Validated and serialised once,
+// they go to the wire as one block of bytes instead of a Beast field insert each (an
+// allocation and a tree insert, then a free: together a sixth of spur-app's smallest
+// request), and enter a response's header only when something asks for the header itself
+// (Response::header()). Response's set, append, unset and get see them as ordinary fields, so
+// a handler overrides or removes one as before. A response shares them (shared_ptr): it may
+// outlive the middleware that set them.
 
 #include <spur/response.hpp>
 
