@@ -260,3 +260,61 @@ TEST_CASE("a response outlives the app that answered it with its security header
     for (const auto& field : res.header()) fields += field.name_string() == "X-Content-Type-Options" ? 1 : 0;
     CHECK(fields == 1);
 }
+
+TEST_CASE("a value get() returned stays valid when the preset fields enter the header", "[middleware][security_headers]") {
+    // The response holds the last reference to the fields of a security_headers made per
+    // request: inserting them into the header must not free what get() pointed into.
+    App app = test::quiet_app();
+    std::string seen;
+    app.use([&seen](Request&, Response& res, Next next) -> Task<> {
+        co_await next();
+        const std::string_view csp = res.get("Content-Security-Policy");
+        res.set("X-Frame-Options", "SAMEORIGIN");  // inserts the preset fields
+        (void)res.header();
+        seen = std::string(csp);
+    });
+    app.use([](Request& req, Response& res, Next next) -> Task<> {
+        middleware::SecurityHeadersOptions o;
+        o.content_security_policy = "script-src 'nonce-abc'";
+        auto step = middleware::security_headers(o);
+        co_await step(req, res, std::move(next));
+    });
+    app.get("/", [](Request&, Response& res) { res.send("ok"); });
+    testing::Client c(app);
+    auto r = c.get("/");
+    CHECK(seen == "script-src 'nonce-abc'");
+    CHECK(r.header("X-Frame-Options") == "SAMEORIGIN");
+}
+
+TEST_CASE("assigning a response keeps a header reference taken before it whole", "[middleware][security_headers]") {
+    using Fields = std::vector<std::pair<std::string, std::string>>;
+    auto fields = std::make_shared<const detail::PresetFields>(Fields{{"X-Frame-Options", "DENY"}, {"X-A", "1"}});
+    App app = test::quiet_app();
+    app.use([](Request&, Response& res, Next next) -> Task<> {
+        auto& h = res.header();  // held across next()
+        co_await next();
+        h.set(boost::beast::http::field::x_frame_options, "SAMEORIGIN");
+    });
+    app.get("/copy", [fields](Request&, Response& res) {
+        Response cached;
+        detail::ResponseAccess::preset(cached, fields);
+        cached.send("cached");
+        res = cached;
+    });
+    app.get("/move", [fields](Request&, Response& res) {
+        Response cached;
+        detail::ResponseAccess::preset(cached, fields);
+        cached.send("moved");
+        res = std::move(cached);
+    });
+    testing::Client c(app);
+    for (const char* path : {"/copy", "/move"}) {
+        INFO(path);
+        auto r = c.get(path);
+        std::vector<std::string> frame;
+        for (const auto& field : r.headers)
+            if (field.name_string() == "X-Frame-Options") frame.emplace_back(field.value());
+        CHECK(frame == std::vector<std::string>{"SAMEORIGIN"});
+        CHECK(r.header("X-A") == "1");
+    }
+}

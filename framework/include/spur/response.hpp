@@ -47,6 +47,13 @@ public:
     using Header = boost::beast::http::response_header<>;
 
     Response();
+    Response(const Response&) = default;
+    Response(Response&&) = default;
+    /// Assignment keeps what a reference taken from header() sees: after it, that reference
+    /// holds every field of the assigned response, preset ones included.
+    Response& operator=(const Response& other);
+    Response& operator=(Response&& other);
+    ~Response() = default;
 
     /// Sets the status code. Throws std::invalid_argument outside 100..599.
     Response& status(int code);
@@ -124,7 +131,8 @@ public:
     /// presets on every response (security_headers()) are written to the wire without
     /// entering the header; the first call here inserts them, so it may allocate (and throw
     /// std::bad_alloc), and a preset after it inserts its fields at once, so that a reference
-    /// kept from here sees them. set, append, unset and get see them without that.
+    /// kept from here sees them. set, append, unset and get see them without that. Even the
+    /// const overload may insert them: one Response is not to be read from two threads at once.
     Header& header() {
         exposed_ = true;
         if (preset_) materialize();
@@ -149,6 +157,9 @@ private:
     // Shared with the middleware that set them, and kept by the response: it may outlive that
     // middleware (one made per request) or the app (App::handle).
     mutable std::shared_ptr<const detail::PresetFields> preset_;
+    // Preset fields already inserted, kept as long as the response: a view get() returned
+    // into them stays valid, as one into a field of the header does until that field changes.
+    mutable std::shared_ptr<const void> kept_;
     mutable bool exposed_ = false;  // header() was called: a reference to header_ may be held
     std::string body_;
     BodyProducer producer_;

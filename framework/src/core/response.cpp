@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 namespace spur {
 
@@ -83,9 +84,47 @@ Response& Response::status(int code) {
 
 int Response::status() const noexcept { return static_cast<int>(header_.result_int()); }
 
+Response& Response::operator=(const Response& other) {
+    if (this == &other) return *this;
+    if (exposed_ && other.preset_) other.materialize();  // what a reference to header_ will show
+    header_ = other.header_;
+    body_ = other.body_;
+    producer_ = other.producer_;
+    stream_length_ = other.stream_length_;
+    bytes_sent_ = other.bytes_sent_;
+    finish_hooks_ = other.finish_hooks_;
+    ended_ = other.ended_;
+    preset_ = other.preset_;
+    kept_ = other.kept_;
+    exposed_ = exposed_ || other.exposed_;
+    return *this;
+}
+
+Response& Response::operator=(Response&& other) {
+    if (this == &other) return *this;
+    if (exposed_ && other.preset_) other.materialize();
+    header_ = std::move(other.header_);
+    body_ = std::move(other.body_);
+    producer_ = std::move(other.producer_);
+    stream_length_ = other.stream_length_;
+    bytes_sent_ = other.bytes_sent_;
+    finish_hooks_ = std::move(other.finish_hooks_);
+    ended_ = other.ended_;
+    preset_ = std::move(other.preset_);
+    kept_ = std::move(other.kept_);
+    exposed_ = exposed_ || other.exposed_;
+    return *this;
+}
+
 void Response::materialize() const {
-    const auto preset = std::move(preset_);  // even if an insert throws: never inserted twice
+    auto preset = std::move(preset_);  // even if an insert throws: never inserted twice
     for (const auto& e : preset->entries()) header_.insert(e.field, e.name, e.value);
+    // Kept: get() may have returned a view into them. A second preset's join the first's.
+    if (!kept_)
+        kept_ = std::move(preset);
+    else
+        kept_ = std::make_shared<const std::pair<std::shared_ptr<const void>, std::shared_ptr<const void>>>(
+            std::move(kept_), std::move(preset));
 }
 
 Response::Header& Response::fields_for(http::field known, std::string_view name) {
