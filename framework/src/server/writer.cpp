@@ -89,7 +89,7 @@ void append_head(const http::response_header<>& h, std::string_view preset, cons
         put(field.value());
         put("\r\n");
     }
-    put(preset);
+    if (!preset.empty()) put(preset);  // memcpy from an empty view's null data is undefined
     if (wire.date_set) {
         put(date_name);
         put(std::string_view(wire.date.data(), wire.date.size()));
