@@ -139,3 +139,74 @@ TEST_CASE("tokens of many secrets, signed on several threads, each verify with t
     CHECK_FALSE(replacement.verify(old_token, now));
     CHECK(replacement.sign(claims()) == forge(header, claims(), secrets[1]));
 }
+
+// Jwt::verify remembers, per thread, the tokens it accepted (security/verified_tokens.cpp).
+// What it remembers is the signature's verdict on those exact bytes under that key: the
+// clock, any other byte string, and any other key must all still be checked.
+TEST_CASE("a remembered token still has its times checked on every use", "[security][jwt]") {
+    Jwt jwt(jwt_secret);
+    const auto token = jwt.sign(claims(3600));
+    REQUIRE(jwt.verify(token, now));
+    REQUIRE(jwt.verify(token, now));  // from memory now
+    CHECK_FALSE(jwt.verify(token, now + hours(2)));  // expired since
+    CHECK(jwt.verify(token, now + minutes(59)));
+
+    const auto later = jwt.sign({{"sub", "7"}, {"exp", 1'700'010'000}, {"nbf", 1'700'000'500}});
+    REQUIRE(jwt.verify(later, now + seconds(600)));
+    CHECK_FALSE(jwt.verify(later, now));  // remembered, but not valid yet at this time
+    CHECK(jwt.verify(later, now + seconds(600))->at("sub") == "7");
+
+    // A Jwt with leeway gives a remembered token the same tolerance, and no more.
+    Jwt lenient(jwt_secret, seconds(30));
+    const auto expiring = lenient.sign(claims(-10));
+    CHECK(lenient.verify(expiring, now));
+    CHECK(lenient.verify(expiring, now));
+    CHECK_FALSE(lenient.verify(expiring, now + seconds(25)));
+}
+
+TEST_CASE("a remembered token's neighbours are refused: every byte changed, cut or extended", "[security][jwt]") {
+    Jwt jwt(jwt_secret);
+    const auto token = jwt.sign(claims());
+    REQUIRE(jwt.verify(token, now));
+    std::vector<std::size_t> accepted;
+    for (std::size_t i = 0; i < token.size(); ++i) {
+        auto changed = token;
+        changed[i] = changed[i] == '*' ? '-' : '*';
+        if (jwt.verify(changed, now)) accepted.push_back(i);
+    }
+    CHECK(accepted.empty());
+    CHECK_FALSE(jwt.verify(token.substr(0, token.size() - 1), now));
+    CHECK_FALSE(jwt.verify(token + "A", now));
+    CHECK_FALSE(jwt.verify(token.substr(1), now));
+    // The same claims signed with another secret: refused, though the payload is remembered.
+    CHECK_FALSE(jwt.verify(forge(R"({"alg":"HS256","typ":"JWT"})", claims(), std::string(32, 'x')), now));
+    CHECK(jwt.verify(token, now));
+}
+
+TEST_CASE("more tokens than a thread remembers each verify to their own claims", "[security][jwt]") {
+    Jwt jwt(jwt_secret);
+    std::vector<std::string> tokens;
+    for (int i = 0; i < 300; ++i) tokens.push_back(jwt.sign({{"sub", std::to_string(i)}, {"exp", 1'700'003'600}}));
+    std::vector<int> wrong;
+    for (int pass = 0; pass < 3; ++pass) {
+        for (int i = 0; i < 300; ++i) {
+            auto c = jwt.verify(tokens[static_cast<std::size_t>(i)], now);
+            if (!c || std::string_view(c->at("sub").as_string()) != std::to_string(i)) wrong.push_back(i);
+        }
+    }
+    CHECK(wrong.empty());
+    // A token too long to remember verifies, and expires, like any other.
+    const auto long_token = jwt.sign({{"sub", "9"}, {"exp", 1'700'003'600}, {"pad", std::string(2000, 'p')}});
+    CHECK(jwt.verify(long_token, now));
+    CHECK(jwt.verify(long_token, now));
+    CHECK_FALSE(jwt.verify(long_token, now + hours(2)));
+}
+
+TEST_CASE("a Jwt moved from refuses to verify, remembered tokens or not", "[security][jwt]") {
+    Jwt jwt(jwt_secret);
+    const auto token = jwt.sign(claims());
+    REQUIRE(jwt.verify(token, now));
+    Jwt moved = std::move(jwt);
+    CHECK(moved.verify(token, now));
+    CHECK_THROWS_AS(jwt.verify(token, now), std::logic_error);  // NOLINT(bugprone-use-after-move)
+}

@@ -28,6 +28,9 @@ public:
     /// not when the key is destroyed.
     Digest operator()(std::initializer_list<std::string_view> parts) const;
 
+    /// Tells this key from every other made in the process, even one at the same address.
+    std::uint64_t id() const noexcept { return id_; }
+
 private:
     EVP_MAC_CTX* keyed_ = nullptr;  // the template each thread copies; never used to compute
     std::uint64_t id_;              // tells keys apart in a thread's cache (an address is reused)

@@ -1,0 +1,31 @@
+#pragma once
+// spur::detail::VerifiedTokens — a thread's memory of the tokens whose header and signature
+// Jwt::verify has accepted, so that a client presenting the same bearer token on every request
+// pays for the HMAC and the two JSON parses once, not each time.
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace spur::detail {
+
+struct VerifiedTokens {
+    /// Longest token remembered: longer ones are verified in full every time. With
+    /// `slots` entries per thread, a thread holds at most slots × (max_token + its claims).
+    static constexpr std::size_t max_token = 1024;
+    static constexpr std::size_t slots = 64;
+
+    /// The claims remembered for `token` signed with key `key_id`, or nullptr. The pointer is
+    /// valid until this thread's next remember(). Only the signature and header are vouched
+    /// for: the caller checks the times (exp, nbf, iat) against its clock on every use.
+    static const boost::json::object* find(std::uint64_t key_id, std::string_view token) noexcept;
+
+    /// Remembers that `token`, signed with key `key_id`, carries `claims`, replacing whatever
+    /// the slot held. Tokens longer than max_token are not remembered. May throw
+    /// std::bad_alloc, after which the slot is empty.
+    static void remember(std::uint64_t key_id, std::string_view token, const boost::json::object& claims);
+};
+
+}  // namespace spur::detail
