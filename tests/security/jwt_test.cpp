@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -140,34 +141,40 @@ TEST_CASE("tokens of many secrets, signed on several threads, each verify with t
     CHECK(replacement.sign(claims()) == forge(header, claims(), secrets[1]));
 }
 
-// Jwt::verify remembers, per thread, the tokens it accepted (security/verified_tokens.cpp).
-// What it remembers is the signature's verdict on those exact bytes under that key: the
-// clock, any other byte string, and any other key must all still be checked.
+// Jwt::verify remembers, per thread, the tokens it accepted (security/verified_tokens.cpp),
+// from their second visit on. What it remembers is the signature's verdict on those exact
+// bytes under that key: the clock, any other byte string, and any other key must all still
+// be checked.
+namespace {
+// Verifies `token` until this thread remembers it (its first visit keeps only a hash).
+bool remembered(const Jwt& jwt, const std::string& token, system_clock::time_point at) {
+    return jwt.verify(token, at) && jwt.verify(token, at) && jwt.verify(token, at);
+}
+}  // namespace
+
 TEST_CASE("a remembered token still has its times checked on every use", "[security][jwt]") {
     Jwt jwt(jwt_secret);
     const auto token = jwt.sign(claims(3600));
-    REQUIRE(jwt.verify(token, now));
-    REQUIRE(jwt.verify(token, now));  // from memory now
+    REQUIRE(remembered(jwt, token, now));
     CHECK_FALSE(jwt.verify(token, now + hours(2)));  // expired since
     CHECK(jwt.verify(token, now + minutes(59)));
 
     const auto later = jwt.sign({{"sub", "7"}, {"exp", 1'700'010'000}, {"nbf", 1'700'000'500}});
-    REQUIRE(jwt.verify(later, now + seconds(600)));
+    REQUIRE(remembered(jwt, later, now + seconds(600)));
     CHECK_FALSE(jwt.verify(later, now));  // remembered, but not valid yet at this time
     CHECK(jwt.verify(later, now + seconds(600))->at("sub") == "7");
 
     // A Jwt with leeway gives a remembered token the same tolerance, and no more.
     Jwt lenient(jwt_secret, seconds(30));
     const auto expiring = lenient.sign(claims(-10));
-    CHECK(lenient.verify(expiring, now));
-    CHECK(lenient.verify(expiring, now));
+    CHECK(remembered(lenient, expiring, now));
     CHECK_FALSE(lenient.verify(expiring, now + seconds(25)));
 }
 
 TEST_CASE("a remembered token's neighbours are refused: every byte changed, cut or extended", "[security][jwt]") {
     Jwt jwt(jwt_secret);
     const auto token = jwt.sign(claims());
-    REQUIRE(jwt.verify(token, now));
+    REQUIRE(remembered(jwt, token, now));
     std::vector<std::size_t> accepted;
     for (std::size_t i = 0; i < token.size(); ++i) {
         auto changed = token;
@@ -197,16 +204,57 @@ TEST_CASE("more tokens than a thread remembers each verify to their own claims",
     CHECK(wrong.empty());
     // A token too long to remember verifies, and expires, like any other.
     const auto long_token = jwt.sign({{"sub", "9"}, {"exp", 1'700'003'600}, {"pad", std::string(2000, 'p')}});
-    CHECK(jwt.verify(long_token, now));
-    CHECK(jwt.verify(long_token, now));
+    CHECK(remembered(jwt, long_token, now));
     CHECK_FALSE(jwt.verify(long_token, now + hours(2)));
 }
 
 TEST_CASE("a Jwt moved from refuses to verify, remembered tokens or not", "[security][jwt]") {
     Jwt jwt(jwt_secret);
     const auto token = jwt.sign(claims());
-    REQUIRE(jwt.verify(token, now));
+    REQUIRE(remembered(jwt, token, now));
     Jwt moved = std::move(jwt);
     CHECK(moved.verify(token, now));
     CHECK_THROWS_AS(jwt.verify(token, now), std::logic_error);  // NOLINT(bugprone-use-after-move)
+}
+
+TEST_CASE("dates that are not dates are refused, and dates near the end of time do not overflow", "[security][jwt]") {
+    Jwt jwt(jwt_secret), lenient(jwt_secret, seconds(300));
+    const std::int64_t end = std::numeric_limits<std::int64_t>::max();
+    CHECK_FALSE(jwt.verify(jwt.sign({{"sub", "1"}, {"exp", 1'800'000'000}, {"iat", -0.5}}), now));
+    CHECK_FALSE(jwt.verify(jwt.sign({{"sub", "1"}, {"exp", 1e300}}), now));
+    CHECK_FALSE(jwt.verify(jwt.sign({{"sub", "1"}, {"exp", -1e300}}), now));
+    CHECK(jwt.verify(jwt.sign({{"sub", "1"}, {"exp", 1'700'003'600.5}, {"iat", 1'699'999'999.5}}), now));
+    // Added to the leeway, the end of int64 would overflow: it is simply far in the future.
+    CHECK(remembered(lenient, lenient.sign({{"sub", "1"}, {"exp", end}}), now));
+    CHECK_FALSE(lenient.verify(lenient.sign({{"sub", "1"}, {"exp", end}, {"nbf", end}}), now));
+}
+
+namespace {
+// Verifies a token from its destructor: a thread_local destroyed after the thread's keys and
+// remembered tokens (made after it, so destroyed before it).
+struct VerifiesOnExit {
+    const Jwt* jwt = nullptr;
+    std::string token;
+    std::vector<bool>* results = nullptr;
+    ~VerifiesOnExit() {
+        if (!jwt) return;
+        for (int i = 0; i < 3; ++i) results->push_back(static_cast<bool>(jwt->verify(token, now)));
+        results->push_back(static_cast<bool>(jwt->verify(token + "x", now)));
+    }
+};
+}  // namespace
+
+TEST_CASE("a thread_local's destructor verifies after the thread's own memory is gone", "[security][jwt][concurrency]") {
+    Jwt jwt(jwt_secret);
+    const auto token = jwt.sign(claims());
+    std::vector<bool> results;
+    std::thread t([&] {
+        thread_local VerifiesOnExit late;
+        late.jwt = &jwt;
+        late.token = token;
+        late.results = &results;
+        (void)remembered(jwt, token, now);  // the keys and tokens made now: destroyed before `late`
+    });
+    t.join();
+    CHECK(results == std::vector<bool>{true, true, true, false});
 }

@@ -49,7 +49,7 @@ struct Recorded {
     }
 };
 
-spur::Task<> sleep_for(std::chrono::milliseconds ms) {
+spur::Task<> h2_sleep_for(std::chrono::milliseconds ms) {
     boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, ms);
     co_await timer.async_wait(boost::asio::use_awaitable);
 }
@@ -117,7 +117,7 @@ TEST_CASE("a reset stream cancels its handler as a client that leaves does: 499 
     app.get("/hang", [&](spur::Request&, spur::Response& res) -> spur::Task<> {
         started = true;
         try {
-            co_await sleep_for(30s);
+            co_await h2_sleep_for(30s);
         } catch (const boost::system::system_error& e) {
             cancelled = e.code() == boost::asio::error::operation_aborted;
             throw;
@@ -149,7 +149,7 @@ TEST_CASE("an h2 connection holds at most a window of unread body per stream, co
     std::atomic<bool> release{false};
     app.post("/unread", [&](spur::Request& req, spur::Response& res) -> spur::Task<> {
         ++waiting;
-        while (!release) co_await sleep_for(5ms);
+        while (!release) co_await h2_sleep_for(5ms);
         co_await req.read_body();  // now the window opens as it reads
         res.send(std::to_string(req.body().size()));
     }).body_limit(4 << 20).stream_body();  // the body stays on the wire until the handler reads it
@@ -186,7 +186,7 @@ TEST_CASE("drain sends GOAWAY and lets an open stream finish", "[server][http2]"
     std::atomic<bool> started{false};
     app.get("/slow", [&](spur::Request&, spur::Response& res) -> spur::Task<> {
         started = true;
-        co_await sleep_for(300ms);
+        co_await h2_sleep_for(300ms);
         res.send("finished");
     });
     spur::test::TestServer server(app, h2c_options());
@@ -209,7 +209,7 @@ TEST_CASE("an h2 client that stops mid-frame is closed after header_timeout, eve
           "[server][http2]") {
     spur::App app;
     app.get("/hang", [](spur::Request&, spur::Response& res) -> spur::Task<> {
-        co_await sleep_for(30s);
+        co_await h2_sleep_for(30s);
         res.send("late");
     });
     auto options = h2c_options();

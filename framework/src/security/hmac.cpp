@@ -26,12 +26,28 @@ struct ThreadKeys {
     };
     std::array<Slot, 4> slots{};
     std::size_t next_victim = 0;
-    ~ThreadKeys() {
-        for (auto& s : slots) EVP_MAC_CTX_free(s.ctx);
-    }
+    ~ThreadKeys();
 };
 
+// Set once this thread's copies are destroyed: a thread_local destroyed after them (or a
+// static, on the main thread) may still sign or verify, and then uses a copy of its own.
+// Trivially destructible, so it outlives every destructor that could ask.
+thread_local bool keys_gone = false;
+
+ThreadKeys::~ThreadKeys() {
+    keys_gone = true;
+    for (auto& s : slots) EVP_MAC_CTX_free(s.ctx);
+}
+
 [[noreturn]] void failed() { throw std::runtime_error("HMAC-SHA256 failed"); }
+
+// Feeds `parts` to a keyed context and reads the MAC; false if OpenSSL fails.
+bool compute(EVP_MAC_CTX* ctx, std::initializer_list<std::string_view> parts, HmacKey::Digest& out) {
+    for (std::string_view part : parts)
+        if (EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(part.data()), part.size()) != 1) return false;
+    std::size_t length = 0;
+    return EVP_MAC_final(ctx, out.data(), &length, out.size()) == 1 && length == out.size();
+}
 
 }  // namespace
 
@@ -53,6 +69,18 @@ HmacKey::HmacKey(std::string_view secret) : id_(next_id.fetch_add(1, std::memory
 HmacKey::~HmacKey() { EVP_MAC_CTX_free(keyed_); }
 
 HmacKey::Digest HmacKey::operator()(std::initializer_list<std::string_view> parts) const {
+    Digest out{};
+    if (keys_gone) {
+        EVP_MAC_CTX* copy = nullptr;
+        {
+            std::lock_guard lock(copying_);
+            copy = EVP_MAC_CTX_dup(keyed_);
+        }
+        const bool ok = copy && compute(copy, parts, out);
+        EVP_MAC_CTX_free(copy);
+        if (!ok) failed();
+        return out;
+    }
     thread_local ThreadKeys mine;
     ThreadKeys::Slot* slot = nullptr;
     for (auto& s : mine.slots)
@@ -74,16 +102,8 @@ HmacKey::Digest HmacKey::operator()(std::initializer_list<std::string_view> part
         EVP_MAC_CTX_free(slot->ctx);
         *slot = {id_, copy};
     }
-    for (std::string_view part : parts) {
-        if (EVP_MAC_update(slot->ctx, reinterpret_cast<const unsigned char*>(part.data()), part.size()) != 1) {
-            slot->id = 0;  // its state is unknown: copy the key afresh next time
-            failed();
-        }
-    }
-    Digest out{};
-    std::size_t length = 0;
-    if (EVP_MAC_final(slot->ctx, out.data(), &length, out.size()) != 1 || length != out.size()) {
-        slot->id = 0;
+    if (!compute(slot->ctx, parts, out)) {
+        slot->id = 0;  // its state is unknown: copy the key afresh next time
         failed();
     }
     return out;

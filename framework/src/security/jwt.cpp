@@ -50,14 +50,20 @@ std::optional<std::int64_t> numeric_date(const boost::json::object& o, std::stri
     if (it == o.end()) return std::nullopt;
     if (it->value().is_int64()) return it->value().as_int64();
     if (it->value().is_uint64()) return static_cast<std::int64_t>(it->value().as_uint64());
-    if (it->value().is_double()) return static_cast<std::int64_t>(it->value().as_double());
+    if (it->value().is_double()) {
+        // A NumericDate may have a fraction; a negative one, or one past int64, is not a date.
+        const double d = it->value().as_double();
+        if (!(d >= 0 && d < 9.2e18)) return std::int64_t{-1};
+        return static_cast<std::int64_t>(d);
+    }
     return std::int64_t{-1};  // present but not a number: treated as invalid by the caller
 }
 
 // exp must be a number in the future; nbf and iat, where present, not in the future.
 bool times_hold(const boost::json::object& claims, std::chrono::system_clock::time_point now, std::chrono::seconds leeway) {
-    const std::int64_t t = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-    const std::int64_t skew = leeway.count();
+    // In 128 bits: a date near the end of int64 plus the leeway must not overflow.
+    const __int128 t = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    const __int128 skew = leeway.count();
     auto exp = numeric_date(claims, "exp");
     if (!exp || *exp < 0 || *exp + skew <= t) return false;
     if (auto nbf = numeric_date(claims, "nbf"); nbf && (*nbf < 0 || *nbf - skew > t)) return false;

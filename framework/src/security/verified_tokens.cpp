@@ -1,18 +1,23 @@
 #include "security/verified_tokens.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include <array>
-#include <functional>
+#include <cstring>
 #include <string>
 
 namespace spur::detail {
 
-// Direct-mapped, one entry a slot: no chains to walk and nothing to grow, so tokens that
-// collide (by chance or chosen) only evict each other, and the cost is a full verify. Only
-// tokens that passed verification get in, so a client cannot fill it with made-up ones. Per
-// thread, like HmacKey's keyed copies: I/O threads share no lock and no cache line.
+// Two ways a set, so that a handful of clients' tokens rarely push each other out; nothing
+// chains or grows, so tokens that collide only evict each other and cost a full verify. Only
+// tokens that verified get in, and only on their second visit (a slot first keeps the token's
+// hash): a stream of different tokens costs a hash each, not a copy of each. Per thread, like
+// HmacKey's keyed copies: I/O threads share no lock and no cache line.
 namespace {
+
+constexpr std::size_t way_count = 2;
+constexpr std::size_t set_count = VerifiedTokens::slots / way_count;
 
 struct Entry {
     std::uint64_t key_id = 0;  // 0: empty (HmacKey ids start at 1)
@@ -20,44 +25,103 @@ struct Entry {
     boost::json::object claims;
 };
 
-struct ThreadTokens {
-    std::array<Entry, VerifiedTokens::slots> entries{};
-    ~ThreadTokens() {
-        for (auto& e : entries) OPENSSL_cleanse(e.token.data(), e.token.size());  // bearer credentials
-    }
+struct Set {
+    std::array<Entry, way_count> ways;
+    std::uint64_t seen = 0;   // the hash of the last token that missed here: remembered when it comes back
+    std::uint8_t recent = 0;  // the way used last; the other is replaced
 };
 
-ThreadTokens& mine() {
-    thread_local ThreadTokens tokens;
-    return tokens;
+struct ThreadTokens {
+    std::array<Set, set_count> sets{};
+    std::uint64_t seed[2] = {0, 0};
+    ThreadTokens() {
+        // Keyed, so that a client cannot aim a made-up token at a chosen set.
+        if (RAND_bytes(reinterpret_cast<unsigned char*>(seed), sizeof seed) != 1) {
+            seed[0] = reinterpret_cast<std::uintptr_t>(this) * 0x9E3779B97F4A7C15ull;
+            seed[1] = ~seed[0];
+        }
+    }
+    ~ThreadTokens();
+};
+
+// Set once this thread's tokens are destroyed: a thread_local destroyed after them (or a
+// static, on the main thread) may still verify, and then verifies without them. Trivially
+// destructible, so it outlives every destructor that could ask.
+thread_local bool tokens_gone = false;
+
+ThreadTokens::~ThreadTokens() {
+    tokens_gone = true;
+    for (auto& set : sets)
+        for (auto& e : set.ways) OPENSSL_cleanse(e.token.data(), e.token.size());  // bearer credentials
 }
 
-Entry& slot_of(std::uint64_t key_id, std::string_view token) noexcept {
-    const std::size_t h = std::hash<std::string_view>{}(token) ^ (key_id * 0x9E3779B97F4A7C15ull);
-    return mine().entries[h % VerifiedTokens::slots];
+ThreadTokens* mine() noexcept {
+    if (tokens_gone) return nullptr;
+    thread_local ThreadTokens tokens;
+    return &tokens;
+}
+
+std::uint64_t load(const char* p) noexcept {
+    std::uint64_t v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// A token's last 16 characters are its signature's (uniform, where the token verified) —
+// enough to spread the tokens that get in; the rest of the bytes are compared, not hashed.
+std::uint64_t hash_of(const ThreadTokens& t, std::uint64_t key_id, std::string_view token) noexcept {
+    std::uint64_t a = t.seed[0] ^ token.size(), b = t.seed[1] ^ key_id;
+    if (token.size() >= 16) {
+        a ^= load(token.data() + token.size() - 16);
+        b ^= load(token.data() + token.size() - 8);
+    } else {
+        for (char c : token) a = (a ^ static_cast<unsigned char>(c)) * 0x100000001B3ull;
+    }
+    const unsigned __int128 m = static_cast<unsigned __int128>(a ^ 0x9E3779B97F4A7C15ull) * (b ^ 0xD6E8FEB86659FD93ull);
+    return static_cast<std::uint64_t>(m) ^ static_cast<std::uint64_t>(m >> 64);
+}
+
+bool holds(const Entry& e, std::uint64_t key_id, std::string_view token) noexcept {
+    // Constant time over the bytes, as the signature comparison it stands in for.
+    return e.key_id == key_id && e.token.size() == token.size() &&
+           CRYPTO_memcmp(e.token.data(), token.data(), token.size()) == 0;
 }
 
 }  // namespace
 
 const boost::json::object* VerifiedTokens::find(std::uint64_t key_id, std::string_view token) noexcept {
     if (token.size() > max_token) return nullptr;
-    const Entry& e = slot_of(key_id, token);
-    // Constant time over the bytes, as the signature comparison it stands in for: how far a
-    // guess matches a remembered token must not show in the time taken.
-    if (e.key_id != key_id || e.token.size() != token.size() ||
-        CRYPTO_memcmp(e.token.data(), token.data(), token.size()) != 0)
-        return nullptr;
-    return &e.claims;
+    ThreadTokens* t = mine();
+    if (!t) return nullptr;
+    Set& set = t->sets[hash_of(*t, key_id, token) % set_count];
+    for (std::size_t w = 0; w < way_count; ++w) {
+        if (holds(set.ways[w], key_id, token)) {
+            set.recent = static_cast<std::uint8_t>(w);
+            return &set.ways[w].claims;
+        }
+    }
+    return nullptr;
 }
 
 void VerifiedTokens::remember(std::uint64_t key_id, std::string_view token, const boost::json::object& claims) {
     if (token.size() > max_token) return;
-    Entry& e = slot_of(key_id, token);
+    ThreadTokens* t = mine();
+    if (!t) return;
+    const std::uint64_t h = hash_of(*t, key_id, token);
+    Set& set = t->sets[h % set_count];
+    if (set.seen != h) {  // first visit: only its hash
+        set.seen = h;
+        return;
+    }
+    const std::size_t w = set.recent == 0 ? 1 : 0;
+    Entry& e = set.ways[w];
     e.key_id = 0;  // empty until both parts are in place: an allocation below may throw
     OPENSSL_cleanse(e.token.data(), e.token.size());
     e.token.assign(token);
     e.claims = claims;
     e.key_id = key_id;
+    set.recent = static_cast<std::uint8_t>(w);
+    set.seen = 0;
 }
 
 }  // namespace spur::detail

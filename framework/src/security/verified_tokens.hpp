@@ -13,7 +13,8 @@ namespace spur::detail {
 
 struct VerifiedTokens {
     /// Longest token remembered: longer ones are verified in full every time. With
-    /// `slots` entries per thread, a thread holds at most slots × (max_token + its claims).
+    /// `slots` entries per thread (two a set), a thread holds at most slots × (max_token +
+    /// its claims).
     static constexpr std::size_t max_token = 1024;
     static constexpr std::size_t slots = 64;
 
@@ -22,9 +23,11 @@ struct VerifiedTokens {
     /// for: the caller checks the times (exp, nbf, iat) against its clock on every use.
     static const boost::json::object* find(std::uint64_t key_id, std::string_view token) noexcept;
 
-    /// Remembers that `token`, signed with key `key_id`, carries `claims`, replacing whatever
-    /// the slot held. Tokens longer than max_token are not remembered. May throw
-    /// std::bad_alloc, after which the slot is empty.
+    /// Called with a token that verified and its `claims`: the first time only its hash is
+    /// kept, and if it comes back next it is remembered, in place of the entry of its set
+    /// used least recently. Tokens longer than max_token are not remembered; nothing is once
+    /// this thread's memory has been destroyed (a thread_local's destructor may still verify).
+    /// May throw std::bad_alloc, after which the entry is empty.
     static void remember(std::uint64_t key_id, std::string_view token, const boost::json::object& claims);
 };
 
