@@ -1,6 +1,7 @@
 // Plain TCP: the transport, and the entry point for a plain connection.
 #include "server/connection.hpp"
 #include "server/deadline.hpp"
+#include "server/drained_read.hpp"
 #include "server/transport.hpp"
 #include "server/websocket/stream_session.hpp"
 
@@ -156,7 +157,8 @@ private:
     template <class Handler>
     void start_read(net::mutable_buffer buffer, Handler handler) {
         deadline_->begin();
-        stream_.socket().async_read_some(buffer, Timed<Handler>{deadline_.get(), std::move(handler)});
+        // A read that empties the socket says so, and the next one waits for data (drained_read.hpp).
+        stream_.socket().async_read_some(DrainingBuffer(buffer), Timed<Handler>{deadline_.get(), std::move(handler)});
     }
 
     beast::tcp_stream& stream_;
