@@ -27,6 +27,9 @@ struct ResponseAccess;
 /// A typed value as JSON (defined in <spur/contract/contract.hpp>).
 template <class T>
 boost::json::value to_json(const T& value);
+/// A typed value as JSON text appended to `out` (defined in <spur/contract/contract.hpp>).
+template <class T>
+void write_json(std::string& out, const T& value);
 
 /// Where a streamed body writes its chunks; implemented by the connection and the test client.
 class BodyWriter {
@@ -86,7 +89,10 @@ public:
     template <class T>
         requires(!std::is_convertible_v<const T&, const boost::json::value&>)
     Response& json(const T& value) {
-        return json(spur::to_json(value));
+        // Written straight to text: no boost::json::value in between.
+        std::string text;
+        spur::write_json(text, value);
+        return json_text(std::move(text));
     }
     /// Answers `status` (3xx) with a Location header. Throws std::invalid_argument on CR/LF/NUL in url.
     Response& redirect(std::string_view url, int status = 302);
@@ -146,6 +152,8 @@ public:
 
 private:
     friend struct detail::ResponseAccess;
+    // The body of json(typed), already JSON text: Content-Type application/json unless set.
+    Response& json_text(std::string text);
     // Inserts the preset fields into the header (the header looks the same to every reader
     // before and after: hence const).
     void materialize() const;

@@ -202,10 +202,12 @@ Response& Response::send(std::string body) {
     return *this;
 }
 
-Response& Response::json(const json::value& value) {
+Response& Response::json(const json::value& value) { return json_text(json::serialize(value)); }
+
+Response& Response::json_text(std::string text) {
     if (!has_field(header_, http::field::content_type))
         header_.insert(http::field::content_type, "application/json");
-    body_ = json::serialize(value);
+    body_ = std::move(text);
     producer_ = nullptr;
     ended_ = true;
     return *this;

@@ -31,4 +31,12 @@ boost::json::value to_json(const T& value) {
     return detail::Contract<T>::write(value);
 }
 
+/// The same value as JSON text, appended to `out` without building a boost::json::value:
+/// byte for byte what serialising to_json(value) gives.
+template <class T>
+void write_json(std::string& out, const T& value) {
+    detail::JsonOut o(out);
+    detail::Contract<T>::emit(o, value);
+}
+
 }  // namespace spur

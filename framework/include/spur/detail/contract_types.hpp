@@ -5,6 +5,7 @@
 
 #include <spur/detail/contract_fwd.hpp>
 #include <spur/detail/contract_walk.hpp>
+#include <spur/detail/json_out.hpp>
 #include <spur/types.hpp>
 
 #include <boost/core/type_name.hpp>
@@ -59,6 +60,7 @@ struct Contract<bool> {
         else w.fail("type", "must be true or false");
     }
     static boost::json::value write(bool v) { return v; }
+    static void emit(JsonOut& o, bool v) { o.raw(v ? "true" : "false"); }
     static boost::json::value schema(SchemaRegistry&) { return {{"type", "boolean"}}; }
 };
 
@@ -84,6 +86,7 @@ template <std::integral T>
     requires(!std::same_as<T, bool>)
 struct Contract<T> : IntegerContract<T, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()> {
     static boost::json::value write(T v) { return boost::json::value(v); }
+    static void emit(JsonOut& o, T v) { o.value(boost::json::value(v)); }
 };
 
 template <std::int64_t Min, std::int64_t Max>
@@ -92,6 +95,7 @@ struct Contract<Int<Min, Max>> {
     static void read(const boost::json::value& v, Int<Min, Max>& out, Walk& w) { Base::read(v, out.value, w); }
     static void parse(std::string_view s, Int<Min, Max>& out, Walk& w) { Base::parse(s, out.value, w); }
     static boost::json::value write(const Int<Min, Max>& v) { return boost::json::value(v.value); }
+    static void emit(JsonOut& o, const Int<Min, Max>& v) { o.value(boost::json::value(v.value)); }
     static boost::json::value schema(SchemaRegistry& r) { return Base::schema(r); }
 };
 
@@ -120,6 +124,7 @@ struct Contract<T> {
     static void read(const boost::json::value& v, T& out, Walk& w) { NumberContract<T>::read(v, lo, hi, out, w); }
     static void parse(std::string_view s, T& out, Walk& w) { NumberContract<T>::parse(s, lo, hi, out, w); }
     static boost::json::value write(T v) { return boost::json::value(static_cast<double>(v)); }
+    static void emit(JsonOut& o, T v) { o.number(static_cast<double>(v)); }
     static boost::json::value schema(SchemaRegistry&) { return number_schema(lo, hi); }
 };
 
@@ -133,6 +138,7 @@ struct Contract<Number<Min, Max, Scale>> {
         NumberContract<double>::parse(s, N::minimum, N::maximum, out.value, w);
     }
     static boost::json::value write(const N& v) { return boost::json::value(v.value); }
+    static void emit(JsonOut& o, const N& v) { o.value(boost::json::value(v.value)); }
     static boost::json::value schema(SchemaRegistry&) { return number_schema(N::minimum, N::maximum); }
 };
 
@@ -150,6 +156,7 @@ struct StringContract {
         parse(v.get_string(), out, w);
     }
     static boost::json::value write(const S& v) { return boost::json::value(std::string_view(v)); }
+    static void emit(JsonOut& o, const S& v) { o.string(std::string_view(v)); }
     static boost::json::value schema(SchemaRegistry&) { return Check::schema(); }
 };
 
@@ -205,6 +212,7 @@ struct Contract<E> {
         parse(v.get_string(), out, w);
     }
     static boost::json::value write(E v) { return boost::json::value(boost::describe::enum_to_string(v, "")); }
+    static void emit(JsonOut& o, E v) { o.string(boost::describe::enum_to_string(v, "")); }
     static boost::json::value schema(SchemaRegistry&) {
         boost::json::array names;
         boost::mp11::mp_for_each<boost::describe::describe_enumerators<E>>([&](auto d) { names.emplace_back(d.name); });
@@ -221,6 +229,10 @@ struct Contract<std::optional<T>> {
     static void parse(std::string_view s, std::optional<T>& out, Walk& w) { Contract<T>::parse(s, out.emplace(), w); }
     static boost::json::value write(const std::optional<T>& v) {
         return v ? Contract<T>::write(*v) : boost::json::value(nullptr);
+    }
+    static void emit(JsonOut& o, const std::optional<T>& v) {
+        if (v) Contract<T>::emit(o, *v);
+        else o.raw("null");
     }
     static boost::json::value schema(SchemaRegistry& r) { return nullable(Contract<T>::schema(r)); }
 };
@@ -259,6 +271,16 @@ struct Contract<V> {
         for (const auto& item : v) a.push_back(Contract<T>::write(item));
         return a;
     }
+    static void emit(JsonOut& o, const V& v) {
+        o.raw("[");
+        bool first = true;
+        for (const auto& item : v) {
+            if (!first) o.raw(",");
+            first = false;
+            Contract<T>::emit(o, item);
+        }
+        o.raw("]");
+    }
     static boost::json::value schema(SchemaRegistry& r) {
         boost::json::object s{{"type", "array"}, {"items", Contract<T>::schema(r)}};
         if (min_items() > 0) s["minItems"] = min_items();
@@ -285,6 +307,18 @@ struct Contract<std::map<std::string, T, C, A>> {
         for (const auto& [k, item] : v) o[k] = Contract<T>::write(item);
         return o;
     }
+    static void emit(JsonOut& o, const M& v) {
+        o.raw("{");
+        bool first = true;
+        for (const auto& [k, item] : v) {
+            if (!first) o.raw(",");
+            first = false;
+            o.string(k);
+            o.raw(":");
+            Contract<T>::emit(o, item);
+        }
+        o.raw("}");
+    }
     static boost::json::value schema(SchemaRegistry& r) {
         return {{"type", "object"}, {"additionalProperties", Contract<T>::schema(r)}};
     }
@@ -294,6 +328,7 @@ template <>
 struct Contract<boost::json::value> {
     static void read(const boost::json::value& v, boost::json::value& out, Walk&) { out = v; }
     static boost::json::value write(const boost::json::value& v) { return v; }
+    static void emit(JsonOut& o, const boost::json::value& v) { o.value(v); }
     static boost::json::value schema(SchemaRegistry&) { return boost::json::object{}; }
 };
 
@@ -340,6 +375,19 @@ struct Contract<T> {
             o.emplace(d.name, Contract<M>::write(v.*d.pointer));
         });
         return o;
+    }
+    static void emit(JsonOut& o, const T& v) {
+        o.raw("{");
+        bool first = true;
+        boost::mp11::mp_for_each<Members>([&](auto d) {
+            using M = std::remove_cvref_t<decltype(v.*d.pointer)>;
+            o.raw(first ? "\"" : ",\"");
+            first = false;
+            o.raw(d.name);  // a C++ identifier: nothing to escape
+            o.raw("\":");
+            Contract<M>::emit(o, v.*d.pointer);
+        });
+        o.raw("}");
     }
     static boost::json::value build(SchemaRegistry& r) {
         boost::json::object properties;
