@@ -2,14 +2,19 @@
 // become readable instead of trying first (server/drained_read.hpp). Bytes that arrive after
 // a drained read must still be read: the pieces of a body sent one at a time, each only once
 // the server has taken the last; requests sent one at a time on a kept-alive connection; a
-// pipelined burst after a drained read; a body larger than a read.
+// pipelined burst after a drained read; a body larger than a read. And a read that leaves
+// something behind must not count as drained: a FIN queued behind a request, or the rest of
+// a request behind an urgent byte, has no epoll edge left to come.
 #include <spur/app.hpp>
 
 #include "support/test_server.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <chrono>
 #include <string>
 
 namespace drained_read_test {
@@ -82,6 +87,82 @@ TEST_CASE("requests sent one at a time, a pipelined burst and a large body on on
     r = c.read_response();
     REQUIRE(r);
     CHECK(r->body() == "last");
+}
+
+namespace {
+// A server whose timeouts are far beyond the test's: a connection the server forgets to read
+// shows as a client that waits in vain, not as a timeout that tidies up.
+ServerOptions patient_options() {
+    auto options = spur::test::test_options();
+    options.header_timeout = std::chrono::seconds(60);
+    options.idle_timeout = std::chrono::seconds(60);
+    return options;
+}
+
+void add_big_route(App& app) {
+    app.get("/big", [](Request&, Response& res) { res.send(std::string(12 << 20, 'b')); });
+    app.get("/n/:n", [](Request& req, Response& res) { res.send(std::string(req.param("n"))); });
+}
+
+// Asks for 12 MiB and waits until the first bytes arrive: the server is then busy writing the
+// rest to a client that does not read, and what the client sends next waits in the server's
+// socket, to be read in one go once the answer is out.
+void start_big_answer(RawConnection& c) {
+    c.send("GET /big HTTP/1.1\r\nHost: t\r\n\r\n");
+    char first;
+    REQUIRE(::recv(c.native_handle(), &first, 1, MSG_PEEK) == 1);
+}
+}  // namespace
+
+TEST_CASE("a request and a FIN read in one go: the request is answered and the connection closed at once",
+          "[server][keepalive][concurrency]") {
+    App app;
+    add_big_route(app);
+    TestServer srv(app, patient_options());
+
+    RawConnection c(srv.port());
+    start_big_answer(c);
+    c.send("GET /n/2 HTTP/1.1\r\nHost: t\r\n\r\n");
+    REQUIRE(::shutdown(c.native_handle(), SHUT_WR) == 0);  // the FIN queues behind the request
+    auto big = c.read_response();
+    REQUIRE(big);
+    CHECK(big->body().size() == (12u << 20));
+    auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->body() == "2");
+    CHECK(c.wait_closed());  // not after the 60 s idle timeout: RawConnection gives up after 5 s
+}
+
+TEST_CASE("half a request and a FIN read in one go: the connection is closed at once", "[server][keepalive][concurrency]") {
+    App app;
+    add_big_route(app);
+    TestServer srv(app, patient_options());
+
+    RawConnection c(srv.port());
+    start_big_answer(c);
+    c.send("GET /n/2 HTTP/1.1\r\nHo");
+    REQUIRE(::shutdown(c.native_handle(), SHUT_WR) == 0);
+    auto big = c.read_response();
+    REQUIRE(big);
+    CHECK(c.wait_closed());
+}
+
+TEST_CASE("a request cut by an urgent byte is read past the mark and answered", "[server][keepalive][concurrency]") {
+    App app;
+    add_big_route(app);
+    TestServer srv(app, patient_options());
+
+    RawConnection c(srv.port());
+    start_big_answer(c);
+    c.send("GET /n/urgent HTTP/1.1\r\nHo");
+    // Out of band, the byte leaves the stream; a read stops at its mark with more to come.
+    REQUIRE(::send(c.native_handle(), "X", 1, MSG_OOB) == 1);
+    c.send("st: t\r\n\r\n");
+    auto big = c.read_response();
+    REQUIRE(big);
+    auto r = c.read_response();
+    REQUIRE(r);
+    CHECK(r->body() == "urgent");
 }
 
 }  // namespace drained_read_test

@@ -8,10 +8,16 @@
 // that reports done_and_exhausted clears it, after which the next operation waits for the
 // event without a system call (sends do this already, on a short write). Reads report
 // exhausted only at end of file, so a keep-alive read started after an answer costs a
-// recv() that fails whenever the client has not sent its next request yet. On a stream
-// socket a read that returns less than it asked for has taken everything there was: that
-// is what this buffer's read reports. Bytes that arrive later raise an epoll edge, which
-// sets the flag again before the read is tried (the descriptor's lock orders the two).
+// recv() that fails whenever the client has not sent its next request yet.
+//
+// How many bytes a read returned does not say whether the socket is empty: recv() stops
+// short of a FIN queued behind the data (end of file comes with the next call, and its
+// epoll edge has already fired) and at an urgent mark. So the kernel is asked: with TCP_INQ
+// set on the socket (track_unread), every recvmsg() reports in a control message how many
+// bytes are still unread, counting a pending FIN as one. Only a read that leaves 0 reports
+// exhausted; bytes that arrive later raise an epoll edge, which sets the flag again under
+// the descriptor's lock before the read is tried. Without the control message (an old
+// kernel, a socket that is not TCP) the read behaves as Asio's own.
 //
 // This specialises a class of Asio's detail namespace for a type of spur's own, so it is
 // pinned to the Asio it was read against (Boost 1.81, Debian 12's) and to the epoll
@@ -22,11 +28,27 @@
 #include <boost/asio/error.hpp>
 #include <boost/version.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <cstring>
+
 namespace spur::detail {
 
 struct DrainingBuffer : boost::asio::mutable_buffer {
     explicit DrainingBuffer(boost::asio::mutable_buffer b) noexcept : boost::asio::mutable_buffer(b) {}
 };
+
+/// Asks the kernel to report, with every read on TCP socket `fd`, how many bytes are left
+/// unread (TCP_INQ). Without it a DrainingBuffer read never reports the socket drained.
+/// Errors (not TCP, an old kernel) are ignored: reads then behave as Asio's own.
+inline void track_unread(int fd) noexcept {
+    const int on = 1;
+    (void)::setsockopt(fd, SOL_TCP, TCP_INQ, &on, sizeof on);
+}
 
 }  // namespace spur::detail
 
@@ -48,15 +70,35 @@ public:
 
     static status do_perform(reactor_op* base) {
         auto* o = static_cast<reactive_socket_recv_op_base*>(base);
+        iovec iov{o->buffer_.data(), o->buffer_.size()};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+        msghdr message{};
+        message.msg_iov = &iov;
+        message.msg_iovlen = 1;
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+        ssize_t n;
+        do n = ::recvmsg(o->socket_, &message, o->flags_ | MSG_DONTWAIT);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK) return not_done;
+            o->ec_ = boost::system::error_code(errno, boost::asio::error::get_system_category());
+            o->bytes_transferred_ = 0;
+            return done;
+        }
+        o->bytes_transferred_ = static_cast<std::size_t>(n);
         const bool stream = (o->state_ & socket_ops::stream_oriented) != 0;
-        if (!socket_ops::non_blocking_recv1(o->socket_, o->buffer_.data(), o->buffer_.size(), o->flags_, stream,
-                                            o->ec_, o->bytes_transferred_))
-            return not_done;
-        if (!stream) return done;
-        // End of file (Asio's own rule), or fewer bytes than asked for: nothing is left to
-        // read until the next epoll event says otherwise. An error leaves the flag alone.
-        if (o->ec_ == boost::asio::error::eof) return done_and_exhausted;
-        if (!o->ec_ && o->bytes_transferred_ < o->buffer_.size()) return done_and_exhausted;
+        if (n == 0 && stream && o->buffer_.size() != 0) {  // end of file: Asio's own rule
+            o->ec_ = boost::asio::error::eof;
+            return done_and_exhausted;
+        }
+        o->ec_ = boost::system::error_code();
+        for (cmsghdr* c = CMSG_FIRSTHDR(&message); c; c = CMSG_NXTHDR(&message, c)) {
+            if (c->cmsg_level != SOL_TCP || c->cmsg_type != TCP_CM_INQ) continue;
+            int unread = -1;
+            std::memcpy(&unread, CMSG_DATA(c), sizeof unread);
+            if (unread == 0 && stream) return done_and_exhausted;
+        }
         return done;
     }
 

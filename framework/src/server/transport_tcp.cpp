@@ -57,6 +57,9 @@ public:
           deadline_(std::make_shared<LazyDeadline>(stream.get_executor(), stream.socket())) {
         const auto executor = stream.get_executor();  // target() points into this copy
         if (const auto* io = executor.target<net::io_context::executor_type>()) io_ = *io;
+#if defined(SPUR_DRAINING_READS)
+        track_unread(stream.socket().native_handle());  // so that a read can tell it emptied the socket
+#endif
     }
     ~TcpTransport() override { deadline_->detach(); }
     TcpTransport(const TcpTransport&) = delete;
