@@ -22,6 +22,8 @@
 // This specialises a class of Asio's detail namespace for a type of spur's own, so it is
 // pinned to the Asio it was read against (Boost 1.81, Debian 12's) and to the epoll
 // reactor; anywhere else DrainingBuffer is an ordinary buffer and reads behave as Asio's.
+// Defining SPUR_NO_DRAINING_READS compiles Asio's own reads too (docs/benchmarks.md compares
+// the two builds).
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/detail/reactive_socket_recv_op.hpp>
@@ -52,7 +54,8 @@ inline void track_unread(int fd) noexcept {
 
 }  // namespace spur::detail
 
-#if BOOST_VERSION == 108100 && !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT) && defined(BOOST_ASIO_HAS_EPOLL)
+#if BOOST_VERSION == 108100 && !defined(BOOST_ASIO_HAS_IO_URING_AS_DEFAULT) && defined(BOOST_ASIO_HAS_EPOLL) && \
+    !defined(SPUR_NO_DRAINING_READS)
 #define SPUR_DRAINING_READS 1
 
 namespace boost::asio::detail {
