@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 #include <openssl/crypto.h>
 
+#include <new>
 #include <stdexcept>
 
 namespace spur {
@@ -103,7 +104,12 @@ std::optional<boost::json::object> Jwt::verify(std::string_view token, std::chro
 
     auto claims = parse_object(token.substr(first + 1, second - first - 1));
     if (!claims || !times_hold(*claims, now, leeway_)) return std::nullopt;
-    detail::VerifiedTokens::remember(key_->id(), token, *claims);
+    try {
+        detail::VerifiedTokens::remember(key_->id(), token, *claims);
+    } catch (const std::bad_alloc&) {
+        // Out of memory for the copy: the token is valid all the same, and is checked in full
+        // next time. Answering it with an error because a cache could not grow would be wrong.
+    }
     return claims;
 }
 

@@ -11,9 +11,10 @@ namespace spur::detail {
 
 // Two ways a set, so that a handful of clients' tokens rarely push each other out; nothing
 // chains or grows, so tokens that collide only evict each other and cost a full verify. Only
-// tokens that verified get in, and only on their second visit (a slot first keeps the token's
-// hash): a stream of different tokens costs a hash each, not a copy of each. Per thread, like
-// HmacKey's keyed copies: I/O threads share no lock and no cache line.
+// tokens that verified get in, and only on their second visit: the first leaves the token's
+// hash in a table of recent visitors (seen), so a stream of different tokens costs a hash
+// each, not a copy of each. Per thread, like HmacKey's keyed copies: I/O threads share no
+// lock and no cache line.
 namespace {
 
 constexpr std::size_t way_count = 2;
@@ -27,12 +28,16 @@ struct Entry {
 
 struct Set {
     std::array<Entry, way_count> ways;
-    std::uint64_t seen = 0;   // the hash of the last token that missed here: remembered when it comes back
     std::uint8_t recent = 0;  // the way used last; the other is replaced
 };
 
+// Recent visitors: hashes of tokens verified once, indexed by other bits of the hash than
+// the sets, so that two tokens sharing a set do not also share (and keep overwriting) a slot.
+constexpr std::size_t seen_count = 256;
+
 struct ThreadTokens {
     std::array<Set, set_count> sets{};
+    std::array<std::uint64_t, seen_count> seen{};
     std::uint64_t seed[2] = {0, 0};
     ThreadTokens() {
         // Keyed, so that a client cannot aim a made-up token at a chosen set.
@@ -109,8 +114,9 @@ void VerifiedTokens::remember(std::uint64_t key_id, std::string_view token, cons
     if (!t) return;
     const std::uint64_t h = hash_of(*t, key_id, token);
     Set& set = t->sets[h % set_count];
-    if (set.seen != h) {  // first visit: only its hash
-        set.seen = h;
+    std::uint64_t& seen = t->seen[(h >> 32) % seen_count];
+    if (seen != h) {  // first visit: only its hash
+        seen = h;
         return;
     }
     const std::size_t w = set.recent == 0 ? 1 : 0;
@@ -121,7 +127,7 @@ void VerifiedTokens::remember(std::uint64_t key_id, std::string_view token, cons
     e.claims = claims;
     e.key_id = key_id;
     set.recent = static_cast<std::uint8_t>(w);
-    set.seen = 0;
+    seen = 0;
 }
 
 }  // namespace spur::detail
