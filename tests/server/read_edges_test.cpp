@@ -1,10 +1,9 @@
-// A read that empties the socket marks it drained, and the next read waits for the socket to
-// become readable instead of trying first (server/drained_read.hpp). Bytes that arrive after
-// a drained read must still be read: the pieces of a body sent one at a time, each only once
-// the server has taken the last; requests sent one at a time on a kept-alive connection; a
-// pipelined burst after a drained read; a body larger than a read. And a read that leaves
-// something behind must not count as drained: a FIN queued behind a request, or the rest of
-// a request behind an urgent byte, has no epoll edge left to come.
+// Reads at the edges of a connection's life, where a read that decides not to try the socket
+// would wait for an epoll event that never comes: body pieces and requests that arrive only
+// after the server has read everything before them; a pipelined burst and a large body on a
+// kept-alive connection; a FIN queued behind a request or behind half of one; a request cut
+// by an urgent byte. Written for session 26's "drained reads" (reverted: docs/benchmarks.md,
+// #38), whose first version failed three of them; they hold any read optimisation to the same.
 #include <spur/app.hpp>
 
 #include "support/test_server.hpp"
@@ -17,7 +16,7 @@
 #include <chrono>
 #include <string>
 
-namespace drained_read_test {
+namespace read_edges_test {
 using namespace spur;
 using spur::test::eventually;
 using spur::test::RawConnection;
@@ -165,4 +164,4 @@ TEST_CASE("a request cut by an urgent byte is read past the mark and answered", 
     CHECK(r->body() == "urgent");
 }
 
-}  // namespace drained_read_test
+}  // namespace read_edges_test

@@ -1,7 +1,6 @@
 // Plain TCP: the transport, and the entry point for a plain connection.
 #include "server/connection.hpp"
 #include "server/deadline.hpp"
-#include "server/drained_read.hpp"
 #include "server/transport.hpp"
 #include "server/websocket/stream_session.hpp"
 
@@ -57,9 +56,6 @@ public:
           deadline_(std::make_shared<LazyDeadline>(stream.get_executor(), stream.socket())) {
         const auto executor = stream.get_executor();  // target() points into this copy
         if (const auto* io = executor.target<net::io_context::executor_type>()) io_ = *io;
-#if defined(SPUR_DRAINING_READS)
-        track_unread(stream.socket().native_handle());  // so that a read can tell it emptied the socket
-#endif
     }
     ~TcpTransport() override { deadline_->detach(); }
     TcpTransport(const TcpTransport&) = delete;
@@ -160,8 +156,7 @@ private:
     template <class Handler>
     void start_read(net::mutable_buffer buffer, Handler handler) {
         deadline_->begin();
-        // A read that empties the socket says so, and the next one waits for data (drained_read.hpp).
-        stream_.socket().async_read_some(DrainingBuffer(buffer), Timed<Handler>{deadline_.get(), std::move(handler)});
+        stream_.socket().async_read_some(buffer, Timed<Handler>{deadline_.get(), std::move(handler)});
     }
 
     beast::tcp_stream& stream_;
