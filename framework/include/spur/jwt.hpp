@@ -27,10 +27,12 @@ public:
 
     /// The claims of a valid token, or nullopt (malformed, tampered, wrong algorithm, expired...).
     /// Throws std::logic_error on a Jwt moved from, std::bad_alloc when memory runs out.
-    /// Each thread remembers the last tokens it accepted (up to 64 of at most 1 KiB each, per
-    /// thread, whatever the key): a token presented again is compared with them byte for byte
-    /// in constant time instead of being MAC'd and parsed, and its exp/nbf/iat are checked
-    /// against `now` on every call all the same. Revocation is the caller's to check, as before.
+    /// Each thread that verifies keeps up to 64 tokens it accepted (of at most 1 KiB each,
+    /// whatever the key): a token's first verify leaves its hash, its second stores it, and
+    /// from its third it is compared byte for byte in constant time instead of being MAC'd
+    /// and parsed; its exp/nbf/iat are checked against `now` on every call all the same. A
+    /// stored token stays, even once revoked, until evicted or its thread ends. Revocation is
+    /// the caller's to check, as before.
     std::optional<boost::json::object> verify(std::string_view token,
                                               std::chrono::system_clock::time_point now = std::chrono::system_clock::now()) const;
 
