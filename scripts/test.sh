@@ -17,14 +17,25 @@ npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 start=$SECONDS; last=$SECONDS; times=(); background=()
 stage() { times+=("$(printf '%-38s %5ds' "$1" $((SECONDS - last)))"); last=$SECONDS; }
 report() { echo "== stage times"; printf '  %s\n' "${times[@]}"; printf '  %-38s %5ds\n' total $((SECONDS - start)); }
-trap 'status=$?; for pid in "${background[@]}"; do kill -- "-$pid" 2>/dev/null; done; report; exit $status' EXIT
+trap 'status=$?; for pid in "${background[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null; done; report; exit $status' EXIT
 
+# The three trees are configured first, side by side and at normal priority: a configure at
+# nice 19 behind the ci build took four minutes before its tree could start building.
+# Every build runs $(nproc) jobs, not ninja's nproc + 2: three trees' compilers already share
+# two cores, and more processes only evict each other's caches.
+mkdir -p build
+jobs=$(nproc)
+for preset in asan tsan; do
+  cmake --preset $preset >"build/$preset-configure.log" 2>&1 & background+=($!)
+done
+cmake --preset ci >/dev/null
+for pid in "${background[@]}"; do wait "$pid" || { echo "== configure FAILED:"; tail -n 50 build/*-configure.log; exit 1; }; done
+background=()
 # At nice 19, in its own process group (so that a failing run stops it); not setsid: a new
 # session is a new scheduler autogroup, which would get an equal share of the CPU.
-mkdir -p build
 build_in_background() {
   perl -e 'setpgrp(0, 0); exec @ARGV or die "exec: $!"' nice -n 19 \
-    sh -c "cmake --preset $1 >/dev/null && cmake --build --preset $1" >"build/$1-build.log" 2>&1 &
+    cmake --build --preset "$1" -j "$jobs" >"build/$1-build.log" 2>&1 &
   background+=($!)
 }
 wait_for_build() {  # wait_for_build PRESET PID
@@ -33,7 +44,7 @@ wait_for_build() {  # wait_for_build PRESET PID
 build_in_background asan; asan=$!
 build_in_background tsan; tsan=$!
 
-cmake --preset ci >/dev/null && cmake --build --preset ci;  stage "build (ci)"
+cmake --build --preset ci -j "$jobs";                       stage "build (ci)"
 ctest --preset ci -j "$(nproc)";                            stage "tests (ci, cluster smoke included)"
 wait_for_build asan "$asan";                                stage "build (asan), what is left"
 ctest --preset asan -j "$(nproc)";                          stage "tests + fuzz (asan)"
