@@ -10,10 +10,16 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <string>
 
 namespace read_edges_test {
@@ -162,6 +168,98 @@ TEST_CASE("a request cut by an urgent byte is read past the mark and answered", 
     auto r = c.read_response();
     REQUIRE(r);
     CHECK(r->body() == "urgent");
+}
+
+TEST_CASE("half a request and a reset arriving together: the connection is closed at once, not at the header timeout",
+          "[server][keepalive][concurrency]") {
+    App app;
+    add_big_route(app);
+    TestServer srv(app, patient_options());
+
+    // Each client's first request is answered; the half request and the reset then leave
+    // back to back, and often reach the server in one batch: its read takes the bytes, finds
+    // nothing left to read, and the reset's epoll edge is already spent.
+    constexpr int clients = 100;
+    for (int i = 0; i < clients; ++i) {
+        RawConnection c(srv.port());
+        c.send("GET /n/" + std::to_string(i) + " HTTP/1.1\r\nHost: t\r\n\r\n");
+        auto r = c.read_response();
+        REQUIRE(r);
+        c.send("GET /n/x HTTP/1.1\r\nHo");
+        const ::linger reset{1, 0};  // close() then sends RST
+        REQUIRE(::setsockopt(c.native_handle(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset) == 0);
+    }
+    // The header timeout is 60 s: a connection whose reset went unseen is still open.
+    CHECK(eventually([&] { return srv.server().stats().open_connections == 0; }));
+    INFO("open connections: " << srv.server().stats().open_connections);
+    CHECK(srv.server().stats().open_connections == 0);
+}
+
+TEST_CASE("a unix-socket client that passes descriptors leaves none open in the server", "[server][keepalive][concurrency]") {
+    App app;
+    app.get("/n/:n", [](Request& req, Response& res) { res.send(std::string(req.param("n"))); });
+    auto options = spur::test::test_options();
+    const std::string path = "/tmp/spur-read-edges-" + std::to_string(::getpid()) + ".sock";
+    options.unix_path = path;
+    TestServer srv(app, options);
+
+    const auto open_descriptors = [] {
+        std::size_t n = 0;
+        for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+        return n;
+    };
+    // Each request's bytes carry a descriptor (SCM_RIGHTS): the server's reads must not take
+    // it in (on a unix socket spur reads as Asio does; recvmsg() with a control buffer would).
+    // The first client warms the server up (what it opens once, on first use); the count
+    // starts after it.
+    std::size_t before = 0;
+    for (int i = 0; i < 21; ++i) {
+        if (i == 1) {
+            REQUIRE(eventually([&] { return srv.server().stats().open_connections == 0; }));
+            before = open_descriptors();
+        }
+        const int s = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        REQUIRE(s >= 0);
+        ::sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+        REQUIRE(::connect(s, reinterpret_cast<::sockaddr*>(&address), sizeof address) == 0);
+        for (int j = 0; j < 3; ++j) {  // the first read, then reads of a next request
+            const std::string request = "GET /n/" + std::to_string(j) + " HTTP/1.1\r\nHost: t\r\n\r\n";
+            ::iovec iov{const_cast<char*>(request.data()), request.size()};
+            alignas(::cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+            ::msghdr message{};
+            message.msg_iov = &iov;
+            message.msg_iovlen = 1;
+            message.msg_control = control;
+            message.msg_controllen = sizeof control;
+            ::cmsghdr* c = CMSG_FIRSTHDR(&message);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            const int passed = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+            REQUIRE(passed >= 0);
+            std::memcpy(CMSG_DATA(c), &passed, sizeof passed);
+            const auto sent = ::sendmsg(s, &message, MSG_NOSIGNAL);
+            ::close(passed);
+            REQUIRE(sent == static_cast<::ssize_t>(request.size()));
+            std::string answer;
+            char buffer[512];
+            while (answer.find("\r\n\r\n") == std::string::npos || answer.back() != static_cast<char>('0' + j)) {
+                const auto n = ::recv(s, buffer, sizeof buffer, 0);
+                REQUIRE(n > 0);
+                answer.append(buffer, static_cast<std::size_t>(n));
+            }
+            CHECK(answer.rfind("HTTP/1.1 200", 0) == 0);
+        }
+        ::close(s);
+    }
+    CHECK(eventually([&] { return srv.server().stats().open_connections == 0; }));
+    // The test's own descriptors are back to where they were; any the server took in are not.
+    CHECK(eventually([&] { return open_descriptors() <= before; }));
+    INFO("descriptors before " << before << ", now " << open_descriptors());
+    CHECK(open_descriptors() <= before);
+    ::unlink(path.c_str());
 }
 
 }  // namespace read_edges_test

@@ -1,6 +1,7 @@
 // Plain TCP: the transport, and the entry point for a plain connection.
 #include "server/connection.hpp"
 #include "server/deadline.hpp"
+#include "server/drained_read.hpp"
 #include "server/transport.hpp"
 #include "server/websocket/stream_session.hpp"
 
@@ -49,6 +50,27 @@ struct Timed {
     cancellation_slot_type get_cancellation_slot() const noexcept { return net::get_associated_cancellation_slot(handler); }
 };
 
+// Waits until the socket is readable, then reads: the read that follows a read which emptied
+// the socket (drained_read.hpp). Forwards the read handler's associations, as Timed does.
+template <class Handler>
+struct WaitThenRead {
+    net::ip::tcp::socket* socket;
+    net::mutable_buffer buffer;
+    Handler handler;
+
+    void operator()(boost::system::error_code ec) {
+        if (ec) return std::move(handler)(ec, std::size_t{0});
+        socket->async_read_some(buffer, std::move(handler));
+    }
+
+    using executor_type = net::associated_executor_t<Handler>;
+    executor_type get_executor() const noexcept { return net::get_associated_executor(handler); }
+    using allocator_type = net::associated_allocator_t<Handler>;
+    allocator_type get_allocator() const noexcept { return net::get_associated_allocator(handler); }
+    using cancellation_slot_type = net::associated_cancellation_slot_t<Handler>;
+    cancellation_slot_type get_cancellation_slot() const noexcept { return net::get_associated_cancellation_slot(handler); }
+};
+
 class TcpTransport final : public Transport {
 public:
     explicit TcpTransport(beast::tcp_stream& stream)
@@ -56,6 +78,9 @@ public:
           deadline_(std::make_shared<LazyDeadline>(stream.get_executor(), stream.socket())) {
         const auto executor = stream.get_executor();  // target() points into this copy
         if (const auto* io = executor.target<net::io_context::executor_type>()) io_ = *io;
+#if defined(SPUR_DRAINING_READS)
+        draining_ = track_unread(stream.socket().native_handle());  // TCP only: see drained_read.hpp
+#endif
     }
     ~TcpTransport() override { deadline_->detach(); }
     TcpTransport(const TcpTransport&) = delete;
@@ -84,7 +109,7 @@ public:
         Token t = token(ec);
         return net::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
             [this](auto handler, net::mutable_buffer b) {
-                auto start = [this, b, handler = std::move(handler)]() mutable { start_read(b, std::move(handler)); };
+                auto start = [this, b, handler = std::move(handler)]() mutable { start_next_read(b, std::move(handler)); };
                 if (io_)
                     net::post(*io_, std::move(start));
                 else
@@ -133,6 +158,13 @@ public:
         stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
         if (ec) co_return;
         stream_.expires_after(linger);
+        // After a read that emptied the socket, epoll is asked again first: the wait queued
+        // ahead of the read re-arms the descriptor, so a reset already here is reported
+        // (drained_read.hpp). Its handler holds nothing; closing the socket completes it.
+        if (drained_) {
+            drained_ = false;
+            stream_.socket().async_wait(net::socket_base::wait_read, [](boost::system::error_code) {});
+        }
         char scratch[4096];
         std::size_t total = 0;
         while (total < linger_bytes) {
@@ -153,15 +185,43 @@ private:
     using Token = decltype(net::redirect_error(net::use_awaitable, std::declval<boost::system::error_code&>()));
     static Token token(boost::system::error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
 
+    // A read within a message. After a read that emptied the socket, epoll is asked again
+    // first (async_wait re-arms the descriptor), so that a reset which came with the bytes
+    // already read is not missed (drained_read.hpp).
     template <class Handler>
     void start_read(net::mutable_buffer buffer, Handler handler) {
         deadline_->begin();
+        if (drained_) {
+            drained_ = false;
+            stream_.socket().async_wait(net::socket_base::wait_read,
+                                        WaitThenRead<Timed<Handler>>{&stream_.socket(), buffer,
+                                                                     Timed<Handler>{deadline_.get(), std::move(handler)}});
+            return;
+        }
         stream_.socket().async_read_some(buffer, Timed<Handler>{deadline_.get(), std::move(handler)});
+    }
+
+    // The first read of the next request: where the socket can say it was emptied, the read
+    // says so, and the next one waits for epoll instead of trying a recv() that finds nothing.
+    template <class Handler>
+    void start_next_read(net::mutable_buffer buffer, Handler handler) {
+#if defined(SPUR_DRAINING_READS)
+        if (draining_) {
+            deadline_->begin();
+            drained_ = false;
+            stream_.socket().async_read_some(DrainingBuffer(buffer, drained_),
+                                             Timed<Handler>{deadline_.get(), std::move(handler)});
+            return;
+        }
+#endif
+        start_read(buffer, std::move(handler));
     }
 
     beast::tcp_stream& stream_;
     std::shared_ptr<LazyDeadline> deadline_;
     std::optional<net::io_context::executor_type> io_;  // the executor, without type erasure
+    bool draining_ = false;  // TCP_INQ is set: reads of a next request may use DrainingBuffer
+    bool drained_ = false;   // the last such read left the socket empty
 };
 
 }  // namespace
