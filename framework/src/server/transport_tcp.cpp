@@ -50,27 +50,6 @@ struct Timed {
     cancellation_slot_type get_cancellation_slot() const noexcept { return net::get_associated_cancellation_slot(handler); }
 };
 
-// Waits until the socket is readable, then reads: the read that follows a read which emptied
-// the socket (drained_read.hpp). Forwards the read handler's associations, as Timed does.
-template <class Handler>
-struct WaitThenRead {
-    net::ip::tcp::socket* socket;
-    net::mutable_buffer buffer;
-    Handler handler;
-
-    void operator()(boost::system::error_code ec) {
-        if (ec) return std::move(handler)(ec, std::size_t{0});
-        socket->async_read_some(buffer, std::move(handler));
-    }
-
-    using executor_type = net::associated_executor_t<Handler>;
-    executor_type get_executor() const noexcept { return net::get_associated_executor(handler); }
-    using allocator_type = net::associated_allocator_t<Handler>;
-    allocator_type get_allocator() const noexcept { return net::get_associated_allocator(handler); }
-    using cancellation_slot_type = net::associated_cancellation_slot_t<Handler>;
-    cancellation_slot_type get_cancellation_slot() const noexcept { return net::get_associated_cancellation_slot(handler); }
-};
-
 class TcpTransport final : public Transport {
 public:
     explicit TcpTransport(beast::tcp_stream& stream)
@@ -158,13 +137,7 @@ public:
         stream_.socket().shutdown(net::ip::tcp::socket::shutdown_send, ec);
         if (ec) co_return;
         stream_.expires_after(linger);
-        // After a read that emptied the socket, epoll is asked again first: the wait queued
-        // ahead of the read re-arms the descriptor, so a reset already here is reported
-        // (drained_read.hpp). Its handler holds nothing; closing the socket completes it.
-        if (drained_) {
-            drained_ = false;
-            stream_.socket().async_wait(net::socket_base::wait_read, [](boost::system::error_code) {});
-        }
+        rearm();  // a reset that came with the last bytes read is reported (drained_read.hpp)
         char scratch[4096];
         std::size_t total = 0;
         while (total < linger_bytes) {
@@ -186,19 +159,24 @@ private:
     static Token token(boost::system::error_code& ec) { return net::redirect_error(net::use_awaitable, ec); }
 
     // A read within a message. After a read that emptied the socket, epoll is asked again
-    // first (async_wait re-arms the descriptor), so that a reset which came with the bytes
-    // already read is not missed (drained_read.hpp).
+    // first, so that a reset which came with the bytes already read is not missed
+    // (drained_read.hpp): see rearm().
     template <class Handler>
     void start_read(net::mutable_buffer buffer, Handler handler) {
         deadline_->begin();
-        if (drained_) {
-            drained_ = false;
-            stream_.socket().async_wait(net::socket_base::wait_read,
-                                        WaitThenRead<Timed<Handler>>{&stream_.socket(), buffer,
-                                                                     Timed<Handler>{deadline_.get(), std::move(handler)}});
-            return;
-        }
+        rearm();
         stream_.socket().async_read_some(buffer, Timed<Handler>{deadline_.get(), std::move(handler)});
+    }
+
+    // A wait queued ahead of the read: Asio registers it without trying it first, with
+    // EPOLL_CTL_MOD, and epoll then reports again whatever is pending, a reset included. The
+    // read waits behind it in the descriptor's queue and runs on the same event; it is queued
+    // at once, so cancelling it or closing the socket reaches it as before. The wait's handler
+    // holds nothing.
+    void rearm() {
+        if (!drained_) return;
+        drained_ = false;
+        stream_.socket().async_wait(net::socket_base::wait_read, [](boost::system::error_code) {});
     }
 
     // The first read of the next request: where the socket can say it was emptied, the read
